@@ -1,0 +1,1 @@
+"""Channel adapters: platform payloads in as Inbound messages, Replies out in platform form."""

@@ -1,0 +1,57 @@
+"""The web chat: replies to a request go back in its response; later ones wait in an outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import Reply
+from bot.db.models import Conversation, OutboundMessage
+
+NAME = "web"
+
+
+class WebChannel:
+    name = NAME
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    async def deliver(self, conversation_id: int, replies: list[Reply]) -> None:
+        await asyncio.to_thread(self._store, conversation_id, replies)
+
+    def _store(self, conversation_id: int, replies: list[Reply]) -> None:
+        with self._sessions.begin() as session:
+            session.add_all(
+                OutboundMessage(conversation_id=conversation_id, body=reply.to_json())
+                for reply in replies
+            )
+
+    async def updates(self, sender_key: str, after: int | None) -> dict[str, Any]:
+        return await asyncio.to_thread(self._updates, sender_key, after)
+
+    def _updates(self, sender_key: str, after: int | None) -> dict[str, Any]:
+        """Messages after `after`; with no `after`, none, and the id to start from."""
+        with self._sessions() as session:
+            conversation_id = session.scalar(
+                select(Conversation.id).where(Conversation.sender_key == sender_key)
+            )
+            if conversation_id is None:
+                return {"messages": [], "last_id": after or 0}
+            mine = OutboundMessage.conversation_id == conversation_id
+            if after is None:
+                last = session.scalar(select(func.max(OutboundMessage.id)).where(mine))
+                return {"messages": [], "last_id": last or 0}
+            rows = session.scalars(
+                select(OutboundMessage)
+                .where(mine, OutboundMessage.id > after)
+                .order_by(OutboundMessage.id)
+                .limit(50)
+            ).all()
+            return {
+                "messages": [{"id": row.id, **row.body} for row in rows],
+                "last_id": rows[-1].id if rows else after,
+            }

@@ -1,0 +1,212 @@
+"""`trialbot`: the command line of the assistant (Typer + Rich)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+
+from bot import rasa_server
+from bot.settings import PROJECT_ROOT, Settings, get_settings
+
+app = typer.Typer(help="A patient-support assistant for clinical trials.", no_args_is_help=True)
+db_app = typer.Typer(help="The application database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+KnowledgeDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--knowledge",
+        help="The knowledge folder (FAQ, trials, consent texts).",
+        envvar="TRIALBOT_KNOWLEDGE_DIR",
+        file_okay=False,
+    ),
+]
+
+
+def _settings(knowledge: Path | None) -> Settings:
+    """The settings, with --knowledge applied for this command and the processes it starts."""
+    if knowledge is not None:
+        os.environ["TRIALBOT_KNOWLEDGE_DIR"] = str(knowledge.resolve())
+        get_settings.cache_clear()
+    return get_settings()
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+@app.command()
+def run(knowledge: KnowledgeDir = None) -> None:
+    """Start the whole stack: action server, Rasa and the gateway."""
+    from bot.db.migrate import upgrade
+    from bot.supervisor import Supervisor
+
+    settings = _settings(knowledge)
+    for name, port in (
+        ("GATEWAY_PORT", settings.gateway_port),
+        ("RASA_PORT", settings.rasa_port),
+        ("ACTIONS_PORT", settings.actions_port),
+    ):
+        if _port_taken(port):
+            raise _fail(f"port {port} is already in use; stop what uses it or set {name}")
+    upgrade(settings.db_url)
+    model = _ensure_model(settings)
+    specs = _child_specs(settings, model)
+
+    def ready() -> None:
+        url = f"{settings.gateway_url}/"
+        err.print(
+            f"\n[bold green]Ready.[/] Chat at [link={url}]{url}[/]"
+            " or with `.venv/bin/trialbot chat`. Ctrl-C stops everything.\n",
+            highlight=False,
+        )
+
+    raise typer.Exit(asyncio.run(Supervisor(specs, err).run(on_ready=ready)))
+
+
+@app.command()
+def serve(knowledge: KnowledgeDir = None) -> None:
+    """Run the gateway alone (web chat, channel webhooks, health)."""
+    import uvicorn
+
+    from bot.gateway.app import create_app
+
+    settings = _settings(knowledge)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def actions(knowledge: KnowledgeDir = None) -> None:
+    """Run the Rasa action server (on 127.0.0.1)."""
+    from rasa_sdk.__main__ import main_from_args
+    from rasa_sdk.endpoint import create_argument_parser
+
+    settings = _settings(knowledge)
+    os.environ.setdefault("SANIC_HOST", "127.0.0.1")
+    argv = ["--actions", "actions", "--port", str(settings.actions_port)]
+    argv += ["--logging-level", settings.log_level.upper()]
+    main_from_args(create_argument_parser().parse_args(argv))
+
+
+@app.command()
+def train(
+    force: Annotated[bool, typer.Option(help="Train even if the model is up to date.")] = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Train the Rasa model when config.yml, domain.yml or data/ changed."""
+    settings = _settings(knowledge)
+    _ensure_model(settings, force=force)
+
+
+@app.command()
+def chat(
+    sender: Annotated[str | None, typer.Option(help="Who you are in the conversation.")] = None,
+    lang: Annotated[str | None, typer.Option(help="en or fr")] = None,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Chat in the terminal through the running gateway. Type a button's number to press it."""
+    from bot.terminal_chat import chat_loop
+
+    settings = _settings(knowledge)
+    if lang not in (None, "en", "fr"):
+        raise _fail("--lang takes en or fr")
+    who = sender or f"terminal-{os.getpid()}"
+    raise typer.Exit(chat_loop(settings.gateway_url, who, lang, out))
+
+
+@db_app.command("upgrade")
+def db_upgrade(knowledge: KnowledgeDir = None) -> None:
+    """Apply every migration not applied yet."""
+    from bot.db.migrate import upgrade
+
+    settings = _settings(knowledge)
+    upgrade(settings.db_url)
+    out.print("database is up to date")
+
+
+@db_app.command("status")
+def db_status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Show the applied and the latest migration."""
+    from bot.db.migrate import current_revision, head_revision
+
+    settings = _settings(knowledge)
+    current, head = current_revision(settings.db_url), head_revision()
+    status = {"current": current, "head": head, "up_to_date": current == head}
+    if as_json:
+        out.print_json(json.dumps(status))
+    else:
+        out.print(f"applied: {status['current']}  latest: {status['head']}")
+    if not status["up_to_date"]:
+        raise typer.Exit(1)
+
+
+def _ensure_model(settings: Settings, *, force: bool = False) -> Path:
+    target = rasa_server.model_path(settings)
+    if target.exists() and not force:
+        err.print(f"Rasa model is up to date ({target.name})")
+        return target
+    err.print("[bold]Training the Rasa model[/] (about 2 minutes; Rasa shows each step)…")
+    try:
+        model = rasa_server.train(settings, force=force)
+    except rasa_server.RasaNotInstalled as error:
+        raise _fail(str(error)) from None
+    except subprocess.CalledProcessError as error:
+        raise _fail(f"training failed (exit {error.returncode}); see Rasa's output above") from None
+    err.print(f"[green]trained[/] {model.name}")
+    return model
+
+
+def _child_specs(settings: Settings, model: Path) -> list[Any]:
+    from bot.gateway.rasa import RasaClient
+    from bot.supervisor import ChildSpec
+
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token(), timeout=2.0)
+    me = [sys.executable, "-m", "bot"]
+    return [
+        ChildSpec("actions", [*me, "actions"], _http_ok(f"{settings.actions_url}/health"),
+                  style="magenta", start_timeout=60),
+        ChildSpec("rasa", rasa_server.run_argv(settings, model), rasa.is_up,
+                  env=rasa_server.rasa_env(settings), cwd=str(PROJECT_ROOT), style="blue",
+                  start_timeout=300),
+        ChildSpec("gateway", [*me, "serve"], _http_ok(f"{settings.gateway_url}/healthz"),
+                  style="green", start_timeout=60),
+    ]  # fmt: skip
+
+
+def _http_ok(url: str) -> Any:
+    async def check() -> bool:
+        try:
+            async with httpx.AsyncClient(timeout=2.0) as client:
+                return (await client.get(url)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return check
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0

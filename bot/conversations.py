@@ -1,0 +1,90 @@
+"""Who is talking, and in which language: the conversation record and its language preference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Conversation, LanguageSource, utcnow
+from bot.i18n.detect import detect_language
+from bot.settings import LANGUAGES, Language
+
+# Detection from text only decides the language during the first messages; after that a
+# stray English word in a French conversation ("ok", "stop") must not flip it.
+DETECTION_WINDOW = 3
+
+
+@dataclass(frozen=True)
+class LanguageHints:
+    """What a message tells about its language, strongest first."""
+
+    chosen: str | None = None  # the person picked it (web switch, /language, change_language)
+    text: str | None = None  # the message itself
+    locale: str | None = None  # the channel's locale for the user, e.g. "fr-CA"
+
+
+def as_language(value: str | None) -> Language | None:
+    """`value` as one of our languages ("fr-CA" -> "fr"), or None."""
+    if not value:
+        return None
+    prefix = value.strip().lower().replace("_", "-").split("-")[0]
+    for language in LANGUAGES:
+        if prefix == language:
+            return language
+    return None
+
+
+def get_or_create(
+    session: Session, *, channel: str, sender_key: str, default_language: Language
+) -> Conversation:
+    conversation = session.scalars(
+        select(Conversation).where(Conversation.sender_key == sender_key)
+    ).one_or_none()
+    if conversation is None:
+        conversation = Conversation(
+            channel=channel,
+            sender_key=sender_key,
+            language=default_language,
+            language_source=LanguageSource.DEFAULT,
+            messages_seen=0,
+        )
+        session.add(conversation)
+        session.flush()
+    return conversation
+
+
+def apply_language_hints(conversation: Conversation, hints: LanguageHints) -> None:
+    """Update the conversation's language from one incoming message's hints."""
+    chosen = as_language(hints.chosen)
+    if chosen:
+        _set(conversation, chosen, LanguageSource.CHOSEN)
+        return
+    if conversation.language_source is LanguageSource.CHOSEN:
+        return
+    detected = detect_language(hints.text or "")
+    if detected and conversation.messages_seen < DETECTION_WINDOW:
+        _set(conversation, detected, LanguageSource.DETECTED)
+        return
+    locale = as_language(hints.locale)
+    if locale and conversation.language_source is LanguageSource.DEFAULT:
+        _set(conversation, locale, LanguageSource.LOCALE)
+
+
+def choose_language(session: Session, sender_key: str, language: Language) -> bool:
+    """Record that the person chose `language`; False when the conversation is unknown."""
+    conversation = session.scalars(
+        select(Conversation).where(Conversation.sender_key == sender_key)
+    ).one_or_none()
+    if conversation is None:
+        return False
+    _set(conversation, language, LanguageSource.CHOSEN)
+    conversation.rasa_language = language  # the action that calls this sets the slot itself
+    return True
+
+
+def _set(conversation: Conversation, language: str, source: LanguageSource) -> None:
+    conversation.language = language
+    conversation.language_source = source
+    conversation.last_seen_at = utcnow()

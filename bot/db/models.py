@@ -1,0 +1,112 @@
+"""Tables of the application database."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _values(enum_cls: type[enum.StrEnum]) -> list[str]:
+    return [member.value for member in enum_cls]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
+
+
+class LanguageSource(enum.StrEnum):
+    """Why a conversation speaks the language it does, weakest first."""
+
+    DEFAULT = "default"
+    LOCALE = "locale"
+    DETECTED = "detected"
+    CHOSEN = "chosen"
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Conversation(Base):
+    """One person on one channel, known only by a pseudonym of their channel id."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    sender_key: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(8))
+    language_source: Mapped[LanguageSource] = mapped_column(
+        Enum(LanguageSource, native_enum=False, length=16, values_callable=_values)
+    )
+    # The language last given to Rasa's `language` slot, so it is only sent when it changes.
+    rasa_language: Mapped[str | None] = mapped_column(String(8))
+    messages_seen: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    inbound: Mapped[list[InboundMessage]] = relationship(
+        back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class InboundMessage(Base):
+    """A message received from a person, kept until Rasa has answered it."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (Index("ix_inbound_messages_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str | None] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[MessageStatus] = mapped_column(
+        Enum(MessageStatus, native_enum=False, length=16, values_callable=_values),
+        default=MessageStatus.PENDING,
+    )
+    # A gateway owns a pending message while it forwards it; an expired claim is up for grabs.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+
+    conversation: Mapped[Conversation] = relationship(back_populates="inbound")
+
+
+class OutboundMessage(Base):
+    """A reply the assistant produced outside a request, waiting for its channel to fetch it."""
+
+    __tablename__ = "outbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""The gateway: the one message path from every channel to Rasa, and the web chat."""

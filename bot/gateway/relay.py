@@ -1,0 +1,245 @@
+"""The single message path: channel → database → Rasa → replies, for every channel.
+
+A message is committed before it goes to Rasa and marked answered after; if Rasa is down the
+person is told so in their language and the message waits. A recovery loop forwards waiting
+messages once Rasa is back and delivers the replies through the conversation's channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import weakref
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import conversations
+from bot.channels.base import Channel, Inbound, Reply
+from bot.db.models import Conversation, InboundMessage, MessageStatus, utcnow
+from bot.gateway.rasa import RasaClient, RasaUnavailable
+from bot.i18n import messages
+from bot.pseudonym import pseudonym
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# After this many failed forwards with Rasa up, a message is set aside instead of retried forever.
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What forwarding needs to know of a conversation, read in one transaction."""
+
+    conversation_id: int
+    channel: str
+    sender_key: str
+    language: str
+    rasa_language: str | None
+
+
+@dataclass(frozen=True)
+class Waiting:
+    id: int
+    text: str
+    meta: dict[str, Any]
+
+
+class Relay:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        rasa: RasaClient,
+        channels: dict[str, Channel],
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._rasa = rasa
+        self._channels = channels
+        self._key = settings.pseudonym_secret()
+        self._claim = timedelta(seconds=settings.rasa_timeout * 2 + 5)
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def sender_key(self, channel: str, user_id: str) -> str:
+        return pseudonym(self._key, channel, user_id)
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """The assistant's replies to one inbound message (an apology if Rasa cannot answer)."""
+        key = self.sender_key(inbound.channel, inbound.user_id)
+        async with self._lock(key):
+            turn, waiting = await asyncio.to_thread(self._receive, inbound, key)
+            replies, failed = await self._forward(turn, waiting)
+        if failed:
+            apology = messages.text(
+                "rasa_unavailable", turn.language, emergency_number=self._settings.emergency_number
+            )
+            replies.append(Reply(text=apology))
+        return replies
+
+    async def recover(self) -> int:
+        """Forward messages left waiting (Rasa was down, a gateway died); returns how many."""
+        if not await self._rasa.is_up():
+            return 0
+        forwarded = 0
+        for turn in await asyncio.to_thread(self._conversations_waiting):
+            async with self._lock(turn.sender_key):
+                waiting = await asyncio.to_thread(self._claim_waiting, turn.conversation_id)
+                replies, failed = await self._forward(turn, waiting)
+            if replies:
+                await self._channels[turn.channel].deliver(turn.conversation_id, replies)
+            forwarded += len(waiting)
+            if failed:
+                break
+        return forwarded
+
+    async def run_recovery(self) -> None:
+        """Recover forever, every `recovery_interval` seconds (a gateway background task)."""
+        while True:
+            try:
+                if count := await self.recover():
+                    log.info("recovered %d waiting message(s)", count)
+            except Exception:
+                log.exception("recovery round failed; trying again")
+            await asyncio.sleep(self._settings.recovery_interval)
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+    def _receive(self, inbound: Inbound, key: str) -> tuple[Turn, list[Waiting]]:
+        with self._sessions.begin() as session:
+            conversation = conversations.get_or_create(
+                session,
+                channel=inbound.channel,
+                sender_key=key,
+                default_language=self._settings.default_language,
+            )
+            conversations.apply_language_hints(conversation, inbound.hints)
+            conversation.messages_seen += 1
+            conversation.last_seen_at = utcnow()
+            token = uuid.uuid4().hex
+            session.add(
+                InboundMessage(
+                    conversation_id=conversation.id,
+                    text=inbound.text,
+                    meta=inbound.metadata,
+                    claim_token=token,
+                    claimed_until=utcnow() + self._claim,
+                )
+            )
+            session.flush()
+            waiting = self._claim_in(session, conversation.id, token)
+            return _turn(conversation), waiting
+
+    def _conversations_waiting(self) -> list[Turn]:
+        with self._sessions() as session:
+            ids = select(InboundMessage.conversation_id).where(
+                InboundMessage.status == MessageStatus.PENDING, _claim_expired()
+            )
+            rows = session.scalars(select(Conversation).where(Conversation.id.in_(ids)).limit(100))
+            return [_turn(row) for row in rows]
+
+    def _claim_waiting(self, conversation_id: int) -> list[Waiting]:
+        with self._sessions.begin() as session:
+            return self._claim_in(session, conversation_id, uuid.uuid4().hex)
+
+    def _claim_in(self, session: Session, conversation_id: int, token: str) -> list[Waiting]:
+        """Claim the waiting messages nobody holds; returns all that `token` holds, in order."""
+        session.execute(
+            update(InboundMessage)
+            .where(
+                InboundMessage.conversation_id == conversation_id,
+                InboundMessage.status == MessageStatus.PENDING,
+                _claim_expired(),
+            )
+            .values(claim_token=token, claimed_until=utcnow() + self._claim)
+        )
+        rows = session.scalars(
+            select(InboundMessage)
+            .where(
+                InboundMessage.claim_token == token,
+                InboundMessage.status == MessageStatus.PENDING,
+            )
+            .order_by(InboundMessage.id)
+        )
+        return [Waiting(id=row.id, text=row.text or "", meta=dict(row.meta)) for row in rows]
+
+    async def _forward(self, turn: Turn, waiting: list[Waiting]) -> tuple[list[Reply], bool]:
+        """Send `waiting` to Rasa in order; the replies, and whether Rasa failed on the way."""
+        replies: list[Reply] = []
+        rasa_language = turn.rasa_language
+        for index, message in enumerate(waiting):
+            try:
+                if turn.language != rasa_language:
+                    await self._rasa.set_slot(turn.sender_key, "language", turn.language)
+                    rasa_language = turn.language
+                metadata = {
+                    **message.meta,
+                    "channel": turn.channel,
+                    "language": turn.language,
+                    "message_id": message.id,
+                }
+                answer = await self._rasa.send(turn.sender_key, message.text, metadata)
+            except RasaUnavailable as error:
+                log.warning("Rasa could not answer message %d: %s", message.id, error)
+                await asyncio.to_thread(self._release, waiting[index:], str(error))
+                return replies, True
+            await asyncio.to_thread(self._answered, turn.conversation_id, message.id, rasa_language)
+            replies.extend(Reply.from_rasa(item) for item in answer)
+        return replies, False
+
+    def _answered(self, conversation_id: int, message_id: int, rasa_language: str | None) -> None:
+        # The text is only kept while it waits for Rasa, which keeps its own record.
+        with self._sessions.begin() as session:
+            session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.id == message_id)
+                .values(status=MessageStatus.DONE, text=None, answered_at=utcnow())
+            )
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(rasa_language=rasa_language)
+            )
+
+    def _release(self, waiting: list[Waiting], error: str) -> None:
+        with self._sessions.begin() as session:
+            for message in waiting:
+                row = session.get(InboundMessage, message.id)
+                if row is None:
+                    continue
+                row.attempts += 1
+                row.last_error = error[:200]
+                row.claim_token = None
+                row.claimed_until = None
+                if row.attempts >= MAX_ATTEMPTS and self._rasa_was_up(error):
+                    row.status = MessageStatus.FAILED
+                    log.error("message %d set aside after %d attempts", row.id, row.attempts)
+
+    @staticmethod
+    def _rasa_was_up(error: str) -> bool:
+        """An HTTP error status means Rasa answered, so retrying the same message won't help."""
+        return error.startswith("HTTPStatusError")
+
+
+def _claim_expired() -> Any:
+    return or_(InboundMessage.claimed_until.is_(None), InboundMessage.claimed_until < utcnow())
+
+
+def _turn(conversation: Conversation) -> Turn:
+    return Turn(
+        conversation_id=conversation.id,
+        channel=conversation.channel,
+        sender_key=conversation.sender_key,
+        language=conversation.language,
+        rasa_language=conversation.rasa_language,
+    )

@@ -1,0 +1,162 @@
+"""`trialbot run`: start the action server, Rasa and the gateway in order and keep them up.
+
+Each child's output is shown line by line behind its name. A child that dies is restarted after
+a back-off that doubles up to a minute (and resets once it has stayed up). Ctrl-C or SIGTERM
+stops every child, the last started first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.text import Text
+
+HealthCheck = Callable[[], Awaitable[bool]]
+
+STABLE_AFTER = 60.0  # seconds up after which a child's back-off starts again from the bottom
+MAX_BACKOFF = 60.0
+STOP_GRACE = 10.0
+
+
+@dataclass
+class ChildSpec:
+    name: str
+    argv: list[str]
+    healthy: HealthCheck
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    cwd: str | None = None
+    style: str = "cyan"
+    start_timeout: float = 120.0
+
+
+class Child:
+    def __init__(self, spec: ChildSpec, console: Console) -> None:
+        self.spec = spec
+        self.console = console
+        self.process: asyncio.subprocess.Process | None = None
+        self.restarts = 0
+        self._pump: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            *self.spec.argv,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+            env=self.spec.env,
+            cwd=self.spec.cwd,
+            start_new_session=True,  # our Ctrl-C is ours to pass on, in order
+        )
+        self._pump = asyncio.create_task(self._print_output(self.process))
+
+    async def _print_output(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        width = 8
+        async for raw in process.stdout:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                prefix = Text(f"{self.spec.name:<{width}}│ ", style=self.spec.style)
+                self.console.print(prefix + Text(line), soft_wrap=True, highlight=False)
+
+    async def wait_healthy(self, stopping: asyncio.Event) -> bool:
+        """True once healthy; False if the process exited, we are stopping, or it took too long."""
+        deadline = time.monotonic() + self.spec.start_timeout
+        while time.monotonic() < deadline and not stopping.is_set():
+            if self.process is None or self.process.returncode is not None:
+                return False
+            if await self.spec.healthy():
+                return True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=0.5)
+        return False
+
+    async def stop(self) -> None:
+        process = self.process
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), STOP_GRACE)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+        if self._pump:
+            await self._pump
+
+
+class Supervisor:
+    def __init__(self, specs: Sequence[ChildSpec], console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.children = [Child(spec, self.console) for spec in specs]
+        self.stopping = asyncio.Event()
+
+    def say(self, message: str) -> None:
+        self.console.print(f"[bold]trialbot[/] │ {message}", highlight=False)
+
+    async def run(self, on_ready: Callable[[], None] | None = None) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopping.set)
+        watchers: list[asyncio.Task[None]] = []
+        try:
+            for child in self.children:
+                if not await self._start_until_healthy(child):
+                    return 0 if self.stopping.is_set() else 1
+                watchers.append(asyncio.create_task(self._keep_alive(child)))
+            if on_ready:
+                on_ready()
+            await self.stopping.wait()
+            return 0
+        finally:
+            self.say("stopping…")
+            for watcher in watchers:
+                watcher.cancel()
+            for child in reversed(self.children):
+                await child.stop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            self.say("stopped")
+
+    async def _start_until_healthy(self, child: Child) -> bool:
+        self.say(f"starting {child.spec.name}…")
+        await child.start()
+        if await child.wait_healthy(self.stopping):
+            self.say(f"{child.spec.name} is up")
+            return True
+        if not self.stopping.is_set():
+            code = child.process.returncode if child.process else None
+            reason = f"exited with code {code}" if code is not None else "did not become healthy"
+            self.say(f"[red]{child.spec.name} {reason}; see its output above[/]")
+            await child.stop()
+        return False
+
+    async def _keep_alive(self, child: Child) -> None:
+        backoff = 1.0
+        while not self.stopping.is_set():
+            assert child.process is not None
+            started = time.monotonic()
+            code = await child.process.wait()
+            if self.stopping.is_set():
+                return
+            if time.monotonic() - started > STABLE_AFTER:
+                backoff = 1.0
+            name = child.spec.name
+            self.say(f"[yellow]{name} exited with code {code}; restarting in {backoff:.0f} s[/]")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), timeout=backoff)
+            if self.stopping.is_set():
+                return
+            backoff = min(backoff * 2, MAX_BACKOFF)
+            child.restarts += 1
+            await child.start()
+            if await child.wait_healthy(self.stopping):
+                self.say(f"{child.spec.name} is up again")
