@@ -18,10 +18,9 @@ DETECTION_WINDOW = 3
 
 @dataclass(frozen=True)
 class LanguageHints:
-    """What a message tells about its language, strongest first."""
+    """What a channel tells about a message's language besides its text."""
 
-    chosen: str | None = None  # the person picked it (web switch, /language, change_language)
-    text: str | None = None  # the message itself
+    chosen: str | None = None  # the person picked it (web switch, /language)
     locale: str | None = None  # the channel's locale for the user, e.g. "fr-CA"
 
 
@@ -55,15 +54,15 @@ def get_or_create(
     return conversation
 
 
-def apply_language_hints(conversation: Conversation, hints: LanguageHints) -> None:
-    """Update the conversation's language from one incoming message's hints."""
+def apply_language_hints(conversation: Conversation, text: str, hints: LanguageHints) -> None:
+    """Update the conversation's language from one incoming message: choice, text, then locale."""
     chosen = as_language(hints.chosen)
     if chosen:
         _set(conversation, chosen, LanguageSource.CHOSEN)
         return
     if conversation.language_source is LanguageSource.CHOSEN:
         return
-    detected = detect_language(hints.text or "")
+    detected = detect_language(text)
     if detected and conversation.messages_seen < DETECTION_WINDOW:
         _set(conversation, detected, LanguageSource.DETECTED)
         return

@@ -101,14 +101,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body = {"status": "ok" if healthy else "degraded", **parts}
         return JSONResponse(body, status_code=200 if healthy else 503)
 
-    @app.post("/api/chat", response_model=ChatResponse)
+    @app.post("/api/chat", response_model=ChatResponse, response_model_exclude_none=True)
     async def chat(request: Request, body: ChatRequest) -> ChatResponse:
         """The web chat's message path: the same relay every channel uses."""
         inbound = Inbound(
             channel=web.NAME,
             user_id=body.sender,
             text=body.text,
-            hints=LanguageHints(chosen=body.lang, text=body.text, locale=body.locale),
+            hints=LanguageHints(chosen=body.lang, locale=body.locale),
         )
         replies = await request.app.state.relay.handle(inbound)
         return ChatResponse(messages=[ChatMessage.model_validate(r.to_json()) for r in replies])

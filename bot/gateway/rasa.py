@@ -37,6 +37,31 @@ class RasaClient:
             "POST", f"/conversations/{sender}/tracker/events", json=event, params=self._auth
         )
 
+    async def replies_to(self, sender: str, message_id: int) -> list[dict[str, Any]] | None:
+        """What Rasa answered to our message `message_id`, or None if it never received it.
+
+        A message that timed out may still have been handled; asking first avoids answering twice.
+        """
+        tracker = await self._call(
+            "GET",
+            f"/conversations/{sender}/tracker",
+            params={**self._auth, "include_events": "ALL"},
+        )
+        events = (tracker.get("events") or []) if isinstance(tracker, dict) else []
+        replies: list[dict[str, Any]] | None = None
+        for event in events:
+            kind = event.get("event")
+            if kind == "user":
+                if replies is not None:
+                    break
+                if (event.get("metadata") or {}).get("message_id") == message_id:
+                    replies = []
+            elif kind == "bot" and replies is not None:
+                data = event.get("data") or {}
+                extras = {key: data[key] for key in ("buttons", "image") if data.get(key)}
+                replies.append({"text": event.get("text"), **extras})
+        return replies
+
     async def is_up(self) -> bool:
         """True once the server answers with a loaded model."""
         try:

@@ -48,6 +48,7 @@ class Waiting:
     id: int
     text: str
     meta: dict[str, Any]
+    attempts: int = 0
 
 
 class Relay:
@@ -123,7 +124,7 @@ class Relay:
                 sender_key=key,
                 default_language=self._settings.default_language,
             )
-            conversations.apply_language_hints(conversation, inbound.hints)
+            conversations.apply_language_hints(conversation, inbound.text, inbound.hints)
             conversation.messages_seen += 1
             conversation.last_seen_at = utcnow()
             token = uuid.uuid4().hex
@@ -171,7 +172,10 @@ class Relay:
             )
             .order_by(InboundMessage.id)
         )
-        return [Waiting(id=row.id, text=row.text or "", meta=dict(row.meta)) for row in rows]
+        return [
+            Waiting(id=row.id, text=row.text or "", meta=dict(row.meta), attempts=row.attempts)
+            for row in rows
+        ]
 
     async def _forward(self, turn: Turn, waiting: list[Waiting]) -> tuple[list[Reply], bool]:
         """Send `waiting` to Rasa in order; the replies, and whether Rasa failed on the way."""
@@ -182,13 +186,7 @@ class Relay:
                 if turn.language != rasa_language:
                     await self._rasa.set_slot(turn.sender_key, "language", turn.language)
                     rasa_language = turn.language
-                metadata = {
-                    **message.meta,
-                    "channel": turn.channel,
-                    "language": turn.language,
-                    "message_id": message.id,
-                }
-                answer = await self._rasa.send(turn.sender_key, message.text, metadata)
+                answer = await self._send(turn, message)
             except RasaUnavailable as error:
                 log.warning("Rasa could not answer message %d: %s", message.id, error)
                 await asyncio.to_thread(self._release, waiting[index:], str(error))
@@ -196,6 +194,20 @@ class Relay:
             await asyncio.to_thread(self._answered, turn.conversation_id, message.id, rasa_language)
             replies.extend(Reply.from_rasa(item) for item in answer)
         return replies, False
+
+    async def _send(self, turn: Turn, message: Waiting) -> list[dict[str, Any]]:
+        if message.attempts:
+            # An earlier attempt may have timed out after Rasa handled it: don't answer twice.
+            earlier = await self._rasa.replies_to(turn.sender_key, message.id)
+            if earlier is not None:
+                return earlier
+        metadata = {
+            **message.meta,
+            "channel": turn.channel,
+            "language": turn.language,
+            "message_id": message.id,
+        }
+        return await self._rasa.send(turn.sender_key, message.text, metadata)
 
     def _answered(self, conversation_id: int, message_id: int, rasa_language: str | None) -> None:
         # The text is only kept while it waits for Rasa, which keeps its own record.

@@ -29,7 +29,7 @@ _FRENCH = frozenset(
 
 _ENGLISH = frozenset(
     """
-    hello hi hey hiya yo thanks thank thx ty please pls plz yes yeah yep no nope nah ok okay
+    hello hi hey hiya yo thanks thank thx ty please pls plz yes yeah yep no nope nah
     i im ive id my me mine you your youre he she we they our their the a an of to in on at
     for with without from by about is are am was were be been do does did have has had can
     could would should will shall want need what which who whom when where why how this that

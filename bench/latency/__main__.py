@@ -1,0 +1,186 @@
+"""Message-to-reply latency through the gateway's /api/chat and straight to Rasa's REST webhook.
+
+    .venv/bin/python bench/latency [--messages 200] [--json]
+
+Starts the whole stack (`trialbot run`) on free ports with a throw-away database, unless
+--gateway and --rasa point at running ones. Two kinds of message: a rule reply ("hello") and a
+custom-action reply (an emergency, answered by action_emergency). Each is measured with one
+sender and with 8 concurrent senders; a sender starts a new conversation every 10 messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[2]
+KINDS = {"rule": "hello", "custom action": "I have chest pain and I can't breathe"}
+PER_CONVERSATION = 10
+
+
+async def _one(client: httpx.AsyncClient, target: str, sender: str, text: str) -> float:
+    if target == "gateway":
+        request = client.post("/api/chat", json={"sender": sender, "text": text})
+    else:
+        request = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
+    started = time.perf_counter()
+    response = await request
+    elapsed = time.perf_counter() - started
+    response.raise_for_status()
+    if not response.json():
+        raise RuntimeError(f"{target} gave no reply to {text!r}")
+    return elapsed
+
+
+async def _sender(client: httpx.AsyncClient, target: str, text: str, count: int) -> list[float]:
+    timings: list[float] = []
+    for index in range(count):
+        if index % PER_CONVERSATION == 0:
+            sender = f"bench-{uuid.uuid4().hex[:12]}"
+        timings.append(await _one(client, target, sender, text))
+    return timings
+
+
+async def measure(url: str, target: str, text: str, messages: int, senders: int) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        await _sender(client, target, text, 5)  # warm-up: connections, caches
+        started = time.perf_counter()
+        per_sender = await asyncio.gather(
+            *(_sender(client, target, text, messages // senders) for _ in range(senders))
+        )
+        wall = time.perf_counter() - started
+    timings = sorted(t for group in per_sender for t in group)
+    return {
+        "target": target,
+        "senders": senders,
+        "messages": len(timings),
+        "p50_ms": round(statistics.median(timings) * 1000, 1),
+        "p95_ms": round(timings[int(0.95 * (len(timings) - 1))] * 1000, 1),
+        "per_second": round(len(timings) / wall, 1),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running_stack(console: Console) -> Iterator[tuple[str, str]]:
+    """`trialbot run` on free ports with a temporary database; yields (gateway, rasa) URLs."""
+    ports = {name: str(_free_port()) for name in ("GATEWAY_PORT", "RASA_PORT", "ACTIONS_PORT")}
+    with tempfile.TemporaryDirectory(prefix="trialbot-bench-") as var_dir:
+        env = {**os.environ, **ports, "TRIALBOT_VAR_DIR": var_dir, "DATABASE_URL": ""}
+        log = Path(var_dir) / "stack.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                cwd=ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
+        try:
+            with console.status("starting the stack (Rasa takes about a minute to load)…"):
+                _wait_healthy(gateway, process, log)
+            yield gateway, f"http://127.0.0.1:{ports['RASA_PORT']}"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+
+
+def _wait_healthy(gateway: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the stack exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{gateway}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise SystemExit("the stack did not become healthy in 15 minutes")
+
+
+async def run_all(gateway: str, rasa: str, messages: int) -> list[dict[str, Any]]:
+    results = []
+    for kind, text in KINDS.items():
+        for senders in (1, 8):
+            for target, url in (("rasa", rasa), ("gateway", gateway)):
+                result = await measure(url, target, text, messages, senders)
+                results.append({"kind": kind, **result})
+    return results
+
+
+def _report(results: list[dict[str, Any]], console: Console) -> None:
+    table = Table(title="Message → reply latency")
+    for column in (
+        "kind",
+        "senders",
+        "target",
+        "messages",
+        "p50 ms",
+        "p95 ms",
+        "msg/s",
+        "p50 ratio",
+    ):
+        table.add_column(column, justify="right" if column not in ("kind", "target") else "left")
+    for row in results:
+        ratio = ""
+        if row["target"] == "gateway":
+            same = (row["kind"], row["senders"], "rasa")
+            rasa = next(r for r in results if (r["kind"], r["senders"], r["target"]) == same)
+            row["p50_ratio_to_rasa"] = round(row["p50_ms"] / rasa["p50_ms"], 3)
+            ratio = f"{row['p50_ratio_to_rasa']:.2f}×"
+        table.add_row(
+            row["kind"], str(row["senders"]), row["target"], str(row["messages"]),
+            str(row["p50_ms"]), str(row["p95_ms"]), str(row["per_second"]), ratio,
+        )  # fmt: skip
+    console.print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=200, help="messages per measurement")
+    parser.add_argument("--gateway", help="a running gateway's URL (else the stack is started)")
+    parser.add_argument("--rasa", help="the running Rasa server's URL (with --gateway)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    console = Console(stderr=args.json)
+    if args.gateway:
+        results = asyncio.run(
+            run_all(args.gateway, args.rasa or "http://127.0.0.1:5005", args.messages)
+        )
+    else:
+        with running_stack(console) as (gateway, rasa):
+            results = asyncio.run(run_all(gateway, rasa, args.messages))
+    _report(results, console)
+    if args.json:
+        print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

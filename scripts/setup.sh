@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Builds one of the two environments: `scripts/setup.sh app` (.venv, Python 3.11, the project)
+# or `scripts/setup.sh rasa` (.venv-rasa, Python 3.10, Rasa alone). Called by `make setup`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# The first interpreter among the candidates whose version is $1 (e.g. 3.10).
+find_python() {
+  local want=$1; shift
+  local candidate
+  for candidate in "$@"; do
+    [ -n "$candidate" ] || continue
+    command -v "$candidate" >/dev/null 2>&1 || [ -x "$candidate" ] || continue
+    if [ "$("$candidate" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" = "$want" ]; then
+      echo "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+pyenv_pythons() {
+  local root
+  root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+  ls -d "$root"/versions/"$1".*/bin/python 2>/dev/null | sort -V -r || true
+}
+
+setup_app() {
+  local python
+  python=$(find_python 3.11 "${APP_PYTHON:-}" python3.11 python3 $(pyenv_pythons 3.11)) || die \
+"Python 3.11 is needed for .venv. Install it (e.g. 'pyenv install 3.11', or your system's
+python3.11 package) or point APP_PYTHON at it, then run 'make setup' again."
+  say "[app] creating .venv with $python"
+  rm -rf .venv
+  "$python" -m venv .venv
+  .venv/bin/pip install --quiet --upgrade pip wheel
+  # PyTorch first and pinned: left to resolve, 'torch' pulls a multi-gigabyte CUDA build.
+  # TORCH_INDEX_URL may point at PyTorch's CPU wheel index on a machine that can reach it.
+  say "[app] installing PyTorch 2.13.0 (CPU build)"
+  .venv/bin/pip install ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} torch==2.13.0
+  say "[app] installing the project and its dependencies (pinned by requirements/app.txt)"
+  .venv/bin/pip install --constraint requirements/app.txt --editable '.[dev]'
+  touch .venv/.installed
+}
+
+setup_rasa() {
+  local python
+  python=$(find_python 3.10 "${RASA_PYTHON:-}" python3.10 $(pyenv_pythons 3.10)) || die \
+"Python 3.10 is needed for Rasa 3.6 (.venv-rasa), which does not run on 3.11 or later.
+Install it, then run 'make setup' again:
+  - with pyenv:        pyenv install 3.10
+  - on Debian/Ubuntu:  sudo apt-get install python3.10 python3.10-venv
+                       (Ubuntu 22.04 has it; on newer releases use the deadsnakes PPA)
+  - on macOS:          brew install python@3.10
+or point RASA_PYTHON at an existing Python 3.10 interpreter."
+  say "[rasa] creating .venv-rasa with $python"
+  rm -rf .venv-rasa
+  "$python" -m venv .venv-rasa
+  .venv-rasa/bin/pip install --quiet --upgrade pip wheel
+  say "[rasa] installing Rasa 3.6.21 (pinned by requirements/rasa.txt; about 1.5 GB)"
+  .venv-rasa/bin/pip install --requirement requirements/rasa.txt
+  touch .venv-rasa/.installed
+}
+
+case "${1:-}" in
+  app) setup_app ;;
+  rasa) setup_rasa ;;
+  *) die "usage: scripts/setup.sh app|rasa" ;;
+esac

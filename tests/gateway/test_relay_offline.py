@@ -1,0 +1,66 @@
+"""With Rasa unreachable: the person gets an apology in their language and nothing is lost."""
+
+from __future__ import annotations
+
+import socket
+
+from sqlalchemy import Engine, select
+
+from bot.channels.base import Inbound
+from bot.db.models import Conversation, InboundMessage, MessageStatus
+from bot.db.session import make_session_factory
+from bot.gateway.rasa import RasaClient
+from bot.gateway.relay import Relay
+from bot.settings import Settings
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port  # nothing listens there once the probe is closed
+
+
+def _relay(engine: Engine, settings: Settings) -> Relay:
+    rasa = RasaClient(f"http://127.0.0.1:{_closed_port()}", "token", timeout=2.0)
+    return Relay(settings=settings, sessions=make_session_factory(engine), rasa=rasa, channels={})
+
+
+async def test_a_french_speaker_is_told_in_french_with_the_emergency_number(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    relay = _relay(migrated_engine, settings)
+    replies = await relay.handle(Inbound("web", "patient-1", "bonjour, j'ai une question"))
+    assert len(replies) == 1
+    assert replies[0].text is not None
+    assert "Désolé" in replies[0].text
+    assert settings.emergency_number in replies[0].text
+
+
+async def test_waiting_messages_are_kept_in_order_without_the_channel_id(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    relay = _relay(migrated_engine, settings)
+    await relay.handle(Inbound("web", "patient-2", "hello, I have a question"))
+    await relay.handle(Inbound("web", "patient-2", "are you there?"))
+    assert await relay.recover() == 0  # Rasa is still down: nothing forwarded, nothing dropped
+    with make_session_factory(migrated_engine)() as session:
+        waiting = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+        assert [m.text for m in waiting] == ["hello, I have a question", "are you there?"]
+        assert {m.status for m in waiting} == {MessageStatus.PENDING}
+        # The first was tried again, before the second, when the second arrived.
+        assert [m.attempts for m in waiting] == [2, 1]
+        assert all(m.claim_token is None for m in waiting)
+        keys = session.scalars(select(Conversation.sender_key)).all()
+        assert len(keys) == 1
+        assert "patient-2" not in keys[0]
+
+
+async def test_a_message_held_by_one_gateway_is_not_taken_by_another(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    first, second = _relay(migrated_engine, settings), _relay(migrated_engine, settings)
+    inbound = Inbound("web", "patient-3", "hello")
+    turn, held = first._receive(inbound, first.sender_key("web", "patient-3"))
+    assert [m.text for m in held] == ["hello"]
+    assert second._claim_waiting(turn.conversation_id) == []

@@ -1,0 +1,72 @@
+"""The supervisor starts children in order, restarts one that dies and stops them all."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from bot.supervisor import ChildSpec, Supervisor
+
+# A child that writes its pid to a file, says hello and then sleeps until it is stopped.
+CHILD = """
+import os, sys, time
+open(sys.argv[1], "a").write(f"{os.getpid()}\\n")
+print("hello from", sys.argv[2], flush=True)
+time.sleep(600)
+"""
+
+
+def _spec(name: str, pids: Path) -> ChildSpec:
+    async def healthy() -> bool:
+        return pids.exists() and pids.read_text().strip() != ""
+
+    return ChildSpec(
+        name, [sys.executable, "-c", CHILD, str(pids), name], healthy, start_timeout=10
+    )
+
+
+def _pids(path: Path) -> list[int]:
+    return [int(line) for line in path.read_text().split()] if path.exists() else []
+
+
+async def _wait_for(condition: object, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():  # type: ignore[operator]
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_killed_child_is_restarted_and_sigterm_stops_everyone(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.pids", tmp_path / "second.pids"
+    console = Console(file=(tmp_path / "log.txt").open("w"), width=200)
+    supervisor = Supervisor([_spec("first", first), _spec("second", second)], console)
+    ready = asyncio.Event()
+    running = asyncio.create_task(supervisor.run(on_ready=ready.set))
+    await asyncio.wait_for(ready.wait(), 20)
+    assert len(_pids(first)) == 1 and len(_pids(second)) == 1
+
+    os.kill(_pids(first)[0], signal.SIGKILL)
+    await _wait_for(lambda: len(_pids(first)) == 2)  # restarted after a one-second back-off
+    assert len(_pids(second)) == 1  # the others were left alone
+
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert await asyncio.wait_for(running, 20) == 0
+    for pid in (_pids(first)[-1], _pids(second)[-1]):
+        assert not Path(f"/proc/{pid}").exists()  # stopped and reaped
+    log = (tmp_path / "log.txt").read_text()
+    assert "hello from first" in log and "restarting in 1 s" in log
+
+
+async def test_a_child_that_cannot_start_fails_the_run(tmp_path: Path) -> None:
+    async def never() -> bool:
+        return False
+
+    broken = ChildSpec("broken", [sys.executable, "-c", "raise SystemExit(3)"], never)
+    console = Console(file=(tmp_path / "log.txt").open("w"), width=200)
+    assert await Supervisor([broken], console).run() == 1
+    assert "broken exited with code 3" in (tmp_path / "log.txt").read_text()
