@@ -103,8 +103,8 @@ def actions(knowledge: KnowledgeDir = None) -> None:
 
     settings = _settings(knowledge)
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")
+    os.environ.setdefault("LOG_LEVEL", settings.log_level.upper())  # rasa_sdk reads it
     argv = ["--actions", "actions", "--port", str(settings.actions_port)]
-    argv += ["--logging-level", settings.log_level.upper()]
     main_from_args(create_argument_parser().parse_args(argv))
 
 

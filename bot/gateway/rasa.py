@@ -31,10 +31,22 @@ class RasaClient:
             raise RasaUnavailable(f"unexpected reply from Rasa: {type(replies).__name__}")
         return replies
 
-    async def set_slot(self, sender: str, name: str, value: str) -> None:
-        event = {"event": "slot", "name": name, "value": value}
+    async def set_slot(self, sender: str, name: str, value: str, *, new: bool = False) -> None:
+        """Set a slot; `new` starts the conversation's first session with it.
+
+        Rasa stamps a session start it adds itself later than our event, and its SQL tracker
+        store then drops our event as belonging to no session: a new conversation must
+        begin with the session start in the same request.
+        """
+        events = [{"event": "slot", "name": name, "value": value}]
+        if new:
+            events[:0] = [
+                {"event": "action", "name": "action_session_start"},
+                {"event": "session_started"},
+                {"event": "action", "name": "action_listen"},
+            ]
         await self._call(
-            "POST", f"/conversations/{sender}/tracker/events", json=event, params=self._auth
+            "POST", f"/conversations/{sender}/tracker/events", json=events, params=self._auth
         )
 
     async def replies_to(self, sender: str, message_id: int) -> list[dict[str, Any]] | None:

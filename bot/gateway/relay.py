@@ -184,14 +184,16 @@ class Relay:
         for index, message in enumerate(waiting):
             try:
                 if turn.language != rasa_language:
-                    await self._rasa.set_slot(turn.sender_key, "language", turn.language)
+                    new = rasa_language is None
+                    await self._rasa.set_slot(turn.sender_key, "language", turn.language, new=new)
                     rasa_language = turn.language
                 answer = await self._send(turn, message)
             except RasaUnavailable as error:
                 log.warning("Rasa could not answer message %d: %s", message.id, error)
                 await asyncio.to_thread(self._release, waiting[index:], str(error))
                 return replies, True
-            await asyncio.to_thread(self._answered, turn.conversation_id, message.id, rasa_language)
+            pushed = rasa_language if rasa_language != turn.rasa_language else None
+            await asyncio.to_thread(self._answered, turn.conversation_id, message.id, pushed)
             replies.extend(Reply.from_rasa(item) for item in answer)
         return replies, False
 
@@ -209,7 +211,8 @@ class Relay:
         }
         return await self._rasa.send(turn.sender_key, message.text, metadata)
 
-    def _answered(self, conversation_id: int, message_id: int, rasa_language: str | None) -> None:
+    def _answered(self, conversation_id: int, message_id: int, pushed: str | None) -> None:
+        """Mark a message answered, and record the language slot when this turn set it."""
         # The text is only kept while it waits for Rasa, which keeps its own record.
         with self._sessions.begin() as session:
             session.execute(
@@ -217,11 +220,12 @@ class Relay:
                 .where(InboundMessage.id == message_id)
                 .values(status=MessageStatus.DONE, text=None, answered_at=utcnow())
             )
-            session.execute(
-                update(Conversation)
-                .where(Conversation.id == conversation_id)
-                .values(rasa_language=rasa_language)
-            )
+            if pushed:
+                session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == conversation_id)
+                    .values(rasa_language=pushed)
+                )
 
     def _release(self, waiting: list[Waiting], error: str) -> None:
         with self._sessions.begin() as session:
