@@ -79,7 +79,8 @@ def choose_language(session: Session, sender_key: str, language: Language) -> bo
     if conversation is None:
         return False
     _set(conversation, language, LanguageSource.CHOSEN)
-    conversation.rasa_language = language  # the action that calls this sets the slot itself
+    # The action that calls this sets the slot itself.
+    conversation.rasa_slots = {**conversation.rasa_slots, "language": language}
     return True
 
 

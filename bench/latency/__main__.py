@@ -4,8 +4,9 @@
 
 Starts the whole stack (`trialbot run`) on free ports with a throw-away database, unless
 --gateway and --rasa point at running ones. Two kinds of message: a rule reply ("hello") and a
-custom-action reply (an emergency, answered by action_emergency). Each is measured with one
-sender and with 8 concurrent senders; a sender starts a new conversation every 10 messages.
+custom-action reply (a request for French, answered by action_change_language). Each is measured
+with one sender and with 8 concurrent senders; a sender starts a new conversation every 10
+messages.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[2]
-KINDS = {"rule": "hello", "custom action": "I have chest pain and I can't breathe"}
+KINDS = {"rule": "hello", "custom action": "can we speak french please"}
 PER_CONVERSATION = 10
 
 

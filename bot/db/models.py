@@ -61,8 +61,9 @@ class Conversation(Base):
     language_source: Mapped[LanguageSource] = mapped_column(
         Enum(LanguageSource, native_enum=False, length=16, values_callable=_values)
     )
-    # The language last given to Rasa's `language` slot, so it is only sent when it changes.
-    rasa_language: Mapped[str | None] = mapped_column(String(8))
+    # The slots the gateway last gave Rasa (language, emergency number), so that it only sends
+    # them again when they change. Empty until Rasa has seen the conversation.
+    rasa_slots: Mapped[dict[str, Any]] = mapped_column(default=dict)
     messages_seen: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

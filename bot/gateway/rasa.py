@@ -31,14 +31,14 @@ class RasaClient:
             raise RasaUnavailable(f"unexpected reply from Rasa: {type(replies).__name__}")
         return replies
 
-    async def set_slot(self, sender: str, name: str, value: str, *, new: bool = False) -> None:
-        """Set a slot; `new` starts the conversation's first session with it.
+    async def set_slots(self, sender: str, slots: dict[str, Any], *, new: bool = False) -> None:
+        """Set slots; `new` starts the conversation's first session with them.
 
         Rasa stamps a session start it adds itself later than our event, and its SQL tracker
         store then drops our event as belonging to no session: a new conversation must
         begin with the session start in the same request.
         """
-        events = [{"event": "slot", "name": name, "value": value}]
+        events = [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
         if new:
             events[:0] = [
                 {"event": "action", "name": "action_session_start"},

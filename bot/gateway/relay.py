@@ -40,7 +40,7 @@ class Turn:
     channel: str
     sender_key: str
     language: str
-    rasa_language: str | None
+    rasa_slots: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -180,22 +180,27 @@ class Relay:
     async def _forward(self, turn: Turn, waiting: list[Waiting]) -> tuple[list[Reply], bool]:
         """Send `waiting` to Rasa in order; the replies, and whether Rasa failed on the way."""
         replies: list[Reply] = []
-        rasa_language = turn.rasa_language
+        slots = turn.rasa_slots
         for index, message in enumerate(waiting):
             try:
-                if turn.language != rasa_language:
-                    new = rasa_language is None
-                    await self._rasa.set_slot(turn.sender_key, "language", turn.language, new=new)
-                    rasa_language = turn.language
+                changed = self._slots_to_send(turn, slots)
+                if changed:
+                    await self._rasa.set_slots(turn.sender_key, changed, new=not slots)
+                    slots = {**slots, **changed}
                 answer = await self._send(turn, message)
             except RasaUnavailable as error:
                 log.warning("Rasa could not answer message %d: %s", message.id, error)
                 await asyncio.to_thread(self._release, waiting[index:], str(error))
                 return replies, True
-            pushed = rasa_language if rasa_language != turn.rasa_language else None
-            await asyncio.to_thread(self._answered, turn.conversation_id, message.id, pushed)
+            sent = slots if slots != turn.rasa_slots else None
+            await asyncio.to_thread(self._answered, turn.conversation_id, message.id, sent)
             replies.extend(Reply.from_rasa(item) for item in answer)
         return replies, False
+
+    def _slots_to_send(self, turn: Turn, known: dict[str, Any]) -> dict[str, Any]:
+        """The gateway's slots whose value Rasa does not have yet."""
+        wanted = {"language": turn.language, "emergency_number": self._settings.emergency_number}
+        return {name: value for name, value in wanted.items() if known.get(name) != value}
 
     async def _send(self, turn: Turn, message: Waiting) -> list[dict[str, Any]]:
         if message.attempts:
@@ -211,8 +216,10 @@ class Relay:
         }
         return await self._rasa.send(turn.sender_key, message.text, metadata)
 
-    def _answered(self, conversation_id: int, message_id: int, pushed: str | None) -> None:
-        """Mark a message answered, and record the language slot when this turn set it."""
+    def _answered(
+        self, conversation_id: int, message_id: int, slots: dict[str, Any] | None
+    ) -> None:
+        """Mark a message answered, and record the slots when this turn set some."""
         # The text is only kept while it waits for Rasa, which keeps its own record.
         with self._sessions.begin() as session:
             session.execute(
@@ -220,11 +227,11 @@ class Relay:
                 .where(InboundMessage.id == message_id)
                 .values(status=MessageStatus.DONE, text=None, answered_at=utcnow())
             )
-            if pushed:
+            if slots is not None:
                 session.execute(
                     update(Conversation)
                     .where(Conversation.id == conversation_id)
-                    .values(rasa_language=pushed)
+                    .values(rasa_slots=slots)
                 )
 
     def _release(self, waiting: list[Waiting], error: str) -> None:
@@ -257,5 +264,5 @@ def _turn(conversation: Conversation) -> Turn:
         channel=conversation.channel,
         sender_key=conversation.sender_key,
         language=conversation.language,
-        rasa_language=conversation.rasa_language,
+        rasa_slots=dict(conversation.rasa_slots),
     )

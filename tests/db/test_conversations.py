@@ -25,7 +25,7 @@ def test_a_conversation_is_created_once_and_keeps_its_chosen_language(
         stored = session.get(Conversation, first.id)
         assert stored is not None
         assert (stored.language, stored.language_source) == ("en", LanguageSource.CHOSEN)
-        assert stored.rasa_language == "en"
+        assert stored.rasa_slots["language"] == "en"
 
 
 def test_choosing_a_language_for_an_unknown_conversation_reports_it(

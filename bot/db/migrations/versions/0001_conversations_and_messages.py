@@ -37,7 +37,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("rasa_language", sa.String(length=8), nullable=True),
+        sa.Column("rasa_slots", sa.JSON(), nullable=False),
         sa.Column("messages_seen", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
