@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await recovery
+            await relay.drain()
             await rasa.aclose()
             await probe.aclose()
             engine.dispose()

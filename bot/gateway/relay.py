@@ -49,6 +49,7 @@ class Waiting:
     text: str
     meta: dict[str, Any]
     attempts: int = 0
+    fresh: bool = False  # received in this very request, so Rasa cannot have seen it
 
 
 class Relay:
@@ -67,6 +68,7 @@ class Relay:
         self._key = settings.pseudonym_secret()
         self._claim = timedelta(seconds=settings.rasa_timeout * 2 + 5)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._bookkeeping: set[asyncio.Task[None]] = set()
 
     def sender_key(self, channel: str, user_id: str) -> str:
         return pseudonym(self._key, channel, user_id)
@@ -100,6 +102,11 @@ class Relay:
                 break
         return forwarded
 
+    async def drain(self) -> None:
+        """Wait for the answered-marks still being written (at shutdown)."""
+        if self._bookkeeping:
+            await asyncio.gather(*self._bookkeeping, return_exceptions=True)
+
     async def run_recovery(self) -> None:
         """Recover forever, every `recovery_interval` seconds (a gateway background task)."""
         while True:
@@ -128,18 +135,18 @@ class Relay:
             conversation.messages_seen += 1
             conversation.last_seen_at = utcnow()
             token = uuid.uuid4().hex
-            session.add(
-                InboundMessage(
-                    conversation_id=conversation.id,
-                    text=inbound.text,
-                    meta=inbound.metadata,
-                    claim_token=token,
-                    claimed_until=utcnow() + self._claim,
-                )
+            message = InboundMessage(
+                conversation_id=conversation.id,
+                text=inbound.text,
+                meta=inbound.metadata,
+                claim_token=token,
+                claimed_until=utcnow() + self._claim,
             )
+            session.add(message)
             session.flush()
-            waiting = self._claim_in(session, conversation.id, token)
-            return _turn(conversation), waiting
+            this = Waiting(id=message.id, text=inbound.text, meta=inbound.metadata, fresh=True)
+            earlier = self._claim_in(session, conversation.id, token, exclude=message.id)
+            return _turn(conversation), [*earlier, this]
 
     def _conversations_waiting(self) -> list[Turn]:
         with self._sessions() as session:
@@ -153,9 +160,11 @@ class Relay:
         with self._sessions.begin() as session:
             return self._claim_in(session, conversation_id, uuid.uuid4().hex)
 
-    def _claim_in(self, session: Session, conversation_id: int, token: str) -> list[Waiting]:
-        """Claim the waiting messages nobody holds; returns all that `token` holds, in order."""
-        session.execute(
+    def _claim_in(
+        self, session: Session, conversation_id: int, token: str, exclude: int | None = None
+    ) -> list[Waiting]:
+        """Claim the conversation's waiting messages that nobody holds, in order."""
+        claimed = session.execute(
             update(InboundMessage)
             .where(
                 InboundMessage.conversation_id == conversation_id,
@@ -164,11 +173,14 @@ class Relay:
             )
             .values(claim_token=token, claimed_until=utcnow() + self._claim)
         )
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            return []
         rows = session.scalars(
             select(InboundMessage)
             .where(
                 InboundMessage.claim_token == token,
                 InboundMessage.status == MessageStatus.PENDING,
+                InboundMessage.id != (exclude or 0),
             )
             .order_by(InboundMessage.id)
         )
@@ -187,13 +199,14 @@ class Relay:
                 if changed:
                     await self._rasa.set_slots(turn.sender_key, changed, new=not slots)
                     slots = {**slots, **changed}
+                    # Before the next message is read, or it would start the session again.
+                    await asyncio.to_thread(self._slots_sent, turn.conversation_id, slots)
                 answer = await self._send(turn, message)
             except RasaUnavailable as error:
                 log.warning("Rasa could not answer message %d: %s", message.id, error)
                 await asyncio.to_thread(self._release, waiting[index:], str(error))
                 return replies, True
-            sent = slots if slots != turn.rasa_slots else None
-            await asyncio.to_thread(self._answered, turn.conversation_id, message.id, sent)
+            self._in_background(self._answered, message.id)
             replies.extend(Reply.from_rasa(item) for item in answer)
         return replies, False
 
@@ -202,9 +215,16 @@ class Relay:
         wanted = {"language": turn.language, "emergency_number": self._settings.emergency_number}
         return {name: value for name, value in wanted.items() if known.get(name) != value}
 
+    def _in_background(self, work: Any, *args: Any) -> None:
+        """Run bookkeeping off the reply's path; recovery covers a crash before it is written."""
+        task = asyncio.create_task(asyncio.to_thread(work, *args))
+        self._bookkeeping.add(task)
+        task.add_done_callback(self._bookkeeping.discard)
+        task.add_done_callback(_log_failure)
+
     async def _send(self, turn: Turn, message: Waiting) -> list[dict[str, Any]]:
-        if message.attempts:
-            # An earlier attempt may have timed out after Rasa handled it: don't answer twice.
+        if not message.fresh:
+            # A gateway may have died, or timed out, after Rasa handled it: don't answer twice.
             earlier = await self._rasa.replies_to(turn.sender_key, message.id)
             if earlier is not None:
                 return earlier
@@ -216,10 +236,7 @@ class Relay:
         }
         return await self._rasa.send(turn.sender_key, message.text, metadata)
 
-    def _answered(
-        self, conversation_id: int, message_id: int, slots: dict[str, Any] | None
-    ) -> None:
-        """Mark a message answered, and record the slots when this turn set some."""
+    def _answered(self, message_id: int) -> None:
         # The text is only kept while it waits for Rasa, which keeps its own record.
         with self._sessions.begin() as session:
             session.execute(
@@ -227,12 +244,14 @@ class Relay:
                 .where(InboundMessage.id == message_id)
                 .values(status=MessageStatus.DONE, text=None, answered_at=utcnow())
             )
-            if slots is not None:
-                session.execute(
-                    update(Conversation)
-                    .where(Conversation.id == conversation_id)
-                    .values(rasa_slots=slots)
-                )
+
+    def _slots_sent(self, conversation_id: int, slots: dict[str, Any]) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(rasa_slots=slots)
+            )
 
     def _release(self, waiting: list[Waiting], error: str) -> None:
         with self._sessions.begin() as session:
@@ -252,6 +271,11 @@ class Relay:
     def _rasa_was_up(error: str) -> bool:
         """An HTTP error status means Rasa answered, so retrying the same message won't help."""
         return error.startswith("HTTPStatusError")
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()):
+        log.error("bookkeeping failed; recovery will retry the message", exc_info=error)
 
 
 def _claim_expired() -> Any:
