@@ -91,6 +91,8 @@ def serve(knowledge: KnowledgeDir = None) -> None:
         host=settings.gateway_host,
         port=settings.gateway_port,
         log_level=settings.log_level.lower(),
+        # One line per request costs time on every message and says nothing the logs need.
+        access_log=settings.log_level.upper() == "DEBUG",
         proxy_headers=True,
     )
 

@@ -172,6 +172,7 @@ class Relay:
                 _claim_expired(),
             )
             .values(claim_token=token, claimed_until=utcnow() + self._claim)
+            .execution_options(synchronize_session=False)
         )
         if not claimed.rowcount:  # type: ignore[attr-defined]
             return []
@@ -243,6 +244,7 @@ class Relay:
                 update(InboundMessage)
                 .where(InboundMessage.id == message_id)
                 .values(status=MessageStatus.DONE, text=None, answered_at=utcnow())
+                .execution_options(synchronize_session=False)
             )
 
     def _slots_sent(self, conversation_id: int, slots: dict[str, Any]) -> None:
@@ -251,6 +253,7 @@ class Relay:
                 update(Conversation)
                 .where(Conversation.id == conversation_id)
                 .values(rasa_slots=slots)
+                .execution_options(synchronize_session=False)
             )
 
     def _release(self, waiting: list[Waiting], error: str) -> None:
