@@ -60,15 +60,23 @@ async def _sender(client: httpx.AsyncClient, target: str, text: str, count: int)
     return timings
 
 
-async def measure(url: str, target: str, text: str, messages: int, senders: int) -> dict[str, Any]:
+ROUNDS = 4  # the two targets take turns, so that drift in the machine's load hits both alike
+
+
+async def _round(
+    url: str, target: str, text: str, messages: int, senders: int
+) -> tuple[list[float], float]:
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-        await _sender(client, target, text, 5)  # warm-up: connections, caches
+        await _sender(client, target, text, 2)  # warm-up: connections, caches
         started = time.perf_counter()
         per_sender = await asyncio.gather(
             *(_sender(client, target, text, messages // senders) for _ in range(senders))
         )
-        wall = time.perf_counter() - started
-    timings = sorted(t for group in per_sender for t in group)
+        return [t for group in per_sender for t in group], time.perf_counter() - started
+
+
+def _figures(target: str, senders: int, timings: list[float], wall: float) -> dict[str, Any]:
+    timings = sorted(timings)
     return {
         "target": target,
         "senders": senders,
@@ -77,6 +85,20 @@ async def measure(url: str, target: str, text: str, messages: int, senders: int)
         "p95_ms": round(timings[int(0.95 * (len(timings) - 1))] * 1000, 1),
         "per_second": round(len(timings) / wall, 1),
     }
+
+
+async def measure(
+    urls: dict[str, str], text: str, messages: int, senders: int
+) -> list[dict[str, Any]]:
+    """Figures per target, measured in alternating rounds."""
+    timings: dict[str, list[float]] = {target: [] for target in urls}
+    walls = dict.fromkeys(urls, 0.0)
+    for _ in range(ROUNDS):
+        for target, url in urls.items():
+            batch, wall = await _round(url, target, text, messages // ROUNDS, senders)
+            timings[target] += batch
+            walls[target] += wall
+    return [_figures(target, senders, timings[target], walls[target]) for target in urls]
 
 
 def _free_port() -> int:
@@ -130,9 +152,10 @@ async def run_all(gateway: str, rasa: str, messages: int) -> list[dict[str, Any]
     results = []
     for kind, text in KINDS.items():
         for senders in (1, 8):
-            for target, url in (("rasa", rasa), ("gateway", gateway)):
-                result = await measure(url, target, text, messages, senders)
-                results.append({"kind": kind, **result})
+            for figures in await measure(
+                {"rasa": rasa, "gateway": gateway}, text, messages, senders
+            ):
+                results.append({"kind": kind, **figures})
     return results
 
 
