@@ -39,8 +39,8 @@ def chat_loop(gateway: str, sender: str, lang: str | None, console: Console) -> 
                 continue
             text = buttons[int(line) - 1]["payload"] if _is_choice(line, buttons) else line
             body: dict[str, Any] = {"sender": sender, "text": text}
-            if lang:
-                body["lang"] = lang
+            if lang:  # a choice made once, like the web chat's switch; the chat may change it
+                body["lang"], lang = lang, None
             try:
                 response = client.post("/api/chat", json=body)
                 response.raise_for_status()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -70,3 +73,20 @@ def test_an_empty_message_is_refused_with_a_reason(stack: Stack) -> None:
     response = httpx.post(f"{stack.url}/api/chat", json={"sender": "x", "text": "  "}, timeout=10)
     assert response.status_code == 422
     assert "empty" in response.text
+
+
+def test_the_terminal_chat_talks_through_the_gateway(stack: Stack) -> None:
+    env = {**os.environ, "GATEWAY_PORT": stack.url.rsplit(":", 1)[1]}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--sender", "e2e-terminal", "--lang", "fr"],
+        input="bonjour\n1\n/quit\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Bonjour" in result.stdout
+    assert "[1] English" in result.stdout  # the greeting's button, pressed by typing 1
+    assert "I'll speak English" in result.stdout
