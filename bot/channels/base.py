@@ -31,7 +31,7 @@ class Reply:
         return cls(text=message.get("text"), buttons=buttons, image=message.get("image"))
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"text": self.text}
+        body: dict[str, Any] = {"text": self.text} if self.text is not None else {}
         if self.buttons:
             body["buttons"] = [{"title": b.title, "payload": b.payload} for b in self.buttons]
         if self.image:
