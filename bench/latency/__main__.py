@@ -14,12 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -31,6 +26,8 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.table import Table
+
+from bot.localstack import local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = {"rule": "hello", "custom action": "can we speak french please"}
@@ -101,51 +98,13 @@ async def measure(
     return [_figures(target, senders, timings[target], walls[target]) for target in urls]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def running_stack(console: Console) -> Iterator[tuple[str, str]]:
-    """`trialbot run` on free ports with a temporary database; yields (gateway, rasa) URLs."""
-    ports = {name: str(_free_port()) for name in ("GATEWAY_PORT", "RASA_PORT", "ACTIONS_PORT")}
+    """The stack on free ports with a temporary database; yields (gateway, rasa) URLs."""
     with tempfile.TemporaryDirectory(prefix="trialbot-bench-") as var_dir:
-        env = {**os.environ, **ports, "TRIALBOT_VAR_DIR": var_dir, "DATABASE_URL": ""}
-        log = Path(var_dir) / "stack.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
-                cwd=ROOT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
-        try:
-            with console.status("starting the stack (Rasa takes about a minute to load)…"):
-                _wait_healthy(gateway, process, log)
-            yield gateway, f"http://127.0.0.1:{ports['RASA_PORT']}"
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
-
-
-def _wait_healthy(gateway: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the stack exited:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{gateway}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise SystemExit("the stack did not become healthy in 15 minutes")
+        console.print("starting the stack (Rasa takes about a minute to load)…")
+        with local_stack(Path(var_dir)) as stack:
+            yield stack.gateway_url, stack.rasa_url
 
 
 async def run_all(gateway: str, rasa: str, messages: int) -> list[dict[str, Any]]:

@@ -3,11 +3,7 @@ gateway on free ports, SQLite under a temporary folder, and the model trained on
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,9 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.settings import PROJECT_ROOT
-
-START_TIMEOUT = 900  # seconds: includes training when no model matches the files
+from bot.localstack import local_stack
 
 
 @dataclass
@@ -62,13 +56,6 @@ class Stack:
         raise LookupError(f"no child of the stack runs {marker!r}")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def wait_until(condition: Any, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -83,41 +70,8 @@ def wait_until(condition: Any, timeout: float, what: str) -> None:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    var_dir = tmp_path_factory.mktemp("stack")
-    ports = {name: str(_free_port()) for name in ("GATEWAY_PORT", "RASA_PORT", "ACTIONS_PORT")}
-    env = {
-        **os.environ,
-        **ports,
-        "TRIALBOT_VAR_DIR": str(var_dir),
-        "DATABASE_URL": "",
-        "TRACKER_STORE_URL": "",
-        "REDIS_URL": "",
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = var_dir / "stack.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    stack = Stack(f"http://127.0.0.1:{ports['GATEWAY_PORT']}", process, var_dir, log)
     try:
-        wait_until(
-            lambda: process.poll() is not None or stack.health().status_code == 200,
-            START_TIMEOUT,
-            "the stack to become healthy",
-        )
-        if process.poll() is not None:
-            pytest.fail(f"`trialbot run` exited with {process.returncode}:\n{log.read_text()}")
-        yield stack
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        with local_stack(tmp_path_factory.mktemp("stack")) as started:
+            yield Stack(started.gateway_url, started.process, started.var_dir, started.log)
+    except RuntimeError as error:
+        pytest.fail(str(error))
