@@ -38,10 +38,6 @@ class Reply:
             body["image"] = self.image
         return body
 
-    @classmethod
-    def from_json(cls, body: dict[str, Any]) -> Reply:
-        return cls.from_rasa(body)
-
 
 @dataclass(frozen=True)
 class Inbound:

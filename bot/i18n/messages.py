@@ -15,10 +15,6 @@ _TEXTS: dict[str, dict[Language, str]] = {
             "répondrai ici dès que possible. En cas d'urgence, appelez le {emergency_number}."
         ),
     },
-    "queued_behind_earlier": {
-        "en": "I'm still catching up on your earlier messages; I'll answer this one right after.",
-        "fr": "Je rattrape encore vos messages précédents ; je réponds à celui-ci juste après.",
-    },
 }
 
 
