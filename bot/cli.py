@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
@@ -17,6 +17,9 @@ from rich.console import Console
 
 from bot import rasa_server
 from bot.settings import PROJECT_ROOT, Settings, get_settings
+
+if TYPE_CHECKING:
+    from bot.supervisor import ChildSpec
 
 app = typer.Typer(help="A patient-support assistant for clinical trials.", no_args_is_help=True)
 db_app = typer.Typer(help="The application database.", no_args_is_help=True)
@@ -181,7 +184,7 @@ def _ensure_model(settings: Settings, *, force: bool = False) -> Path:
     return model
 
 
-def _child_specs(settings: Settings, model: Path) -> list[Any]:
+def _child_specs(settings: Settings, model: Path) -> list[ChildSpec]:
     from bot.gateway.rasa import RasaClient
     from bot.supervisor import ChildSpec
 
@@ -199,12 +202,11 @@ def _child_specs(settings: Settings, model: Path) -> list[Any]:
 
 
 def _http_ok(url: str) -> Any:
+    from bot.gateway.app import answers_ok
+
     async def check() -> bool:
-        try:
-            async with httpx.AsyncClient(timeout=2.0) as client:
-                return (await client.get(url)).status_code == 200
-        except httpx.HTTPError:
-            return False
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            return await answers_ok(client, url)
 
     return check
 

@@ -62,8 +62,8 @@ def apply_language_hints(conversation: Conversation, text: str, hints: LanguageH
         return
     if conversation.language_source is LanguageSource.CHOSEN:
         return
-    detected = detect_language(text)
-    if detected and conversation.messages_seen < DETECTION_WINDOW:
+    detected = detect_language(text) if conversation.messages_seen < DETECTION_WINDOW else None
+    if detected:
         _set(conversation, detected, LanguageSource.DETECTED)
         return
     locale = as_language(hints.locale)

@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state = request.app.state
         rasa, actions, database = await asyncio.gather(
             state.rasa.is_up(),
-            _answers(state.probe, f"{settings.actions_url}/health"),
+            answers_ok(state.probe, f"{settings.actions_url}/health"),
             asyncio.to_thread(_database_up, state.engine),
         )
         parts = {
@@ -140,7 +140,8 @@ def _chat_page(emergency_number: str) -> str:
     )
 
 
-async def _answers(client: httpx.AsyncClient, url: str) -> bool:
+async def answers_ok(client: httpx.AsyncClient, url: str) -> bool:
+    """True when `url` answers 200."""
     try:
         return (await client.get(url)).status_code == 200
     except httpx.HTTPError:

@@ -10,6 +10,10 @@ import httpx
 class RasaUnavailable(Exception):
     """Rasa did not answer in time or answered with an error; the message was not handled."""
 
+    def __init__(self, message: str, *, answered: bool = False) -> None:
+        super().__init__(message)
+        self.answered = answered  # Rasa responded (with an error): retrying the same won't help
+
 
 class RasaClient:
     def __init__(self, base_url: str, token: str, timeout: float) -> None:
@@ -28,7 +32,9 @@ class RasaClient:
         body = {"sender": sender, "message": text, "metadata": metadata}
         replies = await self._call("POST", "/webhooks/rest/webhook", json=body)
         if not isinstance(replies, list):
-            raise RasaUnavailable(f"unexpected reply from Rasa: {type(replies).__name__}")
+            raise RasaUnavailable(
+                f"unexpected reply from Rasa: {type(replies).__name__}", answered=True
+            )
         return replies
 
     async def set_slots(self, sender: str, slots: dict[str, Any], *, new: bool = False) -> None:
@@ -91,5 +97,7 @@ class RasaClient:
             response = await self._http.request(method, path, **kwargs)
             response.raise_for_status()
             return response.json()
-        except (httpx.HTTPError, ValueError) as error:
+        except (httpx.HTTPStatusError, ValueError) as error:
+            raise RasaUnavailable(f"{type(error).__name__}: {error}", answered=True) from error
+        except httpx.HTTPError as error:
             raise RasaUnavailable(f"{type(error).__name__}: {error}") from error

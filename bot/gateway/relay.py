@@ -205,7 +205,7 @@ class Relay:
                 answer = await self._send(turn, message)
             except RasaUnavailable as error:
                 log.warning("Rasa could not answer message %d: %s", message.id, error)
-                await asyncio.to_thread(self._release, waiting[index:], str(error))
+                await asyncio.to_thread(self._release, waiting[index:], error)
                 return replies, True
             self._in_background(self._answered, message.id)
             replies.extend(Reply.from_rasa(item) for item in answer)
@@ -256,24 +256,19 @@ class Relay:
                 .execution_options(synchronize_session=False)
             )
 
-    def _release(self, waiting: list[Waiting], error: str) -> None:
+    def _release(self, waiting: list[Waiting], error: RasaUnavailable) -> None:
         with self._sessions.begin() as session:
             for message in waiting:
                 row = session.get(InboundMessage, message.id)
                 if row is None:
                     continue
                 row.attempts += 1
-                row.last_error = error[:200]
+                row.last_error = str(error)[:200]
                 row.claim_token = None
                 row.claimed_until = None
-                if row.attempts >= MAX_ATTEMPTS and self._rasa_was_up(error):
+                if row.attempts >= MAX_ATTEMPTS and error.answered:
                     row.status = MessageStatus.FAILED
                     log.error("message %d set aside after %d attempts", row.id, row.attempts)
-
-    @staticmethod
-    def _rasa_was_up(error: str) -> bool:
-        """An HTTP error status means Rasa answered, so retrying the same message won't help."""
-        return error.startswith("HTTPStatusError")
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
