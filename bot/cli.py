@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 app = typer.Typer(help="A patient-support assistant for clinical trials.", no_args_is_help=True)
 db_app = typer.Typer(help="The application database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+campaigns_app = typer.Typer(help="Where conversations come from.", no_args_is_help=True)
+app.add_typer(campaigns_app, name="campaigns")
 
 out = Console()
 err = Console(stderr=True)
@@ -166,6 +168,36 @@ def db_status(
         out.print(f"applied: {status['current']}  latest: {status['head']}")
     if not status["up_to_date"]:
         raise typer.Exit(1)
+
+
+@campaigns_app.command("list")
+def campaigns_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Conversations started by each campaign link (/start camp_<id>, ?ref=camp_<id>)."""
+    from rich.table import Table
+
+    from bot.campaigns import campaign_counts
+    from bot.db.session import create_db_engine, make_session_factory
+
+    engine = create_db_engine(_settings(knowledge).db_url)
+    try:
+        with make_session_factory(engine)() as session:
+            counts = campaign_counts(session)
+    finally:
+        engine.dispose()
+    if as_json:
+        rows = [{"campaign": c.campaign, "conversations": c.conversations} for c in counts]
+        out.print_json(json.dumps(rows))
+        return
+    if not counts:
+        out.print("No conversation has come from a campaign link yet.")
+        return
+    table = Table("campaign", "conversations")
+    for count in counts:
+        table.add_row(count.campaign, str(count.conversations))
+    out.print(table)
 
 
 def _ensure_model(settings: Settings, *, force: bool = False) -> Path:

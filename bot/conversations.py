@@ -35,12 +35,20 @@ def as_language(value: str | None) -> Language | None:
     return None
 
 
+def by_id(session: Session, conversation_id: int) -> Conversation | None:
+    return session.get(Conversation, conversation_id)
+
+
+def by_sender_key(session: Session, sender_key: str) -> Conversation | None:
+    return session.scalars(
+        select(Conversation).where(Conversation.sender_key == sender_key)
+    ).one_or_none()
+
+
 def get_or_create(
     session: Session, *, channel: str, sender_key: str, default_language: Language
 ) -> Conversation:
-    conversation = session.scalars(
-        select(Conversation).where(Conversation.sender_key == sender_key)
-    ).one_or_none()
+    conversation = by_sender_key(session, sender_key)
     if conversation is None:
         conversation = Conversation(
             channel=channel,
@@ -73,9 +81,7 @@ def apply_language_hints(conversation: Conversation, text: str, hints: LanguageH
 
 def choose_language(session: Session, sender_key: str, language: Language) -> bool:
     """Record that the person chose `language`; False when the conversation is unknown."""
-    conversation = session.scalars(
-        select(Conversation).where(Conversation.sender_key == sender_key)
-    ).one_or_none()
+    conversation = by_sender_key(session, sender_key)
     if conversation is None:
         return False
     _set(conversation, language, LanguageSource.CHOSEN)

@@ -37,7 +37,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def local_stack(var_dir: Path, timeout: float = START_TIMEOUT) -> Iterator[LocalStack]:
+def local_stack(
+    var_dir: Path, timeout: float = START_TIMEOUT, env: dict[str, str] | None = None
+) -> Iterator[LocalStack]:
     """`trialbot run` with SQLite under `var_dir`, healthy on entry, stopped (SIGTERM) on exit."""
     ports = {name: str(free_port()) for name in ("GATEWAY_PORT", "RASA_PORT", "ACTIONS_PORT")}
     env = {
@@ -48,6 +50,7 @@ def local_stack(var_dir: Path, timeout: float = START_TIMEOUT) -> Iterator[Local
         "TRACKER_STORE_URL": "",
         "REDIS_URL": "",
         "PYTHONUNBUFFERED": "1",
+        **(env or {}),
     }
     log = var_dir / "stack.log"
     with log.open("wb") as output:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -47,6 +49,25 @@ class Settings(BaseSettings):
     default_language: Language = Field(default="en", alias="DEFAULT_LANGUAGE")
     emergency_number: str = Field(default="112", alias="EMERGENCY_NUMBER")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    data_encryption_key: SecretStr | None = Field(default=None, alias="DATA_ENCRYPTION_KEY")
+
+    # The gateway's public https address (webhooks are registered under it), e.g. behind a proxy.
+    public_url: str = Field(default="", alias="PUBLIC_URL")
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_mode: Literal["polling", "webhook"] | None = Field(default=None, alias="TELEGRAM_MODE")
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL"
+    )
+    telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+
+    messenger_page_token: SecretStr | None = Field(default=None, alias="MESSENGER_PAGE_TOKEN")
+    messenger_app_secret: SecretStr | None = Field(default=None, alias="MESSENGER_APP_SECRET")
+    messenger_verify_token: SecretStr | None = Field(default=None, alias="MESSENGER_VERIFY_TOKEN")
+    graph_api_base_url: str = Field(
+        default="https://graph.facebook.com", alias="GRAPH_API_BASE_URL"
+    )
+    graph_api_version: str = Field(default="v21.0", alias="GRAPH_API_VERSION")
 
     @field_validator("var_dir", "knowledge_dir", "rasa_model_dir", "rasa_venv")
     @classmethod
@@ -62,11 +83,17 @@ class Settings(BaseSettings):
                     ("DATABASE_URL", self.database_url),
                     ("RASA_AUTH_TOKEN", self.rasa_auth_token),
                     ("PSEUDONYM_KEY", self.pseudonym_key),
+                    ("DATA_ENCRYPTION_KEY", self.data_encryption_key),
                 )
                 if not value
             ]
             if missing:
                 raise ValueError(f"TRIALBOT_ENV=production needs these set: {', '.join(missing)}")
+        if self.messenger_page_token and not self.messenger_app_secret:
+            # Without it, anyone could post events that look like they came from Messenger.
+            raise ValueError("MESSENGER_PAGE_TOKEN is set but MESSENGER_APP_SECRET is not")
+        if self.telegram_mode == "webhook" and not self.public_url:
+            raise ValueError("TELEGRAM_MODE=webhook needs PUBLIC_URL, the gateway's https address")
         return self
 
     @property
@@ -96,6 +123,35 @@ class Settings(BaseSettings):
     def gateway_url(self) -> str:
         return f"http://{self.gateway_host}:{self.gateway_port}"
 
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None
+
+    @property
+    def telegram_webhook(self) -> bool:
+        """Webhook mode when asked for, or by default when the gateway has a public address."""
+        if self.telegram_mode:
+            return self.telegram_mode == "webhook"
+        return bool(self.public_url)
+
+    @property
+    def messenger_enabled(self) -> bool:
+        return self.messenger_page_token is not None
+
+    def telegram_secret(self) -> str:
+        """The secret Telegram sends with every webhook call: the setting, else a generated one."""
+        if self.telegram_webhook_secret:
+            return self.telegram_webhook_secret.get_secret_value()
+        return _secret_file(self.var_dir / "secrets" / "telegram_webhook_secret")
+
+    def data_keys(self) -> list[bytes]:
+        """Fernet keys for data at rest, newest first: the setting (comma-separated), or a file."""
+        if self.data_encryption_key:
+            value = self.data_encryption_key.get_secret_value()
+        else:
+            value = _secret_file(self.var_dir / "secrets" / "data_key", Fernet.generate_key)
+        return [key.strip().encode() for key in value.split(",") if key.strip()]
+
     def rasa_token(self) -> str:
         """The Rasa HTTP API token: the setting, else one generated once and kept under var/."""
         if self.rasa_auth_token:
@@ -109,7 +165,11 @@ class Settings(BaseSettings):
         return _secret_file(self.var_dir / "secrets" / "pseudonym_key").encode()
 
 
-def _secret_file(path: Path) -> str:
+def _token() -> bytes:
+    return secrets.token_urlsafe(32).encode()
+
+
+def _secret_file(path: Path, make: Callable[[], bytes] = _token) -> str:
     """Read a generated secret, creating it with owner-only permissions the first time."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -118,8 +178,8 @@ def _secret_file(path: Path) -> str:
         except FileExistsError:
             pass  # another process created it first; read theirs
         else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_urlsafe(32))
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(make())
     return path.read_text().strip()
 
 

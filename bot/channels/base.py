@@ -10,8 +10,11 @@ from bot.conversations import LanguageHints
 
 @dataclass(frozen=True)
 class Button:
+    """A choice the person can tap: it sends `payload`, or opens `url` when there is one."""
+
     title: str
-    payload: str
+    payload: str = ""
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -25,18 +28,30 @@ class Reply:
     @classmethod
     def from_rasa(cls, message: dict[str, Any]) -> Reply:
         buttons = tuple(
-            Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+            Button(
+                title=str(b.get("title", "")),
+                payload=str(b.get("payload") or ""),
+                url=str(b["url"]) if b.get("url") else None,
+            )
             for b in message.get("buttons") or ()
+            if isinstance(b, dict)
         )
         return cls(text=message.get("text"), buttons=buttons, image=message.get("image"))
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"text": self.text} if self.text is not None else {}
         if self.buttons:
-            body["buttons"] = [{"title": b.title, "payload": b.payload} for b in self.buttons]
+            body["buttons"] = [_button_json(b) for b in self.buttons]
         if self.image:
             body["image"] = self.image
         return body
+
+
+def _button_json(button: Button) -> dict[str, str]:
+    body = {"title": button.title, "payload": button.payload}
+    if button.url:
+        body["url"] = button.url
+    return body
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,16 @@ class Inbound:
     text: str
     hints: LanguageHints = field(default_factory=LanguageHints)
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The platform's id of this delivery, so a delivery repeated by the platform is answered once.
+    external_id: str | None = None
+    # Where the assistant can write to the person on its own (kept encrypted); None on the web.
+    address: str | None = None
+    # A /start or ?ref= payload: a campaign or a participant's link code.
+    referral: str | None = None
+
+
+class NotDelivered(Exception):
+    """The channel could not, or may not, deliver a message; the reason says which."""
 
 
 class Channel(Protocol):
@@ -55,4 +80,8 @@ class Channel(Protocol):
 
     name: str
 
-    async def deliver(self, conversation_id: int, replies: list[Reply]) -> None: ...
+    async def deliver(
+        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+    ) -> None:
+        """Send `replies`; raises NotDelivered. `tag` allows Messenger after its 24-hour window."""
+        ...

@@ -20,7 +20,9 @@ class WebChannel:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    async def deliver(self, conversation_id: int, replies: list[Reply]) -> None:
+    async def deliver(
+        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+    ) -> None:
         await asyncio.to_thread(self._store, conversation_id, replies)
 
     def _store(self, conversation_id: int, replies: list[Reply]) -> None:

@@ -6,7 +6,18 @@ import enum
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -66,7 +77,13 @@ class Conversation(Base):
     rasa_slots: Mapped[dict[str, Any]] = mapped_column(default=dict)
     messages_seen: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the person last wrote: Messenger only lets a page write freely for 24 hours after.
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The channel's id for the person (Telegram chat, Messenger PSID), encrypted, so the assistant
+    # can write first (a late answer, a reminder); nothing else stores it.
+    address: Mapped[str | None] = mapped_column(Text)
+    # The campaign that brought the person (first touch): /start camp_<id>, m.me/…?ref=camp_<id>.
+    campaign: Mapped[str | None] = mapped_column(String(64), index=True)
 
     inbound: Mapped[list[InboundMessage]] = relationship(
         back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
@@ -77,13 +94,18 @@ class InboundMessage(Base):
     """A message received from a person, kept until Rasa has answered it."""
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (Index("ix_inbound_messages_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_inbound_messages_status_id", "status", "id"),
+        # Platforms deliver again when they get no answer in time: the second copy is dropped.
+        UniqueConstraint("conversation_id", "external_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     text: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(128))
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[MessageStatus] = mapped_column(
         Enum(MessageStatus, native_enum=False, length=16, values_callable=_values),
@@ -110,4 +132,14 @@ class OutboundMessage(Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     body: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ButtonPayload(Base):
+    """A button payload too long for Telegram's 64-byte callback data, kept under a short key."""
+
+    __tablename__ = "button_payloads"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import html
+import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import text
 
-from bot.channels import web
-from bot.channels.base import Inbound
+from bot.channels import messenger, telegram, web
+from bot.channels.base import Channel, Inbound
 from bot.conversations import LanguageHints
 from bot.db.session import create_db_engine, make_session_factory
 from bot.gateway.rasa import RasaClient
@@ -33,6 +35,8 @@ class ChatRequest(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
     lang: Literal["en", "fr"] | None = None
     locale: str | None = Field(default=None, max_length=35)
+    # The page's ?ref= (a campaign), sent with the first message.
+    ref: str | None = Field(default=None, max_length=64)
 
     @field_validator("text")
     @classmethod
@@ -66,17 +70,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions = make_session_factory(engine)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token(), settings.rasa_timeout)
         webchat = web.WebChannel(sessions)
-        relay = Relay(settings=settings, sessions=sessions, rasa=rasa, channels={web.NAME: webchat})
+        channels: dict[str, Channel] = {web.NAME: webchat}
+        relay = Relay(settings=settings, sessions=sessions, rasa=rasa, channels=channels)
         probe = httpx.AsyncClient(timeout=2.0)
         app.state.engine, app.state.rasa, app.state.relay = engine, rasa, relay
         app.state.webchat, app.state.probe = webchat, probe
-        recovery = asyncio.create_task(relay.run_recovery(), name="recovery")
+        app.state.telegram = app.state.messenger = None
+        background = [asyncio.create_task(relay.run_recovery(), name="recovery")]
+        if settings.telegram_enabled:
+            bot = app.state.telegram = channels[telegram.NAME] = telegram.TelegramChannel(
+                settings, relay, sessions
+            )
+            background.append(asyncio.create_task(_keep_trying("Telegram", bot.start)))
+        if settings.messenger_enabled:
+            page = app.state.messenger = channels[messenger.NAME] = messenger.MessengerChannel(
+                settings, relay, sessions
+            )
+            if settings.messenger_verify_token is None:
+                log.warning("MESSENGER_VERIFY_TOKEN is not set: Meta cannot verify the webhook")
         try:
             yield
         finally:
-            recovery.cancel()
+            for task in background:
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await recovery
+                await asyncio.gather(*background)
+            if app.state.telegram is not None and app.state.telegram.ready:
+                await app.state.telegram.stop()
+            if app.state.messenger is not None:
+                await page.aclose()
             await relay.drain()
             await rasa.aclose()
             await probe.aclose()
@@ -100,6 +122,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         }
         healthy = all(value == "up" for value in parts.values())
         body = {"status": "ok" if healthy else "degraded", **parts}
+        # A messaging platform being unreachable does not stop the gateway serving the others.
+        if state.telegram is not None:
+            body["telegram"] = "up" if state.telegram.ready else "starting"
+        if state.messenger is not None:
+            body["messenger"] = "up"
         return JSONResponse(body, status_code=200 if healthy else 503)
 
     @app.post("/api/chat", response_model=ChatResponse, response_model_exclude_none=True)
@@ -110,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             user_id=body.sender,
             text=body.text,
             hints=LanguageHints(chosen=body.lang, locale=body.locale),
+            referral=body.ref,
         )
         replies = await request.app.state.relay.handle(inbound)
         # Built from our own replies, so the response model documents it without re-checking it.
@@ -126,6 +154,54 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         result: dict[str, Any] = await request.app.state.webchat.updates(key, after)
         return result
 
+    @app.post(telegram.WEBHOOK_PATH)
+    async def telegram_webhook(request: Request) -> Response:
+        """Updates from Telegram, when its webhook points here."""
+        bot: telegram.TelegramChannel | None = request.app.state.telegram
+        if bot is None:
+            return _problem(404, "Telegram is not configured on this gateway")
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), settings.telegram_secret().encode()):
+            return _problem(403, "wrong or missing secret token")
+        try:
+            data = json.loads(await request.body())
+        except ValueError:
+            return _problem(400, "the body is not JSON")
+        if not bot.ready:
+            return _problem(503, "the Telegram bot is still starting")
+        try:
+            await bot.process(data)
+        except telegram.InvalidUpdate as error:
+            return _problem(400, str(error))
+        return JSONResponse({"ok": True})
+
+    @app.get(messenger.WEBHOOK_PATH)
+    async def messenger_verification(request: Request) -> Response:
+        """Meta's subscription handshake: echo the challenge when the verify token matches."""
+        page: messenger.MessengerChannel | None = request.app.state.messenger
+        if page is None:
+            return _problem(404, "Messenger is not configured on this gateway")
+        params = request.query_params
+        if not page.verify_subscription(params.get("hub.mode"), params.get("hub.verify_token")):
+            return _problem(403, "verification failed")
+        return PlainTextResponse(params.get("hub.challenge", ""))
+
+    @app.post(messenger.WEBHOOK_PATH)
+    async def messenger_webhook(request: Request) -> Response:
+        """Page events from Messenger, signed with the app secret."""
+        page: messenger.MessengerChannel | None = request.app.state.messenger
+        if page is None:
+            return _problem(404, "Messenger is not configured on this gateway")
+        body = await request.body()
+        if not page.signature_ok(body, request.headers.get("X-Hub-Signature-256")):
+            return _problem(403, "wrong or missing signature")
+        try:
+            events = messenger.parse_events(json.loads(body))
+        except (ValueError, messenger.InvalidPayload) as error:
+            return _problem(400, f"not a Messenger page event ({error})")
+        await page.receive(events)
+        return PlainTextResponse("EVENT_RECEIVED")
+
     @app.get("/", response_class=HTMLResponse)
     async def chat_page() -> HTMLResponse:
         return HTMLResponse(page)
@@ -138,6 +214,23 @@ def _chat_page(emergency_number: str) -> str:
     return source.replace(
         'data-emergency="112"', f'data-emergency="{html.escape(emergency_number)}"'
     )
+
+
+def _problem(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+async def _keep_trying(what: str, start: Callable[[], Awaitable[None]]) -> None:
+    """Start a channel, retrying while its platform is unreachable; the rest keeps serving."""
+    delay = 5.0
+    while True:
+        try:
+            await start()
+            return
+        except Exception as error:
+            log.error("%s could not start (%s); trying again in %.0f s", what, error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 120.0)
 
 
 async def answers_ok(client: httpx.AsyncClient, url: str) -> bool:

@@ -16,10 +16,13 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import conversations
-from bot.channels.base import Channel, Inbound, Reply
+from bot.campaigns import parse_referral
+from bot.channels.base import Channel, Inbound, NotDelivered, Reply
+from bot.crypto import Cipher
 from bot.db.models import Conversation, InboundMessage, MessageStatus, utcnow
 from bot.gateway.rasa import RasaClient, RasaUnavailable
 from bot.i18n import messages
@@ -52,6 +55,14 @@ class Waiting:
     fresh: bool = False  # received in this very request, so Rasa cannot have seen it
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """A message committed to the database, with the conversation's others that wait for Rasa."""
+
+    turn: Turn
+    waiting: list[Waiting]
+
+
 class Relay:
     def __init__(
         self,
@@ -66,6 +77,7 @@ class Relay:
         self._rasa = rasa
         self._channels = channels
         self._key = settings.pseudonym_secret()
+        self._cipher = Cipher.from_settings(settings)
         self._claim = timedelta(seconds=settings.rasa_timeout * 2 + 5)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._bookkeeping: set[asyncio.Task[None]] = set()
@@ -73,12 +85,26 @@ class Relay:
     def sender_key(self, channel: str, user_id: str) -> str:
         return pseudonym(self._key, channel, user_id)
 
+    @property
+    def cipher(self) -> Cipher:
+        return self._cipher
+
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """The assistant's replies to one inbound message (an apology if Rasa cannot answer)."""
+        accepted = await self.accept(inbound)
+        return [] if accepted is None else await self.answer(accepted)
+
+    async def accept(self, inbound: Inbound) -> Accepted | None:
+        """Commit `inbound`; None when the platform delivered it before (it is answered once)."""
         key = self.sender_key(inbound.channel, inbound.user_id)
         async with self._lock(key):
-            turn, waiting = await asyncio.to_thread(self._receive, inbound, key)
-            replies, failed = await self._forward(turn, waiting)
+            return await asyncio.to_thread(self._receive_once, inbound, key)
+
+    async def answer(self, accepted: Accepted) -> list[Reply]:
+        """Forward an accepted message, and those waiting before it, to Rasa; the replies."""
+        turn = accepted.turn
+        async with self._lock(turn.sender_key):
+            replies, failed = await self._forward(turn, accepted.waiting)
         if failed:
             apology = messages.text(
                 "rasa_unavailable", turn.language, emergency_number=self._settings.emergency_number
@@ -96,7 +122,7 @@ class Relay:
                 waiting = await asyncio.to_thread(self._claim_waiting, turn.conversation_id)
                 replies, failed = await self._forward(turn, waiting)
             if replies:
-                await self._channels[turn.channel].deliver(turn.conversation_id, replies)
+                await self._deliver(turn, replies)
             forwarded += len(waiting)
             if failed:
                 break
@@ -117,13 +143,33 @@ class Relay:
                 log.exception("recovery round failed; trying again")
             await asyncio.sleep(self._settings.recovery_interval)
 
+    async def _deliver(self, turn: Turn, replies: list[Reply]) -> None:
+        channel = self._channels.get(turn.channel)
+        if channel is None:
+            log.error("no %s channel is configured; replies for %s kept back", turn.channel, turn)
+            return
+        try:
+            await channel.deliver(turn.conversation_id, replies)
+        except NotDelivered as error:
+            log.warning(
+                "late replies to conversation %d not delivered: %s", turn.conversation_id, error
+            )
+
     def _lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
-    def _receive(self, inbound: Inbound, key: str) -> tuple[Turn, list[Waiting]]:
+    def _receive_once(self, inbound: Inbound, key: str) -> Accepted | None:
+        try:
+            return self._receive(inbound, key)
+        except IntegrityError:
+            # Another gateway created the conversation, or took the same delivery, meanwhile.
+            log.info("concurrent delivery for one conversation; reading it again")
+            return self._receive(inbound, key)
+
+    def _receive(self, inbound: Inbound, key: str) -> Accepted | None:
         with self._sessions.begin() as session:
             conversation = conversations.get_or_create(
                 session,
@@ -131,22 +177,34 @@ class Relay:
                 sender_key=key,
                 default_language=self._settings.default_language,
             )
+            if inbound.external_id and _seen(session, conversation.id, inbound.external_id):
+                log.info("repeated delivery %s dropped", inbound.external_id)
+                return None
             conversations.apply_language_hints(conversation, inbound.text, inbound.hints)
             conversation.messages_seen += 1
             conversation.last_seen_at = utcnow()
+            if inbound.address and conversation.address is None:
+                conversation.address = self._cipher.encrypt(inbound.address)
+            referral = parse_referral(inbound.referral)
+            if referral.campaign and conversation.campaign is None:
+                conversation.campaign = referral.campaign
+            meta = dict(inbound.metadata)
+            if referral.link_code:
+                meta["link_code"] = referral.link_code
             token = uuid.uuid4().hex
             message = InboundMessage(
                 conversation_id=conversation.id,
                 text=inbound.text,
-                meta=inbound.metadata,
+                external_id=inbound.external_id,
+                meta=meta,
                 claim_token=token,
                 claimed_until=utcnow() + self._claim,
             )
             session.add(message)
             session.flush()
-            this = Waiting(id=message.id, text=inbound.text, meta=inbound.metadata, fresh=True)
+            this = Waiting(id=message.id, text=inbound.text, meta=meta, fresh=True)
             earlier = self._claim_in(session, conversation.id, token, exclude=message.id)
-            return _turn(conversation), [*earlier, this]
+            return Accepted(_turn(conversation), [*earlier, this])
 
     def _conversations_waiting(self) -> list[Turn]:
         with self._sessions() as session:
@@ -274,6 +332,16 @@ class Relay:
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and (error := task.exception()):
         log.error("bookkeeping failed; recovery will retry the message", exc_info=error)
+
+
+def _seen(session: Session, conversation_id: int, external_id: str) -> bool:
+    found = session.scalar(
+        select(InboundMessage.id).where(
+            InboundMessage.conversation_id == conversation_id,
+            InboundMessage.external_id == external_id,
+        )
+    )
+    return found is not None
 
 
 def _claim_expired() -> Any:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.settings import Language
 
+_BOTH = "{en}\n\n{fr}"
+
 _TEXTS: dict[str, dict[Language, str]] = {
     "rasa_unavailable": {
         "en": (
@@ -15,11 +17,54 @@ _TEXTS: dict[str, dict[Language, str]] = {
             "répondrai ici dès que possible. En cas d'urgence, appelez le {emergency_number}."
         ),
     },
+    "error_apology": {
+        "en": (
+            "Sorry, something went wrong on my side. Please try again in a moment. "
+            "If this is an emergency, call {emergency_number}."
+        ),
+        "fr": (
+            "Désolé, un problème est survenu de mon côté. Réessayez dans un instant. "
+            "En cas d'urgence, appelez le {emergency_number}."
+        ),
+    },
+    "text_only": {
+        "en": "Sorry, I can only read text messages. Please type your question.",
+        "fr": "Désolé, je ne peux lire que les messages écrits. Écrivez-moi votre question.",
+    },
+    "button_expired": {
+        "en": "That button is no longer available. Please type your answer instead.",
+        "fr": "Ce bouton n'est plus disponible. Écrivez plutôt votre réponse.",
+    },
+    "more_options": {"en": "More options:", "fr": "Autres choix :"},
+    "links": {"en": "Links:", "fr": "Liens :"},
+    "command_start": {"en": "Start the conversation", "fr": "Commencer la conversation"},
+    "command_help": {"en": "What I can do", "fr": "Ce que je peux faire"},
+    "command_language": {"en": "Change the language", "fr": "Changer de langue"},
+    "command_stop": {"en": "Stop my messages", "fr": "Arrêter mes messages"},
 }
+
+# Said before the person's language is known, so in both.
+_TEXTS["choose_language"] = dict.fromkeys(
+    ("en", "fr"),
+    _BOTH.format(en="Which language would you like?", fr="Quelle langue préférez-vous ?"),
+)
+_TEXTS["group_declined"] = dict.fromkeys(
+    ("en", "fr"),
+    _BOTH.format(
+        en=(
+            "I only talk in private chats, so that your health questions stay private. "
+            "Please write to me directly."
+        ),
+        fr=(
+            "Je ne discute qu'en conversation privée, pour que vos questions de santé restent "
+            "confidentielles. Écrivez-moi directement."
+        ),
+    ),
+)
 
 
 def text(key: str, language: str, **values: str) -> str:
     """The gateway text `key` in `language` (English when the language is unknown)."""
     variants = _TEXTS[key]
     chosen = variants["fr"] if language == "fr" else variants["en"]
-    return chosen.format(**values)
+    return chosen.format(**values) if values else chosen

@@ -3,6 +3,7 @@ gateway on free ports, SQLite under a temporary folder, and the model trained on
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,6 +15,11 @@ import httpx
 import pytest
 
 from bot.localstack import local_stack
+from tests.fakes.graph import FakeGraphAPI, sign
+from tests.fakes.telegram import FakeBotAPI
+
+TELEGRAM_SECRET = "e2e-telegram-secret"
+APP_SECRET = "e2e-app-secret"
 
 
 @dataclass
@@ -22,6 +28,20 @@ class Stack:
     process: subprocess.Popen[bytes]
     var_dir: Path
     log: Path
+    bot_api: FakeBotAPI
+    graph_api: FakeGraphAPI
+
+    def telegram(self, update: dict[str, Any]) -> httpx.Response:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+        return httpx.post(f"{self.url}/webhooks/telegram", json=update, headers=headers, timeout=60)
+
+    def messenger(self, payload: dict[str, Any]) -> httpx.Response:
+        body = json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign(body, APP_SECRET),
+        }
+        return httpx.post(f"{self.url}/webhooks/messenger", content=body, headers=headers)
 
     def chat(self, sender: str, text: str, **extra: Any) -> list[dict[str, Any]]:
         response = httpx.post(
@@ -70,8 +90,27 @@ def wait_until(condition: Any, timeout: float, what: str) -> None:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    try:
-        with local_stack(tmp_path_factory.mktemp("stack")) as started:
-            yield Stack(started.gateway_url, started.process, started.var_dir, started.log)
-    except RuntimeError as error:
-        pytest.fail(str(error))
+    with FakeBotAPI() as bot_api, FakeGraphAPI() as graph_api:
+        channels = {
+            "TELEGRAM_BOT_TOKEN": bot_api.token,
+            "TELEGRAM_API_BASE_URL": bot_api.base_url,
+            "TELEGRAM_MODE": "webhook",
+            "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+            "PUBLIC_URL": "https://trials.example.org",
+            "MESSENGER_PAGE_TOKEN": graph_api.page_token,
+            "MESSENGER_APP_SECRET": APP_SECRET,
+            "MESSENGER_VERIFY_TOKEN": "e2e-verify",
+            "GRAPH_API_BASE_URL": graph_api.url,
+        }
+        try:
+            with local_stack(tmp_path_factory.mktemp("stack"), env=channels) as started:
+                yield Stack(
+                    started.gateway_url,
+                    started.process,
+                    started.var_dir,
+                    started.log,
+                    bot_api,
+                    graph_api,
+                )
+        except RuntimeError as error:
+            pytest.fail(str(error))

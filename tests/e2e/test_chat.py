@@ -22,7 +22,14 @@ def _texts(messages: list[dict[str, object]]) -> str:
 def test_health_reports_every_part_up(stack: Stack) -> None:
     response = stack.health()
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "rasa": "up", "actions": "up", "database": "up"}
+    assert response.json() == {
+        "status": "ok",
+        "rasa": "up",
+        "actions": "up",
+        "database": "up",
+        "telegram": "up",
+        "messenger": "up",
+    }
 
 
 def test_hello_is_answered_in_english_with_a_button_for_french(stack: Stack) -> None:

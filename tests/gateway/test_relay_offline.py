@@ -61,6 +61,45 @@ async def test_a_message_held_by_one_gateway_is_not_taken_by_another(
 ) -> None:
     first, second = _relay(migrated_engine, settings), _relay(migrated_engine, settings)
     inbound = Inbound("web", "patient-3", "hello")
-    turn, held = first._receive(inbound, first.sender_key("web", "patient-3"))
-    assert [m.text for m in held] == ["hello"]
-    assert second._claim_waiting(turn.conversation_id) == []
+    accepted = await first.accept(inbound)
+    assert accepted is not None
+    assert [m.text for m in accepted.waiting] == ["hello"]
+    assert second._claim_waiting(accepted.turn.conversation_id) == []
+
+
+async def test_a_delivery_repeated_by_the_platform_is_kept_once(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    relay = _relay(migrated_engine, settings)
+    inbound = Inbound("telegram", "42", "hello", external_id="update-7", address="42")
+    assert await relay.accept(inbound) is not None
+    assert await relay.accept(inbound) is None
+    assert await relay.handle(inbound) == []
+    with make_session_factory(migrated_engine)() as session:
+        assert len(session.scalars(select(InboundMessage)).all()) == 1
+
+
+async def test_the_channel_address_is_stored_encrypted(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    relay = _relay(migrated_engine, settings)
+    await relay.accept(Inbound("telegram", "987654321", "hello", address="987654321"))
+    with make_session_factory(migrated_engine)() as session:
+        (conversation,) = session.scalars(select(Conversation)).all()
+        assert conversation.address is not None
+        assert "987654321" not in conversation.address
+        assert relay.cipher.decrypt(conversation.address) == "987654321"
+
+
+async def test_the_first_campaign_is_kept_and_a_link_code_reaches_rasa(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    relay = _relay(migrated_engine, settings)
+    await relay.accept(Inbound("telegram", "5", "/greet", referral="camp_spring"))
+    await relay.accept(Inbound("telegram", "5", "/greet", referral="camp_autumn"))
+    accepted = await relay.accept(Inbound("telegram", "5", "/greet", referral="Xk3-9aQ"))
+    assert accepted is not None
+    assert accepted.waiting[-1].meta["link_code"] == "Xk3-9aQ"
+    with make_session_factory(migrated_engine)() as session:
+        (conversation,) = session.scalars(select(Conversation)).all()
+        assert conversation.campaign == "spring"

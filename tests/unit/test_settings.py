@@ -41,3 +41,25 @@ def test_secrets_do_not_show_in_the_settings_text(tmp_path: Path) -> None:
 def test_production_refuses_to_start_without_its_secrets(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="RASA_AUTH_TOKEN"):
         Settings(TRIALBOT_ENV="production", TRIALBOT_VAR_DIR=tmp_path, DATABASE_URL="sqlite://")
+
+
+def test_the_generated_data_key_is_a_private_fernet_key(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    (key,) = Settings(TRIALBOT_VAR_DIR=tmp_path, DATA_ENCRYPTION_KEY=None).data_keys()
+    assert Fernet(key).decrypt(Fernet(key).encrypt(b"x")) == b"x"
+    assert stat.S_IMODE((tmp_path / "secrets" / "data_key").stat().st_mode) == 0o600
+
+
+def test_messenger_without_its_app_secret_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="MESSENGER_APP_SECRET"):
+        Settings(TRIALBOT_VAR_DIR=tmp_path, MESSENGER_PAGE_TOKEN="page", MESSENGER_APP_SECRET=None)
+
+
+def test_telegram_uses_a_webhook_when_the_gateway_has_a_public_address(tmp_path: Path) -> None:
+    assert not Settings(TRIALBOT_VAR_DIR=tmp_path, PUBLIC_URL="").telegram_webhook
+    assert Settings(TRIALBOT_VAR_DIR=tmp_path, PUBLIC_URL="https://x.org").telegram_webhook
+    polling = Settings(
+        TRIALBOT_VAR_DIR=tmp_path, PUBLIC_URL="https://x.org", TELEGRAM_MODE="polling"
+    )
+    assert not polling.telegram_webhook

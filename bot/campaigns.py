@@ -1,0 +1,48 @@
+"""Where conversations come from: the payload of a Telegram /start link or an m.me ?ref= link."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Conversation
+
+# Telegram allows A-Z, a-z, 0-9, _ and - in a deep-link payload, up to 64 characters.
+_CAMPAIGN = re.compile(r"camp_([A-Za-z0-9_-]{1,59})")
+_LINK_CODE = re.compile(r"[A-Za-z0-9_-]{4,64}")
+
+
+@dataclass(frozen=True)
+class Referral:
+    campaign: str | None = None  # e.g. "spring-fb" from camp_spring-fb
+    link_code: str | None = None  # a participant's one-time code, bound by the participant registry
+
+
+def parse_referral(payload: str | None) -> Referral:
+    """What a /start or ?ref= payload says; anything unrecognised says nothing."""
+    value = (payload or "").strip()
+    if match := _CAMPAIGN.fullmatch(value):
+        return Referral(campaign=match.group(1))
+    if _LINK_CODE.fullmatch(value):
+        return Referral(link_code=value)
+    return Referral()
+
+
+@dataclass(frozen=True)
+class CampaignCount:
+    campaign: str
+    conversations: int
+
+
+def campaign_counts(session: Session) -> list[CampaignCount]:
+    """How many conversations each campaign brought, most first."""
+    rows = session.execute(
+        select(Conversation.campaign, func.count())
+        .where(Conversation.campaign.is_not(None))
+        .group_by(Conversation.campaign)
+        .order_by(func.count().desc(), Conversation.campaign)
+    )
+    return [CampaignCount(campaign=str(name), conversations=int(count)) for name, count in rows]

@@ -1,0 +1,366 @@
+"""Facebook Messenger: the Messenger Platform webhook in, the Send API out.
+
+Events are checked against `X-Hub-Signature-256`, committed, and acknowledged at once (Meta
+wants a quick 200); the answers follow from a background task, and after a crash from the
+relay's recovery. Anything the assistant sends on its own respects the 24-hour window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import conversations
+from bot.channels.base import Button, Inbound, NotDelivered, Reply
+from bot.channels.text import MESSENGER_TEXT_LIMIT, split_text, to_plain
+from bot.gateway.relay import Accepted, Relay
+from bot.i18n import messages
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NAME = "messenger"
+WEBHOOK_PATH = "/webhooks/messenger"
+QUICK_REPLY_LIMIT = 13
+TEMPLATE_BUTTON_LIMIT = 3
+TEMPLATE_TEXT_LIMIT = 640
+TITLE_LIMIT = 20
+PAYLOAD_LIMIT = 1000
+STANDARD_WINDOW = timedelta(hours=24)
+SEND_ATTEMPTS = 4
+MAX_RETRY_WAIT = 30.0
+# Graph API error codes that say "try again later" (throttling, temporary failures).
+TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
+# What the Get Started button and a bare referral mean: a greeting.
+GREETING = "/greet"
+DRAIN_SECONDS = 10.0
+
+
+class InvalidPayload(ValueError):
+    """A webhook body that is not a Messenger page event."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing a person did in Messenger that the assistant answers."""
+
+    psid: str
+    text: str | None  # None: something the assistant cannot read (a photo, a voice note)
+    external_id: str
+    referral: str | None = None
+
+
+def signature_ok(body: bytes, header: str | None, app_secret: str) -> bool:
+    """Whether `header` is the HMAC-SHA256 of the raw body with the app secret."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(header[len("sha256=") :].strip().lower(), expected)
+
+
+def parse_events(payload: Any) -> list[Event]:
+    """The events of a webhook body worth answering; echoes, reads and deliveries are skipped."""
+    if not isinstance(payload, dict) or payload.get("object") != "page":
+        raise InvalidPayload('not a page event: "object" must be "page"')
+    entries = payload.get("entry")
+    if not isinstance(entries, list):
+        raise InvalidPayload('a page event needs an "entry" list')
+    events: list[Event] = []
+    for entry in entries:
+        items = entry.get("messaging") if isinstance(entry, dict) else None
+        for item in items if isinstance(items, list) else ():
+            event = _event(item) if isinstance(item, dict) else None
+            if event is not None:
+                events.append(event)
+    return events
+
+
+def _event(item: dict[str, Any]) -> Event | None:
+    sender = item.get("sender")
+    psid = sender.get("id") if isinstance(sender, dict) else None
+    if not isinstance(psid, str | int) or not str(psid).strip():
+        return None
+    psid = str(psid)
+    stamp = f"{psid}:{item.get('timestamp', '')}"
+    message, postback, referral = (_dict(item.get(k)) for k in ("message", "postback", "referral"))
+    if message is not None:
+        if message.get("is_echo"):
+            return None
+        mid = _text(message.get("mid")) or f"message:{stamp}"
+        quick = _dict(message.get("quick_reply"))
+        chosen = _text(quick.get("payload")) if quick else None
+        text = chosen or _text(message.get("text"))
+        return Event(psid, text.strip() if text and text.strip() else None, mid)
+    if postback is not None:
+        mid = _text(postback.get("mid")) or f"postback:{stamp}"
+        payload = _text(postback.get("payload")) or _text(postback.get("title")) or GREETING
+        ref = _ref(_dict(postback.get("referral")))
+        return Event(psid, GREETING if payload == "GET_STARTED" else payload, mid, ref)
+    if referral is not None:
+        return Event(psid, GREETING, f"referral:{stamp}", _ref(referral))
+    return None
+
+
+def _dict(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _ref(referral: dict[str, Any] | None) -> str | None:
+    return _text(referral.get("ref")) if referral else None
+
+
+def render(reply: Reply, language: str) -> list[dict[str, Any]]:
+    """One reply as Send API message objects: text parts, then its buttons."""
+    parts = split_text(to_plain(reply.text or ""), MESSENGER_TEXT_LIMIT)
+    choices = [b for b in reply.buttons if not b.url]
+    if reply.buttons and len(choices) == len(reply.buttons) and len(choices) <= QUICK_REPLY_LIMIT:
+        # Quick replies: they sit above the keyboard and vanish once one is tapped.
+        last = parts.pop() if parts else "👇"
+        quick = [_quick_reply(b) for b in choices]
+        return [*({"text": p} for p in parts), {"text": last, "quick_replies": quick}]
+    bodies: list[dict[str, Any]] = [{"text": p} for p in parts]
+    if reply.buttons:
+        first_text = (
+            bodies.pop()["text"] if bodies and len(parts[-1]) <= TEMPLATE_TEXT_LIMIT else None
+        )
+        bodies.extend(_templates(list(reply.buttons), first_text, language))
+    if reply.image:
+        bodies.append({"attachment": {"type": "image", "payload": {"url": reply.image}}})
+    return bodies
+
+
+def _templates(
+    buttons: list[Button], first_text: str | None, language: str
+) -> list[dict[str, Any]]:
+    """Buttons three to a template; the ones past the first three follow in more templates."""
+    templates = []
+    for start in range(0, len(buttons), TEMPLATE_BUTTON_LIMIT):
+        text = first_text if start == 0 and first_text else messages.text("more_options", language)
+        group = buttons[start : start + TEMPLATE_BUTTON_LIMIT]
+        payload = {
+            "template_type": "button",
+            "text": text,
+            "buttons": [_template_button(b) for b in group],
+        }
+        templates.append({"attachment": {"type": "template", "payload": payload}})
+    return templates
+
+
+def _quick_reply(button: Button) -> dict[str, str]:
+    payload = (button.payload or button.title)[:PAYLOAD_LIMIT]
+    return {"content_type": "text", "title": _title(button.title), "payload": payload}
+
+
+def _template_button(button: Button) -> dict[str, str]:
+    if button.url:
+        return {"type": "web_url", "url": button.url, "title": _title(button.title)}
+    payload = (button.payload or button.title)[:PAYLOAD_LIMIT]
+    return {"type": "postback", "title": _title(button.title), "payload": payload}
+
+
+def _title(title: str) -> str:
+    return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1].rstrip() + "…"
+
+
+class SendFailed(NotDelivered):
+    """The Send API refused a message, or kept failing."""
+
+
+class GraphClient:
+    """The Send API over httpx, retrying throttling and server errors with back-off."""
+
+    def __init__(self, settings: Settings, *, retry_base: float = 0.5) -> None:
+        token, secret = settings.messenger_page_token, settings.messenger_app_secret
+        if token is None or secret is None:
+            raise ValueError("MESSENGER_PAGE_TOKEN and MESSENGER_APP_SECRET are needed")
+        page_token = token.get_secret_value()
+        proof = hmac.new(secret.get_secret_value().encode(), page_token.encode(), hashlib.sha256)
+        self._params = {"access_token": page_token, "appsecret_proof": proof.hexdigest()}
+        self._path = f"/{settings.graph_api_version}/me/messages"
+        self._retry_base = retry_base
+        self._client = httpx.AsyncClient(base_url=settings.graph_api_base_url, timeout=10.0)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST one Send API body; the API's answer, or SendFailed."""
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                response = await self._client.post(self._path, params=self._params, json=body)
+            except httpx.TransportError as error:
+                reason, wait = f"network error: {error!r}", None
+            else:
+                answer = _json(response)
+                if response.is_success:
+                    return answer
+                reason, transient = _graph_error(response.status_code, answer)
+                if not transient:
+                    raise SendFailed(reason)
+                wait = _retry_after(response)
+            if attempt == SEND_ATTEMPTS:
+                raise SendFailed(f"{reason} (after {attempt} attempts)")
+            log.warning("Send API: %s; retrying", reason)
+            await asyncio.sleep(wait if wait is not None else self._retry_base * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        value = response.json()
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _graph_error(status: int, answer: dict[str, Any]) -> tuple[str, bool]:
+    error = _dict(answer.get("error")) or {}
+    code = error.get("code")
+    transient = status == 429 or status >= 500 or bool(error.get("is_transient"))
+    transient = transient or code in TRANSIENT_CODES
+    return f"HTTP {status}, code {code}: {error.get('message', 'no message')}", transient
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return min(float(response.headers["Retry-After"]), MAX_RETRY_WAIT)
+    except (KeyError, ValueError):
+        return None
+
+
+class MessengerChannel:
+    """The Messenger page: takes webhook events in, sends answers and late messages out."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        settings: Settings,
+        relay: Relay,
+        sessions: sessionmaker[Session],
+        *,
+        graph: GraphClient | None = None,
+    ) -> None:
+        secret = settings.messenger_app_secret
+        if secret is None:
+            raise ValueError("MESSENGER_APP_SECRET is not set")
+        self._app_secret = secret.get_secret_value()
+        verify = settings.messenger_verify_token
+        self._verify_token = verify.get_secret_value() if verify else None
+        self._settings = settings
+        self._relay = relay
+        self._sessions = sessions
+        self._graph = graph or GraphClient(settings)
+        self._answering: set[asyncio.Task[None]] = set()
+
+    def verify_subscription(self, mode: str | None, token: str | None) -> bool:
+        """Meta's GET handshake when the webhook is set up."""
+        if self._verify_token is None or mode != "subscribe" or token is None:
+            return False
+        return hmac.compare_digest(token.encode(), self._verify_token.encode())
+
+    def signature_ok(self, body: bytes, header: str | None) -> bool:
+        return signature_ok(body, header, self._app_secret)
+
+    async def receive(self, events: list[Event]) -> None:
+        """Commit each event, then answer it in the background (the webhook returns at once)."""
+        for event in events:
+            if event.text is None:
+                self._in_background(self._say_text_only(event.psid))
+                continue
+            accepted = await self._relay.accept(
+                Inbound(
+                    channel=NAME,
+                    user_id=event.psid,
+                    text=event.text,
+                    external_id=event.external_id,
+                    address=event.psid,
+                    referral=event.referral,
+                )
+            )
+            if accepted is not None:
+                self._in_background(self._answer(event.psid, accepted))
+
+    async def drain(self) -> None:
+        """Let the answers under way finish (at shutdown); recovery covers what does not."""
+        if self._answering:
+            await asyncio.wait(self._answering, timeout=DRAIN_SECONDS)
+
+    async def aclose(self) -> None:
+        await self.drain()
+        await self._graph.aclose()
+
+    async def deliver(
+        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+    ) -> None:
+        psid, language, last_seen = await asyncio.to_thread(self._recipient, conversation_id)
+        if datetime.now(UTC) - last_seen <= STANDARD_WINDOW:
+            envelope = {"messaging_type": "UPDATE" if tag else "RESPONSE"}
+        elif tag:
+            envelope = {"messaging_type": "MESSAGE_TAG", "tag": tag}
+        else:
+            raise NotDelivered("the person last wrote over 24 hours ago (Messenger's window)")
+        await self._send(psid, replies, language, envelope)
+
+    async def _answer(self, psid: str, accepted: Accepted) -> None:
+        await self._sender_action(psid, "typing_on")
+        replies = await self._relay.answer(accepted)
+        await self._send(psid, replies, accepted.turn.language, {"messaging_type": "RESPONSE"})
+
+    async def _say_text_only(self, psid: str) -> None:
+        language = await asyncio.to_thread(self._language_of, psid)
+        text = messages.text("text_only", language)
+        await self._send(psid, [Reply(text=text)], language, {"messaging_type": "RESPONSE"})
+
+    async def _send(
+        self, psid: str, replies: list[Reply], language: str, envelope: dict[str, str]
+    ) -> None:
+        for reply in replies:
+            for message in render(reply, language):
+                await self._graph.send({"recipient": {"id": psid}, **envelope, "message": message})
+
+    async def _sender_action(self, psid: str, action: str) -> None:
+        try:
+            await self._graph.send({"recipient": {"id": psid}, "sender_action": action})
+        except SendFailed as error:
+            log.info("typing indicator not shown: %s", error)
+
+    def _in_background(self, work: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(work)
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+        task.add_done_callback(_log_failure)
+
+    def _recipient(self, conversation_id: int) -> tuple[str, str, datetime]:
+        with self._sessions() as session:
+            conversation = conversations.by_id(session, conversation_id)
+            if conversation is None or conversation.address is None:
+                raise NotDelivered("no Messenger user is known for this conversation")
+            last_seen = conversation.last_seen_at
+            if last_seen.tzinfo is None:  # SQLite gives naive datetimes back
+                last_seen = last_seen.replace(tzinfo=UTC)
+            psid = self._relay.cipher.decrypt(conversation.address)
+            return psid, conversation.language, last_seen
+
+    def _language_of(self, psid: str) -> str:
+        key = self._relay.sender_key(NAME, psid)
+        with self._sessions() as session:
+            conversation = conversations.by_sender_key(session, key)
+            return conversation.language if conversation else self._settings.default_language
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()):
+        log.error("a Messenger answer was not sent", exc_info=error)

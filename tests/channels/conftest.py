@@ -1,0 +1,117 @@
+"""The gateway over real HTTP with Telegram and Messenger on, their APIs played by local fakes.
+
+Rasa is not started here (tests/e2e does that): each message gets the gateway's own apology,
+which is a real reply through the channel's whole path.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from bot.db.migrate import upgrade
+from bot.db.session import create_db_engine
+from bot.gateway.app import create_app
+from bot.localstack import free_port
+from bot.settings import Settings
+from tests.fakes.graph import FakeGraphAPI, sign
+from tests.fakes.server import serve
+from tests.fakes.telegram import FakeBotAPI
+
+TELEGRAM_SECRET = "telegram-webhook-secret"
+APP_SECRET = "messenger-app-secret"
+VERIFY_TOKEN = "messenger-verify-token"
+
+
+@dataclass
+class Gateway:
+    url: str
+    settings: Settings
+    bot_api: FakeBotAPI
+    graph_api: FakeGraphAPI
+    engine: Engine
+
+    def telegram(
+        self, update: Any, *, secret: str | None = TELEGRAM_SECRET, raw: bytes | None = None
+    ) -> httpx.Response:
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        body = raw if raw is not None else json.dumps(update).encode()
+        return httpx.post(f"{self.url}/webhooks/telegram", content=body, headers=headers)
+
+    def messenger(
+        self, payload: Any, *, raw: bytes | None = None, signature: str | None = None
+    ) -> httpx.Response:
+        body = raw if raw is not None else json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signature if signature is not None else sign(body, APP_SECRET),
+        }
+        return httpx.post(f"{self.url}/webhooks/messenger", content=body, headers=headers)
+
+
+def gateway_settings(
+    tmp_path: Path, bot_api: FakeBotAPI, graph_api: FakeGraphAPI, **extra: Any
+) -> Settings:
+    database = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade(database)
+    values: dict[str, Any] = {
+        "TRIALBOT_VAR_DIR": tmp_path / "var",
+        "DATABASE_URL": database,
+        "PSEUDONYM_KEY": "test-key",
+        "RASA_PORT": free_port(),  # nothing listens there: Rasa is "down"
+        "ACTIONS_PORT": free_port(),
+        "RASA_TIMEOUT_SECONDS": 2,
+        "RECOVERY_INTERVAL_SECONDS": 0.5,
+        "TELEGRAM_BOT_TOKEN": bot_api.token,
+        "TELEGRAM_API_BASE_URL": bot_api.base_url,
+        "TELEGRAM_MODE": "webhook",
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "PUBLIC_URL": "https://trials.example.org",
+        "MESSENGER_PAGE_TOKEN": graph_api.page_token,
+        "MESSENGER_APP_SECRET": APP_SECRET,
+        "MESSENGER_VERIFY_TOKEN": VERIFY_TOKEN,
+        "GRAPH_API_BASE_URL": graph_api.url,
+        **extra,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture
+def bot_api() -> Iterator[FakeBotAPI]:
+    with FakeBotAPI() as api:
+        yield api
+
+
+@pytest.fixture
+def graph_api() -> Iterator[FakeGraphAPI]:
+    with FakeGraphAPI() as api:
+        yield api
+
+
+@pytest.fixture
+def gateway(tmp_path: Path, bot_api: FakeBotAPI, graph_api: FakeGraphAPI) -> Iterator[Gateway]:
+    settings = gateway_settings(tmp_path, bot_api, graph_api)
+    with serve(create_app(settings), lifespan=True) as url:
+        wait_for_telegram(url)
+        engine = create_db_engine(settings.db_url)
+        yield Gateway(url, settings, bot_api, graph_api, engine)
+        engine.dispose()
+
+
+def wait_for_telegram(url: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if httpx.get(f"{url}/healthz").json().get("telegram") == "up":
+            return
+        time.sleep(0.05)
+    raise AssertionError("the Telegram bot did not start")
