@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 
 from bot.db.session import create_db_engine, normalise_url
 from bot.settings import Settings
+from tests.fakes.graph import FakeGraphAPI
+from tests.fakes.telegram import FakeBotAPI
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 POSTGRES_REQUIRED = os.environ.get("TRIALBOT_REQUIRE_POSTGRES") == "1"
@@ -77,3 +79,17 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
     engine = create_db_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def bot_api() -> Iterator[FakeBotAPI]:
+    """A local server playing Telegram's Bot API."""
+    with FakeBotAPI() as api:
+        yield api
+
+
+@pytest.fixture
+def graph_api() -> Iterator[FakeGraphAPI]:
+    """A local server playing the Graph API's Send API."""
+    with FakeGraphAPI() as api:
+        yield api

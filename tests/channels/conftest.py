@@ -22,13 +22,10 @@ from bot.db.session import create_db_engine
 from bot.gateway.app import create_app
 from bot.localstack import free_port
 from bot.settings import Settings
+from tests.fakes.channels import APP_SECRET, TELEGRAM_SECRET, channel_env
 from tests.fakes.graph import FakeGraphAPI, sign
 from tests.fakes.server import serve
 from tests.fakes.telegram import FakeBotAPI
-
-TELEGRAM_SECRET = "telegram-webhook-secret"
-APP_SECRET = "messenger-app-secret"
-VERIFY_TOKEN = "messenger-verify-token"
 
 
 @dataclass
@@ -72,30 +69,10 @@ def gateway_settings(
         "ACTIONS_PORT": free_port(),
         "RASA_TIMEOUT_SECONDS": 2,
         "RECOVERY_INTERVAL_SECONDS": 0.5,
-        "TELEGRAM_BOT_TOKEN": bot_api.token,
-        "TELEGRAM_API_BASE_URL": bot_api.base_url,
-        "TELEGRAM_MODE": "webhook",
-        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-        "PUBLIC_URL": "https://trials.example.org",
-        "MESSENGER_PAGE_TOKEN": graph_api.page_token,
-        "MESSENGER_APP_SECRET": APP_SECRET,
-        "MESSENGER_VERIFY_TOKEN": VERIFY_TOKEN,
-        "GRAPH_API_BASE_URL": graph_api.url,
+        **channel_env(bot_api, graph_api),
         **extra,
     }
     return Settings(**values)
-
-
-@pytest.fixture
-def bot_api() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI() as api:
-        yield api
-
-
-@pytest.fixture
-def graph_api() -> Iterator[FakeGraphAPI]:
-    with FakeGraphAPI() as api:
-        yield api
 
 
 @pytest.fixture

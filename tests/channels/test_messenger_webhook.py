@@ -15,7 +15,8 @@ from bot.db.models import Conversation, InboundMessage, utcnow
 from bot.db.session import make_session_factory
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
-from tests.channels.conftest import VERIFY_TOKEN, Gateway
+from tests.channels.conftest import Gateway
+from tests.fakes.channels import VERIFY_TOKEN
 from tests.fakes.graph import postback_event, quick_reply_event, referral_event, text_event
 
 

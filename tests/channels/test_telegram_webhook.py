@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Conversation, InboundMessage
-from tests.channels.conftest import TELEGRAM_SECRET, Gateway
+from tests.channels.conftest import Gateway
+from tests.fakes.channels import TELEGRAM_SECRET
 from tests.fakes.telegram import callback_update, message_update
 
 

@@ -15,11 +15,9 @@ import httpx
 import pytest
 
 from bot.localstack import local_stack
+from tests.fakes.channels import APP_SECRET, TELEGRAM_SECRET, channel_env
 from tests.fakes.graph import FakeGraphAPI, sign
 from tests.fakes.telegram import FakeBotAPI
-
-TELEGRAM_SECRET = "e2e-telegram-secret"
-APP_SECRET = "e2e-app-secret"
 
 
 @dataclass
@@ -91,17 +89,7 @@ def wait_until(condition: Any, timeout: float, what: str) -> None:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with FakeBotAPI() as bot_api, FakeGraphAPI() as graph_api:
-        channels = {
-            "TELEGRAM_BOT_TOKEN": bot_api.token,
-            "TELEGRAM_API_BASE_URL": bot_api.base_url,
-            "TELEGRAM_MODE": "webhook",
-            "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-            "PUBLIC_URL": "https://trials.example.org",
-            "MESSENGER_PAGE_TOKEN": graph_api.page_token,
-            "MESSENGER_APP_SECRET": APP_SECRET,
-            "MESSENGER_VERIFY_TOKEN": "e2e-verify",
-            "GRAPH_API_BASE_URL": graph_api.url,
-        }
+        channels = channel_env(bot_api, graph_api)
         try:
             with local_stack(tmp_path_factory.mktemp("stack"), env=channels) as started:
                 yield Stack(

@@ -10,7 +10,7 @@ import hmac
 import io
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -35,18 +35,6 @@ from tests.fakes.server import UploadedFile, serve
 from tests.fakes.telegram import FakeBotAPI, callback_update, message_update
 
 PSID = "6789012345678901"
-
-
-@pytest.fixture
-def bot_api() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI() as api:
-        yield api
-
-
-@pytest.fixture
-def graph_api() -> Iterator[FakeGraphAPI]:
-    with FakeGraphAPI() as api:
-        yield api
 
 
 def _markup() -> InlineKeyboardMarkup:
