@@ -49,6 +49,22 @@ def _settings(knowledge: Path | None) -> Settings:
     return get_settings()
 
 
+def _channel_lines(settings: Settings) -> list[str]:
+    """What `run` says about Telegram and Messenger once the stack is up."""
+    public = settings.public_url.rstrip("/") or "<PUBLIC_URL>"
+    lines = []
+    if settings.telegram_enabled:
+        mode = "webhook" if settings.telegram_webhook else "polling, no public address needed"
+        lines.append(f"Telegram: on ({mode})")
+    else:
+        lines.append("Telegram: off (set TELEGRAM_BOT_TOKEN to switch it on)")
+    if settings.messenger_enabled:
+        lines.append(f"Messenger: on; Meta's callback URL is {public}/webhooks/messenger")
+    else:
+        lines.append("Messenger: off (set MESSENGER_PAGE_TOKEN and MESSENGER_APP_SECRET)")
+    return lines
+
+
 def _fail(message: str) -> typer.Exit:
     err.print(f"[red]error:[/] {message}", highlight=False)
     return typer.Exit(1)
@@ -76,9 +92,12 @@ def run(knowledge: KnowledgeDir = None) -> None:
         url = f"{settings.gateway_url}/"
         err.print(
             f"\n[bold green]Ready.[/] Chat at [link={url}]{url}[/]"
-            " or with `.venv/bin/trialbot chat`. Ctrl-C stops everything.\n",
+            " or with `.venv/bin/trialbot chat`. Ctrl-C stops everything.",
             highlight=False,
         )
+        for line in _channel_lines(settings):
+            err.print(f"  {line}", highlight=False)
+        err.print()
 
     raise typer.Exit(asyncio.run(Supervisor(specs, err).run(on_ready=ready)))
 
