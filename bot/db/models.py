@@ -143,3 +143,32 @@ class ButtonPayload(Base):
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UnansweredQuestion(Base):
+    """A question the knowledge base had no vetted answer for, kept for staff to fill the gap."""
+
+    __tablename__ = "unanswered_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_key: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)  # encrypted: people write health details in questions
+    language: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(32))
+    # The closest entries and their scores, e.g. [{"entry_id": "cost", "score": 0.41}].
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    trial: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AnswerFeedback(Base):
+    """A person's "was this helpful?" on one answer."""
+
+    __tablename__ = "answer_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_key: Mapped[str] = mapped_column(String(64), index=True)
+    entry_id: Mapped[str] = mapped_column(String(80), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    helpful: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

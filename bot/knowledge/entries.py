@@ -1,0 +1,287 @@
+"""Knowledge files as typed entries, and every problem in them as `path:line: message`.
+
+An FAQ entry is `faq/<lang>/<id>.md`: YAML front matter between `---` lines, then the answer in
+Markdown. Problems are collected, never raised, so that one bad file never hides the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.settings import LANGUAGES
+
+REQUIRED = (
+    "id",
+    "lang",
+    "title",
+    "questions",
+    "source",
+    "reviewed_by",
+    "reviewed_on",
+    "review_due",
+)
+OPTIONAL = ("trials", "topic")
+PLACEHOLDERS = frozenset({"emergency_number"})
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    line: int
+    message: str
+
+    def render(self, root: Path | None = None) -> str:
+        shown = self.path
+        if root is not None:
+            with contextlib.suppress(ValueError):
+                shown = self.path.relative_to(root.parent)
+        return f"{shown}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One vetted answer in one language."""
+
+    id: str
+    lang: str
+    title: str
+    questions: tuple[str, ...]
+    source: Source
+    reviewed_by: str
+    reviewed_on: dt.date
+    review_due: dt.date
+    body: str
+    path: Path
+    trials: tuple[str, ...] | None = None  # None: every trial
+    topic: str | None = None  # the standard topic a trial-specific entry stands in for
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def key(self) -> str:
+        """The topic this entry answers: its own id, or the standard topic it specialises."""
+        return self.topic or self.id
+
+    @property
+    def content_hash(self) -> str:
+        text = "\x1f".join([self.title, *self.questions, self.body])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def servable(self, today: dt.date) -> bool:
+        return today <= self.review_due
+
+    def applies_to(self, trial: str | None) -> bool:
+        return self.trials is None or (trial is not None and trial in self.trials)
+
+    def render_body(self, emergency_number: str) -> str:
+        return self.body.replace("{emergency_number}", emergency_number)
+
+
+@dataclass
+class Loaded:
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def load_faq(root: Path) -> Loaded:
+    """Every FAQ entry under `root/faq/<lang>/`, and the problems of the files that are not."""
+    result = Loaded()
+    folder = root / "faq"
+    if not folder.is_dir():
+        result.problems.append(Problem(folder, 0, "no faq/ folder: the assistant has no answers"))
+        return result
+    for path in sorted(folder.glob("*/*.md")):
+        entry, problems = parse_entry(path)
+        result.problems.extend(problems)
+        if entry is not None:
+            result.entries.append(entry)
+    for path in sorted(folder.iterdir()):
+        if path.is_dir() and path.name not in LANGUAGES:
+            result.problems.append(Problem(path, 0, f"unknown language folder {path.name!r}"))
+    return result
+
+
+def parse_entry(path: Path) -> tuple[Entry | None, list[Problem]]:
+    """The entry in `path`, or None with the reasons it is not one."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return None, [Problem(path, 1, f"cannot read the file: {error}")]
+    split = _split_front_matter(text)
+    if split is None:
+        message = "no front matter: the file must start with a '---' line and close it with another"
+        return None, [Problem(path, 1, message)]
+    header, body, body_line = split
+    try:
+        node = yaml.compose(header, Loader=_Loader)
+        data = yaml.load(header, Loader=_Loader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        reason = getattr(error, "problem", None) or str(error)
+        return None, [Problem(path, line, f"front matter is not valid YAML: {reason}")]
+    if not isinstance(data, dict):
+        return None, [Problem(path, 2, "front matter must be a mapping of fields")]
+    lines = _key_lines(node)
+    checker = _Checker(path, data, lines)
+    entry = checker.entry(body.strip(), body_line)
+    return (entry if not checker.problems else None), checker.problems
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so a bad one is reported rather than raised."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _split_front_matter(text: str) -> tuple[str, str, int] | None:
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].strip() == "---":
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
+    return None
+
+
+def _key_lines(node: Any) -> dict[str, int]:
+    """The file line of each top-level key (the front matter starts on line 2)."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(key.value): key.start_mark.line + 2 for key, _ in node.value}
+
+
+class _Checker:
+    def __init__(self, path: Path, data: dict[str, Any], lines: dict[str, int]) -> None:
+        self.path, self.data, self.lines = path, data, lines
+        self.problems: list[Problem] = []
+
+    def fail(self, key: str | None, message: str, line: int | None = None) -> None:
+        where = line if line is not None else self.lines.get(key or "", 1)
+        self.problems.append(Problem(self.path, where, message))
+
+    def entry(self, body: str, body_line: int) -> Entry | None:
+        for key in REQUIRED:
+            if key not in self.data:
+                self.fail(None, f"missing field {key!r}")
+        for key in self.data:
+            if key not in REQUIRED and key not in OPTIONAL:
+                self.fail(key, f"unknown field {key!r}")
+        entry_id = self.text("id")
+        lang = self.text("lang")
+        if entry_id and not _ID.fullmatch(entry_id):
+            self.fail("id", "id must be lower-case letters, digits, '-' or '_'")
+        if entry_id and entry_id != self.path.stem:
+            self.fail("id", f"id {entry_id!r} does not match the file name {self.path.name!r}")
+        if lang and lang != self.path.parent.name:
+            self.fail(
+                "lang", f"lang {lang!r} but the file is in the {self.path.parent.name}/ folder"
+            )
+        if lang and lang not in LANGUAGES:
+            self.fail("lang", f"lang must be one of {', '.join(LANGUAGES)}")
+        reviewed_on, review_due = self.date("reviewed_on"), self.date("review_due")
+        if reviewed_on and review_due and review_due <= reviewed_on:
+            self.fail("review_due", "review_due must come after reviewed_on")
+        if not body:
+            self.fail(None, "the answer is empty: write it after the front matter", body_line)
+        for name in _PLACEHOLDER.findall(body):
+            if name not in PLACEHOLDERS:
+                self.fail(None, f"unknown placeholder {{{name}}} in the answer", body_line)
+        entry = Entry(
+            id=entry_id or "",
+            lang=lang or "",
+            title=self.text("title") or "",
+            questions=self.questions(),
+            source=self.source(),
+            reviewed_by=self.text("reviewed_by") or "",
+            reviewed_on=reviewed_on or dt.date.min,
+            review_due=review_due or dt.date.min,
+            body=body,
+            path=self.path,
+            trials=self.trials(),
+            topic=self.optional_text("topic"),
+            lines={**self.lines, "body": body_line},
+        )
+        return entry if not self.problems else None
+
+    def text(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if key not in self.data:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, f"{key} must be a non-empty text")
+            return None
+        return value.strip()
+
+    def optional_text(self, key: str) -> str | None:
+        return self.text(key) if key in self.data else None
+
+    def date(self, key: str) -> dt.date | None:
+        if key not in self.data:
+            return None
+        value = self.data[key]
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.fail(key, f"{key} must be a date written YYYY-MM-DD, not {value!r}")
+        return None
+
+    def questions(self) -> tuple[str, ...]:
+        value = self.data.get("questions")
+        if "questions" not in self.data:
+            return ()
+        if not isinstance(value, list) or not value:
+            self.fail("questions", "questions must be a list of example phrasings")
+            return ()
+        good = tuple(q.strip() for q in value if isinstance(q, str) and q.strip())
+        if len(good) != len(value):
+            self.fail("questions", "every question must be a non-empty text")
+        return good
+
+    def source(self) -> Source:
+        value = self.data.get("source")
+        if "source" not in self.data:
+            return Source("", "")
+        if not isinstance(value, dict):
+            self.fail("source", "source must have a name and a url")
+            return Source("", "")
+        name, url = value.get("name"), value.get("url")
+        if not isinstance(name, str) or not name.strip():
+            self.fail("source", "source needs a name")
+        if not isinstance(url, str) or not re.match(r"https?://\S+$", url.strip()):
+            self.fail("source", "source needs a url starting with http:// or https://")
+        return Source(str(name or "").strip(), str(url or "").strip())
+
+    def trials(self) -> tuple[str, ...] | None:
+        if "trials" not in self.data:
+            return None
+        value = self.data["trials"]
+        if not isinstance(value, list) or not value or not all(isinstance(t, str) for t in value):
+            self.fail("trials", "trials must be a list of trial ids (leave it out for all trials)")
+            return None
+        return tuple(value)

@@ -1,0 +1,165 @@
+"""Retrieval: which vetted entry a question is about, by meaning (embeddings) and by words (BM25).
+
+The default embedding model only knows English, so French leans on the lexical side; each
+language has its own index and its own calibrated weights and thresholds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from rank_bm25 import BM25Okapi
+
+from bot.knowledge.analysis import tokens
+from bot.knowledge.embeddings import Embedder, Progress
+from bot.knowledge.entries import Entry
+
+Mode = Literal["hybrid", "bm25", "dense"]
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How a language's scores combine and when they are good enough to answer."""
+
+    dense_weight: float  # the rest is the lexical score
+    threshold: float  # the best score must reach it
+    margin: float  # and lead the runner-up by this much, else both are offered
+
+
+# Calibrated with `python bench/kb_eval --calibrate` on the labelled paraphrases.
+CALIBRATION: dict[str, Calibration] = {
+    "en": Calibration(dense_weight=0.6, threshold=0.5, margin=0.04),
+    "fr": Calibration(dense_weight=0.35, threshold=0.4, margin=0.04),
+}
+# Pure modes, for the benchmark's comparison: same thresholds, one signal.
+_WEIGHTS: dict[Mode, float | None] = {"hybrid": None, "bm25": 0.0, "dense": 1.0}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry: Entry
+    score: float
+    dense: float
+    lexical: float
+
+
+class LanguageIndex:
+    """The entries of one language: one vector per title, question and answer; one BM25 doc each."""
+
+    def __init__(self, lang: str, entries: list[Entry], vectors: npt.NDArray[np.float32]) -> None:
+        self.lang = lang
+        self.entries = entries
+        owners = [i for i, entry in enumerate(entries) for _ in _texts(entry)]
+        self._owner = np.array(owners, dtype=np.int64)
+        self._vectors = vectors
+        corpus = [tokens(" ".join(_texts(entry)), lang) for entry in entries]
+        self._bm25 = BM25Okapi(corpus) if entries else None
+        self._unknown_idf = max(self._bm25.idf.values(), default=1.0) if self._bm25 else 1.0
+
+    def dense(self, query: npt.NDArray[np.float32]) -> Floats:
+        """Per entry, the best cosine between the question and any of its texts."""
+        best = np.full(len(self.entries), -1.0)
+        if len(self._owner):
+            np.maximum.at(best, self._owner, self._vectors @ query)
+        return best
+
+    def lexical(self, query: str) -> Floats:
+        """Per entry, BM25 over the most it could be for these words: 0 (none) to 1 (all, often)."""
+        words = tokens(query, self.lang)
+        if self._bm25 is None or not words:
+            return np.zeros(len(self.entries))
+        scores = np.asarray(self._bm25.get_scores(words), dtype=np.float64)
+        k1 = self._bm25.k1
+        # Words no entry uses count fully against a match: they are what the question is about.
+        ceiling = sum(max(self._bm25.idf.get(w, self._unknown_idf), 0.0) for w in words) * (k1 + 1)
+        return np.clip(scores / ceiling, 0.0, 1.0) if ceiling > 0 else np.zeros(len(self.entries))
+
+
+class KnowledgeIndex:
+    def __init__(self, languages: dict[str, LanguageIndex], embedder: Embedder) -> None:
+        self._languages = languages
+        self._embedder = embedder
+
+    @classmethod
+    def build(
+        cls, entries: Iterable[Entry], embedder: Embedder, progress: Progress | None = None
+    ) -> KnowledgeIndex:
+        by_lang: dict[str, list[Entry]] = {}
+        for entry in entries:
+            by_lang.setdefault(entry.lang, []).append(entry)
+        texts = [text for group in by_lang.values() for entry in group for text in _texts(entry)]
+        vectors = embedder.encode(texts, progress)
+        languages: dict[str, LanguageIndex] = {}
+        start = 0
+        for lang, group in sorted(by_lang.items()):
+            count = sum(len(_texts(entry)) for entry in group)
+            languages[lang] = LanguageIndex(lang, group, vectors[start : start + count])
+            start += count
+        return cls(languages, embedder)
+
+    def entries(self, lang: str) -> list[Entry]:
+        index = self._languages.get(lang)
+        return list(index.entries) if index else []
+
+    def search(
+        self,
+        text: str,
+        lang: str,
+        *,
+        trial: str | None = None,
+        today: dt.date | None = None,
+        mode: Mode = "hybrid",
+        limit: int = 5,
+    ) -> list[Candidate]:
+        """The servable entries closest to `text`, best first."""
+        index = self._languages.get(lang)
+        if index is None or not index.entries:
+            return []
+        weight = _WEIGHTS[mode]
+        if weight is None:
+            weight = CALIBRATION.get(lang, CALIBRATION["en"]).dense_weight
+        dense = index.dense(self._embedder.encode_query(text)) if weight > 0 else None
+        lexical = index.lexical(text) if weight < 1 else None
+        zeros = np.zeros(len(index.entries))
+        dense_scores = dense if dense is not None else zeros
+        lexical_scores = lexical if lexical is not None else zeros
+        scores = weight * dense_scores + (1 - weight) * lexical_scores
+        allowed = _servable(index.entries, trial, today or dt.date.today())
+        order = [i for i in np.argsort(-scores) if allowed[i]][:limit]
+        return [
+            Candidate(
+                index.entries[i],
+                float(scores[i]),
+                float(dense_scores[i]),
+                float(lexical_scores[i]),
+            )
+            for i in order
+        ]
+
+
+def _texts(entry: Entry) -> list[str]:
+    return [entry.title, *entry.questions, entry.body]
+
+
+def _servable(entries: list[Entry], trial: str | None, today: dt.date) -> list[bool]:
+    """Entries that may be served: reviewed in time, for this trial, specific ones first.
+
+    With a trial in context, a trial-specific entry replaces the general one on its topic.
+    """
+    specific = {
+        entry.key
+        for entry in entries
+        if entry.trials is not None and entry.applies_to(trial) and entry.servable(today)
+    }
+    return [
+        entry.servable(today)
+        and entry.applies_to(trial)
+        and (entry.trials is not None or entry.key not in specific)
+        for entry in entries
+    ]

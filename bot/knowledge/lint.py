@@ -1,0 +1,124 @@
+"""`trialbot kb lint`: everything wrong with the knowledge files, as `path:line: message`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bot.knowledge.embeddings import Embedder
+from bot.knowledge.entries import Entry, Problem, load_faq
+from bot.settings import LANGUAGES
+
+EXPIRY_WARNING = dt.timedelta(days=30)
+# Two example questions of different entries this close (cosine) will be confused by retrieval.
+CONFUSABLE = 0.93
+
+
+@dataclass
+class Report:
+    errors: list[Problem]
+    warnings: list[Problem]
+    entries: list[Entry]
+
+
+def lint(root: Path, embedder: Embedder | None, today: dt.date | None = None) -> Report:
+    """Check every file; `embedder` None skips the check for confusable questions."""
+    today = today or dt.date.today()
+    loaded = load_faq(root)
+    errors = list(loaded.problems)
+    warnings: list[Problem] = []
+    entries = loaded.entries
+    trials = trial_ids(root, errors)
+    errors += _missing_translations(entries)
+    errors += _unknown_references(entries, trials)
+    for entry in entries:
+        line = entry.lines.get("review_due", 1)
+        if entry.review_due < today:
+            message = f"expired on {entry.review_due}: not served until it is reviewed again"
+            errors.append(Problem(entry.path, line, message))
+        elif entry.review_due - today <= EXPIRY_WARNING:
+            message = f"review due on {entry.review_due}, within {EXPIRY_WARNING.days} days"
+            warnings.append(Problem(entry.path, line, message))
+    if embedder is not None:
+        errors += _confusable(entries, embedder)
+    return Report(sorted(errors, key=_order), sorted(warnings, key=_order), entries)
+
+
+def trial_ids(root: Path, problems: list[Problem] | None = None) -> set[str]:
+    """The trials with a readable trial.yml whose id is its folder's name."""
+    found: set[str] = set()
+    folder = root / "trials"
+    for path in sorted(folder.glob("*/*.yml")) if folder.is_dir() else []:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            if problems is not None:
+                problems.append(Problem(path, line, f"not valid YAML: {error}"))
+            continue
+        if path.name != "trial.yml":
+            continue
+        if isinstance(data, dict) and data.get("id") == path.parent.name:
+            found.add(path.parent.name)
+        elif problems is not None:
+            problems.append(Problem(path, 1, f"id must be the folder's name, {path.parent.name!r}"))
+    return found
+
+
+def _missing_translations(entries: list[Entry]) -> list[Problem]:
+    problems = []
+    for entry in entries:
+        for other in LANGUAGES:
+            if (
+                other != entry.lang
+                and not (entry.path.parent.parent / other / entry.path.name).exists()
+            ):
+                message = f"no {other} version: add faq/{other}/{entry.id}.md"
+                problems.append(Problem(entry.path, entry.lines.get("id", 1), message))
+    return problems
+
+
+def _unknown_references(entries: list[Entry], trials: set[str]) -> list[Problem]:
+    general = {(e.lang, e.id) for e in entries if e.trials is None}
+    problems = []
+    for entry in entries:
+        for trial in entry.trials or ():
+            if trial not in trials:
+                message = f"unknown trial {trial!r}: no trials/{trial}/trial.yml"
+                problems.append(Problem(entry.path, entry.lines.get("trials", 1), message))
+        if entry.topic and (entry.lang, entry.topic) not in general:
+            message = f"topic {entry.topic!r} is not a general entry in {entry.lang}"
+            problems.append(Problem(entry.path, entry.lines.get("topic", 1), message))
+        if entry.topic and entry.trials is None:
+            message = "topic is for trial-specific entries: add the trials they apply to"
+            problems.append(Problem(entry.path, entry.lines.get("topic", 1), message))
+    return problems
+
+
+def _confusable(entries: list[Entry], embedder: Embedder) -> list[Problem]:
+    problems = []
+    for lang in LANGUAGES:
+        pairs = [(e, q) for e in entries if e.lang == lang for q in e.questions]
+        if len(pairs) < 2:
+            continue
+        vectors = embedder.encode([q for _, q in pairs])
+        similar = np.triu(vectors @ vectors.T, k=1) >= CONFUSABLE
+        for i, j in zip(*np.nonzero(similar), strict=True):
+            (first, question), (second, other) = pairs[i], pairs[j]
+            if first.key == second.key:
+                continue  # a trial's version of a topic may share its general entry's questions
+            message = (
+                f"question {question!r} is too close to {other!r} of {second.id}: "
+                "retrieval will confuse the two entries; reword or remove one"
+            )
+            problems.append(Problem(first.path, first.lines.get("questions", 1), message))
+    return problems
+
+
+def _order(problem: Problem) -> tuple[str, int]:
+    return (str(problem.path), problem.line)
