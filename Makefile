@@ -9,6 +9,7 @@ TRIALBOT := $(VENV)/bin/trialbot
 ## setup: build what is missing — both environments, the database schema, the Rasa model
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
 	@$(TRIALBOT) db upgrade
+	@$(TRIALBOT) kb index || echo "The knowledge files have problems: run .venv/bin/trialbot kb lint"
 	@$(TRIALBOT) train
 
 $(VENV)/.installed: pyproject.toml requirements/app.txt scripts/setup.sh

@@ -296,7 +296,7 @@ def kb_lint(
     embedder = (
         None
         if fast
-        else Embedder(settings.embedding_model or default_model_path(), settings.var_dir / "cache")
+        else Embedder(settings.embedding_model or default_model_path(), settings.cache_dir)
     )
     report = lint(root, embedder)
     if as_json:

@@ -50,6 +50,8 @@ def local_stack(
         "TRACKER_STORE_URL": "",
         "REDIS_URL": "",
         "PYTHONUNBUFFERED": "1",
+        # The embeddings `make setup` computed: the same for every stack.
+        "TRIALBOT_CACHE_DIR": str(PROJECT_ROOT / "var" / "cache"),
         **(env or {}),
     }
     log = var_dir / "stack.log"

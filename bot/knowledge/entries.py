@@ -131,7 +131,8 @@ def parse_entry(path: Path) -> tuple[Entry | None, list[Problem]]:
         node = yaml.compose(header, Loader=_Loader)
         data = yaml.load(header, Loader=_Loader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+        # Where the broken construct starts (an unclosed bracket), else where it was noticed.
+        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         reason = getattr(error, "problem", None) or str(error)
         return None, [Problem(path, line, f"front matter is not valid YAML: {reason}")]

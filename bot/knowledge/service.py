@@ -72,7 +72,7 @@ class KnowledgeBase:
         self.root = settings.knowledge_dir
         self.emergency_number = settings.emergency_number
         model = settings.embedding_model or default_model_path()
-        self.embedder = Embedder(model, settings.var_dir / "cache")
+        self.embedder = Embedder(model, settings.cache_dir)
         self.problems: list[Problem] = []
         self._index: KnowledgeIndex | None = None
         self._signature: tuple[tuple[str, int, int], ...] | None = None

@@ -1,0 +1,153 @@
+"""Answering trial questions from the vetted knowledge base, and recording "was this helpful?"."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.crypto import Cipher
+from bot.db.session import default_sessions
+from bot.knowledge import gaps
+from bot.knowledge.entries import Entry
+from bot.knowledge.service import Decision, KnowledgeBase
+from bot.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+_loaded = threading.Event()
+_kb: KnowledgeBase | None = None
+_loader: threading.Thread | None = None
+_start_lock = threading.Lock()
+
+
+def start_loading() -> None:
+    """Load the knowledge base in the background, once, so the first question need not wait."""
+    global _loader
+    with _start_lock:
+        if _loader is None:
+            _loader = threading.Thread(target=_load, name="knowledge", daemon=True)
+            _loader.start()
+
+
+def _load() -> None:
+    global _kb
+    kb = KnowledgeBase(get_settings())
+    try:
+        kb.load()
+    finally:
+        _kb = kb
+        _loaded.set()
+
+
+def knowledge_base() -> KnowledgeBase:
+    start_loading()
+    _loaded.wait()
+    assert _kb is not None
+    return _kb
+
+
+class ActionAnswerQuestion(Action):
+    """Answer with a vetted entry, offer close ones, or say so and log the question for staff."""
+
+    def __init__(self) -> None:
+        start_loading()
+
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        lang = tracker.get_slot("language") or "en"
+        trial = tracker.get_slot("trial")
+        kb = await asyncio.to_thread(knowledge_base)
+        chosen = next(tracker.get_latest_entity_values("entry_id"), None)
+        if chosen and (entry := kb.entry(str(chosen), lang, trial=trial)):
+            _say_answer(dispatcher, entry, kb.emergency_number)
+            return []
+        text = str(tracker.latest_message.get("text") or "")
+        decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
+        if decision.answered and decision.entry is not None:
+            _say_answer(dispatcher, decision.entry, kb.emergency_number)
+        elif decision.reason == "ambiguous":
+            _offer_choices(dispatcher, decision)
+        else:
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            out_of_scope = intent == "out_of_scope"
+            dispatcher.utter_message(
+                response="utter_out_of_scope" if out_of_scope else "utter_kb_not_sure"
+            )
+            reason = "out_of_scope" if out_of_scope else (decision.reason or "low_confidence")
+            await asyncio.to_thread(
+                _record_gap, tracker.sender_id, text, lang, reason, decision, trial
+            )
+        return []
+
+
+class ActionRecordFeedback(Action):
+    """Keep the person's "was this helpful?" for the entry it was about."""
+
+    def name(self) -> str:
+        return "action_record_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        entry_id = next(tracker.get_latest_entity_values("entry_id"), None)
+        helpful = next(tracker.get_latest_entity_values("helpful"), None)
+        if entry_id and helpful in ("yes", "no"):
+            language = tracker.get_slot("language") or "en"
+            await asyncio.to_thread(
+                _record_feedback, tracker.sender_id, str(entry_id), language, helpful == "yes"
+            )
+        dispatcher.utter_message(response="utter_kb_feedback_thanks")
+        return []
+
+
+def _say_answer(dispatcher: CollectingDispatcher, entry: Entry, emergency_number: str) -> None:
+    dispatcher.utter_message(
+        response="utter_kb_answer",
+        kb_answer=entry.render_body(emergency_number),
+        kb_source_name=entry.source.name,
+        kb_source_url=entry.source.url,
+        kb_reviewed_on=entry.reviewed_on.isoformat(),
+    )
+    dispatcher.utter_message(response="utter_kb_was_it_helpful", kb_entry_id=entry.id)
+
+
+def _offer_choices(dispatcher: CollectingDispatcher, decision: Decision) -> None:
+    close = [c for c in decision.candidates[:3] if decision.score - c.score <= 0.1]
+    buttons = [
+        {"title": c.entry.title, "payload": f'/faq{{"entry_id": "{c.entry.id}"}}'} for c in close
+    ]
+    dispatcher.utter_message(response="utter_kb_did_you_mean", buttons=buttons)
+
+
+def _record_gap(
+    sender_key: str, text: str, lang: str, reason: str, decision: Decision, trial: str | None
+) -> None:
+    cipher = Cipher.from_settings(get_settings())
+    with default_sessions().begin() as session:
+        gaps.record_unanswered(
+            session,
+            cipher=cipher,
+            sender_key=sender_key,
+            text=text,
+            language=lang,
+            reason=reason,
+            candidates=decision.candidates,
+            trial=trial,
+        )
+
+
+def _record_feedback(sender_key: str, entry_id: str, language: str, helpful: bool) -> None:
+    with default_sessions().begin() as session:
+        gaps.record_feedback(
+            session, sender_key=sender_key, entry_id=entry_id, language=language, helpful=helpful
+        )

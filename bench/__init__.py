@@ -1,0 +1,1 @@
+"""Benchmarks: each folder runs with `python bench/<name>` and prints its figures."""

@@ -1,0 +1,1 @@
+"""Retrieval accuracy, abstention and latency of the knowledge base."""

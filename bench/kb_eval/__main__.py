@@ -1,0 +1,530 @@
+"""Knowledge-base retrieval: accuracy, abstention, calibration and search latency.
+
+    .venv/bin/python bench/kb_eval [--json] [--calibrate] [--latency-entries 1000] [--skip-latency]
+
+The labelled paraphrases of questions.yml are split within each language and expected topic:
+even positions calibrate, odd positions are held out. Every mode is scored through search() and
+decide() themselves, with its own thresholds: the hybrid mode with index.CALIBRATION, the pure
+modes (bm25, dense) with thresholds from the grid search of --calibrate, run on the calibration
+half. The grid search combines score vectors computed once per question; each evaluation also
+counts the questions where that shortcut disagrees with search() and decide() (expected: none).
+Latency: search() on an index of --latency-entries entries (real texts, cached vectors), and the
+time a fresh process takes to answer its first question with a warm embedding cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import itertools
+import json
+import logging
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import numpy as np
+import numpy.typing as npt
+import yaml
+from rich import box
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bot.knowledge.index import CALIBRATION, Calibration, KnowledgeIndex, Mode, _servable
+from bot.knowledge.service import KnowledgeBase, decide
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+QUESTIONS = Path(__file__).with_name("questions.yml")
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
+PURE_WEIGHTS: dict[Mode, float] = {"bm25": 0.0, "dense": 1.0}
+# i / n is the double nearest the decimal, so a printed value pastes back as the same number.
+WEIGHTS = tuple(i / 20 for i in range(21))
+THRESHOLDS = tuple(i / 100 for i in range(20, 81))
+MARGINS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.06, 0.08)
+MIN_OOS_ABSTENTION = 0.92
+MAX_ANSWERED_WRONG = 0.05
+HALVES = ("calib.", "held-out", "all")
+WARM_UP, TIMED = 20, 300
+READY_RUNS = 3
+READY_SCRIPT = """
+import json, os, time
+started = time.perf_counter()
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as Embedder.load does before its import
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+import sentence_transformers
+imported = time.perf_counter()
+from bot.knowledge.service import KnowledgeBase
+from bot.settings import Settings
+knowledge = KnowledgeBase(Settings())
+knowledge.load()
+answered = knowledge.ask("what is a clinical trial?", "en").answered
+ready = time.perf_counter()
+print(json.dumps({"import": imported - started, "ready": ready - started, "answered": answered}))
+"""
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    lang: str
+    expect: str | None  # the topic (Entry.key) that answers it; None: out of scope
+    held_out: bool  # odd position within its language and expected topic
+
+
+@dataclass(frozen=True)
+class LanguageSet:
+    """One language's questions and their scores against its entries, computed once."""
+
+    lang: str
+    questions: list[Question]
+    keys: list[str]  # per entry: the topic it answers
+    allowed: Bools  # per entry: servable without a trial, as search() decides
+    dense: Floats  # questions x entries
+    lexical: Floats
+
+    def in_scope(self) -> Bools:
+        return np.array([q.expect is not None for q in self.questions], dtype=bool)
+
+    def halves(self) -> dict[str, Bools]:
+        held_out = np.array([q.held_out for q in self.questions], dtype=bool)
+        return dict(zip(HALVES, (~held_out, held_out, np.ones_like(held_out)), strict=True))
+
+
+@dataclass(frozen=True)
+class Figures:
+    in_scope: int
+    out_of_scope: int
+    top1: float
+    answered_correct: float
+    answered_wrong: float
+    abstained_in_scope: float
+    oos_abstention: float
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The grid search's pick on the calibration half."""
+
+    calibration: Calibration
+    figures: Figures
+    feasible: bool  # meets the constraints on out-of-scope abstention and wrong answers
+    ties: int  # settings as good as the pick (the first of them in grid order is taken)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    mode: Mode
+    lang: str
+    calibration: Calibration
+    origin: str
+    figures: dict[str, Figures]  # per half
+    mismatches: int  # questions where the vectorised rule disagrees with search() and decide()
+
+
+@dataclass(frozen=True)
+class Latency:
+    entries: int
+    queries: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+
+@dataclass(frozen=True)
+class Ready:
+    runs: int
+    ready_s: float  # in the process: import, construct, load() and the first ask()
+    import_sentence_transformers_s: float
+    process_s: float  # wall time of the whole process, interpreter start-up included
+
+
+# Questions and scores
+
+
+def load_questions(path: Path) -> list[Question]:
+    """The labelled questions, alternating between the halves within each expected topic."""
+    questions: list[Question] = []
+    for lang, items in yaml.safe_load(path.read_text(encoding="utf-8")).items():
+        seen: Counter[str | None] = Counter()
+        for item in items:
+            expect = item["expect"]
+            questions.append(Question(str(item["text"]), str(lang), expect, seen[expect] % 2 == 1))
+            seen[expect] += 1
+    return questions
+
+
+def score_language(
+    index: KnowledgeIndex, questions: list[Question], lang: str, progress: Progress
+) -> LanguageSet:
+    language = index._languages[lang]
+    mine = [q for q in questions if q.lang == lang]
+    encode = index._embedder.encode_query
+    dense = [language.dense(encode(q.text)) for q in progress.track(mine, description=lang)]
+    allowed = np.array(_servable(language.entries, None, dt.date.today()), dtype=bool)
+    if not allowed.any():
+        raise SystemExit(f"no servable {lang} entry: nothing to evaluate")
+    return LanguageSet(
+        lang,
+        mine,
+        [entry.key for entry in language.entries],
+        allowed,
+        np.stack(dense),
+        np.stack([language.lexical(q.text) for q in mine]),
+    )
+
+
+def unknown_topics(data: LanguageSet) -> set[str]:
+    """Expected topics that no servable general entry answers (they can never be right)."""
+    known = {key for key, allowed in zip(data.keys, data.allowed, strict=True) if allowed}
+    return {q.expect for q in data.questions if q.expect is not None} - known
+
+
+# Decisions and figures
+
+
+def _share(hits: Bools, among: Bools) -> float:
+    count = int(among.sum())
+    return float((hits & among).sum()) / count if count else float("nan")
+
+
+def figures(data: LanguageSet, correct: Bools, answered: Bools, subset: Bools) -> Figures:
+    inside = subset & data.in_scope()
+    outside = subset & ~data.in_scope()
+    return Figures(
+        in_scope=int(inside.sum()),
+        out_of_scope=int(outside.sum()),
+        top1=_share(correct, inside),
+        answered_correct=_share(answered & correct, inside),
+        answered_wrong=_share(answered & ~correct, inside),
+        abstained_in_scope=_share(~answered, inside),
+        oos_abstention=_share(~answered, outside),
+    )
+
+
+def top_two(data: LanguageSet, weight: float) -> tuple[Bools, Floats, Floats]:
+    """Per question, as search() ranks: is the best servable entry right, its score, the next's."""
+    scores = weight * data.dense + (1 - weight) * data.lexical
+    order = np.argsort(-scores, axis=1)
+    servable = order[data.allowed[order]].reshape(len(order), -1)
+    rows = np.arange(len(order))
+    best = scores[rows, servable[:, 0]]
+    runner_up = scores[rows, servable[:, 1]] if servable.shape[1] > 1 else np.zeros(len(order))
+    keys = [data.keys[i] for i in servable[:, 0]]
+    correct = np.array([k == q.expect for k, q in zip(keys, data.questions, strict=True)])
+    return correct.astype(bool), best, runner_up
+
+
+def answered(best: Floats, runner_up: Floats, calibration: Calibration) -> Bools:
+    """decide()'s rule: the best score reaches the threshold and leads the runner-up enough."""
+    return (best >= calibration.threshold) & (best - runner_up >= calibration.margin)
+
+
+def searched(
+    index: KnowledgeIndex,
+    data: LanguageSet,
+    mode: Mode,
+    calibration: Calibration,
+    progress: Progress,
+) -> tuple[Bools, Bools]:
+    """Per question, through search() and decide(): is the top candidate right, was it answered."""
+    correct, said = [], []
+    with mock.patch.dict(CALIBRATION, {data.lang: calibration}):
+        for q in progress.track(data.questions, description=f"{mode} {data.lang}"):
+            candidates = index.search(q.text, data.lang, mode=mode)
+            correct.append(bool(candidates) and candidates[0].entry.key == q.expect)
+            said.append(decide(candidates, data.lang).answered)
+    return np.array(correct, dtype=bool), np.array(said, dtype=bool)
+
+
+def evaluate(
+    index: KnowledgeIndex,
+    data: LanguageSet,
+    mode: Mode,
+    calibration: Calibration,
+    origin: str,
+    progress: Progress,
+) -> Evaluation:
+    correct, said = searched(index, data, mode, calibration, progress)
+    fast_correct, best, runner_up = top_two(data, calibration.dense_weight)
+    fast_said = answered(best, runner_up, calibration)
+    mismatches = int(((correct != fast_correct) | (said != fast_said)).sum())
+    halves = {name: figures(data, correct, said, mask) for name, mask in data.halves().items()}
+    return Evaluation(mode, data.lang, calibration, origin, halves, mismatches)
+
+
+# Calibration
+
+
+def _rank(found: Figures) -> tuple[bool, float, float, float]:
+    """Feasible first; then most right answers, most out-of-scope abstention, fewest wrong."""
+    if found.oos_abstention >= MIN_OOS_ABSTENTION and found.answered_wrong <= MAX_ANSWERED_WRONG:
+        return True, found.answered_correct, found.oos_abstention, -found.answered_wrong
+    shortfall = max(0.0, MIN_OOS_ABSTENTION - found.oos_abstention) + max(
+        0.0, found.answered_wrong - MAX_ANSWERED_WRONG
+    )
+    return False, -shortfall, found.oos_abstention, found.answered_correct
+
+
+def grid_search(data: LanguageSet, weights: Iterable[float]) -> Choice:
+    """The best weight, threshold and margin on the calibration half."""
+    subset = data.halves()["calib."]
+    ranked: list[tuple[tuple[bool, float, float, float], Calibration, Figures]] = []
+    for weight in weights:
+        correct, best, runner_up = top_two(data, weight)
+        for threshold, margin in itertools.product(THRESHOLDS, MARGINS):
+            calibration = Calibration(weight, threshold, margin)
+            found = figures(data, correct, answered(best, runner_up, calibration), subset)
+            ranked.append((_rank(found), calibration, found))
+    rank, calibration, found = max(ranked, key=lambda item: item[0])
+    ties = sum(1 for other, _, _ in ranked if other == rank)
+    return Choice(calibration, found, rank[0], ties)
+
+
+def _origin(choice: Choice) -> str:
+    feasible = "" if choice.feasible else ", NO setting meets the constraints"
+    return f"grid ({choice.ties} tied){feasible}"
+
+
+def compare_modes(
+    index: KnowledgeIndex, data: dict[str, LanguageSet], progress: Progress
+) -> list[Evaluation]:
+    results = []
+    for mode, language in itertools.product(MODES, data.values()):
+        if mode == "hybrid":
+            calibration, origin = CALIBRATION[language.lang], "index.CALIBRATION"
+        else:
+            choice = grid_search(language, [PURE_WEIGHTS[mode]])
+            calibration, origin = choice.calibration, _origin(choice)
+        results.append(evaluate(index, language, mode, calibration, origin, progress))
+    return results
+
+
+def calibrate(
+    index: KnowledgeIndex, data: dict[str, LanguageSet], progress: Progress
+) -> list[Evaluation]:
+    results = []
+    for language in data.values():
+        choice = grid_search(language, WEIGHTS)
+        origin = _origin(choice)
+        results.append(evaluate(index, language, "hybrid", choice.calibration, origin, progress))
+    return results
+
+
+# Latency
+
+
+def _percentiles(entries: int, timings: list[float]) -> Latency:
+    p50, p95, p99 = (float(np.percentile(timings, p)) * 1000 for p in (50, 95, 99))
+    return Latency(entries, len(timings), round(p50, 2), round(p95, 2), round(p99, 2))
+
+
+def search_latency(
+    knowledge: KnowledgeBase, questions: list[Question], count: int, progress: Progress
+) -> Latency:
+    """search() timed on an index of `count` entries: the real ones again and again, new ids."""
+    real = [
+        entry for lang in sorted({q.lang for q in questions}) for entry in knowledge.entries(lang)
+    ]
+    cycled = zip(range(count), itertools.cycle(real))
+    entries = [dataclasses.replace(entry, id=f"{entry.id}-{n}") for n, entry in cycled]
+    with tracked(progress, f"index of {count}") as callback:
+        index = KnowledgeIndex.build(entries, knowledge.embedder, callback)
+    sample = random.Random(0).sample(questions, WARM_UP + TIMED)
+    for q in sample[:WARM_UP]:
+        index.search(q.text, q.lang)
+    timings = []
+    for q in progress.track(sample[WARM_UP:], description=f"search x{TIMED}"):
+        started = time.perf_counter()
+        index.search(q.text, q.lang)
+        timings.append(time.perf_counter() - started)
+    return _percentiles(len(entries), timings)
+
+
+def ready_time(progress: Progress) -> Ready:
+    """A fresh process: KnowledgeBase(Settings()), load(), one ask(); median of a few runs."""
+    runs = []
+    for _ in progress.track(range(READY_RUNS), description="fresh process"):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", READY_SCRIPT], cwd=ROOT, capture_output=True, text=True
+        )
+        if done.returncode:
+            raise SystemExit(f"the fresh process failed:\n{done.stderr}")
+        runs.append({**json.loads(done.stdout), "process": time.perf_counter() - started})
+    median = {key: round(statistics.median(r[key] for r in runs), 2) for key in runs[0]}
+    return Ready(READY_RUNS, median["ready"], median["import"], median["process"])
+
+
+# Running
+
+
+@contextmanager
+def tracked(progress: Progress, description: str) -> Iterator[Callable[[int, int], None]]:
+    """A (done, total) callback for Embedder.encode; (0, 0) means everything was cached."""
+    task = progress.add_task(description, total=None)
+
+    def callback(done: int, total: int) -> None:
+        progress.update(task, completed=done if total else 1, total=total or 1)
+
+    yield callback
+    progress.update(task, completed=1, total=1)
+
+
+def load_index(progress: Progress) -> tuple[KnowledgeBase, KnowledgeIndex]:
+    knowledge = KnowledgeBase(Settings())
+    with tracked(progress, "embedding the entries") as callback:
+        problems = knowledge.load(callback)
+    if problems:
+        raise SystemExit(f"the knowledge files have {len(problems)} problem(s): fix them first")
+    return knowledge, knowledge._current()
+
+
+def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
+    questions = load_questions(QUESTIONS)
+    report: dict[str, Any] = {}
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        knowledge, index = load_index(progress)
+        langs = sorted({q.lang for q in questions})
+        data = {lang: score_language(index, questions, lang, progress) for lang in langs}
+        for language in data.values():
+            if unknown := unknown_topics(language):
+                console.print(f"[yellow]{language.lang}: no entry for {sorted(unknown)}[/]")
+        report["modes"] = compare_modes(index, data, progress)
+        if args.calibrate:
+            report["calibrated"] = calibrate(index, data, progress)
+        if not args.skip_latency:
+            report["latency"] = search_latency(knowledge, questions, args.latency_entries, progress)
+            report["ready"] = ready_time(progress)
+    return report
+
+
+# Output
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def _calibration_code(calibration: Calibration) -> str:
+    c = calibration
+    return f"Calibration(dense_weight={c.dense_weight}, threshold={c.threshold}, margin={c.margin})"
+
+
+ACCURACY_CAPTION = (
+    "n: questions in scope / out of scope; right, wrong, abst.: answered right, answered wrong,"
+    " abstained, as shares of the in-scope ones;"
+    " oos abst.: share of the out-of-scope ones not answered; diff: questions where the"
+    " vectorised rule of the grid search disagrees with search() and decide()."
+)
+
+
+def _table(title: str, columns: dict[str, str], caption: str | None = None) -> Table:
+    """A compact table; `columns` maps each heading to its justification."""
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, collapse_padding=True)
+    for heading, justify in columns.items():
+        table.add_column(heading, justify="right" if justify == "r" else "left")
+    return table
+
+
+def evaluation_table(title: str, evaluations: list[Evaluation], halves: tuple[str, ...]) -> Table:
+    headings = ("mode", "lang", "half", "n", "top1", "right", "wrong", "abst.", "oos abst.")
+    columns = {h: "l" if h in ("mode", "lang", "half") else "r" for h in (*headings, "diff")}
+    table = _table(title, columns, ACCURACY_CAPTION)
+    for e in evaluations:
+        for half in halves:
+            f = e.figures[half]
+            table.add_row(
+                e.mode, e.lang, half, f"{f.in_scope}/{f.out_of_scope}", _percent(f.top1),
+                _percent(f.answered_correct), _percent(f.answered_wrong),
+                _percent(f.abstained_in_scope), _percent(f.oos_abstention), str(e.mismatches),
+            )  # fmt: skip
+    return table
+
+
+def calibration_table(title: str, evaluations: list[Evaluation]) -> Table:
+    columns = {"mode": "l", "lang": "l", "dense_weight": "r", "threshold": "r", "margin": "r"}
+    caption = "grid: the grid search's best on the calibration half (see --calibrate)"
+    table = _table(title, {**columns, "from": "l"}, caption)
+    for e in evaluations:
+        values = (str(v) for v in dataclasses.astuple(e.calibration))
+        table.add_row(e.mode, e.lang, *values, e.origin)
+    return table
+
+
+def latency_tables(latency: Latency, ready: Ready) -> list[Table]:
+    title = "search() latency: hybrid, no trial, after warm-up"
+    search = _table(title, dict.fromkeys(("entries", "queries", "p50 ms", "p95 ms", "p99 ms"), "r"))
+    search.add_row(*(str(v) for v in dataclasses.astuple(latency)))
+    columns = ("runs", "ready s", "import sentence_transformers s", "process s")
+    caption = (
+        "ready: KnowledgeBase(Settings()), load() and a first ask(), imports included;"
+        " process: the whole python -c, interpreter start-up included"
+    )
+    fresh = _table("A fresh process, warm embedding cache (median)", dict.fromkeys(columns, "r"))
+    fresh.caption = caption
+    fresh.add_row(*(str(v) for v in dataclasses.astuple(ready)))
+    return [search, fresh]
+
+
+def suggestion(evaluations: list[Evaluation]) -> str:
+    lines = [f'    "{e.lang}": {_calibration_code(e.calibration)},' for e in evaluations]
+    return "\n".join(["CALIBRATION: dict[str, Calibration] = {", *lines, "}"])
+
+
+def show(report: dict[str, Any], console: Console) -> None:
+    modes: list[Evaluation] = report["modes"]
+    console.print(calibration_table("Thresholds per mode", modes))
+    console.print(evaluation_table("Accuracy and abstention", modes, HALVES[1:]))
+    if "calibrated" in report:
+        calibrated: list[Evaluation] = report["calibrated"]
+        console.print(calibration_table("Suggested hybrid calibration", calibrated))
+        console.print(evaluation_table("Suggested hybrid calibration", calibrated, HALVES))
+        console.print("For bot/knowledge/index.py:\n" + suggestion(calibrated), markup=False)
+    if "latency" in report:
+        for table in latency_tables(report["latency"], report["ready"]):
+            console.print(table)
+
+
+def as_json(report: dict[str, Any]) -> str:
+    def plain(value: Any) -> Any:
+        if isinstance(value, list):
+            return [plain(item) for item in value]
+        return dataclasses.asdict(value)
+
+    return json.dumps({key: plain(value) for key, value in report.items()}, indent=2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object, no tables")
+    parser.add_argument("--calibrate", action="store_true", help="grid-search the hybrid mode")
+    parser.add_argument("--latency-entries", type=int, default=1000, help="entries to search")
+    parser.add_argument("--skip-latency", action="store_true", help="accuracy figures only")
+    args = parser.parse_args()
+    # model.encode shows tqdm bars when its logger is at INFO or DEBUG.
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+    console = Console(stderr=args.json)
+    report = run(args, console)
+    if args.json:
+        print(as_json(report))
+    else:
+        show(report, console)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Message-to-reply latency through the gateway and straight to Rasa."""
