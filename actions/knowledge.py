@@ -117,8 +117,8 @@ def _say_answer(dispatcher: CollectingDispatcher, entry: Entry, emergency_number
         kb_source_name=entry.source.name,
         kb_source_url=entry.source.url,
         kb_reviewed_on=entry.reviewed_on.isoformat(),
+        kb_entry_id=entry.id,
     )
-    dispatcher.utter_message(response="utter_kb_was_it_helpful", kb_entry_id=entry.id)
 
 
 def _offer_choices(dispatcher: CollectingDispatcher, decision: Decision) -> None:

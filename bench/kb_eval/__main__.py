@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from unittest import mock
 
 import numpy as np
@@ -58,7 +57,8 @@ THRESHOLDS = tuple(i / 100 for i in range(20, 81))
 MARGINS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.06, 0.08)
 MIN_OOS_ABSTENTION = 0.92
 MAX_ANSWERED_WRONG = 0.05
-HALVES = ("calib.", "held-out", "all")
+HALVES = ("calibration", "held_out", "all")
+HALF_NAMES = {"calibration": "calib.", "held_out": "held-out", "all": "all"}
 WARM_UP, TIMED = 20, 300
 READY_RUNS = 3
 READY_SCRIPT = """
@@ -151,6 +151,14 @@ class Ready:
     ready_s: float  # in the process: import, construct, load() and the first ask()
     import_sentence_transformers_s: float
     process_s: float  # wall time of the whole process, interpreter start-up included
+
+
+@dataclass
+class Report:
+    modes: list[Evaluation]
+    calibrated: list[Evaluation] | None = None  # with --calibrate
+    latency: Latency | None = None  # without --skip-latency
+    ready: Ready | None = None
 
 
 # Questions and scores
@@ -282,7 +290,7 @@ def _rank(found: Figures) -> tuple[bool, float, float, float]:
 
 def grid_search(data: LanguageSet, weights: Iterable[float]) -> Choice:
     """The best weight, threshold and margin on the calibration half."""
-    subset = data.halves()["calib."]
+    subset = data.halves()["calibration"]
     ranked: list[tuple[tuple[bool, float, float, float], Calibration, Figures]] = []
     for weight in weights:
         correct, best, runner_up = top_two(data, weight)
@@ -394,9 +402,8 @@ def load_index(progress: Progress) -> tuple[KnowledgeBase, KnowledgeIndex]:
     return knowledge, knowledge._current()
 
 
-def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
+def run(args: argparse.Namespace, console: Console) -> Report:
     questions = load_questions(QUESTIONS)
-    report: dict[str, Any] = {}
     with Progress(console=Console(stderr=True), transient=True) as progress:
         knowledge, index = load_index(progress)
         langs = sorted({q.lang for q in questions})
@@ -404,20 +411,16 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         for language in data.values():
             if unknown := unknown_topics(language):
                 console.print(f"[yellow]{language.lang}: no entry for {sorted(unknown)}[/]")
-        report["modes"] = compare_modes(index, data, progress)
+        report = Report(compare_modes(index, data, progress))
         if args.calibrate:
-            report["calibrated"] = calibrate(index, data, progress)
+            report.calibrated = calibrate(index, data, progress)
         if not args.skip_latency:
-            report["latency"] = search_latency(knowledge, questions, args.latency_entries, progress)
-            report["ready"] = ready_time(progress)
+            report.latency = search_latency(knowledge, questions, args.latency_entries, progress)
+            report.ready = ready_time(progress)
     return report
 
 
 # Output
-
-
-def _percent(value: float) -> str:
-    return f"{value:.1%}"
 
 
 def _calibration_code(calibration: Calibration) -> str:
@@ -441,18 +444,20 @@ def _table(title: str, columns: dict[str, str], caption: str | None = None) -> T
     return table
 
 
+def _cells(f: Figures) -> list[str]:
+    shares = (f.top1, f.answered_correct, f.answered_wrong, f.abstained_in_scope, f.oos_abstention)
+    return [f"{f.in_scope}/{f.out_of_scope}", *(f"{share:.1%}" for share in shares)]
+
+
 def evaluation_table(title: str, evaluations: list[Evaluation], halves: tuple[str, ...]) -> Table:
     headings = ("mode", "lang", "half", "n", "top1", "right", "wrong", "abst.", "oos abst.")
     columns = {h: "l" if h in ("mode", "lang", "half") else "r" for h in (*headings, "diff")}
     table = _table(title, columns, ACCURACY_CAPTION)
     for e in evaluations:
         for half in halves:
-            f = e.figures[half]
             table.add_row(
-                e.mode, e.lang, half, f"{f.in_scope}/{f.out_of_scope}", _percent(f.top1),
-                _percent(f.answered_correct), _percent(f.answered_wrong),
-                _percent(f.abstained_in_scope), _percent(f.oos_abstention), str(e.mismatches),
-            )  # fmt: skip
+                e.mode, e.lang, HALF_NAMES[half], *_cells(e.figures[half]), str(e.mismatches)
+            )
     return table
 
 
@@ -486,27 +491,16 @@ def suggestion(evaluations: list[Evaluation]) -> str:
     return "\n".join(["CALIBRATION: dict[str, Calibration] = {", *lines, "}"])
 
 
-def show(report: dict[str, Any], console: Console) -> None:
-    modes: list[Evaluation] = report["modes"]
-    console.print(calibration_table("Thresholds per mode", modes))
-    console.print(evaluation_table("Accuracy and abstention", modes, HALVES[1:]))
-    if "calibrated" in report:
-        calibrated: list[Evaluation] = report["calibrated"]
-        console.print(calibration_table("Suggested hybrid calibration", calibrated))
-        console.print(evaluation_table("Suggested hybrid calibration", calibrated, HALVES))
-        console.print("For bot/knowledge/index.py:\n" + suggestion(calibrated), markup=False)
-    if "latency" in report:
-        for table in latency_tables(report["latency"], report["ready"]):
+def show(report: Report, console: Console) -> None:
+    console.print(calibration_table("Thresholds per mode", report.modes))
+    console.print(evaluation_table("Accuracy and abstention", report.modes, HALVES[1:]))
+    if report.calibrated is not None:
+        console.print(calibration_table("Suggested hybrid calibration", report.calibrated))
+        console.print(evaluation_table("Suggested hybrid calibration", report.calibrated, HALVES))
+        console.print("For bot/knowledge/index.py:\n" + suggestion(report.calibrated), markup=False)
+    if report.latency is not None and report.ready is not None:
+        for table in latency_tables(report.latency, report.ready):
             console.print(table)
-
-
-def as_json(report: dict[str, Any]) -> str:
-    def plain(value: Any) -> Any:
-        if isinstance(value, list):
-            return [plain(item) for item in value]
-        return dataclasses.asdict(value)
-
-    return json.dumps({key: plain(value) for key, value in report.items()}, indent=2)
 
 
 def main() -> None:
@@ -521,7 +515,7 @@ def main() -> None:
     console = Console(stderr=args.json)
     report = run(args, console)
     if args.json:
-        print(as_json(report))
+        print(json.dumps(dataclasses.asdict(report), indent=2))
     else:
         show(report, console)
 

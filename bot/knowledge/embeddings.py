@@ -47,6 +47,11 @@ class Embedder:
         transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
         self._model = SentenceTransformer(self.model_name, device="cpu")
+        import torch
+
+        # One short question is faster on one thread than split across cores (p95 30 ms against
+        # 128 ms with two threads on two cores), and concurrent questions each get a core.
+        torch.set_num_threads(1)
 
     def encode(self, texts: list[str], progress: Progress | None = None) -> Vectors:
         """Vectors for `texts`, computing only those the cache does not have."""

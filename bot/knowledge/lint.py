@@ -34,6 +34,7 @@ def lint(root: Path, embedder: Embedder | None, today: dt.date | None = None) ->
     entries = loaded.entries
     trials = trial_ids(root, errors)
     errors += _missing_translations(entries)
+    errors += _missing_topics(root, entries)
     errors += _unknown_references(entries, trials)
     for entry in entries:
         line = entry.lines.get("review_due", 1)
@@ -81,6 +82,25 @@ def _missing_translations(entries: list[Entry]) -> list[Problem]:
                 message = f"no {other} version: add faq/{other}/{entry.id}.md"
                 problems.append(Problem(entry.path, entry.lines.get("id", 1), message))
     return problems
+
+
+def _missing_topics(root: Path, entries: list[Entry]) -> list[Problem]:
+    """Every standard topic of topics.yml must have an entry in each language."""
+    path = root / "topics.yml"
+    if not path.exists():
+        return []
+    try:
+        topics = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        return [Problem(path, 1, f"not valid YAML: {error}")]
+    present = {(e.lang, e.id) for e in entries}
+    lines = {line.split(":", 1)[0]: n for n, line in enumerate(path.read_text().splitlines(), 1)}
+    return [
+        Problem(path, lines.get(topic, 1), f"standard topic {topic!r} has no {lang} entry")
+        for topic in topics
+        for lang in LANGUAGES
+        if (lang, topic) not in present and not (root / "faq" / lang / f"{topic}.md").exists()
+    ]
 
 
 def _unknown_references(entries: list[Entry], trials: set[str]) -> list[Problem]:

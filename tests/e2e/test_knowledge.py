@@ -30,20 +30,22 @@ def _rows(stack: Stack, query: str) -> list[tuple[object, ...]]:
 
 def test_an_english_question_gets_the_vetted_answer_with_its_source(stack: Stack) -> None:
     sender = "e2e-kb-en"
-    answer, helpful = stack.chat(sender, "how much will it cost me to take part in a trial?")
+    (answer,) = stack.chat(sender, "how much will it cost me to take part in a trial?")
     assert _opening("cost", "en") in answer["text"]
     assert "Source: [" in answer["text"] and "reviewed on 2026-11-20" in answer["text"]
-    yes = helpful["buttons"][0]
+    assert answer["text"].endswith("Was this helpful?")
+    yes = answer["buttons"][0]
     assert yes["payload"] == '/feedback{"entry_id": "cost", "helpful": "yes"}'
     assert "Thank you" in stack.chat(sender, yes["payload"])[0]["text"]
     assert ("cost", 1) in _rows(stack, "SELECT entry_id, helpful FROM answer_feedback")
 
 
 def test_a_french_question_gets_the_french_answer(stack: Stack) -> None:
-    messages = stack.chat("e2e-kb-fr", "est-ce que je peux quitter l'étude quand je veux ?")
-    assert _opening("leave_anytime", "fr") in messages[0]["text"]
-    assert "Source : [" in messages[0]["text"] and "vérifié le" in messages[0]["text"]
-    assert messages[1]["text"] == "Cette réponse vous a-t-elle aidé ?"
+    (answer,) = stack.chat("e2e-kb-fr", "est-ce que je peux quitter l'étude quand je veux ?")
+    assert _opening("leave_anytime", "fr") in answer["text"]
+    assert "Source : [" in answer["text"] and "vérifié le" in answer["text"]
+    assert answer["text"].endswith("Cette réponse vous a-t-elle aidé ?")
+    assert [b["title"] for b in answer["buttons"]] == ["Oui 👍", "Non 👎"]
 
 
 def test_an_unrelated_question_is_declined_and_logged_for_staff(stack: Stack) -> None:
