@@ -57,3 +57,8 @@ def test_an_unrelated_question_is_declined_and_logged_for_staff(stack: Stack) ->
     language, reason, stored = rows[-1]
     assert (language, reason) == ("en", "out_of_scope")
     assert "weather" not in str(stored)  # kept encrypted
+
+
+def test_a_choice_offered_as_a_button_answers_that_entry(stack: Stack) -> None:
+    (answer,) = stack.chat("e2e-kb-choice", '/faq{"entry_id": "placebo"}')
+    assert _opening("placebo", "en") in answer["text"]

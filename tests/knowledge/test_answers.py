@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge.service import KnowledgeBase
+from bot.knowledge.index import Candidate
+from bot.knowledge.service import KnowledgeBase, decide
 from tests.knowledge.conftest import kb_settings
 
 
@@ -96,12 +97,12 @@ def test_an_edit_is_picked_up_and_a_broken_one_keeps_the_last_good_index(
         original.replace("In most trials, you do not pay", "NEW WORDING: you do not pay")
     )
     _touch_later(cost)
-    assert "NEW WORDING" in _answer(kb, "will I have to pay anything to take part?")
+    assert "NEW WORDING" in _answer(kb, "Do I have to pay for the study treatment?")
 
     cost.write_text(original.replace("title:", "title: [broken"))
     _touch_later(cost)
     with caplog.at_level(logging.ERROR, logger="bot.knowledge.service"):
-        answer = _answer(kb, "will I have to pay anything to take part?")
+        answer = _answer(kb, "Do I have to pay for the study treatment?")
     assert "NEW WORDING" in answer  # the last good version is still served
     assert any("faq/en/cost.md:" in r.getMessage() for r in caplog.records)
 
@@ -116,3 +117,14 @@ def _touch_later(path: Path) -> None:
     """Make sure the change shows in the modification time, whatever the clock's resolution."""
     later = time.time() + 5
     os.utime(path, (later, later))
+
+
+def test_two_close_entries_are_offered_rather_than_guessed(kb: KnowledgeBase) -> None:
+    cost, compensation = kb.entry("cost", "en"), kb.entry("compensation", "en")
+    assert cost is not None and compensation is not None
+    close = [Candidate(cost, 0.74, 0.7, 0.8), Candidate(compensation, 0.73, 0.7, 0.8)]
+    assert decide(close, "en").reason == "ambiguous"
+    clear = [Candidate(cost, 0.74, 0.7, 0.8), Candidate(compensation, 0.5, 0.5, 0.5)]
+    assert decide(clear, "en").entry == cost
+    weak = [Candidate(cost, 0.2, 0.2, 0.2)]
+    assert decide(weak, "en").reason == "low_confidence"

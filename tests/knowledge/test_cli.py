@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.db.migrate import upgrade
-from bot.settings import get_settings
+from bot.settings import PROJECT_ROOT, get_settings
 from tests.knowledge.conftest import SHARED_CACHE
 
 
@@ -24,6 +24,8 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
         "TRIALBOT_CACHE_DIR": str(SHARED_CACHE),
         "DATABASE_URL": database,
         "PSEUDONYM_KEY": "test-key",
+        # --knowledge sets this for the processes a command starts; restored after each test.
+        "TRIALBOT_KNOWLEDGE_DIR": str(PROJECT_ROOT / "knowledge"),
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
