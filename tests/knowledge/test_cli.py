@@ -93,3 +93,36 @@ def test_stats_counts_entries(cli_env: dict[str, str]) -> None:
     stats = json.loads(result.stdout)
     assert stats["entries"]["en"] == stats["entries"]["fr"] >= 30
     assert stats["top_unanswered"] == []
+
+
+def test_stats_lists_the_most_asked_unanswered_questions(cli_env: dict[str, str]) -> None:
+    from sqlalchemy.orm import Session
+
+    from bot.crypto import Cipher
+    from bot.db.session import create_db_engine
+    from bot.knowledge.gaps import record_unanswered
+
+    settings = get_settings()
+    engine = create_db_engine(settings.db_url)
+    with Session(engine) as session, session.begin():
+        for text in [
+            "Is there parking at the hospital?",
+            "is there  PARKING at the hospital?",
+            "wifi?",
+        ]:
+            record_unanswered(
+                session,
+                cipher=Cipher.from_settings(settings),
+                sender_key="web-abc",
+                text=text,
+                language="en",
+                reason="low_confidence",
+                candidates=[],
+            )
+    engine.dispose()
+    result = CliRunner().invoke(app, ["kb", "stats", "--json"])
+    top = json.loads(result.stdout)["top_unanswered"]
+    assert [(g["text"], g["count"]) for g in top] == [
+        ("is there  PARKING at the hospital?", 2),
+        ("wifi?", 1),
+    ]
