@@ -40,7 +40,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bot.knowledge.index import CALIBRATION, Calibration, KnowledgeIndex, Mode, _servable
+from bot.knowledge.index import CALIBRATION, Calibration, KnowledgeIndex, Mode, servable_mask
 from bot.knowledge.service import KnowledgeBase, decide
 from bot.settings import Settings
 
@@ -183,7 +183,7 @@ def score_language(
     mine = [q for q in questions if q.lang == lang]
     encode = index._embedder.encode_query
     dense = [language.dense(encode(q.text)) for q in progress.track(mine, description=lang)]
-    allowed = np.array(_servable(language.entries, None, dt.date.today()), dtype=bool)
+    allowed = np.array(servable_mask(language.entries, None, dt.date.today()), dtype=bool)
     if not allowed.any():
         raise SystemExit(f"no servable {lang} entry: nothing to evaluate")
     return LanguageSet(

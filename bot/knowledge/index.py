@@ -132,7 +132,7 @@ class KnowledgeIndex:
         dense_scores = dense if dense is not None else zeros
         lexical_scores = lexical if lexical is not None else zeros
         scores = weight * dense_scores + (1 - weight) * lexical_scores
-        allowed = _servable(index.entries, trial, today or dt.date.today())
+        allowed = servable_mask(index.entries, trial, today or dt.date.today())
         order = [i for i in np.argsort(-scores) if allowed[i]][:limit]
         return [
             Candidate(
@@ -149,7 +149,7 @@ def _texts(entry: Entry) -> list[str]:
     return [entry.title, *entry.questions, entry.body]
 
 
-def _servable(entries: list[Entry], trial: str | None, today: dt.date) -> list[bool]:
+def servable_mask(entries: list[Entry], trial: str | None, today: dt.date) -> list[bool]:
     """Entries that may be served: reviewed in time, for this trial, specific ones first.
 
     With a trial in context, a trial-specific entry replaces the general one on its topic.
