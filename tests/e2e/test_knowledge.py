@@ -30,7 +30,7 @@ def _rows(stack: Stack, query: str) -> list[tuple[object, ...]]:
 
 def test_an_english_question_gets_the_vetted_answer_with_its_source(stack: Stack) -> None:
     sender = "e2e-kb-en"
-    (answer,) = stack.chat(sender, "what would I have to pay if I join a study?")
+    (answer,) = stack.chat(sender, "how much will it cost me to take part in a trial?")
     assert _opening("cost", "en") in answer["text"]
     assert "Source: [" in answer["text"] and "reviewed on 2026-11-20" in answer["text"]
     assert answer["text"].endswith("Was this helpful?")
