@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 from typing import Any
@@ -40,6 +41,8 @@ def _load() -> None:
     kb = KnowledgeBase(get_settings())
     try:
         kb.load()
+    except Exception:
+        log.exception("the knowledge base could not be loaded; questions will retry it")
     finally:
         _kb = kb
         _loaded.set()
@@ -129,14 +132,18 @@ def _offer_choices(dispatcher: CollectingDispatcher, decision: Decision) -> None
     dispatcher.utter_message(response="utter_kb_did_you_mean", buttons=buttons)
 
 
+@functools.cache
+def _cipher() -> Cipher:
+    return Cipher.from_settings(get_settings())
+
+
 def _record_gap(
     sender_key: str, text: str, lang: str, reason: str, decision: Decision, trial: str | None
 ) -> None:
-    cipher = Cipher.from_settings(get_settings())
     with default_sessions().begin() as session:
         gaps.record_unanswered(
             session,
-            cipher=cipher,
+            cipher=_cipher(),
             sender_key=sender_key,
             text=text,
             language=lang,

@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Trial assistant gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     page = _chat_page(settings.emergency_number)
+    telegram_secret = settings.telegram_secret().encode() if settings.telegram_enabled else b""
 
     @app.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:
@@ -161,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if bot is None:
             return _problem(404, "Telegram is not configured on this gateway")
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not hmac.compare_digest(given.encode(), settings.telegram_secret().encode()):
+        if not hmac.compare_digest(given.encode(), telegram_secret):
             return _problem(403, "wrong or missing secret token")
         try:
             data = json.loads(await request.body())
