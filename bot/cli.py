@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -112,6 +113,9 @@ def serve(knowledge: KnowledgeDir = None) -> None:
     from bot.gateway.app import create_app
 
     settings = _settings(knowledge)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     uvicorn.run(
         create_app(settings),
         host=settings.gateway_host,

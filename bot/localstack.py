@@ -90,9 +90,14 @@ def _wait_healthy(stack: LocalStack, timeout: float) -> None:
             tail = stack.log.read_text(errors="replace")[-4000:]
             raise RuntimeError(f"`trialbot run` exited with {stack.process.returncode}:\n{tail}")
         try:
-            if httpx.get(f"{stack.gateway_url}/healthz", timeout=2).status_code == 200:
+            response = httpx.get(f"{stack.gateway_url}/healthz", timeout=2)
+            parts = response.json()
+            # Every part, the messaging platforms included (they connect just after the gateway).
+            if response.status_code == 200 and all(
+                state == "up" for name, state in parts.items() if name != "status"
+            ):
                 return
-        except httpx.HTTPError:
+        except (httpx.HTTPError, ValueError):
             pass
         time.sleep(0.5)
     raise RuntimeError(f"the stack was not healthy after {timeout:.0f} s; see {stack.log}")
