@@ -116,6 +116,9 @@ def serve(knowledge: KnowledgeDir = None) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
+    # httpx logs every request's URL, which holds the bot token (Telegram) or the page token
+    # (Messenger): never at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     uvicorn.run(
         create_app(settings),
         host=settings.gateway_host,
