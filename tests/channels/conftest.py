@@ -88,7 +88,10 @@ def gateway(tmp_path: Path, bot_api: FakeBotAPI, graph_api: FakeGraphAPI) -> Ite
 def wait_for_telegram(url: str, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if httpx.get(f"{url}/healthz").json().get("telegram") == "up":
-            return
+        try:
+            if httpx.get(f"{url}/healthz").json().get("telegram") == "up":
+                return
+        except httpx.HTTPError:
+            pass  # not listening yet
         time.sleep(0.05)
     raise AssertionError("the Telegram bot did not start")
