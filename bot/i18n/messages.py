@@ -36,7 +36,6 @@ _TEXTS: dict[str, dict[Language, str]] = {
         "fr": "Ce bouton n'est plus disponible. Écrivez plutôt votre réponse.",
     },
     "more_options": {"en": "More options:", "fr": "Autres choix :"},
-    "links": {"en": "Links:", "fr": "Liens :"},
     "command_start": {"en": "Start the conversation", "fr": "Commencer la conversation"},
     "command_help": {"en": "What I can do", "fr": "Ce que je peux faire"},
     "command_language": {"en": "Change the language", "fr": "Changer de langue"},
