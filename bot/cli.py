@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -29,6 +31,12 @@ kb_app = typer.Typer(help="The vetted knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 campaigns_app = typer.Typer(help="Where conversations come from.", no_args_is_help=True)
 app.add_typer(campaigns_app, name="campaigns")
+consent_app = typer.Typer(help="The consent ledger.", no_args_is_help=True)
+app.add_typer(consent_app, name="consent")
+retention_app = typer.Typer(help="How long conversation data is kept.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
+keys_app = typer.Typer(help="The key that encrypts personal data at rest.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 out = Console()
 err = Console(stderr=True)
@@ -392,7 +400,12 @@ def kb_index(knowledge: KnowledgeDir = None) -> None:
     counts = {lang: len(kb.entries(lang)) for lang in ("en", "fr")}
     for problem in kb.problems:
         err.print(problem.render(settings.knowledge_dir), highlight=False)
-    out.print(f"Indexed {counts['en']} English and {counts['fr']} French entries.")
+    with err.status("Preparing the question encoder (exported to ONNX once)"):
+        kb.embedder.load()
+    out.print(
+        f"Indexed {counts['en']} English and {counts['fr']} French entries; "
+        f"questions are encoded with {kb.embedder.backend}."
+    )
     if kb.problems:
         raise typer.Exit(1)
 
@@ -473,3 +486,218 @@ def _http_ok(url: str) -> Any:
 def _port_taken(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def _database(settings: Settings, *, write: bool = False) -> Iterator[Any]:
+    """A session on the application database, committed at the end when `write`."""
+    from bot.db.session import create_db_engine, make_session_factory
+
+    engine = create_db_engine(settings.db_url)
+    try:
+        sessions = make_session_factory(engine)
+        with sessions.begin() if write else sessions() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@consent_app.command("verify")
+def consent_verify(as_json: AsJson = False, knowledge: KnowledgeDir = None) -> None:
+    """Check the ledger's hash chain; exit 1 naming the first broken record."""
+    from bot.consent import ledger
+
+    with _database(_settings(knowledge)) as session:
+        result = ledger.verify(session)
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "ok": result.ok,
+                    "records": result.records,
+                    "head": result.head,
+                    "broken": None
+                    if result.ok
+                    else {
+                        "seq": result.broken_seq,
+                        "id": result.broken_id,
+                        "reason": result.reason,
+                    },
+                }
+            )
+        )
+    elif result.ok:
+        out.print(
+            f"[green]The consent ledger holds:[/] {result.records} record(s), chain unbroken.\n"
+            f"Head hash (keep it outside the database to prove nothing was cut off the end): "
+            f"{result.head}",
+            highlight=False,
+        )
+    else:
+        err.print(
+            f"[red]The consent ledger is broken at record {result.broken_seq}[/] "
+            f"(row id {result.broken_id}): {result.reason}. "
+            f"The {result.records} record(s) before it verify.",
+            highlight=False,
+        )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _broken(result: Any) -> dict[str, Any]:
+    return {"seq": result.broken_seq, "id": result.broken_id, "reason": result.reason}
+
+
+@consent_app.command("export")
+def consent_export(
+    format_: Annotated[
+        str, typer.Option("--format", help="csv or json.", case_sensitive=False)
+    ] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="A file; standard output if left out.")
+    ] = None,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Every ledger record, for the trial master file (pseudonyms only, never a channel id)."""
+    import csv
+
+    from bot.consent import ledger
+
+    kind = format_.lower()
+    if kind not in ("csv", "json"):
+        raise _fail(f"--format must be csv or json, not {format_!r}")
+    with _database(_settings(knowledge)) as session:
+        rows = list(ledger.export_rows(session))
+        check = ledger.verify(session)
+    target = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    try:
+        if kind == "json":
+            json.dump({"records": rows, "head": check.head, "verified": check.ok}, target, indent=2)
+            target.write("\n")
+        else:
+            writer = csv.DictWriter(target, fieldnames=list(ledger.EXPORT_FIELDS))
+            writer.writeheader()
+            writer.writerows(rows)
+    finally:
+        if output:
+            target.close()
+    if output:
+        out.print(f"Exported {len(rows)} record(s) to {output}.")
+    if not check.ok:
+        err.print(
+            f"[red]warning:[/] the chain is broken at record {check.broken_seq}: {check.reason}",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+
+
+@retention_app.command("purge")
+def retention_purge(
+    days: Annotated[
+        int | None, typer.Option(help="Keep this many days (default: RETENTION_DAYS).", min=1)
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, delete nothing.")] = False,
+    as_json: AsJson = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Delete conversations silent for longer than the retention period, here and in Rasa."""
+    import datetime as dt
+
+    from bot.consent import erasure
+
+    settings = _settings(knowledge)
+    period = days or settings.retention_days
+    with _database(settings, write=not dry_run) as session:
+        purged = erasure.purge(
+            session, settings.rasa_tracker_url, dt.timedelta(days=period), dry_run=dry_run
+        )
+    if as_json:
+        out.print_json(json.dumps({"days": period, "dry_run": dry_run, **purged.as_dict()}))
+        return
+    verb = "Would delete" if dry_run else "Deleted"
+    out.print(
+        f"{verb} {purged.conversations} conversation(s) silent for over {period} days "
+        f"({purged.tracker_events} Rasa event(s)), {purged.screenings} pre-screening(s), "
+        f"{purged.questions} unanswered question(s) and {purged.feedback} feedback answer(s). "
+        "The consent ledger is kept."
+    )
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    reencrypt_only: Annotated[
+        bool,
+        typer.Option(
+            "--reencrypt-only",
+            help="Only re-encrypt with the newest configured key (DATA_ENCRYPTION_KEY users).",
+        ),
+    ] = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Start encrypting with a new key and re-encrypt everything stored with it."""
+    from bot import keys
+    from bot.crypto import Cipher
+
+    settings = _settings(knowledge)
+    if not reencrypt_only:
+        if settings.data_encryption_key is not None:
+            raise _fail(
+                "DATA_ENCRYPTION_KEY is set, so the key is yours to change: put a new key first "
+                "in it (comma-separated, old ones after), restart every process, then run "
+                "`trialbot keys rotate --reencrypt-only`. A new key: " + keys.new_key()
+            )
+        count = keys.add_key_to_file(settings.data_key_file)
+        out.print(f"Added a new key to {settings.data_key_file} ({count} key(s), newest first).")
+    cipher = Cipher.from_settings(settings)
+    with _database(settings, write=True) as session:
+        done = keys.reencrypt(session, cipher)
+    out.print(
+        f"Re-encrypted {done} value(s) with the newest key. Restart the gateway and the action "
+        "server so that they encrypt with it too; older keys stay only to read older backups."
+    )
+
+
+@app.command()
+def screen(
+    trial: Annotated[str, typer.Option("--trial", help="The trial id (its knowledge folder).")],
+    answers: Annotated[
+        Path,
+        typer.Option(
+            "--answers", help='A JSON object {"question_id": value}; null: "don\'t know".'
+        ),
+    ],
+    as_json: AsJson = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Evaluate pre-screening answers against a trial's criteria."""
+    from bot.screening.criteria import load_criteria
+    from bot.screening.evaluate import evaluate, validate
+
+    settings = _settings(knowledge)
+    path = settings.knowledge_dir / "trials" / trial / "eligibility.yml"
+    if not path.exists():
+        raise _fail(f"no criteria for trial {trial!r}: {path} does not exist")
+    criteria, problems = load_criteria(path)
+    if criteria is None:
+        for problem in problems:
+            err.print(problem.render(settings.knowledge_dir), highlight=False)
+        raise _fail(f"the criteria of {trial!r} have problems (above)")
+    try:
+        given = json.loads(answers.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise _fail(f"cannot read {answers}: {error}") from None
+    if not isinstance(given, dict):
+        raise _fail(f"{answers} must hold a JSON object {{question_id: value}}")
+    wrong = validate(criteria, given)
+    if wrong:
+        raise _fail("; ".join(wrong))
+    result = evaluate(criteria, given)
+    if as_json:
+        out.print_json(json.dumps(result.to_json()))
+        return
+    out.print(f"[bold]{result.outcome}[/] (criteria version {result.criteria_version})")
+    for reason in result.reasons:
+        mark = {True: "[green]met[/]", False: "[red]not met[/]", None: "[yellow]unknown[/]"}
+        out.print(f"  {mark[reason.met]}  {reason.criterion}")
+    if result.next_question:
+        out.print(f"Next question: {result.next_question}")

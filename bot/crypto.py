@@ -29,3 +29,10 @@ class Cipher:
             return self._fernet.decrypt(token.encode("ascii")).decode()
         except InvalidToken as error:
             raise DecryptionError("no configured key decrypts this value") from error
+
+    def rotate(self, token: str) -> str:
+        """The same value encrypted with the newest key."""
+        try:
+            return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        except InvalidToken as error:
+            raise DecryptionError("no configured key decrypts this value") from error

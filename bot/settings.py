@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Computed embeddings, keyed by model and text; default var/cache.
     cache_dir_setting: Path | None = Field(default=None, alias="TRIALBOT_CACHE_DIR")
     data_encryption_key: SecretStr | None = Field(default=None, alias="DATA_ENCRYPTION_KEY")
+    # How long a silent conversation is kept (`trialbot retention purge`); the consent texts
+    # promise pre-screening answers are deleted after 6 months.
+    retention_days: int = Field(default=180, alias="RETENTION_DAYS", ge=1)
 
     # The gateway's public https address (webhooks are registered under it), e.g. behind a proxy.
     public_url: str = Field(default="", alias="PUBLIC_URL")
@@ -158,8 +161,13 @@ class Settings(BaseSettings):
         if self.data_encryption_key:
             value = self.data_encryption_key.get_secret_value()
         else:
-            value = _secret_file(self.var_dir / "secrets" / "data_key", Fernet.generate_key)
+            value = _secret_file(self.data_key_file, Fernet.generate_key)
         return [key.strip().encode() for key in value.split(",") if key.strip()]
+
+    @property
+    def data_key_file(self) -> Path:
+        """Where the embedded default keeps its data keys (when DATA_ENCRYPTION_KEY is unset)."""
+        return self.var_dir / "secrets" / "data_key"
 
     def rasa_token(self) -> str:
         """The Rasa HTTP API token: the setting, else one generated once and kept under var/."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.session import create_db_engine, normalise_url
 from bot.settings import Settings
@@ -79,6 +80,12 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
     engine = create_db_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def sessions(migrated_engine: Engine) -> sessionmaker[Session]:
+    """Sessions on a migrated database, on each engine; objects stay readable after commit."""
+    return sessionmaker(migrated_engine, expire_on_commit=False)
 
 
 @pytest.fixture

@@ -27,6 +27,11 @@ class Reply:
 
     @classmethod
     def from_rasa(cls, message: dict[str, Any]) -> Reply:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("text"), str):
+            # Rasa's REST channel cuts plain text at every blank line; an action that wants
+            # paragraphs kept together in one message sends them as {"text": ...} instead.
+            message = custom
         buttons = tuple(
             Button(
                 title=str(b.get("title", "")),

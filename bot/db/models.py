@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -84,6 +85,9 @@ class Conversation(Base):
     address: Mapped[str | None] = mapped_column(Text)
     # The campaign that brought the person (first touch): /start camp_<id>, m.me/…?ref=camp_<id>.
     campaign: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Set when the person withdrew consent or asked for no more messages: from then on the
+    # assistant only answers what they write, and never writes first.
+    messages_stopped_at: Mapped[datetime | None]
 
     inbound: Mapped[list[InboundMessage]] = relationship(
         back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
@@ -172,3 +176,154 @@ class AnswerFeedback(Base):
     language: Mapped[str] = mapped_column(String(8))
     helpful: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StoredConsentText(Base):
+    """Every consent text ever shown, word for word, so that any ledger record can be proven."""
+
+    __tablename__ = "consent_texts"
+
+    # A new version may keep the words of the one before: the version is part of the key.
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consent_id: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(Text)
+    effective: Mapped[date] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text)
+    stored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsentSubject(Base):
+    """The secret behind a person's pseudonym in the ledger; erasing it unlinks their records."""
+
+    __tablename__ = "consent_subjects"
+
+    sender_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsentRecord(Base):
+    """One decision in the consent ledger: append-only, each record hashing the one before."""
+
+    __tablename__ = "consent_ledger"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)  # 1, 2, 3… with no gap
+    participant: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    consent_id: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8))
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime] = mapped_column()
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ErasureRequest(Base):
+    """A confirmed request to erase a person's data; done once every store has forgotten them."""
+
+    __tablename__ = "erasure_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_key: Mapped[str | None] = mapped_column(String(64))  # cleared when done
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    erased: Mapped[dict[str, Any]] = mapped_column(default=dict)  # what was removed, as counts
+
+
+class AppointmentStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CONFIRMED = "confirmed"
+    RESCHEDULE_REQUESTED = "reschedule_requested"
+    CANCELLED = "cancelled"
+
+
+class ReminderStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Participant(Base):
+    """An enrolled participant, known by the site's own code; linked to a chat once they bind it."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    trial: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The conversation the participant's chat binds to (a pseudonym, never a channel id).
+    sender_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    linked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    trial: Mapped[str] = mapped_column(String(64))
+    site: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column()
+    timezone: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    status: Mapped[AppointmentStatus] = mapped_column(
+        Enum(AppointmentStatus, native_enum=False, length=24, values_callable=_values),
+        default=AppointmentStatus.SCHEDULED,
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Reminder(Base):
+    """One reminder of one appointment, due at a moment; its state lives here, not in memory."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
+    due_at: Mapped[datetime] = mapped_column()
+    status: Mapped[ReminderStatus] = mapped_column(
+        Enum(ReminderStatus, native_enum=False, length=16, values_callable=_values),
+        default=ReminderStatus.SCHEDULED,
+    )
+    channel: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    # Why it will not go out (withdrawn consent, messages stopped, appointment cancelled).
+    cancel_reason: Mapped[str | None] = mapped_column(String(64))
+
+
+class Screening(Base):
+    """One pre-screening of one person for one trial: its answers (encrypted) and its outcome."""
+
+    __tablename__ = "screenings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_key: Mapped[str] = mapped_column(String(64), index=True)
+    trial: Mapped[str] = mapped_column(String(64), index=True)
+    criteria_version: Mapped[int] = mapped_column(Integer)
+    # JSON {question_id: value}, Fernet-encrypted: these are health answers.
+    answers: Mapped[str] = mapped_column(Text)
+    # incomplete | likely_eligible | not_eligible | needs_review | stopped
+    outcome: Mapped[str] = mapped_column(String(24), default="incomplete")
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    next_question: Mapped[str | None] = mapped_column(String(64))
+    campaign: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]

@@ -8,6 +8,7 @@ import hmac
 import html
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -17,11 +18,14 @@ import httpx
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from bot.channels import messenger, telegram, web
 from bot.channels.base import Channel, Inbound
+from bot.consent import page as consent_page
 from bot.conversations import LanguageHints
+from bot.db.models import StoredConsentText
 from bot.db.session import create_db_engine, make_session_factory
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
@@ -207,6 +211,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def chat_page() -> HTMLResponse:
         return HTMLResponse(page)
 
+    @app.get("/consent/{sha256}", response_class=HTMLResponse)
+    async def consent_text(request: Request, sha256: str) -> HTMLResponse:
+        """A consent text exactly as it was shown, by the hash the ledger records."""
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            return HTMLResponse("Not a consent text.", status_code=404)
+        stored = await asyncio.to_thread(_stored_text, request.app.state.engine, sha256)
+        if stored is None:
+            return HTMLResponse("No consent text has this reference.", status_code=404)
+        return HTMLResponse(consent_page.render(stored))
+
     return app
 
 
@@ -215,6 +229,20 @@ def _chat_page(emergency_number: str) -> str:
     return source.replace(
         'data-emergency="112"', f'data-emergency="{html.escape(emergency_number)}"'
     )
+
+
+def _stored_text(engine: Any, sha256: str) -> StoredConsentText | None:
+    """The newest version shown with these words."""
+    with Session(engine) as session:
+        stored = session.scalars(
+            select(StoredConsentText)
+            .where(StoredConsentText.sha256 == sha256)
+            .order_by(StoredConsentText.version.desc())
+            .limit(1)
+        ).first()
+        if stored is not None:
+            session.expunge(stored)
+        return stored
 
 
 def _problem(status: int, detail: str) -> JSONResponse:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import conversations
 from bot.campaigns import parse_referral
 from bot.channels.base import Channel, Inbound, NotDelivered, Reply
+from bot.consent import erasure
 from bot.crypto import Cipher
 from bot.db.models import Conversation, InboundMessage, MessageStatus, utcnow
 from bot.gateway.rasa import RasaClient, RasaUnavailable
@@ -114,6 +115,7 @@ class Relay:
 
     async def recover(self) -> int:
         """Forward messages left waiting (Rasa was down, a gateway died); returns how many."""
+        await asyncio.to_thread(self._finish_erasures)
         if not await self._rasa.is_up():
             return 0
         forwarded = 0
@@ -194,7 +196,7 @@ class Relay:
             token = uuid.uuid4().hex
             message = InboundMessage(
                 conversation_id=conversation.id,
-                text=inbound.text,
+                text=self._cipher.encrypt(inbound.text),  # free text may hold health details
                 external_id=inbound.external_id,
                 meta=meta,
                 claim_token=token,
@@ -244,7 +246,12 @@ class Relay:
             .order_by(InboundMessage.id)
         )
         return [
-            Waiting(id=row.id, text=row.text or "", meta=dict(row.meta), attempts=row.attempts)
+            Waiting(
+                id=row.id,
+                text=self._cipher.decrypt(row.text) if row.text else "",
+                meta=dict(row.meta),
+                attempts=row.attempts,
+            )
             for row in rows
         ]
 
@@ -266,8 +273,25 @@ class Relay:
                 await asyncio.to_thread(self._release, waiting[index:], error)
                 return replies, True
             self._in_background(self._answered, message.id)
-            replies.extend(Reply.from_rasa(item) for item in answer)
+            erase = any(_erasure(item) for item in answer)
+            replies.extend(Reply.from_rasa(item) for item in answer if not _erasure(item))
+            if erase:
+                # Rasa has saved this turn: now nothing of the person may be left anywhere.
+                await asyncio.to_thread(self._erase, turn.sender_key)
+                break
         return replies, False
+
+    def _finish_erasures(self) -> None:
+        """Erasures confirmed in a turn whose gateway stopped before carrying them out."""
+        with self._sessions.begin() as session:
+            pending = erasure.pending_erasures(session, older_than=timedelta(minutes=1))
+        for sender_key in pending:
+            self._erase(sender_key)
+
+    def _erase(self, sender_key: str) -> None:
+        with self._sessions.begin() as session:
+            erased = erasure.erase(session, sender_key, self._settings.rasa_tracker_url)
+        log.info("erased a conversation on request: %s", erased.as_dict())
 
     def _slots_to_send(self, turn: Turn, known: dict[str, Any]) -> dict[str, Any]:
         """The gateway's slots whose value Rasa does not have yet."""
@@ -327,6 +351,12 @@ class Relay:
                 if row.attempts >= MAX_ATTEMPTS and error.answered:
                     row.status = MessageStatus.FAILED
                     log.error("message %d set aside after %d attempts", row.id, row.attempts)
+
+
+def _erasure(message: dict[str, Any]) -> bool:
+    """The action server's sign that the person confirmed erasure (never shown to them)."""
+    custom = message.get("custom")
+    return isinstance(custom, dict) and custom.get(erasure.ERASE_MARKER) is True
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

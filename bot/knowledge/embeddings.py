@@ -8,14 +8,13 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import numpy.typing as npt
+
+from bot.knowledge.encoders import Backend, Vectors, load_backend
 
 log = logging.getLogger(__name__)
 
-Vectors = npt.NDArray[np.float32]
 Progress = Callable[[int, int], None]  # (done, total)
 BATCH = 64
 
@@ -32,26 +31,19 @@ class Embedder:
 
     def __init__(self, model: str, cache_dir: Path) -> None:
         self.model_name = model
-        self._cache = EmbeddingCache(cache_dir, _model_key(model))
-        self._model: Any = None
+        key = _model_key(model)
+        self._cache = EmbeddingCache(cache_dir, key)
+        self._onnx_path = cache_dir / f"encoder-{key}.onnx"
+        self._backend: Backend | None = None
+
+    @property
+    def backend(self) -> str:
+        """ "onnx" or "sentence-transformers" once loaded; "" before."""
+        return self._backend.name if self._backend else ""
 
     def load(self) -> None:
-        if self._model is not None:
-            return
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-
-        self._model = SentenceTransformer(self.model_name, device="cpu")
-        import torch
-
-        # One short question is faster on one thread than split across cores (p95 30 ms against
-        # 128 ms with two threads on two cores), and concurrent questions each get a core.
-        torch.set_num_threads(1)
+        if self._backend is None:
+            self._backend = load_backend(self.model_name, self._onnx_path)
 
     def encode(self, texts: list[str], progress: Progress | None = None) -> Vectors:
         """Vectors for `texts`, computing only those the cache does not have."""
@@ -63,10 +55,11 @@ class Embedder:
         )
         if missing:
             self.load()
+            assert self._backend is not None
             done = 0
             for start in range(0, len(missing), BATCH):
                 batch = missing[start : start + BATCH]
-                vectors = self._raw([text for _, text in batch])
+                vectors = self._backend.encode([text for _, text in batch])
                 self._cache.update(
                     {key: vector for (key, _), vector in zip(batch, vectors, strict=True)}
                 )
@@ -83,18 +76,9 @@ class Embedder:
 
     def encode_query(self, text: str) -> Vectors:
         self.load()
-        vector: Vectors = self._raw([text])[0]
+        assert self._backend is not None
+        vector: Vectors = self._backend.encode([text])[0]
         return vector
-
-    def _raw(self, texts: list[str]) -> Vectors:
-        vectors = self._model.encode(
-            texts,
-            batch_size=BATCH,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
 
 
 class EmbeddingCache:

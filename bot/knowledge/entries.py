@@ -118,6 +118,24 @@ def load_faq(root: Path) -> Loaded:
 
 def parse_entry(path: Path) -> tuple[Entry | None, list[Problem]]:
     """The entry in `path`, or None with the reasons it is not one."""
+    front, problems = read_front_matter(path)
+    if front is None:
+        return None, problems
+    checker = _Checker(path, front.data, front.lines)
+    entry = checker.entry(front.body.strip(), front.body_line)
+    return (entry if not checker.problems else None), checker.problems
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    data: dict[str, Any]
+    lines: dict[str, int]  # the file line of each top-level key
+    body: str  # everything after the closing '---', as written
+    body_line: int
+
+
+def read_front_matter(path: Path) -> tuple[FrontMatter | None, list[Problem]]:
+    """The YAML front matter and the body of a knowledge file, or why they cannot be read."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -138,10 +156,21 @@ def parse_entry(path: Path) -> tuple[Entry | None, list[Problem]]:
         return None, [Problem(path, line, f"front matter is not valid YAML: {reason}")]
     if not isinstance(data, dict):
         return None, [Problem(path, 2, "front matter must be a mapping of fields")]
-    lines = _key_lines(node)
-    checker = _Checker(path, data, lines)
-    entry = checker.entry(body.strip(), body_line)
-    return (entry if not checker.problems else None), checker.problems
+    return FrontMatter(data, _key_lines(node), body, body_line), []
+
+
+def as_date(value: object) -> dt.date | None:
+    """A date from a knowledge file or an answer: a date, or text written YYYY-MM-DD."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 class _Loader(yaml.SafeLoader):
@@ -240,17 +269,10 @@ class _Checker:
         if key not in self.data:
             return None
         value = self.data[key]
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        self.fail(key, f"{key} must be a date written YYYY-MM-DD, not {value!r}")
-        return None
+        parsed = as_date(value)
+        if parsed is None:
+            self.fail(key, f"{key} must be a date written YYYY-MM-DD, not {value!r}")
+        return parsed
 
     def questions(self) -> tuple[str, ...]:
         value = self.data.get("questions")

@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from bot.consent.texts import load_consents
 from bot.knowledge.embeddings import Embedder
 from bot.knowledge.entries import Entry, Problem, load_faq
+from bot.screening.criteria import load_criteria
 from bot.settings import LANGUAGES
 
 EXPIRY_WARNING = dt.timedelta(days=30)
@@ -44,9 +46,31 @@ def lint(root: Path, embedder: Embedder | None, today: dt.date | None = None) ->
         elif entry.review_due - today <= EXPIRY_WARNING:
             message = f"review due on {entry.review_due}, within {EXPIRY_WARNING.days} days"
             warnings.append(Problem(entry.path, line, message))
+    for criteria_file in sorted((root / "trials").glob("*/eligibility.yml")):
+        errors += load_criteria(criteria_file)[1]
+    consents = load_consents(root)
+    errors += consents.problems
+    for text in consents.texts:
+        if text.effective > today:
+            message = f"version {text.version} takes effect on {text.effective}: not shown before"
+            warnings.append(Problem(text.path or root, 1, message))
+        for marker in ("[SITE TO COMPLETE", "[À COMPLÉTER"):
+            if marker in text.body:
+                line = _line_of(text.path, marker)
+                message = "placeholder left for the site to fill in (data-protection contact)"
+                warnings.append(Problem(text.path or root, line, message))
     if embedder is not None:
         errors += _confusable(entries, embedder)
     return Report(sorted(errors, key=_order), sorted(warnings, key=_order), entries)
+
+
+def _line_of(path: Path | None, needle: str) -> int:
+    if path is None:
+        return 1
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    return 1
 
 
 def trial_ids(root: Path, problems: list[Problem] | None = None) -> set[str]:

@@ -15,9 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from bot.crypto import Cipher
 from bot.db.migrate import upgrade
+from bot.db.models import InboundMessage
 from bot.db.session import create_db_engine
 from bot.gateway.app import create_app
 from bot.localstack import free_port
@@ -35,6 +38,13 @@ class Gateway:
     bot_api: FakeBotAPI
     graph_api: FakeGraphAPI
     engine: Engine
+
+    def received_texts(self) -> list[str | None]:
+        """What the gateway keeps of each message received, decrypted (None once answered)."""
+        cipher = Cipher.from_settings(self.settings)
+        with Session(self.engine) as session:
+            rows = session.scalars(select(InboundMessage).order_by(InboundMessage.id))
+            return [cipher.decrypt(m.text) if m.text else None for m in rows]
 
     def telegram(
         self, update: Any, *, secret: str | None = TELEGRAM_SECRET, raw: bytes | None = None

@@ -69,11 +69,7 @@ def test_quick_replies_and_postbacks_send_their_payloads(gateway: Gateway) -> No
     gateway.messenger(quick_reply_event("psid-4", "Oui", "/affirm"))
     gateway.messenger(postback_event("psid-4", "Get Started", "GET_STARTED"))
     gateway.graph_api.wait_for("me/messages", count=4)
-    with Session(gateway.engine) as session:
-        texts = [
-            m.text for m in session.scalars(select(InboundMessage).order_by(InboundMessage.id))
-        ]
-    assert texts == ["/affirm", "/greet"]
+    assert gateway.received_texts() == ["/affirm", "/greet"]
 
 
 def test_an_m_me_referral_records_the_campaign(gateway: Gateway) -> None:

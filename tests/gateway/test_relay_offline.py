@@ -7,6 +7,7 @@ import socket
 from sqlalchemy import Engine, select
 
 from bot.channels.base import Inbound
+from bot.crypto import Cipher
 from bot.db.models import Conversation, InboundMessage, MessageStatus
 from bot.db.session import make_session_factory
 from bot.gateway.rasa import RasaClient
@@ -46,7 +47,13 @@ async def test_waiting_messages_are_kept_in_order_without_the_channel_id(
     assert await relay.recover() == 0  # Rasa is still down: nothing forwarded, nothing dropped
     with make_session_factory(migrated_engine)() as session:
         waiting = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
-        assert [m.text for m in waiting] == ["hello, I have a question", "are you there?"]
+        cipher = Cipher.from_settings(settings)
+        # Kept encrypted while they wait: people write health details in free text.
+        assert [cipher.decrypt(m.text or "") for m in waiting] == [
+            "hello, I have a question",
+            "are you there?",
+        ]
+        assert all("question" not in (m.text or "") for m in waiting)
         assert {m.status for m in waiting} == {MessageStatus.PENDING}
         # The first was tried again, before the second, when the second arrived.
         assert [m.attempts for m in waiting] == [2, 1]

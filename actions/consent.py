@@ -1,0 +1,291 @@
+"""Consent in the conversation: ask with the exact text, record yes or no, withdraw, erase."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.consent import erasure, ledger, service
+from bot.consent.texts import PURPOSES, ConsentText
+from bot.db.session import default_sessions
+from bot.settings import get_settings
+
+
+@functools.cache
+def _texts() -> service.ConsentTexts:
+    return service.ConsentTexts(get_settings().knowledge_dir)
+
+
+def _language(tracker: Tracker) -> str:
+    return "fr" if tracker.get_slot("language") == "fr" else "en"
+
+
+def _purpose(consent_id: str, lang: str) -> str:
+    return PURPOSES.get(consent_id, {}).get(lang, consent_id)
+
+
+def _link(sha256: str, sender_key: str) -> str | None:
+    """Where the whole text can be read: absolute with PUBLIC_URL, else only in the web chat."""
+    public = get_settings().public_url
+    if public:
+        return f"{public.rstrip('/')}/consent/{sha256}"
+    return f"/consent/{sha256}" if service.channel_of(sender_key) == "web" else None
+
+
+def ask(dispatcher: CollectingDispatcher, tracker: Tracker, consent_id: str) -> list[EventType]:
+    """Show the consent text and ask; nothing is recorded until the person answers."""
+    lang = _language(tracker)
+    with default_sessions().begin() as session:
+        shown = service.to_ask(session, _texts().get(), tracker.sender_id, consent_id, lang)
+    if shown is None:
+        return []
+    show(dispatcher, shown, tracker.sender_id)
+    return [SlotSet("awaiting", "consent"), SlotSet("consent_text", shown.reference)]
+
+
+def show(dispatcher: CollectingDispatcher, shown: ConsentText, sender_key: str) -> None:
+    dispatcher.utter_message(
+        response="utter_consent_intro", consent_title=shown.title, consent_version=shown.version
+    )
+    for piece in shown.messages():
+        dispatcher.utter_message(json_message={"text": piece})  # one message, paragraphs kept
+    link = _link(shown.sha256, sender_key)
+    choice = {"consent_text": shown.reference}
+    buttons = [
+        {"title": title, "payload": "/consent_decision" + _json({**choice, "decision": value})}
+        for title, value in (
+            (("Oui, j'accepte", "yes"), ("Non", "no"))
+            if shown.lang == "fr"
+            else (("Yes, I agree", "yes"), ("No", "no"))
+        )
+    ]
+    dispatcher.utter_message(
+        response="utter_consent_question_link" if link else "utter_consent_question",
+        consent_link=link or "",
+        buttons=buttons,
+    )
+
+
+def _json(values: dict[str, str]) -> str:
+    return json.dumps(values, separators=(",", ":"))
+
+
+class ActionStartScreening(Action):
+    """Pre-screening starts with its consent: no health question before a yes."""
+
+    def name(self) -> str:
+        return "action_start_screening"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        events = await asyncio.to_thread(ask, dispatcher, tracker, "prescreening")
+        if not events:
+            dispatcher.utter_message(response="utter_screening_with_team")
+        return events
+
+
+class ActionConsentDecision(Action):
+    """Record the yes or no to the text the person saw (a button, or typed while asked)."""
+
+    def name(self) -> str:
+        return "action_consent_decision"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        decision = next(tracker.get_latest_entity_values("decision"), None)
+        sha = next(tracker.get_latest_entity_values("consent_text"), None)
+        if intent in ("affirm", "deny"):
+            decision = "yes" if intent == "affirm" else "no"
+        if not sha and just_asked(tracker, "consent"):
+            sha = tracker.get_slot("consent_text")  # typed right under the question
+        done = [SlotSet("awaiting", None), SlotSet("consent_text", None)]
+        if decision not in ("yes", "no") or not sha:
+            dispatcher.utter_message(response="utter_consent_not_understood")
+            return done
+        return done + await asyncio.to_thread(
+            self._record, dispatcher, tracker, str(sha), decision == "yes"
+        )
+
+    def _record(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, sha: str, agreed: bool
+    ) -> list[EventType]:
+        lang = _language(tracker)
+        texts = _texts().get()
+        with default_sessions().begin() as session:
+            try:
+                record = service.decide(session, tracker.sender_id, sha, agreed)
+            except service.UnknownConsentText:
+                dispatcher.utter_message(response="utter_consent_not_understood")
+                return []
+            current = texts.current(record.consent_id, record.language, record.recorded_at.date())
+        purpose = _purpose(record.consent_id, lang)
+        if not agreed:
+            dispatcher.utter_message(response="utter_consent_refused", consent_purpose=purpose)
+            return []
+        if current is not None and current.version > record.version:
+            # They agreed to a text that has since been replaced: the new one needs its own yes.
+            dispatcher.utter_message(response="utter_consent_text_changed")
+            # Its buttons answer it; a typed yes would be ambiguous after two texts.
+            return [
+                e for e in ask(dispatcher, tracker, record.consent_id) if e["name"] != "awaiting"
+            ]
+        dispatcher.utter_message(
+            response="utter_consent_given",
+            consent_purpose=purpose,
+            consent_version=record.version,
+            consent_date=record.recorded_at.date().isoformat(),
+        )
+        if record.consent_id == "prescreening":
+            dispatcher.utter_message(response="utter_screening_with_team")
+        return []
+
+
+def just_asked(tracker: Tracker, awaiting: str) -> bool:
+    """Whether the assistant's last turn, just before this message, asked `awaiting`.
+
+    A typed "yes" only answers the question right above it: never one asked earlier and left.
+    """
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return False
+        elif (
+            users == 1
+            and event.get("event") == "slot"
+            and event.get("name") == "awaiting"
+            and event.get("value") == awaiting
+        ):
+            return True
+    return False
+
+
+def _confirmed(tracker: Tracker, awaiting: str) -> bool | None:
+    """True / False for a yes / no right under the question `awaiting`; None otherwise."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent not in ("affirm", "deny") or not just_asked(tracker, awaiting):
+        return None
+    return bool(intent == "affirm")
+
+
+def _leave_any_form(tracker: Tracker) -> list[EventType]:
+    if tracker.active_loop.get("name"):
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+    return []
+
+
+class ActionWithdrawConsent(Action):
+    """Say what was agreed and what withdrawing stops, and ask to confirm."""
+
+    def name(self) -> str:
+        return "action_withdraw_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        given = await asyncio.to_thread(_granted, tracker.sender_id)
+        if given:
+            purposes = "; ".join(_purpose(consent, _language(tracker)) for consent in given)
+            dispatcher.utter_message(response="utter_withdraw_confirm", consents=purposes)
+        else:
+            dispatcher.utter_message(response="utter_withdraw_nothing")
+        return [*_leave_any_form(tracker), SlotSet("awaiting", "withdraw")]
+
+
+def _granted(sender_key: str) -> list[str]:
+    with default_sessions()() as session:
+        return list(ledger.granted(session, sender_key))
+
+
+class ActionWithdrawConfirmed(Action):
+    """The answer to the withdrawal question: withdraw everything and stop all messages."""
+
+    def name(self) -> str:
+        return "action_withdraw_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        done: list[EventType] = [SlotSet("awaiting", None)]
+        confirmed = _confirmed(tracker, "withdraw")
+        if not confirmed:
+            dispatcher.utter_message(response="utter_withdraw_kept")
+            return done
+        lang = _language(tracker)
+        with default_sessions().begin() as session:
+            records = service.withdraw(session, tracker.sender_id)
+        if not records:
+            dispatcher.utter_message(response="utter_withdraw_nothing")
+            return done
+        purposes = "; ".join(_purpose(record.consent_id, lang) for record in records)
+        dispatcher.utter_message(
+            response="utter_withdraw_done",
+            consents=purposes,
+            withdrawn_date=records[-1].recorded_at.date().isoformat(),
+        )
+        return [*done, SlotSet("consent_text", None)]
+
+
+class ActionEraseData(Action):
+    """Say what erasure deletes, and ask to confirm."""
+
+    def name(self) -> str:
+        return "action_erase_data"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_erase_confirm")
+        return [*_leave_any_form(tracker), SlotSet("awaiting", "erase")]
+
+
+class ActionEraseConfirmed(Action):
+    """The answer to the erasure question: the gateway erases once this turn is saved."""
+
+    def name(self) -> str:
+        return "action_erase_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if not _confirmed(tracker, "erase"):
+            dispatcher.utter_message(response="utter_erase_kept")
+            return [SlotSet("awaiting", None)]
+        await asyncio.to_thread(self._request, tracker.sender_id)
+        dispatcher.utter_message(response="utter_erase_done")
+        dispatcher.utter_message(json_message={erasure.ERASE_MARKER: True})
+        return [SlotSet("awaiting", None)]
+
+    @staticmethod
+    def _request(sender_key: str) -> None:
+        with default_sessions().begin() as session:
+            erasure.request_erasure(session, sender_key)
+
+
+class ActionStopMessages(Action):
+    """A "stop": nothing more on the assistant's own initiative; answers to the person go on."""
+
+    def name(self) -> str:
+        return "action_stop_messages"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        await asyncio.to_thread(self._stop, tracker.sender_id)
+        dispatcher.utter_message(response="utter_messages_stopped")
+        return []
+
+    @staticmethod
+    def _stop(sender_key: str) -> None:
+        with default_sessions().begin() as session:
+            service.stop_messages(session, sender_key)

@@ -1,0 +1,150 @@
+"""Asking for consent, recording the answer, withdrawal and "stop": what the actions call.
+
+Every function takes the caller's session and commits nothing itself, so that a decision and
+what follows from it (messages stopped, data erased) land together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.consent import ledger
+from bot.consent.ledger import Decision
+from bot.consent.texts import ConsentText, LoadedConsents, load_consents
+from bot.db.models import (
+    ConsentRecord,
+    Conversation,
+    OutboundMessage,
+    StoredConsentText,
+    utcnow,
+)
+from bot.reminders import permission
+
+log = logging.getLogger(__name__)
+
+
+class UnknownConsentText(Exception):
+    """A decision refers to a text that was never shown here."""
+
+
+class ConsentTexts:
+    """The consent files, read again whenever one changes (staff edit them like the FAQ)."""
+
+    def __init__(self, knowledge_dir: Path) -> None:
+        self._root = knowledge_dir
+        self._lock = threading.Lock()
+        self._signature: tuple[tuple[str, int, int], ...] | None = None
+        self._loaded = LoadedConsents()
+
+    def get(self) -> LoadedConsents:
+        signature = tuple(
+            (path.name, path.stat().st_mtime_ns, path.stat().st_size)
+            for path in sorted((self._root / "consent").glob("*.md"))
+        )
+        with self._lock:
+            if signature != self._signature:
+                loaded = load_consents(self._root)
+                for problem in loaded.problems:
+                    log.error("consent text problem: %s", problem.render(self._root))
+                if loaded.texts or not self._loaded.texts:
+                    self._loaded = loaded
+                self._signature = signature
+            return self._loaded
+
+
+def channel_of(sender_key: str) -> str:
+    """The channel a conversation key belongs to ("telegram-3f2a…" → "telegram")."""
+    return sender_key.split("-", 1)[0]
+
+
+def to_ask(
+    session: Session, texts: LoadedConsents, sender_key: str, consent_id: str, lang: str
+) -> ConsentText | None:
+    """The text to show before a use that needs `consent_id`; None when already given for it.
+
+    A consent given to an older version than the one now in effect must be asked again.
+    """
+    current = texts.current(consent_id, lang, dt.date.today())
+    if current is None:
+        raise LookupError(f"no {lang} text in effect for the {consent_id!r} consent")
+    given = ledger.granted(session, sender_key).get(consent_id)
+    if given is not None and given.version >= current.version:
+        return None
+    ledger.remember_text(session, current)
+    return current
+
+
+def has_consent(session: Session, texts: LoadedConsents, sender_key: str, consent_id: str) -> bool:
+    """Given, not withdrawn, and for the version now in effect (in either language)."""
+    given = ledger.granted(session, sender_key).get(consent_id)
+    if given is None:
+        return False
+    current = texts.current(consent_id, given.language, dt.date.today())
+    return current is None or given.version >= current.version
+
+
+def decide(session: Session, sender_key: str, reference: str, agreed: bool) -> ConsentRecord:
+    """Record yes or no to the exact text shown: `reference` is its "<sha256>:<version>"."""
+    sha256, _, version = reference.partition(":")
+    shown = session.get(StoredConsentText, (sha256, int(version))) if version.isdigit() else None
+    if shown is None:
+        raise UnknownConsentText(reference)
+    return ledger.append(
+        session,
+        sender_key=sender_key,
+        channel=channel_of(sender_key),
+        consent_id=shown.consent_id,
+        version=shown.version,
+        language=shown.language,
+        text_sha256=shown.sha256,
+        decision=Decision.GRANTED if agreed else Decision.REFUSED,
+    )
+
+
+def withdraw(session: Session, sender_key: str) -> list[ConsentRecord]:
+    """Withdraw every consent the person gave, and stop everything that relied on it."""
+    records = [
+        ledger.append(
+            session,
+            sender_key=sender_key,
+            channel=channel_of(sender_key),
+            consent_id=given.consent_id,
+            version=given.version,
+            language=given.language,
+            text_sha256=given.text_sha256,
+            decision=Decision.WITHDRAWN,
+        )
+        for given in ledger.granted(session, sender_key).values()
+    ]
+    stop_messages(session, sender_key, reason="consent withdrawn")
+    from bot.screening import store  # screening needs consent; this module must not need it
+
+    store.stop(session, sender_key)
+    return records
+
+
+def stop_messages(session: Session, sender_key: str, reason: str = "messages stopped") -> None:
+    """Nothing on the assistant's own initiative any more: reminders cancelled, queue dropped."""
+    permission.cancel_for(session, sender_key, reason)
+    conversation = session.scalar(select(Conversation).where(Conversation.sender_key == sender_key))
+    if conversation is None:
+        return
+    if conversation.messages_stopped_at is None:
+        conversation.messages_stopped_at = utcnow()
+    session.execute(
+        delete(OutboundMessage).where(OutboundMessage.conversation_id == conversation.id)
+    )
+
+
+def may_write_first(session: Session, sender_key: str) -> bool:
+    """Whether the assistant may send this person a message they did not just ask for."""
+    stopped = session.scalar(
+        select(Conversation.messages_stopped_at).where(Conversation.sender_key == sender_key)
+    )
+    return stopped is None

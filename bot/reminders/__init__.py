@@ -1,0 +1,1 @@
+"""Appointment reminders: what may be sent, to whom, and when."""

@@ -1,0 +1,1 @@
+"""Eligibility pre-screening: criteria files, their evaluation, the conversation that asks."""
