@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -16,9 +17,14 @@ from bot.consent.texts import PURPOSES, ConsentText
 from bot.db.session import default_sessions
 from bot.settings import get_settings
 
+# What a yes leads to (the pre-screening questions, when and how to be contacted): registered by
+# the actions that ask for the consent, since this module must not depend on them.
+AfterConsent = Callable[[CollectingDispatcher, Tracker], list[EventType]]
+AFTER_CONSENT: dict[str, AfterConsent] = {}
+
 
 @functools.cache
-def _texts() -> service.ConsentTexts:
+def consent_texts() -> service.ConsentTexts:
     return service.ConsentTexts(get_settings().knowledge_dir)
 
 
@@ -42,7 +48,7 @@ def ask(dispatcher: CollectingDispatcher, tracker: Tracker, consent_id: str) -> 
     """Show the consent text and ask; nothing is recorded until the person answers."""
     lang = _language(tracker)
     with default_sessions().begin() as session:
-        shown = service.to_ask(session, _texts().get(), tracker.sender_id, consent_id, lang)
+        shown = service.to_ask(session, consent_texts().get(), tracker.sender_id, consent_id, lang)
     if shown is None:
         return []
     show(dispatcher, shown, tracker.sender_id)
@@ -76,21 +82,6 @@ def _json(values: dict[str, str]) -> str:
     return json.dumps(values, separators=(",", ":"))
 
 
-class ActionStartScreening(Action):
-    """Pre-screening starts with its consent: no health question before a yes."""
-
-    def name(self) -> str:
-        return "action_start_screening"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        events = await asyncio.to_thread(ask, dispatcher, tracker, "prescreening")
-        if not events:
-            dispatcher.utter_message(response="utter_screening_with_team")
-        return events
-
-
 class ActionConsentDecision(Action):
     """Record the yes or no to the text the person saw (a button, or typed while asked)."""
 
@@ -119,7 +110,7 @@ class ActionConsentDecision(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, sha: str, agreed: bool
     ) -> list[EventType]:
         lang = _language(tracker)
-        texts = _texts().get()
+        texts = consent_texts().get()
         with default_sessions().begin() as session:
             try:
                 record = service.decide(session, tracker.sender_id, sha, agreed)
@@ -144,9 +135,8 @@ class ActionConsentDecision(Action):
             consent_version=record.version,
             consent_date=record.recorded_at.date().isoformat(),
         )
-        if record.consent_id == "prescreening":
-            dispatcher.utter_message(response="utter_screening_with_team")
-        return []
+        then = AFTER_CONSENT.get(record.consent_id)
+        return then(dispatcher, tracker) if then else []
 
 
 def just_asked(tracker: Tracker, awaiting: str) -> bool:
@@ -179,9 +169,8 @@ def _confirmed(tracker: Tracker, awaiting: str) -> bool | None:
 
 
 def _leave_any_form(tracker: Tracker) -> list[EventType]:
-    if tracker.active_loop.get("name"):
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]
-    return []
+    """Withdrawal and erasure end any questions under way (the same events with none)."""
+    return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
 class ActionWithdrawConsent(Action):

@@ -18,7 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.crypto import Cipher
-from bot.db.models import Conversation, InboundMessage, Screening, UnansweredQuestion
+from bot.db.models import (
+    Conversation,
+    FollowUp,
+    InboundMessage,
+    Screening,
+    UnansweredQuestion,
+)
 
 # Every encrypted column: (model, attribute).
 ENCRYPTED: tuple[tuple[Any, str], ...] = (
@@ -26,6 +32,7 @@ ENCRYPTED: tuple[tuple[Any, str], ...] = (
     (InboundMessage, "text"),
     (UnansweredQuestion, "text"),
     (Screening, "answers"),
+    (FollowUp, "phone"),
 )
 
 

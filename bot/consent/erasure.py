@@ -23,6 +23,7 @@ from bot.db.models import (
     AnswerFeedback,
     Conversation,
     ErasureRequest,
+    FollowUp,
     InboundMessage,
     OutboundMessage,
     Screening,
@@ -171,6 +172,7 @@ def purge(
     questions = _older(session, UnansweredQuestion, UnansweredQuestion.created_at, cutoff, dry_run)
     feedback = _older(session, AnswerFeedback, AnswerFeedback.created_at, cutoff, dry_run)
     # Pre-screening answers: the consent text promises deletion after the retention period.
+    _older(session, FollowUp, FollowUp.created_at, cutoff, dry_run)
     screenings = _older(session, Screening, Screening.updated_at, cutoff, dry_run)
     if not dry_run:
         for conversation in stale:

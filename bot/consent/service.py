@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -24,6 +23,7 @@ from bot.db.models import (
     StoredConsentText,
     utcnow,
 )
+from bot.reloading import Reloading
 from bot.reminders import permission
 
 log = logging.getLogger(__name__)
@@ -38,24 +38,21 @@ class ConsentTexts:
 
     def __init__(self, knowledge_dir: Path) -> None:
         self._root = knowledge_dir
-        self._lock = threading.Lock()
-        self._signature: tuple[tuple[str, int, int], ...] | None = None
-        self._loaded = LoadedConsents()
+        self._texts = Reloading(
+            lambda: (knowledge_dir / "consent").glob("*.md"),
+            self._load,
+            # Keep the texts in use if every file just became unreadable.
+            lambda new, old: bool(new.texts) or old is None or not old.texts,
+        )
 
     def get(self) -> LoadedConsents:
-        signature = tuple(
-            (path.name, path.stat().st_mtime_ns, path.stat().st_size)
-            for path in sorted((self._root / "consent").glob("*.md"))
-        )
-        with self._lock:
-            if signature != self._signature:
-                loaded = load_consents(self._root)
-                for problem in loaded.problems:
-                    log.error("consent text problem: %s", problem.render(self._root))
-                if loaded.texts or not self._loaded.texts:
-                    self._loaded = loaded
-                self._signature = signature
-            return self._loaded
+        return self._texts.get()
+
+    def _load(self) -> LoadedConsents:
+        loaded = load_consents(self._root)
+        for problem in loaded.problems:
+            log.error("consent text problem: %s", problem.render(self._root))
+        return loaded
 
 
 def channel_of(sender_key: str) -> str:
@@ -125,7 +122,7 @@ def withdraw(session: Session, sender_key: str) -> list[ConsentRecord]:
     stop_messages(session, sender_key, reason="consent withdrawn")
     from bot.screening import store  # screening needs consent; this module must not need it
 
-    store.stop(session, sender_key)
+    store.withdraw(session, sender_key)
     return records
 
 

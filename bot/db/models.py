@@ -327,3 +327,28 @@ class Screening(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+
+
+class FollowUp(Base):
+    """What the study team owes a person after a pre-screening: a call back, or a review.
+
+    `contact`: the person asked to be contacted (with the contact consent), at a preferred time
+    and on a preferred channel. `review`: an answer needs a person's judgement (needs_review).
+    """
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_key: Mapped[str] = mapped_column(String(64), index=True)
+    trial: Mapped[str] = mapped_column(String(64))
+    screening_id: Mapped[int | None] = mapped_column(
+        ForeignKey("screenings.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # contact | review
+    preferred_time: Mapped[str | None] = mapped_column(String(16))  # morning | afternoon | …
+    channel: Mapped[str | None] = mapped_column(String(16))  # chat | phone
+    phone: Mapped[str | None] = mapped_column(Text)  # Fernet-encrypted
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | done | cancelled
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]

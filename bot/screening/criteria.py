@@ -190,8 +190,10 @@ class _Reader:
         found: dict[str, tuple[str, ...]] = {}
         for lang in LANGUAGES:
             words = given.get(lang) if isinstance(given, dict) else None
-            if not isinstance(words, list) or not words or not all(
-                isinstance(word, str) and word.strip() for word in words
+            if (
+                not isinstance(words, list)
+                or not words
+                or not all(isinstance(word, str) and word.strip() for word in words)
             ):
                 self.fail(line, f"question {raw['id']!r}: keywords need a non-empty {lang} list")
                 continue

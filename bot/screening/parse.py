@@ -31,7 +31,8 @@ _DONT_KNOW = re.compile(
     r"\b(i\s*(do\s*n.?t|dunno)\s*know|dont\s*know|dunno|not\s*sure|no\s*idea|unsure|"
     r"i\s*(can.?t|cannot)\s*remember|no\s*clue|"
     r"(je\s*)?(ne\s*)?(sais|sait)\s*pas|j\s*sais\s*pas|jsp|aucune\s*idee|pas\s*sur|"
-    r"je\s*ne\s*me\s*souviens\s*(plus|pas)|sais\s*plus)\b"
+    r"je\s*ne\s*me\s*souviens\s*(plus|pas)|sais\s*plus|(ne\s*)?connais\s*pas|"
+    r"i\s*(do\s*n.?t|dont)\s*remember)\b"
 )
 _YES = {
     "yes", "y", "yeah", "yep", "yup", "sure", "correct", "true", "right", "indeed", "absolutely",
@@ -114,6 +115,9 @@ def extract(
     if not left:  # every part answered another question: the asked one simply comes next
         return Extracted(found, None)
     reading = parse(asked, " ".join(left), lang)
+    if isinstance(reading, Parsed) and reading.value is None and found:
+        # "I don't know my HbA1c, no idea": the "no idea" is about the HbA1c, not the age.
+        return Extracted(found, None)
     if isinstance(reading, Parsed):
         return Extracted({**found, asked.id: reading.value}, None)
     return Extracted(found, reading)

@@ -7,7 +7,7 @@ No answer is stored without the person's consent to pre-screening (the version i
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from bot.consent.service import has_consent
 from bot.consent.texts import LoadedConsents
 from bot.crypto import Cipher
-from bot.db.models import Conversation, Screening, utcnow
+from bot.db.models import Conversation, FollowUp, Screening, utcnow
 from bot.screening.criteria import Answer, Criteria
-from bot.screening.evaluate import Answers, Result, evaluate
+from bot.screening.evaluate import Answers, Result, evaluate, validate
 
 CONSENT = "prescreening"
 STOPPED = "stopped"
@@ -32,6 +32,7 @@ class Progress:
     screening_id: int
     result: Result
     answers: Answers
+    resumed: bool = False  # an unfinished screening of this trial was found and continued
 
 
 def start(
@@ -53,6 +54,7 @@ def start(
         .order_by(Screening.id.desc())
         .limit(1)
     )
+    resumed = screening is not None
     if screening is None:
         campaign = session.scalar(
             select(Conversation.campaign).where(Conversation.sender_key == sender_key)
@@ -61,7 +63,11 @@ def start(
             sender_key=sender_key,
             trial=criteria.trial,
             criteria_version=criteria.version,
-            answers=cipher.encrypt("{}"),
+            # A question answered earlier in the conversation, for this trial or another, is
+            # not asked again.
+            answers=cipher.encrypt(
+                json.dumps(known_answers(session, cipher, sender_key, criteria))
+            ),
             campaign=campaign,
         )
         session.add(screening)
@@ -71,7 +77,8 @@ def start(
         # The criteria changed during a break: keep the answers to questions that still exist.
         answers = {k: v for k, v in answers.items() if criteria.question(k) is not None}
         screening.criteria_version = criteria.version
-    return _save(screening, cipher, criteria, answers)
+    progress = _save(screening, cipher, criteria, answers)
+    return replace(progress, resumed=resumed)
 
 
 def answer(
@@ -91,6 +98,77 @@ def answer(
     return _save(screening, cipher, criteria, answers)
 
 
+def known_answers(session: Session, cipher: Cipher, sender_key: str, criteria: Criteria) -> Answers:
+    """The person's latest answers, from any earlier screening, to questions these criteria ask.
+
+    A question counts as the same when it has the same id and the answer fits it (type, options,
+    range): "age" is asked once whichever trial comes first.
+    """
+    known: Answers = {}
+    rows = session.scalars(
+        select(Screening).where(Screening.sender_key == sender_key).order_by(Screening.id)
+    )
+    for row in rows:
+        known.update(_answers(cipher, row))
+    return {
+        question_id: value
+        for question_id, value in known.items()
+        if criteria.question(question_id) is not None
+        and not validate(criteria, {question_id: value})
+    }
+
+
+def latest(session: Session, sender_key: str) -> Screening | None:
+    return session.scalar(
+        select(Screening)
+        .where(Screening.sender_key == sender_key)
+        .order_by(Screening.id.desc())
+        .limit(1)
+    )
+
+
+def follow_up(
+    session: Session,
+    cipher: Cipher,
+    screening: Screening,
+    kind: str,
+    language: str,
+    *,
+    preferred_time: str | None = None,
+    channel: str | None = None,
+    phone: str | None = None,
+) -> FollowUp:
+    """Record what the study team must do next for this screening: `contact` or `review`."""
+    record = FollowUp(
+        sender_key=screening.sender_key,
+        trial=screening.trial,
+        screening_id=screening.id,
+        kind=kind,
+        preferred_time=preferred_time,
+        channel=channel,
+        phone=cipher.encrypt(phone) if phone else None,
+        language=language,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def withdraw(session: Session, sender_key: str) -> None:
+    """Consent withdrawn: open screenings close, and nobody calls the person back."""
+    stop(session, sender_key)
+    session.execute(
+        update(FollowUp)
+        .where(
+            FollowUp.sender_key == sender_key,
+            FollowUp.kind == "contact",
+            FollowUp.status == "open",
+        )
+        .values(status="cancelled", closed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 def stop(session: Session, sender_key: str) -> int:
     """Close the person's unfinished screenings (they left the form or withdrew); how many."""
     result = session.execute(
@@ -103,6 +181,7 @@ def stop(session: Session, sender_key: str) -> int:
 
 
 def erase(session: Session, sender_key: str) -> int:
+    session.execute(delete(FollowUp).where(FollowUp.sender_key == sender_key))
     result = session.execute(delete(Screening).where(Screening.sender_key == sender_key))
     return int(getattr(result, "rowcount", 0) or 0)
 

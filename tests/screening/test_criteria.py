@@ -107,3 +107,12 @@ def test_kb_lint_reports_criteria_problems(criteria_file: Path) -> None:
         p.path == criteria_file and "version must be a whole number" in p.message
         for p in report.errors
     )
+
+
+def test_keywords_need_both_languages_and_unknown_fields_are_named(criteria_file: Path) -> None:
+    _edit(criteria_file, "keywords: {en: [dialys], fr: [dialys]}", "keywords: {en: [dialys]}")
+    _edit(criteria_file, "    type: yes_no\n", "    type: yes_no\n    hint: ignored\n")
+    problems = _problems(criteria_file)
+    line = _line(criteria_file, "- id: dialysis")
+    assert f"{line}: question 'dialysis': keywords need a non-empty fr list" in problems
+    assert any("unknown field 'hint'" in problem for problem in problems)

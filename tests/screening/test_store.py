@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.consent import erasure, service
 from bot.consent.texts import LoadedConsents, load_consents
 from bot.crypto import Cipher
-from bot.db.models import Conversation, LanguageSource, Screening
+from bot.db.models import Conversation, FollowUp, LanguageSource, Screening
 from bot.screening import store
 from bot.screening.criteria import Criteria, load_criteria
 from bot.settings import PROJECT_ROOT
@@ -128,3 +128,64 @@ def test_erasure_deletes_the_screenings(
         assert erasure.erase(session, WHO, None).screenings == 1
     with sessions() as session:
         assert session.scalars(select(Screening)).all() == []
+
+
+def _asthma() -> Criteria:
+    loaded, _ = load_criteria(PROJECT_ROOT / "knowledge/trials/demo-asthma-002/eligibility.yml")
+    assert loaded is not None
+    return loaded
+
+
+def test_a_question_answered_for_one_trial_is_not_asked_for_another(
+    sessions: sessionmaker[Session], texts: LoadedConsents, criteria: Criteria
+) -> None:
+    _consent(sessions, texts)
+    with sessions.begin() as session:
+        first = store.start(session, CIPHER, texts, WHO, criteria)
+        store.answer(
+            session, CIPHER, texts, first.screening_id, criteria, {"age": 44, "insulin": False}
+        )
+        store.stop(session, WHO)
+    with sessions.begin() as session:
+        other = store.start(session, CIPHER, texts, WHO, _asthma())
+    # Same id and an answer that fits: kept. The asthma study has no insulin question.
+    assert other.answers == {"age": 44} and not other.resumed
+    assert other.result.next_question == "asthma_diagnosis"
+    with sessions.begin() as session:
+        again = store.start(session, CIPHER, texts, WHO, criteria)
+    assert again.answers == {"age": 44, "insulin": False} and not again.resumed
+    with sessions.begin() as session:
+        assert store.start(session, CIPHER, texts, WHO, criteria).resumed
+
+
+def test_follow_ups_are_recorded_cancelled_by_withdrawal_and_erased(
+    sessions: sessionmaker[Session], texts: LoadedConsents, criteria: Criteria
+) -> None:
+    _consent(sessions, texts)
+    with sessions.begin() as session:
+        started = store.start(session, CIPHER, texts, WHO, criteria)
+        screening = session.get(Screening, started.screening_id)
+        assert screening is not None
+        store.follow_up(session, CIPHER, screening, "review", "fr")
+        store.follow_up(
+            session, CIPHER, screening, "contact", "fr",
+            preferred_time="evening", channel="phone", phone="+33612345678",
+        )  # fmt: skip
+    with sessions() as session:
+        rows = session.scalars(select(FollowUp).order_by(FollowUp.id)).all()
+        assert [(r.kind, r.status, r.language) for r in rows] == [
+            ("review", "open", "fr"),
+            ("contact", "open", "fr"),
+        ]
+        assert rows[1].phone and "612345678" not in rows[1].phone
+        assert CIPHER.decrypt(rows[1].phone) == "+33612345678"
+    with sessions.begin() as session:
+        service.withdraw(session, WHO)
+    with sessions() as session:
+        statuses = session.scalars(select(FollowUp.status).order_by(FollowUp.id)).all()
+        # Nobody calls a person who withdrew; the review of answers already given stays.
+        assert statuses == ["open", "cancelled"]
+    with sessions.begin() as session:
+        erasure.erase(session, WHO, None)
+    with sessions() as session:
+        assert session.scalars(select(FollowUp)).all() == []

@@ -1,0 +1,495 @@
+"""Pre-screening in the conversation: the trial, its consent, one question at a time, the outcome.
+
+The questions come from the trial's criteria file through the evaluator: the form has one slot,
+`screening_answer`, asked again after each answer with the next question the evaluator needs.
+Its answers are stored (encrypted) as they come, so a break resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.consent import AFTER_CONSENT, consent_texts, just_asked
+from actions.consent import ask as ask_consent
+from bot.consent.service import has_consent
+from bot.consent.texts import LoadedConsents
+from bot.crypto import Cipher
+from bot.db.models import Screening
+from bot.db.session import default_sessions
+from bot.knowledge.analysis import fold
+from bot.screening import store
+from bot.screening.criteria import Criteria, Question
+from bot.screening.evaluate import evaluate
+from bot.screening.parse import Unclear, extract
+from bot.screening.trials import Trial, Trials, named_in
+from bot.settings import get_settings
+
+# What the person can press; a typed answer is read the same way.
+YES_NO = {"en": (("Yes", "yes"), ("No", "no")), "fr": (("Oui", "oui"), ("Non", "non"))}
+DONT_KNOW = {"en": ("I don't know", "I don't know"), "fr": ("Je ne sais pas", "je ne sais pas")}
+# Leaving the questions: "stop" and "annuler" in any form of the word.
+_LEAVE = re.compile(
+    r"^(stop+|cancel|quit|exit|enough|annuler?|annule|arrete[rz]?|arreter|stopper|"
+    r"i want to stop|je veux arreter|laisse tomber|stop (the )?questions?)$"
+)
+
+
+@functools.cache
+def _trials() -> Trials:
+    return Trials(get_settings().knowledge_dir)
+
+
+@functools.cache
+def _cipher() -> Cipher:
+    return Cipher.from_settings(get_settings())
+
+
+def _language(tracker: Tracker) -> str:
+    return "fr" if tracker.get_slot("language") == "fr" else "en"
+
+
+def _json(values: dict[str, str]) -> str:
+    return json.dumps(values, separators=(",", ":"))
+
+
+def leaving(tracker: Tracker, text: str) -> bool:
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    words = " ".join(re.findall(r"[a-z]+", fold(text)))
+    return intent == "stop_messages" or bool(_LEAVE.match(words))
+
+
+class ActionStartScreening(Action):
+    """Which trial, then its consent, then the questions: no health question before a yes."""
+
+    def name(self) -> str:
+        return "action_start_screening"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        return await asyncio.to_thread(start, dispatcher, tracker)
+
+
+def start(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    trials = _trials().get()
+    lang = _language(tracker)
+    chosen = _chosen(tracker, trials)
+    if not trials:
+        dispatcher.utter_message(response="utter_screening_unavailable")
+        return [SlotSet("awaiting", None)]
+    if chosen is None:
+        buttons = [
+            {"title": t.title(lang), "payload": "/start_screening" + _json({"trial": t.id})}
+            for t in trials.values()
+        ]
+        dispatcher.utter_message(response="utter_screening_pick_trial", buttons=buttons)
+        return [SlotSet("awaiting", None)]
+    asked = ask_consent(dispatcher, tracker, store.CONSENT)
+    if asked:  # a yes comes back through action_consent_decision, which calls `start` again
+        return [SlotSet("trial", chosen), *asked]
+    return begin(dispatcher, tracker, trials[chosen])
+
+
+AFTER_CONSENT[store.CONSENT] = start
+
+
+def _chosen(tracker: Tracker, trials: dict[str, Trial]) -> str | None:
+    """The trial a button or the message names, else the conversation's, else the only one."""
+    candidates = [
+        next(tracker.get_latest_entity_values("trial"), None),
+        named_in(trials, str(tracker.latest_message.get("text") or "")),
+        tracker.get_slot("trial"),
+        next(iter(trials)) if len(trials) == 1 else None,
+    ]
+    return next((str(c) for c in candidates if c and str(c) in trials), None)
+
+
+def begin(dispatcher: CollectingDispatcher, tracker: Tracker, trial: Trial) -> list[EventType]:
+    """Start or resume the trial's screening: open the form, or give the outcome at once."""
+    lang = _language(tracker)
+    with default_sessions().begin() as session:
+        try:
+            progress = store.start(
+                session, _cipher(), _consents(), tracker.sender_id, trial.criteria
+            )
+        except store.NoConsent:
+            return ask_consent(dispatcher, tracker, store.CONSENT)
+        screening = session.get(Screening, progress.screening_id)
+        assert screening is not None
+        if progress.result.outcome != "incomplete":
+            return outcome(dispatcher, tracker, session, screening, lang)
+    dispatcher.utter_message(
+        response="utter_screening_resume" if progress.resumed else "utter_screening_intro",
+        trial_title=trial.title(lang),
+    )
+    return [
+        SlotSet("trial", trial.id),
+        SlotSet("screening_question", progress.result.next_question),
+        SlotSet("screening_answer", None),
+        SlotSet("awaiting", "screening_questions"),  # the rules open the form on this
+    ]
+
+
+def _consents() -> LoadedConsents:
+    return consent_texts().get()
+
+
+class AskScreeningAnswer(Action):
+    """The question the evaluator needs next, in the person's language, with buttons."""
+
+    def name(self) -> str:
+        return "action_ask_screening_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        found = await asyncio.to_thread(_current, tracker)
+        if found is None:
+            dispatcher.utter_message(response="utter_screening_unavailable")
+            return []
+        _, question = found
+        lang = _language(tracker)
+        dispatcher.utter_message(text=question.text[lang], buttons=_buttons(question, lang))
+        return []
+
+
+def _current(tracker: Tracker) -> tuple[Criteria, Question] | None:
+    trial = _trials().get().get(str(tracker.get_slot("trial") or ""))
+    question_id = tracker.get_slot("screening_question")
+    if trial is None or not question_id:
+        return None
+    question = trial.criteria.question(str(question_id))
+    return (trial.criteria, question) if question is not None else None
+
+
+def _buttons(question: Question, lang: str) -> list[dict[str, str]]:
+    if question.type == "yes_no":
+        pairs = list(YES_NO[lang])
+    elif question.type == "choice":
+        # The option's number: its label may hold words ("not sure") that mean something else.
+        pairs = [
+            (labels.get(lang, key), str(number))
+            for number, (key, labels) in enumerate(question.options.items(), start=1)
+        ]
+    else:
+        pairs = []
+    if question.type != "integer":
+        pairs.append(DONT_KNOW[lang])
+    return [{"title": title, "payload": payload} for title, payload in pairs]
+
+
+@dataclass(frozen=True)
+class _Step:
+    next_question: str | None
+    unclear: Unclear | None = None
+    no_consent: bool = False
+
+
+class ValidateScreeningForm(FormValidationAction):
+    """Read each answer, store it, and ask what the evaluator needs next (or end the form)."""
+
+    def name(self) -> str:
+        return "validate_screening_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        # Dynamic: one more question while the evaluator has one, none once it has decided.
+        return ["screening_answer"] if tracker.get_slot("screening_question") else []
+
+    async def validate_screening_answer(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        text = str(value or "")
+        if leaving(tracker, text):
+            await asyncio.to_thread(_stop, tracker.sender_id)
+            dispatcher.utter_message(response="utter_screening_stopped")
+            return {"screening_answer": None, "screening_question": None}
+        step = await asyncio.to_thread(_answer, tracker, text)
+        if step.no_consent:
+            dispatcher.utter_message(response="utter_screening_no_consent")
+        elif step.unclear is not None:
+            dispatcher.utter_message(
+                response="utter_screening_unclear", expected=step.unclear.expected
+            )
+        return {"screening_answer": None, "screening_question": step.next_question}
+
+
+def _stop(sender_key: str) -> None:
+    with default_sessions().begin() as session:
+        store.stop(session, sender_key)
+
+
+def _answer(tracker: Tracker, text: str) -> _Step:
+    found = _current(tracker)
+    if found is None:
+        return _Step(None)
+    criteria, question = found
+    lang = _language(tracker)
+    with default_sessions().begin() as session:
+        try:
+            progress = store.start(session, _cipher(), _consents(), tracker.sender_id, criteria)
+        except store.NoConsent:
+            return _Step(None, no_consent=True)
+        read = extract(criteria, text, lang, question, set(progress.answers))
+        if read.answers:
+            progress = store.answer(
+                session, _cipher(), _consents(), progress.screening_id, criteria, read.answers
+            )
+    return _Step(progress.result.next_question, read.unclear if not read.answers else None)
+
+
+class ActionScreeningOutcome(Action):
+    """Once the form ends: what the answers suggest, and what can happen next."""
+
+    def name(self) -> str:
+        return "action_screening_outcome"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        return await asyncio.to_thread(self._outcome, dispatcher, tracker)
+
+    @staticmethod
+    def _outcome(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        with default_sessions().begin() as session:
+            screening = store.latest(session, tracker.sender_id)
+            if screening is None or screening.outcome in ("incomplete", store.STOPPED):
+                return [SlotSet("screening_question", None), SlotSet("awaiting", None)]
+            return outcome(dispatcher, tracker, session, screening, _language(tracker))
+
+
+def outcome(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    session: Any,
+    screening: Screening,
+    lang: str,
+) -> list[EventType]:
+    trials = _trials().get()
+    trial = trials.get(screening.trial)
+    title = trial.title(lang) if trial else screening.trial
+    done: list[EventType] = [
+        SlotSet("screening_question", None),
+        SlotSet("screening_answer", None),
+        SlotSet("awaiting", None),
+    ]
+    if screening.outcome == "not_eligible":
+        dispatcher.utter_message(response="utter_screening_not_eligible", trial_title=title)
+        others = _others(session, tracker.sender_id, trials, screening.trial, lang)
+        if others:
+            dispatcher.utter_message(response="utter_screening_other_trials", buttons=others)
+        else:
+            dispatcher.utter_message(response="utter_screening_no_other_trial")
+        return done
+    if screening.outcome == "needs_review":
+        store.follow_up(session, _cipher(), screening, "review", lang)
+        dispatcher.utter_message(response="utter_screening_needs_review", trial_title=title)
+    else:
+        dispatcher.utter_message(response="utter_screening_likely_eligible", trial_title=title)
+    dispatcher.utter_message(response="utter_contact_offer")
+    return [*done, SlotSet("awaiting", "contact")]
+
+
+def _others(
+    session: Any, sender_key: str, trials: dict[str, Trial], current: str, lang: str
+) -> list[dict[str, str]]:
+    """Other trials whose criteria the same answers do not rule out, as buttons to check them."""
+    buttons = []
+    for trial in trials.values():
+        if trial.id == current:
+            continue
+        known = store.known_answers(session, _cipher(), sender_key, trial.criteria)
+        if evaluate(trial.criteria, known).outcome != "not_eligible":
+            title = trial.title(lang)
+            condition = trial.condition.get(lang)
+            buttons.append(
+                {
+                    "title": f"{title}: {condition}" if condition else title,
+                    "payload": "/start_screening" + _json({"trial": trial.id}),
+                }
+            )
+    return buttons
+
+
+class ActionContactAnswer(Action):
+    """The yes or no to "would you like the study team to contact you?"."""
+
+    def name(self) -> str:
+        return "action_contact_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        done: list[EventType] = [SlotSet("awaiting", None)]
+        if intent != "affirm" or not just_asked(tracker, "contact"):
+            dispatcher.utter_message(response="utter_contact_declined")
+            return done
+        asked = await asyncio.to_thread(ask_consent, dispatcher, tracker, "contact")
+        if asked:  # a yes comes back through action_consent_decision, which opens the form
+            return [*done, *asked]
+        return ask_contact_details(dispatcher, tracker)
+
+
+def ask_contact_details(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    return [*_clear_contact(), SlotSet("awaiting", "contact_details")]  # the rules open the form
+
+
+AFTER_CONSENT["contact"] = ask_contact_details
+
+
+def _clear_contact() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in ("contact_time", "contact_channel", "contact_phone")]
+
+
+# When and how the study team may call, as people type it (buttons send the same words).
+TIMES = {
+    "morning": ("morning", "am", "matin", "matinee", "1"),
+    "afternoon": ("afternoon", "pm", "apres midi", "aprem", "apres-midi", "2"),
+    "evening": ("evening", "soir", "soiree", "fin de journee", "3"),
+    "any": ("any", "anytime", "any time", "whenever", "peu importe", "n importe", "4"),
+}
+CHANNELS = {
+    "chat": ("chat", "here", "message", "messages", "ici", "ce chat", "cette conversation", "1"),
+    "phone": ("phone", "call", "telephone", "tel", "appel", "appelez", "2"),
+}
+DECLINED = "declined"  # the person stopped the contact questions: nothing is recorded
+_PHONE = re.compile(r"^\+?\d{8,15}$")
+
+
+def _pick(choices: dict[str, tuple[str, ...]], text: str) -> str | None:
+    words = f" {' '.join(re.findall(r'[a-z0-9]+', fold(text)))} "
+    found = {key for key, names in choices.items() for name in names if f" {name} " in words}
+    return found.pop() if len(found) == 1 else None
+
+
+class ValidateContactForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_contact_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot("contact_channel") == DECLINED:
+            return []
+        if tracker.get_slot("contact_channel") == "phone":
+            return ["contact_time", "contact_channel", "contact_phone"]
+        return ["contact_time", "contact_channel"]
+
+    def _leave(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str
+    ) -> dict[str, Any] | None:
+        """A "stop" here means: do not contact me after all. The form ends with nothing saved."""
+        if not leaving(tracker, text):
+            return None
+        dispatcher.utter_message(response="utter_contact_declined")
+        return {"contact_channel": DECLINED, "contact_time": None, "contact_phone": None}
+
+    async def validate_contact_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self._leave(dispatcher, tracker, str(value)) or {
+            "contact_time": _pick(TIMES, str(value))  # None: asked again, with its buttons
+        }
+
+    async def validate_contact_channel(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self._leave(dispatcher, tracker, str(value)) or {
+            "contact_channel": _pick(CHANNELS, str(value))
+        }
+
+    async def validate_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        left = self._leave(dispatcher, tracker, str(value))
+        if left:
+            return left
+        number = re.sub(r"[\s.()-]", "", str(value))
+        if not _PHONE.match(number):
+            dispatcher.utter_message(response="utter_contact_phone_unclear")
+            return {"contact_phone": None}
+        return {"contact_phone": number}
+
+
+class ActionRecordContact(Action):
+    """The contact form is complete: record the request for the study team."""
+
+    def name(self) -> str:
+        return "action_record_contact"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        when = tracker.get_slot("contact_time")
+        how = tracker.get_slot("contact_channel")
+        if not when or how not in CHANNELS:  # they left the form: nothing to record
+            return [*_clear_contact(), SlotSet("awaiting", None)]
+        lang = _language(tracker)
+        recorded = await asyncio.to_thread(
+            _record_contact, tracker.sender_id, lang, when, how, tracker.get_slot("contact_phone")
+        )
+        if recorded:
+            dispatcher.utter_message(
+                response=f"utter_contact_recorded_{how}", contact_time=_TIME_WORDS[lang][when]
+            )
+        else:
+            dispatcher.utter_message(response="utter_contact_not_recorded")
+        return [*_clear_contact(), SlotSet("awaiting", None)]
+
+
+_TIME_WORDS = {
+    "en": {
+        "morning": "in the morning",
+        "afternoon": "in the afternoon",
+        "evening": "in the evening",
+        "any": "at any time of day",
+    },
+    "fr": {
+        "morning": "le matin",
+        "afternoon": "l'après-midi",
+        "evening": "en soirée",
+        "any": "à n'importe quel moment de la journée",
+    },
+}
+
+
+def _record_contact(sender_key: str, lang: str, when: str, how: str, phone: str | None) -> bool:
+    with default_sessions().begin() as session:
+        screening = store.latest(session, sender_key)
+        if screening is None or not has_consent(session, _consents(), sender_key, "contact"):
+            return False
+        store.follow_up(
+            session,
+            _cipher(),
+            screening,
+            "contact",
+            lang,
+            preferred_time=when,
+            channel=how,
+            phone=phone if how == "phone" else None,
+        )
+    return True
