@@ -72,12 +72,12 @@ class ActionAnswerQuestion(Action):
         kb = await asyncio.to_thread(knowledge_base)
         chosen = next(tracker.get_latest_entity_values("entry_id"), None)
         if chosen and (entry := kb.entry(str(chosen), lang, trial=trial)):
-            _say_answer(dispatcher, entry, kb.emergency_number)
+            say_answer(dispatcher, entry, kb.emergency_number)
             return []
         text = str(tracker.latest_message.get("text") or "")
         decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
         if decision.answered and decision.entry is not None:
-            _say_answer(dispatcher, decision.entry, kb.emergency_number)
+            say_answer(dispatcher, decision.entry, kb.emergency_number)
         elif decision.reason == "ambiguous":
             _offer_choices(dispatcher, decision)
         else:
@@ -113,7 +113,7 @@ class ActionRecordFeedback(Action):
         return []
 
 
-def _say_answer(dispatcher: CollectingDispatcher, entry: Entry, emergency_number: str) -> None:
+def say_answer(dispatcher: CollectingDispatcher, entry: Entry, emergency_number: str) -> None:
     dispatcher.utter_message(
         response="utter_kb_answer",
         kb_answer=entry.render_body(emergency_number),

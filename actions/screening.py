@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.consent import AFTER_CONSENT, consent_texts, just_asked
 from actions.consent import ask as ask_consent
+from actions.knowledge import knowledge_base, say_answer
 from bot.consent.service import has_consent
 from bot.consent.texts import LoadedConsents
 from bot.crypto import Cipher
@@ -226,11 +227,27 @@ class ValidateScreeningForm(FormValidationAction):
         step = await asyncio.to_thread(_answer, tracker, text)
         if step.no_consent:
             dispatcher.utter_message(response="utter_screening_no_consent")
-        elif step.unclear is not None:
+        elif step.unclear is not None and not await _answered_as_question(dispatcher, tracker):
             dispatcher.utter_message(
                 response="utter_screening_unclear", expected=step.unclear.expected
             )
         return {"screening_answer": None, "screening_question": step.next_question}
+
+
+async def _answered_as_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """A question instead of an answer ("what is HbA1c?"): a vetted answer, then the question."""
+    text = str(tracker.latest_message.get("text") or "")
+    intent = tracker.latest_message.get("intent") or {}
+    if not text.rstrip().endswith("?") and intent.get("name") != "faq":
+        return False
+    kb = await asyncio.to_thread(knowledge_base)
+    decision = await asyncio.to_thread(
+        kb.ask, text, _language(tracker), trial=tracker.get_slot("trial")
+    )
+    if not decision.answered or decision.entry is None:
+        return False
+    say_answer(dispatcher, decision.entry, kb.emergency_number)
+    return True
 
 
 def _stop(sender_key: str) -> None:

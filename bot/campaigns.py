@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from bot.db.models import Conversation
 
 # Telegram allows A-Z, a-z, 0-9, _ and - in a deep-link payload, up to 64 characters.
-_CAMPAIGN = re.compile(r"camp_([A-Za-z0-9_-]{1,59})")
+# camp_<campaign>, trial_<trial>, or both: camp_<campaign>__<trial>.
+_CAMPAIGN = re.compile(r"camp_([A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*?)(?:__([a-z0-9-]+))?")
+_TRIAL = re.compile(r"trial_([a-z0-9-]{1,58})")
 _LINK_CODE = re.compile(r"[A-Za-z0-9_-]{4,64}")
 
 
@@ -19,13 +21,18 @@ _LINK_CODE = re.compile(r"[A-Za-z0-9_-]{4,64}")
 class Referral:
     campaign: str | None = None  # e.g. "spring-fb" from camp_spring-fb
     link_code: str | None = None  # a participant's one-time code, bound by the participant registry
+    trial: str | None = None  # the trial the link is about, e.g. demo-t2d-001
 
 
 def parse_referral(payload: str | None) -> Referral:
     """What a /start or ?ref= payload says; anything unrecognised says nothing."""
     value = (payload or "").strip()
+    if len(value) > 64:  # Telegram's limit for a deep-link payload: not one of ours
+        return Referral()
     if match := _CAMPAIGN.fullmatch(value):
-        return Referral(campaign=match.group(1))
+        return Referral(campaign=match.group(1), trial=match.group(2))
+    if match := _TRIAL.fullmatch(value):
+        return Referral(trial=match.group(1))
     if _LINK_CODE.fullmatch(value):
         return Referral(link_code=value)
     return Referral()

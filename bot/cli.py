@@ -10,7 +10,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,6 +22,8 @@ from bot import rasa_server
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from bot.supervisor import ChildSpec
 
 app = typer.Typer(help="A patient-support assistant for clinical trials.", no_args_is_help=True)
@@ -35,6 +37,10 @@ consent_app = typer.Typer(help="The consent ledger.", no_args_is_help=True)
 app.add_typer(consent_app, name="consent")
 retention_app = typer.Typer(help="How long conversation data is kept.", no_args_is_help=True)
 app.add_typer(retention_app, name="retention")
+screenings_app = typer.Typer(
+    help="Pre-screenings and the follow-ups they need.", no_args_is_help=True
+)
+app.add_typer(screenings_app, name="screenings")
 keys_app = typer.Typer(help="The key that encrypts personal data at rest.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -701,3 +707,86 @@ def screen(
         out.print(f"  {mark[reason.met]}  {reason.criterion}")
     if result.next_question:
         out.print(f"Next question: {result.next_question}")
+
+
+@screenings_app.command("list")
+def screenings_list(
+    outcome: Annotated[
+        str | None,
+        typer.Option(help="Only this outcome: likely_eligible, not_eligible, needs_review, …"),
+    ] = None,
+    answers: Annotated[
+        bool, typer.Option("--answers", help="Decrypt and show the answers (health data).")
+    ] = False,
+    as_json: AsJson = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Pre-screenings, newest first: trial, outcome, and why."""
+    from rich.table import Table
+
+    from bot.crypto import Cipher
+    from bot.screening import report
+
+    settings = _settings(knowledge)
+    cipher = Cipher.from_settings(settings)
+    rows = _read(settings, lambda s: report.screenings(s, cipher, outcome=outcome, answers=answers))
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    if not rows:
+        out.print("No pre-screening yet.")
+        return
+    table = Table("id", "trial", "outcome", "not met / unknown", "started", "campaign")
+    for row in rows:
+        open_points = [r["criterion"] for r in row["reasons"] if r["met"] is not True]
+        table.add_row(
+            str(row["id"]), row["trial"], row["outcome"], "; ".join(open_points),
+            row["started_at"][:16], row["campaign"] or "",
+        )  # fmt: skip
+    out.print(table)
+
+
+@screenings_app.command("follow-ups")
+def screenings_follow_ups(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Include the done and cancelled ones.")
+    ] = False,
+    as_json: AsJson = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """What the study team owes people after a pre-screening: call-backs and reviews."""
+    from rich.table import Table
+
+    from bot.crypto import Cipher
+    from bot.screening import report
+
+    settings = _settings(knowledge)
+    cipher = Cipher.from_settings(settings)
+    rows = _read(settings, lambda s: report.follow_ups(s, cipher, everything=everything))
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    if not rows:
+        out.print("Nothing to follow up.")
+        return
+    table = Table("id", "kind", "trial", "screening", "when", "how", "phone", "lang", "status")
+    for row in rows:
+        table.add_row(
+            str(row["id"]), row["kind"], row["trial"], str(row["screening"] or ""),
+            row["preferred_time"] or "", row["channel"] or "", row["phone"] or "",
+            row["language"], row["status"],
+        )  # fmt: skip
+    out.print(table)
+
+
+def _read(
+    settings: Settings, query: Callable[[Session], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    from bot.db.session import create_db_engine, make_session_factory
+
+    engine = create_db_engine(settings.db_url)
+    try:
+        with make_session_factory(engine)() as session:
+            return query(session)
+    finally:
+        engine.dispose()

@@ -85,6 +85,9 @@ class Conversation(Base):
     address: Mapped[str | None] = mapped_column(Text)
     # The campaign that brought the person (first touch): /start camp_<id>, m.me/…?ref=camp_<id>.
     campaign: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The trial a link named (/start trial_<id>, ?ref=camp_<id>__<trial>): pre-screening starts
+    # with it rather than asking which one.
+    trial: Mapped[str | None] = mapped_column(String(64))
     # Set when the person withdrew consent or asked for no more messages: from then on the
     # assistant only answers what they write, and never writes first.
     messages_stopped_at: Mapped[datetime | None]

@@ -45,6 +45,7 @@ class Turn:
     sender_key: str
     language: str
     rasa_slots: dict[str, Any]
+    trial: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,8 @@ class Relay:
             referral = parse_referral(inbound.referral)
             if referral.campaign and conversation.campaign is None:
                 conversation.campaign = referral.campaign
+            if referral.trial:
+                conversation.trial = referral.trial  # the latest link is the one they followed
             meta = dict(inbound.metadata)
             if referral.link_code:
                 meta["link_code"] = referral.link_code
@@ -296,6 +299,8 @@ class Relay:
     def _slots_to_send(self, turn: Turn, known: dict[str, Any]) -> dict[str, Any]:
         """The gateway's slots whose value Rasa does not have yet."""
         wanted = {"language": turn.language, "emergency_number": self._settings.emergency_number}
+        if turn.trial:
+            wanted["trial"] = turn.trial
         return {name: value for name, value in wanted.items() if known.get(name) != value}
 
     def _in_background(self, work: Any, *args: Any) -> None:
@@ -385,4 +390,5 @@ def _turn(conversation: Conversation) -> Turn:
         sender_key=conversation.sender_key,
         language=conversation.language,
         rasa_slots=dict(conversation.rasa_slots),
+        trial=conversation.trial,
     )

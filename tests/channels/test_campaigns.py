@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from bot.campaigns import parse_referral
+from bot.campaigns import Referral, parse_referral
 from bot.cli import app
 from bot.db.migrate import upgrade
 from bot.db.models import Conversation, LanguageSource
@@ -33,6 +33,21 @@ def test_payloads_name_a_campaign_or_a_link_code(
 ) -> None:
     referral = parse_referral(payload)
     assert (referral.campaign, referral.link_code) == (campaign, link_code)
+    assert referral.trial is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "campaign", "trial"),
+    [
+        ("trial_demo-asthma-002", None, "demo-asthma-002"),
+        ("camp_spring-fb__demo-t2d-001", "spring-fb", "demo-t2d-001"),
+        ("camp_spring_fb__demo-t2d-001", "spring_fb", "demo-t2d-001"),
+    ],
+)
+def test_a_link_may_name_the_trial_it_is_about(
+    payload: str, campaign: str | None, trial: str
+) -> None:
+    assert parse_referral(payload) == Referral(campaign=campaign, trial=trial)
 
 
 def test_campaigns_list_counts_conversations(

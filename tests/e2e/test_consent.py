@@ -59,7 +59,7 @@ def _text(lang: str) -> str:
         ),
         (
             "fr",
-            "est-ce que je peux participer à l'essai ?",
+            "est-ce que je peux participer à l'essai sur l'asthme ?",
             "est enregistré (version 1",
             "je retire mon consentement",
             "est retiré",

@@ -6,16 +6,35 @@ Every outcome of the CONTRACT is reached: likely eligible (with a contact reques
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
 from bot.pseudonym import pseudonym
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
 from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.e2e
+
+
+def _trialbot(stack: Stack, *args: str) -> str:
+    environment = {**os.environ, "TRIALBOT_VAR_DIR": str(stack.var_dir), "DATABASE_URL": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 class Patient:
@@ -25,8 +44,8 @@ class Patient:
         self.stack, self.sender, self.lang = stack, sender, lang
         self.last: list[dict[str, Any]] = []
 
-    def says(self, text: str) -> str:
-        self.last = self.stack.chat(self.sender, text, lang=self.lang)
+    def says(self, text: str, **extra: Any) -> str:
+        self.last = self.stack.chat(self.sender, text, lang=self.lang, **extra)
         return "\n".join(m.get("text", "") for m in self.last)
 
     def presses(self, title: str) -> str:
@@ -139,7 +158,13 @@ def test_not_eligible_in_english_suggests_the_other_trial(stack: Stack) -> None:
     patient = Patient(stack, "e2e-screen-en-not", "en")
     assert "Which study" in patient.says("am I eligible?")
     assert "Before we go on" in patient.presses("AZ-202 asthma study (fictional demo)")
-    patient.agrees_to_consent()
+    assert "How old are you?" in patient.agrees_to_consent()
+    # A question instead of an answer: its vetted answer, then the same question again.
+    answered = patient.says("will I get a placebo?")
+    assert "placebo" in answered and "Source:" in answered and "How old are you?" in answered
+    assert (
+        "Thank you" in patient.presses("Yes 👍") and "How old are you?" in patient.last[-1]["text"]
+    )
     patient.says("45")
     patient.presses("Yes, 12 months ago or more")
     patient.presses("No")  # COPD
@@ -182,6 +207,18 @@ def test_needs_review_in_french_records_a_staff_follow_up(stack: Stack) -> None:
         ("review", "open")
     ]
     assert "personne ne vous contactera" in patient.presses("Non merci")
+    # Staff see what to review, and the answers (decrypted only on request).
+    follow_ups = json.loads(_trialbot(stack, "screenings", "follow-ups", "--json"))
+    mine = [f for f in follow_ups if f["participant"] == patient.key]
+    assert [(f["kind"], f["trial"], f["language"]) for f in mine] == [
+        ("review", "demo-t2d-001", "fr")
+    ]
+    listed = json.loads(_trialbot(stack, "screenings", "list", "--answers", "--json"))
+    (screening,) = [s for s in listed if s["participant"] == patient.key]
+    assert screening["answers"]["hba1c"] is None and screening["answers"]["age"] == 58
+    assert {"criterion": "hba1c between 7.0 and 10.5", "question": "hba1c", "met": None} in (
+        screening["reasons"]
+    )
 
 
 def test_stop_leaves_the_questions_and_a_new_start_resumes(stack: Stack) -> None:
@@ -213,3 +250,13 @@ def test_no_answer_is_stored_without_consent(stack: Stack) -> None:
     assert "you said no" in refused and "How old" not in refused
     patient.says("I'm 45")
     assert patient.rows("SELECT * FROM screenings WHERE sender_key = ?") == []
+
+
+def test_a_link_to_a_trial_starts_its_questions_without_asking_which(stack: Stack) -> None:
+    patient = Patient(stack, "e2e-screen-link", "en")
+    first = patient.says("am I eligible?", ref="camp_spring-fb__demo-asthma-002")
+    assert "Which study" not in first and "Before we go on" in first
+    assert "AZ-202 asthma study" in patient.agrees_to_consent()
+    assert patient.rows("SELECT trial, campaign FROM screenings WHERE sender_key = ?") == [
+        ("demo-asthma-002", "spring-fb")
+    ]

@@ -1,4 +1,4 @@
-"""follow-ups after a pre-screening
+"""follow-ups after a pre-screening; the trial a link named
 
 Revision ID: 7b3c5d1e8f42
 Revises: 6e1a8b2d9c37
@@ -17,6 +17,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("trial", sa.String(length=64), nullable=True))
     op.create_table(
         "follow_ups",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -51,3 +53,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_follow_ups_screening_id"))
         batch_op.drop_index(batch_op.f("ix_follow_ups_sender_key"))
     op.drop_table("follow_ups")
+    with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.drop_column("trial")
