@@ -256,17 +256,20 @@ def _stop(sender_key: str) -> None:
 
 
 def _answer(tracker: Tracker, text: str) -> _Step:
-    found = _current(tracker)
-    if found is None:
+    trial = _trials().get().get(str(tracker.get_slot("trial") or ""))
+    if trial is None:  # its criteria were removed or broken meanwhile: the outcome says so
         return _Step(None)
-    criteria, question = found
-    lang = _language(tracker)
+    criteria = trial.criteria
     with default_sessions().begin() as session:
         try:
             progress = store.start(session, _cipher(), _consents(), tracker.sender_id, criteria)
         except store.NoConsent:
             return _Step(None, no_consent=True)
-        read = extract(criteria, text, lang, question, set(progress.answers))
+        question = criteria.question(str(tracker.get_slot("screening_question") or ""))
+        if progress.result.outcome != "incomplete" or question is None:
+            # The criteria changed during the question: go on from where the new ones stand.
+            return _Step(progress.result.next_question)
+        read = extract(criteria, text, _language(tracker), question, set(progress.answers))
         if read.answers:
             progress = store.answer(
                 session, _cipher(), _consents(), progress.screening_id, criteria, read.answers
@@ -288,8 +291,11 @@ class ActionScreeningOutcome(Action):
     @staticmethod
     def _outcome(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         with default_sessions().begin() as session:
-            screening = store.latest(session, tracker.sender_id)
+            screening = store.latest(session, tracker.sender_id, tracker.get_slot("trial"))
             if screening is None or screening.outcome in ("incomplete", store.STOPPED):
+                if screening is not None and screening.outcome == "incomplete":
+                    # The questions ended without an outcome: the trial's criteria went away.
+                    dispatcher.utter_message(response="utter_screening_unavailable")
                 return [SlotSet("screening_question", None), SlotSet("awaiting", None)]
             return outcome(dispatcher, tracker, session, screening, _language(tracker))
 
@@ -467,7 +473,13 @@ class ActionRecordContact(Action):
             return [*_clear_contact(), SlotSet("awaiting", None)]
         lang = _language(tracker)
         recorded = await asyncio.to_thread(
-            _record_contact, tracker.sender_id, lang, when, how, tracker.get_slot("contact_phone")
+            _record_contact,
+            tracker.sender_id,
+            tracker.get_slot("trial"),
+            lang,
+            when,
+            how,
+            tracker.get_slot("contact_phone"),
         )
         if recorded:
             dispatcher.utter_message(
@@ -494,9 +506,11 @@ _TIME_WORDS = {
 }
 
 
-def _record_contact(sender_key: str, lang: str, when: str, how: str, phone: str | None) -> bool:
+def _record_contact(
+    sender_key: str, trial: str | None, lang: str, when: str, how: str, phone: str | None
+) -> bool:
     with default_sessions().begin() as session:
-        screening = store.latest(session, sender_key)
+        screening = store.latest(session, sender_key, trial)
         if screening is None or not has_consent(session, _consents(), sender_key, "contact"):
             return False
         store.follow_up(

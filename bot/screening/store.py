@@ -118,13 +118,12 @@ def known_answers(session: Session, cipher: Cipher, sender_key: str, criteria: C
     }
 
 
-def latest(session: Session, sender_key: str) -> Screening | None:
-    return session.scalar(
-        select(Screening)
-        .where(Screening.sender_key == sender_key)
-        .order_by(Screening.id.desc())
-        .limit(1)
-    )
+def latest(session: Session, sender_key: str, trial: str | None = None) -> Screening | None:
+    """The person's most recently updated screening (for this trial, when given)."""
+    query = select(Screening).where(Screening.sender_key == sender_key)
+    if trial:
+        query = query.where(Screening.trial == trial)
+    return session.scalar(query.order_by(Screening.updated_at.desc(), Screening.id.desc()).limit(1))
 
 
 def follow_up(
