@@ -41,6 +41,8 @@ screenings_app = typer.Typer(
     help="Pre-screenings and the follow-ups they need.", no_args_is_help=True
 )
 app.add_typer(screenings_app, name="screenings")
+participants_app = typer.Typer(help="Enrolled participants and their chats.", no_args_is_help=True)
+app.add_typer(participants_app, name="participants")
 keys_app = typer.Typer(help="The key that encrypts personal data at rest.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -790,3 +792,61 @@ def _read(
             return query(session)
     finally:
         engine.dispose()
+
+
+@participants_app.command("add")
+def participants_add(
+    code: Annotated[str, typer.Argument(help="The site's own participant code.")],
+    trial: Annotated[str, typer.Option("--trial", help="The trial they are enrolled in.")],
+    lang: Annotated[str, typer.Option("--lang", help="en or fr.")] = "en",
+    timezone: Annotated[
+        str, typer.Option("--timezone", help="Area/City, for reminder times.")
+    ] = "Europe/Paris",
+    as_json: AsJson = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Register an enrolled participant; print the one-time code and links that bind their chat."""
+    import datetime as dt
+
+    from bot.db.session import create_db_engine, make_session_factory
+    from bot.knowledge.lint import trial_ids
+    from bot.reminders import participants
+
+    settings = _settings(knowledge)
+    engine = create_db_engine(settings.db_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            added = participants.add(
+                session,
+                code,
+                trial,
+                trial_ids(settings.knowledge_dir),
+                language=lang,
+                timezone=timezone,
+                valid_for=dt.timedelta(hours=settings.link_code_hours),
+            )
+    except participants.InvalidParticipant as error:
+        raise _fail(str(error)) from None
+    finally:
+        engine.dispose()
+    result = {
+        "participant_code": added.participant.code,
+        "link_code": added.link_code,
+        **participants.links(
+            added.link_code, settings.telegram_bot_username, settings.messenger_page_name
+        ),
+        "expires_at": added.expires_at.isoformat(),
+    }
+    if as_json:
+        out.print_json(json.dumps(result))
+        return
+    out.print(f"Participant [bold]{added.participant.code}[/] registered for {trial}.")
+    until = added.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    out.print(f"One-time link code: [bold]{added.link_code}[/] (works once, until {until})")
+    for name, setting in (
+        ("telegram_link", "TELEGRAM_BOT_USERNAME"),
+        ("messenger_link", "MESSENGER_PAGE_NAME"),
+    ):
+        link = result[name]
+        out.print(f"  {link}" if link else f"  (set {setting} for the {name.split('_')[0]} link)")
+    out.print("They can also type the code in any chat with the assistant.")

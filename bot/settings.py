@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL"
     )
     telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+    # The bot's @username and the page's m.me name: the links that bind a participant's chat.
+    telegram_bot_username: str = Field(default="", alias="TELEGRAM_BOT_USERNAME")
+    messenger_page_name: str = Field(default="", alias="MESSENGER_PAGE_NAME")
+    # How long a participant's one-time link code works.
+    link_code_hours: int = Field(default=72, alias="LINK_CODE_HOURS", ge=1)
 
     messenger_page_token: SecretStr | None = Field(default=None, alias="MESSENGER_PAGE_TOKEN")
     messenger_app_secret: SecretStr | None = Field(default=None, alias="MESSENGER_APP_SECRET")

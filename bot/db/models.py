@@ -268,6 +268,21 @@ class Participant(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class LinkCode(Base):
+    """A one-time code that binds a chat to a participant; only its SHA-256 is kept."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    code_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Appointment(Base):
     __tablename__ = "appointments"
 

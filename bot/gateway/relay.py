@@ -24,10 +24,12 @@ from bot.campaigns import parse_referral
 from bot.channels.base import Channel, Inbound, NotDelivered, Reply
 from bot.consent import erasure
 from bot.crypto import Cipher
-from bot.db.models import Conversation, InboundMessage, MessageStatus, utcnow
+from bot.db.models import Conversation, InboundMessage, LanguageSource, MessageStatus, utcnow
 from bot.gateway.rasa import RasaClient, RasaUnavailable
 from bot.i18n import messages
 from bot.pseudonym import pseudonym
+from bot.reminders import participants
+from bot.screening.trials import Trials
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ class Accepted:
 
     turn: Turn
     waiting: list[Waiting]
+    # What the gateway answers itself (a participant's link code), instead of Rasa.
+    notice: Reply | None = None
 
 
 class Relay:
@@ -80,6 +84,7 @@ class Relay:
         self._channels = channels
         self._key = settings.pseudonym_secret()
         self._cipher = Cipher.from_settings(settings)
+        self._trials = Trials(settings.knowledge_dir)
         self._claim = timedelta(seconds=settings.rasa_timeout * 2 + 5)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._bookkeeping: set[asyncio.Task[None]] = set()
@@ -105,13 +110,18 @@ class Relay:
     async def answer(self, accepted: Accepted) -> list[Reply]:
         """Forward an accepted message, and those waiting before it, to Rasa; the replies."""
         turn = accepted.turn
-        async with self._lock(turn.sender_key):
-            replies, failed = await self._forward(turn, accepted.waiting)
+        replies: list[Reply] = []
+        failed = False
+        if accepted.waiting:
+            async with self._lock(turn.sender_key):
+                replies, failed = await self._forward(turn, accepted.waiting)
         if failed:
             apology = messages.text(
                 "rasa_unavailable", turn.language, emergency_number=self._settings.emergency_number
             )
             replies.append(Reply(text=apology))
+        if accepted.notice is not None:
+            replies.append(accepted.notice)
         return replies
 
     async def recover(self) -> int:
@@ -194,8 +204,8 @@ class Relay:
             if referral.trial:
                 conversation.trial = referral.trial  # the latest link is the one they followed
             meta = dict(inbound.metadata)
-            if referral.link_code:
-                meta["link_code"] = referral.link_code
+            code = participants.looks_like_code(referral.link_code or inbound.text)
+            notice = self._link(session, conversation, key, code) if code else None
             token = uuid.uuid4().hex
             message = InboundMessage(
                 conversation_id=conversation.id,
@@ -205,11 +215,30 @@ class Relay:
                 claim_token=token,
                 claimed_until=utcnow() + self._claim,
             )
+            if notice is not None:
+                message.status = MessageStatus.DONE  # the gateway answered it
             session.add(message)
             session.flush()
-            this = Waiting(id=message.id, text=inbound.text, meta=meta, fresh=True)
             earlier = self._claim_in(session, conversation.id, token, exclude=message.id)
+            if notice is not None:
+                return Accepted(_turn(conversation), earlier, notice)
+            this = Waiting(id=message.id, text=inbound.text, meta=meta, fresh=True)
             return Accepted(_turn(conversation), [*earlier, this])
+
+    def _link(self, session: Session, conversation: Conversation, key: str, code: str) -> Reply:
+        """A participant's link code: bind this chat to them, and say so in their language."""
+        participant = participants.bind(session, key, code)
+        if participant is None:
+            log.info("a link code that is unknown, used or expired was given")
+            return Reply(text=messages.text("link_code_invalid", conversation.language))
+        if conversation.language_source != LanguageSource.CHOSEN:
+            # The site recorded their language: stronger than a guess, weaker than their choice.
+            conversation.language = participant.language
+            conversation.language_source = LanguageSource.CHOSEN
+        log.info("a chat was linked to a participant")
+        trial = self._trials.get().get(participant.trial)
+        title = trial.title(conversation.language) if trial else participant.trial
+        return Reply(text=messages.text("participant_linked", conversation.language, trial=title))
 
     def _conversations_waiting(self) -> list[Turn]:
         with self._sessions() as session:

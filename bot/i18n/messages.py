@@ -27,6 +27,28 @@ _TEXTS: dict[str, dict[Language, str]] = {
             "En cas d'urgence, appelez le {emergency_number}."
         ),
     },
+    "participant_linked": {
+        "en": (
+            "Thank you: this chat is now linked to your participation in {trial}. I will send your "
+            'appointment reminders here, once you agree to receive them. Type "stop" at any time '
+            "to stop them."
+        ),
+        "fr": (
+            "Merci : cette conversation est maintenant reliée à votre participation à {trial}. "
+            "Je vous enverrai ici les rappels de vos rendez-vous, une fois votre accord donné. "
+            "Écrivez « stop » à tout moment pour les arrêter."
+        ),
+    },
+    "link_code_invalid": {
+        "en": (
+            "This code does not work: it has already been used, or it has expired. Please ask "
+            "your study team for a new one."
+        ),
+        "fr": (
+            "Ce code ne fonctionne pas : il a déjà été utilisé, ou il a expiré. Demandez-en un "
+            "nouveau à l'équipe de l'étude."
+        ),
+    },
     "text_only": {
         "en": "Sorry, I can only read text messages. Please type your question.",
         "fr": "Désolé, je ne peux lire que les messages écrits. Écrivez-moi votre question.",

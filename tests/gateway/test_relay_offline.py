@@ -8,10 +8,12 @@ from sqlalchemy import Engine, select
 
 from bot.channels.base import Inbound
 from bot.crypto import Cipher
-from bot.db.models import Conversation, InboundMessage, MessageStatus
+from bot.db.models import Conversation, InboundMessage, MessageStatus, Participant
 from bot.db.session import make_session_factory
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
+from bot.i18n import messages
+from bot.reminders import participants
 from bot.settings import Settings
 
 
@@ -98,15 +100,41 @@ async def test_the_channel_address_is_stored_encrypted(
         assert relay.cipher.decrypt(conversation.address) == "987654321"
 
 
-async def test_the_first_campaign_is_kept_and_a_link_code_reaches_rasa(
-    migrated_engine: Engine, settings: Settings
-) -> None:
+async def test_the_first_campaign_is_kept(migrated_engine: Engine, settings: Settings) -> None:
     relay = _relay(migrated_engine, settings)
     await relay.accept(Inbound("telegram", "5", "/greet", referral="camp_spring"))
     await relay.accept(Inbound("telegram", "5", "/greet", referral="camp_autumn"))
     accepted = await relay.accept(Inbound("telegram", "5", "/greet", referral="Xk3-9aQ"))
-    assert accepted is not None
-    assert accepted.waiting[-1].meta["link_code"] == "Xk3-9aQ"
+    # A payload that is not one of ours is a greeting for Rasa, nothing more.
+    assert accepted is not None and accepted.notice is None and accepted.waiting
     with make_session_factory(migrated_engine)() as session:
         (conversation,) = session.scalars(select(Conversation)).all()
         assert conversation.campaign == "spring"
+
+
+async def test_a_link_code_binds_the_chat_once_and_is_answered_without_rasa(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    sessions = make_session_factory(migrated_engine)
+    with sessions.begin() as session:
+        first = participants.add(session, "P-7", "demo-t2d-001", {"demo-t2d-001"}, language="fr")
+        second = participants.add(session, "P-8", "demo-t2d-001", {"demo-t2d-001"})
+    relay = _relay(migrated_engine, settings)
+    linked = await relay.handle(Inbound("telegram", "7", "/start", referral=first.link_code))
+    # Rasa is down in this test: the gateway answered alone, in the participant's language.
+    title = "Étude DMX-101 (démonstration fictive)"
+    assert [r.text for r in linked] == [messages.text("participant_linked", "fr", trial=title)]
+    again = await relay.handle(Inbound("telegram", "9", "/start", referral=first.link_code))
+    assert [r.text for r in again] == [messages.text("link_code_invalid", "en")]
+    typed = f"{second.link_code[:4].lower()}-{second.link_code[4:]}"  # as people type it
+    (reply,) = await relay.handle(Inbound("web", "w1", typed))
+    title = "DMX-101 study (fictional demo)"
+    assert reply.text == messages.text("participant_linked", "en", trial=title)
+    with sessions() as session:
+        bound = {p.code: p.sender_key for p in session.scalars(select(Participant))}
+        assert bound == {
+            "P-7": relay.sender_key("telegram", "7"),
+            "P-8": relay.sender_key("web", "w1"),
+        }
+        statuses = set(session.scalars(select(InboundMessage.status)))
+        assert statuses == {MessageStatus.DONE}  # nothing left for recovery to send to Rasa
