@@ -43,6 +43,10 @@ screenings_app = typer.Typer(
 app.add_typer(screenings_app, name="screenings")
 participants_app = typer.Typer(help="Enrolled participants and their chats.", no_args_is_help=True)
 app.add_typer(participants_app, name="participants")
+appointments_app = typer.Typer(help="Participants' appointments.", no_args_is_help=True)
+app.add_typer(appointments_app, name="appointments")
+reminders_app = typer.Typer(help="Appointment reminders.", no_args_is_help=True)
+app.add_typer(reminders_app, name="reminders")
 keys_app = typer.Typer(help="The key that encrypts personal data at rest.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -850,3 +854,98 @@ def participants_add(
         link = result[name]
         out.print(f"  {link}" if link else f"  (set {setting} for the {name.split('_')[0]} link)")
     out.print("They can also type the code in any chat with the assistant.")
+
+
+ParticipantCode = Annotated[
+    str | None, typer.Option("--participant", help="Only this participant (the site's code).")
+]
+
+
+@appointments_app.command("import")
+def appointments_import(
+    file: Annotated[
+        Path,
+        typer.Argument(help="CSV: participant_code,trial,site,starts_at,timezone,kind"),
+    ],
+    as_json: AsJson = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Schedule appointments (and their reminders) from a CSV; bad lines are reported, not fatal."""
+    from bot.db.session import create_db_engine, make_session_factory
+    from bot.reminders import appointments
+
+    settings = _settings(knowledge)
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise _fail(f"cannot read {file}: {error}") from None
+    engine = create_db_engine(settings.db_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            imported = appointments.import_csv(
+                session, text, appointments.read_trials(settings.knowledge_dir)
+            )
+            scheduled = [
+                {"line": s.line, "id": s.appointment.id, "reminders": s.reminders}
+                for s in imported.scheduled
+            ]
+    finally:
+        engine.dispose()
+    rejected = [{"line": line, "reason": reason} for line, reason in imported.rejected]
+    if as_json:
+        out.print_json(json.dumps({"scheduled": scheduled, "rejected": rejected}))
+    else:
+        out.print(f"{len(scheduled)} appointment(s) scheduled, {len(rejected)} line(s) rejected.")
+        for item in scheduled:
+            out.print(
+                f"  line {item['line']}: appointment {item['id']}, {item['reminders']} reminder(s)"
+            )
+        for bad in rejected:
+            err.print(f"  [red]{file}:{bad['line']}[/]: {bad['reason']}", highlight=False)
+    if rejected:
+        raise typer.Exit(1)
+
+
+@appointments_app.command("list")
+def appointments_list(
+    participant: ParticipantCode = None, as_json: AsJson = False, knowledge: KnowledgeDir = None
+) -> None:
+    """Appointments, soonest first, with their status."""
+    from rich.table import Table
+
+    from bot.reminders import report
+
+    rows = _read(_settings(knowledge), lambda s: report.appointments(s, participant))
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table("id", "participant", "trial", "site", "local time", "kind", "status")
+    for row in rows:
+        table.add_row(
+            str(row["id"]), row["participant_code"], row["trial"], row["site"],
+            row["local_time"][:16].replace("T", " "), row["kind"], row["status"],
+        )  # fmt: skip
+    out.print(table if rows else "No appointment.")
+
+
+@reminders_app.command("list")
+def reminders_list(
+    participant: ParticipantCode = None, as_json: AsJson = False, knowledge: KnowledgeDir = None
+) -> None:
+    """Reminders, by due time, with their status and channel."""
+    from rich.table import Table
+
+    from bot.reminders import report
+
+    rows = _read(_settings(knowledge), lambda s: report.reminders(s, participant))
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table("id", "appointment", "participant", "due (UTC)", "status", "channel", "why")
+    for row in rows:
+        table.add_row(
+            str(row["id"]), str(row["appointment"]), row["participant_code"],
+            row["due_at"][:16].replace("T", " "), row["status"], row["channel"] or "",
+            row["last_error"] or row["cancel_reason"] or "",
+        )  # fmt: skip
+    out.print(table if rows else "No reminder.")

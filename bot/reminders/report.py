@@ -1,0 +1,66 @@
+"""What staff see of appointments and reminders, as plain rows (the CONTRACT's JSON)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Appointment, Participant, Reminder
+
+
+def appointments(session: Session, participant: str | None = None) -> list[dict[str, Any]]:
+    query = (
+        select(Appointment, Participant.code)
+        .join(Participant, Participant.id == Appointment.participant_id)
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+    if participant:
+        query = query.where(Participant.code == participant)
+    return [
+        {
+            "id": row.id,
+            "participant_code": code,
+            "trial": row.trial,
+            "site": row.site,
+            "starts_at": _utc(row.starts_at).isoformat(),
+            "local_time": _utc(row.starts_at).astimezone(ZoneInfo(row.timezone)).isoformat(),
+            "timezone": row.timezone,
+            "kind": row.kind,
+            "status": row.status.value,
+        }
+        for row, code in session.execute(query)
+    ]
+
+
+def reminders(session: Session, participant: str | None = None) -> list[dict[str, Any]]:
+    query = (
+        select(Reminder, Appointment, Participant.code)
+        .join(Appointment, Appointment.id == Reminder.appointment_id)
+        .join(Participant, Participant.id == Appointment.participant_id)
+        .order_by(Reminder.due_at, Reminder.id)
+    )
+    if participant:
+        query = query.where(Participant.code == participant)
+    return [
+        {
+            "id": reminder.id,
+            "appointment": appointment.id,
+            "participant_code": code,
+            "due_at": _utc(reminder.due_at).isoformat(),
+            "status": reminder.status.value,
+            "channel": reminder.channel,
+            "attempts": reminder.attempts,
+            "sent_at": _utc(reminder.sent_at).isoformat() if reminder.sent_at else None,
+            "last_error": reminder.last_error,
+            "cancel_reason": reminder.cancel_reason,
+        }
+        for reminder, appointment, code in session.execute(query)
+    ]
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
