@@ -168,7 +168,7 @@ def _confirmed(tracker: Tracker, awaiting: str) -> bool | None:
     return bool(intent == "affirm")
 
 
-def _leave_any_form(tracker: Tracker) -> list[EventType]:
+def _leave_any_form() -> list[EventType]:
     """Withdrawal and erasure end any questions under way (the same events with none)."""
     return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
@@ -188,7 +188,7 @@ class ActionWithdrawConsent(Action):
             dispatcher.utter_message(response="utter_withdraw_confirm", consents=purposes)
         else:
             dispatcher.utter_message(response="utter_withdraw_nothing")
-        return [*_leave_any_form(tracker), SlotSet("awaiting", "withdraw")]
+        return [*_leave_any_form(), SlotSet("awaiting", "withdraw")]
 
 
 def _granted(sender_key: str) -> list[str]:
@@ -235,7 +235,7 @@ class ActionEraseData(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_erase_confirm")
-        return [*_leave_any_form(tracker), SlotSet("awaiting", "erase")]
+        return [*_leave_any_form(), SlotSet("awaiting", "erase")]
 
 
 class ActionEraseConfirmed(Action):
