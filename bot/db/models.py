@@ -324,6 +324,9 @@ class Reminder(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     # Why it will not go out (withdrawn consent, messages stopped, appointment cancelled).
     cancel_reason: Mapped[str | None] = mapped_column(String(64))
+    # A dispatcher's lease: it sends this reminder until then; after, another may take it over.
+    claimed_until: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
 
 
 class Screening(Base):
