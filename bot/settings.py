@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     rasa_model_dir: Path = Field(default=PROJECT_ROOT / "models", alias="RASA_MODEL_DIR")
     rasa_venv: Path = Field(default=PROJECT_ROOT / ".venv-rasa", alias="RASA_VENV")
     recovery_interval: float = Field(default=3.0, alias="RECOVERY_INTERVAL_SECONDS", gt=0)
+    # How often an idle reminder dispatcher looks for due reminders.
+    reminder_interval: float = Field(default=5.0, alias="REMINDER_INTERVAL_SECONDS", gt=0)
 
     pseudonym_key: SecretStr | None = Field(default=None, alias="PSEUDONYM_KEY")
     default_language: Language = Field(default="en", alias="DEFAULT_LANGUAGE")

@@ -87,6 +87,9 @@ class Channel(Protocol):
 
     async def deliver(
         self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
-    ) -> None:
-        """Send `replies`; raises NotDelivered. `tag` allows Messenger after its 24-hour window."""
+    ) -> list[str]:
+        """Send `replies`; the platform's ids of the messages sent. Raises NotDelivered.
+
+        `tag` allows Messenger after its 24-hour window.
+        """
         ...

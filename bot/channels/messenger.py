@@ -304,7 +304,7 @@ class MessengerChannel:
 
     async def deliver(
         self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
-    ) -> None:
+    ) -> list[str]:
         psid, language, last_seen = await asyncio.to_thread(self._recipient, conversation_id)
         if datetime.now(UTC) - last_seen <= STANDARD_WINDOW:
             envelope = {"messaging_type": "UPDATE" if tag else "RESPONSE"}
@@ -312,7 +312,7 @@ class MessengerChannel:
             envelope = {"messaging_type": "MESSAGE_TAG", "tag": tag}
         else:
             raise NotDelivered("the person last wrote over 24 hours ago (Messenger's window)")
-        await self._send(psid, replies, language, envelope)
+        return await self._send(psid, replies, language, envelope)  # SendFailed is NotDelivered
 
     async def _answer(self, psid: str, accepted: Accepted) -> None:
         await self._sender_action(psid, "typing_on")
@@ -326,10 +326,14 @@ class MessengerChannel:
 
     async def _send(
         self, psid: str, replies: list[Reply], language: str, envelope: dict[str, str]
-    ) -> None:
+    ) -> list[str]:
+        sent: list[str] = []
         for reply in replies:
             for message in render(reply, language):
-                await self._graph.send({"recipient": {"id": psid}, **envelope, "message": message})
+                body = {"recipient": {"id": psid}, **envelope, "message": message}
+                answer = await self._graph.send(body)
+                sent.append(str(answer.get("message_id", "")))
+        return sent
 
     async def _sender_action(self, psid: str, action: str) -> None:
         try:

@@ -162,10 +162,10 @@ class TelegramChannel:
 
     async def deliver(
         self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
-    ) -> None:
+    ) -> list[str]:
         chat_id = await asyncio.to_thread(self._chat_id, conversation_id)
         try:
-            await send_replies(self.application.bot, chat_id, replies, self._buttons)
+            return await send_replies(self.application.bot, chat_id, replies, self._buttons)
         except Forbidden as error:
             raise NotDelivered(f"the person has blocked the bot ({error})") from error
         except TelegramError as error:
@@ -354,8 +354,14 @@ async def converse(
     await send_replies(context.bot, chat.id, replies, services.buttons)
 
 
-async def send_replies(bot: Any, chat_id: int, replies: list[Reply], store: ButtonStore) -> None:
-    """Send replies as HTML messages, split at Telegram's limit, buttons under the last part."""
+async def send_replies(
+    bot: Any, chat_id: int, replies: list[Reply], store: ButtonStore
+) -> list[str]:
+    """Send replies as HTML messages, split at Telegram's limit, buttons under the last part.
+
+    Returns the ids of the messages sent.
+    """
+    sent: list[str] = []
     for reply in replies:
         parts = split_markdown_for_telegram(reply.text or "")
         keyboard = await _keyboard(reply.buttons, store)
@@ -363,9 +369,12 @@ async def send_replies(bot: Any, chat_id: int, replies: list[Reply], store: Butt
             parts = ["👇"]
         for index, part in enumerate(parts):
             markup = keyboard if index == len(parts) - 1 else None
-            await _send_part(bot, chat_id, part, markup)
+            message = await _send_part(bot, chat_id, part, markup)
+            sent.append(str(message.message_id))
         if reply.image:
-            await _retrying(functools.partial(bot.send_photo, chat_id, reply.image))
+            photo = await _retrying(functools.partial(bot.send_photo, chat_id, reply.image))
+            sent.append(str(photo.message_id))
+    return sent
 
 
 async def _send_part(

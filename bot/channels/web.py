@@ -22,15 +22,19 @@ class WebChannel:
 
     async def deliver(
         self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
-    ) -> None:
-        await asyncio.to_thread(self._store, conversation_id, replies)
+    ) -> list[str]:
+        return await asyncio.to_thread(self._store, conversation_id, replies)
 
-    def _store(self, conversation_id: int, replies: list[Reply]) -> None:
+    def _store(self, conversation_id: int, replies: list[Reply]) -> list[str]:
+        """Kept for the page to fetch (`/api/chat/updates`); the stored ids."""
         with self._sessions.begin() as session:
-            session.add_all(
+            rows = [
                 OutboundMessage(conversation_id=conversation_id, body=reply.to_json())
                 for reply in replies
-            )
+            ]
+            session.add_all(rows)
+            session.flush()
+            return [str(row.id) for row in rows]
 
     async def updates(self, sender_key: str, after: int | None) -> dict[str, Any]:
         return await asyncio.to_thread(self._updates, sender_key, after)

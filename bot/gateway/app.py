@@ -29,6 +29,7 @@ from bot.db.models import StoredConsentText
 from bot.db.session import create_db_engine, make_session_factory
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
+from bot.reminders.dispatcher import Dispatcher
 from bot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             if settings.messenger_verify_token is None:
                 log.warning("MESSENGER_VERIFY_TOKEN is not set: Meta cannot verify the webhook")
+        # Reminders go out from here, where the channels are; several gateways share the work.
+        dispatcher = Dispatcher(settings=settings, sessions=sessions, channels=channels)
+        background.append(
+            asyncio.create_task(
+                dispatcher.run_forever(settings.reminder_interval), name="reminders"
+            )
+        )
         try:
             yield
         finally:

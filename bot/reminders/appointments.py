@@ -50,14 +50,16 @@ class Imported:
 
 @dataclass(frozen=True)
 class TrialSites:
-    """What scheduling needs of a trial's files: its sites and its reminder offsets."""
+    """What scheduling and reminding need of a trial's files."""
 
-    sites: frozenset[str]
+    sites: dict[str, dict[str, Any]]  # id → sites.yml entry (name, address, directions…)
     offsets: tuple[dt.timedelta, ...] = DEFAULT_OFFSETS
+    title: dict[str, str] = field(default_factory=dict)  # short title per language
+    bring: dict[str, str] = field(default_factory=dict)  # what to bring, per language
 
 
 def read_trials(knowledge_dir: Path) -> dict[str, TrialSites]:
-    """Each trial's site ids (sites.yml) and reminder offsets (trial.yml `reminder_hours`)."""
+    """Each trial's sites (sites.yml), reminder offsets (`reminder_hours`) and texts (trial.yml)."""
     found: dict[str, TrialSites] = {}
     for folder in sorted((knowledge_dir / "trials").glob("*/")):
         sites = _yaml(folder / "sites.yml").get("sites") or []
@@ -68,9 +70,17 @@ def read_trials(knowledge_dir: Path) -> dict[str, TrialSites]:
             if isinstance(hours, list) and hours and all(isinstance(h, int | float) for h in hours)
             else DEFAULT_OFFSETS
         )
-        ids = frozenset(str(s["id"]) for s in sites if isinstance(s, dict) and s.get("id"))
-        found[folder.name] = TrialSites(ids, offsets)
+        found[folder.name] = TrialSites(
+            sites={str(s["id"]): s for s in sites if isinstance(s, dict) and s.get("id")},
+            offsets=offsets,
+            title=_texts(trial.get("short_title") or trial.get("title")),
+            bring=_texts(trial.get("bring")),
+        )
     return found
+
+
+def _texts(value: Any) -> dict[str, str]:
+    return {str(k): str(v).strip() for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def import_csv(

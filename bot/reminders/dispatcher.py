@@ -1,0 +1,177 @@
+"""Sends due reminders through the channels, from the database alone: a restart loses nothing.
+
+Each round claims a batch (`claims.claim_due`), checks at the moment of sending that the reminder
+may still go (consent to the version in effect, messages not stopped, a chat bound, the
+appointment not cancelled), sends it in the participant's language, and records the channel's
+message id. A channel error puts it back with exponential back-off; after `max_attempts` it is
+`failed` with its reason, for staff (`trialbot reminders list`). It runs inside the gateway,
+which holds the channels, and needs no Rasa server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import Channel, NotDelivered, Reply
+from bot.consent.service import ConsentTexts
+from bot.db.models import (
+    Appointment,
+    AppointmentStatus,
+    Conversation,
+    Participant,
+    Reminder,
+    ReminderStatus,
+    utcnow,
+)
+from bot.reminders import claims, message, permission
+from bot.reminders.appointments import read_trials
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Messenger allows a message outside its 24-hour window with this tag for appointment updates.
+MESSENGER_TAG = "CONFIRMED_EVENT_UPDATE"
+
+
+@dataclass(frozen=True)
+class _Ready:
+    reminder_id: int
+    conversation_id: int
+    channel: str
+    reply: Reply
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        channels: dict[str, Channel],
+        batch: int = 50,
+        lease: dt.timedelta = dt.timedelta(minutes=2),
+        max_attempts: int = 5,
+        backoff: dt.timedelta = dt.timedelta(seconds=30),
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._channels = channels
+        self._batch, self._lease = batch, lease
+        self._max_attempts, self._backoff = max_attempts, backoff
+        self._clock = clock
+        self._consents = ConsentTexts(settings.knowledge_dir)
+
+    async def run_once(self) -> int:
+        """Send what is due now; how many went out."""
+        token, held = await asyncio.to_thread(self._claim)
+        sent = 0
+        for reminder_id in held:
+            ready = await asyncio.to_thread(self._prepare, reminder_id, token)
+            if ready is not None and await self._send(ready, token):
+                sent += 1
+        return sent
+
+    async def run_forever(self, interval: float) -> None:
+        while True:
+            try:
+                sent = await self.run_once()
+            except Exception:
+                log.exception("reminder round failed; trying again")
+                sent = 0
+            if sent:
+                log.info("sent %d reminder(s)", sent)
+            else:
+                await asyncio.sleep(interval)
+
+    def _claim(self) -> tuple[str, list[int]]:
+        with self._sessions.begin() as session:
+            return claims.claim_due(session, self._clock(), limit=self._batch, lease=self._lease)
+
+    def _prepare(self, reminder_id: int, token: str) -> _Ready | None:
+        """The message to send, or None when the reminder may not (or need not) go any more."""
+        with self._sessions.begin() as session:
+            reminder = session.get(Reminder, reminder_id)
+            if reminder is None or reminder.claim_token != token:
+                return None  # another dispatcher took it over
+            appointment = session.get(Appointment, reminder.appointment_id)
+            why = permission.refusal(session, self._consents.get(), reminder)
+            if why is None and (
+                appointment is None or appointment.status == AppointmentStatus.CANCELLED
+            ):
+                why = "appointment cancelled"
+            if why is not None or appointment is None:
+                _release(reminder, status=ReminderStatus.CANCELLED, cancel_reason=(why or "")[:64])
+                log.info("reminder %d not sent: %s", reminder_id, why)
+                return None
+            participant = session.get(Participant, appointment.participant_id)
+            assert participant is not None and participant.sender_key is not None  # refusal checked
+            conversation = session.scalars(
+                select(Conversation).where(Conversation.sender_key == participant.sender_key)
+            ).first()
+            if conversation is None:
+                _release(reminder, status=ReminderStatus.CANCELLED, cancel_reason="no conversation")
+                return None
+            trial = read_trials(self._settings.knowledge_dir).get(appointment.trial)
+            reply = message.render(appointment, trial, conversation.language)
+            return _Ready(reminder_id, conversation.id, conversation.channel, reply)
+
+    async def _send(self, ready: _Ready, token: str) -> bool:
+        channel = self._channels.get(ready.channel)
+        try:
+            if channel is None:
+                raise NotDelivered(f"no {ready.channel} channel is configured")
+            ids = await channel.deliver(ready.conversation_id, [ready.reply], tag=MESSENGER_TAG)
+        except NotDelivered as error:
+            await asyncio.to_thread(self._failed, ready.reminder_id, token, str(error))
+            return False
+        await asyncio.to_thread(self._sent, ready, token, ids)
+        return True
+
+    def _sent(self, ready: _Ready, token: str, ids: list[str]) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Reminder)
+                .where(
+                    Reminder.id == ready.reminder_id, Reminder.status == ReminderStatus.SCHEDULED
+                )
+                .values(
+                    status=ReminderStatus.SENT,
+                    sent_at=self._clock(),
+                    channel=ready.channel,
+                    message_id=next((i for i in ids if i), None),
+                    claim_token=None,
+                    claimed_until=None,
+                    last_error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    def _failed(self, reminder_id: int, token: str, reason: str) -> None:
+        with self._sessions.begin() as session:
+            reminder = session.get(Reminder, reminder_id)
+            if reminder is None or reminder.claim_token != token:
+                return
+            reminder.last_error = reason[:200]
+            if reminder.attempts >= self._max_attempts:
+                _release(reminder, status=ReminderStatus.FAILED)  # a dead letter, for staff
+                log.warning("reminder %d failed for good: %s", reminder_id, reason)
+                return
+            wait = min(self._backoff * 2 ** (reminder.attempts - 1), dt.timedelta(hours=1))
+            reminder.due_at = self._clock() + wait
+            _release(reminder)
+            log.info("reminder %d not delivered (%s); again in %s", reminder_id, reason, wait)
+
+
+def _release(reminder: Reminder, **values: object) -> None:
+    reminder.claim_token = None
+    reminder.claimed_until = None
+    for name, value in values.items():
+        setattr(reminder, name, value)

@@ -1,0 +1,93 @@
+"""The reminder a participant receives: what, when (local, as people write it), where, what to
+bring, and one-tap buttons to confirm, ask to reschedule, or cancel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo
+
+from bot.channels.base import Button, Reply
+from bot.db.models import Appointment
+from bot.reminders.appointments import TrialSites
+
+_DAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+}
+_MONTHS = {
+    "en": (
+        "January", "February", "March", "April", "May", "June", "July", "August", "September",
+        "October", "November", "December",
+    ),
+    "fr": (
+        "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+        "octobre", "novembre", "décembre",
+    ),
+}  # fmt: skip
+_BUTTONS = {
+    "en": (("✅ Confirm", "confirm"), ("📅 Reschedule", "reschedule"), ("❌ Cancel", "cancel")),
+    "fr": (
+        ("✅ Je confirme", "confirm"),
+        ("📅 Changer la date", "reschedule"),
+        ("❌ Annuler", "cancel"),
+    ),
+}
+INTENTS = {
+    "confirm": "confirm_appointment",
+    "reschedule": "reschedule_appointment",
+    "cancel": "cancel_appointment",
+}
+
+
+def when(moment: dt.datetime, timezone: str, lang: str) -> str:
+    """ "Thursday 10 December at 9:00" / "jeudi 10 décembre à 9 h 00", in the given zone."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    day, month = _DAYS[lang][local.weekday()], _MONTHS[lang][local.month - 1]
+    if lang == "fr":
+        return f"{day} {local.day} {month} à {local.hour} h {local.minute:02d}"
+    return f"{day} {local.day} {month} at {local.hour}:{local.minute:02d}"
+
+
+def render(appointment: Appointment, trial: TrialSites | None, lang: str) -> Reply:
+    lang = "fr" if lang == "fr" else "en"
+    starts_at = appointment.starts_at
+    if starts_at.tzinfo is None:
+        starts_at = starts_at.replace(tzinfo=dt.UTC)  # SQLite drops the zone; stored in UTC
+    title = (trial.title.get(lang) if trial else None) or appointment.trial
+    site = (trial.sites.get(appointment.site) if trial else None) or {}
+    name = _text(site.get("name"), lang) or appointment.site
+    address = str(site.get("address") or "")
+    directions = _text(site.get("directions"), lang)
+    bring = trial.bring.get(lang) if trial else None
+    moment = when(starts_at, appointment.timezone, lang)
+    place = f"📍 {name}" + (f", {address}" if address else "")
+    place += f". {directions}" if directions else ""
+    if lang == "fr":
+        lines = [
+            f"Rappel : votre rendez-vous « {appointment.kind} » ({title}) : **{moment}**.",
+            place,
+        ]
+        if bring:
+            lines.append(f"À apporter : {bring}")
+        lines.append("Merci de confirmer votre venue, ou de nous dire s'il faut changer la date.")
+    else:
+        lines = [
+            f"Reminder: your {appointment.kind} appointment ({title}) is on **{moment}**.",
+            place,
+        ]
+        if bring:
+            lines.append(f"Please bring {bring}")
+        lines.append("Please confirm you are coming, or tell us if the date needs to change.")
+    payload = json.dumps({"appointment_id": str(appointment.id)}, separators=(",", ":"))
+    buttons = tuple(
+        Button(title=title_, payload=f"/{INTENTS[action]}{payload}")
+        for title_, action in _BUTTONS[lang]
+    )
+    return Reply(text="\n\n".join(lines), buttons=buttons)
+
+
+def _text(value: object, lang: str) -> str:
+    if isinstance(value, dict):
+        return str(value.get(lang) or value.get("en") or "")
+    return str(value or "")

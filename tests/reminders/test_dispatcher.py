@@ -1,0 +1,170 @@
+"""The dispatcher sends each due reminder once, in the participant's language, and loses none."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import NotDelivered, Reply
+from bot.consent import service
+from bot.consent.texts import load_consents
+from bot.db.models import Conversation, LanguageSource, Reminder, ReminderStatus
+from bot.reminders import appointments, participants
+from bot.reminders.claims import claim_due
+from bot.reminders.dispatcher import MESSENGER_TAG, Dispatcher
+from bot.settings import PROJECT_ROOT, Settings
+
+TRIALS = appointments.read_trials(PROJECT_ROOT / "knowledge")
+NOW = dt.datetime(2026, 12, 7, 8, 0, 30, tzinfo=dt.UTC)  # just after the 72 h reminder's time
+WHO = "telegram-5a1b"
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+class FakeChannel:
+    """Records what it is asked to send; fails while `failing` holds a reason."""
+
+    name = "telegram"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, Reply, str | None]] = []
+        self.failing: str | None = None
+
+    async def deliver(
+        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+    ) -> list[str]:
+        if self.failing:
+            raise NotDelivered(self.failing)
+        self.sent.extend((conversation_id, reply, tag) for reply in replies)
+        return [str(1000 + len(self.sent))]
+
+
+@pytest.fixture
+def linked(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """P-1 (French) bound to a Telegram chat, agreed to reminders, with a visit on 10 December."""
+    texts = load_consents(PROJECT_ROOT / "knowledge")
+    with sessions.begin() as session:
+        session.add(
+            Conversation(
+                channel="telegram", sender_key=WHO, language="fr",
+                language_source=LanguageSource.CHOSEN,
+            )
+        )  # fmt: skip
+        added = participants.add(session, "P-1", "demo-t2d-001", set(TRIALS), language="fr")
+        assert participants.bind(session, WHO, added.link_code) is not None
+        shown = service.to_ask(session, texts, WHO, "reminders", "fr")
+        assert shown is not None
+        service.decide(session, WHO, shown.reference, agreed=True)
+        line = "P-1,demo-t2d-001,paris-nord,2026-12-10T09:00:00,Europe/Paris,visite 2\n"
+        header = "participant_code,trial,site,starts_at,timezone,kind\n"
+        imported = appointments.import_csv(
+            session, header + line, TRIALS, NOW - dt.timedelta(days=7)
+        )
+        assert imported.rejected == []
+    return sessions
+
+
+def _dispatcher(
+    sessions: sessionmaker[Session], channel: FakeChannel, clock: Clock, tmp_path_settings: Settings
+) -> Dispatcher:
+    return Dispatcher(
+        settings=tmp_path_settings,
+        sessions=sessions,
+        channels={"telegram": channel},
+        clock=clock,
+        max_attempts=3,
+    )
+
+
+def _statuses(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return [s.value for s in session.scalars(select(Reminder.status).order_by(Reminder.id))]
+
+
+def test_a_due_reminder_goes_out_once_in_french_with_its_buttons(
+    linked: sessionmaker[Session], settings: Settings
+) -> None:
+    channel, clock = FakeChannel(), Clock(NOW)
+    dispatcher = _dispatcher(linked, channel, clock, settings)
+    assert asyncio.run(dispatcher.run_once()) == 1
+    assert asyncio.run(dispatcher.run_once()) == 0  # the next ones are not due yet
+    ((_, reply, tag),) = channel.sent
+    assert tag == MESSENGER_TAG
+    assert reply.text is not None and "jeudi 10 décembre à 9 h 00" in reply.text
+    assert "Hôpital de démonstration Paris-Nord" in reply.text and "carte Vitale" in reply.text
+    assert [b.title for b in reply.buttons] == [
+        "✅ Je confirme",
+        "📅 Changer la date",
+        "❌ Annuler",
+    ]
+    assert reply.buttons[0].payload.startswith('/confirm_appointment{"appointment_id":"')
+    assert _statuses(linked) == ["sent", "scheduled", "scheduled"]
+    with linked() as session:
+        first = session.scalars(select(Reminder).order_by(Reminder.id)).first()
+        assert first is not None and first.message_id == "1001" and first.channel == "telegram"
+
+
+def test_a_restart_sends_every_missed_reminder_once(
+    linked: sessionmaker[Session], settings: Settings
+) -> None:
+    channel = FakeChannel()
+    # A dispatcher claimed the first reminder and died before sending: its lease runs out.
+    with linked.begin() as session:
+        claim_due(session, NOW, lease=dt.timedelta(minutes=2))
+    # Time passes while nothing runs: by Wednesday evening all three are due.
+    later = Clock(dt.datetime(2026, 12, 9, 19, 30, tzinfo=dt.UTC))
+    dispatcher = _dispatcher(linked, channel, later, settings)
+    assert asyncio.run(dispatcher.run_once()) == 3
+    assert asyncio.run(dispatcher.run_once()) == 0
+    assert len(channel.sent) == 3 and _statuses(linked) == ["sent"] * 3
+
+
+def test_channel_errors_back_off_then_become_a_dead_letter(
+    linked: sessionmaker[Session], settings: Settings
+) -> None:
+    channel, clock = FakeChannel(), Clock(NOW)
+    channel.failing = "Telegram refused the message: Too Many Requests: retry after 5"
+    dispatcher = _dispatcher(linked, channel, clock, settings)
+    waits = []
+    for _ in range(3):
+        assert asyncio.run(dispatcher.run_once()) == 0
+        with linked() as session:
+            first = session.scalars(select(Reminder).order_by(Reminder.id)).first()
+            assert first is not None
+            waits.append(_utc(first.due_at) - clock.now)
+            clock.now = _utc(first.due_at) + dt.timedelta(seconds=1)
+    assert waits[:2] == [dt.timedelta(seconds=30), dt.timedelta(seconds=60)]
+    with linked() as session:
+        first = session.scalars(select(Reminder).order_by(Reminder.id)).first()
+        assert first is not None and first.status == ReminderStatus.FAILED
+        assert first.last_error is not None and "Too Many Requests" in first.last_error
+    assert channel.sent == []
+
+
+def test_nothing_goes_out_after_a_stop_or_to_a_cancelled_appointment(
+    linked: sessionmaker[Session], settings: Settings
+) -> None:
+    channel = FakeChannel()
+    with linked.begin() as session:
+        # A race: the stop landed, but this reminder was already back to scheduled.
+        session.execute(update(Conversation).values(messages_stopped_at=NOW))
+    dispatcher = _dispatcher(linked, channel, Clock(NOW), settings)
+    assert asyncio.run(dispatcher.run_once()) == 0
+    assert channel.sent == []
+    with linked() as session:
+        reasons = session.scalars(select(Reminder.cancel_reason).order_by(Reminder.id)).all()
+        assert reasons[0] == "the participant stopped messages"
