@@ -351,10 +351,11 @@ class Screening(Base):
 
 
 class FollowUp(Base):
-    """What the study team owes a person after a pre-screening: a call back, or a review.
+    """What the study team owes a person: a call back, a review, an appointment to change.
 
     `contact`: the person asked to be contacted (with the contact consent), at a preferred time
-    and on a preferred channel. `review`: an answer needs a person's judgement (needs_review).
+    and on a preferred channel. `review`: a pre-screening answer needs a person's judgement
+    (needs_review). `reschedule` / `cancel`: a participant's request about an appointment.
     """
 
     __tablename__ = "follow_ups"
@@ -365,7 +366,11 @@ class FollowUp(Base):
     screening_id: Mapped[int | None] = mapped_column(
         ForeignKey("screenings.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(16))  # contact | review
+    # The appointment a reschedule or cancel request is about.
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # contact | review | reschedule | cancel
     preferred_time: Mapped[str | None] = mapped_column(String(16))  # morning | afternoon | …
     channel: Mapped[str | None] = mapped_column(String(16))  # chat | phone
     phone: Mapped[str | None] = mapped_column(Text)  # Fernet-encrypted

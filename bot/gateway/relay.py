@@ -34,6 +34,9 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# What a newly linked participant's chat says to Rasa: the consent to reminders comes next.
+WANT_REMINDERS = "/want_reminders"
+
 # After this many failed forwards with Rasa up, a message is set aside instead of retried forever.
 MAX_ATTEMPTS = 5
 
@@ -110,18 +113,17 @@ class Relay:
     async def answer(self, accepted: Accepted) -> list[Reply]:
         """Forward an accepted message, and those waiting before it, to Rasa; the replies."""
         turn = accepted.turn
-        replies: list[Reply] = []
+        replies: list[Reply] = [accepted.notice] if accepted.notice is not None else []
         failed = False
         if accepted.waiting:
             async with self._lock(turn.sender_key):
-                replies, failed = await self._forward(turn, accepted.waiting)
+                answered, failed = await self._forward(turn, accepted.waiting)
+            replies.extend(answered)
         if failed:
             apology = messages.text(
                 "rasa_unavailable", turn.language, emergency_number=self._settings.emergency_number
             )
             replies.append(Reply(text=apology))
-        if accepted.notice is not None:
-            replies.append(accepted.notice)
         return replies
 
     async def recover(self) -> int:
@@ -204,33 +206,38 @@ class Relay:
             if referral.trial:
                 conversation.trial = referral.trial  # the latest link is the one they followed
             meta = dict(inbound.metadata)
+            text = inbound.text
             code = participants.looks_like_code(referral.link_code or inbound.text)
-            notice = self._link(session, conversation, key, code) if code else None
+            notice, linked = self._link(session, conversation, key, code) if code else (None, False)
+            if linked:
+                text = WANT_REMINDERS  # Rasa goes on: the consent to reminders, then them
             token = uuid.uuid4().hex
             message = InboundMessage(
                 conversation_id=conversation.id,
-                text=self._cipher.encrypt(inbound.text),  # free text may hold health details
+                text=self._cipher.encrypt(text),  # free text may hold health details
                 external_id=inbound.external_id,
                 meta=meta,
                 claim_token=token,
                 claimed_until=utcnow() + self._claim,
             )
-            if notice is not None:
-                message.status = MessageStatus.DONE  # the gateway answered it
+            if notice is not None and not linked:
+                message.status = MessageStatus.DONE  # the gateway answered it alone
             session.add(message)
             session.flush()
             earlier = self._claim_in(session, conversation.id, token, exclude=message.id)
-            if notice is not None:
+            if notice is not None and not linked:
                 return Accepted(_turn(conversation), earlier, notice)
-            this = Waiting(id=message.id, text=inbound.text, meta=meta, fresh=True)
-            return Accepted(_turn(conversation), [*earlier, this])
+            this = Waiting(id=message.id, text=text, meta=meta, fresh=True)
+            return Accepted(_turn(conversation), [*earlier, this], notice)
 
-    def _link(self, session: Session, conversation: Conversation, key: str, code: str) -> Reply:
+    def _link(
+        self, session: Session, conversation: Conversation, key: str, code: str
+    ) -> tuple[Reply, bool]:
         """A participant's link code: bind this chat to them, and say so in their language."""
         participant = participants.bind(session, key, code)
         if participant is None:
             log.info("a link code that is unknown, used or expired was given")
-            return Reply(text=messages.text("link_code_invalid", conversation.language))
+            return Reply(text=messages.text("link_code_invalid", conversation.language)), False
         if conversation.language_source != LanguageSource.CHOSEN:
             # The site recorded their language: stronger than a guess, weaker than their choice.
             conversation.language = participant.language
@@ -238,7 +245,8 @@ class Relay:
         log.info("a chat was linked to a participant")
         trial = self._trials.get().get(participant.trial)
         title = trial.title(conversation.language) if trial else participant.trial
-        return Reply(text=messages.text("participant_linked", conversation.language, trial=title))
+        text = messages.text("participant_linked", conversation.language, trial=title)
+        return Reply(text=text), True
 
     def _conversations_waiting(self) -> list[Turn]:
         with self._sessions() as session:

@@ -89,7 +89,7 @@ def wait_until(condition: Any, timeout: float, what: str) -> None:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with FakeBotAPI() as bot_api, FakeGraphAPI() as graph_api:
-        channels = channel_env(bot_api, graph_api)
+        channels = {**channel_env(bot_api, graph_api), "REMINDER_INTERVAL_SECONDS": "1"}
         try:
             with local_stack(tmp_path_factory.mktemp("stack"), env=channels) as started:
                 yield Stack(

@@ -121,13 +121,15 @@ async def test_a_link_code_binds_the_chat_once_and_is_answered_without_rasa(
         second = participants.add(session, "P-8", "demo-t2d-001", {"demo-t2d-001"})
     relay = _relay(migrated_engine, settings)
     linked = await relay.handle(Inbound("telegram", "7", "/start", referral=first.link_code))
-    # Rasa is down in this test: the gateway answered alone, in the participant's language.
+    # The gateway confirms at once, in the participant's language; Rasa (down in this test) is
+    # then asked for the reminders' consent, which waits for it like any message.
     title = "Étude DMX-101 (démonstration fictive)"
-    assert [r.text for r in linked] == [messages.text("participant_linked", "fr", trial=title)]
+    assert linked[0].text == messages.text("participant_linked", "fr", trial=title)
+    assert linked[1].text is not None and "appelez le 112" in linked[1].text
     again = await relay.handle(Inbound("telegram", "9", "/start", referral=first.link_code))
     assert [r.text for r in again] == [messages.text("link_code_invalid", "en")]
     typed = f"{second.link_code[:4].lower()}-{second.link_code[4:]}"  # as people type it
-    (reply,) = await relay.handle(Inbound("web", "w1", typed))
+    reply = (await relay.handle(Inbound("web", "w1", typed)))[0]
     title = "DMX-101 study (fictional demo)"
     assert reply.text == messages.text("participant_linked", "en", trial=title)
     with sessions() as session:
@@ -136,5 +138,12 @@ async def test_a_link_code_binds_the_chat_once_and_is_answered_without_rasa(
             "P-7": relay.sender_key("telegram", "7"),
             "P-8": relay.sender_key("web", "w1"),
         }
-        statuses = set(session.scalars(select(InboundMessage.status)))
-        assert statuses == {MessageStatus.DONE}  # nothing left for recovery to send to Rasa
+        rows = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+        # The used code was answered by the gateway alone; the two links wait for Rasa, as a
+        # request for reminders (never as the code itself).
+        assert [r.status for r in rows] == [
+            MessageStatus.PENDING, MessageStatus.DONE, MessageStatus.PENDING,
+        ]  # fmt: skip
+        assert {relay.cipher.decrypt(r.text) for r in rows if r.text} == {
+            "/want_reminders", "/start",
+        }  # fmt: skip

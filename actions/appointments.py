@@ -1,0 +1,158 @@
+"""A participant's appointments in the chat: the reminder's buttons, and "my appointments"."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.consent import AFTER_CONSENT
+from actions.consent import ask as ask_consent
+from bot.db.session import default_sessions
+from bot.reminders import permission, requests
+from bot.reminders.appointments import TrialSites, read_trials
+from bot.reminders.message import when
+from bot.settings import get_settings
+
+_ACTIONS: dict[str, requests.Action] = {
+    "confirm_appointment": "confirm",
+    "reschedule_appointment": "reschedule",
+    "cancel_appointment": "cancel",
+}
+_STATUS_WORDS = {
+    "en": {"scheduled": "", "confirmed": "confirmed", "reschedule_requested": "new date asked"},
+    "fr": {"scheduled": "", "confirmed": "confirmé", "reschedule_requested": "changement demandé"},
+}
+
+
+@functools.cache
+def _trials() -> dict[str, TrialSites]:
+    return read_trials(get_settings().knowledge_dir)
+
+
+def _language(tracker: Tracker) -> str:
+    return "fr" if tracker.get_slot("language") == "fr" else "en"
+
+
+def _describe(item: requests.Upcoming, lang: str) -> str:
+    trial = _trials().get(item.trial)
+    site = (trial.sites.get(item.site) if trial else None) or {}
+    name = site.get("name")
+    place = (name.get(lang) if isinstance(name, dict) else name) or item.site
+    status = _STATUS_WORDS[lang].get(item.status, "")
+    text = f"{when(item.starts_at, item.timezone, lang)}: {item.kind}, {place}"
+    return f"{text} ({status})" if status else text
+
+
+class ActionAppointmentAnswer(Action):
+    """Confirm, ask to reschedule or cancel: the appointment of the button tapped."""
+
+    def name(self) -> str:
+        return "action_appointment_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        action = _ACTIONS.get(intent)
+        chosen = next(tracker.get_latest_entity_values("appointment_id"), None)
+        lang = _language(tracker)
+        if action is None:
+            return []
+        if chosen is None or not str(chosen).isdigit():
+            # Typed, not tapped: which appointment? One button per upcoming one.
+            await asyncio.to_thread(self._choose, dispatcher, tracker, intent, lang)
+            return []
+        done = await asyncio.to_thread(
+            self._answer, tracker.sender_id, int(str(chosen)), action, lang
+        )
+        if done is None:
+            dispatcher.utter_message(response="utter_appointment_unknown")
+            return []
+        dispatcher.utter_message(
+            response=f"utter_appointment_{action}", appointment=_describe(done, lang)
+        )
+        return []
+
+    @staticmethod
+    def _answer(
+        sender_key: str, appointment_id: int, action: requests.Action, lang: str
+    ) -> requests.Upcoming | None:
+        with default_sessions().begin() as session:
+            return requests.answer(session, sender_key, appointment_id, action, lang)
+
+    @staticmethod
+    def _choose(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, lang: str) -> None:
+        with default_sessions()() as session:
+            items = requests.upcoming(session, tracker.sender_id)
+        if not items:
+            dispatcher.utter_message(response="utter_no_appointments")
+            return
+        buttons = [
+            {
+                "title": _describe(item, lang)[:60],
+                "payload": f"/{intent}"
+                + json.dumps({"appointment_id": str(item.id)}, separators=(",", ":")),
+            }
+            for item in items[:5]
+        ]
+        dispatcher.utter_message(response="utter_appointment_which", buttons=buttons)
+
+
+class ActionMyAppointments(Action):
+    """The participant's upcoming appointments, from the database."""
+
+    def name(self) -> str:
+        return "action_my_appointments"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        lang = _language(tracker)
+        items = await asyncio.to_thread(self._upcoming, tracker.sender_id)
+        if not items:
+            dispatcher.utter_message(response="utter_no_appointments")
+            return []
+        listed = "\n".join(f"- {_describe(item, lang)}" for item in items)
+        dispatcher.utter_message(response="utter_my_appointments", appointments=listed)
+        return []
+
+    @staticmethod
+    def _upcoming(sender_key: str) -> list[requests.Upcoming]:
+        with default_sessions()() as session:
+            return requests.upcoming(session, sender_key)
+
+
+class ActionWantReminders(Action):
+    """ "Remind me of my appointments": their consent first, then the reminders (again)."""
+
+    def name(self) -> str:
+        return "action_want_reminders"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        return await asyncio.to_thread(want_reminders, dispatcher, tracker)
+
+
+def want_reminders(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    with default_sessions()() as session:
+        is_linked = requests.linked(session, tracker.sender_id)
+    if not is_linked:
+        dispatcher.utter_message(response="utter_reminders_need_link")
+        return [SlotSet("awaiting", None)]
+    asked = ask_consent(dispatcher, tracker, permission.CONSENT)
+    if asked:  # a yes comes back through action_consent_decision, which calls this again
+        return asked
+    with default_sessions().begin() as session:
+        requests.opt_in(session, tracker.sender_id, _trials())
+    dispatcher.utter_message(response="utter_reminders_on")
+    return [SlotSet("awaiting", None)]
+
+
+AFTER_CONSENT[permission.CONSENT] = want_reminders
