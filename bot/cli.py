@@ -38,7 +38,7 @@ app.add_typer(consent_app, name="consent")
 retention_app = typer.Typer(help="How long conversation data is kept.", no_args_is_help=True)
 app.add_typer(retention_app, name="retention")
 screenings_app = typer.Typer(
-    help="Pre-screenings and the follow-ups they need.", no_args_is_help=True
+    help="Pre-screenings, and what the study team must follow up.", no_args_is_help=True
 )
 app.add_typer(screenings_app, name="screenings")
 participants_app = typer.Typer(help="Enrolled participants and their chats.", no_args_is_help=True)
@@ -760,7 +760,7 @@ def screenings_follow_ups(
     as_json: AsJson = False,
     knowledge: KnowledgeDir = None,
 ) -> None:
-    """What the study team owes people after a pre-screening: call-backs and reviews."""
+    """What the study team owes people: call-backs, answers to review, appointment changes."""
     from rich.table import Table
 
     from bot.crypto import Cipher
@@ -775,10 +775,14 @@ def screenings_follow_ups(
     if not rows:
         out.print("Nothing to follow up.")
         return
-    table = Table("id", "kind", "trial", "screening", "when", "how", "phone", "lang", "status")
+    table = Table("id", "kind", "trial", "about", "when", "how", "phone", "lang", "status")
     for row in rows:
+        about = (
+            f"screening {row['screening']}" if row["screening"]
+            else f"appointment {row['appointment']}" if row["appointment"] else ""
+        )  # fmt: skip
         table.add_row(
-            str(row["id"]), row["kind"], row["trial"], str(row["screening"] or ""),
+            str(row["id"]), row["kind"], row["trial"], about,
             row["preferred_time"] or "", row["channel"] or "", row["phone"] or "",
             row["language"], row["status"],
         )  # fmt: skip

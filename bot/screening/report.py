@@ -1,4 +1,4 @@
-"""What staff see of pre-screenings: the screenings and the follow-ups they owe, as plain rows."""
+"""What staff see of pre-screenings and of what they must follow up, as plain rows."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ def follow_ups(
             "participant": row.sender_key,
             "trial": row.trial,
             "screening": row.screening_id,
+            "appointment": row.appointment_id,
             "preferred_time": row.preferred_time,
             "channel": row.channel,
             "phone": cipher.decrypt(row.phone) if row.phone else None,
