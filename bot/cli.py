@@ -728,7 +728,6 @@ def screenings_list(
     knowledge: KnowledgeDir = None,
 ) -> None:
     """Pre-screenings, newest first: trial, outcome, and why."""
-    from rich.table import Table
 
     from bot.crypto import Cipher
     from bot.screening import report
@@ -736,20 +735,20 @@ def screenings_list(
     settings = _settings(knowledge)
     cipher = Cipher.from_settings(settings)
     rows = _read(settings, lambda s: report.screenings(s, cipher, outcome=outcome, answers=answers))
-    if as_json:
-        out.print_json(json.dumps(rows))
-        return
-    if not rows:
-        out.print("No pre-screening yet.")
-        return
-    table = Table("id", "trial", "outcome", "not met / unknown", "started", "campaign")
-    for row in rows:
-        open_points = [r["criterion"] for r in row["reasons"] if r["met"] is not True]
-        table.add_row(
-            str(row["id"]), row["trial"], row["outcome"], "; ".join(open_points),
-            row["started_at"][:16], row["campaign"] or "",
-        )  # fmt: skip
-    out.print(table)
+    _show(
+        rows,
+        as_json,
+        ("id", "trial", "outcome", "not met / unknown", "started", "campaign"),
+        lambda row: (
+            str(row["id"]),
+            row["trial"],
+            row["outcome"],
+            "; ".join(r["criterion"] for r in row["reasons"] if r["met"] is not True),
+            row["started_at"][:16],
+            row["campaign"] or "",
+        ),
+        "No pre-screening yet.",
+    )
 
 
 @screenings_app.command("follow-ups")
@@ -761,7 +760,6 @@ def screenings_follow_ups(
     knowledge: KnowledgeDir = None,
 ) -> None:
     """What the study team owes people: call-backs, answers to review, appointment changes."""
-    from rich.table import Table
 
     from bot.crypto import Cipher
     from bot.screening import report
@@ -769,24 +767,29 @@ def screenings_follow_ups(
     settings = _settings(knowledge)
     cipher = Cipher.from_settings(settings)
     rows = _read(settings, lambda s: report.follow_ups(s, cipher, everything=everything))
-    if as_json:
-        out.print_json(json.dumps(rows))
-        return
-    if not rows:
-        out.print("Nothing to follow up.")
-        return
-    table = Table("id", "kind", "trial", "about", "when", "how", "phone", "lang", "status")
-    for row in rows:
-        about = (
-            f"screening {row['screening']}" if row["screening"]
-            else f"appointment {row['appointment']}" if row["appointment"] else ""
-        )  # fmt: skip
-        table.add_row(
-            str(row["id"]), row["kind"], row["trial"], about,
-            row["preferred_time"] or "", row["channel"] or "", row["phone"] or "",
-            row["language"], row["status"],
-        )  # fmt: skip
-    out.print(table)
+
+    def about(row: dict[str, Any]) -> str:
+        if row["screening"]:
+            return f"screening {row['screening']}"
+        return f"appointment {row['appointment']}" if row["appointment"] else ""
+
+    _show(
+        rows,
+        as_json,
+        ("id", "kind", "trial", "about", "when", "how", "phone", "lang", "status"),
+        lambda row: (
+            str(row["id"]),
+            row["kind"],
+            row["trial"],
+            about(row),
+            row["preferred_time"] or "",
+            row["channel"] or "",
+            row["phone"] or "",
+            row["language"],
+            row["status"],
+        ),
+        "Nothing to follow up.",
+    )
 
 
 def _read(
@@ -915,21 +918,25 @@ def appointments_list(
     participant: ParticipantCode = None, as_json: AsJson = False, knowledge: KnowledgeDir = None
 ) -> None:
     """Appointments, soonest first, with their status."""
-    from rich.table import Table
 
     from bot.reminders import report
 
     rows = _read(_settings(knowledge), lambda s: report.appointments(s, participant))
-    if as_json:
-        out.print_json(json.dumps(rows))
-        return
-    table = Table("id", "participant", "trial", "site", "local time", "kind", "status")
-    for row in rows:
-        table.add_row(
-            str(row["id"]), row["participant_code"], row["trial"], row["site"],
-            row["local_time"][:16].replace("T", " "), row["kind"], row["status"],
-        )  # fmt: skip
-    out.print(table if rows else "No appointment.")
+    _show(
+        rows,
+        as_json,
+        ("id", "participant", "trial", "site", "local time", "kind", "status"),
+        lambda row: (
+            str(row["id"]),
+            row["participant_code"],
+            row["trial"],
+            row["site"],
+            row["local_time"][:16].replace("T", " "),
+            row["kind"],
+            row["status"],
+        ),
+        "No appointment.",
+    )
 
 
 @reminders_app.command("list")
@@ -937,19 +944,44 @@ def reminders_list(
     participant: ParticipantCode = None, as_json: AsJson = False, knowledge: KnowledgeDir = None
 ) -> None:
     """Reminders, by due time, with their status and channel."""
-    from rich.table import Table
 
     from bot.reminders import report
 
     rows = _read(_settings(knowledge), lambda s: report.reminders(s, participant))
+    _show(
+        rows,
+        as_json,
+        ("id", "appointment", "participant", "due (UTC)", "status", "channel", "why"),
+        lambda row: (
+            str(row["id"]),
+            str(row["appointment"]),
+            row["participant_code"],
+            row["due_at"][:16].replace("T", " "),
+            row["status"],
+            row["channel"] or "",
+            row["last_error"] or row["cancel_reason"] or "",
+        ),
+        "No reminder.",
+    )
+
+
+def _show(
+    rows: list[dict[str, Any]],
+    as_json: bool,
+    columns: tuple[str, ...],
+    cells: Callable[[dict[str, Any]], tuple[str, ...]],
+    empty: str,
+) -> None:
+    """Rows as JSON for scripts, or as a table for people."""
+    from rich.table import Table
+
     if as_json:
         out.print_json(json.dumps(rows))
         return
-    table = Table("id", "appointment", "participant", "due (UTC)", "status", "channel", "why")
+    if not rows:
+        out.print(empty)
+        return
+    table = Table(*columns)
     for row in rows:
-        table.add_row(
-            str(row["id"]), str(row["appointment"]), row["participant_code"],
-            row["due_at"][:16].replace("T", " "), row["status"], row["channel"] or "",
-            row["last_error"] or row["cancel_reason"] or "",
-        )  # fmt: skip
-    out.print(table if rows else "No reminder.")
+        table.add_row(*cells(row))
+    out.print(table)
