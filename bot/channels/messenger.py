@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import conversations
 from bot.channels.base import Button, Inbound, NotDelivered, Reply
 from bot.channels.text import MESSENGER_TEXT_LIMIT, split_text, to_plain
+from bot.db.models import as_utc
 from bot.gateway.relay import Accepted, Relay
 from bot.i18n import messages
 from bot.settings import Settings
@@ -352,9 +353,7 @@ class MessengerChannel:
             conversation = conversations.by_id(session, conversation_id)
             if conversation is None or conversation.address is None:
                 raise NotDelivered("no Messenger user is known for this conversation")
-            last_seen = conversation.last_seen_at
-            if last_seen.tzinfo is None:  # SQLite gives naive datetimes back
-                last_seen = last_seen.replace(tzinfo=UTC)
+            last_seen = as_utc(conversation.last_seen_at)
             psid = self._relay.cipher.decrypt(conversation.address)
             return psid, conversation.language, last_seen
 

@@ -24,6 +24,7 @@ from bot.db.models import (
     Participant,
     Reminder,
     ReminderStatus,
+    as_utc,
     utcnow,
 )
 from bot.reminders.plan import DEFAULT_OFFSETS, Rules, plan
@@ -167,7 +168,7 @@ def schedule(
 ) -> list[Reminder]:
     """Create the appointment's reminders from the plan."""
     moments = plan(
-        _aware(appointment.starts_at),
+        as_utc(appointment.starts_at),
         appointment.timezone,
         now or utcnow(),
         Rules(offsets=trial.offsets),
@@ -224,10 +225,6 @@ def _moment(text: str, zone: ZoneInfo) -> dt.datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(dt.UTC)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite drops the zone
 
 
 def _yaml(path: Path) -> dict[str, Any]:

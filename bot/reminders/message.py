@@ -8,7 +8,7 @@ import json
 from zoneinfo import ZoneInfo
 
 from bot.channels.base import Button, Reply
-from bot.db.models import Appointment
+from bot.db.models import Appointment, as_utc
 from bot.reminders.appointments import TrialSites
 
 _DAYS = {
@@ -51,9 +51,7 @@ def when(moment: dt.datetime, timezone: str, lang: str) -> str:
 
 def render(appointment: Appointment, trial: TrialSites | None, lang: str) -> Reply:
     lang = "fr" if lang == "fr" else "en"
-    starts_at = appointment.starts_at
-    if starts_at.tzinfo is None:
-        starts_at = starts_at.replace(tzinfo=dt.UTC)  # SQLite drops the zone; stored in UTC
+    starts_at = as_utc(appointment.starts_at)
     title = (trial.title.get(lang) if trial else None) or appointment.trial
     site = (trial.sites.get(appointment.site) if trial else None) or {}
     name = _text(site.get("name"), lang) or appointment.site

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import LinkCode, Participant, utcnow
+from bot.db.models import LinkCode, Participant, as_utc, utcnow
 from bot.settings import LANGUAGES
 
 # Easy to read and to type on a phone: no 0/O, 1/I/L.
@@ -109,7 +109,7 @@ def bind(session: Session, sender_key: str, code: str) -> Participant | None:
         select(LinkCode).where(LinkCode.code_sha256 == _digest(normalised)).with_for_update()
     )
     now = utcnow()
-    if link is None or link.used_at is not None or _aware(link.expires_at) <= now:
+    if link is None or link.used_at is not None or as_utc(link.expires_at) <= now:
         return None
     participant = session.get(Participant, link.participant_id)
     if participant is None:
@@ -129,7 +129,3 @@ def links(code: str, telegram_bot: str, messenger_page: str) -> dict[str, str | 
 
 def _digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite drops the zone

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Appointment, Participant, Reminder
+from bot.db.models import Appointment, Participant, Reminder, as_utc
 
 
 def appointments(session: Session, participant: str | None = None) -> list[dict[str, Any]]:
@@ -26,8 +25,8 @@ def appointments(session: Session, participant: str | None = None) -> list[dict[
             "participant_code": code,
             "trial": row.trial,
             "site": row.site,
-            "starts_at": _utc(row.starts_at).isoformat(),
-            "local_time": _utc(row.starts_at).astimezone(ZoneInfo(row.timezone)).isoformat(),
+            "starts_at": as_utc(row.starts_at).isoformat(),
+            "local_time": as_utc(row.starts_at).astimezone(ZoneInfo(row.timezone)).isoformat(),
             "timezone": row.timezone,
             "kind": row.kind,
             "status": row.status.value,
@@ -50,17 +49,13 @@ def reminders(session: Session, participant: str | None = None) -> list[dict[str
             "id": reminder.id,
             "appointment": appointment.id,
             "participant_code": code,
-            "due_at": _utc(reminder.due_at).isoformat(),
+            "due_at": as_utc(reminder.due_at).isoformat(),
             "status": reminder.status.value,
             "channel": reminder.channel,
             "attempts": reminder.attempts,
-            "sent_at": _utc(reminder.sent_at).isoformat() if reminder.sent_at else None,
+            "sent_at": as_utc(reminder.sent_at).isoformat() if reminder.sent_at else None,
             "last_error": reminder.last_error,
             "cancel_reason": reminder.cancel_reason,
         }
         for reminder, appointment, code in session.execute(query)
     ]
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)

@@ -21,6 +21,7 @@ from bot.db.models import (
     Participant,
     Reminder,
     ReminderStatus,
+    as_utc,
     utcnow,
 )
 from bot.reminders import appointments
@@ -57,7 +58,7 @@ def upcoming(session: Session, sender_key: str, now: dt.datetime | None = None) 
         .order_by(Appointment.starts_at)
     )
     return [
-        Upcoming(a.id, _utc(a.starts_at), a.timezone, a.kind, a.trial, a.site, a.status.value)
+        Upcoming(a.id, as_utc(a.starts_at), a.timezone, a.kind, a.trial, a.site, a.status.value)
         for a in rows
     ]
 
@@ -71,7 +72,7 @@ def answer(
         .join(Participant, Participant.id == Appointment.participant_id)
         .where(Appointment.id == appointment_id, Participant.sender_key == sender_key)
     )
-    if appointment is None or _utc(appointment.starts_at) <= utcnow():
+    if appointment is None or as_utc(appointment.starts_at) <= utcnow():
         return None
     if appointment.status == AppointmentStatus.CANCELLED:
         return None
@@ -92,17 +93,13 @@ def answer(
     session.flush()
     return Upcoming(
         appointment.id,
-        _utc(appointment.starts_at),
+        as_utc(appointment.starts_at),
         appointment.timezone,
         appointment.kind,
         appointment.trial,
         appointment.site,
         appointment.status.value,
     )
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def linked(session: Session, sender_key: str) -> bool:
