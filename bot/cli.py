@@ -151,6 +151,20 @@ def serve(knowledge: KnowledgeDir = None) -> None:
 
 
 @app.command()
+def dispatcher(knowledge: KnowledgeDir = None) -> None:
+    """Send due appointment reminders, as a process of its own (gateways send them too)."""
+    from bot.reminders import standalone
+
+    settings = _settings(knowledge)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its URLs hold the channel tokens
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(standalone.run(settings))
+
+
+@app.command()
 def actions(knowledge: KnowledgeDir = None) -> None:
     """Run the Rasa action server (on 127.0.0.1)."""
     from rasa_sdk.__main__ import main_from_args

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     recovery_interval: float = Field(default=3.0, alias="RECOVERY_INTERVAL_SECONDS", gt=0)
     # How often an idle reminder dispatcher looks for due reminders.
     reminder_interval: float = Field(default=5.0, alias="REMINDER_INTERVAL_SECONDS", gt=0)
+    # Off when dedicated `trialbot dispatcher` processes send the reminders.
+    reminders_in_gateway: bool = Field(default=True, alias="REMINDERS_IN_GATEWAY")
 
     pseudonym_key: SecretStr | None = Field(default=None, alias="PSEUDONYM_KEY")
     default_language: Language = Field(default="en", alias="DEFAULT_LANGUAGE")

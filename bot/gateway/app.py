@@ -94,12 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.messenger_verify_token is None:
                 log.warning("MESSENGER_VERIFY_TOKEN is not set: Meta cannot verify the webhook")
         # Reminders go out from here, where the channels are; several gateways share the work.
-        dispatcher = Dispatcher(settings=settings, sessions=sessions, channels=channels)
-        background.append(
-            asyncio.create_task(
-                dispatcher.run_forever(settings.reminder_interval), name="reminders"
-            )
-        )
+        if settings.reminders_in_gateway:
+            dispatcher = Dispatcher(settings=settings, sessions=sessions, channels=channels)
+            rounds = dispatcher.run_forever(settings.reminder_interval)
+            background.append(asyncio.create_task(rounds, name="reminders"))
         try:
             yield
         finally:
