@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     reminder_interval: float = Field(default=5.0, alias="REMINDER_INTERVAL_SECONDS", gt=0)
     # Off when dedicated `trialbot dispatcher` processes send the reminders.
     reminders_in_gateway: bool = Field(default=True, alias="REMINDERS_IN_GATEWAY")
+    # The staff API's bearer token (/api/staff/…); generated under var/secrets/ when unset.
+    staff_api_token: SecretStr | None = Field(default=None, alias="STAFF_API_TOKEN")
 
     pseudonym_key: SecretStr | None = Field(default=None, alias="PSEUDONYM_KEY")
     default_language: Language = Field(default="en", alias="DEFAULT_LANGUAGE")
@@ -177,6 +179,12 @@ class Settings(BaseSettings):
     def data_key_file(self) -> Path:
         """Where the embedded default keeps its data keys (when DATA_ENCRYPTION_KEY is unset)."""
         return self.var_dir / "secrets" / "data_key"
+
+    def staff_token(self) -> str:
+        """The bearer token of the staff API: the setting, else one generated once under var/."""
+        if self.staff_api_token:
+            return self.staff_api_token.get_secret_value()
+        return _secret_file(self.var_dir / "secrets" / "staff_api_token")
 
     def rasa_token(self) -> str:
         """The Rasa HTTP API token: the setting, else one generated once and kept under var/."""

@@ -27,6 +27,7 @@ from bot.consent import page as consent_page
 from bot.conversations import LanguageHints
 from bot.db.models import StoredConsentText
 from bot.db.session import create_db_engine, make_session_factory
+from bot.gateway import staff
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
 from bot.reminders.dispatcher import Dispatcher
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         relay = Relay(settings=settings, sessions=sessions, rasa=rasa, channels=channels)
         probe = httpx.AsyncClient(timeout=2.0)
         app.state.engine, app.state.rasa, app.state.relay = engine, rasa, relay
+        app.state.sessions = sessions
         app.state.webchat, app.state.probe = webchat, probe
         app.state.telegram = app.state.messenger = None
         background = [asyncio.create_task(relay.run_recovery(), name="recovery")]
@@ -115,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
 
     app = FastAPI(title="Trial assistant gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(staff.router(settings))
     page = _chat_page(settings.emergency_number)
     telegram_secret = settings.telegram_secret().encode() if settings.telegram_enabled else b""
 

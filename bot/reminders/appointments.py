@@ -108,6 +108,14 @@ def import_csv(
     return result
 
 
+def add(
+    session: Session, values: dict[str, Any], trials: dict[str, TrialSites]
+) -> tuple[Appointment, int]:
+    """One appointment (the CSV's columns as keys) and its reminders; InvalidAppointment."""
+    appointment = _checked(session, values, trials, utcnow(), set())
+    return appointment, len(schedule(session, appointment, trials[appointment.trial]))
+
+
 def _checked(
     session: Session,
     row: dict[str, Any],
@@ -207,6 +215,11 @@ def _cancel_reminders(session: Session, appointment: Appointment, reason: str) -
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def parse_moment(text: str, timezone: str) -> dt.datetime:
+    """ISO-8601 in UTC; without an offset, local to `timezone`. InvalidAppointment if not."""
+    return _moment(text, _zone(timezone))
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -1,0 +1,133 @@
+"""The staff API: add, move and cancel appointments (their reminders follow), with a token.
+
+`Authorization: Bearer <STAFF_API_TOKEN>` (generated under var/secrets/ when unset). Errors are
+400 with the reason, in words for staff, as the CSV import gives them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hmac
+from typing import Any
+
+from fastapi import APIRouter, Header, HTTPException, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db.models import Appointment, AppointmentStatus, as_utc
+from bot.reminders import appointments, report
+from bot.settings import Settings
+
+
+class NewAppointment(BaseModel):
+    participant_code: str = Field(max_length=64)
+    trial: str = Field(max_length=64)
+    site: str = Field(max_length=64)
+    starts_at: str = Field(max_length=40, description="ISO-8601; without offset: local time")
+    timezone: str = Field(max_length=64)
+    kind: str = Field(max_length=64)
+
+
+class Move(BaseModel):
+    starts_at: str = Field(max_length=40, description="ISO-8601; without offset: local time")
+
+
+def router(settings: Settings) -> APIRouter:
+    api = APIRouter(prefix="/api/staff")
+    token = settings.staff_token().encode()
+
+    def allowed(authorization: str | None) -> None:
+        given = (authorization or "").removeprefix("Bearer ").encode()
+        if not authorization or not hmac.compare_digest(given, token):
+            raise HTTPException(status_code=401, detail="a valid staff token is required")
+
+    def sessions(request: Request) -> sessionmaker[Session]:
+        factory: sessionmaker[Session] = request.app.state.sessions
+        return factory
+
+    @api.get("/appointments")
+    async def listed(
+        request: Request, participant: str | None = None, authorization: str | None = Header(None)
+    ) -> list[dict[str, Any]]:
+        allowed(authorization)
+        return await asyncio.to_thread(_list, sessions(request), participant)
+
+    @api.post("/appointments", status_code=201)
+    async def added(
+        body: NewAppointment, request: Request, authorization: str | None = Header(None)
+    ) -> dict[str, Any]:
+        allowed(authorization)
+        return await asyncio.to_thread(_add, sessions(request), settings, body.model_dump())
+
+    @api.post("/appointments/{appointment_id}/move")
+    async def moved(
+        appointment_id: int, body: Move, request: Request, authorization: str | None = Header(None)
+    ) -> dict[str, Any]:
+        allowed(authorization)
+        return await asyncio.to_thread(
+            _move, sessions(request), settings, appointment_id, body.starts_at
+        )
+
+    @api.post("/appointments/{appointment_id}/cancel")
+    async def cancelled(
+        appointment_id: int, request: Request, authorization: str | None = Header(None)
+    ) -> dict[str, Any]:
+        allowed(authorization)
+        return await asyncio.to_thread(_cancel, sessions(request), appointment_id)
+
+    return api
+
+
+def _list(sessions: sessionmaker[Session], participant: str | None) -> list[dict[str, Any]]:
+    with sessions() as session:
+        return report.appointments(session, participant)
+
+
+def _one(session: Session, appointment_id: int) -> dict[str, Any]:
+    session.flush()
+    return next(a for a in report.appointments(session) if a["id"] == appointment_id)
+
+
+def _add(
+    sessions: sessionmaker[Session], settings: Settings, values: dict[str, Any]
+) -> dict[str, Any]:
+    trials = appointments.read_trials(settings.knowledge_dir)
+    with sessions.begin() as session:
+        try:
+            appointment, reminders = appointments.add(session, values, trials)
+        except appointments.InvalidAppointment as error:
+            raise HTTPException(status_code=400, detail=str(error)) from None
+        return {**_one(session, appointment.id), "reminders": reminders}
+
+
+def _move(
+    sessions: sessionmaker[Session], settings: Settings, appointment_id: int, starts_at: str
+) -> dict[str, Any]:
+    trials = appointments.read_trials(settings.knowledge_dir)
+    with sessions.begin() as session:
+        appointment = _open(session, appointment_id)
+        try:
+            moment = appointments.parse_moment(starts_at, appointment.timezone)
+            reminders = appointments.move(session, appointment, moment, trials[appointment.trial])
+        except (appointments.InvalidAppointment, KeyError) as error:
+            raise HTTPException(status_code=400, detail=str(error)) from None
+        return {**_one(session, appointment.id), "reminders": len(reminders)}
+
+
+def _cancel(sessions: sessionmaker[Session], appointment_id: int) -> dict[str, Any]:
+    with sessions.begin() as session:
+        appointment = _open(session, appointment_id)
+        cancelled = appointments.cancel(session, appointment)
+        return {**_one(session, appointment.id), "reminders_cancelled": cancelled}
+
+
+def _open(session: Session, appointment_id: int) -> Appointment:
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise HTTPException(status_code=404, detail=f"no appointment {appointment_id}")
+    if appointment.status == AppointmentStatus.CANCELLED:
+        raise HTTPException(status_code=400, detail=f"appointment {appointment_id} is cancelled")
+    if dt.datetime.now(dt.UTC) >= as_utc(appointment.starts_at):
+        raise HTTPException(status_code=400, detail=f"appointment {appointment_id} has begun")
+    return appointment
