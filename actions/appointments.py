@@ -15,7 +15,7 @@ from actions.consent import AFTER_CONSENT
 from actions.consent import ask as ask_consent
 from bot.db.session import default_sessions
 from bot.reminders import permission, requests
-from bot.reminders.appointments import TrialSites, read_trials
+from bot.reminders.appointments import Trials, TrialSites
 from bot.reminders.message import when
 from bot.settings import get_settings
 
@@ -31,8 +31,13 @@ _STATUS_WORDS = {
 
 
 @functools.cache
+@functools.cache
+def _reader() -> Trials:
+    return Trials(get_settings().knowledge_dir)
+
+
 def _trials() -> dict[str, TrialSites]:
-    return read_trials(get_settings().knowledge_dir)
+    return _reader().get()
 
 
 def _language(tracker: Tracker) -> str:

@@ -36,6 +36,7 @@ class Move(BaseModel):
 def router(settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/api/staff")
     token = settings.staff_token().encode()
+    trials = appointments.Trials(settings.knowledge_dir)
 
     def allowed(authorization: str | None) -> None:
         given = (authorization or "").removeprefix("Bearer ").encode()
@@ -58,7 +59,7 @@ def router(settings: Settings) -> APIRouter:
         body: NewAppointment, request: Request, authorization: str | None = Header(None)
     ) -> dict[str, Any]:
         allowed(authorization)
-        return await asyncio.to_thread(_add, sessions(request), settings, body.model_dump())
+        return await asyncio.to_thread(_add, sessions(request), trials.get(), body.model_dump())
 
     @api.post("/appointments/{appointment_id}/move")
     async def moved(
@@ -66,7 +67,7 @@ def router(settings: Settings) -> APIRouter:
     ) -> dict[str, Any]:
         allowed(authorization)
         return await asyncio.to_thread(
-            _move, sessions(request), settings, appointment_id, body.starts_at
+            _move, sessions(request), trials.get(), appointment_id, body.starts_at
         )
 
     @api.post("/appointments/{appointment_id}/cancel")
@@ -86,13 +87,15 @@ def _list(sessions: sessionmaker[Session], participant: str | None) -> list[dict
 
 def _one(session: Session, appointment_id: int) -> dict[str, Any]:
     session.flush()
-    return next(a for a in report.appointments(session) if a["id"] == appointment_id)
+    (shown,) = report.appointments(session, appointment_id=appointment_id)
+    return shown
 
 
 def _add(
-    sessions: sessionmaker[Session], settings: Settings, values: dict[str, Any]
+    sessions: sessionmaker[Session],
+    trials: dict[str, appointments.TrialSites],
+    values: dict[str, Any],
 ) -> dict[str, Any]:
-    trials = appointments.read_trials(settings.knowledge_dir)
     with sessions.begin() as session:
         try:
             appointment, reminders = appointments.add(session, values, trials)
@@ -102,9 +105,11 @@ def _add(
 
 
 def _move(
-    sessions: sessionmaker[Session], settings: Settings, appointment_id: int, starts_at: str
+    sessions: sessionmaker[Session],
+    trials: dict[str, appointments.TrialSites],
+    appointment_id: int,
+    starts_at: str,
 ) -> dict[str, Any]:
-    trials = appointments.read_trials(settings.knowledge_dir)
     with sessions.begin() as session:
         appointment = _open(session, appointment_id)
         try:

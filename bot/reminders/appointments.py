@@ -27,6 +27,7 @@ from bot.db.models import (
     as_utc,
     utcnow,
 )
+from bot.reloading import Reloading
 from bot.reminders.plan import DEFAULT_OFFSETS, Rules, plan
 
 COLUMNS = ("participant_code", "trial", "site", "starts_at", "timezone", "kind")
@@ -78,6 +79,18 @@ def read_trials(knowledge_dir: Path) -> dict[str, TrialSites]:
             bring=_texts(trial.get("bring")),
         )
     return found
+
+
+class Trials:
+    """`read_trials`, read again only when a trial file changes (not on every reminder)."""
+
+    def __init__(self, knowledge_dir: Path) -> None:
+        self._trials = Reloading(
+            lambda: (knowledge_dir / "trials").glob("*/*.yml"), lambda: read_trials(knowledge_dir)
+        )
+
+    def get(self) -> dict[str, TrialSites]:
+        return self._trials.get()
 
 
 def _texts(value: Any) -> dict[str, str]:

@@ -31,7 +31,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.reminders import claims, message, permission
-from bot.reminders.appointments import read_trials
+from bot.reminders.appointments import Trials
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ class Dispatcher:
         self._max_attempts, self._backoff = max_attempts, backoff
         self._clock = clock
         self._consents = ConsentTexts(settings.knowledge_dir)
+        self._trials = Trials(settings.knowledge_dir)
 
     async def run_once(self) -> int:
         """Send what is due now; how many went out."""
@@ -119,7 +120,7 @@ class Dispatcher:
             if conversation is None:
                 _release(reminder, status=ReminderStatus.CANCELLED, cancel_reason="no conversation")
                 return None
-            trial = read_trials(self._settings.knowledge_dir).get(appointment.trial)
+            trial = self._trials.get().get(appointment.trial)
             reply = message.render(appointment, trial, conversation.language)
             return _Ready(reminder_id, conversation.id, conversation.channel, reply)
 

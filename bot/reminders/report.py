@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from bot.db.models import Appointment, Participant, Reminder, as_utc
 
 
-def appointments(session: Session, participant: str | None = None) -> list[dict[str, Any]]:
+def appointments(
+    session: Session, participant: str | None = None, appointment_id: int | None = None
+) -> list[dict[str, Any]]:
     query = (
         select(Appointment, Participant.code)
         .join(Participant, Participant.id == Appointment.participant_id)
@@ -19,6 +21,8 @@ def appointments(session: Session, participant: str | None = None) -> list[dict[
     )
     if participant:
         query = query.where(Participant.code == participant)
+    if appointment_id is not None:
+        query = query.where(Appointment.id == appointment_id)
     return [
         {
             "id": row.id,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.base import NotDelivered, Reply
 from bot.consent import service
 from bot.consent.texts import load_consents
-from bot.db.models import Conversation, LanguageSource, Reminder, ReminderStatus
+from bot.db.models import Conversation, LanguageSource, Reminder, ReminderStatus, as_utc
 from bot.reminders import appointments, participants
 from bot.reminders.claims import claim_due
 from bot.reminders.dispatcher import MESSENGER_TAG, Dispatcher
@@ -21,10 +21,6 @@ from bot.settings import PROJECT_ROOT, Settings
 TRIALS = appointments.read_trials(PROJECT_ROOT / "knowledge")
 NOW = dt.datetime(2026, 12, 7, 8, 0, 30, tzinfo=dt.UTC)  # just after the 72 h reminder's time
 WHO = "telegram-5a1b"
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 class Clock:
@@ -145,8 +141,8 @@ def test_channel_errors_back_off_then_become_a_dead_letter(
         with linked() as session:
             first = session.scalars(select(Reminder).order_by(Reminder.id)).first()
             assert first is not None
-            waits.append(_utc(first.due_at) - clock.now)
-            clock.now = _utc(first.due_at) + dt.timedelta(seconds=1)
+            waits.append(as_utc(first.due_at) - clock.now)
+            clock.now = as_utc(first.due_at) + dt.timedelta(seconds=1)
     assert waits[:2] == [dt.timedelta(seconds=30), dt.timedelta(seconds=60)]
     with linked() as session:
         first = session.scalars(select(Reminder).order_by(Reminder.id)).first()
