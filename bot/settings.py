@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
     # The bot's @username and the page's m.me name: the links that bind a participant's chat.
     telegram_bot_username: str = Field(default="", alias="TELEGRAM_BOT_USERNAME")
+    # Messages a second for the whole bot, shared by every process through REDIS_URL when set.
+    telegram_messages_per_second: float = Field(
+        default=29.0, alias="TELEGRAM_MESSAGES_PER_SECOND", gt=0, le=30
+    )
     messenger_page_name: str = Field(default="", alias="MESSENGER_PAGE_NAME")
     # How long a participant's one-time link code works.
     link_code_hours: int = Field(default=72, alias="LINK_CODE_HOURS", ge=1)

@@ -19,6 +19,8 @@ from tests.fakes.telegram import FakeBotAPI
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 POSTGRES_REQUIRED = os.environ.get("TRIALBOT_REQUIRE_POSTGRES") == "1"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_REQUIRED = os.environ.get("TRIALBOT_REQUIRE_REDIS") == "1"
 
 
 @pytest.fixture
@@ -46,6 +48,23 @@ def postgres_admin_url() -> str:
             pytest.fail(f"{reason}; TRIALBOT_REQUIRE_POSTGRES=1 makes these tests mandatory")
         pytest.skip(reason)
     return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis server (tests keep apart by using keys of their own); skipped when unreachable."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+        client.ping()
+        client.close()
+    except (redis.RedisError, OSError) as error:
+        reason = f"Redis at {REDIS_URL} is unreachable ({type(error).__name__})"
+        if REDIS_REQUIRED:
+            pytest.fail(f"{reason}; TRIALBOT_REQUIRE_REDIS=1 makes these tests mandatory")
+        pytest.skip(reason)
+    return REDIS_URL
 
 
 @pytest.fixture

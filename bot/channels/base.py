@@ -77,7 +77,18 @@ class Inbound:
 
 
 class NotDelivered(Exception):
-    """The channel could not, or may not, deliver a message; the reason says which."""
+    """The channel could not, or may not, deliver a message; the reason says which.
+
+    `final` when trying again cannot help (the person blocked the bot, the platform refused the
+    message); `retry_after` when the platform said how long to wait before trying again.
+    """
+
+    def __init__(
+        self, reason: str, *, final: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.final = final
+        self.retry_after = retry_after
 
 
 class Channel(Protocol):

@@ -209,10 +209,10 @@ class GraphClient:
                     return answer
                 reason, transient = _graph_error(response.status_code, answer)
                 if not transient:
-                    raise SendFailed(reason)
+                    raise SendFailed(reason, final=True)
                 wait = _retry_after(response)
             if attempt == SEND_ATTEMPTS:
-                raise SendFailed(f"{reason} (after {attempt} attempts)")
+                raise SendFailed(f"{reason} (after {attempt} attempts)", retry_after=wait)
             log.warning("Send API: %s; retrying", reason)
             await asyncio.sleep(wait if wait is not None else self._retry_base * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
@@ -352,7 +352,7 @@ class MessengerChannel:
         with self._sessions() as session:
             conversation = conversations.by_id(session, conversation_id)
             if conversation is None or conversation.address is None:
-                raise NotDelivered("no Messenger user is known for this conversation")
+                raise NotDelivered("no Messenger user is known for this conversation", final=True)
             last_seen = as_utc(conversation.last_seen_at)
             psid = self._relay.cipher.decrypt(conversation.address)
             return psid, conversation.language, last_seen

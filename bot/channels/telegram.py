@@ -30,7 +30,6 @@ from telegram import (
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -42,7 +41,9 @@ from telegram.ext import (
 )
 
 from bot import conversations
+from bot.channels import pacing
 from bot.channels.base import Button, Inbound, NotDelivered, Reply
+from bot.channels.pacing import PacedRateLimiter
 from bot.channels.text import split_markdown_for_telegram
 from bot.conversations import LanguageHints, as_language
 from bot.db.models import ButtonPayload
@@ -167,15 +168,20 @@ class TelegramChannel:
         try:
             return await send_replies(self.application.bot, chat_id, replies, self._buttons)
         except Forbidden as error:
-            raise NotDelivered(f"the person has blocked the bot ({error})") from error
+            raise NotDelivered(f"the person has blocked the bot ({error})", final=True) from error
+        except RetryAfter as error:
+            wait = _seconds(error.retry_after)
+            raise NotDelivered(f"Telegram asked to wait {wait:.0f} s", retry_after=wait) from error
+        except BadRequest as error:
+            raise NotDelivered(f"Telegram refused the message: {error}", final=True) from error
         except TelegramError as error:
-            raise NotDelivered(f"Telegram refused the message: {error}") from error
+            raise NotDelivered(f"Telegram did not take the message: {error}") from error
 
     def _chat_id(self, conversation_id: int) -> int:
         with self._sessions() as session:
             conversation = conversations.by_id(session, conversation_id)
             if conversation is None or conversation.address is None:
-                raise NotDelivered("no Telegram chat is known for this conversation")
+                raise NotDelivered("no Telegram chat is known for this conversation", final=True)
             return int(self._relay.cipher.decrypt(conversation.address))
 
     async def _register_webhook(self) -> None:
@@ -207,7 +213,7 @@ def build_application(
         ApplicationBuilder()
         .token(token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(PacedRateLimiter(pacing.schedule_for(settings, token.get_secret_value())))
         .concurrent_updates(True)
         .job_queue(None)
     )

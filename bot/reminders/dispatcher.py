@@ -3,9 +3,11 @@
 Each round claims a batch (`claims.claim_due`), checks at the moment of sending that the reminder
 may still go (consent to the version in effect, messages not stopped, a chat bound, the
 appointment not cancelled), sends it in the participant's language, and records the channel's
-message id. A channel error puts it back with exponential back-off; after `max_attempts` it is
-`failed` with its reason, for staff (`trialbot reminders list`). It runs inside the gateway,
-which holds the channels, and needs no Rasa server.
+message id. A channel error puts it back with exponential back-off (never sooner than the
+platform's `retry_after`); after `max_attempts`, or at once when trying again cannot help (the
+person blocked the bot), it is `failed` with its reason, for staff (`trialbot reminders list`).
+It runs inside the gateway, which holds the channels, or alone (`standalone`), and needs no Rasa
+server.
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ class Dispatcher:
                 raise NotDelivered(f"no {ready.channel} channel is configured")
             ids = await channel.deliver(ready.conversation_id, [ready.reply], tag=MESSENGER_TAG)
         except NotDelivered as error:
-            await asyncio.to_thread(self._failed, ready.reminder_id, token, str(error))
+            await asyncio.to_thread(self._failed, ready.reminder_id, token, error)
             return False
         await asyncio.to_thread(self._sent, ready, token, ids)
         return True
@@ -155,17 +157,20 @@ class Dispatcher:
                 .execution_options(synchronize_session=False)
             )
 
-    def _failed(self, reminder_id: int, token: str, reason: str) -> None:
+    def _failed(self, reminder_id: int, token: str, error: NotDelivered) -> None:
+        reason = str(error)
         with self._sessions.begin() as session:
             reminder = session.get(Reminder, reminder_id)
             if reminder is None or reminder.claim_token != token:
                 return
             reminder.last_error = reason[:200]
-            if reminder.attempts >= self._max_attempts:
+            if error.final or reminder.attempts >= self._max_attempts:
                 _release(reminder, status=ReminderStatus.FAILED)  # a dead letter, for staff
                 log.warning("reminder %d failed for good: %s", reminder_id, reason)
                 return
             wait = min(self._backoff * 2 ** (reminder.attempts - 1), dt.timedelta(hours=1))
+            if error.retry_after is not None:  # what the platform asked for, at the least
+                wait = max(wait, dt.timedelta(seconds=error.retry_after))
             reminder.due_at = self._clock() + wait
             _release(reminder)
             log.info("reminder %d not delivered (%s); again in %s", reminder_id, reason, wait)

@@ -205,6 +205,15 @@ class FakeServer(abc.ABC):
                 and 200 <= entry.status < 300
             ]
 
+    def answered(self, method: str, status: int) -> list[Recorded]:
+        """The calls of one method that were answered with `status`."""
+        with self._lock:
+            return [
+                entry.call
+                for entry in self._log
+                if entry.call.method == method and entry.status == status
+            ]
+
     def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Recorded]:
         """Block until at least count calls of method were received, and return them."""
         deadline = time.monotonic() + timeout

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import random
 import re
 import secrets
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -53,6 +55,39 @@ class BotAPIError(Exception):
         super().__init__(description)
         self.status = status
         self.description = description
+
+
+class FloodLimits:
+    """Telegram's flood control: messages a second for the bot, and a gap between two in a chat.
+
+    Above either, a send is answered 429 with `retry_after`, as Telegram does. The chat gap is
+    enforced with a tenth of slack, for the jitter of requests in flight.
+    """
+
+    _SENDS = frozenset({"sendmessage", "sendphoto"})
+
+    def __init__(self, per_second: int = 30, chat_gap: float = 1.0) -> None:
+        self.per_second, self.chat_gap = per_second, chat_gap
+        self._recent: collections.deque[float] = collections.deque()
+        self._last_in_chat: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def refuse(self, method: str, params: dict[str, Any]) -> int | None:
+        """Seconds to wait when this call goes over a limit; None when it may go (and counts)."""
+        if method.lower() not in self._SENDS:
+            return None
+        chat, now = str(params.get("chat_id")), time.monotonic()
+        with self._lock:
+            while self._recent and now - self._recent[0] >= 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= self.per_second:
+                return 1
+            last = self._last_in_chat.get(chat)
+            if last is not None and now - last < self.chat_gap * 0.9:
+                return max(1, round(self.chat_gap))
+            self._recent.append(now)
+            self._last_in_chat[chat] = now
+            return None
 
 
 @dataclass(frozen=True)
@@ -144,8 +179,15 @@ class FakeBotAPI(FakeServer):
         | {"callback_query_id", "inline_message_id", "secret_token", "url", "file_id"}
     )
 
-    def __init__(self, token: str = DEFAULT_TOKEN, username: str = DEFAULT_USERNAME) -> None:
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        username: str = DEFAULT_USERNAME,
+        *,
+        flood_limits: FloodLimits | None = None,
+    ) -> None:
         super().__init__()
+        self.flood_limits = flood_limits
         self._token = token
         self._user = bot_user(token, username)
         self._pending: list[dict[str, Any]] = []
@@ -216,8 +258,13 @@ class FakeBotAPI(FakeServer):
         handler = self._handlers.get(method.lower())
         if handler is None:
             return _error(404, "Not Found")
+        params = {**call.query, **call.body}
+        if self.flood_limits is not None:
+            wait = self.flood_limits.refuse(method, params)
+            if wait is not None:
+                return _error(429, _default_description(429, wait), retry_after=wait)
         try:
-            result = await handler({**call.query, **call.body})
+            result = await handler(params)
         except BotAPIError as error:
             return _error(error.status, error.description)
         return JSONResponse({"ok": True, "result": result})
