@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     recovery_interval: float = Field(default=3.0, alias="RECOVERY_INTERVAL_SECONDS", gt=0)
     # How often an idle reminder dispatcher looks for due reminders.
     reminder_interval: float = Field(default=5.0, alias="REMINDER_INTERVAL_SECONDS", gt=0)
+    # How long a dispatcher holds the reminders it claimed; those of a dispatcher that died are
+    # sent by another once it has passed.
+    reminder_lease: float = Field(default=120.0, alias="REMINDER_LEASE_SECONDS", ge=2)
     # Off when dedicated `trialbot dispatcher` processes send the reminders.
     reminders_in_gateway: bool = Field(default=True, alias="REMINDERS_IN_GATEWAY")
     # The staff API's bearer token (/api/staff/…); generated under var/secrets/ when unset.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -58,7 +59,7 @@ class Dispatcher:
         sessions: sessionmaker[Session],
         channels: dict[str, Channel],
         batch: int = 50,
-        lease: dt.timedelta = dt.timedelta(minutes=2),
+        lease: dt.timedelta | None = None,
         max_attempts: int = 5,
         backoff: dt.timedelta = dt.timedelta(seconds=30),
         clock: Callable[[], dt.datetime] = utcnow,
@@ -66,17 +67,27 @@ class Dispatcher:
         self._settings = settings
         self._sessions = sessions
         self._channels = channels
-        self._batch, self._lease = batch, lease
+        self._batch = batch
+        self._lease = lease or dt.timedelta(seconds=settings.reminder_lease)
         self._max_attempts, self._backoff = max_attempts, backoff
         self._clock = clock
         self._consents = ConsentTexts(settings.knowledge_dir)
         self._trials = Trials(settings.knowledge_dir)
 
     async def run_once(self) -> int:
-        """Send what is due now; how many went out."""
+        """Send what is due now; how many went out.
+
+        One message at a time: a crash can then leave at most one sent but not recorded. What
+        the first half of the lease did not reach is handed back, so that no other dispatcher
+        takes over a reminder this one is still about to send.
+        """
         token, held = await asyncio.to_thread(self._claim)
+        until = time.monotonic() + self._lease.total_seconds() / 2
         sent = 0
-        for reminder_id in held:
+        for index, reminder_id in enumerate(held):
+            if time.monotonic() > until:
+                await asyncio.to_thread(self._hand_back, held[index:], token)
+                break
             ready = await asyncio.to_thread(self._prepare, reminder_id, token)
             if ready is not None and await self._send(ready, token):
                 sent += 1
@@ -97,6 +108,15 @@ class Dispatcher:
     def _claim(self) -> tuple[str, list[int]]:
         with self._sessions.begin() as session:
             return claims.claim_due(session, self._clock(), limit=self._batch, lease=self._lease)
+
+    def _hand_back(self, reminder_ids: list[int], token: str) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Reminder)
+                .where(Reminder.id.in_(reminder_ids), Reminder.claim_token == token)
+                .values(claim_token=None, claimed_until=None, attempts=Reminder.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
 
     def _prepare(self, reminder_id: int, token: str) -> _Ready | None:
         """The message to send, or None when the reminder may not (or need not) go any more."""

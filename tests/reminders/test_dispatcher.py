@@ -38,13 +38,13 @@ class FakeChannel:
 
     def __init__(self) -> None:
         self.sent: list[tuple[int, Reply, str | None]] = []
-        self.failing: str | None = None
+        self.failing: NotDelivered | None = None
 
     async def deliver(
         self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
     ) -> list[str]:
         if self.failing:
-            raise NotDelivered(self.failing)
+            raise self.failing
         self.sent.extend((conversation_id, reply, tag) for reply in replies)
         return [str(1000 + len(self.sent))]
 
@@ -133,7 +133,7 @@ def test_channel_errors_back_off_then_become_a_dead_letter(
     linked: sessionmaker[Session], settings: Settings
 ) -> None:
     channel, clock = FakeChannel(), Clock(NOW)
-    channel.failing = "Telegram refused the message: Too Many Requests: retry after 5"
+    channel.failing = NotDelivered("Telegram did not take the message: Timed out")
     dispatcher = _dispatcher(linked, channel, clock, settings)
     waits = []
     for _ in range(3):
@@ -147,8 +147,37 @@ def test_channel_errors_back_off_then_become_a_dead_letter(
     with linked() as session:
         first = session.scalars(select(Reminder).order_by(Reminder.id)).first()
         assert first is not None and first.status == ReminderStatus.FAILED
-        assert first.last_error is not None and "Too Many Requests" in first.last_error
+        assert first.last_error is not None and "Timed out" in first.last_error
     assert channel.sent == []
+
+
+def _first(sessions: sessionmaker[Session]) -> Reminder:
+    with sessions() as session:
+        first = session.scalars(select(Reminder).order_by(Reminder.id)).first()
+        assert first is not None
+        return first
+
+
+def test_the_platforms_retry_after_is_waited_at_the_least(
+    linked: sessionmaker[Session], settings: Settings
+) -> None:
+    channel, clock = FakeChannel(), Clock(NOW)
+    channel.failing = NotDelivered("Telegram asked to wait 600 s", retry_after=600)
+    assert asyncio.run(_dispatcher(linked, channel, clock, settings).run_once()) == 0
+    first = _first(linked)
+    assert as_utc(first.due_at) - NOW == dt.timedelta(seconds=600)
+    assert first.status == ReminderStatus.SCHEDULED
+
+
+def test_a_blocked_bot_is_a_dead_letter_at_once(
+    linked: sessionmaker[Session], settings: Settings
+) -> None:
+    channel, clock = FakeChannel(), Clock(NOW)
+    channel.failing = NotDelivered("the person has blocked the bot (Forbidden)", final=True)
+    assert asyncio.run(_dispatcher(linked, channel, clock, settings).run_once()) == 0
+    first = _first(linked)
+    assert first.status == ReminderStatus.FAILED and first.attempts == 1
+    assert first.last_error == "the person has blocked the bot (Forbidden)"
 
 
 def test_nothing_goes_out_after_a_stop_or_to_a_cancelled_appointment(
@@ -164,3 +193,29 @@ def test_nothing_goes_out_after_a_stop_or_to_a_cancelled_appointment(
     with linked() as session:
         reasons = session.scalars(select(Reminder.cancel_reason).order_by(Reminder.id)).all()
         assert reasons[0] == "the participant stopped messages"
+
+
+class SlowChannel(FakeChannel):
+    async def deliver(
+        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+    ) -> list[str]:
+        await asyncio.sleep(0.6)
+        return await super().deliver(conversation_id, replies, tag=tag)
+
+
+def test_what_half_the_lease_did_not_reach_is_handed_back(
+    linked: sessionmaker[Session], settings: Settings
+) -> None:
+    channel = SlowChannel()
+    later = Clock(dt.datetime(2026, 12, 9, 19, 30, tzinfo=dt.UTC))  # all three are due
+    dispatcher = Dispatcher(
+        settings=settings, sessions=linked, channels={"telegram": channel}, clock=later,
+        lease=dt.timedelta(seconds=2),
+    )  # fmt: skip
+    assert asyncio.run(dispatcher.run_once()) == 2  # the third would start after 1 s
+    assert _statuses(linked) == ["sent", "sent", "scheduled"]
+    with linked() as session:
+        last = session.scalars(select(Reminder).order_by(Reminder.id.desc())).first()
+        assert last is not None and last.claim_token is None and last.attempts == 0
+    assert asyncio.run(dispatcher.run_once()) == 1  # free for any dispatcher at once
+    assert len(channel.sent) == 3
