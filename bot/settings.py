@@ -100,6 +100,17 @@ class Settings(BaseSettings):
     def _absolute(cls, path: Path) -> Path:
         return path if path.is_absolute() else (PROJECT_ROOT / path)
 
+    @field_validator(
+        "rasa_auth_token", "staff_api_token", "pseudonym_key", "data_encryption_key",
+        "telegram_bot_token", "telegram_webhook_secret", "messenger_page_token",
+        "messenger_app_secret", "messenger_verify_token", "telegram_mode",
+        mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`NAME=` in .env or the environment means not set, as a commented-out line does."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:
         if self.environment == "production":

@@ -5,7 +5,8 @@
   that would fall in them moves earlier, to the evening before they begin; never after the
   appointment, never later than planned.
 - A reminder whose moment has passed while the appointment is still ahead goes out once, now:
-  several passed ones become one.
+  several passed ones become one. Should now be in the quiet hours, it waits for their end when
+  that is still in time (no later than the last offset before the appointment).
 """
 
 from __future__ import annotations
@@ -46,8 +47,22 @@ def plan(
         else:
             moments.add(due.astimezone(dt.UTC))
     if passed:
-        moments.add(now.astimezone(dt.UTC))  # the ones missed go out once, now
+        moments.add(_missed(now, starts_at, zone, rules))  # the ones missed go out once
     return sorted(moments)
+
+
+def _missed(now: dt.datetime, starts_at: dt.datetime, zone: ZoneInfo, rules: Rules) -> dt.datetime:
+    """Now; in the quiet hours, their end, unless that comes too close to the appointment."""
+    now = now.astimezone(dt.UTC)
+    if not in_quiet_hours(now, zone, rules):
+        return now
+    local = now.astimezone(zone)
+    day = local.date()
+    if local.time() >= rules.quiet_end:
+        day += dt.timedelta(days=1)  # the evening: they end tomorrow morning
+    ends = dt.datetime.combine(day, rules.quiet_end, tzinfo=zone).astimezone(dt.UTC)
+    latest = starts_at - min(rules.offsets, default=dt.timedelta(0))
+    return ends if ends <= latest else now
 
 
 def in_quiet_hours(moment: dt.datetime, zone: ZoneInfo, rules: Rules = Rules()) -> bool:

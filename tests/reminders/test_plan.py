@@ -59,6 +59,18 @@ def test_missed_reminders_go_out_once_now_and_none_after_the_start() -> None:
     assert plan(_paris(2026, 12, 10, 10, 0), "Europe/Paris", now=now) == []
 
 
+def test_a_missed_reminder_found_at_night_waits_for_the_morning_when_there_is_time() -> None:
+    late = _paris(2026, 12, 9, 23, 30)
+    # Imported late at night for an afternoon visit: the missed reminder goes at 08:00.
+    moments = plan(_paris(2026, 12, 10, 15, 0), "Europe/Paris", now=late)
+    assert _local(moments) == ["Thu 10 08:00", "Thu 10 13:00"]
+    # After midnight too.
+    moments = plan(_paris(2026, 12, 10, 15, 0), "Europe/Paris", now=_paris(2026, 12, 10, 2, 0))
+    assert _local(moments) == ["Thu 10 08:00", "Thu 10 13:00"]
+    # A visit at 09:00: 08:00 would be too close (under the last 2 h), so it goes now.
+    assert _local(plan(_paris(2026, 12, 10, 9, 0), "Europe/Paris", now=late)) == ["Wed 09 23:30"]
+
+
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         plan(dt.datetime(2026, 12, 10, 9, 0), "Europe/Paris", now=_paris(2026, 12, 1, 9, 0))
@@ -81,6 +93,7 @@ def test_every_reminder_is_before_the_start_outside_quiet_hours_or_now(
     assert len(moments) <= len(Rules().offsets)
     for moment in moments:
         assert now <= moment < starts
-        assert moment == now or not in_quiet_hours(moment, ZoneInfo(zone))
+        quiet = in_quiet_hours(moment, ZoneInfo(zone))
+        assert not quiet or (moment == now and moment > starts - dt.timedelta(hours=2, days=1))
     if starts > now + dt.timedelta(hours=72, days=1):
         assert len(moments) == 3  # far enough ahead: every reminder has its own moment

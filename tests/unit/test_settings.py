@@ -63,3 +63,11 @@ def test_telegram_uses_a_webhook_when_the_gateway_has_a_public_address(tmp_path:
         TRIALBOT_VAR_DIR=tmp_path, PUBLIC_URL="https://x.org", TELEGRAM_MODE="polling"
     )
     assert not polling.telegram_webhook
+
+
+def test_an_empty_setting_is_not_set(tmp_path: Path) -> None:
+    settings = Settings(
+        TRIALBOT_VAR_DIR=tmp_path, MESSENGER_PAGE_TOKEN="", TELEGRAM_BOT_TOKEN=" ", TELEGRAM_MODE=""
+    )
+    assert not settings.messenger_enabled and not settings.telegram_enabled
+    assert settings.telegram_mode is None

@@ -1,0 +1,1 @@
+"""Reminder throughput with several dispatchers, one killed."""
