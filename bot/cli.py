@@ -971,7 +971,7 @@ def reminders_list(
             str(row["appointment"]),
             row["participant_code"],
             row["due_at"][:16].replace("T", " "),
-            row["status"],
+            row["status"] + (" (maybe twice)" if row["sends"] > 1 else ""),
             row["channel"] or "",
             row["last_error"] or row["cancel_reason"] or "",
         ),

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -332,6 +333,11 @@ class Reminder(Base):
     # A dispatcher's lease: it sends this reminder until then; after, another may take it over.
     claimed_until: Mapped[datetime | None]
     claim_token: Mapped[str | None] = mapped_column(String(32))
+    # The idempotency key of the send in progress, written before the message goes: found on a
+    # reminder still scheduled, it says a dispatcher stopped between sending and recording, so
+    # the message may have gone out; `sends` counts the sends begun (2 or more: maybe twice).
+    send_key: Mapped[str | None] = mapped_column(String(32))
+    sends: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class Screening(Base):

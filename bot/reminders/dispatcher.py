@@ -2,8 +2,11 @@
 
 Each round claims a batch (`claims.claim_due`), checks at the moment of sending that the reminder
 may still go (consent to the version in effect, messages not stopped, a chat bound, the
-appointment not cancelled), sends it in the participant's language, and records the channel's
-message id. A channel error puts it back with exponential back-off (never sooner than the
+appointment not cancelled), writes the send's idempotency key, sends it in the participant's
+language, and records the channel's message id under that key. One message at a time, so a
+dispatcher that dies leaves at most one reminder whose key is written but not its record: the
+next holder sends it again (at least once, at most one duplicate) and counts it in `sends`.
+A channel error puts it back with exponential back-off (never sooner than the
 platform's `retry_after`); after `max_attempts`, or at once when trying again cannot help (the
 person blocked the bot), it is `failed` with its reason, for staff (`trialbot reminders list`).
 It runs inside the gateway, which holds the channels, or alone (`standalone`), and needs no Rasa
@@ -124,6 +127,8 @@ class Dispatcher:
             reminder = session.get(Reminder, reminder_id)
             if reminder is None or reminder.claim_token != token:
                 return None  # another dispatcher took it over
+            if reminder.status != ReminderStatus.SCHEDULED:
+                return None  # cancelled meanwhile, with its own reason
             appointment = session.get(Appointment, reminder.appointment_id)
             why = permission.refusal(session, self._consents.get(), reminder)
             if why is None and (
@@ -144,6 +149,15 @@ class Dispatcher:
                 return None
             trial = self._trials.get().get(appointment.trial)
             reply = message.render(appointment, trial, conversation.language)
+            if reminder.send_key is not None:
+                log.warning(
+                    "reminder %d may have gone out already (a dispatcher stopped between "
+                    "sending and recording it); sending it again",
+                    reminder_id,
+                )
+            # Committed before the message goes: the key of this send, for the record.
+            reminder.send_key = token
+            reminder.sends += 1
             return _Ready(reminder_id, conversation.id, conversation.channel, reply)
 
     async def _send(self, ready: _Ready, token: str) -> bool:
@@ -163,7 +177,9 @@ class Dispatcher:
             session.execute(
                 update(Reminder)
                 .where(
-                    Reminder.id == ready.reminder_id, Reminder.status == ReminderStatus.SCHEDULED
+                    Reminder.id == ready.reminder_id,
+                    Reminder.status == ReminderStatus.SCHEDULED,
+                    Reminder.send_key == token,  # recorded once, by the send that holds the key
                 )
                 .values(
                     status=ReminderStatus.SENT,
@@ -184,6 +200,7 @@ class Dispatcher:
             if reminder is None or reminder.claim_token != token:
                 return
             reminder.last_error = reason[:200]
+            reminder.send_key = None  # the channel said it did not go
             if error.final or reminder.attempts >= self._max_attempts:
                 _release(reminder, status=ReminderStatus.FAILED)  # a dead letter, for staff
                 log.warning("reminder %d failed for good: %s", reminder_id, reason)

@@ -57,6 +57,7 @@ def reminders(session: Session, participant: str | None = None) -> list[dict[str
             "status": reminder.status.value,
             "channel": reminder.channel,
             "attempts": reminder.attempts,
+            "sends": reminder.sends,  # 2 or more: a dispatcher stopped mid-send; maybe sent twice
             "sent_at": as_utc(reminder.sent_at).isoformat() if reminder.sent_at else None,
             "last_error": reminder.last_error,
             "cancel_reason": reminder.cancel_reason,

@@ -13,7 +13,7 @@ from bot.channels.base import NotDelivered, Reply
 from bot.consent import service
 from bot.consent.texts import load_consents
 from bot.db.models import Conversation, LanguageSource, Reminder, ReminderStatus, as_utc
-from bot.reminders import appointments, participants
+from bot.reminders import appointments, participants, report
 from bot.reminders.claims import claim_due
 from bot.reminders.dispatcher import MESSENGER_TAG, Dispatcher
 from bot.settings import PROJECT_ROOT, Settings
@@ -219,3 +219,36 @@ def test_what_half_the_lease_did_not_reach_is_handed_back(
         assert last is not None and last.claim_token is None and last.attempts == 0
     assert asyncio.run(dispatcher.run_once()) == 1  # free for any dispatcher at once
     assert len(channel.sent) == 3
+
+
+class DyingChannel(FakeChannel):
+    """Delivers, then the process dies before the dispatcher can record it."""
+
+    async def deliver(
+        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+    ) -> list[str]:
+        await super().deliver(conversation_id, replies, tag=tag)
+        raise asyncio.CancelledError  # what a stop between the send and the record looks like
+
+
+def test_a_send_cut_off_before_its_record_goes_again_once_and_is_marked(
+    linked: sessionmaker[Session], settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    dying, clock = DyingChannel(), Clock(NOW)
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(_dispatcher(linked, dying, clock, settings).run_once())
+    first = _first(linked)
+    assert first.status == ReminderStatus.SCHEDULED and first.send_key is not None
+    # Before the lease ends nobody takes it; after, another dispatcher sends it again, once.
+    channel = FakeChannel()
+    assert asyncio.run(_dispatcher(linked, channel, clock, settings).run_once()) == 0
+    clock.now += dt.timedelta(minutes=3)
+    assert asyncio.run(_dispatcher(linked, channel, clock, settings).run_once()) == 1
+    assert asyncio.run(_dispatcher(linked, channel, clock, settings).run_once()) == 0
+    assert len(dying.sent) == 1 and len(channel.sent) == 1  # one duplicate, nothing lost
+    first = _first(linked)
+    assert first.status == ReminderStatus.SENT and first.sends == 2
+    assert "may have gone out already" in caplog.text
+    with linked() as session:
+        (row, *_) = report.reminders(session, "P-1")
+    assert row["status"] == "sent" and row["sends"] == 2
