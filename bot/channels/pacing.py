@@ -1,12 +1,13 @@
 """Keeps the Telegram bot under its flood limits, across every process that sends for it.
 
-Telegram allows a bot about 30 messages a second in all and one a second in each chat; above
-that it answers 429 with `retry_after`. python-telegram-bot's own limiter counts one process
-only, and a site runs a gateway and reminder dispatchers side by side. So each message reserves
-its moment to go in a schedule shared through Redis (one atomic script: the next free moment for
-the bot and for the chat), and waits for it. A 429 pushes the whole bot's schedule back by its
-`retry_after`, for every process. Without `REDIS_URL` the same schedule is kept in memory, which
-is exact for a single process; should Redis fail, the process falls back to that and says so.
+Telegram allows a bot about 30 messages a second in all and one a second in each chat, after a
+short burst; above that it answers 429 with `retry_after`. python-telegram-bot's own limiter
+counts one process only, and a site runs a gateway and reminder dispatchers side by side. So each
+message reserves its moment to go in a schedule shared through Redis (one atomic script: the next
+free moment for the bot and for the chat), and waits for it. A 429 pushes the whole bot's
+schedule back by its `retry_after`, for every process. Without `REDIS_URL` the same schedule is
+kept in memory, which is exact for a single process; should Redis fail, the process falls back
+to that and says so.
 """
 
 from __future__ import annotations
@@ -29,12 +30,16 @@ log = logging.getLogger(__name__)
 # request reaching Telegram.
 MESSAGES_PER_SECOND = 29.0
 SECONDS_BETWEEN_MESSAGES_IN_A_CHAT = 1.0
+# "Short bursts" in a chat are allowed: an answer in a few parts goes at once, and only a longer
+# run of messages to one chat is spread a second apart.
+CHAT_BURST = 3
 # A chat's reservation is forgotten this long after its moment (keeps Redis small).
 _CHAT_MEMORY_MS = 10_000
 
-# KEYS: the bot's key, then the chat's key (or none). ARGV: microseconds between two messages
-# of the bot, between two in the chat, a pause to add (0 for none), and how many milliseconds a
-# chat's reservation is remembered after its moment. Returns the microseconds to wait.
+# KEYS: the bot's key, then the chat's key (or none). ARGV: microseconds between two messages of
+# the bot, between two in a chat, a pause to add (0 for none), how many milliseconds a chat is
+# remembered, and the burst a chat may take at once (in microseconds of its schedule). The chat
+# is a GCRA: its key holds the moment its schedule has reached. Returns the microseconds to wait.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -46,14 +51,15 @@ if pause > 0 then
   return 0
 end
 local at = math.max(now, bot)
-local ahead = math.ceil((at - now) / 1000)
 if #KEYS > 1 then
-  at = math.max(at, tonumber(redis.call('GET', KEYS[2]) or '0'))
-  ahead = math.ceil((at - now) / 1000)
-  redis.call('SET', KEYS[2], string.format('%.0f', at + tonumber(ARGV[2])),
-             'PX', ahead + tonumber(ARGV[4]))
+  local chat = tonumber(redis.call('GET', KEYS[2]) or '0')
+  at = math.max(at, chat - tonumber(ARGV[5]))
+  local reached = math.max(chat, at) + tonumber(ARGV[2])
+  redis.call('SET', KEYS[2], string.format('%.0f', reached),
+             'PX', math.ceil((reached - now) / 1000) + tonumber(ARGV[4]))
 end
-redis.call('SET', KEYS[1], string.format('%.0f', at + tonumber(ARGV[1])), 'PX', ahead + 60000)
+redis.call('SET', KEYS[1], string.format('%.0f', at + tonumber(ARGV[1])),
+           'PX', math.ceil((at - now) / 1000) + 60000)
 return at - now
 """
 
@@ -82,15 +88,17 @@ class LocalSchedule:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._gap, self._chat_gap, self._clock = 1.0 / per_second, chat_gap, clock
+        self._burst = (CHAT_BURST - 1) * chat_gap
         self._next = 0.0
-        self._chats: dict[str, float] = {}
+        self._chats: dict[str, float] = {}  # how far each chat's schedule has reached
 
     async def reserve(self, chat: str | None) -> float:
         now = self._clock()
         at = max(now, self._next)
         if chat is not None:
-            at = max(at, self._chats.get(chat, 0.0))
-            self._chats[chat] = at + self._chat_gap
+            reached = self._chats.get(chat, 0.0)
+            at = max(at, reached - self._burst)
+            self._chats[chat] = max(reached, at) + self._chat_gap
             if len(self._chats) > 10_000:
                 self._chats = {c: t for c, t in self._chats.items() if t > now}
         self._next = at + self._gap
@@ -119,6 +127,7 @@ class RedisSchedule:
         self._script = self._client.register_script(_RESERVE)
         self._key = f"trialbot:telegram:{bot_id}:pace"
         self._gap_us, self._chat_gap_us = round(1e6 / per_second), round(chat_gap * 1e6)
+        self._burst_us = (CHAT_BURST - 1) * self._chat_gap_us
         self._local = LocalSchedule(per_second, chat_gap)
         self._failing = False
 
@@ -140,7 +149,7 @@ class RedisSchedule:
         import redis.exceptions
 
         try:
-            args = [self._gap_us, self._chat_gap_us, pause_us, _CHAT_MEMORY_MS]
+            args = [self._gap_us, self._chat_gap_us, pause_us, _CHAT_MEMORY_MS, self._burst_us]
             result = int(await self._script(keys=keys, args=args))
         except (redis.exceptions.RedisError, OSError) as error:
             if not self._failing:
@@ -201,11 +210,12 @@ class PacedRateLimiter(BaseRateLimiter[int]):
             except RetryAfter as error:
                 if attempt == retries:
                     raise
-                seconds = _seconds(error.retry_after) + 0.1
+                seconds = retry_seconds(error.retry_after) + 0.1
                 log.info("Telegram asked to wait %.1f s; every sender waits", seconds)
                 await self._schedule.pause(seconds)
         raise AssertionError("unreachable")
 
 
-def _seconds(value: Any) -> float:
+def retry_seconds(value: Any) -> float:
+    """A RetryAfter's retry_after in seconds (python-telegram-bot gives an int or a timedelta)."""
     return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)

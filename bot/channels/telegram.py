@@ -170,7 +170,7 @@ class TelegramChannel:
         except Forbidden as error:
             raise NotDelivered(f"the person has blocked the bot ({error})", final=True) from error
         except RetryAfter as error:
-            wait = _seconds(error.retry_after)
+            wait = pacing.retry_seconds(error.retry_after)
             raise NotDelivered(f"Telegram asked to wait {wait:.0f} s", retry_after=wait) from error
         except BadRequest as error:
             raise NotDelivered(f"Telegram refused the message: {error}", final=True) from error
@@ -418,21 +418,13 @@ async def _retrying(call: Callable[[], Awaitable[T]]) -> T:
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:
             return await call()
-        except RetryAfter as error:
-            if attempt == SEND_ATTEMPTS:
-                raise
-            await asyncio.sleep(_seconds(error.retry_after))
-        except BadRequest:
-            raise
+        except (BadRequest, RetryAfter):
+            raise  # RetryAfter: the limiter waited as often as it may; the caller decides
         except NetworkError:
             if attempt == SEND_ATTEMPTS:
                 raise
             await asyncio.sleep(0.5 * 2**attempt)
     raise AssertionError("unreachable")
-
-
-def _seconds(value: Any) -> float:
-    return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
 
 
 async def _keyboard(buttons: tuple[Button, ...], store: ButtonStore) -> InlineKeyboardMarkup | None:

@@ -6,9 +6,10 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 
 import pytest
+from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
 from bot.channels.pacing import LocalSchedule, PacedRateLimiter, RedisSchedule, Schedule
@@ -73,12 +74,30 @@ async def test_two_processes_share_the_pace_through_redis(
     assert len(flooded.answered("sendMessage", 429)) > 0
 
 
-async def test_messages_to_one_chat_are_a_second_apart(flooded: FakeBotAPI) -> None:
+async def test_a_chat_takes_a_short_burst_then_a_message_a_second(flooded: FakeBotAPI) -> None:
+    async with ExtBot(flooded.token, base_url=flooded.base_url) as bot:
+        unpaced = [await _try(bot.send_message(7, f"fast {n}")) for n in range(5)]
+    assert unpaced == [True, True, True, False, False]  # the fake allows a burst of 3 in a chat
+    flooded.reset()
     async with _bot(flooded, LocalSchedule()) as bot:
-        for part in ("one", "two", "three"):
-            await bot.send_message(7, part)
-    assert [m["text"] for m in flooded.sent_messages(7)] == ["one", "two", "three"]
+        started = time.monotonic()
+        for n in range(5):
+            await bot.send_message(8, f"part {n}")
+            if n == 2:
+                burst = time.monotonic() - started
+        took = time.monotonic() - started
+    assert burst < 0.5  # an answer in three parts is not held back
+    assert took >= 1.9  # then a second apart
+    assert [m["text"] for m in flooded.sent_messages(8)] == [f"part {n}" for n in range(5)]
     assert flooded.answered("sendMessage", 429) == []
+
+
+async def _try(call: Awaitable[object]) -> bool:
+    try:
+        await call
+    except RetryAfter:
+        return False
+    return True
 
 
 async def test_a_429_holds_every_sender_back_then_the_message_goes(

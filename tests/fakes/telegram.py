@@ -58,18 +58,19 @@ class BotAPIError(Exception):
 
 
 class FloodLimits:
-    """Telegram's flood control: messages a second for the bot, and a gap between two in a chat.
+    """Telegram's flood control: messages a second for the bot, and one a second in a chat.
 
-    Above either, a send is answered 429 with `retry_after`, as Telegram does. The chat gap is
-    enforced with a tenth of slack, for the jitter of requests in flight.
+    Above either, a send is answered 429 with `retry_after`, as Telegram does. A chat may take a
+    short burst (`chat_burst` at once) before its one a second applies, with a tenth of a gap of
+    slack for the jitter of requests in flight.
     """
 
     _SENDS = frozenset({"sendmessage", "sendphoto"})
 
-    def __init__(self, per_second: int = 30, chat_gap: float = 1.0) -> None:
-        self.per_second, self.chat_gap = per_second, chat_gap
+    def __init__(self, per_second: int = 30, chat_gap: float = 1.0, chat_burst: int = 3) -> None:
+        self.per_second, self.chat_gap, self.chat_burst = per_second, chat_gap, chat_burst
         self._recent: collections.deque[float] = collections.deque()
-        self._last_in_chat: dict[str, float] = {}
+        self._chats: dict[str, float] = {}  # how far each chat's schedule has reached
         self._lock = threading.Lock()
 
     def refuse(self, method: str, params: dict[str, Any]) -> int | None:
@@ -82,11 +83,12 @@ class FloodLimits:
                 self._recent.popleft()
             if len(self._recent) >= self.per_second:
                 return 1
-            last = self._last_in_chat.get(chat)
-            if last is not None and now - last < self.chat_gap * 0.9:
-                return max(1, round(self.chat_gap))
+            reached = self._chats.get(chat, 0.0)
+            allowance = (self.chat_burst - 1) * self.chat_gap + 0.1 * self.chat_gap
+            if now < reached - allowance:
+                return max(1, round(reached - allowance - now + 0.5))
             self._recent.append(now)
-            self._last_in_chat[chat] = now
+            self._chats[chat] = max(reached, now) + self.chat_gap
             return None
 
 
