@@ -130,6 +130,7 @@ def _show(console: Console, figures: dict[str, float]) -> None:
         ("429 answers", str(figures["refused_429"]), "0"),
         ("lost", str(figures["lost"]), "0"),
         ("duplicated", str(figures["duplicated"]), f"≤ {figures['killed']}"),
+        ("marked 'maybe twice' (sends ≥ 2)", str(figures["maybe_twice"]), ""),
         ("dead letters", str(figures["failed"]), "0"),
         ("lag p50", f"{figures['lag_p50']:.1f} s", ""),
         ("lag p99", f"{figures['lag_p99']:.1f} s", ""),

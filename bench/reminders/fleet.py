@@ -209,6 +209,7 @@ class Tally:
     delivered: int  # messages the Bot API accepted
     lost: int  # reminders whose chat got no message
     duplicated: int  # messages beyond the first in a chat
+    maybe_twice: int  # reminders marked as possibly sent twice (a send begun, then a crash)
     refused_429: int
     failed: int  # reminders given up (dead letters)
     seconds: float  # from due to the last message
@@ -227,6 +228,7 @@ def tally(settings: Settings, api: FakeBotAPI, count: int, due: dt.datetime) -> 
     try:
         with Session(engine) as session:
             rows = session.execute(select(Reminder.status, Reminder.sent_at)).all()
+            maybe_twice = session.scalar(select(func.count()).where(Reminder.sends > 1))
     finally:
         engine.dispose()
     lags = sorted(
@@ -241,6 +243,7 @@ def tally(settings: Settings, api: FakeBotAPI, count: int, due: dt.datetime) -> 
         delivered=delivered,
         lost=sum(1 for i in range(count) if received[chat_of(i)] == 0),
         duplicated=sum(n - 1 for n in received.values() if n > 1),
+        maybe_twice=int(maybe_twice or 0),
         refused_429=len(api.answered("sendMessage", 429)),
         failed=sum(1 for status, _ in rows if status == ReminderStatus.FAILED),
         seconds=last,

@@ -14,19 +14,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.base import Channel
 from bot.channels.messenger import MessengerChannel
 from bot.channels.telegram import TelegramChannel
-from bot.consent import service
-from bot.consent.texts import load_consents
 from bot.db.migrate import upgrade
-from bot.db.models import Conversation, LanguageSource, Reminder, ReminderStatus, as_utc, utcnow
+from bot.db.models import Reminder, ReminderStatus, as_utc, utcnow
 from bot.db.session import create_db_engine, make_session_factory
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
-from bot.reminders import appointments, participants
 from bot.reminders.dispatcher import MESSENGER_TAG, Dispatcher
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 from tests.fakes.channels import channel_env
 from tests.fakes.graph import FakeGraphAPI
 from tests.fakes.telegram import FakeBotAPI
+from tests.reminders.linking import linked_participant, schedule_visit
 
 CHAT, PSID = 777_001, "psid-reminded"
 
@@ -62,31 +60,13 @@ def stack(
 
 
 def _linked(
-    sessions: sessionmaker[Session], relay: Relay, channel: str, address: str, seen: dt.datetime
+    relay: Relay, sessions: sessionmaker[Session], key: str, address: str, seen: dt.datetime
 ) -> None:
-    """A participant bound to a chat on `channel`, agreed to reminders, a visit in 90 minutes."""
-    trials = appointments.read_trials(PROJECT_ROOT / "knowledge")
-    key = f"{channel}-errors"
+    starts = (utcnow() + dt.timedelta(minutes=90)).isoformat()
     with sessions.begin() as session:
-        session.add(
-            Conversation(
-                channel=channel, sender_key=key, language="en",
-                language_source=LanguageSource.CHOSEN,
-                address=relay.cipher.encrypt(address), last_seen_at=seen,
-            )
-        )  # fmt: skip
-        added = participants.add(session, "E-1", "demo-asthma-002", set(trials))
-        participants.bind(session, key, added.link_code)
-        shown = service.to_ask(
-            session, load_consents(PROJECT_ROOT / "knowledge"), key, "reminders", "en"
-        )
-        assert shown is not None
-        service.decide(session, key, shown.reference, agreed=True)
-        site = sorted(trials["demo-asthma-002"].sites)[0]
-        starts = (utcnow() + dt.timedelta(minutes=90)).isoformat()
-        csv = "participant_code,trial,site,starts_at,timezone,kind\n"
-        csv += f"E-1,demo-asthma-002,{site},{starts},Europe/Paris,week 4\n"
-        assert appointments.import_csv(session, csv, trials).rejected == []
+        address = relay.cipher.encrypt(address)
+        linked_participant(session, "E-1", "demo-asthma-002", key, address=address, last_seen=seen)
+        schedule_visit(session, "E-1", "demo-asthma-002", starts)
 
 
 def _reminder(sessions: sessionmaker[Session]) -> Reminder:
@@ -107,7 +87,7 @@ async def test_telegram_429s_and_5xx_put_the_reminder_back_then_it_goes(
     stack: tuple[Settings, sessionmaker[Session], Relay], bot_api: FakeBotAPI
 ) -> None:
     settings, sessions, relay = stack
-    _linked(sessions, relay, "telegram", str(CHAT), utcnow())
+    _linked(relay, sessions, "telegram-errors", str(CHAT), utcnow())
     bot = TelegramChannel(settings, relay, sessions)
     await bot.application.initialize()
     clock = Clock()
@@ -142,7 +122,7 @@ async def test_messenger_5xx_puts_the_reminder_back_and_a_tag_carries_it_past_24
     stack: tuple[Settings, sessionmaker[Session], Relay], graph_api: FakeGraphAPI
 ) -> None:
     settings, sessions, relay = stack
-    _linked(sessions, relay, "messenger", PSID, utcnow() - dt.timedelta(hours=30))
+    _linked(relay, sessions, "messenger-errors", PSID, utcnow() - dt.timedelta(hours=30))
     page = MessengerChannel(settings, relay, sessions)
     clock = Clock()
     try:

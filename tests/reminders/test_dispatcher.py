@@ -10,15 +10,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import NotDelivered, Reply
-from bot.consent import service
-from bot.consent.texts import load_consents
-from bot.db.models import Conversation, LanguageSource, Reminder, ReminderStatus, as_utc
-from bot.reminders import appointments, participants, report
+from bot.db.models import Conversation, Reminder, ReminderStatus, as_utc
+from bot.reminders import report
 from bot.reminders.claims import claim_due
 from bot.reminders.dispatcher import MESSENGER_TAG, Dispatcher
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
+from tests.reminders.linking import linked_participant, schedule_visit
 
-TRIALS = appointments.read_trials(PROJECT_ROOT / "knowledge")
 NOW = dt.datetime(2026, 12, 7, 8, 0, 30, tzinfo=dt.UTC)  # just after the 72 h reminder's time
 WHO = "telegram-5a1b"
 
@@ -52,25 +50,12 @@ class FakeChannel:
 @pytest.fixture
 def linked(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     """P-1 (French) bound to a Telegram chat, agreed to reminders, with a visit on 10 December."""
-    texts = load_consents(PROJECT_ROOT / "knowledge")
     with sessions.begin() as session:
-        session.add(
-            Conversation(
-                channel="telegram", sender_key=WHO, language="fr",
-                language_source=LanguageSource.CHOSEN,
-            )
+        linked_participant(session, "P-1", "demo-t2d-001", WHO, language="fr")
+        schedule_visit(
+            session, "P-1", "demo-t2d-001", "2026-12-10T09:00:00", kind="visite 2",
+            site="paris-nord", now=NOW - dt.timedelta(days=7),
         )  # fmt: skip
-        added = participants.add(session, "P-1", "demo-t2d-001", set(TRIALS), language="fr")
-        assert participants.bind(session, WHO, added.link_code) is not None
-        shown = service.to_ask(session, texts, WHO, "reminders", "fr")
-        assert shown is not None
-        service.decide(session, WHO, shown.reference, agreed=True)
-        line = "P-1,demo-t2d-001,paris-nord,2026-12-10T09:00:00,Europe/Paris,visite 2\n"
-        header = "participant_code,trial,site,starts_at,timezone,kind\n"
-        imported = appointments.import_csv(
-            session, header + line, TRIALS, NOW - dt.timedelta(days=7)
-        )
-        assert imported.rejected == []
     return sessions
 
 

@@ -12,15 +12,13 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.consent import service
-from bot.consent.texts import load_consents
 from bot.crypto import Cipher
 from bot.db.migrate import upgrade
-from bot.db.models import Conversation, LanguageSource, Reminder, ReminderStatus
+from bot.db.models import Reminder, ReminderStatus
 from bot.db.session import create_db_engine
-from bot.reminders import appointments, participants
 from bot.settings import PROJECT_ROOT, Settings
 from tests.fakes.telegram import FakeBotAPI
+from tests.reminders.linking import linked_participant, schedule_visit
 
 CHAT = 4242
 WHO = "telegram-standalone"
@@ -29,27 +27,12 @@ WHO = "telegram-standalone"
 def _linked_participant_with_a_visit_soon(settings: Settings) -> None:
     upgrade(settings.db_url)
     engine = create_db_engine(settings.db_url)
-    trials = appointments.read_trials(PROJECT_ROOT / "knowledge")
+    address = Cipher.from_settings(settings).encrypt(str(CHAT))
+    starts = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=90)).isoformat()
     try:
         with Session(engine) as session, session.begin():
-            session.add(
-                Conversation(
-                    channel="telegram", sender_key=WHO, language="en",
-                    language_source=LanguageSource.CHOSEN,
-                    address=Cipher.from_settings(settings).encrypt(str(CHAT)),
-                )
-            )  # fmt: skip
-            added = participants.add(session, "S-9", "demo-asthma-002", set(trials))
-            participants.bind(session, WHO, added.link_code)
-            texts = load_consents(PROJECT_ROOT / "knowledge")
-            shown = service.to_ask(session, texts, WHO, "reminders", "en")
-            assert shown is not None
-            service.decide(session, WHO, shown.reference, agreed=True)
-            site = sorted(trials["demo-asthma-002"].sites)[0]
-            starts = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=90)).isoformat()
-            line = f"S-9,demo-asthma-002,{site},{starts},Europe/Paris,week 4\n"
-            header = "participant_code,trial,site,starts_at,timezone,kind\n"
-            assert appointments.import_csv(session, header + line, trials).rejected == []
+            linked_participant(session, "S-9", "demo-asthma-002", WHO, address=address)
+            schedule_visit(session, "S-9", "demo-asthma-002", starts)
     finally:
         engine.dispose()
 
