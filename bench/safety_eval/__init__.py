@@ -1,0 +1,1 @@
+"""The safety check measured on labelled messages."""

@@ -1,0 +1,1 @@
+"""Safety: emergencies and side-effect reports caught on every message."""

@@ -1,0 +1,146 @@
+"""Emergencies and side-effect reports in a patient's message, in English and French.
+
+Rules over the message, tuned for recall: a missed "I can't breathe" costs far more than a
+needless emergency number. Before the rules run, the text is folded (lower case, no accents)
+and each word within one typing slip of a word the rules know is read as that word, so "chest
+pian" and "respirer" typed "repsirer" are caught. A symptom named after a negation ("no chest
+pain", "pas de douleur à la poitrine") is not reported; phrases that are themselves negative
+("I can't breathe", "je n'arrive plus à respirer") are part of their rule. An event told as
+long past ("a heart attack 10 years ago") is not an emergency now.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from bot.safety import rules
+
+Kind = Literal["emergency", "adverse_event"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: Kind
+    category: str  # chest_pain, breathing, stroke, unconscious, allergy, overdose, suicide; or ae
+    matched: str  # the words that matched, for the staff alert and the record
+
+
+def check(text: str, language: str | None = None) -> Finding | None:
+    """The most serious finding in `text` (an emergency before a side effect), or None.
+
+    Both languages' rules run whatever `language` says: a patient may switch mid-sentence.
+    """
+    folded = corrected(fold(text))
+    past = _PAST.search(folded) is not None
+    for kind in ("emergency", "adverse_event"):
+        for rule in _compiled():
+            if rule.kind != kind:
+                continue
+            for match in rule.pattern.finditer(folded):
+                if rule.negatable and _negated(folded, match.start()):
+                    continue
+                if past and kind == "emergency" and rule.category != "suicide":
+                    continue
+                return Finding(kind, rule.category, match.group(0))
+    return None
+
+
+def fold(text: str) -> str:
+    """Lower case, accents and curly apostrophes gone, one space between words."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", stripped).split())
+
+
+def corrected(folded: str) -> str:
+    """Each word one slip away from a word (or word start) the rules know, read as that word."""
+    return " ".join(_correct(word) for word in folded.split(" "))
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: Kind
+    category: str
+    pattern: re.Pattern[str]
+    negatable: bool
+
+
+@cache
+def _compiled() -> tuple[_Rule, ...]:
+    return tuple(
+        _Rule(rule.kind, rule.category, re.compile(rf"\b(?:{rule.pattern})"), rule.negatable)
+        for rule in rules.RULES
+    )
+
+
+@cache
+def _vocabulary() -> tuple[frozenset[str], tuple[str, ...]]:
+    words: set[str] = set(rules.VOCABULARY)
+    for rule in rules.RULES:
+        words.update(re.findall(r"[a-z]{5,}", rule.pattern))
+    ordered = tuple(sorted(words, key=len, reverse=True))  # the longest stem first
+    return frozenset(words), ordered
+
+
+@cache
+def _correct(word: str) -> str:
+    known, stems = _vocabulary()
+    if len(word) == 4 and word not in known:  # short words: two letters swapped only
+        return next((w for w in rules.SHORT_WORDS if sorted(w) == sorted(word)
+                     and _one_slip(word, w)), word)  # fmt: skip
+    if len(word) < 5 or word in known or not word.isalpha():
+        return word
+    for stem in stems:
+        if len(stem) > len(word) + 1:
+            continue
+        head = word[: len(stem)]
+        if head == stem:
+            return word
+        if _one_slip(head, stem):
+            return stem + word[len(stem) :]
+        if len(word) >= len(stem) and _one_slip(word[: len(stem) + 1], stem):  # a letter extra
+            return stem + word[len(stem) + 1 :]
+        if len(word) + 1 == len(stem) and _one_slip(word, stem):  # a letter missing, at the end
+            return stem
+    return word
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """One letter changed, added, dropped, or two neighbours swapped (and not identical)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and (a[diff[1]] == b[diff[0]])
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _negated(folded: str, start: int) -> bool:
+    """A negation among the few words before `start`."""
+    before = folded[:start].split(" ")[-5:]
+    window = " ".join(before)
+    return _NEGATION.search(window) is not None
+
+
+_NEGATION = re.compile(
+    r"\b(?:no|not|never|without|dont|don't|doesnt|doesn't|didnt|didn't|isnt|isn't|nor|none|"
+    r"free of|denies|pas|plus de|aucun|aucune|sans|jamais|ni|ne veux pas|n'ai pas|nai pas)\b"
+)
+_PAST = re.compile(
+    r"\b(?:\d+|a few|several|many|two|three|ten) (?:years?|yrs?|months?|decades?) ago\b|"
+    r"\bil y a (?:\d+|deux|trois|dix|quelques|plusieurs) (?:ans|annees|mois)\b|"
+    r"\b(?:in|en) (?:19|20)\d\d\b|\bwhen i was (?:a )?(?:kid|child|young|\d+)\b|"
+    r"\bquand j'etais (?:petit|petite|jeune|enfant)\b"
+)
