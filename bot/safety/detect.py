@@ -6,7 +6,8 @@ and each word within one typing slip of a word the rules know is read as that wo
 pian" and "respirer" typed "repsirer" are caught. A symptom named after a negation ("no chest
 pain", "pas de douleur à la poitrine") is not reported; phrases that are themselves negative
 ("I can't breathe", "je n'arrive plus à respirer") are part of their rule. An event told as
-long past ("a heart attack 10 years ago") is not an emergency now.
+long past ("a heart attack 10 years ago"), as a joke or as a figure of speech is not an
+emergency now; thoughts of suicide always are.
 """
 
 from __future__ import annotations
@@ -35,15 +36,15 @@ def check(text: str, language: str | None = None) -> Finding | None:
     Both languages' rules run whatever `language` says: a patient may switch mid-sentence.
     """
     folded = corrected(fold(text))
-    past = _PAST.search(folded) is not None
+    not_now = _NOT_NOW.search(folded) is not None
     for kind in ("emergency", "adverse_event"):
         for rule in _compiled():
-            if rule.kind != kind:
+            if rule.kind != kind or (rule.also is not None and not rule.also.search(folded)):
                 continue
             for match in rule.pattern.finditer(folded):
-                if rule.negatable and _negated(folded, match.start()):
+                if rule.negatable and _negated(folded, match):
                     continue
-                if past and kind == "emergency" and rule.category != "suicide":
+                if not_now and kind == "emergency" and rule.category != "suicide":
                     continue
                 return Finding(kind, rule.category, match.group(0))
     return None
@@ -67,12 +68,16 @@ class _Rule:
     category: str
     pattern: re.Pattern[str]
     negatable: bool
+    also: re.Pattern[str] | None
 
 
 @cache
 def _compiled() -> tuple[_Rule, ...]:
     return tuple(
-        _Rule(rule.kind, rule.category, re.compile(rf"\b(?:{rule.pattern})"), rule.negatable)
+        _Rule(
+            rule.kind, rule.category, re.compile(rf"\b(?:{rule.pattern})\b"), rule.negatable,
+            re.compile(rf"\b(?:{rule.also})\b") if rule.also else None,
+        )  # fmt: skip
         for rule in rules.RULES
     )
 
@@ -127,20 +132,11 @@ def _one_slip(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
-def _negated(folded: str, start: int) -> bool:
-    """A negation among the few words before `start`."""
-    before = folded[:start].split(" ")[-5:]
-    window = " ".join(before)
-    return _NEGATION.search(window) is not None
+def _negated(folded: str, match: re.Match[str]) -> bool:
+    """A negation among the few words before the match, or within it."""
+    before = " ".join(folded[: match.start()].split(" ")[-5:])
+    return _NEGATION.search(f"{before} {match.group(0)}") is not None
 
 
-_NEGATION = re.compile(
-    r"\b(?:no|not|never|without|dont|don't|doesnt|doesn't|didnt|didn't|isnt|isn't|nor|none|"
-    r"free of|denies|pas|plus de|aucun|aucune|sans|jamais|ni|ne veux pas|n'ai pas|nai pas)\b"
-)
-_PAST = re.compile(
-    r"\b(?:\d+|a few|several|many|two|three|ten) (?:years?|yrs?|months?|decades?) ago\b|"
-    r"\bil y a (?:\d+|deux|trois|dix|quelques|plusieurs) (?:ans|annees|mois)\b|"
-    r"\b(?:in|en) (?:19|20)\d\d\b|\bwhen i was (?:a )?(?:kid|child|young|\d+)\b|"
-    r"\bquand j'etais (?:petit|petite|jeune|enfant)\b"
-)
+_NEGATION = re.compile(rules.NEGATION)
+_NOT_NOW = re.compile(rules.NOT_NOW)

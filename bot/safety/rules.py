@@ -1,8 +1,11 @@
 """The safety rules: regular expressions over folded text (lower case, no accents).
 
-`_` stands for up to three words in between, `__` for up to six. Each rule says whether a
-negation just before it cancels it ("no chest pain") or not ("I can't breathe" is its own
-negation). A site that adds a rule runs `bench/safety_eval` to see what it changes.
+`near(a, b)` matches a and b within a few words of each other, in either order. A rule whose
+`negatable` is true is cancelled by a negation just before it or inside it ("no chest pain",
+"I've had zero side effects"); such rules must not carry negations of their own, which go in
+rules that are not negatable ("I can't breathe"). A rule with `also` needs that second pattern
+somewhere in the message as well (a symptom, and its link to the study treatment). A site that
+changes a rule runs `bench/safety_eval` to see what it changes.
 """
 
 from __future__ import annotations
@@ -10,34 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-_ = r"(?:[a-z0-9']+ ){0,3}"
-__ = r"(?:[a-z0-9']+ ){0,6}"
+_W = r"[a-z0-9']+"
 
-# Study treatment, in the words patients use for it.
-_TREATMENT = (
-    r"(?:study |trial |new |the )?(?:drug|drugs|medication|meds|medicine|pills?|tablets?|"
-    r"capsules?|injections?|jabs?|shots?|infusion|doses?|treatment|inhaler|patch|"
-    r"traitement|medicaments?|medocs?|comprimes?|cachets?|gelules?|piqures?|injections?|"
-    r"perfusion|doses?|inhalateur|patchs?|produit)"
-)
-_SYMPTOM_EN = (
-    r"(?:rash\w*|itch\w*|hives|nause\w*|sick|vomit\w*|threw up|throwing up|dizz\w*|"
-    r"headaches?|migraines?|diarrh\w*|constipat\w*|swell\w*|swollen|red|redness|bruis\w*|"
-    r"palpitations?|racing|pounding|fluttering|tired|exhausted|fatigue|weak\w*|fever\w*|"
-    r"temperature|chills|shak\w*|blurr\w*|vision|cramps?|ache\w*|aching|pain\w*|sore|"
-    r"insomnia|can't sleep|cant sleep|numb\w*|tingl\w*|stomach|tummy|bleed\w*|spots|"
-    r"worse|bumps?|lump|hair loss|losing hair|appetite|mood|anxious|low|burning|hot flush\w*)"
-)
-_SYMPTOM_FR = (
-    r"(?:boutons?|plaques?|rougeurs?|rouge|demangeaisons?|demange\w*|gratte|urticaire|"
-    r"nausees?|envie de vomir|vomi\w*|mal au coeur|vertiges?|tete qui tourne|tourne la tete|"
-    r"maux de tete|mal a la tete|migraines?|diarrhee\w*|constipe\w*|gonfle\w*|enfle\w*|"
-    r"bleus?|hematome|palpitations?|coeur qui bat|fatigue\w*|epuise\w*|creve|faible\w*|"
-    r"fievre|temperature|frissons?|tremble\w*|vue trouble|vois flou|flou|crampes?|"
-    r"courbatu\w*|douleurs?|mal (?:au|a la|aux)|dors plus|dors pas|insomnies?|"
-    r"engourdi\w*|fourmi\w*|picote\w*|estomac|ventre|saigne\w*|pire|brule\w*|"
-    r"perte d'appetit|cheveux|moral|angoisse\w*|bouffees de chaleur)"
-)
+
+def near(a: str, b: str, words: int = 4) -> str:
+    """a then b, or b then a, with up to `words` words between."""
+    gap = rf" (?:{_W} ){{0,{words}}}"
+    return rf"(?:(?:{a}){gap}(?:{b})|(?:{b}){gap}(?:{a}))"
+
+
+def gap(words: int) -> str:
+    return rf" (?:{_W} ){{0,{words}}}"
 
 
 @dataclass(frozen=True)
@@ -46,223 +32,181 @@ class Rule:
     category: str
     pattern: str
     negatable: bool = True
+    also: str | None = None
 
 
 def _e(category: str, pattern: str, negatable: bool = True) -> Rule:
     return Rule("emergency", category, pattern, negatable)
 
 
-_CANT = (
-    r"(?:can't|cant|cannot|can not|couldn't|couldnt|unable to|struggling to|struggle to|"
-    r"hard to|trouble|difficulty|difficult to|barely)"
+_WHO = r"(?:my|his|her|their|the|ma|mon|sa|son|la|le)"
+
+# ---- Chest pain
+_CHEST = r"chest|heart|sternum|breastbone|poitrine|thorax|thoracique\w*|coeur|sternum"
+_CHEST_PAIN = (
+    r"pain\w*|hurt\w*|tight\w*|pressure|crush\w*|squeez\w*|heavy|heaviness|ache\w*|aching|"
+    r"burning|stabbing|elephant|vice|band|douleur\w*|mal|serre\w*|oppress\w*|ecras\w*|poids|"
+    r"etau|barre|brulure|point|fait mal|comprim\w*"
 )
-_NARRIVE_PAS = (
-    r"(?:(?:j'|j )?(?:n'|n )?(?:arrive|arrives|arrivons|peux|peut|parviens)(?: pas| plus)|"
-    r"(?:j'|j )?ai du mal a|(?:j'|j )?ai de la peine a|(?:du )?mal a|difficile de|"
-    r"difficulte a|difficultes a)"
+_ARM_JAW = r"(?:left arm|jaw|bras gauche|machoire|mon bras|my arm)"
+_ACHE = r"pain|douleur|mal|ache\w*"
+_FACE_PARTS = (
+    r"throat|tongue|lips?|face|mouth|eyes|eyelids|gorge|langue|levres?|visage|bouche|yeux|"
+    r"paupieres"
+)
+_SWELLING = r"swell\w*|swollen|closing|tight\w*|puff\w*|gonfl\w*|enfl\w*|serre\w*|ferme\w*"
+
+# ---- Breathing
+_BREATH = r"breath\w*|air|respir\w*|souffle|oxygen|oxygene"
+_HARD = (
+    r"can't|cant|cannot|can not|couldn't|couldnt|unable|struggl\w*|hard|difficult\w*|trouble|"
+    r"barely|bad|worse|fight\w*|gasp\w*|labou?red|heavy|panting|pu|plu|plus|pas|mal|dur|"
+    r"difficile\w*|difficulte\w*|peine|manque|cherche|arrive|bloque\w*|siffl\w*|court"
+)
+
+# ---- Stroke
+_FACE = r"face|smile|mouth|lip|visage|figure|sourire|bouche|levre"
+_DROOP = (
+    r"droop\w*|drop\w*|crooked|numb|lopsided|hanging|slack|twisted|tordu\w*|paralys\w*|"
+    r"tombe\w*|deform\w*|de travers|engourdi\w*|pend\w*|affaiss\w*"
+)
+_LIMB = r"arm|leg|hand|side|bras|jambe|main|cote"
+_WEAK = (
+    r"weak\w*|numb\w*|paraly\w*|dead|limp|heavy|can't move|cant move|won't move|faible\w*|"
+    r"engourdi\w*|mort|lache|inerte|plus bouger|bouge plus|peut plus|peux plus|lourd\w*"
+)
+_SPEECH = (
+    r"slurr\w*|gibberish|nonsense|words? (?:\w+ ){0,3}(?:wrong|jumbled|mixed|muddled|out)|"
+    r"can't (?:speak|talk|get (?:my |the )?words)|cant (?:speak|talk|get (?:my |the )?words)|"
+    r"bafouill\w*|bredouill\w*|n'importe quoi|trouve plus (?:mes|ses) mots|mots (?:\w+ ){0,3}"
+    r"melang\w*|parle (?:\w+ ){0,2}(?:bizarre\w*|mal)|articul\w* (?:\w+ ){0,2}(?:plus|pas|mal)|"
+    r"arrive plus a parler|peut plus parler|peux plus parler"
+)
+_CONFUSED = (
+    r"(?:suddenly|all of a sudden|out of nowhere|d'un coup|tout d'un coup|soudain\w*) "
+    r"(?:\w+ ){0,4}(?:confus\w*|doesn't know|doesnt know|don't know|dont know|can't see|cant see|"
+    r"sait plus|sais plus|vois plus|voit plus|perdu\w*)|(?:doesn't|doesnt|don't|dont) know where "
+    r"(?:she|he|i) (?:is|am)|sait plus ou (?:elle|il) est|sais plus ou je suis"
+)
+
+# ---- Study treatment and side effects
+_TREATMENT = (
+    r"drug|drugs|medication|meds|medicine|pills?|tablets?|capsules?|injections?|jabs?|shots?|"
+    r"infusions?|doses?|dosing|treatment|inhaler|patch|drops|cycle|cycles|cure|cures|"
+    r"traitement|medicaments?|medocs?|comprimes?|cachets?|gelules?|piqures?|perfusions?|"
+    r"inhalateur|patchs?|produit|gouttes|study|trial|etude|essai"
+)
+_TREATMENT_LINK = (
+    rf"(?:since|after|following|from|started|starting|began|depuis|apres|commence\w*|"
+    rf"debut)(?: (?:{_W} ){{0,4}})(?:{_TREATMENT}|starting|started|start|the first|the second|"
+    rf"the last|week \d+|week|visit|debut|le debut|la visite|semaine|commence\w*)|"
+    rf"(?:{_TREATMENT})(?: (?:{_W} ){{0,5}})(?:gives?|giving|gave|made|makes|making|caus\w*|"
+    rf"donne\w*|provoqu\w*|fait)|is (?:that|this|it) (?:the|from the) (?:{_TREATMENT})|"
+    rf"c'est (?:le|la|les|a cause du|a cause des|du|des) (?:{_TREATMENT})"
+)
+_SYMPTOM = (
+    r"rash\w*|itch\w*|hives|nause\w*|sick|vomit\w*|threw up|throwing up|dizz\w*|headaches?|"
+    r"migraines?|diarrh\w*|constipat\w*|swell\w*|swollen|red|redness|bruis\w*|palpitations?|"
+    r"racing|pounding|fluttering|tired|exhausted|fatigue\w*|weak\w*|fever\w*|temperature|chills|"
+    r"shak\w*|blurr\w*|vision|cramps?|ache\w*|aching|pain\w*|sore|insomnia|sleep|numb\w*|"
+    r"tingl\w*|stomach|tummy|bleed\w*|spotting|spots|worse|bumps?|lumps?|hard|warm|hair|"
+    r"appetite|mood|anxious|burn\w*|flush\w*|ulcers?|taste|cough\w*|peel\w*|dry|gritty|"
+    r"joints?|stiff\w*|sunburn\w*|skin|blister\w*|diarrhoea|"
+    r"boutons?|plaques?|rougeurs?|rouge|demang\w*|gratte|urticaire|nausee\w*|vomi\w*|"
+    r"mal au coeur|vertiges?|tete qui tourne|tourne|maux|mal|migraines?|diarrhee\w*|"
+    r"constipe\w*|gonfle\w*|enfle\w*|bleus?|hematome|palpitations?|bat|fatigue\w*|epuise\w*|"
+    r"creve\w*|faible\w*|fievre|frissons?|tremble\w*|flou|trouble|crampes?|courbatu\w*|"
+    r"douleurs?|dors|dormir|insomnies?|engourdi\w*|fourmi\w*|picote\w*|estomac|ventre|"
+    r"saigne\w*|saignements?|pire|brule\w*|appetit|cheveux|moral|angoiss\w*|chaleur|aphtes?|"
+    r"gout|toux|tousse\w*|pele\w*|secs?|seches?|articulations?|raides?|coups? de soleil|peau|"
+    r"dur|chaud|ampoules?|cloques?|irrit\w*"
+)
+
+# ---- Overdose
+_PILLS = (
+    r"pills|tablets|meds|medication|capsules|paracetamol|tylenol|ibuprofen|aspirin|"
+    r"sleeping pills|painkillers|insulin|doses|comprimes|cachets|pilules|gelules|medicaments|"
+    r"doliprane|dafalgan|efferalgan|somniferes|doses"
 )
 
 RULES: tuple[Rule, ...] = (
-    # ---- English emergencies
-    _e(
-        "chest_pain",
-        rf"(?:chest|heart)\w* {_}(?:pain\w*|hurt\w*|tight\w*|pressure|crush\w*|"
-        rf"squeez\w*|heavy|heaviness|ache\w*|aching|burning|stabbing)",
-    ),
-    _e(
-        "chest_pain",
-        rf"(?:pain\w*|pressure|tightness|crushing|squeezing|ache) {_}(?:in|on|across)"
-        rf" (?:my |his |her |the )?(?:chest|heart)",
-    ),
-    _e(
-        "chest_pain",
-        r"heart attack|cardiac arrest|crushing pain|pain (?:going )?down (?:my |his |"
-        r"her )?(?:left )?arm",
-    ),
-    _e("breathing", rf"{_CANT} {_}(?:breath\w*|get (?:my |any )?(?:air|breath))", negatable=False),
-    _e(
-        "breathing",
-        r"(?:not|isn't|isnt|stopped|stop) breathing|short(?:ness)? of breath|"
-        r"out of breath|breathless|gasping|choking|suffocat\w*|(?:lips|face|he|she)\w* "
-        rf"{_}(?:turning |going |gone |are |is )?blue|wheez\w* {_}(?:bad|badly|can't|cant)",
-    ),
-    _e(
-        "stroke",
-        r"\bstroke\b|face (?:is |has )?(?:drooping|droop\w*|dropped|crooked|numb|"
-        r"lopsided)|droop\w* (?:face|mouth|on one side)|slurr\w*|can't (?:speak|talk)|cant (?:speak|"
-        r"talk)|(?:arm|leg|side) (?:is |went |has gone |gone )?(?:weak|numb|paraly\w*|dead|limp)|"
-        r"sudden(?:ly)? (?:confus\w*|can't see|cant see|numb\w*|weak\w*)|words (?:come out |are )?"
-        r"(?:wrong|jumbled|mixed)",
-    ),
-    _e(
-        "unconscious",
-        r"pass(?:ed|es|ing)? out|faint\w*|collaps\w*|unconscious|unresponsive|"
-        r"(?:won't|wont|doesn't|doesnt|can't|cant|not) wak\w* (?:up|him|her)|black(?:ed|s)? out|"
-        r"seizure\w*|convuls\w*|fitting|knocked out|keeled over|not responding",
-    ),
-    _e(
-        "allergy",
-        rf"(?:throat|tongue|lips?|face|mouth|eyes) {_}(?:swell\w*|swollen|closing|"
-        rf"tight\w*|puff\w*)|anaphyla\w*|epi ?pen|allergic reaction|(?:swell\w*|swollen) {_}"
-        rf"(?:throat|tongue|lips?|face)|hives {__}breath\w*",
-    ),
-    _e(
-        "overdose",
-        rf"overdos\w*|\bod\b|od'd|(?:took|taken|take|swallowed|ate|had|gave) {__}"
-        rf"(?:too many|too much|whole (?:bottle|box|pack|packet|strip)|all (?:of )?(?:my |the |his |"
-        rf"her )?(?:pills|tablets|meds|medication)|double|triple|twice the|extra (?:pills|doses?|"
-        rf"tablets)|(?:several|\d+) (?:pills|tablets|doses))|(?:bottle|box|pack|packet) of (?:pills|"
-        rf"tablets|meds|paracetamol|tylenol)",
-    ),
-    _e(
-        "suicide",
-        r"suicid\w*|kill(?:ing)? (?:my ?self|me)|end (?:it all|my life|it|things)|"
-        r"want(?:ed)? to die|wanna die|(?:hurt|harm|cut|cutting|burn)\w* (?:my ?self)|self ?harm\w*|"
-        r"no (?:point|reason) (?:in )?(?:living|going on|to live|being alive)|better off dead|"
-        r"(?:don't|dont|do not) want to (?:live|be alive|be here|wake up)|take my (?:own )?life|"
-        r"not (?:be|being) here anymore|can't go on|cant go on|jump off",
-    ),
-    # ---- French emergencies
-    _e(
-        "chest_pain",
-        rf"(?:douleur|douleurs|mal|serre\w*|oppress\w*|ecras\w*|poids|point|barre|"
-        rf"brulure) {_}(?:a la |dans la |au |sur la )?(?:poitrine|thorax|thoracique|coeur|sternum)",
-    ),
-    _e(
-        "chest_pain",
-        rf"(?:poitrine|thorax|coeur) {_}(?:serre\w*|ecras\w*|douleur\w*|fait mal|"
-        rf"oppress\w*|brule\w*)|crise cardiaque|infarctus|arret cardiaque|douleur {_}bras gauche",
-    ),
-    _e(
-        "breathing",
-        rf"{_NARRIVE_PAS} {_}respir\w*|respir\w* {_}(?:difficile\w*|mal|plus|pas|"
-        rf"bloque\w*|siffl\w*)|(?:j'|j )?etouffe\w*|suffoqu\w*|manque d'air|manque de souffle|"
-        rf"souffle court|a bout de souffle|plus d'air|ne respire (?:plus|pas)|respire (?:plus|pas)|"
-        rf"levres {_}bleu\w*|(?:devient|devenu|devenue|vire) {_}bleu\w*",
-        negatable=False,
-    ),
-    _e(
-        "stroke",
-        r"\bavc\b|attaque cerebrale|(?:visage|bouche|figure) {0,1}(?:\w+ ){0,3}(?:tordu\w*|"
-        r"paralys\w*|tombe\w*|deform\w*|de travers|engourdi\w*)|(?:bras|jambe|cote) (?:\w+ ){0,3}"
-        r"(?:faible\w*|paralys\w*|engourdi\w*|mort|lache|plus bouger|bouge plus)|"
-        r"(?:parle|parler) (?:\w+ ){0,2}(?:bizarre\w*|mal|plus)|bafouill\w*|bredouill\w*|"
-        r"n'arrive plus a parler|narrive plus a parler|articul\w* (?:\w+ ){0,2}(?:plus|pas|mal)|"
-        r"(?:soudain\w*|d'un coup) (?:\w+ ){0,2}(?:confus\w*|vois plus|voit plus)",
-    ),
-    _e(
-        "unconscious",
-        r"perdu connaissance|perte de connaissance|perd connaissance|evanoui\w*|"
-        r"inconscient\w*|s'est effondre\w*|effondre\w*|tombe dans les pommes|tombee dans les pommes|"
-        r"(?:ne |n')?(?:se )?reveille (?:pas|plus)|ne repond (?:plus|pas)|convuls\w*|"
-        r"crise d'epilepsie|crise epilep\w*|malaise",
-    ),
-    _e(
-        "allergy",
-        rf"(?:gorge|langue|levres?|visage|bouche|yeux|paupieres) {_}(?:gonfl\w*|enfl\w*|"
-        rf"serre\w*|ferme\w*)|anaphyla\w*|oedeme|choc allergique|reaction allergique|"
-        rf"urticaire {__}respir\w*|gonfl\w* {_}(?:gorge|langue|levres|visage)",
-    ),
-    _e(
-        "overdose",
-        rf"surdos\w*|overdos\w*|(?:pris|avale\w*|prendre|donne) {__}(?:trop de|trop|"
-        rf"toute la (?:boite|plaquette|bouteille)|toutes? (?:mes|les|ses) (?:pilules|comprimes|"
-        rf"medicaments|cachets)|double|triple|deux fois|(?:plusieurs|\d+) (?:comprimes|cachets|"
-        rf"pilules|doses|gelules))|(?:boite|plaquette) (?:entiere )?de (?:comprimes|cachets|"
-        rf"doliprane|paracetamol)",
-    ),
-    _e(
-        "suicide",
-        r"suicid\w*|me tuer|(?:en )?finir avec la vie|en finir|mettre fin a (?:mes "
-        r"jours|ma vie)|(?:envie de|veux|voudrais) mourir|me faire du mal|(?:me suis|me) "
-        r"(?:coupe\w*|scarifi\w*|brule\w*)|scarifi\w*|plus (?:envie|la force) de vivre|"
-        r"(?:a quoi bon|aucune raison de) (?:vivre|continuer)|plus (?:envie d'etre|etre) la|"
-        r"disparaitre pour de bon|sauter (?:du|par la) (?:pont|fenetre)",
-    ),
-    # ---- Side effects of the study treatment (English, then French)
-    Rule(
-        "adverse_event",
-        "after_treatment",
-        rf"(?:since|after|from) {_}{_TREATMENT}{__}"
-        rf"{_SYMPTOM_EN}",
-    ),
-    Rule(
-        "adverse_event",
-        "after_treatment",
-        rf"{_SYMPTOM_EN} {__}(?:since|after|from) "
-        rf"{_}{_TREATMENT}",
-    ),
-    Rule(
-        "adverse_event",
-        "after_treatment",
-        rf"{_TREATMENT} {__}(?:gives?|giving|gave|made|makes|"
-        rf"making|caus\w*) (?:me |him |her )?{_}{_SYMPTOM_EN}",
-    ),
-    Rule(
-        "adverse_event",
-        "reported",
-        r"(?:i|i'm|im|i've|ive|he|she|my \w+) {0,1}(?:\w+ ){0,3}"
-        r"(?:side effects?|reaction|allergic)|side effects? (?:from|since|after|of (?:the|my))"
-        r" (?:\w+ ){0,2}(?:dose|injection|pills?|drug|treatment|medication)",
-    ),
-    Rule(
-        "adverse_event",
-        "after_treatment",
-        rf"(?:depuis|apres) {_}{_TREATMENT} {__}"
-        rf"{_SYMPTOM_FR}",
-    ),
-    Rule(
-        "adverse_event",
-        "after_treatment",
-        rf"{_SYMPTOM_FR} {__}(?:depuis|apres) {_}"
-        rf"{_TREATMENT}",
-    ),
-    Rule(
-        "adverse_event",
-        "after_treatment",
-        rf"{_TREATMENT} {__}(?:me |lui )?(?:donne\w*|fait|"
-        rf"provoqu\w*|cause\w*) {_}{_SYMPTOM_FR}",
-    ),
-    Rule(
-        "adverse_event",
-        "reported",
-        r"(?:j'ai|jai|j ai|je fais|il a|elle a|je pense avoir) "
-        r"(?:\w+ ){0,3}(?:effets? (?:secondaires?|indesirables?)|reaction)",
-    ),
+    # ---- Emergencies
+    _e("chest_pain", near(_CHEST, _CHEST_PAIN, 5)),
+    _e("chest_pain", rf"heart attack|cardiac arrest|crise cardiaque|infarctus|arret cardiaque|"
+       rf"{near(_ACHE, _ARM_JAW, 3)}"),
+    _e("breathing", near(_HARD, _BREATH, 4), negatable=False),
+    _e("breathing", r"(?:not|isn't|isnt|stopped|stop|ne respire (?:plus|pas)|respire (?:plus|pas))"
+       r" ?breathing|(?:j'|j )?etouffe\w*|suffoqu\w*|suffocat\w*|choking|gasping|can't lie flat|"
+       r"cant lie flat|peux pas m'allonger|essouffl\w*|breathless|out of breath|short of breath|"
+       r"shortness of breath|(?:lips|levres|face|visage) (?:\w+ ){0,3}(?:blue|bleu\w*)",
+       negatable=False),
+    _e("stroke", rf"\bstroke\b|\bavc\b|attaque cerebrale|{near(_FACE, _DROOP, 4)}|"
+       rf"{near(_LIMB, _WEAK, 4)}|{_SPEECH}|{_CONFUSED}"),
+    _e("unconscious", r"pass(?:ed|es|ing)? out|faint\w*|collaps\w*|unconscious|unresponsive|"
+       r"black(?:ed|s)? out|seizure\w*|convuls\w*|fitting|had a fit|knocked out|keeled over|"
+       r"perdu connaissance|perte de connaissance|perd connaissance|evanoui\w*|inconscient\w*|"
+       r"effondre\w*|tombe\w* dans les pommes|crise d'epilepsie|crise epilep\w*|malaise"),
+    _e("unconscious", r"(?:won't|wont|doesn't|doesnt|can't|cant|not|isn't|isnt) (?:\w+ ){0,2}"
+       r"(?:wak\w*|awake|respond\w*)|(?:ne |n')?(?:se )?reveille (?:pas|plus)|ne repond (?:plus|"
+       r"pas)|repond (?:plus|pas)|(?:pas|plus) (?:vraiment )?reveille\w*", negatable=False),
+    _e("allergy", rf"{near(_FACE_PARTS, _SWELLING, 4)}|"
+       r"anaphyla\w*|epi ?pen|allergic reaction|oedeme|choc allergique|reaction allergique|"
+       r"hives (?:\w+ ){0,6}breath\w*|urticaire (?:\w+ ){0,6}respir\w*"),
+    _e("overdose", rf"overdos\w*(?! (?:on|of|de) (?:chocolate|sugar|coffee|cake|netflix|tv|"
+       rf"chocolat|sucre|cafe|gateau|series))|surdos\w*|\bod\b|od'd|"
+       rf"(?:took|taken|take|swallowed|ate|had|gave|got into|pris|avale\w*|prendre|donne|mange)"
+       rf"{gap(6)}(?:too many|too much|whole (?:bottle|box|pack|packet|strip)|all (?:of )?"
+       rf"(?:my |the |his |her )?(?:{_PILLS})|double|triple|twice the|extra|how many|"
+       rf"trop|toute la (?:boite|plaquette|bouteille)|toutes? (?:mes|les|ses) (?:{_PILLS})|"
+       rf"deux fois|combien|(?:about |around |like |environ |une )?(?:\d+|several|plusieurs|"
+       rf"dizaine|vingtaine|trentaine) (?:de |d')?(?:{_PILLS}))|doubl\w* (?:\w+ ){{0,2}}dose|"
+       rf"(?:bottle|box|pack|packet|boite|plaquette) (?:\w+ ){{0,2}}(?:of |de )?(?:{_PILLS})"
+       rf"(?: (?:\w+ ){{0,4}}(?:swallowed|took|ate|avale\w*|pris|mange))|"
+       rf"(?:bottle|box|boite|flacon) (?:\w+ ){{0,4}}(?:{_TREATMENT}) (?:\w+ ){{0,8}}"
+       rf"(?:swallowed|avale\w*)"),
+    _e("suicide", r"suicid\w*|kill (?:my ?self)|end (?:it all|my life)|take my (?:own )?life|"
+       r"want(?:ed)? to die|wanna die|(?:hurt|harm|cut|cutting|burn)\w* (?:my ?self)|"
+       r"self ?harm\w*|better off dead|goodbye (?:letters?|notes?)|lettres? d'adieu|"
+       r"(?:point|reason|interet|raison|sens) (?:\w+ ){0,2}(?:living|going on|to live|"
+       r"being alive|vivre|continuer)|can't go on|cant go on|jump off|me tuer|en finir|"
+       r"mettre fin a (?:mes jours|ma vie)|(?:envie de|veux|voudrais) mourir|me faire du mal|"
+       r"(?:me suis|me) (?:coupe\w*|scarifi\w*|brule\w*)|scarifi\w*|"
+       r"(?:envie|force) (?:de |d')(?:vivre|continuer)|disparaitre pour de bon|"
+       r"sauter (?:du|par la) (?:pont|fenetre)|not (?:be|being) here anymore"),
+    _e("suicide", r"(?:don't|dont|do not|no longer) want to (?:live|be alive|be here|wake up)|"
+       r"(?:plus|pas) envie (?:de vivre|d'etre la|de me reveiller)|ne (?:vois|voit) plus "
+       r"(?:\w+ ){0,2}(?:interet|sens)|(?:vois|voit) plus (?:\w+ ){0,2}(?:interet|sens)|"
+       r"(?:don't|dont|do not|can't|cant) see (?:the |any )?point", negatable=False),
+    # ---- Side effects: a symptom, and its link to the study treatment
+    Rule("adverse_event", "after_treatment", _SYMPTOM, also=_TREATMENT_LINK),
+    Rule("adverse_event", "reported", r"(?:i|i'm|im|i've|ive|he|she|my \w+|j'ai|jai|j ai|je|"
+         r"il a|elle a) (?:\w+ ){0,3}(?:side effects?|effets? (?:secondaires?|indesirables?)|"
+         r"reaction)"),
 )
 
 # Words the typo correction should know besides those in the patterns.
 VOCABULARY = (
-    "breathe",
-    "breathing",
-    "breath",
-    "chest",
-    "throat",
-    "tongue",
-    "swelling",
-    "swollen",
-    "unconscious",
-    "seizure",
-    "suicide",
-    "overdose",
-    "respirer",
-    "respire",
-    "poitrine",
-    "douleur",
-    "evanoui",
-    "connaissance",
-    "gorge",
-    "langue",
-    "gonfle",
-    "medicament",
-    "traitement",
-    "comprime",
-    "injection",
-    "piqure",
-    "depuis",
-    "nausea",
-    "dizzy",
-    "rash",
+    "breathe", "breathing", "breath", "chest", "throat", "tongue", "swelling", "swollen",
+    "unconscious", "seizure", "suicide", "overdose", "respirer", "respire", "poitrine",
+    "douleur", "evanoui", "connaissance", "gorge", "langue", "gonfle", "medicament",
+    "traitement", "comprime", "injection", "piqure", "depuis", "nausea", "dizzy", "rash",
 )
 # Four-letter words the rules need, read through a swap of two neighbours ("pian", "hrut").
-SHORT_WORDS = ("pain", "hurt", "face", "lips", "arms", "mort", "fait", "mal")
+SHORT_WORDS = ("pain", "hurt", "face", "lips", "arms", "mort", "fait")
+
+# Told as a joke, a figure of speech, or long past: not an emergency now.
+NOT_NOW = (
+    r"\b(?:haha\w*|hehe|lol|lmao|mdr|ptdr|xd|jk)\b|"
+    r"\b(?:nearly|almost|j'ai failli|jai failli|a failli) (?:\w+ ){0,2}(?:heart attack|crise "
+    r"cardiaque|died|mourir|choked|etouffe)|"
+    r"\b(?:\d+|a few|several|many|two|three|ten) (?:years?|yrs?|months?|decades?) ago\b|"
+    r"\bil y a (?:\d+|deux|trois|dix|quelques|plusieurs) (?:ans|annees|mois)\b|"
+    r"\b(?:in|en) (?:19|20)\d\d\b|\b(?:when i was|as a) (?:a )?(?:kid|child|teen\w*|young|\d+)\b|"
+    r"\b(?:quand j'etais|une fois) (?:petit|petite|jeune|enfant|ado)\b|"
+    r"\b(?:leaflet|notice|brochure) (?:\w+ ){0,3}(?:says|said|dit|indique|mentionne)\b"
+)
+NEGATION = (
+    r"\b(?:no|not|never|without|dont|don't|doesnt|doesn't|didnt|didn't|isnt|isn't|havent|"
+    r"haven't|hasnt|hasn't|hadnt|nor|none|zero|free of|denies|pas|plus de|aucun|aucune|sans|"
+    r"jamais|ni|rien|ne veux pas|n'ai pas|nai pas|pas eu)\b"
+)
