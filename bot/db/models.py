@@ -389,3 +389,43 @@ class FollowUp(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | done | cancelled
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
+
+
+class SafetyEvent(Base):
+    """An emergency or a side effect a person reported: what staff must review, and when the
+    site learnt of it (`created_at`: reporting clocks start then). The text is encrypted."""
+
+    __tablename__ = "safety_events"
+    __table_args__ = (Index("ix_safety_events_status_created_at", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # emergency | adverse_event
+    category: Mapped[str] = mapped_column(String(32))  # chest_pain, …, after_treatment, reported
+    sender_key: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    trial: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)  # Fernet-encrypted
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[datetime | None]
+
+
+class StaffAlert(Base):
+    """One alert of a safety event to one place (the staff Telegram chat, e-mail): an outbox,
+    written with the event, sent and retried until delivered by any gateway or dispatcher."""
+
+    __tablename__ = "staff_alerts"
+    __table_args__ = (Index("ix_staff_alerts_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("safety_events.id", ondelete="CASCADE"), index=True
+    )
+    target: Mapped[str] = mapped_column(String(16))  # telegram | email
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None]

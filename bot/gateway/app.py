@@ -31,9 +31,13 @@ from bot.gateway import staff
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
 from bot.reminders.dispatcher import Dispatcher
+from bot.safety import alerts
 from bot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+# How often pending staff alerts are looked for (they are also tried at once when recorded).
+ALERT_INTERVAL = 2.0
 
 
 class ChatRequest(BaseModel):
@@ -83,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = sessions
         app.state.webchat, app.state.probe = webchat, probe
         app.state.telegram = app.state.messenger = None
+        bot: telegram.TelegramChannel | None = None
         background = [asyncio.create_task(relay.run_recovery(), name="recovery")]
         if settings.telegram_enabled:
             bot = app.state.telegram = channels[telegram.NAME] = telegram.TelegramChannel(
@@ -95,6 +100,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             if settings.messenger_verify_token is None:
                 log.warning("MESSENGER_VERIFY_TOKEN is not set: Meta cannot verify the webhook")
+        # Staff alerts of safety events, retried until delivered; every gateway takes part.
+        sender = alerts.AlertSender(
+            settings=settings, sessions=sessions, telegram=alerts.telegram_sender(settings, bot)
+        )
+        background.append(
+            asyncio.create_task(sender.run_forever(ALERT_INTERVAL), name="staff alerts")
+        )
         # Reminders go out from here, where the channels are; several gateways share the work.
         if settings.reminders_in_gateway:
             dispatcher = Dispatcher(settings=settings, sessions=sessions, channels=channels)

@@ -24,11 +24,20 @@ from bot.campaigns import parse_referral
 from bot.channels.base import Channel, Inbound, NotDelivered, Reply
 from bot.consent import erasure
 from bot.crypto import Cipher
-from bot.db.models import Conversation, InboundMessage, LanguageSource, MessageStatus, utcnow
+from bot.db.models import (
+    Conversation,
+    InboundMessage,
+    LanguageSource,
+    MessageStatus,
+    Participant,
+    utcnow,
+)
 from bot.gateway.rasa import RasaClient, RasaUnavailable
 from bot.i18n import messages
 from bot.pseudonym import pseudonym
 from bot.reminders import participants
+from bot.safety import alerts, events, respond
+from bot.safety import detect as safety
 from bot.screening.trials import Trials
 from bot.settings import Settings
 
@@ -68,7 +77,7 @@ class Accepted:
 
     turn: Turn
     waiting: list[Waiting]
-    # What the gateway answers itself (a participant's link code), instead of Rasa.
+    # What the gateway answers itself (a participant's link code, an emergency), instead of Rasa.
     notice: Reply | None = None
 
 
@@ -209,6 +218,8 @@ class Relay:
             text = inbound.text
             code = participants.looks_like_code(referral.link_code or inbound.text)
             notice, linked = self._link(session, conversation, key, code) if code else (None, False)
+            if notice is None:
+                notice = self._safety(session, conversation, inbound)
             if linked:
                 text = WANT_REMINDERS  # Rasa goes on: the consent to reminders, then them
             token = uuid.uuid4().hex
@@ -229,6 +240,30 @@ class Relay:
                 return Accepted(_turn(conversation), earlier, notice)
             this = Waiting(id=message.id, text=text, meta=meta, fresh=True)
             return Accepted(_turn(conversation), [*earlier, this], notice)
+
+    def _safety(
+        self, session: Session, conversation: Conversation, inbound: Inbound
+    ) -> Reply | None:
+        """An emergency or a side effect: recorded for staff, answered at once by the gateway.
+
+        The message does not go on to Rasa, so a form it interrupted is still where it was.
+        """
+        finding = safety.check(inbound.text)
+        if finding is None:
+            return None
+        trial = conversation.trial or session.scalar(
+            select(Participant.trial).where(Participant.sender_key == conversation.sender_key)
+        )
+        event = events.record(
+            session, self._cipher, finding, sender_key=conversation.sender_key,
+            channel=conversation.channel, language=conversation.language, text=inbound.text,
+            trial=trial,
+        )  # fmt: skip
+        alerts.queue(session, event, self._settings)  # committed with the event
+        log.warning("safety event %d: %s (%s)", event.id, finding.kind, finding.category)
+        known = self._trials.get().get(trial) if trial else None
+        phone = known.phone if known else None
+        return Reply(text=respond.reply_text(finding, conversation.language, self._settings, phone))
 
     def _link(
         self, session: Session, conversation: Conversation, key: str, code: str

@@ -57,6 +57,52 @@ _TEXTS: dict[str, dict[Language, str]] = {
         "en": "That button is no longer available. Please type your answer instead.",
         "fr": "Ce bouton n'est plus disponible. Écrivez plutôt votre réponse.",
     },
+    "safety_emergency": {
+        "en": (
+            "⚠️ This sounds like an emergency. Call {emergency_number} now, or go to the nearest "
+            "emergency department. I am an automated assistant and cannot send help. I have "
+            "flagged your message to the study team. When you are safe, you can carry on here "
+            "where we left off."
+        ),
+        "fr": (
+            "⚠️ Cela ressemble à une urgence. Appelez le {emergency_number} maintenant, ou allez "
+            "aux urgences les plus proches. Je suis un assistant automatique et je ne peux pas "
+            "envoyer de secours. J'ai signalé votre message à l'équipe de l'étude. Quand vous "
+            "serez en sécurité, vous pourrez reprendre ici où nous en étions."
+        ),
+    },
+    "safety_crisis": {
+        "en": (
+            "I'm so sorry you're going through this. You don't have to face it alone. If you "
+            "might act on these thoughts or are in danger now, call {emergency_number}.{line} "
+            "I have flagged your message to the study team."
+        ),
+        "fr": (
+            "Je suis vraiment désolé que vous traversiez cela. Vous n'avez pas à y faire face "
+            "seul. Si vous risquez de passer à l'acte ou êtes en danger maintenant, appelez le "
+            "{emergency_number}.{line} J'ai signalé votre message à l'équipe de l'étude."
+        ),
+    },
+    "safety_crisis_line": {
+        "en": " You can also talk to someone right now, day or night, at {crisis_line}.",
+        "fr": (
+            " Vous pouvez aussi parler à quelqu'un tout de suite, jour et nuit, au {crisis_line}."
+        ),
+    },
+    "safety_side_effect": {
+        "en": (
+            "Thank you for telling us. I have passed this on to the study team, who will review "
+            "it. Please also call them{phone}, and do not stop or change your study treatment on "
+            "your own. If you feel very unwell, call {emergency_number}."
+        ),
+        "fr": (
+            "Merci de nous l'avoir signalé. J'ai transmis votre message à l'équipe de l'étude, "
+            "qui va l'examiner. Appelez-la aussi{phone}, et n'arrêtez pas et ne modifiez pas "
+            "votre traitement de l'étude de vous-même. Si vous vous sentez très mal, appelez le "
+            "{emergency_number}."
+        ),
+    },
+    "safety_phone": {"en": " on {phone}", "fr": " au {phone}"},
     "more_options": {"en": "More options:", "fr": "Autres choix :"},
     "command_start": {"en": "Start the conversation", "fr": "Commencer la conversation"},
     "command_help": {"en": "What I can do", "fr": "Ce que je peux faire"},

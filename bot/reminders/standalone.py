@@ -1,6 +1,7 @@
 """`trialbot dispatcher`: the reminder dispatcher as a process of its own, beside the gateways.
 
-It builds the same channel adapters as a gateway, without serving anything: Telegram is only
+It also sends the staff alerts of safety events. It builds the same channel adapters as a
+gateway, without serving anything: Telegram is only
 initialised (no polling, no webhook), Messenger only sends, and the web chat's replies are stored
 for the page to fetch. Any number may run at once; see `claims`.
 """
@@ -17,6 +18,7 @@ from bot.db.session import create_db_engine, make_session_factory
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
 from bot.reminders.dispatcher import Dispatcher
+from bot.safety import alerts
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,13 @@ async def run(settings: Settings) -> None:
             page = channels[messenger.NAME] = messenger.MessengerChannel(settings, relay, sessions)
         log.info("reminder dispatcher up (channels: %s)", ", ".join(sorted(channels)))
         dispatcher = Dispatcher(settings=settings, sessions=sessions, channels=channels)
-        await dispatcher.run_forever(settings.reminder_interval)
+        sender = alerts.AlertSender(
+            settings=settings, sessions=sessions, telegram=alerts.telegram_sender(settings, bot)
+        )
+        await asyncio.gather(
+            dispatcher.run_forever(settings.reminder_interval),
+            sender.run_forever(settings.reminder_interval),
+        )
     finally:
         if bot is not None:
             with contextlib.suppress(Exception):

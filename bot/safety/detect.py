@@ -75,9 +75,12 @@ class _Rule:
 def _compiled() -> tuple[_Rule, ...]:
     return tuple(
         _Rule(
-            rule.kind, rule.category, re.compile(rf"\b(?:{rule.pattern})\b"), rule.negatable,
+            rule.kind,
+            rule.category,
+            re.compile(rf"\b(?:{rule.pattern})\b"),
+            rule.negatable,
             re.compile(rf"\b(?:{rule.also})\b") if rule.also else None,
-        )  # fmt: skip
+        )
         for rule in rules.RULES
     )
 
@@ -100,7 +103,11 @@ def _correct(word: str) -> str:
     if len(word) < 5 or word in known or not word.isalpha():
         return word
     for stem in stems:
-        if len(stem) > len(word) + 1:
+        # Slips are rare on the first letter; and a short stem is only read as a whole word
+        # (else "maintenant" would start like "faint").
+        if stem[0] != word[0] or len(stem) > len(word) + 1:
+            continue
+        if len(stem) < 6 and len(word) > len(stem) + 1:
             continue
         head = word[: len(stem)]
         if head == stem:
@@ -115,13 +122,15 @@ def _correct(word: str) -> str:
 
 
 def _one_slip(a: str, b: str) -> bool:
-    """One letter changed, added, dropped, or two neighbours swapped (and not identical)."""
+    """One letter added or dropped, or two neighbours swapped (and not identical).
+
+    Not a letter changed for another: that turns real words into others ("couter", to cost,
+    would read "couper", to cut).
+    """
     if a == b or abs(len(a) - len(b)) > 1:
         return False
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
-        if len(diff) == 1:
-            return True
         return (
             len(diff) == 2
             and diff[1] == diff[0] + 1

@@ -58,10 +58,17 @@ _SWELLING = r"swell\w*|swollen|closing|tight\w*|puff\w*|gonfl\w*|enfl\w*|serre\w
 
 # ---- Breathing
 _BREATH = r"breath\w*|air|respir\w*|souffle|oxygen|oxygene"
+# Hard to breathe (a negation cancels it: "no trouble breathing")…
 _HARD = (
-    r"can't|cant|cannot|can not|couldn't|couldnt|unable|struggl\w*|hard|difficult\w*|trouble|"
-    r"barely|bad|worse|fight\w*|gasp\w*|labou?red|heavy|panting|pu|plu|plus|pas|mal|dur|"
-    r"difficile\w*|difficulte\w*|peine|manque|cherche|arrive|bloque\w*|siffl\w*|court"
+    r"struggl\w*|hard|difficult\w*|trouble|barely|bad|worse|fight\w*|gasp\w*|labou?red|"
+    r"heavy|panting|du mal|de la peine|dur|difficile\w*|difficulte\w*|manque|cherche|"
+    r"bloque\w*|siffl\w*|court"
+)
+# …and unable to breathe, a negation in itself.
+_UNABLE = (
+    r"can't|cant|cannot|can not|couldn't|couldnt|unable|(?:n'|n )?arrive (?:pas|plus|pu|plu)|"
+    r"(?:j'|j )?arrive (?:pas|plus|pu|plu)|jarrive (?:pas|plus|pu|plu)|peu[xt]? (?:pas|plus|pu)|"
+    r"chu pu capable"
 )
 
 # ---- Stroke
@@ -79,7 +86,7 @@ _SPEECH = (
     r"slurr\w*|gibberish|nonsense|words? (?:\w+ ){0,3}(?:wrong|jumbled|mixed|muddled|out)|"
     r"can't (?:speak|talk|get (?:my |the )?words)|cant (?:speak|talk|get (?:my |the )?words)|"
     r"bafouill\w*|bredouill\w*|n'importe quoi|trouve plus (?:mes|ses) mots|mots (?:\w+ ){0,3}"
-    r"melang\w*|parle (?:\w+ ){0,2}(?:bizarre\w*|mal)|articul\w* (?:\w+ ){0,2}(?:plus|pas|mal)|"
+    r"melang\w*|parle (?:\w+ ){0,2}bizarre\w*|articul\w* (?:\w+ ){0,2}(?:plus|pas|mal)|"
     r"arrive plus a parler|peut plus parler|peux plus parler"
 )
 _CONFUSED = (
@@ -94,22 +101,28 @@ _TREATMENT = (
     r"drug|drugs|medication|meds|medicine|pills?|tablets?|capsules?|injections?|jabs?|shots?|"
     r"infusions?|doses?|dosing|treatment|inhaler|patch|drops|cycle|cycles|cure|cures|"
     r"traitement|medicaments?|medocs?|comprimes?|cachets?|gelules?|piqures?|perfusions?|"
-    r"inhalateur|patchs?|produit|gouttes|study|trial|etude|essai"
+    r"inhalateur|patchs?|produit|gouttes|study|trial|etude|essai|prises?|cream|creme|pommade|"
+    r"gel|spray"
 )
+_EL = r"(?:[a-z]')?"  # an elided article: l'injection, d'etude
 _TREATMENT_LINK = (
     rf"(?:since|after|following|from|started|starting|began|depuis|apres|commence\w*|"
-    rf"debut)(?: (?:{_W} ){{0,4}})(?:{_TREATMENT}|starting|started|start|the first|the second|"
+    rf"debut)(?: (?:{_W} ){{0,4}}){_EL}(?:{_TREATMENT}|starting|started|start|the first|the second|"
     rf"the last|week \d+|week|visit|debut|le debut|la visite|semaine|commence\w*)|"
     rf"(?:{_TREATMENT})(?: (?:{_W} ){{0,5}})(?:gives?|giving|gave|made|makes|making|caus\w*|"
-    rf"donne\w*|provoqu\w*|fait)|is (?:that|this|it) (?:the|from the) (?:{_TREATMENT})|"
-    rf"c'est (?:le|la|les|a cause du|a cause des|du|des) (?:{_TREATMENT})"
+    rf"donne\w*|provoqu\w*|fait|burn\w*|itch\w*|sting\w*|brule\w*|gratte\w*|pique\w*)|"
+    rf"is (?:that|this|it) (?:the|from the) (?:{_TREATMENT})|"
+    rf"(?:where|la ou) (?:{_W} ){{0,4}}{_EL}(?:injection|jab|shot|needle|piqure|perfusion)|"
+    rf"c'est (?:le|la|les|a cause du|a cause des|du|des) (?:{_TREATMENT})|"
+    r"(?:injection|jab|shot|needle|infusion) (?:site|spot|area|point)|"
+    r"(?:point|endroit|site|zone) (?:d'injection|de (?:la )?(?:piqure|perfusion))"
 )
 _SYMPTOM = (
     r"rash\w*|itch\w*|hives|nause\w*|sick|vomit\w*|threw up|throwing up|dizz\w*|headaches?|"
     r"migraines?|diarrh\w*|constipat\w*|swell\w*|swollen|red|redness|bruis\w*|palpitations?|"
-    r"racing|pounding|fluttering|tired|exhausted|fatigue\w*|weak\w*|fever\w*|temperature|chills|"
+    r"racing|pounding|flutter\w*|off|unwell|down|low|sad|depress\w*|tired|exhausted|fatigue\w*|weak\w*|fever\w*|temperature|chills|"
     r"shak\w*|blurr\w*|vision|cramps?|ache\w*|aching|pain\w*|sore|insomnia|sleep|numb\w*|"
-    r"tingl\w*|stomach|tummy|bleed\w*|spotting|spots|worse|bumps?|lumps?|hard|warm|hair|"
+    r"tingl\w*|stomach|tummy|bleed\w*|spotting|spots|worse|bumps?|lumps?|hard|warm|hairs?|"
     r"appetite|mood|anxious|burn\w*|flush\w*|ulcers?|taste|cough\w*|peel\w*|dry|gritty|"
     r"joints?|stiff\w*|sunburn\w*|skin|blister\w*|diarrhoea|"
     r"boutons?|plaques?|rougeurs?|rouge|demang\w*|gratte|urticaire|nausee\w*|vomi\w*|"
@@ -117,7 +130,7 @@ _SYMPTOM = (
     r"constipe\w*|gonfle\w*|enfle\w*|bleus?|hematome|palpitations?|bat|fatigue\w*|epuise\w*|"
     r"creve\w*|faible\w*|fievre|frissons?|tremble\w*|flou|trouble|crampes?|courbatu\w*|"
     r"douleurs?|dors|dormir|insomnies?|engourdi\w*|fourmi\w*|picote\w*|estomac|ventre|"
-    r"saigne\w*|saignements?|pire|brule\w*|appetit|cheveux|moral|angoiss\w*|chaleur|aphtes?|"
+    r"saigne\w*|saignements?|pire|brule\w*|appetit|cheveux|moral|angoiss\w*|chaleur|aphtes?|rates|etourdi\w*|eruption\w*|deprim\w*|triste|"
     r"gout|toux|tousse\w*|pele\w*|secs?|seches?|articulations?|raides?|coups? de soleil|peau|"
     r"dur|chaud|ampoules?|cloques?|irrit\w*"
 )
@@ -131,65 +144,158 @@ _PILLS = (
 
 RULES: tuple[Rule, ...] = (
     # ---- Emergencies
+    _e(
+        "general",
+        r"(?:it's|its|it is|this is) an emergency|help emergency|emergency help|"
+        r"c'est (?:une )?urgen\w*|au secours|^(?:urgence|emergency|urgent)$",
+    ),
+    _e(
+        "bleeding",
+        r"(?:coughing|cough|vomiting|throwing) (?:up )?blood|(?:crache|vomi\w*) du sang|"
+        r"bleed\w* (?:\w+ ){0,3}(?:a lot|heavily|badly|won't stop|wont stop|doesn't stop)|"
+        r"saign\w* (?:\w+ ){0,3}(?:beaucoup|enormement|abondamment|arrete pas|s'arrete pas)",
+        negatable=False,  # "won't stop" is part of it
+    ),
     _e("chest_pain", near(_CHEST, _CHEST_PAIN, 5)),
-    _e("chest_pain", rf"heart attack|cardiac arrest|crise cardiaque|infarctus|arret cardiaque|"
-       rf"{near(_ACHE, _ARM_JAW, 3)}"),
-    _e("breathing", near(_HARD, _BREATH, 4), negatable=False),
-    _e("breathing", r"(?:not|isn't|isnt|stopped|stop|ne respire (?:plus|pas)|respire (?:plus|pas))"
-       r" ?breathing|(?:j'|j )?etouffe\w*|suffoqu\w*|suffocat\w*|choking|gasping|can't lie flat|"
-       r"cant lie flat|peux pas m'allonger|essouffl\w*|breathless|out of breath|short of breath|"
-       r"shortness of breath|(?:lips|levres|face|visage) (?:\w+ ){0,3}(?:blue|bleu\w*)",
-       negatable=False),
-    _e("stroke", rf"\bstroke\b|\bavc\b|attaque cerebrale|{near(_FACE, _DROOP, 4)}|"
-       rf"{near(_LIMB, _WEAK, 4)}|{_SPEECH}|{_CONFUSED}"),
-    _e("unconscious", r"pass(?:ed|es|ing)? out|faint\w*|collaps\w*|unconscious|unresponsive|"
-       r"black(?:ed|s)? out|seizure\w*|convuls\w*|fitting|had a fit|knocked out|keeled over|"
-       r"perdu connaissance|perte de connaissance|perd connaissance|evanoui\w*|inconscient\w*|"
-       r"effondre\w*|tombe\w* dans les pommes|crise d'epilepsie|crise epilep\w*|malaise"),
-    _e("unconscious", r"(?:won't|wont|doesn't|doesnt|can't|cant|not|isn't|isnt) (?:\w+ ){0,2}"
-       r"(?:wak\w*|awake|respond\w*)|(?:ne |n')?(?:se )?reveille (?:pas|plus)|ne repond (?:plus|"
-       r"pas)|repond (?:plus|pas)|(?:pas|plus) (?:vraiment )?reveille\w*", negatable=False),
-    _e("allergy", rf"{near(_FACE_PARTS, _SWELLING, 4)}|"
-       r"anaphyla\w*|epi ?pen|allergic reaction|oedeme|choc allergique|reaction allergique|"
-       r"hives (?:\w+ ){0,6}breath\w*|urticaire (?:\w+ ){0,6}respir\w*"),
-    _e("overdose", rf"overdos\w*(?! (?:on|of|de) (?:chocolate|sugar|coffee|cake|netflix|tv|"
-       rf"chocolat|sucre|cafe|gateau|series))|surdos\w*|\bod\b|od'd|"
-       rf"(?:took|taken|take|swallowed|ate|had|gave|got into|pris|avale\w*|prendre|donne|mange)"
-       rf"{gap(6)}(?:too many|too much|whole (?:bottle|box|pack|packet|strip)|all (?:of )?"
-       rf"(?:my |the |his |her )?(?:{_PILLS})|double|triple|twice the|extra|how many|"
-       rf"trop|toute la (?:boite|plaquette|bouteille)|toutes? (?:mes|les|ses) (?:{_PILLS})|"
-       rf"deux fois|combien|(?:about |around |like |environ |une )?(?:\d+|several|plusieurs|"
-       rf"dizaine|vingtaine|trentaine) (?:de |d')?(?:{_PILLS}))|doubl\w* (?:\w+ ){{0,2}}dose|"
-       rf"(?:bottle|box|pack|packet|boite|plaquette) (?:\w+ ){{0,2}}(?:of |de )?(?:{_PILLS})"
-       rf"(?: (?:\w+ ){{0,4}}(?:swallowed|took|ate|avale\w*|pris|mange))|"
-       rf"(?:bottle|box|boite|flacon) (?:\w+ ){{0,4}}(?:{_TREATMENT}) (?:\w+ ){{0,8}}"
-       rf"(?:swallowed|avale\w*)"),
-    _e("suicide", r"suicid\w*|kill (?:my ?self)|end (?:it all|my life)|take my (?:own )?life|"
-       r"want(?:ed)? to die|wanna die|(?:hurt|harm|cut|cutting|burn)\w* (?:my ?self)|"
-       r"self ?harm\w*|better off dead|goodbye (?:letters?|notes?)|lettres? d'adieu|"
-       r"(?:point|reason|interet|raison|sens) (?:\w+ ){0,2}(?:living|going on|to live|"
-       r"being alive|vivre|continuer)|can't go on|cant go on|jump off|me tuer|en finir|"
-       r"mettre fin a (?:mes jours|ma vie)|(?:envie de|veux|voudrais) mourir|me faire du mal|"
-       r"(?:me suis|me) (?:coupe\w*|scarifi\w*|brule\w*)|scarifi\w*|"
-       r"(?:envie|force) (?:de |d')(?:vivre|continuer)|disparaitre pour de bon|"
-       r"sauter (?:du|par la) (?:pont|fenetre)|not (?:be|being) here anymore"),
-    _e("suicide", r"(?:don't|dont|do not|no longer) want to (?:live|be alive|be here|wake up)|"
-       r"(?:plus|pas) envie (?:de vivre|d'etre la|de me reveiller)|ne (?:vois|voit) plus "
-       r"(?:\w+ ){0,2}(?:interet|sens)|(?:vois|voit) plus (?:\w+ ){0,2}(?:interet|sens)|"
-       r"(?:don't|dont|do not|can't|cant) see (?:the |any )?point", negatable=False),
+    _e(
+        "chest_pain",
+        rf"heart attack|cardiac arrest|crise cardiaque|infarctus|arret cardiaque|"
+        rf"{near(_ACHE, _ARM_JAW, 3)}",
+    ),
+    _e("breathing", near(_HARD, _BREATH, 4)),
+    _e("breathing", rf"(?:{_UNABLE}) (?:\w+ ){{0,3}}(?:{_BREATH})", negatable=False),
+    _e(
+        "breathing",
+        r"(?:not|isn't|isnt|stopped|stop) breathing|ne respire (?:plus|pas)|respire (?:plus|pas)|"
+        r"can't lie flat|cant lie flat|peu[xt] pas (?:m'|s')?allonger",
+        negatable=False,
+    ),
+    _e(
+        "breathing",
+        r"(?:j'|j )?etouffe\w*|suffoqu\w*|suffocat\w*|choking|gasping|essouffl\w*|breathless|"
+        r"out of breath|short of breath|shortness of breath|"
+        r"(?:lips|levres|face|visage) (?:\w+ ){0,3}(?:blue|bleu\w*)",
+    ),
+    _e(
+        "stroke",
+        rf"\bstroke\b|\bavc\b|attaque cerebrale|{near(_FACE, _DROOP, 4)}|"
+        rf"{near(_LIMB, _WEAK, 4)}|{_SPEECH}|{_CONFUSED}",
+    ),
+    _e(
+        "unconscious",
+        r"pass(?:ed|es|ing)? out|faint\w*|collaps\w*|unconscious|unresponsive|"
+        r"black(?:ed|s)? out|seizure\w*|convuls\w*|fitting|had a fit|knocked out|keeled over|"
+        r"perd\w* connaissance|perte de connaissance|evanoui\w*|inconscient\w*|"
+        r"effondre\w*|tombe\w* dans les pommes|crise d'epilepsie|crise epilep\w*|malaise",
+    ),
+    _e(
+        "unconscious",
+        r"(?:won't|wont|doesn't|doesnt|can't|cant|not|isn't|isnt) (?:\w+ ){0,2}"
+        r"(?:wak\w*|awake|respond\w*)|(?:ne |n')?(?:se )?reveille (?:pas|plus)|ne repond (?:plus|"
+        r"pas)|repond (?:plus|pas)|(?:pas|plus) (?:vraiment )?reveille\w*",
+        negatable=False,
+    ),
+    _e(
+        "allergy",
+        rf"{near(_FACE_PARTS, _SWELLING, 4)}|"
+        r"anaphyla\w*|epi ?pen|allergic reaction|oedeme|choc allergique|reaction allergique|"
+        r"hives (?:\w+ ){0,6}breath\w*|urticaire (?:\w+ ){0,6}respir\w*",
+    ),
+    _e(
+        "overdose",
+        rf"overdos\w*(?! (?:on|of|de) (?:chocolate|sugar|coffee|cake|netflix|tv|"
+        rf"chocolat|sucre|cafe|gateau|series))|surdos\w*|\bod\b|od'd|"
+        rf"(?:took|taken|take|swallowed|ate|had|gave|got into|pris|avale\w*|prendre|donne|mange)"
+        rf"{gap(6)}(?:too many|too much|whole (?:bottle|box|pack|packet|strip)|all (?:of )?"
+        rf"(?:my |the |his |her )?(?:{_PILLS})|double|triple|twice the|extra|how many|"
+        rf"trop|toute la (?:boite|plaquette|bouteille)|toutes? (?:mes|les|ses) (?:{_PILLS})|"
+        rf"deux fois|combien|(?:about |around |like |environ |une )?(?:\d+|several|plusieurs|"
+        rf"dizaine|vingtaine|trentaine) (?:de |d')?(?:{_PILLS}))|doubl\w* (?:\w+ ){{0,2}}dose|"
+        rf"(?:how many|combien) (?:\w+ ){{0,4}}(?:swallowed|took|taken|ate|had|avale\w*|pris)|"
+        rf"(?:bottle|box|pack|packet|boite|plaquette) (?:\w+ ){{0,2}}(?:of |de )?(?:{_PILLS})"
+        rf"(?: (?:\w+ ){{0,4}}(?:swallowed|took|ate|avale\w*|pris|mange))|"
+        rf"(?:bottle|box|boite|flacon) (?:\w+ ){{0,4}}(?:{_TREATMENT}) (?:\w+ ){{0,8}}"
+        rf"(?:swallowed|avale\w*)",
+    ),
+    _e(
+        "suicide",
+        r"suicid\w*|kill\w* (?:my ?self)|end\w* (?:it all|my life)|take my (?:own )?life|"
+        r"(?:want|going|gonna|wanna|about) to end it\b|"
+        r"want(?:ed)? to die|wanna die|(?:hurt|harm|cut|cutting|burn)\w* (?:my ?self)|"
+        r"self ?harm\w*|better off dead|goodbye (?:letters?|notes?)|lettres? d'adieu|"
+        r"(?:point|reason|interet|raison|sens) (?:\w+ ){0,2}(?:living|going on|to live|"
+        r"being alive|vivre|continuer)|can't go on|cant go on|jump off|me tuer|en finir|"
+        r"mettre fin a (?:mes jours|ma vie)|(?:envie de|veux|voudrais) mourir|me faire du mal|"
+        r"(?:me suis|me) (?:coupe\w*|scarifi\w*|brule\w*)|scarifi\w*|"
+        r"(?:envie|force) (?:de |d')(?:vivre|continuer)|disparaitre pour de bon|"
+        r"sauter (?:du|par la) (?:pont|fenetre)|not (?:be|being) here anymore",
+    ),
+    _e(
+        "suicide",
+        r"(?:don't|dont|do not|no longer) want to (?:live|be alive|be here|wake up)|"
+        r"(?:plus|pas) envie (?:de vivre|d'etre la|de me reveiller)|(?:veux|veut) (?:plus|pas) "
+        r"vivre|ne (?:vois|voit) plus "
+        r"(?:\w+ ){0,2}(?:interet|sens)|(?:vois|voit) plus (?:\w+ ){0,2}(?:interet|sens)|"
+        r"(?:don't|dont|do not|can't|cant) see (?:the |any )?point",
+        negatable=False,
+    ),
     # ---- Side effects: a symptom, and its link to the study treatment
+    Rule(
+        "adverse_event",
+        "reported",
+        r"report (?:a |an )?(?:side effects?|adverse (?:event|reaction)|reaction)|"
+        r"side effects? to report|(?:declarer|signaler) (?:un |des )?(?:effets? \w+|reaction)|"
+        r"effets? (?:secondaires?|indesirables?) a (?:declarer|signaler)",
+    ),
+    Rule(
+        "adverse_event",
+        "after_treatment",
+        r"(?:not|pas|don't|dont) (?:\w+ ){0,2}(?:great|well|good|right|bien|top|terrible)",
+        negatable=False,
+        also=_TREATMENT_LINK,
+    ),
     Rule("adverse_event", "after_treatment", _SYMPTOM, also=_TREATMENT_LINK),
-    Rule("adverse_event", "reported", r"(?:i|i'm|im|i've|ive|he|she|my \w+|j'ai|jai|j ai|je|"
-         r"il a|elle a) (?:\w+ ){0,3}(?:side effects?|effets? (?:secondaires?|indesirables?)|"
-         r"reaction)"),
+    Rule(
+        "adverse_event",
+        "reported",
+        r"(?:i|i'm|im|i've|ive|he|she|my \w+|j'ai|jai|j ai|je|"
+        r"il a|elle a) (?:\w+ ){0,3}(?:side effects?|effets? (?:secondaires?|indesirables?)|"
+        r"reaction)",
+    ),
 )
 
 # Words the typo correction should know besides those in the patterns.
 VOCABULARY = (
-    "breathe", "breathing", "breath", "chest", "throat", "tongue", "swelling", "swollen",
-    "unconscious", "seizure", "suicide", "overdose", "respirer", "respire", "poitrine",
-    "douleur", "evanoui", "connaissance", "gorge", "langue", "gonfle", "medicament",
-    "traitement", "comprime", "injection", "piqure", "depuis", "nausea", "dizzy", "rash",
+    "breathe",
+    "breathing",
+    "breath",
+    "chest",
+    "throat",
+    "tongue",
+    "swelling",
+    "swollen",
+    "unconscious",
+    "seizure",
+    "suicide",
+    "overdose",
+    "respirer",
+    "respire",
+    "poitrine",
+    "douleur",
+    "evanoui",
+    "connaissance",
+    "gorge",
+    "langue",
+    "gonfle",
+    "medicament",
+    "traitement",
+    "comprime",
+    "injection",
+    "piqure",
+    "depuis",
+    "nausea",
+    "dizzy",
+    "rash",
 )
 # Four-letter words the rules need, read through a swap of two neighbours ("pian", "hrut").
 SHORT_WORDS = ("pain", "hurt", "face", "lips", "arms", "mort", "fait")
@@ -203,10 +309,13 @@ NOT_NOW = (
     r"\bil y a (?:\d+|deux|trois|dix|quelques|plusieurs) (?:ans|annees|mois)\b|"
     r"\b(?:in|en) (?:19|20)\d\d\b|\b(?:when i was|as a) (?:a )?(?:kid|child|teen\w*|young|\d+)\b|"
     r"\b(?:quand j'etais|une fois) (?:petit|petite|jeune|enfant|ado)\b|"
-    r"\b(?:leaflet|notice|brochure) (?:\w+ ){0,3}(?:says|said|dit|indique|mentionne)\b"
+    r"\b(?:leaflet|notice|brochure) (?:\w+ ){0,3}(?:says|said|dit|indique|mentionne)\b|"
+    r"\b(?:what are|what's|whats|what is) (?:the )?(?:signs?|symptoms?|warning signs?)\b|"
+    r"\bquels? sont les (?:signes|symptomes)\b|\bcomment (?:reconnaitre|savoir si)\b"
 )
 NEGATION = (
     r"\b(?:no|not|never|without|dont|don't|doesnt|doesn't|didnt|didn't|isnt|isn't|havent|"
-    r"haven't|hasnt|hasn't|hadnt|nor|none|zero|free of|denies|pas|plus de|aucun|aucune|sans|"
-    r"jamais|ni|rien|ne veux pas|n'ai pas|nai pas|pas eu)\b"
+    r"haven't|hasnt|hasn't|hadnt|nor|none|zero|free of|denies|pas|aucun|aucune|sans|"
+    r"jamais|ni|rien|ne veux pas|n'ai pas|nai pas|pas eu|if|what if|in case|si j'|si je|"
+    r"et si|au cas ou|worried about|afraid of|scared of|peur de|peur des|inquiet\w*)\b"
 )

@@ -28,6 +28,7 @@ class Trial:
     condition: dict[str, str]
     keywords: tuple[str, ...]  # folded words that name the trial in a message, any language
     criteria: Criteria
+    phone: str | None = None  # the study team's (contact: phone:)
 
     def title(self, lang: str) -> str:
         return self.short_title.get(lang) or self.short_title.get("en") or self.id
@@ -58,6 +59,7 @@ def load_trials(folder: Path) -> dict[str, Trial]:
             condition=_texts(described.get("condition")),
             keywords=keywords,
             criteria=criteria,
+            phone=_phone(described.get("contact")),
         )
     return trials
 
@@ -94,3 +96,8 @@ def _list(value: Any) -> list[str]:
 
 def _words(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
+def _phone(contact: Any) -> str | None:
+    phone = contact.get("phone") if isinstance(contact, dict) else None
+    return str(phone) if phone else None

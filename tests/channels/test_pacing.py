@@ -44,18 +44,20 @@ async def test_the_fake_refuses_a_burst_as_telegram_does(flooded: FakeBotAPI) ->
 
 async def test_one_process_paces_a_burst_and_meets_no_429(flooded: FakeBotAPI) -> None:
     started = time.monotonic()
-    await _send_all(_bot(flooded, LocalSchedule(per_second=29)), range(1, 61))
+    # A little under Telegram's 30 (the product's default is 29): the margin is for this
+    # machine's load, since the test is about pacing, not about speed.
+    await _send_all(_bot(flooded, LocalSchedule(per_second=25)), range(1, 61))
     took = time.monotonic() - started
     assert len(flooded.sent_messages()) == 60
     assert flooded.answered("sendMessage", 429) == []
-    assert took >= 59 / 29 - 0.05  # paced, not burst
+    assert took >= 59 / 25 - 0.05  # paced, not burst
 
 
 async def test_two_processes_share_the_pace_through_redis(
     flooded: FakeBotAPI, redis_url: str
 ) -> None:
     bot_id = flooded.token.partition(":")[0]
-    first, second = (RedisSchedule(redis_url, bot_id, per_second=29) for _ in range(2))
+    first, second = (RedisSchedule(redis_url, bot_id, per_second=25) for _ in range(2))
     started = time.monotonic()
     await asyncio.gather(
         _send_all(_bot(flooded, first), range(1, 46)),
@@ -64,7 +66,7 @@ async def test_two_processes_share_the_pace_through_redis(
     took = time.monotonic() - started
     assert len(flooded.sent_messages()) == 90
     assert flooded.answered("sendMessage", 429) == []
-    assert took >= 89 / 29 - 0.05
+    assert took >= 89 / 25 - 0.05
     # Each alone would have gone at full speed: two local schedules together are refused.
     flooded.reset()
     await asyncio.gather(
@@ -122,7 +124,9 @@ async def test_a_429_holds_every_sender_back_then_the_message_goes(
 async def test_without_redis_the_process_paces_alone_and_says_so(
     flooded: FakeBotAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    schedule = RedisSchedule("redis://127.0.0.1:9/0", "1")  # nothing listens on port 9
+    schedule = RedisSchedule(
+        "redis://127.0.0.1:9/0", "1", per_second=25
+    )  # nothing listens on port 9
     with caplog.at_level(logging.WARNING, logger="bot.channels.pacing"):
         await _send_all(_bot(flooded, schedule), range(1, 41))
     assert len(flooded.sent_messages()) == 40

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import yaml
 
 from bench.safety_eval.scoring import evaluate, load
 from bot.safety.detect import check
+from bot.settings import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(
@@ -73,3 +77,30 @@ def test_the_evaluation_set_is_large_and_covers_every_kind(language: str) -> Non
     assert len({item["text"] for item in items}) == len(items)  # no message twice
     figures = evaluate(items).figures()
     assert figures["adverse_event_messages"] >= 40 and figures["none_messages"] >= 60
+
+
+def _nlu_examples() -> dict[str, list[str]]:
+    examples: dict[str, list[str]] = {}
+    for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            if "intent" not in item:
+                continue
+            for line in str(item.get("examples") or "").splitlines():
+                text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip().removeprefix("- "))
+                if text:
+                    examples.setdefault(item["intent"], []).append(text)
+    return examples
+
+
+def test_the_dialogue_models_examples_agree_with_the_check() -> None:
+    """What the NLU learns as an emergency is caught; what it learns as anything else is not."""
+    examples = _nlu_examples()
+    missed = [t for t in examples["emergency"] if (f := check(t)) is None or f.kind != "emergency"]
+    assert missed == []
+    reports = examples["report_side_effect"]
+    caught = [t for t in reports if check(t) is not None]
+    assert len(caught) >= 0.95 * len(reports)
+    ordinary = [t for intent, texts in examples.items() for t in texts
+                if intent not in ("emergency", "report_side_effect")]  # fmt: skip
+    assert len(ordinary) > 800
+    assert [t for t in ordinary if check(t) is not None] == []

@@ -1,0 +1,206 @@
+"""Staff alerts of safety events: written with the event, sent and retried until delivered.
+
+The alerts are an outbox in the database (`StaffAlert`), one row per place staff asked to be
+told (the staff Telegram chat, e-mail), written in the same transaction as the event: a crash
+loses none. Any gateway or dispatcher sends them; a claim with a lease keeps two from sending
+one alert at once. A failure is tried again, sooner at first, then every five minutes, for as
+long as it takes; `trialbot safety list` shows the events all the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import smtplib
+from collections.abc import Awaitable, Callable
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.crypto import Cipher
+from bot.db.models import SafetyEvent, StaffAlert, as_utc, utcnow
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(seconds=60)
+FIRST_WAIT = dt.timedelta(seconds=15)
+LONGEST_WAIT = dt.timedelta(minutes=5)
+
+# Sends a text to the staff Telegram chat (the bot's send_message, bound to the chat).
+TelegramSend = Callable[[str], Awaitable[object]]
+
+
+def telegram_sender(settings: Settings, bot: Any) -> TelegramSend | None:
+    """Sends to the staff Telegram chat through `bot` (a TelegramChannel), or None."""
+    chat = settings.staff_telegram_chat_id
+    if bot is None or not chat:
+        return None
+
+    async def send(text: str) -> object:
+        return await bot.application.bot.send_message(chat, text)
+
+    return send
+
+
+def targets(settings: Settings) -> list[str]:
+    """Where staff asked to be alerted."""
+    found = []
+    if settings.staff_telegram_chat_id and settings.telegram_enabled:
+        found.append("telegram")
+    if settings.smtp_host and settings.staff_emails.strip():
+        found.append("email")
+    return found
+
+
+def queue(session: Session, event: SafetyEvent, settings: Settings) -> None:
+    """The event's alerts, in the transaction that records it."""
+    for target in targets(settings):
+        session.add(StaffAlert(event_id=event.id, target=target, next_attempt_at=utcnow()))
+    if not targets(settings):
+        log.warning(
+            "safety event %d is not sent to staff: set STAFF_TELEGRAM_CHAT_ID or SMTP_HOST and "
+            "STAFF_EMAILS; `trialbot safety list` shows it",
+            event.id,
+        )
+
+
+def text_of(event: SafetyEvent, cipher: Cipher) -> tuple[str, str]:
+    """The alert's subject and body, for staff (in English)."""
+    what = "EMERGENCY" if event.kind == "emergency" else "Side effect reported"
+    subject = f"[trial assistant] {what} ({event.category}) — safety event {event.id}"
+    when = as_utc(event.created_at).strftime("%Y-%m-%d %H:%M UTC")
+    body = "\n".join(
+        [
+            f"⚠️ {what}: {event.category.replace('_', ' ')}",
+            f"Received: {when} (the site learnt of it then)",
+            f"Trial: {event.trial or 'unknown'} · channel: {event.channel} · "
+            f"language: {event.language}",
+            f"Participant (pseudonym): {event.sender_key}",
+            "",
+            f"Message: {cipher.decrypt(event.text)}",
+            "",
+            f"The assistant answered at once. Review, then: trialbot safety ack {event.id}",
+        ]
+    )
+    return subject, body
+
+
+class AlertSender:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        telegram: TelegramSend | None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._telegram = telegram
+        self._cipher = Cipher.from_settings(settings)
+        self._clock = clock
+
+    async def run_once(self) -> int:
+        """Send the alerts due now; how many were delivered."""
+        held = await asyncio.to_thread(self._claim)
+        delivered = 0
+        for alert_id, target, subject, body in held:
+            try:
+                await self._send(target, subject, body)
+            except Exception as error:  # any failure of the network or the server: try again
+                reason = f"{type(error).__name__}: {error}"
+                await asyncio.to_thread(self._failed, alert_id, reason)
+                continue
+            await asyncio.to_thread(self._sent, alert_id)
+            delivered += 1
+        return delivered
+
+    async def run_forever(self, interval: float) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("staff alert round failed; trying again")
+            await asyncio.sleep(interval)
+
+    async def _send(self, target: str, subject: str, body: str) -> None:
+        if target == "telegram":
+            if self._telegram is None:
+                raise RuntimeError("the Telegram bot is not running here")
+            await self._telegram(body)
+        elif target == "email":
+            await asyncio.to_thread(self._email, subject, body)
+        else:
+            raise RuntimeError(f"unknown alert target {target!r}")
+
+    def _email(self, subject: str, body: str) -> None:
+        settings = self._settings
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = settings.smtp_from or f"trial-assistant@{settings.smtp_host}"
+        message["To"] = ", ".join(a.strip() for a in settings.staff_emails.split(",") if a.strip())
+        message.set_content(body)
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+            smtp.ehlo()
+            if settings.smtp_starttls and smtp.has_extn("starttls"):
+                smtp.starttls()
+                smtp.ehlo()
+            if settings.smtp_user and settings.smtp_password is not None:
+                smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+            smtp.send_message(message)
+
+    def _claim(self) -> list[tuple[int, str, str, str]]:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            query = (
+                select(StaffAlert.id)
+                .where(
+                    StaffAlert.status == "pending",
+                    StaffAlert.next_attempt_at <= now,
+                    or_(StaffAlert.claimed_until.is_(None), StaffAlert.claimed_until < now),
+                )
+                .order_by(StaffAlert.next_attempt_at)
+                .limit(20)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids = list(session.scalars(query))
+            if not ids:
+                return []
+            session.execute(
+                update(StaffAlert)
+                .where(StaffAlert.id.in_(ids))
+                .values(claimed_until=now + LEASE, attempts=StaffAlert.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            held = []
+            for alert in session.scalars(select(StaffAlert).where(StaffAlert.id.in_(ids))):
+                event = session.get(SafetyEvent, alert.event_id)
+                if event is not None:
+                    held.append((alert.id, alert.target, *text_of(event, self._cipher)))
+            return held
+
+    def _sent(self, alert_id: int) -> None:
+        with self._sessions.begin() as session:
+            alert = session.get(StaffAlert, alert_id)
+            if alert is not None:
+                alert.status, alert.sent_at = "sent", self._clock()
+                alert.claimed_until, alert.last_error = None, None
+        log.info("staff alert %d delivered", alert_id)
+
+    def _failed(self, alert_id: int, reason: str) -> None:
+        with self._sessions.begin() as session:
+            alert = session.get(StaffAlert, alert_id)
+            if alert is None:
+                return
+            wait = min(FIRST_WAIT * 2 ** max(alert.attempts - 1, 0), LONGEST_WAIT)
+            alert.next_attempt_at = self._clock() + wait
+            alert.claimed_until, alert.last_error = None, reason[:200]
+            log.error(
+                "staff alert %d (%s) not delivered, attempt %d: %s; again in %s",
+                alert_id, alert.target, alert.attempts, reason, wait,
+            )  # fmt: skip

@@ -1,0 +1,19 @@
+"""What the gateway says at once to an emergency or a side effect, in the person's language."""
+
+from __future__ import annotations
+
+from bot.i18n import messages
+from bot.safety.detect import Finding
+from bot.settings import Settings
+
+
+def reply_text(finding: Finding, language: str, settings: Settings, phone: str | None) -> str:
+    number = settings.emergency_number
+    if finding.kind == "adverse_event":
+        call = messages.text("safety_phone", language, phone=phone) if phone else ""
+        return messages.text("safety_side_effect", language, phone=call, emergency_number=number)
+    if finding.category == "suicide":
+        line = settings.crisis_line
+        said = messages.text("safety_crisis_line", language, crisis_line=line) if line else ""
+        return messages.text("safety_crisis", language, emergency_number=number, line=said)
+    return messages.text("safety_emergency", language, emergency_number=number)
