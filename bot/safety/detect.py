@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 from bot.safety import rules
@@ -94,7 +94,7 @@ def _vocabulary() -> tuple[frozenset[str], tuple[str, ...]]:
     return frozenset(words), ordered
 
 
-@cache
+@lru_cache(maxsize=65_536)  # bounded: people write words without end
 def _correct(word: str) -> str:
     known, stems = _vocabulary()
     if len(word) == 4 and word not in known:  # short words: two letters swapped only
