@@ -36,8 +36,8 @@ from bot.gateway.rasa import RasaClient, RasaUnavailable
 from bot.i18n import messages
 from bot.pseudonym import pseudonym
 from bot.reminders import participants
-from bot.safety import alerts, events, respond
 from bot.safety import detect as safety
+from bot.safety import events, respond
 from bot.screening.trials import Trials
 from bot.settings import Settings
 
@@ -255,11 +255,10 @@ class Relay:
             select(Participant.trial).where(Participant.sender_key == conversation.sender_key)
         )
         event = events.record(
-            session, self._cipher, finding, sender_key=conversation.sender_key,
+            session, self._settings, self._cipher, finding, sender_key=conversation.sender_key,
             channel=conversation.channel, language=conversation.language, text=inbound.text,
             trial=trial,
         )  # fmt: skip
-        alerts.queue(session, event, self._settings)  # committed with the event
         log.warning("safety event %d: %s (%s)", event.id, finding.kind, finding.category)
         known = self._trials.get().get(trial) if trial else None
         phone = known.phone if known else None

@@ -58,9 +58,10 @@ def targets(settings: Settings) -> list[str]:
 
 def queue(session: Session, event: SafetyEvent, settings: Settings) -> None:
     """The event's alerts, in the transaction that records it."""
-    for target in targets(settings):
+    wanted = targets(settings)
+    for target in wanted:
         session.add(StaffAlert(event_id=event.id, target=target, next_attempt_at=utcnow()))
-    if not targets(settings):
+    if not wanted:
         log.warning(
             "safety event %d is not sent to staff: set STAFF_TELEGRAM_CHAT_ID or SMTP_HOST and "
             "STAFF_EMAILS; `trialbot safety list` shows it",

@@ -1,4 +1,5 @@
-"""Safety events: recorded the moment a message is read, listed and acknowledged by staff."""
+"""Safety events: recorded the moment a message is read, with their staff alerts; listed and
+acknowledged by staff."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from sqlalchemy.orm import Session
 
 from bot.crypto import Cipher
 from bot.db.models import SafetyEvent, as_utc, utcnow
+from bot.safety import alerts
 from bot.safety.detect import Finding
+from bot.settings import Settings
 
 
 def record(
     session: Session,
+    settings: Settings,
     cipher: Cipher,
     finding: Finding,
     *,
@@ -36,6 +40,7 @@ def record(
     )
     session.add(event)
     session.flush()
+    alerts.queue(session, event, settings)  # in the same transaction: none is lost
     return event
 
 

@@ -16,14 +16,15 @@ from typing import Literal
 _W = r"[a-z0-9']+"
 
 
+def gap(words: int) -> str:
+    """Up to `words` words, then a space (after a space)."""
+    return rf" (?:{_W} ){{0,{words}}}"
+
+
 def near(a: str, b: str, words: int = 4) -> str:
     """a then b, or b then a, with up to `words` words between."""
-    gap = rf" (?:{_W} ){{0,{words}}}"
-    return rf"(?:(?:{a}){gap}(?:{b})|(?:{b}){gap}(?:{a}))"
-
-
-def gap(words: int) -> str:
-    return rf" (?:{_W} ){{0,{words}}}"
+    between = gap(words)
+    return rf"(?:(?:{a}){between}(?:{b})|(?:{b}){between}(?:{a}))"
 
 
 @dataclass(frozen=True)
