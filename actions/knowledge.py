@@ -9,9 +9,10 @@ import threading
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import hand_over, user_messages
 from bot.crypto import Cipher
 from bot.db.session import default_sessions
 from bot.knowledge import gaps
@@ -83,13 +84,11 @@ class ActionAnswerQuestion(Action):
         else:
             intent = (tracker.latest_message.get("intent") or {}).get("name")
             out_of_scope = intent == "out_of_scope"
-            dispatcher.utter_message(
-                response="utter_out_of_scope" if out_of_scope else "utter_kb_not_sure"
-            )
             reason = "out_of_scope" if out_of_scope else (decision.reason or "low_confidence")
             await asyncio.to_thread(
                 _record_gap, tracker.sender_id, text, lang, reason, decision, trial
             )
+            return await _not_understood(dispatcher, tracker, out_of_scope)
         return []
 
 
@@ -111,6 +110,19 @@ class ActionRecordFeedback(Action):
             )
         dispatcher.utter_message(response="utter_kb_feedback_thanks")
         return []
+
+
+async def _not_understood(
+    dispatcher: CollectingDispatcher, tracker: Tracker, out_of_scope: bool
+) -> list[EventType]:
+    """Say so; the second time in a row, hand the conversation to the study team."""
+    turn = len(user_messages(tracker))
+    if tracker.get_slot("misunderstood_at") == turn - 1 and await hand_over(
+        dispatcher, tracker, "misunderstood"
+    ):
+        return [SlotSet("misunderstood_at", None)]
+    dispatcher.utter_message(response="utter_out_of_scope" if out_of_scope else "utter_kb_not_sure")
+    return [SlotSet("misunderstood_at", turn)]
 
 
 def say_answer(dispatcher: CollectingDispatcher, entry: Entry, emergency_number: str) -> None:

@@ -52,6 +52,10 @@ keys_app = typer.Typer(help="The key that encrypts personal data at rest.", no_a
 app.add_typer(keys_app, name="keys")
 safety_app = typer.Typer(help="Emergencies and side effects reported.", no_args_is_help=True)
 app.add_typer(safety_app, name="safety")
+handoff_app = typer.Typer(
+    help="People who asked for the study team, and the team's answers.", no_args_is_help=True
+)
+app.add_typer(handoff_app, name="handoff")
 
 out = Console()
 err = Console(stderr=True)
@@ -867,6 +871,119 @@ def safety_ack(
         if event is None:
             raise _fail(f"there is no safety event {event_id}")
         out.print(f"Safety event {event_id} ({event.kind}) acknowledged.")
+
+
+@handoff_app.command("list")
+def handoff_list(
+    everything: Annotated[bool, typer.Option("--all", help="Include the closed ones.")] = False,
+    as_json: AsJson = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """The open requests for the study team, newest first, with a summary and the messages."""
+
+    from bot.crypto import Cipher
+    from bot.handoff import service
+
+    settings = _settings(knowledge)
+    cipher = Cipher.from_settings(settings)
+    rows = _read(settings, lambda s: service.listed(s, cipher, everything=everything))
+    _show(
+        rows,
+        as_json,
+        ("id", "since (UTC)", "from", "summary", "last message", "status"),
+        lambda row: (
+            str(row["id"]),
+            row["created_at"][:16].replace("T", " "),
+            f"{row['channel']}, {row['language']}" + (f"\n{row['trial']}" if row["trial"] else ""),
+            row["text"],
+            _last_message(row["messages"]),
+            row["status"],
+        ),
+        "Nobody is waiting for the study team.",
+    )
+
+
+def _last_message(said: list[dict[str, Any]]) -> str:
+    if not said:
+        return ""
+    last = said[-1]
+    who = last["author"] + (f", {last['delivery']}" if last["delivery"] else "")
+    return f"{who}: {last['text']}"
+
+
+HandoffId = Annotated[int, typer.Argument(metavar="ID", help="The handoff's id (handoff list).")]
+
+
+@handoff_app.command("reply")
+def handoff_reply(
+    handoff_id: HandoffId,
+    text: Annotated[str, typer.Argument(help="The answer, as the person will read it.")],
+    close: Annotated[
+        bool, typer.Option("--close", help="Close the handoff with this answer.")
+    ] = False,
+    as_json: AsJson = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Answer the person on their channel: at once, or retried by the gateway or dispatcher."""
+    outcome = _handoff_send(
+        _settings(knowledge), handoff_id, lambda d: d.answer(handoff_id, text, close=close)
+    )
+    _said(outcome, as_json, f"Answer to handoff {handoff_id}", closed=close)
+
+
+@handoff_app.command("close")
+def handoff_close(
+    handoff_id: HandoffId, as_json: AsJson = False, knowledge: KnowledgeDir = None
+) -> None:
+    """Close a request; the person is told they are back with the assistant."""
+    outcome = _handoff_send(_settings(knowledge), handoff_id, lambda d: d.close(handoff_id))
+    _said(outcome, as_json, f"The notice that handoff {handoff_id} is closed", closed=True)
+
+
+def _handoff_send(settings: Settings, handoff_id: int, call: Callable[[Any], Any]) -> Any:
+    """Run `call` with a HandoffDelivery on the handoff's channel, built in this process."""
+    from bot.channels.outbound import outbound_channels
+    from bot.db.session import create_db_engine, make_session_factory
+    from bot.handoff import service
+    from bot.handoff.delivery import HandoffDelivery
+
+    async def send() -> Any:
+        engine = create_db_engine(settings.db_url)
+        try:
+            sessions = make_session_factory(engine)
+            with sessions() as session:
+                channel = service.channel(session, handoff_id)
+            async with outbound_channels(
+                settings, sessions, only={channel}, wait=False
+            ) as channels:
+                delivery = HandoffDelivery(settings=settings, sessions=sessions, channels=channels)
+                return await call(delivery)
+        finally:
+            engine.dispose()
+
+    try:
+        return asyncio.run(send())
+    except service.HandoffError as error:
+        raise _fail(str(error)) from None
+
+
+def _said(outcome: Any, as_json: bool, what: str, *, closed: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(outcome.to_json()))
+    elif outcome.delivery == "sent":
+        out.print(f"{what} was delivered on {outcome.channel}.")
+    elif outcome.delivery == "pending":
+        # Without an error, a running gateway or dispatcher took it first and is sending it.
+        why = f" ({outcome.error})" if outcome.error else ""
+        out.print(
+            f"{what} is queued: not delivered yet{why}. The gateway or `trialbot dispatcher` "
+            "tries again until it is.",
+            highlight=False,
+        )
+    if closed and not as_json:
+        out.print(f"Handoff {outcome.handoff_id} is closed.")
+    if outcome.delivery == "failed":
+        raise _fail(f"{what} cannot be delivered: {outcome.error}")
 
 
 def _read(

@@ -21,6 +21,8 @@ from bot.crypto import Cipher
 from bot.db.models import (
     Conversation,
     FollowUp,
+    Handoff,
+    HandoffMessage,
     InboundMessage,
     Screening,
     UnansweredQuestion,
@@ -33,6 +35,8 @@ ENCRYPTED: tuple[tuple[Any, str], ...] = (
     (UnansweredQuestion, "text"),
     (Screening, "answers"),
     (FollowUp, "phone"),
+    (Handoff, "summary"),
+    (HandoffMessage, "text"),
 )
 
 

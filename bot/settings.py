@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
     smtp_from: str = Field(default="", alias="SMTP_FROM")
 
+    # When the study team answers people who asked for one (`trialbot handoff`), in the site's
+    # time zone: e.g. "Mon-Fri 09:00-17:00" or "Mon-Thu 09:00-17:00, Fri 09:00-12:00". Empty:
+    # the person is only told the team will answer as soon as it can.
+    staff_hours: str = Field(default="Mon-Fri 09:00-17:00", alias="STAFF_HOURS")
+    site_timezone: str = Field(default="Europe/Paris", alias="SITE_TIMEZONE")
+
     @field_validator("var_dir", "knowledge_dir", "rasa_model_dir", "rasa_venv")
     @classmethod
     def _absolute(cls, path: Path) -> Path:
@@ -124,6 +130,13 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         """`NAME=` in .env or the environment means not set, as a commented-out line does."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _staff_hours_are_readable(self) -> Settings:
+        from bot.handoff.hours import StaffHours  # it needs no settings: no import cycle
+
+        StaffHours.parse(self.staff_hours, self.site_timezone)  # ValueError names the problem
+        return self
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:

@@ -8,9 +8,10 @@ from typing import Any
 
 import yaml
 
-from bot.safety.detect import check
+from bot.safety.detect import Intent, assess
 
 MESSAGES = Path(__file__).with_name("messages.yml")
+FRESH = Path(__file__).with_name("fresh.yml")  # never tuned on
 TARGETS = {"emergency_recall": 0.97, "false_emergency_rate": 0.03, "adverse_event_recall": 0.90}
 LABELS = ("emergency", "adverse_event", "none")
 
@@ -55,8 +56,13 @@ def load(path: Path = MESSAGES) -> dict[str, list[dict[str, Any]]]:
     return {language: list(items) for language, items in data.items()}
 
 
-def evaluate(items: list[dict[str, Any]], part: str = "all") -> Scores:
-    """`part`: all, tuning (even places within each label) or held-out (odd places)."""
+def evaluate(
+    items: list[dict[str, Any]], part: str = "all", nlu: dict[str, Intent] | None = None
+) -> Scores:
+    """`part`: all, tuning (even places within each label) or held-out (odd places).
+
+    With `nlu` (each text's NLU reading) the check is the gateway's: the rules, then the NLU.
+    """
     scores = Scores()
     seen = dict.fromkeys(LABELS, 0)
     for item in items:
@@ -66,7 +72,7 @@ def evaluate(items: list[dict[str, Any]], part: str = "all") -> Scores:
         if part != "all" and place % 2 != (part == "held-out"):
             continue
         scores.counts[label] += 1
-        finding = check(item["text"])
+        finding = assess(item["text"], (nlu or {}).get(item["text"]))
         got = finding.kind if finding else "none"
         if label == "emergency" and got == "emergency":
             scores.emergencies_caught += 1

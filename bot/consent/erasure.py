@@ -24,6 +24,7 @@ from bot.db.models import (
     Conversation,
     ErasureRequest,
     FollowUp,
+    Handoff,
     InboundMessage,
     OutboundMessage,
     Screening,
@@ -31,6 +32,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.db.session import normalise_url
+from bot.handoff import service as handoffs
 from bot.reminders import permission
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class Erased:
     screenings: int
     reminders_cancelled: int
     tracker_events: int
+    handoffs: int
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -65,6 +68,7 @@ def erase(session: Session, sender_key: str, tracker_url: str | None) -> Erased:
     """Delete what the application and Rasa hold about the person; tombstone the ledger."""
     language = "en"
     conversation = session.scalar(select(Conversation).where(Conversation.sender_key == sender_key))
+    handoff_count = handoffs.erase(session, sender_key)  # before the conversation they hang on
     messages = 0
     if conversation is not None:
         language = conversation.language
@@ -102,6 +106,7 @@ def erase(session: Session, sender_key: str, tracker_url: str | None) -> Erased:
         screenings=screenings,
         reminders_cancelled=reminders,
         tracker_events=events,
+        handoffs=handoff_count,
     )
 
 
@@ -173,6 +178,7 @@ def purge(
     feedback = _older(session, AnswerFeedback, AnswerFeedback.created_at, cutoff, dry_run)
     # Pre-screening answers: the consent text promises deletion after the retention period.
     _older(session, FollowUp, FollowUp.created_at, cutoff, dry_run)
+    _older(session, Handoff, Handoff.created_at, cutoff, dry_run)  # their messages go with them
     screenings = _older(session, Screening, Screening.updated_at, cutoff, dry_run)
     if not dry_run:
         for conversation in stale:

@@ -429,3 +429,64 @@ class StaffAlert(Base):
     claimed_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None]
+
+
+class Handoff(Base):
+    """A person's request for the study team (they asked, or the assistant misunderstood them
+    twice): a short summary for staff, then the messages both ways. Free text is encrypted."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        Index("ix_handoffs_status_created_at", "status", "created_at"),
+        # At most one open request per person: a second one adds to it.
+        Index(
+            "uq_handoffs_open_sender_key",
+            "sender_key",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_key: Mapped[str] = mapped_column(String(64), index=True)
+    # Staff answers go out through this conversation's channel.
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    trial: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(16))  # asked | misunderstood
+    summary: Mapped[str] = mapped_column(Text)  # Fernet-encrypted
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(16))  # staff | patient
+
+
+class HandoffMessage(Base):
+    """One message of a handoff: the person's (kept for staff), or one for the person (a staff
+    answer, the notice that staff closed it), delivered on their channel and retried until then."""
+
+    __tablename__ = "handoff_messages"
+    __table_args__ = (
+        Index("ix_handoff_messages_delivery_next_attempt_at", "delivery", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(
+        ForeignKey("handoffs.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(16))  # patient | staff | assistant
+    text: Mapped[str] = mapped_column(Text)  # Fernet-encrypted
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # To the person: pending | sent | failed; None for what they wrote.
+    delivery: Mapped[str | None] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    # A sender's lease on a pending message; an expired one is up for grabs.
+    claimed_until: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None]

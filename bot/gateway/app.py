@@ -30,6 +30,7 @@ from bot.db.session import create_db_engine, make_session_factory
 from bot.gateway import staff
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
+from bot.handoff.delivery import HandoffDelivery
 from bot.reminders.dispatcher import Dispatcher
 from bot.safety import alerts
 from bot.settings import Settings, get_settings
@@ -106,6 +107,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         background.append(
             asyncio.create_task(sender.run_forever(ALERT_INTERVAL), name="staff alerts")
+        )
+        # The study team's answers to handoffs, on each person's channel, as often as alerts.
+        answers = app.state.handoffs = HandoffDelivery(
+            settings=settings, sessions=sessions, channels=channels
+        )
+        background.append(
+            asyncio.create_task(answers.run_forever(ALERT_INTERVAL), name="handoff answers")
         )
         # Reminders go out from here, where the channels are; several gateways share the work.
         if settings.reminders_in_gateway:

@@ -1,4 +1,5 @@
-"""A small client for the Rasa server: its REST channel for messages, its HTTP API for slots."""
+"""A small client for the Rasa server: its REST channel for messages, its HTTP API for slots
+and for the NLU's reading of a message."""
 
 from __future__ import annotations
 
@@ -36,6 +37,16 @@ class RasaClient:
                 f"unexpected reply from Rasa: {type(replies).__name__}", answered=True
             )
         return replies
+
+    async def parse(self, text: str, within: float) -> tuple[str, float]:
+        """The NLU's intent for `text` and its confidence, without touching any conversation."""
+        result = await self._call(
+            "POST", "/model/parse", json={"text": text}, params=self._auth, timeout=within
+        )
+        intent = result.get("intent") if isinstance(result, dict) else None
+        if not isinstance(intent, dict) or not isinstance(intent.get("name"), str):
+            raise RasaUnavailable(f"unexpected parse from Rasa: {result!r:.200}", answered=True)
+        return intent["name"], float(intent.get("confidence") or 0.0)
 
     async def set_slots(self, sender: str, slots: dict[str, Any], *, new: bool = False) -> None:
         """Set slots; `new` starts the conversation's first session with them.

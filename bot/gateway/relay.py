@@ -33,6 +33,8 @@ from bot.db.models import (
     utcnow,
 )
 from bot.gateway.rasa import RasaClient, RasaUnavailable
+from bot.handoff import replies as handoff_replies
+from bot.handoff import service as handoffs
 from bot.i18n import messages
 from bot.pseudonym import pseudonym
 from bot.reminders import participants
@@ -45,6 +47,9 @@ log = logging.getLogger(__name__)
 
 # What a newly linked participant's chat says to Rasa: the consent to reminders comes next.
 WANT_REMINDERS = "/want_reminders"
+
+# How long the safety check waits for the NLU's reading before the rules decide alone.
+NLU_TIMEOUT = 3.0
 
 # After this many failed forwards with Rasa up, a message is set aside instead of retried forever.
 MAX_ATTEMPTS = 5
@@ -116,8 +121,24 @@ class Relay:
     async def accept(self, inbound: Inbound) -> Accepted | None:
         """Commit `inbound`; None when the platform delivered it before (it is answered once)."""
         key = self.sender_key(inbound.channel, inbound.user_id)
+        finding = await self._assess(inbound.text)
         async with self._lock(key):
-            return await asyncio.to_thread(self._receive_once, inbound, key)
+            return await asyncio.to_thread(self._receive_once, inbound, key, finding)
+
+    async def _assess(self, text: str) -> safety.Finding | None:
+        """The safety check: the rules, and the NLU's reading for what they did not catch.
+
+        With Rasa down, or slow, the rules decide alone: the message must not wait for it.
+        """
+        finding = safety.check(text)
+        if finding is not None or not text.strip() or text.startswith("/"):
+            return finding  # a button's payload is not the person's own words
+        try:
+            name, confidence = await self._rasa.parse(text, within=NLU_TIMEOUT)
+        except RasaUnavailable as error:
+            log.info("safety check without the NLU (%s)", error)
+            return None
+        return safety.from_nlu(text, safety.Intent(name, confidence))
 
     async def answer(self, accepted: Accepted) -> list[Reply]:
         """Forward an accepted message, and those waiting before it, to Rasa; the replies."""
@@ -185,15 +206,19 @@ class Relay:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
-    def _receive_once(self, inbound: Inbound, key: str) -> Accepted | None:
+    def _receive_once(
+        self, inbound: Inbound, key: str, finding: safety.Finding | None
+    ) -> Accepted | None:
         try:
-            return self._receive(inbound, key)
+            return self._receive(inbound, key, finding)
         except IntegrityError:
             # Another gateway created the conversation, or took the same delivery, meanwhile.
             log.info("concurrent delivery for one conversation; reading it again")
-            return self._receive(inbound, key)
+            return self._receive(inbound, key, finding)
 
-    def _receive(self, inbound: Inbound, key: str) -> Accepted | None:
+    def _receive(
+        self, inbound: Inbound, key: str, finding: safety.Finding | None
+    ) -> Accepted | None:
         with self._sessions.begin() as session:
             conversation = conversations.get_or_create(
                 session,
@@ -218,8 +243,10 @@ class Relay:
             text = inbound.text
             code = participants.looks_like_code(referral.link_code or inbound.text)
             notice, linked = self._link(session, conversation, key, code) if code else (None, False)
+            if notice is None and finding is not None:
+                notice = self._safety(session, conversation, inbound, finding)
             if notice is None:
-                notice = self._safety(session, conversation, inbound)
+                notice = self._handed_off(session, conversation, inbound)
             if linked:
                 text = WANT_REMINDERS  # Rasa goes on: the consent to reminders, then them
             token = uuid.uuid4().hex
@@ -242,15 +269,16 @@ class Relay:
             return Accepted(_turn(conversation), [*earlier, this], notice)
 
     def _safety(
-        self, session: Session, conversation: Conversation, inbound: Inbound
-    ) -> Reply | None:
+        self,
+        session: Session,
+        conversation: Conversation,
+        inbound: Inbound,
+        finding: safety.Finding,
+    ) -> Reply:
         """An emergency or a side effect: recorded for staff, answered at once by the gateway.
 
         The message does not go on to Rasa, so a form it interrupted is still where it was.
         """
-        finding = safety.check(inbound.text)
-        if finding is None:
-            return None
         trial = conversation.trial or session.scalar(
             select(Participant.trial).where(Participant.sender_key == conversation.sender_key)
         )
@@ -281,6 +309,22 @@ class Relay:
         title = trial.title(conversation.language) if trial else participant.trial
         text = messages.text("participant_linked", conversation.language, trial=title)
         return Reply(text=text), True
+
+    def _handed_off(
+        self, session: Session, conversation: Conversation, inbound: Inbound
+    ) -> Reply | None:
+        """While the study team has the person's question, what they write goes to the team.
+
+        Their "Back to the assistant" closes it and goes on to Rasa, which says so and takes up
+        a form where it was.
+        """
+        if inbound.text.strip() == handoffs.BACK:
+            if handoffs.close_for(session, conversation.sender_key) is not None:
+                log.info("a handoff was closed by the person")
+            return None
+        if handoffs.note(session, self._cipher, conversation.sender_key, inbound.text) is None:
+            return None
+        return handoff_replies.waiting(self._settings, conversation.language)
 
     def _conversations_waiting(self) -> list[Turn]:
         with self._sessions() as session:

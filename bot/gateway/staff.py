@@ -1,4 +1,5 @@
-"""The staff API: add, move and cancel appointments (their reminders follow), with a token.
+"""The staff API: add, move and cancel appointments (their reminders follow), and answer the
+people who asked for the study team (handoffs), with a token.
 
 `Authorization: Bearer <STAFF_API_TOKEN>` (generated under var/secrets/ when unset). Errors are
 400 with the reason, in words for staff, as the CSV import gives them.
@@ -9,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hmac
+from collections.abc import Awaitable
 from typing import Any
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.crypto import Cipher
 from bot.db.models import Appointment, AppointmentStatus, as_utc
+from bot.handoff import service as handoffs
+from bot.handoff.delivery import HandoffDelivery, Outcome
+from bot.handoff.service import HandoffError, NoSuchHandoff
 from bot.reminders import appointments, report
 from bot.settings import Settings
 
@@ -33,10 +39,16 @@ class Move(BaseModel):
     starts_at: str = Field(max_length=40, description="ISO-8601; without offset: local time")
 
 
+class HandoffAnswer(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+    close: bool = Field(default=False, description="Close the handoff with this answer.")
+
+
 def router(settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/api/staff")
     token = settings.staff_token().encode()
     trials = appointments.Trials(settings.knowledge_dir)
+    cipher = Cipher.from_settings(settings)
 
     def allowed(authorization: str | None) -> None:
         given = (authorization or "").removeprefix("Bearer ").encode()
@@ -77,7 +89,55 @@ def router(settings: Settings) -> APIRouter:
         allowed(authorization)
         return await asyncio.to_thread(_cancel, sessions(request), appointment_id)
 
+    @api.get("/handoffs")
+    async def handoffs_listed(
+        request: Request,
+        everything: bool = Query(False, alias="all"),
+        authorization: str | None = Header(None),
+    ) -> list[dict[str, Any]]:
+        """The open requests for the study team (or all), newest first, with their messages."""
+        allowed(authorization)
+        return await asyncio.to_thread(_handoffs, sessions(request), cipher, everything)
+
+    @api.post("/handoffs/{handoff_id}/reply")
+    async def handoff_answered(
+        handoff_id: int,
+        body: HandoffAnswer,
+        request: Request,
+        authorization: str | None = Header(None),
+    ) -> dict[str, Any]:
+        """Answer the person on their channel: at once, or retried until delivered."""
+        allowed(authorization)
+        delivery: HandoffDelivery = request.app.state.handoffs
+        return await _handoff_call(delivery.answer(handoff_id, body.text, close=body.close))
+
+    @api.post("/handoffs/{handoff_id}/close")
+    async def handoff_closed(
+        handoff_id: int, request: Request, authorization: str | None = Header(None)
+    ) -> dict[str, Any]:
+        """Close the request; the person is told they are back with the assistant."""
+        allowed(authorization)
+        delivery: HandoffDelivery = request.app.state.handoffs
+        return await _handoff_call(delivery.close(handoff_id))
+
     return api
+
+
+async def _handoff_call(call: Awaitable[Outcome]) -> dict[str, Any]:
+    try:
+        outcome = await call
+    except NoSuchHandoff as error:
+        raise HTTPException(status_code=404, detail=str(error)) from None
+    except HandoffError as error:
+        raise HTTPException(status_code=400, detail=str(error)) from None
+    return outcome.to_json()
+
+
+def _handoffs(
+    sessions: sessionmaker[Session], cipher: Cipher, everything: bool
+) -> list[dict[str, Any]]:
+    with sessions() as session:
+        return handoffs.listed(session, cipher, everything=everything)
 
 
 def _list(sessions: sessionmaker[Session], participant: str | None) -> list[dict[str, Any]]:

@@ -103,6 +103,55 @@ _TEXTS: dict[str, dict[Language, str]] = {
         ),
     },
     "safety_phone": {"en": " on {phone}", "fr": " au {phone}"},
+    # A person's request for the study team (bot/handoff): while it is open, what they write
+    # goes to the team; staff answers reach them on their channel.
+    "handoff_waiting": {
+        "en": (
+            "Your question is with the study team: I have added this message to it, and a member "
+            "of the team will answer you here, in this chat. {availability} If it is urgent, "
+            "call {emergency_number}."
+        ),
+        "fr": (
+            "Votre question est entre les mains de l'équipe de l'étude : j'y ai ajouté ce "
+            "message, et un membre de l'équipe vous répondra ici, dans cette conversation. "
+            "{availability} En cas d'urgence, appelez le {emergency_number}."
+        ),
+    },
+    "handoff_back_button": {"en": "Back to the assistant", "fr": "Revenir à l'assistant"},
+    "handoff_continue_button": {"en": "Continue", "fr": "Continuer"},
+    "handoff_staff_reply": {
+        "en": "Message from the study team:\n{text}",
+        "fr": "Message de l'équipe de l'étude :\n{text}",
+    },
+    "handoff_closed": {
+        "en": (
+            "The study team has closed your request. You are talking with the assistant again: "
+            "ask me anything about the study, or ask for the team whenever you need them."
+        ),
+        "fr": (
+            "L'équipe de l'étude a clos votre demande. Vous échangez de nouveau avec "
+            "l'assistant : posez-moi vos questions sur l'étude, ou demandez à parler à l'équipe "
+            "quand vous en avez besoin."
+        ),
+    },
+    "handoff_available_now": {
+        "en": "The team is available now ({hours}, {zone}).",
+        "fr": "L'équipe est disponible en ce moment ({hours}, {zone}).",
+    },
+    "handoff_available_next": {
+        "en": "The team is available {hours} ({zone}): they will next be available {when}.",
+        "fr": (
+            "L'équipe est disponible {hours} ({zone}) : elle sera de nouveau disponible {when}."
+        ),
+    },
+    "handoff_hours_unknown": {
+        "en": "They will answer as soon as they can.",
+        "fr": "Elle vous répondra dès que possible.",
+    },
+    "handoff_today": {"en": "today at {time}", "fr": "aujourd'hui à {time}"},
+    "handoff_tomorrow": {"en": "tomorrow at {time}", "fr": "demain à {time}"},
+    "handoff_on_day": {"en": "on {day} at {time}", "fr": "{day} à {time}"},
+    "handoff_zone": {"en": "{city} time", "fr": "heure de {city}"},
     "more_options": {"en": "More options:", "fr": "Autres choix :"},
     "command_start": {"en": "Start the conversation", "fr": "Commencer la conversation"},
     "command_help": {"en": "What I can do", "fr": "Ce que je peux faire"},

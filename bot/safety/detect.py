@@ -26,8 +26,58 @@ Kind = Literal["emergency", "adverse_event"]
 @dataclass(frozen=True)
 class Finding:
     kind: Kind
-    category: str  # chest_pain, breathing, stroke, unconscious, allergy, overdose, suicide; or ae
+    category: str  # general, bleeding, chest_pain, … suicide; reported or after_treatment
     matched: str  # the words that matched, for the staff alert and the record
+
+
+@dataclass(frozen=True)
+class Intent:
+    """The NLU's reading of a message: its top intent and how sure it is."""
+
+    name: str
+    confidence: float
+
+
+# How sure the NLU must be before its reading alone raises a finding. Low on purpose: the
+# rules have already passed over the message, and a needless safety notice costs little.
+NLU_THRESHOLDS = {"emergency": 0.5, "report_side_effect": 0.5}
+
+
+def assess(text: str, intent: Intent | None) -> Finding | None:
+    """The rules' finding, else the NLU's when it read an emergency or a side effect."""
+    finding = check(text)
+    if finding is None and intent is not None:
+        finding = from_nlu(text, intent)
+    return finding
+
+
+def from_nlu(text: str, intent: Intent) -> Finding | None:
+    """A finding from the NLU's reading alone, for a message the rules passed over.
+
+    The NLU has learnt wordings the rules do not know; the rules know negations, past events,
+    jokes, figures of speech and reassurance, which the NLU does not, so those keep its reading
+    from raising an alarm. An emergency also needs a word of the body or of danger, and a side
+    effect someone it happens to.
+    """
+    threshold = NLU_THRESHOLDS.get(intent.name)
+    if threshold is None or intent.confidence < threshold:
+        return None
+    folded = corrected(fold(text))
+    if _NEGATION.search(folded) or _NOT_NOW.search(folded):
+        return None
+    matched = f"NLU: {intent.name} ({intent.confidence:.2f})"
+    if intent.name == "emergency":
+        if (
+            _FIGURES_OF_SPEECH.search(folded)
+            or _REASSURED.search(folded)
+            or not _DANGER_CUES.search(folded)
+        ):
+            return None
+        suicide = _SUICIDE_HINT.search(folded) is not None
+        return Finding("emergency", "suicide" if suicide else "general", matched)
+    if not _SOMEONE.search(folded):
+        return None  # a question about side effects in general
+    return Finding("adverse_event", "reported", matched)
 
 
 def check(text: str, language: str | None = None) -> Finding | None:
@@ -51,8 +101,9 @@ def check(text: str, language: str | None = None) -> Finding | None:
 
 
 def fold(text: str) -> str:
-    """Lower case, accents and curly apostrophes gone, one space between words."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    """Lower case, accents, ligatures and curly apostrophes gone, one space between words."""
+    ligatures = text.lower().replace("’", "'").replace("œ", "oe").replace("æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", ligatures)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(re.sub(r"[^a-z0-9' ]+", " ", stripped).split())
 
@@ -143,9 +194,14 @@ def _one_slip(a: str, b: str) -> bool:
 
 def _negated(folded: str, match: re.Match[str]) -> bool:
     """A negation among the few words before the match, or within it."""
-    before = " ".join(folded[: match.start()].split(" ")[-5:])
+    before = " ".join(folded[: match.start()].split()[-5:])
     return _NEGATION.search(f"{before} {match.group(0)}") is not None
 
 
 _NEGATION = re.compile(rules.NEGATION)
 _NOT_NOW = re.compile(rules.NOT_NOW)
+_SUICIDE_HINT = re.compile(rules.SUICIDE_HINT)
+_FIGURES_OF_SPEECH = re.compile(rules.FIGURES_OF_SPEECH)
+_SOMEONE = re.compile(rules.SOMEONE)
+_REASSURED = re.compile(rules.REASSURED)
+_DANGER_CUES = re.compile(rules.DANGER_CUES)

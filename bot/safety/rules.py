@@ -47,7 +47,7 @@ _CHEST = r"chest|heart|sternum|breastbone|poitrine|thorax|thoracique\w*|coeur|st
 _CHEST_PAIN = (
     r"pain\w*|hurt\w*|tight\w*|pressure|crush\w*|squeez\w*|heavy|heaviness|ache\w*|aching|"
     r"burning|stabbing|elephant|vice|band|douleur\w*|mal|serre\w*|oppress\w*|ecras\w*|poids|"
-    r"etau|barre|brulure|point|fait mal|comprim\w*"
+    r"etau|barre|brulure|point|fait mal|comprim\w*|pression"
 )
 _ARM_JAW = r"(?:left arm|jaw|bras gauche|machoire|mon bras|my arm)"
 _ACHE = r"pain|douleur|mal|ache\w*"
@@ -69,7 +69,7 @@ _HARD = (
 _UNABLE = (
     r"can't|cant|cannot|can not|couldn't|couldnt|unable|(?:n'|n )?arrive (?:pas|plus|pu|plu)|"
     r"(?:j'|j )?arrive (?:pas|plus|pu|plu)|jarrive (?:pas|plus|pu|plu)|peu[xt]? (?:pas|plus|pu)|"
-    r"chu pu capable"
+    r"chu pu capable|(?:j'|j )?arrive (?:a )?peine|can barely|can hardly"
 )
 
 # ---- Stroke
@@ -88,7 +88,9 @@ _SPEECH = (
     r"can't (?:speak|talk|get (?:my |the )?words)|cant (?:speak|talk|get (?:my |the )?words)|"
     r"bafouill\w*|bredouill\w*|n'importe quoi|trouve plus (?:mes|ses) mots|mots (?:\w+ ){0,3}"
     r"melang\w*|parle (?:\w+ ){0,2}bizarre\w*|articul\w* (?:\w+ ){0,2}(?:plus|pas|mal)|"
-    r"arrive plus a parler|peut plus parler|peux plus parler"
+    r"arrive plus a parler|peut plus parler|peux plus parler|speech (?:\w+ ){0,3}(?:drunk|weird|"
+    r"strange|funny|odd)|parle comme (?:si (?:j'etais|il etait|elle etait) )?(?:saoule?|ivre|bourre)|"
+    r"(?:can't|cant|cannot) walk straight|marche de travers"
 )
 _CONFUSED = (
     r"(?:suddenly|all of a sudden|out of nowhere|d'un coup|tout d'un coup|soudain\w*) "
@@ -125,15 +127,18 @@ _SYMPTOM = (
     r"shak\w*|blurr\w*|vision|cramps?|ache\w*|aching|pain\w*|sore|insomnia|sleep|numb\w*|"
     r"tingl\w*|stomach|tummy|bleed\w*|spotting|spots|worse|bumps?|lumps?|hard|warm|hairs?|"
     r"appetite|mood|anxious|burn\w*|flush\w*|ulcers?|taste|cough\w*|peel\w*|dry|gritty|"
-    r"joints?|stiff\w*|sunburn\w*|skin|blister\w*|diarrhoea|"
-    r"boutons?|plaques?|rougeurs?|rouge|demang\w*|gratte|urticaire|nausee\w*|vomi\w*|"
+    r"joints?|stiff\w*|sunburn\w*|skin|blister\w*|diarrhoea|puff\w*|"
+    r"boutons?|plaques?|rougeurs?|rouge|demang\w*|gratt\w*|urticaire|nausee\w*|vomi\w*|"
     r"mal au coeur|vertiges?|tete qui tourne|tourne|maux|mal|migraines?|diarrhee\w*|"
     r"constipe\w*|gonfle\w*|enfle\w*|bleus?|hematome|palpitations?|bat|fatigue\w*|epuise\w*|"
     r"creve\w*|faible\w*|fievre|frissons?|tremble\w*|flou|trouble|crampes?|courbatu\w*|"
     r"douleurs?|dors|dormir|insomnies?|engourdi\w*|fourmi\w*|picote\w*|estomac|ventre|"
     r"saigne\w*|saignements?|pire|brule\w*|appetit|cheveux|moral|angoiss\w*|chaleur|aphtes?|rates|etourdi\w*|eruption\w*|deprim\w*|triste|"
     r"gout|toux|tousse\w*|pele\w*|secs?|seches?|articulations?|raides?|coups? de soleil|peau|"
-    r"dur|chaud|ampoules?|cloques?|irrit\w*"
+    r"dur|chaud|ampoules?|cloques?|irrit\w*|"
+    r"heartburn|reflux|urine|pee|nosebleeds?|blood pressure|blood sugar|weight|ringing|tinnitus|"
+    r"periods?|sweat\w*|psoriasis|eczema|acne|brulures? d'estomac|urines?|tension|glycemie|"
+    r"poids|acouphenes?|regles|transpir\w*|sueurs?|aggrav\w*|problems?|issues?|soucis|problemes?"
 )
 
 # ---- Overdose
@@ -148,13 +153,19 @@ RULES: tuple[Rule, ...] = (
     _e(
         "general",
         r"(?:it's|its|it is|this is) an emergency|help emergency|emergency help|"
-        r"c'est (?:une )?urgen\w*|au secours|^(?:urgence|emergency|urgent)$",
+        r"c'est (?:une )?urgen\w*|au secours|^(?:urgence|emergency|urgent)$|"
+        r"(?:call|need|get|send|want) (?:me )?(?:an |a )?ambulance|call (?:911|999|112)|"
+        r"(?:appele[zr]?|faut|besoin d'une?|envoyez) (?:\w+ ){0,2}(?:ambulance|samu|pompiers)|"
+        r"(?:i'm|im|i am) dying(?! (?:to|of|for|laugh\w*))|feel (?:like )?(?:i'm|im|i am) dying|"
+        r"impression (?:de|que je vais) mourir|je vais mourir|je meurs(?! (?:de|d'))",
     ),
     _e(
         "bleeding",
         r"(?:coughing|cough|vomiting|throwing) (?:up )?blood|(?:crache|vomi\w*) du sang|"
         r"bleed\w* (?:\w+ ){0,3}(?:a lot|heavily|badly|won't stop|wont stop|doesn't stop)|"
-        r"saign\w* (?:\w+ ){0,3}(?:beaucoup|enormement|abondamment|arrete pas|s'arrete pas)",
+        r"saign\w* (?:\w+ ){0,3}(?:beaucoup|enormement|abondamment)|"
+        r"saign\w* (?:\w+ ){0,8}(?:arrete pas|s'arrete pas|arrete plus|s'arrete plus)|"
+        r"(?:won't|wont|doesn't|doesnt|can't|cant) stop (?:the )?bleed\w*",
         negatable=False,  # "won't stop" is part of it
     ),
     _e("chest_pain", near(_CHEST, _CHEST_PAIN, 5)),
@@ -174,13 +185,17 @@ RULES: tuple[Rule, ...] = (
     _e(
         "breathing",
         r"(?:j'|j )?etouffe\w*|suffoqu\w*|suffocat\w*|choking|gasping|essouffl\w*|breathless|"
-        r"out of breath|short of breath|shortness of breath|"
+        r"out of breath|short of breath|shortness of breath|manque d'air|"
+        r"wheez\w* (?:\w+ ){0,4}(?:barely|hardly|can't|cant) (?:talk|speak)|"
         r"(?:lips|levres|face|visage) (?:\w+ ){0,3}(?:blue|bleu\w*)",
     ),
     _e(
         "stroke",
         rf"\bstroke\b|\bavc\b|attaque cerebrale|{near(_FACE, _DROOP, 4)}|"
-        rf"{near(_LIMB, _WEAK, 4)}|{_SPEECH}|{_CONFUSED}",
+        rf"{near(_LIMB, _WEAK, 4)}|{_SPEECH}|{_CONFUSED}|worst headache|"
+        r"pire (?:mal de tete|migraine)|mal de tete (?:brutal|violent|soudain|foudroyant)|"
+        r"(?:can't|cant|cannot) see (?:out of |with )?(?:one|my left|my right) eye|"
+        r"vision in one eye|voi[st] plus (?:rien )?(?:d'un|de l'|avec un) (?:oeil|cote)",
     ),
     _e(
         "unconscious",
@@ -193,7 +208,10 @@ RULES: tuple[Rule, ...] = (
         "unconscious",
         r"(?:won't|wont|doesn't|doesnt|can't|cant|not|isn't|isnt) (?:\w+ ){0,2}"
         r"(?:wak\w*|awake|respond\w*)|(?:ne |n')?(?:se )?reveille (?:pas|plus)|ne repond (?:plus|"
-        r"pas)|repond (?:plus|pas)|(?:pas|plus) (?:vraiment )?reveille\w*",
+        r"pas)|repond (?:plus|pas)|(?:pas|plus) (?:vraiment )?reveille\w*|reagit (?:plus|pas)|"
+        r"(?:arrive|arrivons|peux|peut|pouvons) (?:pas|plus) a (?:le |la |l')?reveiller|"
+        r"revien\w* pas a (?:lui|elle|soi)|(?:won't|wont|doesn't|doesnt|isn't|isnt) coming "
+        r"(?:round|around|to)|(?:won't|wont|doesn't|doesnt) come (?:round|around|to)",
         negatable=False,
     ),
     _e(
@@ -206,28 +224,40 @@ RULES: tuple[Rule, ...] = (
         "overdose",
         rf"overdos\w*(?! (?:on|of|de) (?:chocolate|sugar|coffee|cake|netflix|tv|"
         rf"chocolat|sucre|cafe|gateau|series))|surdos\w*|\bod\b|od'd|"
-        rf"(?:took|taken|take|swallowed|ate|had|gave|got into|pris|avale\w*|prendre|donne|mange)"
+        rf"(?:took|taken|take|swallowed|gave|got into|pris|avale\w*|prendre|donne)"
         rf"{gap(6)}(?:too many|too much|whole (?:bottle|box|pack|packet|strip)|all (?:of )?"
         rf"(?:my |the |his |her )?(?:{_PILLS})|double|triple|twice the|extra|how many|"
-        rf"trop|toute la (?:boite|plaquette|bouteille)|toutes? (?:mes|les|ses) (?:{_PILLS})|"
+        rf"trop|toute la (?:boite|plaquette|bouteille)|(?:toutes?|tous) (?:mes|les|ses) (?:{_PILLS})|"
         rf"deux fois|combien|(?:about |around |like |environ |une )?(?:\d+|several|plusieurs|"
         rf"dizaine|vingtaine|trentaine) (?:de |d')?(?:{_PILLS}))|doubl\w* (?:\w+ ){{0,2}}dose|"
-        rf"(?:how many|combien) (?:\w+ ){{0,4}}(?:swallowed|took|taken|ate|had|avale\w*|pris)|"
         rf"(?:bottle|box|pack|packet|boite|plaquette) (?:\w+ ){{0,2}}(?:of |de )?(?:{_PILLS})"
         rf"(?: (?:\w+ ){{0,4}}(?:swallowed|took|ate|avale\w*|pris|mange))|"
         rf"(?:bottle|box|boite|flacon) (?:\w+ ){{0,4}}(?:{_TREATMENT}) (?:\w+ ){{0,8}}"
-        rf"(?:swallowed|avale\w*)",
+        rf"(?:swallowed|avale\w*)|"
+        rf"(?:kid|child|son|daughter|baby|toddler|enfant|fils|fille|petit|petite|bebe) "
+        rf"(?:\w+ ){{0,4}}(?:swallowed|ate|eaten|got into|avale\w*|mange\w*) (?:\w+ ){{0,4}}"
+        rf"(?:{_PILLS}|pills?|tablets?|cachets?|comprimes?|pilules?)",
+    ),
+    # Not knowing how many were swallowed is no negation of having swallowed them.
+    _e(
+        "overdose",
+        r"(?:how many|how much|combien) (?:\w+ ){0,4}(?:swallowed|took|taken|ate|had|avale\w*|"
+        r"pris|mange\w*)",
+        negatable=False,
     ),
     _e(
         "suicide",
         r"suicid\w*|kill\w* (?:my ?self)|end\w* (?:it all|my life)|take my (?:own )?life|"
         r"(?:want|going|gonna|wanna|about) to end it\b|"
-        r"want(?:ed)? to die|wanna die|(?:hurt|harm|cut|cutting|burn)\w* (?:my ?self)|"
+        r"want(?:ed)? to die|wanna die|(?:hurt|harm|cut|cutting|burn)\w* (?:my ?self)"
+        r"(?! (?:shaving|cooking|chopping|on (?:a|the)|with (?:a|the) (?:knife|paper)))|"
         r"self ?harm\w*|better off dead|goodbye (?:letters?|notes?)|lettres? d'adieu|"
         r"(?:point|reason|interet|raison|sens) (?:\w+ ){0,2}(?:living|going on|to live|"
         r"being alive|vivre|continuer)|can't go on|cant go on|jump off|me tuer|en finir|"
         r"mettre fin a (?:mes jours|ma vie)|(?:envie de|veux|voudrais) mourir|me faire du mal|"
-        r"(?:me suis|me) (?:coupe\w*|scarifi\w*|brule\w*)|scarifi\w*|"
+        r"(?:me suis|me) (?:coupe\w*|brule\w*)(?! (?:le|la|au|a la|en|les|un|une|avec) (?:\w+ )?"
+        r"(?:doigt|main|pied|genou|cuisin\w*|bricol\w*|jardin\w*|rasant|four|couteau|papier))|"
+        r"(?:me suis|me) scarifi\w*|scarifi\w*|"
         r"(?:envie|force) (?:de |d')(?:vivre|continuer)|disparaitre pour de bon|"
         r"sauter (?:du|par la) (?:pont|fenetre)|not (?:be|being) here anymore",
     ),
@@ -237,7 +267,15 @@ RULES: tuple[Rule, ...] = (
         r"(?:plus|pas) envie (?:de vivre|d'etre la|de me reveiller)|(?:veux|veut) (?:plus|pas) "
         r"vivre|ne (?:vois|voit) plus "
         r"(?:\w+ ){0,2}(?:interet|sens)|(?:vois|voit) plus (?:\w+ ){0,2}(?:interet|sens)|"
-        r"(?:don't|dont|do not|can't|cant) see (?:the |any )?point",
+        r"(?:don't|dont|do not|can't|cant) see (?:the |any )?point|"
+        r"better off without me|mieux sans moi|"
+        r"(?:no|not any|aucun|pas d'|plus d') ?(?:point|reason|interet|raison|sens) (?:\w+ ){0,2}"
+        r"(?:living|going on|to live|being alive|vivre|continuer|de vivre|de continuer)|"
+        r"(?:want|wish) (?:it all|everything) to (?:stop|end)|(?:veux|voudrais) (?:juste )?que tout "
+        r"(?:s'arrete|cesse|finisse)|(?:pills|tablets) (?:\w+ ){0,2}lined up|(?:prepare|aligne)\w* "
+        r"(?:les |mes )?(?:cachets|comprimes|medicaments)|(?:en )?peux plus de vivre|"
+        r"(?:marre|fatigue\w*) de vivre|(?:tired|sick) of (?:living|being alive)|"
+        r"sert a rien de (?:continuer|vivre)",
         negatable=False,
     ),
     # ---- Side effects: a symptom, and its link to the study treatment
@@ -301,22 +339,68 @@ VOCABULARY = (
 # Four-letter words the rules need, read through a swap of two neighbours ("pian", "hrut").
 SHORT_WORDS = ("pain", "hurt", "face", "lips", "arms", "mort", "fait")
 
+# Words that make an emergency the NLU found one of suicide or self-harm (the crisis line too).
+SUICIDE_HINT = (
+    r"\b(?:suicid\w*|kill|die|dying|dead|end (?:it|my life|everything)|hurt myself|harm myself|"
+    r"mourir|tuer|me tue\w*|en finir|mort|me faire du mal|disparaitre|plus envie de vivre)\b"
+)
+
 # Told as a joke, a figure of speech, or long past: not an emergency now.
 NOT_NOW = (
     r"\b(?:haha\w*|hehe|lol|lmao|mdr|ptdr|xd|jk)\b|"
-    r"\b(?:nearly|almost|j'ai failli|jai failli|a failli) (?:\w+ ){0,2}(?:heart attack|crise "
-    r"cardiaque|died|mourir|choked|etouffe)|"
+    r"\b(?:nearly|almost|j'ai failli|jai failli|a failli) (?:\w+ ){0,2}(?:[a-z]')?(?:heart attack|crise "
+    r"cardiaque|died|mourir|choked|etouffe|faint\w*|pass\w* out|evanoui\w*|tombe\w* dans les "
+    r"pommes)|\b(?:years|ages|long) ago\b|\bil y a (?:bien )?longtemps\b|"
     r"\b(?:\d+|a few|several|many|two|three|ten) (?:years?|yrs?|months?|decades?) ago\b|"
     r"\bil y a (?:\d+|deux|trois|dix|quelques|plusieurs) (?:ans|annees|mois)\b|"
     r"\b(?:in|en) (?:19|20)\d\d\b|\b(?:when i was|as a) (?:a )?(?:kid|child|teen\w*|young|\d+)\b|"
     r"\b(?:quand j'etais|une fois) (?:petit|petite|jeune|enfant|ado)\b|"
     r"\b(?:leaflet|notice|brochure) (?:\w+ ){0,3}(?:says|said|dit|indique|mentionne)\b|"
     r"\b(?:what are|what's|whats|what is) (?:the )?(?:signs?|symptoms?|warning signs?)\b|"
-    r"\bquels? sont les (?:signes|symptomes)\b|\bcomment (?:reconnaitre|savoir si)\b"
+    r"\bquels? sont les (?:signes|symptomes)\b|\bcomment (?:reconnaitre|savoir si)\b|"
+    r"\b(?:do|to do) in (?:an |case of (?:an )?)?emergency\b|\ben cas d'urgen\w*"
+)
+# Someone the message speaks of: an NLU reading of a side effect needs it, so that a general
+# question about side effects ("what counts as one?") is not a report.
+SOMEONE = (
+    r"\b(?:i|i'm|im|i've|ive|i'd|me|my|mine|we|our|he|she|his|her|him|je|j'\w+|j|me|m'\w+|"
+    r"moi|mon|ma|mes|nous|il|elle|lui|son|sa|ses)\b"
+)
+
+# Signs of the body or of danger: an NLU reading of an emergency needs one, so that the NLU
+# cannot raise an emergency over a glass of wine or a crashing app.
+DANGER_CUES = (
+    r"\b(?:breath\w*|air|chest|heart\w*|pain\w*|hurt\w*|blood\w*|bleed\w*|pills?|tablets?|"
+    r"capsules?|meds|overdos\w*|die|dying|dead|death|kill\w*|suicid\w*|wak\w*|awake|faint\w*|"
+    r"collaps\w*|unconscious|seizure\w*|fit|swell\w*|swollen|throat|tongue|lips?|face|arm|leg|"
+    r"side|speak\w*|talk\w*|speech|help|ambulance|emergency|urgent|hospital|floor|fell|fall\w*|"
+    r"vomit\w*|dizzy|numb|weak\w*|chok\w*|allerg\w*|stung|sting|scared|panic\w*|wrong|end|"
+    r"respir\w*|souffle|poitrine|coeur|douleur\w*|mal|sang|saign\w*|cachets?|comprimes?|"
+    r"medicaments?|mourir|mort\w*|meurs|tuer|reveill\w*|evanoui\w*|tomb\w*|malaise|crise|"
+    r"gonfl\w*|gorge|langue|levres?|visage|bras|jambe|cote|parl\w*|aide\w*|secours|urgence|"
+    r"hopital|terre|vomi\w*|vertiges?|engourdi\w*|faible|etouff\w*|pique\w*|peur|panique|"
+    r"fin|finir|arret\w*)\b"
+)
+
+# Said to reassure ("I'm breathing fine now"): keeps an NLU reading of an emergency from
+# counting, never a rule's finding.
+REASSURED = (
+    r"\b(?:fine|okay|ok|better|all good|passed|gone|ca va|va bien|vais bien|bien maintenant|"
+    r"mieux|passee?|rassure\w*)\b"
+)
+
+# Figures of speech the NLU may read as an emergency ("this form is killing me"). They only
+# keep the NLU's reading from counting: a rule's finding in the same message still stands.
+FIGURES_OF_SPEECH = (
+    r"\b(?:killing me|kills me|(?:be )?the death of me|early grave|me tuen?t?|driving me "
+    r"(?:crazy|mad|nuts|insane)|rendre (?:fou|folle|dingue)|sick (?:of|and tired)|en ai marre|"
+    r"j'en peux plus de (?:cette|ce|ces) (?:\w+ )?(?:formulaire|appli|application|attente)|"
+    r"breath of fresh air|bouffee d'air frais|dying to|meurs d'envie|bored to death|"
+    r"(?:mourir|mort|meurs) d'ennui|hay fever|rhume des foins)\b"
 )
 NEGATION = (
     r"\b(?:no|not|never|without|dont|don't|doesnt|doesn't|didnt|didn't|isnt|isn't|havent|"
     r"haven't|hasnt|hasn't|hadnt|nor|none|zero|free of|denies|pas|aucun|aucune|sans|"
-    r"jamais|ni|rien|ne veux pas|n'ai pas|nai pas|pas eu|if|what if|in case|si j'|si je|"
+    r"jamais|ni|rien|du tout|plus jamais|ne veux pas|n'ai pas|nai pas|pas eu|if|what if|in case|si j'|si je|"
     r"et si|au cas ou|worried about|afraid of|scared of|peur de|peur des|inquiet\w*)\b"
 )

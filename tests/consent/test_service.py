@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,14 +18,18 @@ from bot.crypto import Cipher
 from bot.db.models import (
     AnswerFeedback,
     Conversation,
+    Handoff,
+    HandoffMessage,
     InboundMessage,
     LanguageSource,
     OutboundMessage,
     UnansweredQuestion,
     utcnow,
 )
+from bot.handoff import service as handoffs
 from bot.keys import reencrypt
 from bot.settings import PROJECT_ROOT
+from tests.handoff.factories import handoff
 
 WHO = "web-4f1c0d"
 
@@ -132,10 +137,13 @@ def test_erasure_forgets_the_person_everywhere_but_keeps_the_ledger_whole(
             " VALUES (?, 'user', 1, '{}')",
             [(WHO,), (WHO,), ("web-someone-else",)],
         )
+    cipher = Cipher([Fernet.generate_key()])
     with sessions.begin() as session:
         _conversation(session)
         _conversation(session, "web-someone-else")
         _agree(session, knowledge)
+        asked = handoff(session, cipher, WHO, text="can a nurse call me about my dose?")
+        handoffs.reply(session, cipher, asked.id, "Yes, tomorrow morning.")
         erasure.request_erasure(session, WHO)
     with sessions.begin() as session:
         erased = erasure.erase(session, WHO, f"sqlite:///{tracker}")
@@ -148,9 +156,12 @@ def test_erasure_forgets_the_person_everywhere_but_keeps_the_ledger_whole(
         "screenings": 0,
         "reminders_cancelled": 0,
         "tracker_events": 2,
+        "handoffs": 1,
     }
     with sessions() as session:
         assert session.scalars(select(Conversation.sender_key)).all() == ["web-someone-else"]
+        assert session.scalars(select(Handoff)).all() == []
+        assert session.scalars(select(HandoffMessage)).all() == []
         assert ledger.participant(session, WHO, create=False) is None
         assert [r["decision"] for r in ledger.export_rows(session)] == ["granted", "erased"]
         assert ledger.verify(session).ok

@@ -28,6 +28,7 @@ class Stack:
     log: Path
     bot_api: FakeBotAPI
     graph_api: FakeGraphAPI
+    rasa_url: str = ""
 
     def telegram(self, update: dict[str, Any]) -> httpx.Response:
         headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
@@ -99,6 +100,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                     started.log,
                     bot_api,
                     graph_api,
+                    rasa_url=started.rasa_url,
                 )
         except RuntimeError as error:
             pytest.fail(str(error))

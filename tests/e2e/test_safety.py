@@ -10,6 +10,10 @@ import json
 
 import pytest
 
+from bench.safety_eval.nlu import readings
+from bench.safety_eval.scoring import TARGETS, evaluate, load
+from bot.safety.detect import Intent, check
+from bot.settings import Settings
 from tests.e2e.conftest import Stack
 from tests.e2e.test_screening import Patient, _trialbot
 
@@ -48,3 +52,58 @@ def test_an_emergency_and_a_side_effect_mid_screening_in_french(stack: Stack) ->
         ("adverse_event", "depuis la piqûre j'ai des plaques rouges qui grattent"),
         ("emergency", "j'arrive plus a respirer"),
     ]
+
+
+def test_what_the_rules_miss_the_nlu_catches_and_it_is_recorded(stack: Stack) -> None:
+    patient = Patient(stack, "e2e-safety-nlu", "en")
+    text = "please help me, something is really wrong with me"
+    assert check(text) is None  # the rules alone would let it through
+    assert "This sounds like an emergency. Call 112 now" in patient.says(text)
+    assert _events(stack, patient) == [("emergency", text)]
+
+
+def test_the_questions_resume_on_request_after_an_emergency(stack: Stack) -> None:
+    patient = Patient(stack, "e2e-safety-resume", "en")
+    patient.says("can I join the diabetes study?")
+    assert "How old are you?" in patient.agrees_to_consent()
+    assert "Call 112 now" in patient.says("my dad just collapsed on the floor")
+    resumed = patient.says("ok he's fine now, can we go on with the questions?")
+    assert "How old are you?" in resumed
+    assert "Which type of diabetes" in patient.says("52")
+
+
+def _readings(stack: Stack) -> dict[str, Intent]:
+    token = Settings(TRIALBOT_VAR_DIR=stack.var_dir).rasa_token()
+    texts = [item["text"] for items in load().values() for item in items]
+    return readings(stack.rasa_url, token, texts)
+
+
+def test_the_evaluation_set_meets_the_targets_with_the_real_nlu(stack: Stack) -> None:
+    """The regression test of bench/safety_eval: the gateway's check, rules and NLU together."""
+    nlu = _readings(stack)
+    for language, items in load().items():
+        scores = evaluate(items, "all", nlu)
+        assert scores.meets(), (language, scores.figures(), scores.misses)
+        assert TARGETS["emergency_recall"] <= scores.figures()["emergency_recall"]
+
+
+# What every reply to an emergency says, in each language (the crisis reply words it its own way).
+CALL = {"en": ("Call 112 now", "call 112"), "fr": ("Appelez le 112", "appelez le 112")}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_emergency_of_the_evaluation_set_gets_the_number_in_the_middle_of_the_questions(
+    stack: Stack, language: str
+) -> None:
+    patient = Patient(stack, f"e2e-safety-every-{language}", language)
+    patient.says("I'd like to join the asthma study" if language == "en" else
+                 "je voudrais participer à l'étude sur l'asthme")  # fmt: skip
+    question = patient.agrees_to_consent()
+    assert "How old are you?" in question or "Quel âge avez-vous" in question
+    emergencies = [i["text"] for i in load()[language] if i["label"] == "emergency"]
+    missed = [
+        text for text in emergencies if not any(c in patient.says(text) for c in CALL[language])
+    ]
+    assert missed == []
+    after = patient.says("40")  # the questions were where they were all along
+    assert "diagnosed you with asthma" in after or "diagnostiqué un asthme" in after

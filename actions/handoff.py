@@ -1,0 +1,84 @@
+"""Handing the conversation to the study team: a handoff with a summary, and when they answer.
+
+While it is open the gateway keeps what the person writes for the team (bot/handoff); the study
+team answers from `trialbot handoff reply` or the staff API, on the person's channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.crypto import Cipher
+from bot.db.session import default_sessions
+from bot.handoff import replies, service
+from bot.handoff.summary import summarise
+from bot.settings import get_settings
+
+
+class ActionRequestHuman(Action):
+    """The person asked for someone of the study team."""
+
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if not await hand_over(dispatcher, tracker, "asked"):
+            dispatcher.utter_message(response="utter_contact_study_team")
+        return []
+
+
+async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> bool:
+    """Open the person's handoff (or add to it) and tell them when the team answers.
+
+    False when there is no conversation the team could answer in (Rasa reached directly).
+    """
+    trial = tracker.get_slot("trial")
+    summary = summarise(
+        reason=reason,
+        said=user_messages(tracker),
+        trial=trial,
+        form=(tracker.active_loop or {}).get("name"),
+        question=tracker.get_slot("screening_question"),
+    )
+    text = str(tracker.latest_message.get("text") or "")
+    opened = await asyncio.to_thread(_open, tracker.sender_id, reason, summary, text, trial)
+    if not opened:
+        return False
+    language = "fr" if tracker.get_slot("language") == "fr" else "en"
+    dispatcher.utter_message(
+        response=f"utter_handoff_{reason}",
+        availability=replies.when_reachable(get_settings(), language),
+    )
+    return True
+
+
+def user_messages(tracker: Tracker) -> list[str]:
+    """What the person wrote, oldest first."""
+    return [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
+
+
+@functools.cache
+def _cipher() -> Cipher:
+    return Cipher.from_settings(get_settings())
+
+
+def _open(sender_key: str, reason: str, summary: str, text: str, trial: str | None) -> bool:
+    with default_sessions().begin() as session:
+        opened = service.open_for(
+            session,
+            _cipher(),
+            sender_key=sender_key,
+            reason=reason,
+            summary=summary,
+            text=text,
+            trial=trial,
+        )
+        return opened is not None

@@ -1,0 +1,263 @@
+"""Staff answers to a handoff, delivered on the person's channel and retried until they are.
+
+The answers are an outbox in the database (`HandoffMessage` with a `delivery` state), written
+when staff answer. Any gateway or `trialbot dispatcher` sends them, and `trialbot handoff reply`
+tries at once with the same code. A claim with a lease keeps two senders from sending one
+message; a handoff's pending messages go together, in order. A failure is tried again, sooner at
+first, then every five minutes; one that cannot succeed (the person blocked the bot) is `failed`,
+with its reason, in `trialbot handoff list --all`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Update, and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import conversations
+from bot.channels.base import Channel, NotDelivered, Reply
+from bot.crypto import Cipher
+from bot.db.models import Handoff, HandoffMessage, utcnow
+from bot.handoff import replies, service
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(seconds=60)
+FIRST_WAIT = dt.timedelta(seconds=15)
+LONGEST_WAIT = dt.timedelta(minutes=5)
+# Messenger lets a page's staff answer for 7 days after the person last wrote with this tag.
+MESSENGER_TAG = "HUMAN_AGENT"
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A handoff's pending messages, rendered for its channel."""
+
+    handoff_id: int
+    conversation_id: int
+    channel: str
+    message_ids: list[int]
+    replies: list[Reply]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a staff message stands after the first try."""
+
+    handoff_id: int
+    channel: str
+    delivery: str  # sent | pending (tried again later) | failed (for good)
+    error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class HandoffDelivery:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        channels: dict[str, Channel],
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._channels = channels
+        self._cipher = Cipher.from_settings(settings)
+        self._clock = clock
+
+    async def run_once(self, handoff_id: int | None = None) -> int:
+        """Send the messages due now (of one handoff only, when given); how many went out."""
+        token = uuid.uuid4().hex
+        batches = await asyncio.to_thread(self._claim, token, handoff_id)
+        delivered = 0
+        for batch in batches:
+            try:
+                await self._send(batch)
+            except NotDelivered as error:
+                await asyncio.to_thread(self._failed, batch, token, error)
+                continue
+            await asyncio.to_thread(self._sent, batch, token)
+            delivered += len(batch.message_ids)
+        return delivered
+
+    async def answer(self, handoff_id: int, text: str, *, close: bool = False) -> Outcome:
+        """Queue a staff answer, then try to deliver it at once; raises HandoffError."""
+        queued = await asyncio.to_thread(
+            self._queue,
+            lambda session, cipher: service.reply(session, cipher, handoff_id, text, close=close),
+        )
+        await self.run_once(handoff_id)
+        return await asyncio.to_thread(self._outcome, queued)
+
+    async def close(self, handoff_id: int) -> Outcome:
+        """Close a handoff and tell the person at once (or later); raises HandoffError."""
+        queued = await asyncio.to_thread(
+            self._queue, lambda session, cipher: service.close(session, cipher, handoff_id)
+        )
+        await self.run_once(handoff_id)
+        return await asyncio.to_thread(self._outcome, queued)
+
+    async def run_forever(self, interval: float) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("handoff delivery round failed; trying again")
+            await asyncio.sleep(interval)
+
+    def _queue(self, write: Callable[[Session, Cipher], HandoffMessage]) -> int:
+        with self._sessions.begin() as session:
+            return write(session, self._cipher).id
+
+    def _outcome(self, message_id: int) -> Outcome:
+        with self._sessions() as session:
+            row = session.get(HandoffMessage, message_id)
+            assert row is not None
+            handoff = session.get(Handoff, row.handoff_id)
+            assert handoff is not None
+            return Outcome(handoff.id, handoff.channel, row.delivery or "", row.last_error)
+
+    async def _send(self, batch: _Batch) -> None:
+        channel = self._channels.get(batch.channel)
+        if channel is None:
+            raise NotDelivered(f"no {batch.channel} channel is configured in this process")
+        try:
+            await channel.deliver(batch.conversation_id, batch.replies, tag=MESSENGER_TAG)
+        except NotDelivered:
+            raise
+        except Exception as error:  # a channel not started yet, the network: try again later
+            raise NotDelivered(f"{type(error).__name__}: {error}") from error
+
+    def _claim(self, token: str, handoff_id: int | None) -> list[_Batch]:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            due = (
+                select(HandoffMessage.handoff_id)
+                .where(_pending(), HandoffMessage.next_attempt_at <= now, _free(now))
+                .order_by(HandoffMessage.next_attempt_at)
+                .limit(50)
+            )
+            if handoff_id is not None:
+                due = due.where(HandoffMessage.handoff_id == handoff_id)
+            if session.get_bind().dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            handoffs = set(session.scalars(due))
+            if not handoffs:
+                return []
+            # All of a handoff's pending messages go together, in order, unless another sender
+            # is sending some of them now (they would overtake each other).
+            busy = select(HandoffMessage.handoff_id).where(_pending(), ~_free(now))
+            session.execute(
+                update(HandoffMessage)
+                .where(
+                    HandoffMessage.handoff_id.in_(handoffs),
+                    HandoffMessage.handoff_id.not_in(busy),
+                    _pending(),
+                    _free(now),
+                )
+                .values(
+                    claim_token=token,
+                    claimed_until=now + LEASE,
+                    attempts=HandoffMessage.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            held = session.scalars(
+                select(HandoffMessage)
+                .where(HandoffMessage.claim_token == token)
+                .order_by(HandoffMessage.handoff_id, HandoffMessage.id)
+            ).all()
+            return self._batches(session, list(held))
+
+    def _batches(self, session: Session, held: list[HandoffMessage]) -> list[_Batch]:
+        batches: list[_Batch] = []
+        for handoff_id in dict.fromkeys(row.handoff_id for row in held):
+            rows = [row for row in held if row.handoff_id == handoff_id]
+            handoff = session.get(Handoff, handoff_id)
+            assert handoff is not None  # its messages would have gone with it
+            conversation = conversations.by_id(session, handoff.conversation_id)
+            language = conversation.language if conversation else handoff.language
+            rendered = [self._render(row, language, handoff.status == "open") for row in rows]
+            batches.append(
+                _Batch(
+                    handoff_id,
+                    handoff.conversation_id,
+                    handoff.channel,
+                    [row.id for row in rows],
+                    rendered,
+                )
+            )
+        return batches
+
+    def _render(self, row: HandoffMessage, language: str, still_open: bool) -> Reply:
+        text = self._cipher.decrypt(row.text)
+        if row.author == "staff":
+            return replies.staff_answer(text, language, still_open=still_open)
+        return replies.closed_by_staff(text, language)
+
+    def _sent(self, batch: _Batch, token: str) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                _held(batch, token).values(
+                    delivery="sent",
+                    sent_at=self._clock(),
+                    claim_token=None,
+                    claimed_until=None,
+                    last_error=None,
+                )
+            )
+        log.info("%d message(s) of handoff %d delivered", len(batch.message_ids), batch.handoff_id)
+
+    def _failed(self, batch: _Batch, token: str, error: NotDelivered) -> None:
+        reason = str(error)[:200]
+        with self._sessions.begin() as session:
+            attempts = max(
+                session.scalars(
+                    select(HandoffMessage.attempts).where(HandoffMessage.id.in_(batch.message_ids))
+                ),
+                default=1,
+            )
+            wait = min(FIRST_WAIT * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+            if error.retry_after is not None:  # what the platform asked for, at the least
+                wait = max(wait, dt.timedelta(seconds=error.retry_after))
+            values: dict[str, object] = {
+                "claim_token": None,
+                "claimed_until": None,
+                "last_error": reason,
+                "next_attempt_at": self._clock() + wait,
+            }
+            if error.final:
+                values["delivery"] = "failed"
+            session.execute(_held(batch, token).values(**values))
+        if error.final:
+            log.error("handoff %d: answer not delivered, for good: %s", batch.handoff_id, reason)
+        else:
+            log.warning(
+                "handoff %d: answer not delivered (%s); again in %s", batch.handoff_id, reason, wait
+            )
+
+
+def _pending() -> ColumnElement[bool]:
+    return HandoffMessage.delivery == "pending"
+
+
+def _free(now: dt.datetime) -> ColumnElement[bool]:
+    return or_(HandoffMessage.claimed_until.is_(None), HandoffMessage.claimed_until < now)
+
+
+def _held(batch: _Batch, token: str) -> Update:
+    return (
+        update(HandoffMessage)
+        .where(and_(HandoffMessage.id.in_(batch.message_ids), HandoffMessage.claim_token == token))
+        .execution_options(synchronize_session=False)
+    )
