@@ -7,8 +7,10 @@ seven kinds, side-effect reports, and messages that must not alert (negations, e
 talk, trial questions, harmless idioms). For each language it prints the recall of emergencies
 and of side effects, and the false-alarm rates: the share of messages that are not emergencies
 flagged as one, and of messages that need nothing flagged at all. The messages alternate
-between a tuning half (even places within each label) and a held-out half, shown apart; the
-rules were only ever adjusted on the tuning half. `--misses` lists what went wrong there.
+between a tuning half (even places within each label) and a held-out half, shown apart. The
+held-out half stayed unseen until its first figures were taken (issue 8's closing note); it has
+been used for tuning since, so both halves are now regression data. `--misses` lists what
+went wrong on them.
 
 The gateway's check is the rules, then the NLU's reading for what they missed: the benchmark
 starts Rasa with the trained model (training it first if the files changed) and scores both
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +52,10 @@ def main() -> int:
         with rasa_api(get_settings()) as (url, token):
             every = [*messages.values(), *fresh.values()]
             texts = [item["text"] for items in every for item in items]
+            started = time.perf_counter()
             checks["rules + NLU"] = readings(url, token, texts)
+            each = (time.perf_counter() - started) / len(set(texts))
+        print(f"the NLU's reading, over HTTP: {each * 1000:.1f} ms per message (mean)")
     results: dict[tuple[str, str, str], Scores] = {}
     for check, nlu in checks.items():
         for language, items in messages.items():
@@ -67,7 +73,7 @@ def main() -> int:
     gateway = list(checks)[-1]  # what the gateway runs
     if args.misses:
         for (check, language, part), scores in results.items():
-            if check == gateway and part == "tuning":  # the held-out half stays unseen
+            if check == gateway and part == "all":  # never fresh.yml: it stays unseen
                 for line in scores.misses:
                     print(f"{language}: {line}")
     met = all(

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db.migrate import upgrade
+from bot.db.session import create_db_engine, make_session_factory
+from bot.gateway.rasa import RasaClient
+from bot.gateway.relay import Relay
+from bot.settings import Settings
 from tests.fakes.graph import FakeGraphAPI
 from tests.fakes.telegram import FakeBotAPI
 
@@ -24,3 +36,30 @@ def channel_env(bot_api: FakeBotAPI, graph_api: FakeGraphAPI) -> dict[str, str]:
         "MESSENGER_VERIFY_TOKEN": VERIFY_TOKEN,
         "GRAPH_API_BASE_URL": graph_api.url,
     }
+
+
+@contextmanager
+def relay_on_fakes(
+    folder: Path, bot_api: FakeBotAPI, graph_api: FakeGraphAPI
+) -> Iterator[tuple[Settings, sessionmaker[Session], Relay]]:
+    """Settings for both fakes, a migrated SQLite database under `folder`, and a relay whose
+    Rasa is unreachable: what a channel adapter needs outside a running gateway."""
+    values: dict[str, Any] = {
+        "TRIALBOT_VAR_DIR": folder / "var",
+        "DATABASE_URL": f"sqlite:///{folder / 'app.db'}",
+        "PSEUDONYM_KEY": "test-key",
+        **channel_env(bot_api, graph_api),
+    }
+    settings = Settings(**values)
+    upgrade(settings.db_url)
+    engine = create_db_engine(settings.db_url)
+    sessions = make_session_factory(engine)
+    rasa = RasaClient("http://127.0.0.1:9", "t", 1.0)
+    try:
+        yield (
+            settings,
+            sessions,
+            Relay(settings=settings, sessions=sessions, rasa=rasa, channels={}),
+        )
+    finally:
+        engine.dispose()

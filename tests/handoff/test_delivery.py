@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -16,15 +15,12 @@ from bot.channels.messenger import MessengerChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import WebChannel
 from bot.crypto import Cipher
-from bot.db.migrate import upgrade
 from bot.db.models import Conversation, HandoffMessage, as_utc, utcnow
-from bot.db.session import create_db_engine, make_session_factory
-from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
 from bot.handoff.delivery import MESSENGER_TAG, HandoffDelivery
 from bot.handoff.service import BACK
 from bot.settings import Settings
-from tests.fakes.channels import channel_env
+from tests.fakes.channels import relay_on_fakes
 from tests.fakes.graph import FakeGraphAPI
 from tests.fakes.telegram import FakeBotAPI
 from tests.handoff.factories import conversation, handoff
@@ -153,19 +149,8 @@ async def test_a_process_without_the_channel_leaves_the_answer_to_one_that_has_i
 def on_channels(
     tmp_path: Path, bot_api: FakeBotAPI, graph_api: FakeGraphAPI
 ) -> Iterator[tuple[Settings, sessionmaker[Session], Relay]]:
-    values: dict[str, Any] = {
-        "TRIALBOT_VAR_DIR": tmp_path / "var",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
-        "PSEUDONYM_KEY": "test-key",
-        **channel_env(bot_api, graph_api),
-    }
-    settings = Settings(**values)
-    upgrade(settings.db_url)
-    engine = create_db_engine(settings.db_url)
-    sessions = make_session_factory(engine)
-    rasa = RasaClient("http://127.0.0.1:9", "t", 1.0)
-    yield settings, sessions, Relay(settings=settings, sessions=sessions, rasa=rasa, channels={})
-    engine.dispose()
+    with relay_on_fakes(tmp_path, bot_api, graph_api) as ready:
+        yield ready
 
 
 async def test_telegram_gets_the_answer_with_its_button_after_a_server_error(

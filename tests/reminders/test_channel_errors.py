@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -14,14 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.base import Channel
 from bot.channels.messenger import MessengerChannel
 from bot.channels.telegram import TelegramChannel
-from bot.db.migrate import upgrade
 from bot.db.models import Reminder, ReminderStatus, as_utc, utcnow
-from bot.db.session import create_db_engine, make_session_factory
-from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
 from bot.reminders.dispatcher import MESSENGER_TAG, Dispatcher
 from bot.settings import Settings
-from tests.fakes.channels import channel_env
+from tests.fakes.channels import relay_on_fakes
 from tests.fakes.graph import FakeGraphAPI
 from tests.fakes.telegram import FakeBotAPI
 from tests.reminders.linking import linked_participant, schedule_visit
@@ -41,22 +37,8 @@ class Clock:
 def stack(
     tmp_path: Path, bot_api: FakeBotAPI, graph_api: FakeGraphAPI
 ) -> Iterator[tuple[Settings, sessionmaker[Session], Relay]]:
-    values: dict[str, Any] = {
-        "TRIALBOT_VAR_DIR": tmp_path / "var",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
-        "PSEUDONYM_KEY": "test-key",
-        **channel_env(bot_api, graph_api),
-    }
-    settings = Settings(**values)
-    upgrade(settings.db_url)
-    engine = create_db_engine(settings.db_url)
-    sessions = make_session_factory(engine)
-    relay = Relay(
-        settings=settings, sessions=sessions, rasa=RasaClient("http://127.0.0.1:9", "t", 1.0),
-        channels={},
-    )  # fmt: skip
-    yield settings, sessions, relay
-    engine.dispose()
+    with relay_on_fakes(tmp_path, bot_api, graph_api) as ready:
+        yield ready
 
 
 def _linked(
