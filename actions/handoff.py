@@ -75,6 +75,7 @@ def _open(sender_key: str, reason: str, summary: str, text: str, trial: str | No
         opened = service.open_for(
             session,
             _cipher(),
+            get_settings(),
             sender_key=sender_key,
             reason=reason,
             summary=summary,

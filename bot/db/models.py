@@ -412,15 +412,19 @@ class SafetyEvent(Base):
 
 
 class StaffAlert(Base):
-    """One alert of a safety event to one place (the staff Telegram chat, e-mail): an outbox,
-    written with the event, sent and retried until delivered by any gateway or dispatcher."""
+    """One alert of a safety event, or of a new handoff, to one place (the staff Telegram chat,
+    e-mail): an outbox, written with what it tells of, sent and retried until delivered by any
+    gateway or dispatcher."""
 
     __tablename__ = "staff_alerts"
     __table_args__ = (Index("ix_staff_alerts_status_next_attempt_at", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(
+    event_id: Mapped[int | None] = mapped_column(
         ForeignKey("safety_events.id", ondelete="CASCADE"), index=True
+    )
+    handoff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("handoffs.id", ondelete="CASCADE"), index=True
     )
     target: Mapped[str] = mapped_column(String(16))  # telegram | email
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent

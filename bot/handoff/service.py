@@ -18,6 +18,8 @@ from bot import conversations
 from bot.crypto import Cipher
 from bot.db.models import Handoff, HandoffMessage, as_utc, utcnow
 from bot.i18n import messages
+from bot.safety import alerts
+from bot.settings import Settings
 
 # The payload of the "Back to the assistant" button: the gateway closes the handoff on it, then
 # lets it go on to Rasa, which says so and takes up a form where it was.
@@ -42,6 +44,7 @@ class Opened:
 def open_for(
     session: Session,
     cipher: Cipher,
+    settings: Settings,
     *,
     sender_key: str,
     reason: str,
@@ -49,7 +52,10 @@ def open_for(
     text: str,
     trial: str | None,
 ) -> Opened | None:
-    """Open the person's handoff, or add `text` to the one open; None without a conversation."""
+    """Open the person's handoff, or add `text` to the one open; None without a conversation.
+
+    A new handoff's staff alerts are queued with it.
+    """
     if reason not in REASONS:
         raise ValueError(f"a handoff's reason is one of {REASONS}, not {reason!r}")
     conversation = conversations.by_sender_key(session, sender_key)
@@ -70,6 +76,7 @@ def open_for(
         try:
             with session.begin_nested():
                 session.add(handoff)
+            alerts.queue_handoff(session, handoff, settings)
             return Opened(handoff, new=True)
         except IntegrityError:  # another process opened it meanwhile
             existing = current(session, sender_key)

@@ -1,8 +1,9 @@
-"""Staff alerts of safety events: written with the event, sent and retried until delivered.
+"""Staff alerts of safety events and of new handoffs: written with them, sent and retried
+until delivered.
 
 The alerts are an outbox in the database (`StaffAlert`), one row per place staff asked to be
-told (the staff Telegram chat, e-mail), written in the same transaction as the event: a crash
-loses none. Any gateway or dispatcher sends them; a claim with a lease keeps two from sending
+told (the staff Telegram chat, e-mail), written in the same transaction as what they tell of: a
+crash loses none. Any gateway or dispatcher sends them; a claim with a lease keeps two from sending
 one alert at once. A failure is tried again, sooner at first, then every five minutes, for as
 long as it takes; `trialbot safety list` shows the events all the same.
 """
@@ -21,7 +22,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.crypto import Cipher
-from bot.db.models import SafetyEvent, StaffAlert, as_utc, utcnow
+from bot.db.models import Handoff, SafetyEvent, StaffAlert, as_utc, utcnow
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,15 +59,24 @@ def targets(settings: Settings) -> list[str]:
 
 def queue(session: Session, event: SafetyEvent, settings: Settings) -> None:
     """The event's alerts, in the transaction that records it."""
+    _queue(session, settings, f"safety event {event.id}", "safety list", event_id=event.id)
+
+
+def queue_handoff(session: Session, handoff: Handoff, settings: Settings) -> None:
+    """A new handoff's alerts, in the transaction that opens it."""
+    _queue(session, settings, f"handoff {handoff.id}", "handoff list", handoff_id=handoff.id)
+
+
+def _queue(session: Session, settings: Settings, what: str, listing: str, **about: int) -> None:
     wanted = targets(settings)
     for target in wanted:
-        session.add(StaffAlert(event_id=event.id, target=target, next_attempt_at=utcnow()))
+        session.add(StaffAlert(target=target, next_attempt_at=utcnow(), **about))
     if not wanted:
         log.warning(
-            "safety event %d is not sent to staff: set STAFF_TELEGRAM_CHAT_ID or SMTP_HOST and "
-            "STAFF_EMAILS; `trialbot safety list` shows it",
-            event.id,
-        )
+            "%s is not sent to staff: set STAFF_TELEGRAM_CHAT_ID or SMTP_HOST and STAFF_EMAILS; "
+            "`trialbot %s` shows it",
+            what, listing,
+        )  # fmt: skip
 
 
 def text_of(event: SafetyEvent, cipher: Cipher) -> tuple[str, str]:
@@ -85,6 +95,27 @@ def text_of(event: SafetyEvent, cipher: Cipher) -> tuple[str, str]:
             f"Message: {cipher.decrypt(event.text)}",
             "",
             f"The assistant answered at once. Review, then: trialbot safety ack {event.id}",
+        ]
+    )
+    return subject, body
+
+
+def handoff_text_of(handoff: Handoff, cipher: Cipher) -> tuple[str, str]:
+    """A new handoff's alert: who asks, why, and how to answer."""
+    why = "asked for the study team" if handoff.reason == "asked" else "was not understood twice"
+    subject = f"[trial assistant] A person {why} — handoff {handoff.id}"
+    when = as_utc(handoff.created_at).strftime("%Y-%m-%d %H:%M UTC")
+    body = "\n".join(
+        [
+            f"🙋 A person {why}: handoff {handoff.id}",
+            f"Opened: {when}",
+            f"Trial: {handoff.trial or 'unknown'} · channel: {handoff.channel} · "
+            f"language: {handoff.language}",
+            f"Participant (pseudonym): {handoff.sender_key}",
+            "",
+            cipher.decrypt(handoff.summary),
+            "",
+            f'Answer them in their chat: trialbot handoff reply {handoff.id} "…"',
         ]
     )
     return subject, body
@@ -180,10 +211,19 @@ class AlertSender:
             )
             held = []
             for alert in session.scalars(select(StaffAlert).where(StaffAlert.id.in_(ids))):
-                event = session.get(SafetyEvent, alert.event_id)
-                if event is not None:
-                    held.append((alert.id, alert.target, *text_of(event, self._cipher)))
+                text = self._text(session, alert)
+                if text is None:  # what it told of was erased since: nothing left to tell
+                    session.delete(alert)
+                    continue
+                held.append((alert.id, alert.target, *text))
             return held
+
+    def _text(self, session: Session, alert: StaffAlert) -> tuple[str, str] | None:
+        if alert.event_id is not None:
+            event = session.get(SafetyEvent, alert.event_id)
+            return text_of(event, self._cipher) if event is not None else None
+        handoff = session.get(Handoff, alert.handoff_id) if alert.handoff_id else None
+        return handoff_text_of(handoff, self._cipher) if handoff is not None else None
 
     def _sent(self, alert_id: int) -> None:
         with self._sessions.begin() as session:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from bot.crypto import Cipher
 from bot.db.models import Conversation, Handoff, LanguageSource
 from bot.handoff import service
+from bot.settings import Settings
 
 
 def conversation(
@@ -36,10 +37,12 @@ def handoff(
     *,
     text: str = "I'd like to talk to a real person",
     reason: str = "asked",
+    settings: Settings | None = None,
 ) -> Handoff:
     opened = service.open_for(
         session,
         cipher,
+        settings or Settings(),
         sender_key=sender_key,
         reason=reason,
         summary=f"The person asked to talk to the study team.\nLast messages:\n- {text}",

@@ -14,6 +14,7 @@ from bot.crypto import Cipher
 from bot.db.models import Handoff, HandoffMessage, utcnow
 from bot.handoff import service
 from bot.handoff.summary import summarise
+from bot.settings import Settings
 from tests.handoff.factories import conversation, handoff
 
 WHO = "web-0a1b2c"
@@ -31,7 +32,7 @@ def test_a_second_request_adds_to_the_open_handoff(
         conversation(session, WHO, language="fr")
         first = handoff(session, cipher, WHO, text="je veux parler à quelqu'un de l'équipe")
         again = service.open_for(
-            session, cipher, sender_key=WHO, reason="asked", summary="…", text="allô ?",
+            session, cipher, Settings(), sender_key=WHO, reason="asked", summary="…", text="allô ?",
             trial=None,
         )  # fmt: skip
         assert again is not None and again.handoff.id == first.id and not again.new
@@ -124,7 +125,14 @@ def test_no_handoff_without_a_conversation_to_answer_in(
 ) -> None:
     with sessions.begin() as session:
         opened = service.open_for(
-            session, cipher, sender_key=WHO, reason="asked", summary="…", text="hi", trial=None
+            session,
+            cipher,
+            Settings(),
+            sender_key=WHO,
+            reason="asked",
+            summary="…",
+            text="hi",
+            trial=None,
         )
     assert opened is None
 

@@ -12,6 +12,8 @@ from sqlalchemy import Engine, select
 
 from bot.channels.base import Inbound
 from bot.channels.telegram import TelegramChannel
+from bot.consent import erasure
+from bot.crypto import Cipher
 from bot.db.models import SafetyEvent, StaffAlert, as_utc, utcnow
 from bot.db.session import make_session_factory
 from bot.gateway.rasa import RasaClient
@@ -20,6 +22,7 @@ from bot.safety import alerts
 from bot.settings import Settings
 from tests.fakes.smtp import FakeSMTP
 from tests.fakes.telegram import FakeBotAPI
+from tests.handoff.factories import conversation, handoff
 
 STAFF_CHAT = "-100555"
 
@@ -112,3 +115,54 @@ async def test_without_any_staff_address_the_event_is_kept_and_the_gap_said(
         assert session.scalars(select(StaffAlert)).all() == []
         assert session.scalars(select(SafetyEvent)).one().kind == "emergency"
     assert "set STAFF_TELEGRAM_CHAT_ID or SMTP_HOST and STAFF_EMAILS" in caplog.text
+
+
+async def test_a_new_handoff_reaches_the_staff_chat_and_mailbox_once(
+    migrated_engine: Engine, tmp_path: Path, bot_api: FakeBotAPI
+) -> None:
+    port = _free_port()
+    settings = _settings(tmp_path, bot_api, port)
+    sessions = make_session_factory(migrated_engine)
+    cipher = Cipher.from_settings(settings)
+    with sessions.begin() as session:
+        conversation(session, "web-asks")
+        opened = handoff(
+            session, cipher, "web-asks", text="can someone call me?", settings=settings
+        )
+        handoff(session, cipher, "web-asks", text="hello?", settings=settings)  # adds to it
+    rasa = RasaClient("http://127.0.0.1:9", "token", timeout=1.0)
+    relay = Relay(settings=settings, sessions=sessions, rasa=rasa, channels={})
+    bot = TelegramChannel(settings, relay, sessions)
+    await bot.application.initialize()
+    sender = alerts.AlertSender(
+        settings=settings, sessions=sessions, telegram=alerts.telegram_sender(settings, bot)
+    )
+    try:
+        with FakeSMTP(port) as smtp:
+            assert await sender.run_once() == 2  # one handoff: one message per place
+            assert await sender.run_once() == 0
+    finally:
+        await bot.application.shutdown()
+    (sent,) = bot_api.sent_messages(int(STAFF_CHAT))
+    assert f"A person asked for the study team: handoff {opened.id}" in sent["text"]
+    assert "- can someone call me?" in sent["text"]
+    assert f"trialbot handoff reply {opened.id}" in sent["text"]
+    (message,) = smtp.messages
+    assert f"handoff {opened.id}" in message["Subject"]
+
+
+async def test_an_alert_of_a_handoff_erased_since_is_dropped(
+    migrated_engine: Engine, tmp_path: Path, bot_api: FakeBotAPI
+) -> None:
+    settings = _settings(tmp_path, bot_api, _free_port())
+    sessions = make_session_factory(migrated_engine)
+    cipher = Cipher.from_settings(settings)
+    with sessions.begin() as session:
+        conversation(session, "web-erased")
+        handoff(session, cipher, "web-erased", settings=settings)
+    with sessions.begin() as session:
+        erasure.erase(session, "web-erased", None)
+    sender = alerts.AlertSender(settings=settings, sessions=sessions, telegram=None)
+    assert await sender.run_once() == 0
+    with sessions() as session:
+        assert session.scalars(select(StaffAlert)).all() == []
