@@ -67,8 +67,9 @@ def test_a_participant_is_reminded_and_confirms_with_one_tap(stack: Stack, tmp_p
         f"E2E-007,demo-t2d-001,paris-nord,{starts.isoformat(timespec='seconds')},"
         "Europe/Paris,visite de sélection\n"
     )
-    _trialbot(stack, "appointments", "import", str(visits))
+    # Counted first: the dispatcher may send it while the import command is still exiting.
     before = len(stack.bot_api.sent_messages(chat))
+    _trialbot(stack, "appointments", "import", str(visits))
     wait_until(
         lambda: len(stack.bot_api.sent_messages(chat)) > before, 30, "the reminder on Telegram"
     )
