@@ -88,9 +88,7 @@ def text_of(event: SafetyEvent, cipher: Cipher) -> tuple[str, str]:
         [
             f"⚠️ {what}: {event.category.replace('_', ' ')}",
             f"Received: {when} (the site learnt of it then)",
-            f"Trial: {event.trial or 'unknown'} · channel: {event.channel} · "
-            f"language: {event.language}",
-            f"Participant (pseudonym): {event.sender_key}",
+            *_whose(event),
             "",
             f"Message: {cipher.decrypt(event.text)}",
             "",
@@ -109,9 +107,7 @@ def handoff_text_of(handoff: Handoff, cipher: Cipher) -> tuple[str, str]:
         [
             f"🙋 A person {why}: handoff {handoff.id}",
             f"Opened: {when}",
-            f"Trial: {handoff.trial or 'unknown'} · channel: {handoff.channel} · "
-            f"language: {handoff.language}",
-            f"Participant (pseudonym): {handoff.sender_key}",
+            *_whose(handoff),
             "",
             cipher.decrypt(handoff.summary),
             "",
@@ -119,6 +115,15 @@ def handoff_text_of(handoff: Handoff, cipher: Cipher) -> tuple[str, str]:
         ]
     )
     return subject, body
+
+
+def _whose(record: SafetyEvent | Handoff) -> list[str]:
+    """Where an alert's subject came from: the trial, the channel, the person's pseudonym."""
+    return [
+        f"Trial: {record.trial or 'unknown'} · channel: {record.channel} · "
+        f"language: {record.language}",
+        f"Participant (pseudonym): {record.sender_key}",
+    ]
 
 
 class AlertSender:
