@@ -8,6 +8,7 @@ TRIALBOT := $(VENV)/bin/trialbot
 
 ## setup: build what is missing — both environments, the database schema, the Rasa model
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
+	@scripts/setup.sh browser
 	@$(TRIALBOT) db upgrade
 	@$(TRIALBOT) kb index || echo "The knowledge files have problems: run .venv/bin/trialbot kb lint"
 	@$(TRIALBOT) train

@@ -56,6 +56,10 @@ handoff_app = typer.Typer(
     help="People who asked for the study team, and the team's answers.", no_args_is_help=True
 )
 app.add_typer(handoff_app, name="handoff")
+staff_app = typer.Typer(
+    help="Accounts for the staff pages (/staff), and the audit log.", no_args_is_help=True
+)
+app.add_typer(staff_app, name="staff")
 
 out = Console()
 err = Console(stderr=True)
@@ -1179,3 +1183,183 @@ def _show(
     for row in rows:
         table.add_row(*cells(row))
     out.print(table)
+
+
+StaffEmail = Annotated[str, typer.Argument(help="The staff member's e-mail address.")]
+
+
+def _staff_change(
+    settings: Settings, email: str, action: str, change: Callable[[Session, Any], Any]
+) -> None:
+    """Apply `change` to one account and write it to the audit log, in one transaction."""
+    import getpass
+
+    from bot.db.session import create_db_engine, make_session_factory
+    from bot.staff import accounts, audit
+
+    engine = create_db_engine(settings.db_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            user = accounts.find(session, email)
+            if user is None:
+                raise _fail(f"no staff account for {email}")
+            try:
+                change(session, user)
+            except accounts.AccountError as error:
+                raise _fail(str(error)) from None
+            audit.record(session, f"cli:{getpass.getuser()}", action, subject=f"staff:{user.email}")
+    finally:
+        engine.dispose()
+
+
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
+]
+
+
+@staff_app.command("add")
+def staff_add(
+    email: StaffEmail,
+    role: Annotated[
+        str, typer.Option("--role", help="coordinator (the pages) or admin (also accounts).")
+    ] = "coordinator",
+    password_stdin: PasswordStdin = False,
+    as_json: AsJson = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Create an account for the staff pages; asks for its password (12 characters or more)."""
+    import getpass
+
+    from bot.db.session import create_db_engine, make_session_factory
+    from bot.staff import accounts, audit
+
+    settings = _settings(knowledge)
+    try:
+        address = accounts.normalise_email(email)
+        if role not in accounts.ROLES:
+            raise accounts.AccountError(f"the role must be one of {', '.join(accounts.ROLES)}")
+        password = _new_password(password_stdin)
+        engine = create_db_engine(settings.db_url)
+        try:
+            with make_session_factory(engine).begin() as session:
+                user = accounts.add(session, address, role, password)
+                audit.record(
+                    session, f"cli:{getpass.getuser()}", "staff.add",
+                    subject=f"staff:{user.email}", role=role,
+                )  # fmt: skip
+        finally:
+            engine.dispose()
+    except accounts.AccountError as error:
+        raise _fail(str(error)) from None
+    if as_json:
+        out.print_json(json.dumps({"email": address, "role": role}))
+    else:
+        out.print(
+            f"Added {address} ({role}). Sign in at {settings.gateway_url}/staff", highlight=False
+        )
+
+
+@staff_app.command("list")
+def staff_list(as_json: AsJson = False, knowledge: KnowledgeDir = None) -> None:
+    """The staff accounts, with their state (active, locked, disabled)."""
+    from sqlalchemy import select
+
+    from bot.db.models import StaffUser, as_utc, utcnow
+
+    def rows(session: Session) -> list[dict[str, Any]]:
+        now = utcnow()
+        listed = []
+        for user in session.scalars(select(StaffUser).order_by(StaffUser.email)):
+            locked = user.locked_until is not None and as_utc(user.locked_until) > now
+            state = "disabled" if user.disabled_at else "locked" if locked else "active"
+            last = user.last_login_at and as_utc(user.last_login_at).isoformat(timespec="seconds")
+            listed.append(
+                {"email": user.email, "role": user.role, "state": state, "last_login_at": last}
+            )
+        return listed
+
+    _show(
+        _read(_settings(knowledge), rows),
+        as_json,
+        ("e-mail", "role", "state", "last sign-in (UTC)"),
+        lambda row: (row["email"], row["role"], row["state"], row["last_login_at"] or "never"),
+        "No staff accounts yet: add one with `trialbot staff add EMAIL --role coordinator`.",
+    )
+
+
+@staff_app.command("password")
+def staff_password(
+    email: StaffEmail, password_stdin: PasswordStdin = False, knowledge: KnowledgeDir = None
+) -> None:
+    """Set a new password; it signs the account out everywhere and lifts a lock-out."""
+    from bot.staff import accounts
+
+    password = _new_password(password_stdin)
+    _staff_change(
+        _settings(knowledge), email, "staff.password",
+        lambda session, user: accounts.set_password(session, user, password),
+    )  # fmt: skip
+    out.print(f"New password set for {email}; its sessions have ended.", highlight=False)
+
+
+@staff_app.command("unlock")
+def staff_unlock(email: StaffEmail, knowledge: KnowledgeDir = None) -> None:
+    """Lift a lock-out after too many wrong passwords."""
+    from bot.staff import accounts
+
+    _staff_change(
+        _settings(knowledge), email, "staff.unlock", lambda _, user: accounts.unlock(user)
+    )
+    out.print(f"{email} can sign in again.", highlight=False)
+
+
+@staff_app.command("disable")
+def staff_disable(email: StaffEmail, knowledge: KnowledgeDir = None) -> None:
+    """Stop an account signing in (kept for the audit log); `enable` brings it back."""
+    from bot.staff import accounts
+
+    _staff_change(_settings(knowledge), email, "staff.disable", accounts.disable)
+    out.print(f"{email} is disabled and signed out.", highlight=False)
+
+
+@staff_app.command("enable")
+def staff_enable(email: StaffEmail, knowledge: KnowledgeDir = None) -> None:
+    """Let a disabled account sign in again."""
+    from bot.staff import accounts
+
+    _staff_change(
+        _settings(knowledge), email, "staff.enable", lambda _, user: accounts.enable(user)
+    )
+    out.print(f"{email} can sign in again.", highlight=False)
+
+
+@staff_app.command("audit")
+def staff_audit(
+    who: Annotated[str | None, typer.Option("--who", help="Only this staff e-mail.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many, newest first.")] = 100,
+    as_json: AsJson = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """The audit log of staff actions (sign-ins, acknowledgements, answers, exports…)."""
+    from bot.staff import audit
+
+    _show(
+        _read(_settings(knowledge), lambda s: audit.entries(s, actor=who, limit=limit)),
+        as_json,
+        ("when (UTC)", "who", "action", "subject", "from"),
+        lambda row: (
+            row["at"],
+            row["actor"],
+            row["action"],
+            row["subject"] or "",
+            row["address"] or "",
+        ),
+        "The audit log is empty.",
+    )

@@ -115,6 +115,14 @@ class Settings(BaseSettings):
     staff_hours: str = Field(default="Mon-Fri 09:00-17:00", alias="STAFF_HOURS")
     site_timezone: str = Field(default="Europe/Paris", alias="SITE_TIMEZONE")
 
+    # The staff pages (/staff): how long a sign-in lasts without use, and the lock-out after
+    # repeated wrong passwords. Cookies are marked Secure when the request came over TLS
+    # (directly, or X-Forwarded-Proto from a trusted proxy); STAFF_SECURE_COOKIES forces it.
+    staff_session_minutes: int = Field(default=8 * 60, alias="STAFF_SESSION_MINUTES", ge=5)
+    staff_lockout_failures: int = Field(default=5, alias="STAFF_LOCKOUT_FAILURES", ge=1)
+    staff_lockout_minutes: int = Field(default=15, alias="STAFF_LOCKOUT_MINUTES", ge=1)
+    staff_secure_cookies: bool | None = Field(default=None, alias="STAFF_SECURE_COOKIES")
+
     @field_validator("var_dir", "knowledge_dir", "rasa_model_dir", "rasa_venv")
     @classmethod
     def _absolute(cls, path: Path) -> Path:

@@ -64,8 +64,33 @@ or point RASA_PYTHON at an existing Python 3.10 interpreter."
   touch .venv-rasa/.installed
 }
 
+# Debian's Chromium, for the staff pages' browser test (Playwright drives it; nothing is
+# downloaded by Playwright itself). Quiet when it is there; a missing one only skips that test,
+# except under CI (TRIALBOT_REQUIRE_BROWSER=1), which installs it or fails.
+setup_browser() {
+  local chromium=${CHROMIUM:-/usr/bin/chromium}
+  [ -x "$chromium" ] && return 0
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; fi
+  fi
+  if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ -n "$sudo" ]; }; then
+    say "[browser] installing Debian's chromium for the staff pages' browser test"
+    $sudo apt-get install -y --no-install-recommends chromium >/dev/null \
+      || { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends chromium >/dev/null; } \
+      || die "could not install chromium with apt-get; install it, or set CHROMIUM to a Chromium binary"
+    return 0
+  fi
+  local advice="Chromium is needed for the staff pages' browser test. Install it (Debian/Ubuntu:
+'sudo apt-get install chromium'; elsewhere any Chromium or Chrome) and set CHROMIUM to its path
+if it is not /usr/bin/chromium."
+  [ "${TRIALBOT_REQUIRE_BROWSER:-}" = 1 ] && die "$advice"
+  printf '\033[33mnote:\033[0m %s\nUntil then that test is skipped.\n' "$advice" >&2
+}
+
 case "${1:-}" in
   app) setup_app ;;
   rasa) setup_rasa ;;
-  *) die "usage: scripts/setup.sh app|rasa" ;;
+  browser) setup_browser ;;
+  *) die "usage: scripts/setup.sh app|rasa|browser" ;;
 esac

@@ -338,6 +338,8 @@ class Reminder(Base):
     # the message may have gone out; `sends` counts the sends begun (2 or more: maybe twice).
     send_key: Mapped[str | None] = mapped_column(String(32))
     sends: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # When staff marked a failed reminder as dealt with (it leaves their inbox).
+    reviewed_at: Mapped[datetime | None]
 
 
 class Screening(Base):
@@ -494,3 +496,52 @@ class HandoffMessage(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None]
+
+
+class StaffUser(Base):
+    """A member of the site team who signs in to the staff pages. `role`: coordinator (the
+    inbox, knowledge, funnel and participants) or admin (that, and accounts and the audit log)."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lower case
+    role: Mapped[str] = mapped_column(String(16))  # coordinator | admin
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None]
+
+
+class StaffAudit(Base):
+    """Who did what, when: every staff action, kept when the account is removed."""
+
+    __tablename__ = "staff_audit"
+    __table_args__ = (Index("ix_staff_audit_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(254))  # the staff e-mail, or "cli:<user>"
+    action: Mapped[str] = mapped_column(String(48))  # login, login_failed, safety.acknowledge, …
+    subject: Mapped[str | None] = mapped_column(String(120))  # e.g. "safety_event:12"
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    address: Mapped[str | None] = mapped_column(String(64))  # the client's IP address

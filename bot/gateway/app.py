@@ -27,7 +27,7 @@ from bot.consent import page as consent_page
 from bot.conversations import LanguageHints
 from bot.db.models import StoredConsentText
 from bot.db.session import create_db_engine, make_session_factory
-from bot.gateway import staff
+from bot.gateway import pages, staff
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
 from bot.handoff.delivery import HandoffDelivery
@@ -138,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Trial assistant gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(staff.router(settings))
+    pages.install(app, settings)
     page = _chat_page(settings.emergency_number)
     telegram_secret = settings.telegram_secret().encode() if settings.telegram_enabled else b""
 

@@ -1,0 +1,1 @@
+"""The staff pages' data and accounts: inbox, knowledge gaps, sign-in, the audit log."""

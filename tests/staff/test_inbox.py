@@ -1,0 +1,286 @@
+"""The staff inbox: every open item, the most urgent first, and dealt with once."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.consent.service import channel_of
+from bot.crypto import Cipher
+from bot.db.models import (
+    Appointment,
+    FollowUp,
+    Reminder,
+    ReminderStatus,
+    Screening,
+    as_utc,
+    utcnow,
+)
+from bot.handoff import service
+from bot.reminders import requests
+from bot.reminders.dispatcher import Dispatcher
+from bot.safety import events
+from bot.safety.detect import Finding
+from bot.screening import store
+from bot.settings import Settings
+from bot.staff import inbox
+from tests.handoff.factories import conversation, handoff
+from tests.reminders.linking import linked_participant, schedule_visit
+
+CIPHER = Cipher([Fernet.generate_key()])
+PARTICIPANT_CHAT = "telegram-5a1b"
+STRANGER = "web-77c0"
+TRIAL = "demo-t2d-001"
+PHONE = "+33 6 12 34 56 78"
+
+
+def _emergency(
+    session: Session, settings: Settings, text: str, *, ago: dt.timedelta, who: str = STRANGER
+) -> int:
+    finding = Finding("emergency", "chest_pain", "chest pain")
+    return _safety(session, settings, finding, text, ago, who)
+
+
+def _side_effect(session: Session, settings: Settings, text: str, *, ago: dt.timedelta) -> int:
+    finding = Finding("adverse_event", "after_treatment", "since the injection")
+    return _safety(session, settings, finding, text, ago, STRANGER)
+
+
+def _safety(
+    session: Session,
+    settings: Settings,
+    finding: Finding,
+    text: str,
+    ago: dt.timedelta,
+    who: str,
+) -> int:
+    event = events.record(
+        session, settings, CIPHER, finding, sender_key=who, channel=channel_of(who), language="en",
+        text=text, trial=TRIAL,
+    )  # fmt: skip
+    event.created_at = utcnow() - ago  # reported that long ago
+    return event.id
+
+
+def _contact_request(session: Session, *, ago: dt.timedelta, cipher: Cipher = CIPHER) -> int:
+    screening = Screening(sender_key=STRANGER, trial=TRIAL, criteria_version=1, answers="")
+    session.add(screening)
+    session.flush()
+    request = store.follow_up(
+        session, cipher, screening, "contact", "en", preferred_time="morning", channel="phone",
+        phone=PHONE,
+    )  # fmt: skip
+    request.created_at = utcnow() - ago
+    return request.id
+
+
+def _participant_with_a_visit(session: Session) -> Appointment:
+    """P-1, bound to a Telegram chat, with a visit in three weeks (site time)."""
+    linked_participant(session, "P-1", TRIAL, PARTICIPANT_CHAT)
+    day = (utcnow() + dt.timedelta(days=21)).date()
+    schedule_visit(session, "P-1", TRIAL, f"{day}T10:00:00", site="paris-nord")
+    return session.scalars(select(Appointment)).one()
+
+
+def _failed_reminder(sessions: sessionmaker[Session], settings: Settings) -> int:
+    """The first reminder of P-1's visit, undeliverable: no Telegram channel is configured."""
+    with sessions() as session:
+        first = session.scalars(select(Reminder).order_by(Reminder.due_at)).first()
+        assert first is not None
+        due = as_utc(first.due_at)
+    dispatcher = Dispatcher(
+        settings=settings, sessions=sessions, channels={}, max_attempts=1,
+        clock=lambda: due + dt.timedelta(minutes=1),
+    )  # fmt: skip
+    assert asyncio.run(dispatcher.run_once()) == 0
+    with sessions() as session:
+        failed = session.get(Reminder, first.id)
+        assert failed is not None and failed.status == ReminderStatus.FAILED
+        return failed.id
+
+
+def _age(sessions: sessionmaker[Session], reminder_id: int, ago: dt.timedelta) -> None:
+    """As if the reminder had failed that long ago (its last due time is that of the failure)."""
+    with sessions.begin() as session:
+        reminder = session.get(Reminder, reminder_id)
+        assert reminder is not None
+        reminder.due_at = utcnow() - ago
+
+
+def test_the_most_urgent_come_first_then_the_oldest(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    hours, days = dt.timedelta(hours=1), dt.timedelta(days=1)
+    with sessions.begin() as session:
+        contact = _contact_request(session, ago=7 * days)
+        side_effect = _side_effect(session, settings, "rash since the injection", ago=3 * days)
+        recent = _emergency(session, settings, "my chest hurts", ago=1 * hours)
+        earlier = _emergency(session, settings, "crushing pain in my chest", ago=2 * hours)
+        conversation(session, "web-5e6f")
+        waiting = handoff(session, CIPHER, "web-5e6f", settings=settings)
+        waiting.created_at = utcnow() - 5 * hours
+        _participant_with_a_visit(session)
+    reminder = _failed_reminder(sessions, settings)
+    _age(sessions, reminder, 2 * days)
+
+    with sessions() as session:
+        listed = inbox.items(session, CIPHER)
+
+    assert [item.key for item in listed] == [
+        f"safety:{earlier}",
+        f"safety:{recent}",
+        f"safety:{side_effect}",
+        f"handoff:{waiting.id}",
+        f"reminder:{reminder}",
+        f"follow_up:{contact}",
+    ]
+    assert [item.urgent for item in listed] == [True, True, False, False, False, False]
+    assert [item.title for item in listed] == [
+        "Emergency — chest pain",
+        "Emergency — chest pain",
+        "Adverse event — after treatment",
+        "Wants the study team",
+        "Reminder not delivered — P-1",
+        f"Contact request — {TRIAL}",
+    ]
+    assert [item.age for item in listed] == [
+        "2 h ago", "1 h ago", "3 days ago", "5 h ago", "2 days ago", "7 days ago",
+    ]  # fmt: skip
+    assert listed[0].text == "crushing pain in my chest"
+    assert listed[0].actions == ("acknowledge",) and listed[3].actions == ("reply", "close")
+    assert all(item.created_at.tzinfo is not None for item in listed)
+    assert inbox.counts(listed) == {
+        "safety": 3, "handoff": 1, "follow_up": 1, "reminder": 1, "urgent": 2,
+    }  # fmt: skip
+
+
+def test_a_contact_request_shows_the_phone_number_decrypted(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        _contact_request(session, ago=dt.timedelta(days=1))
+        stored = session.scalars(select(FollowUp.phone)).one()
+    assert stored is not None and PHONE not in stored
+    with sessions() as session:
+        (item,) = inbox.items(session, CIPHER)
+    assert dict(item.details)["Phone"] == PHONE
+    assert dict(item.details)["Preferred time"] == "morning"
+    assert (item.participant, item.channel, item.actions) == (STRANGER, "web", ("done",))
+
+
+def test_a_handoff_lists_the_messages_of_both_sides(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with sessions.begin() as session:
+        conversation(session, "web-5e6f", language="fr")
+        opened = handoff(session, CIPHER, "web-5e6f", text="je veux parler à l'équipe")
+        service.note(session, CIPHER, "web-5e6f", "vous êtes là ?")
+        service.reply(session, CIPHER, opened.id, "Oui, je vous écoute.")
+    with sessions() as session:
+        (item,) = inbox.items(session, CIPHER)
+    assert "je veux parler à l'équipe" in item.text  # the summary
+    assert [(who.split(" ")[0], what) for who, what in item.details] == [
+        ("patient", "vous êtes là ?"),
+        ("staff", "Oui, je vous écoute."),
+    ]
+    assert item.details[1][0].endswith(", pending)")  # not delivered yet
+    assert (item.language, item.trial) == ("fr", TRIAL)
+
+
+def test_a_participants_requests_name_their_code_and_appointment(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with sessions.begin() as session:
+        visit = _participant_with_a_visit(session)
+        assert requests.answer(session, PARTICIPANT_CHAT, visit.id, "reschedule", "en")
+        _emergency(
+            session, settings, "pain in my chest", ago=dt.timedelta(minutes=5), who=PARTICIPANT_CHAT
+        )
+    with sessions() as session:
+        safety, request = inbox.items(session, CIPHER)
+    assert safety.participant == "P-1"  # the code staff know, not the chat's pseudonym
+    assert request.title == "Reschedule request — P-1" and request.urgency == 4
+    appointment = dict(request.details)["Appointment"]
+    day = (utcnow() + dt.timedelta(days=21)).date()
+    assert f"{day:%d %b %Y} 10:00 Europe/Paris" in appointment
+    assert "(reschedule requested)" in appointment
+    assert request.channel == "telegram"
+
+
+def test_acknowledging_removes_the_event_and_twice_is_refused(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with sessions.begin() as session:
+        first = _emergency(session, settings, "chest pain", ago=dt.timedelta(minutes=3))
+        second = _emergency(session, settings, "chest pain again", ago=dt.timedelta(minutes=1))
+    with sessions.begin() as session:
+        assert inbox.acknowledge_safety(session, first)
+    with sessions() as session:
+        assert [item.key for item in inbox.items(session, CIPHER)] == [f"safety:{second}"]
+    with sessions.begin() as session, pytest.raises(inbox.InboxError, match="already acknowledged"):
+        inbox.acknowledge_safety(session, first)
+    with sessions.begin() as session, pytest.raises(inbox.InboxError, match="no safety event 999"):
+        inbox.acknowledge_safety(session, 999)
+
+
+def test_a_follow_up_done_leaves_the_inbox_and_twice_is_refused(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        request = _contact_request(session, ago=dt.timedelta(days=1))
+    with sessions.begin() as session:
+        inbox.finish_follow_up(session, request)
+    with sessions() as session:
+        assert inbox.items(session, CIPHER) == []
+        done = session.get(FollowUp, request)
+        assert done is not None and done.status == "done" and done.closed_at is not None
+    with sessions.begin() as session, pytest.raises(inbox.InboxError, match="no longer open"):
+        inbox.finish_follow_up(session, request)
+
+
+def test_a_reviewed_reminder_leaves_the_inbox_and_only_failed_ones_can_be(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with sessions.begin() as session:
+        _participant_with_a_visit(session)
+    failed = _failed_reminder(sessions, settings)
+    with sessions() as session:
+        (item,) = inbox.items(session, CIPHER)
+        waiting = session.scalars(
+            select(Reminder.id).where(Reminder.status == ReminderStatus.SCHEDULED)
+        ).first()
+    assert item.key == f"reminder:{failed}" and item.participant == "P-1"
+    assert item.text == "no telegram channel is configured" and item.channel == "telegram"
+    with sessions.begin() as session:
+        inbox.review_reminder(session, failed)
+    with sessions() as session:
+        assert inbox.items(session, CIPHER) == []
+    with sessions.begin() as session, pytest.raises(inbox.InboxError, match="already marked"):
+        inbox.review_reminder(session, failed)
+    assert waiting is not None
+    with sessions.begin() as session, pytest.raises(inbox.InboxError, match="not a failed one"):
+        inbox.review_reminder(session, waiting)
+
+
+def test_text_under_a_retired_key_reads_as_a_placeholder(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    retired = Cipher([Fernet.generate_key()])
+    with sessions.begin() as session:
+        events.record(
+            session, settings, retired, Finding("emergency", "breathing", "can't breathe"),
+            sender_key=STRANGER, channel="web", language="en", text="I can't breathe",
+            trial=None,
+        )  # fmt: skip
+        _contact_request(session, ago=dt.timedelta(hours=1), cipher=retired)
+        _side_effect(session, settings, "headache since the tablets", ago=dt.timedelta(hours=2))
+    with sessions() as session:
+        emergency, side_effect, contact = inbox.items(session, CIPHER)
+    assert emergency.text == inbox.UNREADABLE
+    assert dict(contact.details)["Phone"] == inbox.UNREADABLE
+    assert side_effect.text == "headache since the tablets"  # the others are still read

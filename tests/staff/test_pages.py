@@ -1,0 +1,134 @@
+"""What a coordinator does on the staff pages, over real HTTP: answer a request for the team,
+close follow-ups, read a participant's record and export the funnel — each in the audit log."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.crypto import Cipher
+from bot.db.models import FollowUp, HandoffMessage, Screening, StaffAudit, utcnow
+from bot.screening import store
+from tests.handoff.factories import conversation, handoff
+from tests.reminders.linking import linked_participant, schedule_visit
+from tests.staff.conftest import Site, csrf_of
+
+TRIAL = "demo-t2d-001"
+
+
+def _actions(site: Site) -> list[tuple[str, str, str | None]]:
+    with Session(site.engine) as session:
+        rows = session.scalars(select(StaffAudit).order_by(StaffAudit.id))
+        return [(row.actor, row.action, row.subject) for row in rows if row.action != "login"]
+
+
+def test_a_coordinator_answers_a_request_for_the_team_from_the_inbox(site: Site) -> None:
+    cipher = Cipher.from_settings(site.settings)
+    with Session(site.engine) as session, session.begin():
+        conversation(session, "web-0a1b")
+        handoff_id = handoff(session, cipher, "web-0a1b", text="can a nurse call me back?").id
+    site.add_staff("c@site.example")
+    with site.browser() as browser:
+        browser.sign_in("c@site.example")
+        inbox = browser.get("/staff").text
+        assert "can a nurse call me back?" in inbox and "Send answer" in inbox
+        blank = browser.submit("/staff", f"/staff/inbox/handoffs/{handoff_id}/reply", text="  ")
+        assert "Write an answer before sending it." in browser.get(blank.headers["location"]).text
+
+        sent = browser.submit(
+            "/staff", f"/staff/inbox/handoffs/{handoff_id}/reply",
+            text="Yes, a nurse will call you this afternoon.", close="1",
+        )  # fmt: skip
+        assert sent.status_code == 303
+        after = browser.get("/staff").text
+        assert f"Answer for request {handoff_id}: delivered." in after
+        assert "can a nurse call me back?" not in after  # closed with the answer
+    with Session(site.engine) as session:
+        said = session.scalars(select(HandoffMessage).where(HandoffMessage.author == "staff")).one()
+        assert cipher.decrypt(said.text) == "Yes, a nurse will call you this afternoon."
+        assert said.delivery == "sent"
+    assert _actions(site) == [("c@site.example", "handoff.reply", f"handoff:{handoff_id}")]
+
+
+def test_contact_and_reschedule_requests_are_marked_done_once(site: Site) -> None:
+    cipher = Cipher.from_settings(site.settings)
+    with Session(site.engine) as session, session.begin():
+        screening = Screening(sender_key="web-77c0", trial=TRIAL, criteria_version=1, answers="")
+        session.add(screening)
+        session.flush()
+        request = store.follow_up(
+            session, cipher, screening, "contact", "fr", preferred_time="morning",
+            channel="phone", phone="+33 6 12 34 56 78",
+        )  # fmt: skip
+        request_id = request.id
+    site.add_staff("c@site.example")
+    with site.browser() as browser:
+        browser.sign_in("c@site.example")
+        page = browser.get("/staff").text
+        assert "+33 6 12 34 56 78" in page and "Contact request" in page
+        action = f"/staff/inbox/follow-ups/{request_id}/done"
+        token = csrf_of(page)
+        assert browser.post(action, data={"csrf_token": token}).status_code == 303
+        assert "+33 6 12 34 56 78" not in browser.get("/staff").text
+        again = browser.post(action, data={"csrf_token": token})
+        assert "no longer open" in browser.get(again.headers["location"]).text
+    with Session(site.engine) as session:
+        closed = session.get(FollowUp, request_id)
+        assert closed is not None and closed.status == "done" and closed.closed_at is not None
+    # The second attempt changed nothing, so it left no record either.
+    assert _actions(site) == [("c@site.example", "follow_up.done", f"follow_up:{request_id}")]
+
+
+def test_a_participants_record_shows_visits_and_reminders_and_the_look_is_audited(
+    site: Site,
+) -> None:
+    with Session(site.engine) as session, session.begin():
+        linked_participant(session, "P-042", TRIAL, "telegram-5a1b")
+        day = (utcnow() + dt.timedelta(days=21)).date()
+        schedule_visit(session, "P-042", TRIAL, f"{day}T10:00:00", site="paris-nord")
+    site.add_staff("c@site.example")
+    with site.browser() as browser:
+        browser.sign_in("c@site.example")
+        listed = browser.get("/staff/participants", params={"q": "042"}).text
+        assert "P-042" in listed and "not yet" not in listed  # the chat is linked
+        assert (
+            "No participant code matches"
+            in browser.get("/staff/participants", params={"q": "nobody"}).text
+        )
+        record = browser.get("/staff/participants/P-042")
+        assert record.status_code == 200
+        assert f"{day.strftime('%d')}" in record.text and "10:00" in record.text
+        assert "scheduled" in record.text and "telegram-5a1b" not in record.text
+        assert browser.get("/staff/participants/P-999").status_code == 404
+    assert _actions(site) == [
+        ("c@site.example", "participant.view", "participant:P-042"),
+        ("c@site.example", "participant.view", "participant:P-999"),
+    ]
+
+
+def test_the_funnel_export_is_what_the_page_shows(site: Site) -> None:
+    with Session(site.engine) as session, session.begin():
+        for number in range(3):
+            conversation(session, f"web-{number}").campaign = "fb-spring"
+    site.add_staff("c@site.example")
+    with site.browser() as browser:
+        browser.sign_in("c@site.example")
+        page = browser.get("/staff/funnel", params={"campaign": "fb-spring"})
+        assert page.status_code == 200 and "fb-spring" in page.text
+        export = browser.get("/staff/funnel.csv", params={"campaign": "fb-spring"})
+        assert export.status_code == 200
+        assert export.headers["content-type"].startswith("text/csv")
+        assert "attachment" in export.headers["content-disposition"]
+        rows = list(csv.DictReader(io.StringIO(export.text)))
+        steps = {
+            row["key"]: int(row["people"])
+            for row in rows
+            if row["section"] == "funnel" and row["trial"] == "(all trials)"
+        }
+        assert steps["conversations"] == 3 and steps["screening_started"] == 0
+        assert {row["campaign"] for row in rows if row["section"] == "funnel"} == {"fb-spring"}
+    assert _actions(site) == [("c@site.example", "funnel.export", "all trials")]

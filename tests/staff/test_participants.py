@@ -1,0 +1,136 @@
+"""The participants page: found by code, with visits in local time, reminders and consents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.consent import service
+from bot.db.models import Appointment, Participant, Reminder, ReminderStatus
+from bot.reminders import appointments, participants
+from bot.staff import participants as people
+from tests.reminders.linking import TRIALS, linked_participant, schedule_visit
+
+T2D = "demo-t2d-001"
+CHAT = "telegram-5b1e0c"
+TODAY = dt.date.today()
+
+
+def day(offset: int) -> str:
+    return (TODAY + dt.timedelta(days=offset)).isoformat()
+
+
+@pytest.fixture
+def enrolled(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """P-001 linked to a chat (reminders agreed, then withdrawn), with two visits; P-002 not."""
+    with sessions.begin() as session:
+        linked_participant(session, "P-001", T2D, CHAT)
+        schedule_visit(session, "P-001", T2D, f"{day(20)}T14:30:00", kind="week 4")
+        schedule_visit(session, "P-001", T2D, f"{day(5)}T09:00:00", kind="screening visit")
+        schedule_visit(session, "P-001", T2D, f"{day(3)}T08:00:00", kind="cancelled visit")
+        soonest = session.scalars(select(Appointment).where(Appointment.kind == "cancelled visit"))
+        appointments.cancel(session, soonest.one())
+        participants.add(session, "p-002", "demo-asthma-002", set(TRIALS), language="fr")
+        participants.add(session, "X_1", T2D, set(TRIALS))
+    with sessions.begin() as session:
+        # A reminder the channel refused (as the dispatcher records it).
+        first = session.scalars(
+            select(Reminder)
+            .join(Appointment)
+            .where(Appointment.kind == "screening visit")
+            .order_by(Reminder.due_at)
+        ).first()
+        assert first is not None
+        first.status, first.attempts = ReminderStatus.FAILED, 3
+        first.last_error = "Forbidden: bot was blocked by the user"
+    with sessions.begin() as session:
+        service.withdraw(session, CHAT)
+    return sessions
+
+
+def test_search_finds_codes_in_any_case_with_the_next_visit(
+    enrolled: sessionmaker[Session],
+) -> None:
+    with enrolled() as session:
+        found = people.search(session, "p-00")
+        everyone = people.search(session, None)
+        literal = people.search(session, "_")
+    assert [row.code for row in found] == ["P-001", "p-002"]
+    assert [row.code for row in everyone] == ["P-001", "p-002", "X_1"]
+    assert [row.code for row in literal] == ["X_1"]  # a typed _ is a _, not "any character"
+    first, second = found
+    assert (first.trial, first.language, first.linked) == (T2D, "en", True)
+    assert first.linked_at is not None and second.linked_at is None
+    # The cancelled visit on day 3 is not next: the screening visit on day 5 is, in Paris time.
+    assert first.next_appointment is not None
+    assert first.next_appointment.startswith(f"{TODAY + dt.timedelta(days=5):%a %Y-%m-%d} 09:00 ")
+    assert first.next_appointment.endswith(("CET · screening visit", "CEST · screening visit"))
+    assert (first.appointments, first.reminders_failed) == (3, 1)
+    assert (second.next_appointment, second.appointments, second.linked) == (None, 0, False)
+
+
+def test_search_is_limited(enrolled: sessionmaker[Session]) -> None:
+    with enrolled() as session:
+        assert [row.code for row in people.search(session, "", limit=1)] == ["P-001"]
+
+
+def test_detail_shows_visits_in_local_time_with_their_reminders(
+    enrolled: sessionmaker[Session],
+) -> None:
+    with enrolled() as session:
+        record = people.detail(session, "P-001")
+    assert record is not None and record.linked
+    kinds = [(a.kind, a.status) for a in record.appointments]
+    assert kinds == [
+        ("cancelled visit", "cancelled"),
+        ("screening visit", "scheduled"),
+        ("week 4", "scheduled"),
+    ]
+    visit = record.appointments[1]
+    assert (visit.site, visit.timezone) == ("paris-nord", "Europe/Paris")
+    assert " 09:00 " in visit.local_time and visit.starts_at.tzinfo is not None
+    # Withdrawing consent cancelled the reminders still to send; the failed one stays as it was.
+    statuses = [(r.status, r.last_error) for r in visit.reminders]
+    assert statuses[0] == ("failed", "Forbidden: bot was blocked by the user")
+    assert {status for status, _ in statuses[1:]} == {"cancelled"}
+    assert visit.reminders[0].attempts == 3
+    assert [r.due_at for r in visit.reminders] == sorted(r.due_at for r in visit.reminders)
+    assert all(r.due_at < visit.starts_at for r in visit.reminders)
+
+
+def test_detail_lists_the_consent_history_from_the_ledger(
+    enrolled: sessionmaker[Session],
+) -> None:
+    with enrolled() as session:
+        record = people.detail(session, "P-001")
+        unlinked = people.detail(session, "p-002")
+    assert record is not None and unlinked is not None
+    assert [(c.consent_id, c.decision) for c in record.consents] == [
+        ("reminders", "granted"),
+        ("reminders", "withdrawn"),
+    ]
+    granted, withdrawn = record.consents
+    assert withdrawn.seq > granted.seq and withdrawn.recorded_at >= granted.recorded_at
+    assert (granted.version, granted.language, len(granted.hash_prefix)) == (1, "en", 12)
+    assert unlinked.consents == () and unlinked.language == "fr"
+
+
+def test_a_record_never_shows_the_chat_behind_the_code(enrolled: sessionmaker[Session]) -> None:
+    with enrolled() as session:
+        record = people.detail(session, "P-001")
+        (row,) = people.search(session, "P-001")
+        pseudonym = session.scalar(
+            select(Participant.sender_key).where(Participant.code == "P-001")
+        )
+    assert record is not None and pseudonym == CHAT
+    shown = json.dumps([record.to_json(), row.to_json()]) + repr(record) + repr(row)
+    assert CHAT not in shown and "5b1e0c" not in shown
+
+
+def test_an_unknown_code_has_no_record(enrolled: sessionmaker[Session]) -> None:
+    with enrolled() as session:
+        assert people.detail(session, "P-999") is None
