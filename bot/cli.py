@@ -1269,20 +1269,13 @@ def staff_add(
 @staff_app.command("list")
 def staff_list(as_json: AsJson = False, knowledge: KnowledgeDir = None) -> None:
     """The staff accounts, with their state (active, locked, disabled)."""
-    from sqlalchemy import select
-
-    from bot.db.models import StaffUser, as_utc, utcnow
+    from bot.staff import accounts
 
     def rows(session: Session) -> list[dict[str, Any]]:
-        now = utcnow()
-        listed = []
-        for user in session.scalars(select(StaffUser).order_by(StaffUser.email)):
-            locked = user.locked_until is not None and as_utc(user.locked_until) > now
-            state = "disabled" if user.disabled_at else "locked" if locked else "active"
-            last = user.last_login_at and as_utc(user.last_login_at).isoformat(timespec="seconds")
-            listed.append(
-                {"email": user.email, "role": user.role, "state": state, "last_login_at": last}
-            )
+        listed = accounts.listed(session)
+        for row in listed:
+            moment = row["last_login_at"]
+            row["last_login_at"] = moment and moment.isoformat(timespec="seconds")
         return listed
 
     _show(

@@ -10,6 +10,7 @@ written to the audit log in the same transaction as the change itself.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import functools
 import secrets
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 
@@ -31,7 +32,7 @@ from bot.db.models import as_utc
 from bot.handoff.delivery import HandoffDelivery
 from bot.handoff.service import HandoffError
 from bot.settings import Settings
-from bot.staff import accounts, audit
+from bot.staff import accounts, audit, words
 from bot.staff import funnel as funnels
 from bot.staff import inbox as inboxes
 from bot.staff import knowledge as insights
@@ -40,6 +41,7 @@ from bot.staff import participants as people
 COOKIE = "trialbot_staff"
 LOGIN_COOKIE = "trialbot_login"  # the sign-in form's CSRF token (double submit)
 FLASH_COOKIE = "trialbot_note"
+LANGUAGE_COOKIE = "trialbot_staff_lang"
 PATH = "/staff"
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -52,6 +54,10 @@ _HEADERS = {
     ),
 }
 T = TypeVar("T")
+LOCKED = (
+    "Too many wrong passwords: this account is locked until {until} ({zone}). An "
+    "administrator can lift it sooner with `trialbot staff unlock`."
+)
 
 
 @functools.cache
@@ -75,10 +81,11 @@ class Staff:
 class Refused(Exception):
     """A request the pages answer with a page of their own, not the content asked for."""
 
-    def __init__(self, status: int, message: str = "") -> None:
+    def __init__(self, status: int, message: str = "", **values: object) -> None:
         super().__init__(message)
         self.status = status
-        self.message = message
+        self.message = message  # English; said in the staff member's language with `values`
+        self.values = values
 
 
 async def _signed_in(request: Request) -> Staff:
@@ -123,26 +130,32 @@ class StaffPages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.templates.filters["local"] = self.local_time
-        self.templates.filters["urldecode"] = unquote
+        self.templates.filters["local"] = pass_context(
+            lambda context, moment: self.local_time(moment, context["lang"])
+        )
         self.templates.globals["PATH"] = PATH
 
     # Plumbing -------------------------------------------------------------------------------
 
-    def local_time(self, moment: dt.datetime | None, style: str = "%d %b %Y %H:%M") -> str:
+    def local_time(self, moment: dt.datetime | None, lang: str = "en") -> str:
+        """A moment in the site's time zone, as its staff read it."""
         if moment is None:
             return ""
-        return as_utc(moment).astimezone(self.zone).strftime(style)
+        return words.when(as_utc(moment).astimezone(self.zone), lang)
 
     def render(
         self, request: Request, name: str, staff: Staff | None, status: int = 200, **values: Any
     ) -> HTMLResponse:
         note = request.cookies.get(FLASH_COOKIE)
+        lang = language(request)
         page = self.templates.get_template(f"staff/{name}").render(
             staff=staff,
-            note=note,
+            note=note and unquote(note),
             page=name.removesuffix(".html"),
             site_timezone=self.settings.site_timezone,
+            lang=lang,
+            _=functools.partial(words.t, lang),
+            here=_here(request),
             **values,
         )
         response = HTMLResponse(page, status_code=status, headers=_HEADERS)
@@ -150,8 +163,9 @@ class StaffPages:
             response.delete_cookie(FLASH_COOKIE, path=PATH)
         return response
 
-    def back(self, request: Request, to: str, note: str) -> RedirectResponse:
+    def back(self, request: Request, to: str, note: str, **values: object) -> RedirectResponse:
         """After a change: back to a page, with one line saying what happened."""
+        note = words.t(language(request), note, **values)
         response = RedirectResponse(to, status_code=303, headers=_HEADERS)
         response.set_cookie(
             FLASH_COOKIE, quote(note)[:600], path=PATH, httponly=True, samesite="strict",
@@ -171,11 +185,10 @@ class StaffPages:
         )
 
     def refusal(self, request: Request, error: Refused) -> Response:
+        message = error.message and words.t(language(request), error.message, **error.values)
         if error.status == 401:
-            return self.login_page(
-                request, status=401, message=error.message, next_url=_here(request)
-            )
-        return self.render(request, "error.html", None, status=error.status, message=error.message)
+            return self.login_page(request, status=401, message=message, next_url=_here(request))
+        return self.render(request, "error.html", None, status=error.status, message=message)
 
     def login_page(
         self, request: Request, *, status: int = 200, message: str = "", next_url: str = PATH
@@ -263,6 +276,17 @@ class StaffPages:
                 _stylesheet(), media_type="text/css", headers={"Cache-Control": "max-age=3600"}
             )
 
+        @api.get("/language/{code}")
+        async def choose_language(request: Request, code: str, back: str = PATH) -> Response:
+            """English or French pages, kept in a cookie (the sign-in page too)."""
+            response = RedirectResponse(_safe_next(back, login=True), status_code=303)
+            if code in words.LANGUAGES:
+                response.set_cookie(
+                    LANGUAGE_COOKIE, code, path=PATH, httponly=True, samesite="lax",
+                    secure=self.secure(request), max_age=365 * 24 * 3600,
+                )  # fmt: skip
+            return response
+
         @api.get("/login")
         async def login_form(request: Request) -> Response:
             return self.login_page(request, next_url=_safe_next(request.query_params.get("next")))
@@ -283,7 +307,8 @@ class StaffPages:
         @api.get("")
         @api.get("/")
         async def inbox(request: Request, staff: SignedIn) -> Response:
-            items = await self.db(request, lambda s: inboxes.items(s, self.cipher))
+            lang = language(request)
+            items = await self.db(request, lambda s: inboxes.items(s, self.cipher, lang=lang))
             return self.render(
                 request, "inbox.html", staff, items=items, counts=inboxes.counts(items)
             )
@@ -294,7 +319,7 @@ class StaffPages:
             return await self.inbox_action(
                 request, staff, "safety.acknowledge", f"safety_event:{event_id}",
                 lambda s: inboxes.acknowledge_safety(s, event_id),
-                f"Safety event {event_id} acknowledged.",
+                "Safety event {id} acknowledged.", id=event_id,
             )  # fmt: skip
 
         @api.post("/inbox/follow-ups/{follow_up_id}/done")
@@ -303,7 +328,7 @@ class StaffPages:
             return await self.inbox_action(
                 request, staff, "follow_up.done", f"follow_up:{follow_up_id}",
                 lambda s: inboxes.finish_follow_up(s, follow_up_id),
-                f"Request {follow_up_id} marked done.",
+                "Request {id} marked done.", id=follow_up_id,
             )  # fmt: skip
 
         @api.post("/inbox/reminders/{reminder_id}/done")
@@ -312,7 +337,7 @@ class StaffPages:
             return await self.inbox_action(
                 request, staff, "reminder.reviewed", f"reminder:{reminder_id}",
                 lambda s: inboxes.review_reminder(s, reminder_id),
-                f"Failed reminder {reminder_id} marked as dealt with.",
+                "Failed reminder {id} marked as dealt with.", id=reminder_id,
             )  # fmt: skip
 
         @api.post("/inbox/handoffs/{handoff_id}/reply")
@@ -369,7 +394,8 @@ class StaffPages:
         @api.get("/participants")
         async def participants(request: Request, staff: SignedIn, q: str = "") -> Response:
             query = q.strip()[:64]
-            rows = await self.db(request, lambda s: people.search(s, query or None))
+            lang = language(request)
+            rows = await self.db(request, lambda s: people.search(s, query or None, lang=lang))
             return self.render(request, "participants.html", staff, rows=rows, query=query)
 
         @api.get("/participants/{code}")
@@ -377,16 +403,16 @@ class StaffPages:
             # Looking at a person's record is itself an action worth recording.
             record = await self.act(
                 request, staff, "participant.view", f"participant:{code[:64]}",
-                lambda s: people.detail(s, code),
+                lambda s: people.detail(s, code, lang=language(request)),
             )  # fmt: skip
             if record is None:
-                raise Refused(404, f"No participant with the code {code}.")
+                raise Refused(404, "No participant with the code {code}.", code=code)
             return self.render(request, "participant.html", staff, record=record)
 
         @api.get("/admin")
         async def admin_page(request: Request, staff: AdminOnly) -> Response:
             users, log = await self.db(
-                request, lambda s: (_accounts(s), audit.entries(s, limit=200))
+                request, lambda s: (accounts.listed(s), audit.entries(s, limit=200))
             )
             return self.render(request, "admin.html", staff, users=users, log=log)
 
@@ -402,9 +428,10 @@ class StaffPages:
         next_url = _safe_next(str(form.get("next") or PATH))
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if not expected or not accounts.same_token(str(form.get("csrf_token") or ""), expected):
+            expired = "The sign-in form had expired. Please try again."
             return self.login_page(
                 request, status=403, next_url=next_url,
-                message="The sign-in form had expired. Please try again.",
+                message=words.t(language(request), expired),
             )  # fmt: skip
         address = request.client.host if request.client else None
 
@@ -421,7 +448,10 @@ class StaffPages:
         outcome, token = await self.db(request, attempt)
         if token is None:
             return self.login_page(
-                request, status=401, message=_refusal_text(outcome, self), next_url=next_url
+                request,
+                status=401,
+                message=_refusal_text(outcome, self, language(request)),
+                next_url=next_url,
             )
         response = RedirectResponse(next_url, status_code=303, headers=_HEADERS)
         response.set_cookie(
@@ -439,12 +469,13 @@ class StaffPages:
         subject: str,
         change: Callable[[Session], object],
         done: str,
+        **values: object,
     ) -> Response:
         try:
             await self.act(request, staff, action, subject, change)
         except inboxes.InboxError as error:
-            return self.back(request, PATH, str(error))
-        return self.back(request, PATH, done)
+            return self.back(request, PATH, error.message, **error.values)
+        return self.back(request, PATH, done, **values)
 
     async def handoff_action(
         self,
@@ -464,13 +495,18 @@ class StaffPages:
             request, staff, action, f"handoff:{handoff_id}", lambda s: None,
             delivery=outcome.delivery, **detail,
         )  # fmt: skip
+        lang = language(request)
         said = {
-            "sent": "delivered",
-            "pending": "queued: it will be delivered as soon as the channel answers",
-            "failed": f"not delivered ({outcome.error})",
+            "sent": words.t(lang, "delivered"),
+            "pending": words.t(lang, "queued: it will be delivered as soon as the channel answers"),
+            "failed": words.t(lang, "not delivered ({error})", error=outcome.error),
         }[outcome.delivery]
-        what = "Answer" if action == "handoff.reply" else "Closing notice"
-        return self.back(request, PATH, f"{what} for request {handoff_id}: {said}.")
+        what = (
+            "Answer for request {id}: {outcome}."
+            if action == "handoff.reply"
+            else "Closing notice for request {id}: {outcome}."
+        )
+        return self.back(request, PATH, what, id=handoff_id, outcome=said)
 
     async def knowledge(self, request: Request) -> dict[str, Any]:
         entries = insights.load_entries(self.settings.knowledge_dir)
@@ -499,13 +535,23 @@ class StaffPages:
     async def funnel(self, request: Request) -> dict[str, Any]:
         trial, campaign, since = self.funnel_filters(request)
         knowledge_dir = self.settings.knowledge_dir
+        lang = language(request)
+        what = trial or words.t(lang, "All trials")
+        if campaign:
+            what += ", " + words.t(lang, "campaign {name}", name=campaign)
+        title = words.t(lang, "Recruitment funnel: {what}", what=what)
 
         def read(session: Session) -> dict[str, Any]:
-            shown = funnels.funnel(session, trial=trial, campaign=campaign, since=since)
+            shown = _said_in(
+                lang, funnels.funnel(session, trial=trial, campaign=campaign, since=since)
+            )
             return {
                 "funnel": shown,
-                "chart": funnels.svg_bars(shown),
-                "campaigns": funnels.by_campaign(session, trial=trial, since=since),
+                "chart": funnels.svg_bars(shown, title=title),
+                "campaigns": [
+                    dataclasses.replace(row, funnel=_said_in(lang, row.funnel))
+                    for row in funnels.by_campaign(session, trial=trial, since=since)
+                ],
                 "drop_off": funnels.question_drop_off(
                     session, self.cipher, knowledge_dir, trial=trial, campaign=campaign, since=since
                 )
@@ -523,38 +569,31 @@ class StaffPages:
         return view
 
 
-def _accounts(session: Session) -> list[dict[str, Any]]:
-    from sqlalchemy import select
-
-    from bot.db.models import StaffUser, utcnow
-
-    now = utcnow()
-    return [
-        {
-            "email": user.email,
-            "role": user.role,
-            "state": "disabled"
-            if user.disabled_at
-            else "locked"
-            if user.locked_until and as_utc(user.locked_until) > now
-            else "active",
-            "last_login_at": user.last_login_at,
-        }
-        for user in session.scalars(select(StaffUser).order_by(StaffUser.email))
-    ]
+def _said_in(lang: str, shown: funnels.Funnel) -> funnels.Funnel:
+    """The funnel with its steps named in the staff member's language."""
+    steps = tuple(dataclasses.replace(s, label=words.t(lang, s.label)) for s in shown.steps)
+    return dataclasses.replace(shown, steps=steps)
 
 
-def _refusal_text(outcome: accounts.SignIn, pages: StaffPages) -> str:
+def _refusal_text(outcome: accounts.SignIn, pages: StaffPages, lang: str) -> str:
     if outcome.refusal == accounts.Refusal.LOCKED and outcome.locked_until is not None:
-        until = pages.local_time(outcome.locked_until, "%H:%M")
-        return (
-            f"Too many wrong passwords: this account is locked until {until} "
-            f"({pages.settings.site_timezone}). An administrator can lift it sooner with "
-            "`trialbot staff unlock`."
+        until = as_utc(outcome.locked_until).astimezone(pages.zone)
+        return words.t(
+            lang,
+            LOCKED,
+            until=f"{until:%H:%M}",
+            zone=pages.settings.site_timezone,
         )
     if outcome.refusal == accounts.Refusal.DISABLED:
-        return "This account is disabled. Ask an administrator."
-    return "Wrong e-mail address or password."
+        return words.t(lang, "This account is disabled. Ask an administrator.")
+    return words.t(lang, "Wrong e-mail address or password.")
+
+
+def language(request: Request) -> str:
+    """The language the staff member chose on the pages, else their browser's."""
+    return words.language_of(
+        request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
+    )
 
 
 def _same_origin(request: Request) -> None:
@@ -571,10 +610,10 @@ def _here(request: Request) -> str:
     return path + (f"?{request.url.query}" if request.url.query else "")
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a staff page of this site: never an open redirect."""
+def _safe_next(target: str | None, *, login: bool = False) -> str:
+    """Only a staff page of this site (the sign-in page only if `login`): never an open redirect."""
     if not target or not target.startswith(PATH) or target.startswith("//") or "\\" in target:
         return PATH
-    if urlsplit(target).netloc or target.startswith(f"{PATH}/login"):
+    if urlsplit(target).netloc or (target.startswith(f"{PATH}/login") and not login):
         return PATH
     return target

@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -92,6 +93,18 @@ def add(session: Session, email: str, role: str, password: str) -> StaffUser:
 def find(session: Session, email: str) -> StaffUser | None:
     address = email.strip().lower()
     return session.scalars(select(StaffUser).where(StaffUser.email == address)).one_or_none()
+
+
+def listed(session: Session, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Every account with its state (active, locked or disabled), by e-mail."""
+    now = now or utcnow()
+    rows = []
+    for user in session.scalars(select(StaffUser).order_by(StaffUser.email)):
+        locked = user.locked_until is not None and as_utc(user.locked_until) > now
+        state = "disabled" if user.disabled_at else "locked" if locked else "active"
+        last = user.last_login_at and as_utc(user.last_login_at)
+        rows.append({"email": user.email, "role": user.role, "state": state, "last_login_at": last})
+    return rows
 
 
 def set_password(session: Session, user: StaffUser, password: str) -> None:

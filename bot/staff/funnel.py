@@ -246,18 +246,21 @@ def to_csv(
 _LABELS, _VALUES, _ROW, _BAR = 250, 110, 34, 22  # chart geometry, in pixels
 
 
-def svg_bars(shown: Funnel, *, width: int = 720) -> str:
-    """A horizontal bar per step, with its people and share: an image with a text equivalent."""
+def svg_bars(shown: Funnel, *, width: int = 720, title: str | None = None) -> str:
+    """A horizontal bar per step, with its people and share: an image with a text equivalent.
+
+    Sized by its viewBox alone: the staff pages' CSP allows no inline style."""
     height = _ROW * len(shown.steps) + 8
     first = max(shown.steps[0].count if shown.steps else 0, 1)
-    title = f"Recruitment funnel: {shown.trial or 'all trials'}"
-    if shown.campaign:
-        title += f", campaign {shown.campaign}"
+    if title is None:
+        title = f"Recruitment funnel: {shown.trial or 'all trials'}"
+        if shown.campaign:
+            title += f", campaign {shown.campaign}"
     summary = "; ".join(f"{s.label}: {s.count} ({_percent(s.share)})" for s in shown.steps)
     return "\n".join(
         [
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-            f'width="100%" style="max-width:{width}px" role="img" '
+            f'width="{width}" role="img" '
             'aria-labelledby="funnel-chart-title funnel-chart-desc" class="funnel-chart">',
             f'<title id="funnel-chart-title">{html.escape(title)}</title>',
             f'<desc id="funnel-chart-desc">{html.escape(summary)}</desc>',

@@ -33,6 +33,7 @@ from bot.handoff import service
 from bot.reminders import report as appointments_report
 from bot.safety import events
 from bot.screening import report as screening_report
+from bot.staff.words import t, when
 
 Kind = Literal["safety", "handoff", "follow_up", "reminder"]
 KINDS: tuple[Kind, ...] = ("safety", "handoff", "follow_up", "reminder")
@@ -75,7 +76,12 @@ _FOLLOW_UP_TEXTS = {
 
 
 class InboxError(Exception):
-    """An inbox action that cannot be done; the message is for staff."""
+    """An inbox action that cannot be done; the message is for staff (English, with `values`
+    filled in; the pages say it in the staff member's language)."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message.format(**values))
+        self.message, self.values = message, values
 
 
 @dataclass(frozen=True)
@@ -106,15 +112,17 @@ class InboxItem:
         return self.urgency <= URGENT
 
 
-def items(session: Session, cipher: Cipher, *, now: dt.datetime | None = None) -> list[InboxItem]:
-    """Everything open, most urgent first, then oldest first."""
+def items(
+    session: Session, cipher: Cipher, *, now: dt.datetime | None = None, lang: str = "en"
+) -> list[InboxItem]:
+    """Everything open, most urgent first, then oldest first; labels in the staff's language."""
     now = now or utcnow()
     readable = _Readable(cipher)
     found = [
-        *_safety_events(session, readable, now),
-        *_handoffs(session, readable, now),
-        *_follow_ups(session, readable, now),
-        *_failed_reminders(session, now),
+        *_safety_events(session, readable, now, lang),
+        *_handoffs(session, readable, now, lang),
+        *_follow_ups(session, readable, now, lang),
+        *_failed_reminders(session, now, lang),
     ]
     return sorted(found, key=lambda item: (item.urgency, item.created_at, item.key))
 
@@ -130,9 +138,10 @@ def acknowledge_safety(session: Session, event_id: int) -> SafetyEvent:
     """Staff have reviewed the event: it leaves the inbox."""
     event = _pending(
         session.get(SafetyEvent, event_id, with_for_update=True),
-        f"safety event {event_id}",
+        event_id,
         lambda row: row.status == "open",
-        "was already acknowledged",
+        "There is no safety event {id}.",
+        "The safety event {id} was already acknowledged.",
     )
     events.acknowledge(session, event.id)
     return event
@@ -142,9 +151,10 @@ def finish_follow_up(session: Session, follow_up_id: int) -> FollowUp:
     """The call was made, the review or the appointment change is done."""
     follow_up = _pending(
         session.get(FollowUp, follow_up_id, with_for_update=True),
-        f"follow-up {follow_up_id}",
+        follow_up_id,
         lambda row: row.status == "open",
-        "is no longer open",
+        "There is no follow-up {id}.",
+        "The follow-up {id} is no longer open.",
     )
     follow_up.status, follow_up.closed_at = "done", utcnow()
     return follow_up
@@ -154,12 +164,13 @@ def review_reminder(session: Session, reminder_id: int) -> Reminder:
     """Staff dealt with a reminder that could not be delivered (called the participant, …)."""
     reminder = _pending(
         session.get(Reminder, reminder_id, with_for_update=True),
-        f"reminder {reminder_id}",
+        reminder_id,
         lambda row: row.status == ReminderStatus.FAILED,
-        "was not a failed one",
+        "There is no reminder {id}.",
+        "The reminder {id} was not a failed one.",
     )
     if reminder.reviewed_at is not None:
-        raise InboxError(f"Reminder {reminder_id} was already marked done.")
+        raise InboxError("Reminder {id} was already marked done.", id=reminder_id)
     reminder.reviewed_at = utcnow()
     return reminder
 
@@ -167,16 +178,20 @@ def review_reminder(session: Session, reminder_id: int) -> Reminder:
 _Row = TypeVar("_Row")
 
 
-def _pending(row: _Row | None, what: str, is_open: Callable[[_Row], bool], otherwise: str) -> _Row:
+def _pending(
+    row: _Row | None, row_id: int, is_open: Callable[[_Row], bool], missing: str, closed: str
+) -> _Row:
     # Read under a row lock (on PostgreSQL): of two staff pressing at once, the second is told.
     if row is None:
-        raise InboxError(f"There is no {what}.")
+        raise InboxError(missing, id=row_id)
     if not is_open(row):
-        raise InboxError(f"The {what} {otherwise}.")
+        raise InboxError(closed, id=row_id)
     return row
 
 
-def _safety_events(session: Session, cipher: Cipher, now: dt.datetime) -> list[InboxItem]:
+def _safety_events(
+    session: Session, cipher: Cipher, now: dt.datetime, lang: str
+) -> list[InboxItem]:
     rows = events.listed(session, cipher)
     codes = _participant_codes(session, [row["participant"] for row in rows])
     return [
@@ -184,9 +199,10 @@ def _safety_events(session: Session, cipher: Cipher, now: dt.datetime) -> list[I
             kind="safety",
             id=row["id"],
             urgency=URGENCY[row["kind"]],
-            title=f"{_SAFETY_TITLES.get(row['kind'], row['kind'])} — {_words(row['category'])}",
+            title=f"{t(lang, _SAFETY_TITLES.get(row['kind'], row['kind']))} — "
+            f"{t(lang, _words(row['category']))}",
             created_at=(created := _moment(row["created_at"])),
-            age=age(created, now),
+            age=age(created, now, lang),
             trial=row["trial"],
             channel=row["channel"],
             language=row["language"],
@@ -199,7 +215,7 @@ def _safety_events(session: Session, cipher: Cipher, now: dt.datetime) -> list[I
     ]
 
 
-def _handoffs(session: Session, cipher: Cipher, now: dt.datetime) -> list[InboxItem]:
+def _handoffs(session: Session, cipher: Cipher, now: dt.datetime, lang: str) -> list[InboxItem]:
     rows = service.listed(session, cipher)
     codes = _participant_codes(session, [row["participant"] for row in rows])
     return [
@@ -207,36 +223,36 @@ def _handoffs(session: Session, cipher: Cipher, now: dt.datetime) -> list[InboxI
             kind="handoff",
             id=row["id"],
             urgency=URGENCY["handoff"],
-            title=_HANDOFF_TITLES.get(row["reason"], "Handoff"),
+            title=t(lang, _HANDOFF_TITLES.get(row["reason"], "Handoff")),
             created_at=(created := _moment(row["created_at"])),
-            age=age(created, now),
+            age=age(created, now, lang),
             trial=row["trial"],
             channel=row["channel"],
             language=row["language"],
             participant=codes.get(row["participant"], row["participant"]),
             text=row["text"],
-            details=tuple(_said(message) for message in row["messages"]),
+            details=tuple(_said(message, lang) for message in row["messages"]),
             actions=("reply", "close"),
         )
         for row in rows
     ]
 
 
-def _said(message: dict[str, Any]) -> tuple[str, str]:
+def _said(message: dict[str, Any], lang: str) -> tuple[str, str]:
     """A handoff message as ("author (when, delivery)", text)."""
-    when = _moment(message["created_at"]).strftime("%d %b %H:%M UTC")
-    delivery = f", {message['delivery']}" if message["delivery"] else ""
-    return f"{message['author']} ({when}{delivery})", message["text"]
+    moment = when(_moment(message["created_at"]), lang)
+    delivery = f", {t(lang, message['delivery'])}" if message["delivery"] else ""
+    return f"{t(lang, message['author'])} ({moment} UTC{delivery})", message["text"]
 
 
-def _follow_ups(session: Session, cipher: Cipher, now: dt.datetime) -> list[InboxItem]:
+def _follow_ups(session: Session, cipher: Cipher, now: dt.datetime, lang: str) -> list[InboxItem]:
     rows = screening_report.follow_ups(session, cipher)
     codes = _participant_codes(session, [row["participant"] for row in rows])
-    return [_follow_up(session, row, codes, now) for row in rows]
+    return [_follow_up(session, row, codes, now, lang) for row in rows]
 
 
 def _follow_up(
-    session: Session, row: dict[str, Any], codes: dict[str, str], now: dt.datetime
+    session: Session, row: dict[str, Any], codes: dict[str, str], now: dt.datetime, lang: str
 ) -> InboxItem:
     appointment = _appointment(session, row["appointment"])
     who = codes.get(row["participant"], row["participant"])
@@ -249,44 +265,44 @@ def _follow_up(
         kind="follow_up",
         id=row["id"],
         urgency=URGENCY.get(row["kind"], max(URGENCY.values())),
-        title=f"{_FOLLOW_UP_TITLES.get(row['kind'], _words(row['kind']))} — {about}",
+        title=f"{t(lang, _FOLLOW_UP_TITLES.get(row['kind'], _words(row['kind'])))} — {about}",
         created_at=created,
-        age=age(created, now),
+        age=age(created, now, lang),
         trial=row["trial"],
         channel=channel_of(row["participant"]),
         language=row["language"],
         participant=who,
-        text=_FOLLOW_UP_TEXTS.get(row["kind"], ""),
-        details=_follow_up_details(row, appointment),
+        text=t(lang, _FOLLOW_UP_TEXTS.get(row["kind"], "")),
+        details=_follow_up_details(row, appointment, lang),
         actions=("done",),
     )
 
 
 def _follow_up_details(
-    row: dict[str, Any], appointment: dict[str, Any] | None
+    row: dict[str, Any], appointment: dict[str, Any] | None, lang: str
 ) -> tuple[tuple[str, str], ...]:
     given = (
         ("Phone", row["phone"]),
-        ("Preferred time", row["preferred_time"]),
-        ("Contact by", row["channel"]),
+        ("Preferred time", row["preferred_time"] and t(lang, row["preferred_time"])),
+        ("Contact by", row["channel"] and t(lang, row["channel"])),
         ("Screening", f"#{row['screening']}" if row["screening"] else None),
-        ("Appointment", _visit(appointment) if appointment else None),
+        ("Appointment", _visit(appointment, lang) if appointment else None),
     )
-    return tuple((label, value) for label, value in given if value)
+    return tuple((t(lang, label), value) for label, value in given if value)
 
 
-def _failed_reminders(session: Session, now: dt.datetime) -> list[InboxItem]:
+def _failed_reminders(session: Session, now: dt.datetime, lang: str) -> list[InboxItem]:
     rows = session.execute(
         select(Reminder, Participant)
         .join(Appointment, Appointment.id == Reminder.appointment_id)
         .join(Participant, Participant.id == Appointment.participant_id)
         .where(Reminder.status == ReminderStatus.FAILED, Reminder.reviewed_at.is_(None))
     )
-    return [_failed_reminder(session, reminder, who, now) for reminder, who in rows]
+    return [_failed_reminder(session, reminder, who, now, lang) for reminder, who in rows]
 
 
 def _failed_reminder(
-    session: Session, reminder: Reminder, participant: Participant, now: dt.datetime
+    session: Session, reminder: Reminder, participant: Participant, now: dt.datetime, lang: str
 ) -> InboxItem:
     appointment = _appointment(session, reminder.appointment_id)
     assert appointment is not None  # the reminder was joined to it
@@ -298,15 +314,18 @@ def _failed_reminder(
         kind="reminder",
         id=reminder.id,
         urgency=URGENCY["reminder"],
-        title=f"Reminder not delivered — {participant.code}",
+        title=f"{t(lang, 'Reminder not delivered')} — {participant.code}",
         created_at=failed,
-        age=age(failed, now),
+        age=age(failed, now, lang),
         trial=appointment["trial"],
         channel=reminder.channel or chat,
         language=participant.language,
         participant=participant.code,
-        text=reminder.last_error or "The reminder could not be delivered.",
-        details=(("Appointment", _visit(appointment)), ("Attempts", str(reminder.attempts))),
+        text=reminder.last_error or t(lang, "The reminder could not be delivered."),
+        details=(
+            (t(lang, "Appointment"), _visit(appointment, lang)),
+            (t(lang, "Attempts"), str(reminder.attempts)),
+        ),
         actions=("done",),
     )
 
@@ -318,13 +337,11 @@ def _appointment(session: Session, appointment_id: int | None) -> dict[str, Any]
     return rows[0] if rows else None
 
 
-def _visit(appointment: dict[str, Any]) -> str:
+def _visit(appointment: dict[str, Any], lang: str) -> str:
     """ "Thu 10 Dec 2026 09:00 Europe/Paris, week 4 at paris-nord (scheduled)": site time."""
-    local = dt.datetime.fromisoformat(appointment["local_time"]).strftime("%a %d %b %Y %H:%M")
-    return (
-        f"{local} {appointment['timezone']}, {appointment['kind']} at {appointment['site']}"
-        f" ({_words(appointment['status'])})"
-    )
+    local = when(dt.datetime.fromisoformat(appointment["local_time"]), lang, weekday=True)
+    visit = t(lang, "{visit} at {site}", visit=appointment["kind"], site=appointment["site"])
+    return f"{local} {appointment['timezone']}, {visit} ({t(lang, _words(appointment['status']))})"
 
 
 def _participant_codes(session: Session, sender_keys: list[str]) -> dict[str, str]:
@@ -348,16 +365,16 @@ def _moment(iso: str) -> dt.datetime:
     return as_utc(dt.datetime.fromisoformat(iso))
 
 
-def age(moment: dt.datetime, now: dt.datetime) -> str:
+def age(moment: dt.datetime, now: dt.datetime, lang: str = "en") -> str:
     """How long ago, as staff say it: "just now", "12 min ago", "3 h ago", "4 days ago"."""
     minutes = max(0, int((now - moment).total_seconds() // 60))
     if minutes < 1:
-        return "just now"
+        return t(lang, "just now")
     if minutes < 60:
-        return f"{minutes} min ago"
+        return t(lang, "{n} min ago", n=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60} h ago"
-    return f"{minutes // (24 * 60)} days ago"
+        return t(lang, "{n} h ago", n=minutes // 60)
+    return t(lang, "{n} days ago", n=minutes // (24 * 60))
 
 
 def _words(identifier: str) -> str:

@@ -29,6 +29,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.reminders import report
+from bot.staff.words import when
 
 HASH_SHOWN = 12  # enough to find a record in `trialbot consent export`, short enough to read
 
@@ -117,7 +118,12 @@ class ParticipantDetail:
 
 
 def search(
-    session: Session, query: str | None, *, limit: int = 50, now: dt.datetime | None = None
+    session: Session,
+    query: str | None,
+    *,
+    limit: int = 50,
+    now: dt.datetime | None = None,
+    lang: str = "en",
 ) -> list[ParticipantRow]:
     """Participants whose code contains `query` (any case; all when empty), by code."""
     found = select(Participant).order_by(func.lower(Participant.code), Participant.code)
@@ -129,11 +135,12 @@ def search(
     counts = _counts(session, ids)
     upcoming = _next_appointments(session, ids, now or utcnow())
     return [
-        _row(person, counts.get(person.id, (0, 0, 0)), upcoming.get(person.id)) for person in people
+        _row(person, counts.get(person.id, (0, 0, 0)), upcoming.get(person.id), lang)
+        for person in people
     ]
 
 
-def detail(session: Session, code: str) -> ParticipantDetail | None:
+def detail(session: Session, code: str, *, lang: str = "en") -> ParticipantDetail | None:
     """Everything the participant's page shows; None for an unknown code."""
     person = session.scalar(select(Participant).where(Participant.code == code))
     if person is None:
@@ -146,7 +153,7 @@ def detail(session: Session, code: str) -> ParticipantDetail | None:
         linked=person.sender_key is not None,
         linked_at=_utc(person.linked_at),
         created_at=as_utc(person.created_at),
-        appointments=_appointments(session, person.code),
+        appointments=_appointments(session, person.code, lang),
         # The ledger is read without creating a pseudonym (create=False inside `history`).
         consents=tuple(_consent(r) for r in ledger.history(session, person.sender_key))
         if person.sender_key
@@ -154,9 +161,10 @@ def detail(session: Session, code: str) -> ParticipantDetail | None:
     )
 
 
-def local_text(moment: dt.datetime, timezone: str) -> str:
-    """A moment as the participant reads it: "Thu 2026-12-10 09:00 CET"."""
-    return as_utc(moment).astimezone(ZoneInfo(timezone)).strftime("%a %Y-%m-%d %H:%M %Z")
+def local_text(moment: dt.datetime, timezone: str, lang: str = "en") -> str:
+    """A moment as the participant reads it: "Thu 10 Dec 2026 09:00 CET"."""
+    local = as_utc(moment).astimezone(ZoneInfo(timezone))
+    return f"{when(local, lang, weekday=True)} {local:%Z}"
 
 
 # Search ----------------------------------------------------------------------------------------
@@ -202,7 +210,7 @@ def _next_appointments(
 
 
 def _row(
-    person: Participant, counts: tuple[int, int, int], upcoming: Appointment | None
+    person: Participant, counts: tuple[int, int, int], upcoming: Appointment | None, lang: str
 ) -> ParticipantRow:
     appointments, sent, failed = counts
     return ParticipantRow(
@@ -213,7 +221,7 @@ def _row(
         linked=person.sender_key is not None,
         linked_at=_utc(person.linked_at),
         next_appointment=(
-            f"{local_text(upcoming.starts_at, upcoming.timezone)} · {upcoming.kind}"
+            f"{local_text(upcoming.starts_at, upcoming.timezone, lang)} · {upcoming.kind}"
             if upcoming
             else None
         ),
@@ -227,18 +235,18 @@ def _row(
 # Detail ----------------------------------------------------------------------------------------
 
 
-def _appointments(session: Session, code: str) -> tuple[AppointmentView, ...]:
+def _appointments(session: Session, code: str, lang: str) -> tuple[AppointmentView, ...]:
     listed = report.appointments(session, code)
     zones = {row["id"]: row["timezone"] for row in listed}
     reminders: dict[int, list[ReminderView]] = defaultdict(list)
     for row in report.reminders(session, code):
-        reminders[row["appointment"]].append(_reminder(row, zones[row["appointment"]]))
+        reminders[row["appointment"]].append(_reminder(row, zones[row["appointment"]], lang))
     return tuple(
         AppointmentView(
             id=row["id"],
             starts_at=(starts_at := dt.datetime.fromisoformat(row["starts_at"])),
             timezone=row["timezone"],
-            local_time=local_text(starts_at, row["timezone"]),
+            local_time=local_text(starts_at, row["timezone"], lang),
             kind=row["kind"],
             site=row["site"],
             status=row["status"],
@@ -248,12 +256,12 @@ def _appointments(session: Session, code: str) -> tuple[AppointmentView, ...]:
     )
 
 
-def _reminder(row: dict[str, Any], timezone: str) -> ReminderView:
+def _reminder(row: dict[str, Any], timezone: str, lang: str) -> ReminderView:
     due_at = dt.datetime.fromisoformat(row["due_at"])
     return ReminderView(
         id=row["id"],
         due_at=due_at,
-        local_time=local_text(due_at, timezone),
+        local_time=local_text(due_at, timezone, lang),
         status=row["status"],
         channel=row["channel"],
         attempts=row["attempts"],

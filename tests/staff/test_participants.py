@@ -67,7 +67,7 @@ def test_search_finds_codes_in_any_case_with_the_next_visit(
     assert first.linked_at is not None and second.linked_at is None
     # The cancelled visit on day 3 is not next: the screening visit on day 5 is, in Paris time.
     assert first.next_appointment is not None
-    assert first.next_appointment.startswith(f"{TODAY + dt.timedelta(days=5):%a %Y-%m-%d} 09:00 ")
+    assert first.next_appointment.startswith(f"{TODAY + dt.timedelta(days=5):%a %d %b %Y} 09:00 ")
     assert first.next_appointment.endswith(("CET · screening visit", "CEST · screening visit"))
     assert (first.appointments, first.reminders_failed) == (3, 1)
     assert (second.next_appointment, second.appointments, second.linked) == (None, 0, False)
