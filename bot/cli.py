@@ -131,6 +131,10 @@ def run(knowledge: KnowledgeDir = None) -> None:
         )
         for line in _channel_lines(settings):
             err.print(f"  {line}", highlight=False)
+        err.print(
+            f"  Staff pages: {settings.gateway_url}/staff (accounts: `trialbot staff add EMAIL`)",
+            highlight=False,
+        )
         err.print()
 
     raise typer.Exit(asyncio.run(Supervisor(specs, err).run(on_ready=ready)))
@@ -539,6 +543,20 @@ def _database(settings: Settings, *, write: bool = False) -> Iterator[Any]:
         engine.dispose()
 
 
+def _cli_actor() -> str:
+    """Who acts at the command line, for the audit log: the account running the command."""
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _audit(session: Session, action: str, subject: str | None = None, **detail: Any) -> None:
+    """Write what staff did at the command line to the audit log, in the action's transaction."""
+    from bot.staff import audit
+
+    audit.record(session, _cli_actor(), action, subject=subject, **detail)
+
+
 @consent_app.command("verify")
 def consent_verify(as_json: AsJson = False, knowledge: KnowledgeDir = None) -> None:
     """Check the ledger's hash chain; exit 1 naming the first broken record."""
@@ -603,9 +621,13 @@ def consent_export(
     kind = format_.lower()
     if kind not in ("csv", "json"):
         raise _fail(f"--format must be csv or json, not {format_!r}")
-    with _database(_settings(knowledge)) as session:
+    with _database(_settings(knowledge), write=True) as session:
         rows = list(ledger.export_rows(session))
         check = ledger.verify(session)
+        _audit(
+            session, "consent.export", format=kind, records=len(rows),
+            to=output.name if output else "stdout",
+        )  # fmt: skip
     target = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
     try:
         if kind == "json":
@@ -648,6 +670,8 @@ def retention_purge(
         purged = erasure.purge(
             session, settings.rasa_tracker_url, dt.timedelta(days=period), dry_run=dry_run
         )
+        if not dry_run:
+            _audit(session, "retention.purge", None, days=period, **purged.as_dict())
     if as_json:
         out.print_json(json.dumps({"days": period, "dry_run": dry_run, **purged.as_dict()}))
         return
@@ -688,6 +712,7 @@ def keys_rotate(
     cipher = Cipher.from_settings(settings)
     with _database(settings, write=True) as session:
         done = keys.reencrypt(session, cipher)
+        _audit(session, "keys.rotate", new_key=not reencrypt_only, reencrypted=done)
     out.print(
         f"Re-encrypted {done} value(s) with the newest key. Restart the gateway and the action "
         "server so that they encrypt with it too; older keys stay only to read older backups."
@@ -874,6 +899,7 @@ def safety_ack(
         event = events.acknowledge(session, event_id)
         if event is None:
             raise _fail(f"there is no safety event {event_id}")
+        _audit(session, "safety.acknowledge", f"safety_event:{event_id}")
         out.print(f"Safety event {event_id} ({event.kind}) acknowledged.")
 
 
@@ -930,8 +956,9 @@ def handoff_reply(
 ) -> None:
     """Answer the person on their channel: at once, or retried by the gateway or dispatcher."""
     outcome = _handoff_send(
-        _settings(knowledge), handoff_id, lambda d: d.answer(handoff_id, text, close=close)
-    )
+        _settings(knowledge), handoff_id, "handoff.reply",
+        lambda d: d.answer(handoff_id, text, close=close), chars=len(text), close=close,
+    )  # fmt: skip
     _said(outcome, as_json, f"Answer to handoff {handoff_id}", closed=close)
 
 
@@ -940,16 +967,24 @@ def handoff_close(
     handoff_id: HandoffId, as_json: AsJson = False, knowledge: KnowledgeDir = None
 ) -> None:
     """Close a request; the person is told they are back with the assistant."""
-    outcome = _handoff_send(_settings(knowledge), handoff_id, lambda d: d.close(handoff_id))
+    outcome = _handoff_send(
+        _settings(knowledge), handoff_id, "handoff.close", lambda d: d.close(handoff_id)
+    )
     _said(outcome, as_json, f"The notice that handoff {handoff_id} is closed", closed=True)
 
 
-def _handoff_send(settings: Settings, handoff_id: int, call: Callable[[Any], Any]) -> Any:
-    """Run `call` with a HandoffDelivery on the handoff's channel, built in this process."""
+def _handoff_send(
+    settings: Settings, handoff_id: int, action: str, call: Callable[[Any], Any], **detail: Any
+) -> Any:
+    """Run `call` with a HandoffDelivery on the handoff's channel, built in this process.
+
+    The delivery keeps the message in transactions of its own, so the audit record follows it.
+    """
     from bot.channels.outbound import outbound_channels
     from bot.db.session import create_db_engine, make_session_factory
     from bot.handoff import service
     from bot.handoff.delivery import HandoffDelivery
+    from bot.staff import audit
 
     async def send() -> Any:
         engine = create_db_engine(settings.db_url)
@@ -966,9 +1001,18 @@ def _handoff_send(settings: Settings, handoff_id: int, call: Callable[[Any], Any
             engine.dispose()
 
     try:
-        return asyncio.run(send())
+        outcome = asyncio.run(send())
     except service.HandoffError as error:
         raise _fail(str(error)) from None
+    engine = create_db_engine(settings.db_url)
+    try:
+        audit.handoff_delivered(
+            make_session_factory(engine), _cli_actor(), action, handoff_id, outcome.delivery,
+            **detail,
+        )  # fmt: skip
+    finally:
+        engine.dispose()
+    return outcome
 
 
 def _said(outcome: Any, as_json: bool, what: str, *, closed: bool) -> None:
@@ -1034,6 +1078,7 @@ def participants_add(
                 timezone=timezone,
                 valid_for=dt.timedelta(hours=settings.link_code_hours),
             )
+            _audit(session, "participant.add", f"participant:{added.participant.code}", trial=trial)
     except participants.InvalidParticipant as error:
         raise _fail(str(error)) from None
     finally:
@@ -1094,6 +1139,11 @@ def appointments_import(
                 {"line": s.line, "id": s.appointment.id, "reminders": s.reminders}
                 for s in imported.scheduled
             ]
+            if scheduled:  # an import that changed nothing is a failed one
+                _audit(
+                    session, "appointments.import", file=file.name,
+                    scheduled=len(scheduled), rejected=len(imported.rejected),
+                )  # fmt: skip
     finally:
         engine.dispose()
     rejected = [{"line": line, "reason": reason} for line, reason in imported.rejected]
@@ -1192,10 +1242,8 @@ def _staff_change(
     settings: Settings, email: str, action: str, change: Callable[[Session, Any], Any]
 ) -> None:
     """Apply `change` to one account and write it to the audit log, in one transaction."""
-    import getpass
-
     from bot.db.session import create_db_engine, make_session_factory
-    from bot.staff import accounts, audit
+    from bot.staff import accounts
 
     engine = create_db_engine(settings.db_url)
     try:
@@ -1207,7 +1255,7 @@ def _staff_change(
                 change(session, user)
             except accounts.AccountError as error:
                 raise _fail(str(error)) from None
-            audit.record(session, f"cli:{getpass.getuser()}", action, subject=f"staff:{user.email}")
+            _audit(session, action, f"staff:{user.email}")
     finally:
         engine.dispose()
 
@@ -1235,10 +1283,8 @@ def staff_add(
     knowledge: KnowledgeDir = None,
 ) -> None:
     """Create an account for the staff pages; asks for its password (12 characters or more)."""
-    import getpass
-
     from bot.db.session import create_db_engine, make_session_factory
-    from bot.staff import accounts, audit
+    from bot.staff import accounts
 
     settings = _settings(knowledge)
     try:
@@ -1250,10 +1296,7 @@ def staff_add(
         try:
             with make_session_factory(engine).begin() as session:
                 user = accounts.add(session, address, role, password)
-                audit.record(
-                    session, f"cli:{getpass.getuser()}", "staff.add",
-                    subject=f"staff:{user.email}", role=role,
-                )  # fmt: skip
+                _audit(session, "staff.add", f"staff:{user.email}", role=role)
         finally:
             engine.dispose()
     except accounts.AccountError as error:

@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import functools
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -384,7 +385,7 @@ class StaffPages:
                 campaign=campaign,
             )  # fmt: skip
             stamp = dt.date.today().isoformat()
-            name = f"funnel-{trial or 'all-trials'}-{stamp}.csv"
+            name = re.sub(r"[^A-Za-z0-9._-]", "_", f"funnel-{trial or 'all-trials'}-{stamp}.csv")
             return Response(
                 body,
                 media_type="text/csv; charset=utf-8",
@@ -491,9 +492,9 @@ class StaffPages:
             outcome = await call(delivery)
         except HandoffError as error:
             return self.back(request, PATH, str(error))
-        await self.act(
-            request, staff, action, f"handoff:{handoff_id}", lambda s: None,
-            delivery=outcome.delivery, **detail,
+        await asyncio.to_thread(
+            audit.handoff_delivered, request.app.state.sessions, staff.email, action, handoff_id,
+            outcome.delivery, address=request.client.host if request.client else None, **detail,
         )  # fmt: skip
         lang = language(request)
         said = {

@@ -2,7 +2,8 @@
 people who asked for the study team (handoffs), with a token.
 
 `Authorization: Bearer <STAFF_API_TOKEN>` (generated under var/secrets/ when unset). Errors are
-400 with the reason, in words for staff, as the CSV import gives them.
+400 with the reason, in words for staff, as the CSV import gives them. Every change is in the
+staff audit log as done by `api-token`, from the client's address.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from bot.handoff.delivery import HandoffDelivery, Outcome
 from bot.handoff.service import HandoffError, NoSuchHandoff
 from bot.reminders import appointments, report
 from bot.settings import Settings
+from bot.staff import audit
+
+ACTOR = "api-token"  # the API knows a shared token, not a person
 
 
 class NewAppointment(BaseModel):
@@ -55,23 +59,21 @@ def router(settings: Settings) -> APIRouter:
         if not authorization or not hmac.compare_digest(given, token):
             raise HTTPException(status_code=401, detail="a valid staff token is required")
 
-    def sessions(request: Request) -> sessionmaker[Session]:
-        factory: sessionmaker[Session] = request.app.state.sessions
-        return factory
-
     @api.get("/appointments")
     async def listed(
         request: Request, participant: str | None = None, authorization: str | None = Header(None)
     ) -> list[dict[str, Any]]:
         allowed(authorization)
-        return await asyncio.to_thread(_list, sessions(request), participant)
+        return await asyncio.to_thread(_list, _sessions(request), participant)
 
     @api.post("/appointments", status_code=201)
     async def added(
         body: NewAppointment, request: Request, authorization: str | None = Header(None)
     ) -> dict[str, Any]:
         allowed(authorization)
-        return await asyncio.to_thread(_add, sessions(request), trials.get(), body.model_dump())
+        return await asyncio.to_thread(
+            _add, _sessions(request), _address(request), trials.get(), body.model_dump()
+        )
 
     @api.post("/appointments/{appointment_id}/move")
     async def moved(
@@ -79,7 +81,12 @@ def router(settings: Settings) -> APIRouter:
     ) -> dict[str, Any]:
         allowed(authorization)
         return await asyncio.to_thread(
-            _move, sessions(request), trials.get(), appointment_id, body.starts_at
+            _move,
+            _sessions(request),
+            _address(request),
+            trials.get(),
+            appointment_id,
+            body.starts_at,
         )
 
     @api.post("/appointments/{appointment_id}/cancel")
@@ -87,7 +94,9 @@ def router(settings: Settings) -> APIRouter:
         appointment_id: int, request: Request, authorization: str | None = Header(None)
     ) -> dict[str, Any]:
         allowed(authorization)
-        return await asyncio.to_thread(_cancel, sessions(request), appointment_id)
+        return await asyncio.to_thread(
+            _cancel, _sessions(request), _address(request), appointment_id
+        )
 
     @api.get("/handoffs")
     async def handoffs_listed(
@@ -97,7 +106,7 @@ def router(settings: Settings) -> APIRouter:
     ) -> list[dict[str, Any]]:
         """The open requests for the study team (or all), newest first, with their messages."""
         allowed(authorization)
-        return await asyncio.to_thread(_handoffs, sessions(request), cipher, everything)
+        return await asyncio.to_thread(_handoffs, _sessions(request), cipher, everything)
 
     @api.post("/handoffs/{handoff_id}/reply")
     async def handoff_answered(
@@ -109,7 +118,11 @@ def router(settings: Settings) -> APIRouter:
         """Answer the person on their channel: at once, or retried until delivered."""
         allowed(authorization)
         delivery: HandoffDelivery = request.app.state.handoffs
-        return await _handoff_call(delivery.answer(handoff_id, body.text, close=body.close))
+        return await _handoff_call(
+            request, handoff_id, "handoff.reply",
+            delivery.answer(handoff_id, body.text, close=body.close),
+            chars=len(body.text), close=body.close,
+        )  # fmt: skip
 
     @api.post("/handoffs/{handoff_id}/close")
     async def handoff_closed(
@@ -118,18 +131,41 @@ def router(settings: Settings) -> APIRouter:
         """Close the request; the person is told they are back with the assistant."""
         allowed(authorization)
         delivery: HandoffDelivery = request.app.state.handoffs
-        return await _handoff_call(delivery.close(handoff_id))
+        return await _handoff_call(request, handoff_id, "handoff.close", delivery.close(handoff_id))
 
     return api
 
 
-async def _handoff_call(call: Awaitable[Outcome]) -> dict[str, Any]:
+def _sessions(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessions
+    return factory
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _record(
+    session: Session, address: str | None, action: str, subject: str, **detail: Any
+) -> None:
+    audit.record(session, ACTOR, action, subject=subject, address=address, **detail)
+
+
+async def _handoff_call(
+    request: Request, handoff_id: int, action: str, call: Awaitable[Outcome], **detail: Any
+) -> dict[str, Any]:
+    """The delivery keeps the message in transactions of its own: the audit record follows."""
     try:
         outcome = await call
     except NoSuchHandoff as error:
         raise HTTPException(status_code=404, detail=str(error)) from None
     except HandoffError as error:
         raise HTTPException(status_code=400, detail=str(error)) from None
+
+    await asyncio.to_thread(
+        audit.handoff_delivered, _sessions(request), ACTOR, action, handoff_id,
+        outcome.delivery, address=_address(request), **detail,
+    )  # fmt: skip
     return outcome.to_json()
 
 
@@ -153,6 +189,7 @@ def _one(session: Session, appointment_id: int) -> dict[str, Any]:
 
 def _add(
     sessions: sessionmaker[Session],
+    address: str | None,
     trials: dict[str, appointments.TrialSites],
     values: dict[str, Any],
 ) -> dict[str, Any]:
@@ -161,11 +198,17 @@ def _add(
             appointment, reminders = appointments.add(session, values, trials)
         except appointments.InvalidAppointment as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
-        return {**_one(session, appointment.id), "reminders": reminders}
+        shown = _one(session, appointment.id)
+        _record(
+            session, address, "appointment.add", f"appointment:{appointment.id}",
+            participant=shown["participant_code"], kind=shown["kind"], at=shown["local_time"],
+        )  # fmt: skip
+        return {**shown, "reminders": reminders}
 
 
 def _move(
     sessions: sessionmaker[Session],
+    address: str | None,
     trials: dict[str, appointments.TrialSites],
     appointment_id: int,
     starts_at: str,
@@ -177,13 +220,24 @@ def _move(
             reminders = appointments.move(session, appointment, moment, trials[appointment.trial])
         except (appointments.InvalidAppointment, KeyError) as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
-        return {**_one(session, appointment.id), "reminders": len(reminders)}
+        shown = _one(session, appointment.id)
+        _record(
+            session, address, "appointment.move", f"appointment:{appointment.id}",
+            at=shown["local_time"],
+        )  # fmt: skip
+        return {**shown, "reminders": len(reminders)}
 
 
-def _cancel(sessions: sessionmaker[Session], appointment_id: int) -> dict[str, Any]:
+def _cancel(
+    sessions: sessionmaker[Session], address: str | None, appointment_id: int
+) -> dict[str, Any]:
     with sessions.begin() as session:
         appointment = _open(session, appointment_id)
         cancelled = appointments.cancel(session, appointment)
+        _record(
+            session, address, "appointment.cancel", f"appointment:{appointment.id}",
+            reminders_cancelled=cancelled,
+        )  # fmt: skip
         return {**_one(session, appointment.id), "reminders_cancelled": cancelled}
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import StaffAudit, as_utc
 
@@ -30,6 +30,25 @@ def record(
             address=(address or None) and address[:64],
         )
     )
+
+
+def handoff_delivered(
+    sessions: sessionmaker[Session],
+    actor: str,
+    action: str,
+    handoff_id: int,
+    delivery: str,
+    *,
+    address: str | None = None,
+    **detail: Any,
+) -> None:
+    """A staff answer or closing of a handoff, recorded once `HandoffDelivery` has kept it (it
+    commits in transactions of its own), with how its delivery went."""
+    with sessions.begin() as session:
+        record(
+            session, actor, action, subject=f"handoff:{handoff_id}", address=address,
+            delivery=delivery, **detail,
+        )  # fmt: skip
 
 
 def entries(
