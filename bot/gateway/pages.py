@@ -4,7 +4,9 @@ participants, and (for admins) accounts and the audit log.
 Server-rendered HTML with no script: every change is a POST form carrying the session's CSRF
 token, answered by a redirect. Anyone not signed in gets 401 and the sign-in form; a page their
 role does not allow, 403. Every change, sign-in, export and look at a participant's record is
-written to the audit log in the same transaction as the change itself.
+written to the audit log in the same transaction as the change itself (an answer to a handoff,
+which its delivery commits on its own, right after it). English or French, as the staff member
+chooses (`words`).
 """
 
 from __future__ import annotations
