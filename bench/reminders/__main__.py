@@ -20,7 +20,6 @@ import secrets
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,12 +28,10 @@ sys.path.insert(0, str(ROOT))  # the fake Bot API lives with the tests
 from rich.console import Console  # noqa: E402
 from rich.progress import Progress  # noqa: E402
 from rich.table import Table  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.reminders import fleet  # noqa: E402
 from bot.db.migrate import upgrade  # noqa: E402
-from bot.db.session import normalise_url  # noqa: E402
+from bot.db.session import scratch_database  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from tests.fakes.telegram import FakeBotAPI, FloodLimits  # noqa: E402
 
@@ -52,7 +49,10 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     console = Console(stderr=True)
-    with _database(args.database) as url, tempfile.TemporaryDirectory() as var:
+    with (
+        scratch_database(args.database, "trialbot_bench") as url,
+        tempfile.TemporaryDirectory() as var,
+    ):
         settings = Settings(TRIALBOT_VAR_DIR=Path(var), DATABASE_URL=url)
         upgrade(settings.db_url)
         with Progress(console=console, transient=True) as progress:
@@ -140,25 +140,6 @@ def _show(console: Console, figures: dict[str, float]) -> None:
     for row in rows:
         table.add_row(*row)
     console.print(table)
-
-
-class _database:
-    """A PostgreSQL database of its own, dropped afterwards."""
-
-    def __init__(self, admin_url: str) -> None:
-        self._admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
-        self._name = f"trialbot_bench_{uuid.uuid4().hex[:10]}"
-        self._url = make_url(admin_url).set(database=self._name)
-
-    def __enter__(self) -> str:
-        with self._admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self._name}"'))
-        return self._url.render_as_string(hide_password=False)
-
-    def __exit__(self, *exc: object) -> None:
-        with self._admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)'))
-        self._admin.dispose()
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from bot.crypto import Cipher
 from bot.db.models import as_utc
 from bot.handoff.delivery import HandoffDelivery
 from bot.handoff.service import HandoffError
+from bot.reloading import Reloading
 from bot.settings import Settings
 from bot.staff import accounts, audit, words
 from bot.staff import funnel as funnels
@@ -127,6 +128,11 @@ class StaffPages:
         )
         self.zone = ZoneInfo(settings.site_timezone)
         self.encode = insights.lazy_encoder(settings)
+        # Parsing every FAQ file takes a while: only again when one of them changed.
+        faq = settings.knowledge_dir / "faq"
+        self.entries = Reloading(
+            lambda: faq.glob("*/*.md"), lambda: insights.load_entries(settings.knowledge_dir)
+        )
         self.templates = Environment(
             loader=PackageLoader("bot.gateway", "templates"),
             autoescape=select_autoescape(default=True),
@@ -512,18 +518,17 @@ class StaffPages:
         return self.back(request, PATH, what, id=handoff_id, outcome=said)
 
     async def knowledge(self, request: Request) -> dict[str, Any]:
-        entries = insights.load_entries(self.settings.knowledge_dir)
         today = dt.datetime.now(self.zone).date()
 
         def read(session: Session) -> dict[str, Any]:
+            entries = self.entries.get()
             return {
+                "expiring": insights.expiring(entries, today=today),
                 "gaps": insights.gap_groups(session, self.cipher, self.encode, entries=entries),
                 "feedback": insights.feedback(session, entries=entries),
             }
 
-        view = await self.db(request, read)
-        view["expiring"] = insights.expiring(entries, today=today)
-        return view
+        return await self.db(request, read)
 
     def funnel_filters(self, request: Request) -> tuple[str | None, str | None, dt.datetime | None]:
         params = request.query_params

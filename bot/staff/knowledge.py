@@ -4,9 +4,10 @@ and what people thought of the answers."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,19 +210,78 @@ def _tried(
     )
 
 
+class VectorCache:
+    """Question vectors kept in memory, by the SHA-256 of the model and the text, so that the
+    page shown again encodes only the wordings asked since. Bounded, the least recently used
+    going first; shared by the threads that serve the pages. Never written anywhere: questions
+    carry health details, and a vector says much of its text."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._vectors: OrderedDict[bytes, Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, keys: list[bytes]) -> list[Vectors | None]:
+        with self._lock:
+            for key in keys:
+                if key in self._vectors:
+                    self._vectors.move_to_end(key)
+            return [self._vectors.get(key) for key in keys]
+
+    def put(self, vectors: dict[bytes, Vectors]) -> None:
+        with self._lock:
+            self._vectors.update(vectors)
+            for key in vectors:
+                self._vectors.move_to_end(key)
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
+
+# 50,000 wordings: years of a busy site's questions, in about 80 MB (384 float32 each).
+question_vectors = VectorCache(50_000)
+
+
+def _vector_key(model: str, text: str) -> bytes:
+    return hashlib.sha256(f"{model}\x00{text}".encode()).digest()
+
+
 class _QuestionEncoder(Embedder):
     """The knowledge base's encoder (its model, its ONNX export) without its disk cache: people's
     questions carry health details, and are not written to disk, even as vectors."""
 
     def encode_texts(self, texts: list[str]) -> Vectors:
         self.load()
-        assert self._backend is not None
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        # In batches: one padded batch of thousands of questions would take gigabytes.
-        return np.concatenate(
-            [self._backend.encode(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
+        keys = [_vector_key(self.model_name, text) for text in texts]
+        known = question_vectors.get(keys)
+        missing = {
+            key: text
+            for key, text, vector in zip(keys, texts, known, strict=True)
+            if vector is None
+        }
+        fresh = dict(zip(missing, self._encode(list(missing.values())), strict=True))
+        question_vectors.put(fresh)
+        return np.stack(
+            [
+                fresh[key] if vector is None else vector
+                for key, vector in zip(keys, known, strict=True)
+            ]
         )
+
+    def _encode(self, texts: list[str]) -> list[Vectors]:
+        assert self._backend is not None
+        # In batches: one padded batch of thousands of questions would take gigabytes. Copied
+        # row by row, so that a cached vector does not keep its whole batch in memory.
+        return [
+            np.array(vector)
+            for start in range(0, len(texts), BATCH)
+            for vector in self._backend.encode(texts[start : start + BATCH])
+        ]
 
 
 _encoders: dict[tuple[str, Path], _QuestionEncoder] = {}

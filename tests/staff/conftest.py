@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -60,21 +62,30 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-@pytest.fixture
-def site(tmp_path: Path, database_url: str) -> Iterator[Site]:
+@contextmanager
+def running_site(tmp_path: Path, database_url: str, **extra: Any) -> Iterator[Site]:
+    """The gateway with its staff pages on `database_url`, settings overridden by `extra`."""
     upgrade(database_url)
-    settings = Settings(
-        TRIALBOT_VAR_DIR=tmp_path / "var",
-        DATABASE_URL=database_url,
-        PSEUDONYM_KEY="test-key",
-        RASA_PORT=free_port(),  # nothing listens there: the pages do not need Rasa
-        ACTIONS_PORT=free_port(),
-        STAFF_LOCKOUT_FAILURES=3,
-        TRIALBOT_CACHE_DIR=SHARED_CACHE,  # the model's ONNX export, made once by set-up
-    )
+    values: dict[str, Any] = {
+        "TRIALBOT_VAR_DIR": tmp_path / "var",
+        "DATABASE_URL": database_url,
+        "PSEUDONYM_KEY": "test-key",
+        "RASA_PORT": free_port(),  # nothing listens there: the pages do not need Rasa
+        "ACTIONS_PORT": free_port(),
+        "STAFF_LOCKOUT_FAILURES": 3,
+        "TRIALBOT_CACHE_DIR": SHARED_CACHE,  # the model's ONNX export, made once by set-up
+        **extra,
+    }
+    settings = Settings(**values)
     engine = create_db_engine(settings.db_url)
     try:
         with serve(create_app(settings), lifespan=True) as url:
             yield Site(url, settings, engine)
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def site(tmp_path: Path, database_url: str) -> Iterator[Site]:
+    with running_site(tmp_path, database_url) as running:
+        yield running

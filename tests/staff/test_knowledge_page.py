@@ -144,6 +144,70 @@ def test_the_model_is_loaded_once_for_concurrent_pages_and_never_downloaded(
     assert shapes == [(2, 4)] * 8
 
 
+class _CountingBackend:
+    """Parking questions point one way, the rest another; every text it encodes is counted."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode(self, texts: list[str]) -> Vectors:
+        self.encoded += texts
+        return np.array([[1.0, 0.0] if "park" in t.lower() else [0.0, 1.0] for t in texts], "f")
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> _CountingBackend:
+    """The model's backend, and an empty cache of question vectors of its own."""
+    backend = _CountingBackend()
+    monkeypatch.setattr(embeddings, "load_backend", lambda model, onnx_path: backend)
+    monkeypatch.setattr(knowledge, "question_vectors", knowledge.VectorCache(100))
+    return backend
+
+
+def _counting_encoder(tmp_path: Path) -> knowledge.Encode:
+    settings = Settings(
+        TRIALBOT_VAR_DIR=tmp_path, EMBEDDING_MODEL="counting/model", DATABASE_URL="",
+        PSEUDONYM_KEY="test-key",
+    )  # fmt: skip
+    return knowledge.lazy_encoder(settings)
+
+
+def test_the_page_shown_again_encodes_only_the_wordings_asked_since(
+    sessions: sessionmaker[Session], counting: _CountingBackend, tmp_path: Path
+) -> None:
+    _parking_and_children(sessions)
+    encode = _counting_encoder(tmp_path)
+    with sessions() as session:
+        before = knowledge.gap_groups(session, CIPHER, encode)
+    assert len(counting.encoded) == 4  # the English wordings (French has one: nothing to compare)
+    with sessions() as session:
+        assert knowledge.gap_groups(session, CIPHER, encode) == before
+    assert len(counting.encoded) == 4
+    with sessions.begin() as session:
+        _ask(session, "Where do I park?")
+    counting.encoded.clear()
+    with sessions() as session:
+        after = knowledge.gap_groups(session, CIPHER, encode)
+    assert counting.encoded == ["Where do I park?"]
+    assert (after[0].representative, after[0].count) == ("How much does  parking cost?", 5)
+
+
+def test_question_vectors_are_kept_in_memory_by_a_hash_and_the_oldest_make_room(
+    counting: _CountingBackend, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(knowledge, "question_vectors", knowledge.VectorCache(3))
+    encode = _counting_encoder(tmp_path)
+    encode(["park 1", "kids 1", "park 2"])
+    encode(["park 1", "kids 2"])  # the cache holds 3: "kids 1", asked least recently, goes
+    counting.encoded.clear()
+    vectors = encode(["kids 1", "park 1", "kids 2"])
+    assert counting.encoded == ["kids 1"]
+    assert vectors.tolist() == [[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]
+    assert all(len(key) == 32 for key in knowledge.question_vectors._vectors)  # no text kept
+
+
 def _review_due(root: Path, lang: str, entry_id: str, due: str) -> None:
     path = root / "faq" / lang / f"{entry_id}.md"
     text = path.read_text(encoding="utf-8")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import shutil
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,9 +15,10 @@ from sqlalchemy.orm import Session
 from bot.crypto import Cipher
 from bot.db.models import FollowUp, HandoffMessage, Screening, StaffAudit, utcnow
 from bot.screening import store
+from bot.settings import PROJECT_ROOT
 from tests.handoff.factories import conversation, handoff
 from tests.reminders.linking import linked_participant, schedule_visit
-from tests.staff.conftest import Site, csrf_of
+from tests.staff.conftest import Site, csrf_of, running_site
 
 TRIAL = "demo-t2d-001"
 
@@ -132,3 +135,27 @@ def test_the_funnel_export_is_what_the_page_shows(site: Site) -> None:
         assert steps["conversations"] == 3 and steps["screening_started"] == 0
         assert {row["campaign"] for row in rows if row["section"] == "funnel"} == {"fb-spring"}
     assert _actions(site) == [("c@site.example", "funnel.export", "all trials")]
+
+
+def test_the_knowledge_page_follows_the_files_staff_edit(tmp_path: Path) -> None:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(PROJECT_ROOT / "knowledge", knowledge)
+    entry = knowledge / "faq" / "en" / "blinding.md"
+    soon = dt.date.today() + dt.timedelta(days=12)
+    with running_site(
+        tmp_path, f"sqlite:///{tmp_path / 'app.db'}", TRIALBOT_KNOWLEDGE_DIR=knowledge
+    ) as site:
+        site.add_staff("c@site.example")
+        with site.browser() as browser:
+            browser.sign_in("c@site.example")
+            assert "No entry is due for review" in browser.get("/staff/knowledge").text
+            entry.write_text(
+                entry.read_text().replace("review_due: 2027-11-20", f"review_due: {soon}")
+            )
+            page = browser.get("/staff/knowledge").text
+            assert "faq/en/blinding.md" in page and "in 12 days" in page
+            past = dt.date.today() - dt.timedelta(days=1)
+            entry.write_text(
+                entry.read_text().replace(f"review_due: {soon}", f"review_due: {past}")
+            )
+            assert "expired: not served" in browser.get("/staff/knowledge").text

@@ -1,0 +1,1 @@
+"""How long the staff pages take on a site with months of data."""
