@@ -11,6 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import language
 from actions.consent import AFTER_CONSENT
 from actions.consent import ask as ask_consent
 from bot.db.session import default_sessions
@@ -40,10 +41,6 @@ def _trials() -> dict[str, TrialSites]:
     return _reader().get()
 
 
-def _language(tracker: Tracker) -> str:
-    return "fr" if tracker.get_slot("language") == "fr" else "en"
-
-
 def _describe(item: requests.Upcoming, lang: str) -> str:
     trial = _trials().get(item.trial)
     site = (trial.sites.get(item.site) if trial else None) or {}
@@ -66,7 +63,7 @@ class ActionAppointmentAnswer(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         action = _ACTIONS.get(intent)
         chosen = next(tracker.get_latest_entity_values("appointment_id"), None)
-        lang = _language(tracker)
+        lang = language(tracker)
         if action is None:
             return []
         if chosen is None or not str(chosen).isdigit():
@@ -118,7 +115,7 @@ class ActionMyAppointments(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        lang = _language(tracker)
+        lang = language(tracker)
         items = await asyncio.to_thread(self._upcoming, tracker.sender_id)
         if not items:
             dispatcher.utter_message(response="utter_no_appointments")

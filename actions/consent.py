@@ -12,6 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import language
 from bot.consent import erasure, ledger, service
 from bot.consent.texts import PURPOSES, ConsentText
 from bot.db.session import default_sessions
@@ -28,10 +29,6 @@ def consent_texts() -> service.ConsentTexts:
     return service.ConsentTexts(get_settings().knowledge_dir)
 
 
-def _language(tracker: Tracker) -> str:
-    return "fr" if tracker.get_slot("language") == "fr" else "en"
-
-
 def _purpose(consent_id: str, lang: str) -> str:
     return PURPOSES.get(consent_id, {}).get(lang, consent_id)
 
@@ -46,7 +43,7 @@ def _link(sha256: str, sender_key: str) -> str | None:
 
 def ask(dispatcher: CollectingDispatcher, tracker: Tracker, consent_id: str) -> list[EventType]:
     """Show the consent text and ask; nothing is recorded until the person answers."""
-    lang = _language(tracker)
+    lang = language(tracker)
     with default_sessions().begin() as session:
         shown = service.to_ask(session, consent_texts().get(), tracker.sender_id, consent_id, lang)
     if shown is None:
@@ -109,7 +106,7 @@ class ActionConsentDecision(Action):
     def _record(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, sha: str, agreed: bool
     ) -> list[EventType]:
-        lang = _language(tracker)
+        lang = language(tracker)
         texts = consent_texts().get()
         with default_sessions().begin() as session:
             try:
@@ -184,7 +181,7 @@ class ActionWithdrawConsent(Action):
     ) -> list[EventType]:
         given = await asyncio.to_thread(_granted, tracker.sender_id)
         if given:
-            purposes = "; ".join(_purpose(consent, _language(tracker)) for consent in given)
+            purposes = "; ".join(_purpose(consent, language(tracker)) for consent in given)
             dispatcher.utter_message(response="utter_withdraw_confirm", consents=purposes)
         else:
             dispatcher.utter_message(response="utter_withdraw_nothing")
@@ -210,7 +207,7 @@ class ActionWithdrawConfirmed(Action):
         if not confirmed:
             dispatcher.utter_message(response="utter_withdraw_kept")
             return done
-        lang = _language(tracker)
+        lang = language(tracker)
         with default_sessions().begin() as session:
             records = service.withdraw(session, tracker.sender_id)
         if not records:

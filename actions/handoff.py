@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.crypto import Cipher
+from actions.common import cipher, language
 from bot.db.session import default_sessions
 from bot.handoff import replies, service
 from bot.handoff.summary import summarise
@@ -52,10 +52,10 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
     opened = await asyncio.to_thread(_open, tracker.sender_id, reason, summary, text, trial)
     if not opened:
         return False
-    language = "fr" if tracker.get_slot("language") == "fr" else "en"
+    lang = language(tracker)
     dispatcher.utter_message(
         response=f"utter_handoff_{reason}",
-        availability=replies.when_reachable(get_settings(), language),
+        availability=replies.when_reachable(get_settings(), lang),
     )
     return True
 
@@ -66,15 +66,11 @@ def user_messages(tracker: Tracker) -> list[str]:
 
 
 @functools.cache
-def _cipher() -> Cipher:
-    return Cipher.from_settings(get_settings())
-
-
 def _open(sender_key: str, reason: str, summary: str, text: str, trial: str | None) -> bool:
     with default_sessions().begin() as session:
         opened = service.open_for(
             session,
-            _cipher(),
+            cipher(),
             get_settings(),
             sender_key=sender_key,
             reason=reason,

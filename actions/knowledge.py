@@ -12,8 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import cipher
 from actions.handoff import hand_over, user_messages
-from bot.crypto import Cipher
 from bot.db.session import default_sessions
 from bot.knowledge import gaps
 from bot.knowledge.entries import Entry
@@ -145,17 +145,13 @@ def _offer_choices(dispatcher: CollectingDispatcher, decision: Decision) -> None
 
 
 @functools.cache
-def _cipher() -> Cipher:
-    return Cipher.from_settings(get_settings())
-
-
 def _record_gap(
     sender_key: str, text: str, lang: str, reason: str, decision: Decision, trial: str | None
 ) -> None:
     with default_sessions().begin() as session:
         gaps.record_unanswered(
             session,
-            cipher=_cipher(),
+            cipher=cipher(),
             sender_key=sender_key,
             text=text,
             language=lang,

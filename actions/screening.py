@@ -19,12 +19,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common import cipher, language
 from actions.consent import AFTER_CONSENT, consent_texts, just_asked
 from actions.consent import ask as ask_consent
 from actions.knowledge import knowledge_base, say_answer
 from bot.consent.service import has_consent
 from bot.consent.texts import LoadedConsents
-from bot.crypto import Cipher
 from bot.db.models import Screening
 from bot.db.session import default_sessions
 from bot.knowledge.analysis import fold
@@ -48,15 +48,6 @@ _LEAVE = re.compile(
 @functools.cache
 def _trials() -> Trials:
     return Trials(get_settings().knowledge_dir)
-
-
-@functools.cache
-def _cipher() -> Cipher:
-    return Cipher.from_settings(get_settings())
-
-
-def _language(tracker: Tracker) -> str:
-    return "fr" if tracker.get_slot("language") == "fr" else "en"
 
 
 def _json(values: dict[str, str]) -> str:
@@ -83,7 +74,7 @@ class ActionStartScreening(Action):
 
 def start(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     trials = _trials().get()
-    lang = _language(tracker)
+    lang = language(tracker)
     chosen = _chosen(tracker, trials)
     if not trials:
         dispatcher.utter_message(response="utter_screening_unavailable")
@@ -117,11 +108,11 @@ def _chosen(tracker: Tracker, trials: dict[str, Trial]) -> str | None:
 
 def begin(dispatcher: CollectingDispatcher, tracker: Tracker, trial: Trial) -> list[EventType]:
     """Start or resume the trial's screening: open the form, or give the outcome at once."""
-    lang = _language(tracker)
+    lang = language(tracker)
     with default_sessions().begin() as session:
         try:
             progress = store.start(
-                session, _cipher(), _consents(), tracker.sender_id, trial.criteria
+                session, cipher(), _consents(), tracker.sender_id, trial.criteria
             )
         except store.NoConsent:
             return ask_consent(dispatcher, tracker, store.CONSENT)
@@ -159,7 +150,7 @@ class AskScreeningAnswer(Action):
             dispatcher.utter_message(response="utter_screening_unavailable")
             return []
         _, question = found
-        lang = _language(tracker)
+        lang = language(tracker)
         dispatcher.utter_message(text=question.text[lang], buttons=_buttons(question, lang))
         return []
 
@@ -242,7 +233,7 @@ async def _answered_as_question(dispatcher: CollectingDispatcher, tracker: Track
         return False
     kb = await asyncio.to_thread(knowledge_base)
     decision = await asyncio.to_thread(
-        kb.ask, text, _language(tracker), trial=tracker.get_slot("trial")
+        kb.ask, text, language(tracker), trial=tracker.get_slot("trial")
     )
     if not decision.answered or decision.entry is None:
         return False
@@ -262,17 +253,17 @@ def _answer(tracker: Tracker, text: str) -> _Step:
     criteria = trial.criteria
     with default_sessions().begin() as session:
         try:
-            progress = store.start(session, _cipher(), _consents(), tracker.sender_id, criteria)
+            progress = store.start(session, cipher(), _consents(), tracker.sender_id, criteria)
         except store.NoConsent:
             return _Step(None, no_consent=True)
         question = criteria.question(str(tracker.get_slot("screening_question") or ""))
         if progress.result.outcome != "incomplete" or question is None:
             # The criteria changed during the question: go on from where the new ones stand.
             return _Step(progress.result.next_question)
-        read = extract(criteria, text, _language(tracker), question, set(progress.answers))
+        read = extract(criteria, text, language(tracker), question, set(progress.answers))
         if read.answers:
             progress = store.answer(
-                session, _cipher(), _consents(), progress.screening_id, criteria, read.answers
+                session, cipher(), _consents(), progress.screening_id, criteria, read.answers
             )
     return _Step(progress.result.next_question, read.unclear if not read.answers else None)
 
@@ -297,7 +288,7 @@ class ActionScreeningOutcome(Action):
                     # The questions ended without an outcome: the trial's criteria went away.
                     dispatcher.utter_message(response="utter_screening_unavailable")
                 return [SlotSet("screening_question", None), SlotSet("awaiting", None)]
-            return outcome(dispatcher, tracker, session, screening, _language(tracker))
+            return outcome(dispatcher, tracker, session, screening, language(tracker))
 
 
 def outcome(
@@ -324,7 +315,7 @@ def outcome(
             dispatcher.utter_message(response="utter_screening_no_other_trial")
         return done
     if screening.outcome == "needs_review":
-        store.follow_up(session, _cipher(), screening, "review", lang)
+        store.follow_up(session, cipher(), screening, "review", lang)
         dispatcher.utter_message(response="utter_screening_needs_review", trial_title=title)
     else:
         dispatcher.utter_message(response="utter_screening_likely_eligible", trial_title=title)
@@ -340,7 +331,7 @@ def _others(
     for trial in trials.values():
         if trial.id == current:
             continue
-        known = store.known_answers(session, _cipher(), sender_key, trial.criteria)
+        known = store.known_answers(session, cipher(), sender_key, trial.criteria)
         if evaluate(trial.criteria, known).outcome != "not_eligible":
             title = trial.title(lang)
             condition = trial.condition.get(lang)
@@ -471,7 +462,7 @@ class ActionRecordContact(Action):
         how = tracker.get_slot("contact_channel")
         if not when or how not in CHANNELS:  # they left the form: nothing to record
             return [*_clear_contact(), SlotSet("awaiting", None)]
-        lang = _language(tracker)
+        lang = language(tracker)
         recorded = await asyncio.to_thread(
             _record_contact,
             tracker.sender_id,
@@ -515,7 +506,7 @@ def _record_contact(
             return False
         store.follow_up(
             session,
-            _cipher(),
+            cipher(),
             screening,
             "contact",
             lang,

@@ -7,6 +7,7 @@ copy of the database signs no one in. Each session carries its own CSRF token fo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -25,8 +26,13 @@ ROLES = ("coordinator", "admin")
 MIN_PASSWORD = 12
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
-# Checked against when the e-mail is unknown, so an answer takes as long either way.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the e-mail is unknown, so an answer takes as long either way (made
+    on first use: hashing takes a while, and importing this module should not)."""
+    return _hasher.hash("not a password of anyone")
 
 
 class AccountError(ValueError):
@@ -137,7 +143,7 @@ def sign_in(
     now = now or utcnow()
     user = find(session, email)
     if user is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         return SignIn(None, Refusal.WRONG)
     if user.locked_until is not None and as_utc(user.locked_until) > now:
         return SignIn(user, Refusal.LOCKED, as_utc(user.locked_until))

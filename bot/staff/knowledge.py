@@ -103,21 +103,19 @@ def gap_groups(
     since: dt.datetime | None = None,
     threshold: float = THRESHOLD,
     limit: int = 20,
-    across_languages: bool = False,
     entries: Iterable[Entry] = (),
 ) -> list[GapGroup]:
     """Unanswered questions grouped by meaning, the most asked first; `encode` None groups the
     same words only.
 
-    Per language unless `across_languages` (for a multilingual model): the default model knows
-    English only, and a gap is filled with an entry per language anyway. `entries` give the
-    titles of the entries that were tried.
+    Per language: the default model knows English only, and a gap is filled with an entry per
+    language anyway. `entries` give the titles of the entries that were tried.
     """
     wordings = _wordings(gaps.asked(session, cipher, since=since))
-    titles = {(entry.id, entry.lang): entry.title for entry in entries}
+    titles = _titles(entries)
     groups = [
         _group(members, titles)
-        for part in _partitions(wordings, across_languages)
+        for part in _by_language(wordings)
         for members in _cluster(part, encode, threshold)
     ]
     groups.sort(
@@ -134,9 +132,7 @@ def _wordings(questions: list[gaps.Asked]) -> list[_Wording]:
     return sorted(by_words.values(), key=lambda wording: -len(wording.asked))
 
 
-def _partitions(wordings: list[_Wording], across_languages: bool) -> list[list[_Wording]]:
-    if across_languages:
-        return [wordings]
+def _by_language(wordings: list[_Wording]) -> list[list[_Wording]]:
     by_language: dict[str, list[_Wording]] = {}
     for wording in wordings:
         by_language.setdefault(wording.asked[0].language, []).append(wording)
@@ -173,6 +169,10 @@ def nearest_groups(vectors: Vectors, threshold: float) -> list[list[int]]:
         sums[len(groups)] = vector
         groups.append([index])
     return groups
+
+
+def _titles(entries: Iterable[Entry]) -> dict[tuple[str, str], str]:
+    return {(entry.id, entry.lang): entry.title for entry in entries}
 
 
 def _group(members: list[_Wording], titles: dict[tuple[str, str], str]) -> GapGroup:
@@ -354,7 +354,7 @@ def feedback(
     ).group_by(AnswerFeedback.entry_id, AnswerFeedback.language)
     if since is not None:
         query = query.where(AnswerFeedback.created_at >= since)
-    titles = {(entry.id, entry.lang): entry.title for entry in entries}
+    titles = _titles(entries)
     rows = [
         EntryFeedback(
             entry_id=entry_id,

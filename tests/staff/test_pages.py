@@ -104,7 +104,7 @@ def test_a_participants_record_shows_visits_and_reminders_and_the_look_is_audite
         )
         record = browser.get("/staff/participants/P-042")
         assert record.status_code == 200
-        assert f"{day.strftime('%d')}" in record.text and "10:00" in record.text
+        assert f"{day:%a %d %b %Y} 10:00" in record.text  # the visit, in the participant's time
         assert "scheduled" in record.text and "telegram-5a1b" not in record.text
         assert browser.get("/staff/participants/P-999").status_code == 404
     assert _actions(site) == [

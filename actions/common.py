@@ -1,0 +1,18 @@
+"""What every action reads the same way: the conversation's language, the data cipher."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from bot.crypto import Cipher
+from bot.settings import get_settings
+
+
+def language(tracker: Tracker) -> str:
+    """The conversation's language: French when the slot says so, else English."""
+    return "fr" if tracker.get_slot("language") == "fr" else "en"
+
+
+def cipher() -> Cipher:
+    """The cipher of the current keys (read each time: `trialbot keys rotate` may change them)."""
+    return Cipher.from_settings(get_settings())
