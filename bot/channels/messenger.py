@@ -276,7 +276,8 @@ class MessengerChannel:
         return signature_ok(body, header, self._app_secret)
 
     async def receive(self, events: list[Event]) -> None:
-        """Commit each event, then answer it in the background (the webhook returns at once)."""
+        """Commit each event, then answer it in the background: the webhook returns once every
+        event is committed, after its safety check (the NLU's reading waits 3 s at most)."""
         for event in events:
             if event.text is None:
                 self._in_background(self._say_text_only(event.psid))

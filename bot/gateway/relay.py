@@ -131,8 +131,8 @@ class Relay:
         With Rasa down, or slow, the rules decide alone: the message must not wait for it.
         """
         finding = safety.check(text)
-        if finding is not None or not text.strip() or text.startswith("/"):
-            return finding  # a button's payload is not the person's own words
+        if finding is not None or not safety.worth_reading(text):
+            return finding
         try:
             name, confidence = await self._rasa.parse(text, within=NLU_TIMEOUT)
         except RasaUnavailable as error:

@@ -46,9 +46,15 @@ NLU_THRESHOLDS = {"emergency": 0.5, "report_side_effect": 0.5}
 def assess(text: str, intent: Intent | None) -> Finding | None:
     """The rules' finding, else the NLU's when it read an emergency or a side effect."""
     finding = check(text)
-    if finding is None and intent is not None:
+    if finding is None and intent is not None and worth_reading(text):
         finding = from_nlu(text, intent)
     return finding
+
+
+def worth_reading(text: str) -> bool:
+    """Whether the NLU's reading of `text` may count: the person's own words, not a button's
+    payload ("/confirm…") or nothing at all."""
+    return bool(text.strip()) and not text.startswith("/")
 
 
 def from_nlu(text: str, intent: Intent) -> Finding | None:

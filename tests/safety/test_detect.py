@@ -141,3 +141,10 @@ def test_the_nlu_reading_alone_raises_nothing_when_unsure_negated_or_not_now(
 def test_a_rule_finding_stands_whatever_the_nlu_read() -> None:
     finding = assess("I can't breathe", Intent("greet", 0.99))
     assert finding is not None and finding.category == "breathing"
+
+
+def test_a_buttons_payload_is_not_read_as_the_persons_words() -> None:
+    words = "my ears feel funny lately"  # a side effect by the NLU's reading alone
+    assert assess(words, Intent("report_side_effect", 0.8)) is not None
+    payload = f'/inform{{"note": "{words}"}}'
+    assert assess(payload, Intent("report_side_effect", 0.8)) is None
