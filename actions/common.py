@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from rasa_sdk import Tracker
 
 from bot.crypto import Cipher
@@ -13,6 +15,7 @@ def language(tracker: Tracker) -> str:
     return "fr" if tracker.get_slot("language") == "fr" else "en"
 
 
+@functools.cache
 def cipher() -> Cipher:
-    """The cipher of the current keys (read each time: `trialbot keys rotate` may change them)."""
+    """The data cipher, its keys read once per process (restart after `trialbot keys rotate`)."""
     return Cipher.from_settings(get_settings())

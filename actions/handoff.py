@@ -7,7 +7,6 @@ team answers from `trialbot handoff reply` or the staff API, on the person's cha
 from __future__ import annotations
 
 import asyncio
-import functools
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -65,7 +64,6 @@ def user_messages(tracker: Tracker) -> list[str]:
     return [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
 
 
-@functools.cache
 def _open(sender_key: str, reason: str, summary: str, text: str, trial: str | None) -> bool:
     with default_sessions().begin() as session:
         opened = service.open_for(

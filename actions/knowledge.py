@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import threading
 from typing import Any
@@ -144,7 +143,6 @@ def _offer_choices(dispatcher: CollectingDispatcher, decision: Decision) -> None
     dispatcher.utter_message(response="utter_kb_did_you_mean", buttons=buttons)
 
 
-@functools.cache
 def _record_gap(
     sender_key: str, text: str, lang: str, reason: str, decision: Decision, trial: str | None
 ) -> None:
