@@ -83,6 +83,8 @@ def from_nlu(text: str, intent: Intent) -> Finding | None:
         return Finding("emergency", "suicide" if suicide else "general", matched)
     if not _SOMEONE.search(folded):
         return None  # a question about side effects in general
+    if _HISTORY.search(folded) and not _linked(folded):
+        return None  # a condition had for years, with nothing tying it to the treatment
     return Finding("adverse_event", "reported", matched)
 
 
@@ -93,9 +95,10 @@ def check(text: str, language: str | None = None) -> Finding | None:
     """
     folded = corrected(fold(text))
     not_now = _NOT_NOW.search(folded) is not None
+    linkable = _without_history(folded)
     for kind in ("emergency", "adverse_event"):
         for rule in _compiled():
-            if rule.kind != kind or (rule.also is not None and not rule.also.search(folded)):
+            if rule.kind != kind or (rule.also is not None and not rule.also.search(linkable)):
                 continue
             for match in rule.pattern.finditer(folded):
                 if rule.negatable and _negated(folded, match):
@@ -198,6 +201,17 @@ def _one_slip(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+def _without_history(folded: str) -> str:
+    """`folded` with what tells of a long-standing condition cut out, so that its "since" or
+    "depuis" ("depuis 10 ans, le traitement…") links no symptom to the study treatment."""
+    return _HISTORY.sub(" ; ", folded)
+
+
+def _linked(folded: str) -> bool:
+    """Whether the message ties something to the study treatment, history aside."""
+    return _TREATMENT_LINK.search(_without_history(folded)) is not None
+
+
 def _negated(folded: str, match: re.Match[str]) -> bool:
     """A negation among the few words before the match, or within it."""
     before = " ".join(folded[: match.start()].split()[-5:])
@@ -211,3 +225,5 @@ _FIGURES_OF_SPEECH = re.compile(rules.FIGURES_OF_SPEECH)
 _SOMEONE = re.compile(rules.SOMEONE)
 _REASSURED = re.compile(rules.REASSURED)
 _DANGER_CUES = re.compile(rules.DANGER_CUES)
+_HISTORY = re.compile(rules.HISTORY)
+_TREATMENT_LINK = re.compile(rf"\b(?:{rules.TREATMENT_LINK})\b")

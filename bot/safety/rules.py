@@ -108,7 +108,8 @@ _TREATMENT = (
     r"gel|spray"
 )
 _EL = r"(?:[a-z]')?"  # an elided article: l'injection, d'etude
-_TREATMENT_LINK = (
+# What ties a symptom to the study treatment ("since the injection", "les cachets me donnent").
+TREATMENT_LINK = (
     rf"(?:since|after|following|from|started|starting|began|depuis|apres|commence\w*|"
     rf"debut)(?: (?:{_W} ){{0,4}}){_EL}(?:{_TREATMENT}|starting|started|start|the first|the second|"
     rf"the last|week \d+|week|visit|debut|le debut|la visite|semaine|commence\w*)|"
@@ -291,9 +292,9 @@ RULES: tuple[Rule, ...] = (
         "after_treatment",
         r"(?:not|pas|don't|dont) (?:\w+ ){0,2}(?:great|well|good|right|bien|top|terrible)",
         negatable=False,
-        also=_TREATMENT_LINK,
+        also=TREATMENT_LINK,
     ),
-    Rule("adverse_event", "after_treatment", _SYMPTOM, also=_TREATMENT_LINK),
+    Rule("adverse_event", "after_treatment", _SYMPTOM, also=TREATMENT_LINK),
     Rule(
         "adverse_event",
         "reported",
@@ -359,6 +360,47 @@ NOT_NOW = (
     r"\b(?:what are|what's|whats|what is) (?:the )?(?:signs?|symptoms?|warning signs?)\b|"
     r"\bquels? sont les (?:signes|symptomes)\b|\bcomment (?:reconnaitre|savoir si)\b|"
     r"\b(?:do|to do) in (?:an |case of (?:an )?)?emergency\b|\ben cas d'urgen\w*"
+)
+# A condition had for years or since childhood: medical history, not a reaction to the study
+# treatment ("asthma since I was a kid", "depuis toute petite", "diagnosed in 2015"). Its
+# "since"/"depuis" links nothing to the treatment, and without another link in the message an
+# NLU reading of a side effect does not count either.
+_YEARS = (
+    r"(?:\d+|a few|a couple of|a couple|several|many|some|two|three|four|five|six|seven|eight|"
+    r"nine|ten|fifteen|twenty) (?:years?|yrs?|decades?)"
+)
+_ANS = (
+    r"(?:\d+|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|quinze|vingt|plusieurs|quelques|"
+    r"des|de nombreuses|bien des) (?:ans|annees|decennies)"
+)
+_YOUNG = (
+    r"(?:tout |toute |tres |tt |only |just |a |an |very |really |little |tiny |small )*"
+    r"(?:kid|child|little|young|baby|babies|toddler|teen\w*|boy|girl|infant|small|tiny|born|"
+    r"school|\d+|petit|petite|ptit|ptite|p'tit|p'tite|enfant|gamin|gamine|bebe|ado|jeune|nee?|"
+    r"gosse|mome|minot|minote|au college|au lycee|a l'ecole)"
+)
+HISTORY = (
+    rf"\b(?:since|ever since) (?:i|he|she|we|they|my \w+) (?:was|were|am|'m|is) {_YOUNG}\b|"
+    r"\b(?:since|from) (?:birth|forever|childhood|my childhood|infancy|(?:my|his|her) (?:teens|"
+    r"twenties|thirties|youth|school days)|(?:19|20)\d\d|the (?:80s|90s|eighties|nineties))\b|"
+    rf"\b(?:for|over) (?:the (?:last|past) )?(?:years|ages|decades|(?:a )?(?:very )?long time|"
+    rf"most of my life|{_YEARS})\b|"
+    r"\b(?:all (?:my|his|her) life|(?:my|his|her) (?:whole|entire) life|as long as i can "
+    r"remember|born with|since i can remember|life ?long|chronic\w*|long ?standing|hereditary|"
+    r"runs in (?:the|my|our) family)\b|"
+    r"\b(?:i've|ive|i have|i|he has|he's|she has|she's|i'm|im) always (?:had|been|suffered|got|"
+    r"struggled)\b|"
+    r"\bdiagnos\w* (?:\w+ ){0,4}(?:in|at|when|aged?|as a|years|back|long|a while|(?:19|20)\d\d)\b|"
+    rf"\bdepuis (?:que |qu' ?|ke |q )(?:je suis|j'suis|jsuis|chu|il est|elle est|j'etais|jetais|"
+    rf"il etait|elle etait|on est|on etait) {_YOUNG}\b|"
+    rf"\bdepuis (?:l'|mon |ma |son |sa |la |le |mes )?(?:enfance|naissance|adolescence|jeunesse|"
+    rf"toujours|tout petit|toute petite|toute jeune|tout jeune|tt petit|tt petite|petit|petite|ptit|"
+    rf"ptite|bebe|(?:tres |bien )?longtemps|des lustres|(?:19|20)\d\d|l'age de \d+ ans|\d+ ans|"
+    rf"ecole|college|lycee|{_ANS})\b|"
+    r"\b(?:toute (?:ma|sa) vie|de naissance|chronique\w*|hereditaire\w*|de famille)\b|"
+    r"\b(?:j'ai|jai|j ai|il a|elle a|je suis|jsuis) toujours (?:eu|ete|souffert)\b|"
+    rf"\bdiagnostiqu\w* (?:\w+ ){{0,4}}(?:en|a|il y a|quand|des|depuis|(?:19|20)\d\d)\b|"
+    rf"\b(?:il y a|ca fait|cela fait|ça fait) {_ANS} (?:que|qu')"
 )
 # Someone the message speaks of: an NLU reading of a side effect needs it, so that a general
 # question about side effects ("what counts as one?") is not a report.

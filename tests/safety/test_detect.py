@@ -148,3 +148,52 @@ def test_a_buttons_payload_is_not_read_as_the_persons_words() -> None:
     assert assess(words, Intent("report_side_effect", 0.8)) is not None
     payload = f'/inform{{"note": "{words}"}}'
     assert assess(payload, Intent("report_side_effect", 0.8)) is None
+
+
+# A condition someone has had for years is their medical history, not a reaction to the study
+# treatment: asking to join a study, or answering a pre-screening question, is no side effect.
+HISTORY = [
+    "ive had eczema since i was little, is the skin trial still recruiting?",
+    "I've suffered from migraines for years, would the study drug help them?",
+    "been diabetic all my life, what does the study involve",
+    "they diagnosed my asthma back in 2009, can I still sign up",
+    "j'ai de l'eczéma depuis toute petite, je peux m'inscrire ?",
+    "ouais depuis que j'suis gamin",
+    "jai des migraines depuis 10 ans, le traitement de l'étude peut m'aider ?",
+    "je suis asthmatique depuis toujours, c'est grave pour l'étude ?",
+    "diabétique diagnostiqué en 2012, je peux participer à l'essai ?",
+]
+
+
+@pytest.mark.parametrize("text", HISTORY)
+def test_a_long_standing_condition_is_history_not_a_side_effect(text: str) -> None:
+    assert check(text) is None, check(text)
+    # The NLU may take "since"/"depuis" for a report: the history keeps it from counting.
+    assert assess(text, Intent("report_side_effect", 0.9)) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "since the injection ive had a rash on my arm",
+        "depuis le traitement j'ai des vertiges",
+        "ive had eczema for years but since the first dose it is much worse",
+        "asthmatique depuis l'enfance, mais depuis la piqûre j'ai des plaques qui grattent",
+    ],
+)
+def test_a_condition_linked_to_the_study_treatment_is_still_a_side_effect(text: str) -> None:
+    finding = assess(text, Intent("report_side_effect", 0.9))
+    assert finding is not None and finding.kind == "adverse_event", text
+    assert check(text) == finding  # the rules found it, not only the NLU
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "since the injection my arm is swollen, and when is my next visit?",
+        "depuis la piqure j'ai le bras tout rouge, et c'est quand mon prochain rdv ?",
+    ],
+)
+def test_a_side_effect_that_also_asks_something_is_still_a_side_effect(text: str) -> None:
+    finding = check(text)
+    assert finding is not None and finding.kind == "adverse_event", text

@@ -50,7 +50,7 @@ async def test_a_side_effect_is_acknowledged_with_advice_and_recorded(
     (reply,) = await relay.handle(Inbound("web", "p-ae", text))
     assert reply.text is not None
     assert "passed this on to the study team" in reply.text
-    assert "do not stop or change your study treatment" in reply.text
+    assert "do not stop or change your study treatment" in reply.text.lower()
     with make_session_factory(migrated_engine)() as session:
         (event,) = session.scalars(select(SafetyEvent)).all()
         assert event.kind == "adverse_event" and event.created_at is not None
