@@ -1,6 +1,7 @@
 """Answers to screening questions as people type them, in English and French.
 
-`45`, `45 ans`, `I'm 45`, `7,5`, `7.5 %`, `1m70`, `oui`, `nope`, `je ne sais pas`, `Type 2`, `2`...
+`45`, `quarante-cinq ans`, `I'm 45`, `7,5`, `7.5 %`, `1m70`, `deux fois`, `oui, il y a plus de
+12 mois`, `nope never`, `je ne sais pas`, `c'est le type 2`, `woman`, `en mars dernier`...
 Each becomes the value the evaluator expects, "don't know" (None), or a reason to ask again —
 never a guess: an answer that could mean two things is asked again.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.knowledge.analysis import fold
 from bot.screening.criteria import Answer, Criteria, Question
+from bot.screening.words import digits, period_days, rate, span, without_times
 
 
 @dataclass(frozen=True)
@@ -34,26 +36,44 @@ _DONT_KNOW = re.compile(
     r"je\s*ne\s*me\s*souviens\s*(plus|pas)|sais\s*plus|(ne\s*)?connais\s*pas|"
     r"i\s*(do\s*n.?t|dont)\s*remember)\b"
 )
-_YES = {
-    "yes", "y", "yeah", "yep", "yup", "sure", "correct", "true", "right", "indeed", "absolutely",
-    "oui", "ouais", "ouai", "si", "exact", "exactement", "bien sur", "tout a fait", "affirmatif",
-    "i do", "i am", "i have", "je suis", "j en ai", "c est ca", "oui oui",
-}  # fmt: skip
-_NO = {
-    "no", "n", "nope", "nah", "not", "never", "false", "none", "i don t", "i do not", "i am not",
-    "i m not", "i haven t", "non", "nan", "pas", "jamais", "aucun", "aucune", "pas du tout",
-    "non merci", "je ne suis pas", "je n en ai pas", "nope non",
-}  # fmt: skip
+# Yes and no as people write them, with extra words: "oui, il y a plus de 12 mois", "nope never".
+# Longest first; a no is read before a yes so that "I don't" is not taken for "I do".
+_YES = (
+    "yes", "yeah", "yea", "ya", "yah", "yep", "yup", "yess", "sure", "of course", "ofc",
+    "definitely", "absolutely", "certainly", "correct", "indeed", "true", "affirmative",
+    "that s right", "i do", "i am", "i have", "i did", "i think so", "i guess so", "yes please",
+    "oui", "ouais", "ouai", "ouii", "ouep", "ui", "wi", "voui", "bien sur", "bien sure",
+    "evidemment", "carrement", "tout a fait", "exact", "exactement", "absolument",
+    "certainement", "effectivement", "affirmatif", "c est ca", "c est bien ca", "je pense que oui",
+    "je crois que oui", "je suis", "j en ai", "en effet",
+)  # fmt: skip
+_NO = (
+    "no", "nope", "nah", "naw", "nop", "noo", "non", "nan", "nn", "never", "not", "none",
+    "nothing", "not really", "not at all", "no way", "not anymore", "not any more", "no longer",
+    "i don t", "i dont", "don t", "dont", "i do not", "i m not", "im not", "i am not",
+    "i haven t", "i havent", "i have not", "i didn t", "i did not", "i quit", "i stopped",
+    "jamais", "pas", "pas vraiment", "pas du tout", "absolument pas", "aucun", "aucune",
+    "du tout", "plus maintenant", "j ai arrete", "je pense que non", "je crois pas",
+    "je crois que non", "negatif",
+)  # fmt: skip
+_ALONE = {"y": True, "si": True, "right": True, "n": False}  # only as the whole answer
+_FRENCH_NEGATION = re.compile(r"\b(ne|n)\b(\s+\w+){1,3}\s+(pas|plus|jamais|point)\b")
+_UNSURE = re.compile(
+    r"\b(maybe|perhaps|possibly|probably|sometimes|occasionally|rarely|kind of|sort of|"
+    r"peut etre|ptet|ptetre|probablement|parfois|des fois|de temps en temps|rarement|"
+    r"plus ou moins|a peu pres)\b"
+)
+# Someone else in the answer ("no but my brother yes"): a yes or no is only theirs when it
+# opens the answer.
+_SOMEONE_ELSE = re.compile(
+    r"\b(my|mon|ma|mes)\s+(brother|sister|mother|mom|mum|dad|father|wife|husband|son|daughter|"
+    r"partner|friend|kid|kids|child|children|grandma|grandmother|grandpa|grandfather|uncle|aunt|"
+    r"cousin|family|frere|soeur|mere|pere|femme|mari|fils|fille|conjoint|conjointe|copain|"
+    r"copine|ami|amie|enfant|enfants|grand mere|grand pere|oncle|tante|cousine|famille)\b|"
+    r"\b(maman|papa)\b"
+)
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,4})(?:[.,](\d{1,3}))?(?![\w.,]*\d)")
 _METRES = re.compile(r"\b(\d)\s*m\s*(\d{1,2})\b")  # 1m70
-_MONTHS = {
-    "jan": 1, "janv": 1, "january": 1, "janvier": 1, "feb": 2, "fev": 2, "february": 2,
-    "fevrier": 2, "mar": 3, "march": 3, "mars": 3, "apr": 4, "avr": 4, "april": 4, "avril": 4,
-    "may": 5, "mai": 5, "jun": 6, "june": 6, "juin": 6, "jul": 7, "july": 7, "juillet": 7,
-    "aug": 8, "august": 8, "aout": 8, "sep": 9, "sept": 9, "september": 9, "septembre": 9,
-    "oct": 10, "october": 10, "octobre": 10, "nov": 11, "november": 11, "novembre": 11,
-    "dec": 12, "december": 12, "decembre": 12,
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,7 @@ def extract(
     lang: str,
     asked: Question | None,
     answered: set[str],
+    today: dt.date | None = None,
 ) -> Extracted:
     """Read the answer to `asked`, and to other unanswered questions a part of `text` names.
 
@@ -105,7 +126,7 @@ def extract(
             left.append(clause)
             continue
         question = named[0]
-        reading = _read(question, clause, words, lang)
+        reading = _read(question, clause, words, lang, today)
         if isinstance(reading, Parsed):
             found[question.id] = reading.value
         elif question is asked:
@@ -114,7 +135,7 @@ def extract(
         return Extracted(found, None)
     if not left:  # every part answered another question: the asked one simply comes next
         return Extracted(found, None)
-    reading = parse(asked, " ".join(left), lang)
+    reading = parse(asked, " ".join(left), lang, today)
     if isinstance(reading, Parsed) and reading.value is None and found:
         # "I don't know my HbA1c, no idea": the "no idea" is about the HbA1c, not the age.
         return Extracted(found, None)
@@ -130,9 +151,9 @@ def _names(question: Question, words: str, clause: str, lang: str) -> bool:
     if not any(_has_keyword(words, keyword) for keyword in keywords):
         return False
     if question.type in ("integer", "number"):
-        return bool(_NUMBER.search(fold(clause)) or _METRES.search(fold(clause))) or _dont_know(
-            words
-        )
+        # "diagnosed 3 years ago" says nothing of the age: times are left out.
+        numbers = without_times(digits(fold(clause)))
+        return bool(_NUMBER.search(numbers) or _METRES.search(numbers)) or _dont_know(words)
     return True
 
 
@@ -144,11 +165,13 @@ def _has_keyword(words: str, keyword: str) -> bool:
     return bool(folded) and re.search(rf"\b{re.escape(folded)}{end}", words) is not None
 
 
-def _read(question: Question, clause: str, words: str, lang: str) -> Parsed | Unclear:
+def _read(
+    question: Question, clause: str, words: str, lang: str, today: dt.date | None
+) -> Parsed | Unclear:
     """A part of a message that names `question`: "I don't smoke" is a no, "I smoke" a yes."""
     if question.type != "yes_no" or _dont_know(words):
-        return parse(question, clause, lang)
-    plain = parse(question, clause, lang)
+        return parse(question, clause, lang, today)
+    plain = parse(question, clause, lang, today)
     if isinstance(plain, Parsed):
         return plain
     return Parsed(not _NEGATION.search(words))
@@ -162,42 +185,228 @@ def _dont_know(words: str) -> bool:
     return bool(_DONT_KNOW.search(words)) or words in ("idk", "?", "nsp")
 
 
-def parse(question: Question, text: str, lang: str) -> Parsed | Unclear:
+def parse(
+    question: Question, text: str, lang: str, today: dt.date | None = None
+) -> Parsed | Unclear:
     """The answer `text` gives to `question`, "don't know", or what is expected instead."""
+    if question.type == "choice" and text.strip() in question.options:
+        return Parsed(text.strip())  # a button's payload is the option's key
     words = _words(text)
     if _dont_know(words):
         return Parsed(None)
+    today = today or dt.date.today()
     if question.type == "yes_no":
-        return _yes_no(words, lang)
+        return _yes_no(question, words, lang, today)
     if question.type == "choice":
-        return _choice(question, words, lang)
+        return _choice(question, words, lang, today)
     if question.type == "date":
-        return _date(fold(text), lang)
+        return _date(fold(text), lang, today)
     return _number(question, fold(text), lang)
 
 
-def _yes_no(words: str, lang: str) -> Parsed | Unclear:
-    if words in _YES or (words.split()[:1] and words.split()[0] in ("yes", "oui", "yeah", "ouais")):
-        return Parsed(True)
-    if words in _NO or (words.split()[:1] and words.split()[0] in ("no", "non", "nope", "nan")):
+def expected(question: Question, lang: str) -> str:
+    """What answers `question`, in a few words: "yes or no", "a number from 0 to 120"..."""
+    if question.type == "yes_no":
+        return "oui ou non" if lang == "fr" else "yes or no"
+    if question.type == "choice":
+        labels = [labels.get(lang, key) for key, labels in question.options.items()]
+        return (" ; " if lang == "fr" else "; ").join(labels)
+    if question.type == "date":
+        return _DATE_EXPECTED[lang]
+    return _range_text(question, lang)
+
+
+def _yes_no(question: Question, words: str, lang: str, today: dt.date) -> Parsed | Unclear:
+    said = _polarity(words)
+    within = _time_answer(question, words, today)
+    if within is not None and said is not False:
+        return Parsed(within)  # "yes, 2 months ago" to "at least 6 months ago?" is a no
+    if within is not None and said is False and within is False:
         return Parsed(False)
-    return Unclear("oui ou non" if lang == "fr" else "yes or no")
+    if said is not None and within is None:
+        return Parsed(said)
+    return Unclear(expected(question, lang))
 
 
-def _choice(question: Question, words: str, lang: str) -> Parsed | Unclear:
-    keys = list(question.options)
-    if words.isdigit() and 1 <= int(words) <= len(keys):
-        return Parsed(keys[int(words) - 1])  # the option's number, as listed
+def _polarity(words: str) -> bool | None:
+    """True for a yes, False for a no, None when neither or both (or someone else's)."""
+    words = re.sub(r"([a-z])\1{2,}", r"\1", words)  # "ouiii", "nooo"
+    if words in _ALONE:
+        return _ALONE[words]
+    if not words or _UNSURE.search(words):
+        return None
+    found: list[tuple[int, bool]] = []
+    rest = f" {words} "
+    for phrases, meaning in ((_NO, False), (_YES, True)):
+        for phrase in sorted(phrases, key=len, reverse=True):
+            while f" {phrase} " in rest:
+                at = rest.index(f" {phrase} ")
+                found.append((len(rest[:at].split()), meaning))
+                rest = rest[:at] + " " + "_ " * len(phrase.split()) + rest[at + len(phrase) + 1 :]
+    negation = _FRENCH_NEGATION.search(words)
+    if negation:
+        found.append((len(words[: negation.start()].split()), False))
+    meanings = {meaning for _, meaning in found}
+    if len(meanings) != 1:
+        return None
+    if _SOMEONE_ELSE.search(words) and min(at for at, _ in found) > 0:
+        return None  # "my brother yes": not about the person
+    return meanings.pop()
+
+
+def _time_answer(question: Question, words: str, today: dt.date) -> bool | None:
+    """For a question bound to a time ("at least 6 months ago?", "in the last 3 months?"):
+    whether the time the answer gives is inside it; None if it gives none or straddles it."""
+    window = _window(question, today)
+    when = span(digits(words), today) if window is not None else None
+    if window is None or when is None or (when.earliest is None and when.latest is None):
+        return None
+    low, high = when.months_ago(today)
+    if low >= window[0] and high <= window[1]:
+        return True
+    if high < window[0] or low > window[1]:
+        return False
+    return None
+
+
+def _window(question: Question, today: dt.date) -> tuple[float, float] | None:
+    text = fold(question.text.get("en", ""))
+    when = span(text, today)
+    if when is None or (when.earliest is None and when.latest is None):
+        return None
+    return when.months_ago(today)
+
+
+def _choice(question: Question, words: str, lang: str, today: dt.date) -> Parsed | Unclear:
+    """The one option the answer points to: by its words, a distinctive word, its time, or a
+    yes or no when one option alone says it; two clues that disagree are asked again."""
+    words = _synonyms(digits(words))
+    clues = [
+        _by_label(question, words, lang),
+        _by_word(question, words),
+        _by_time(question, words, today),
+        _by_polarity(question, words),
+    ]
+    found: set[str] | None = None
+    for clue in clues:
+        if clue:
+            found = set(clue) if found is None else found & clue
+    if found is not None and len(found) == 1:
+        return Parsed(found.pop())
+    return Unclear(expected(question, lang))
+
+
+def _labels(question: Question, key: str, *, with_key: bool = True) -> list[str]:
+    labels = (*question.options[key].values(), key.replace("_", " ") if with_key else "")
+    return [_words(label) for label in labels if label]
+
+
+def _by_label(question: Question, words: str, lang: str) -> set[str]:
     found = {
         key
-        for key, labels in question.options.items()
-        for label in (labels.get(lang, ""), labels.get("en", ""), key.replace("_", " "))
-        if label and _contains(words, " ".join(re.findall(r"[a-z0-9]+", fold(label))))
+        for key in question.options
+        for label in _labels(question, key)
+        if _contains(words, _synonyms(digits(label)))
     }
-    if len(found) == 1:
-        return Parsed(found.pop())
-    labels = [question.options[key].get(lang, key) for key in keys]
-    return Unclear((" ; " if lang == "fr" else "; ").join(labels))
+    return found if len(found) == 1 else set()
+
+
+def _by_word(question: Question, words: str) -> set[str]:
+    """Options with a word no other option has ("2" in "type 2", "woman"), typos allowed."""
+    vocabulary = {
+        key: {
+            word
+            for label in _labels(question, key, with_key=False)  # keys are not shown
+            for word in _synonyms(digits(label)).split()
+            if word not in _STOP_WORDS
+        }
+        for key in question.options
+    }
+    known = set().union(*vocabulary.values())
+    given = [word for word in words.split() if word not in _STOP_WORDS]
+    found = set()
+    for key, own in vocabulary.items():
+        others = set().union(*(v for k, v in vocabulary.items() if k != key))
+        for word in own - others:
+            # A typo is a word no option has: "mois" is not a typo for "moins".
+            if any(
+                typed == word or (typed not in known and _same_word(word, typed)) for typed in given
+            ):
+                found.add(key)
+    return found
+
+
+def _same_word(word: str, typed: str) -> bool:
+    if word == typed:
+        return True
+    if len(word) < 5 or word.isdigit() or typed.isdigit():
+        return False
+    allowed = 1 if len(word) < 8 else 2
+    return _distance(word, typed) <= allowed
+
+
+def _distance(first: str, second: str) -> int:
+    """Edits (insert, delete, replace, swap two letters) from one word to the other."""
+    previous2: list[int] = []
+    previous = list(range(len(second) + 1))
+    for i, a in enumerate(first, start=1):
+        current = [i]
+        for j, b in enumerate(second, start=1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b))
+            if i > 1 and j > 1 and a == second[j - 2] and first[i - 2] == b:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _by_time(question: Question, words: str, today: dt.date) -> set[str]:
+    """The option whose time ("12 months ago or more") holds the time given ("depuis 2019")."""
+    when = span(words, today)
+    if when is None:
+        return set()
+    low, high = when.months_ago(today)
+    found = set()
+    for key, labels in question.options.items():
+        window = span(digits(_words(labels.get("en", ""))), today)
+        if window is None or (window.earliest is None and window.latest is None):
+            continue
+        first, last = window.months_ago(today)
+        if low >= first and high <= last:
+            found.add(key)
+    return found if found else set()
+
+
+def _by_polarity(question: Question, words: str) -> set[str]:
+    """A plain yes or no, when the options open with yes or no ("Yes, 12 months ago or more")."""
+    said = _polarity(words)
+    if said is None:
+        return set()
+    return {
+        key
+        for key, labels in question.options.items()
+        if _polarity(_words(labels.get("en", "")).split(" ")[0]) is said
+    }
+
+
+# Other ways to say an option's words: "t2" is "type 2", "woman" is "female".
+_SYNONYMS = {
+    "t2": "type 2", "t1": "type 1", "dt2": "type 2", "dt1": "type 1", "db2": "type 2",
+    "db1": "type 1", "deuxieme": "2", "premier": "1",
+    "woman": "female", "women": "female", "lady": "female", "girl": "female", "f": "female",
+    "fille": "femme", "feminin": "femme", "nana": "femme",
+    "man": "male", "men": "male", "guy": "male", "boy": "male", "m": "male",
+    "garcon": "homme", "masculin": "homme", "mec": "homme", "h": "homme",
+}  # fmt: skip
+_STOP_WORDS = frozenset((
+    "a", "an", "the", "of", "or", "and", "to", "i", "m", "im", "it", "is", "my", "de", "du", "des",
+    "le", "la", "les", "l", "un", "une", "ou", "et", "ce", "c", "est", "j", "ai", "je", "il", "y",
+))  # fmt: skip
+
+
+def _synonyms(words: str) -> str:
+    words = re.sub(r"\btype (ii|i)\b", lambda m: f"type {len(m[1])}", words)
+    return " ".join(_SYNONYMS.get(word, word) for word in words.split())
 
 
 def _contains(words: str, label: str) -> bool:
@@ -207,16 +416,34 @@ def _contains(words: str, label: str) -> bool:
     return len(words) >= 3 and f" {words} " in f" {label} " and not words.isdigit()
 
 
+_ZERO = re.compile(
+    r"\b(none|never|not once|not a single|zero|nil|no|nope|aucune?|jamais|pas une seule|"
+    r"pas une fois|zero fois|non)\b"
+)
+
+
+_NOT_ONCE = re.compile(
+    r"\b(pas une seule|pas une fois|pas 1 fois|not once|not a single|not even once)\b"
+)
+
+
 def _number(question: Question, text: str, lang: str) -> Parsed | Unclear:
+    counted = _counts(question)
+    if counted and _NOT_ONCE.search(_words(text)):
+        return Parsed(0)
+    text = digits(text, approximate=counted)
     value: float | None = None
     metres = _METRES.search(text)
+    numbers = _NUMBER.findall(text)
     if metres:
         value = int(metres[1]) + int(metres[2]) / (100 if len(metres[2]) == 2 else 10)
-    else:
-        numbers = _NUMBER.findall(text)
-        if len(numbers) == 1:
-            whole, fraction = numbers[0]
-            value = float(f"{whole}.{fraction}" if fraction else whole)
+    elif counted and (found := rate(text)) and (days := period_days(question.text["en"])):
+        value = float(round(found.count * days / found.days))
+    elif len(numbers) == 1:
+        whole, fraction = numbers[0]
+        value = float(f"{whole}.{fraction}" if fraction else whole)
+    elif counted and not numbers and _ZERO.search(_words(text)):
+        value = 0.0  # "none", "jamais", "pas une seule fois"
     expected = _range_text(question, lang)
     if value is None:
         return Unclear(expected)
@@ -233,6 +460,13 @@ def _number(question: Question, text: str, lang: str) -> Parsed | Unclear:
     return Parsed(number)
 
 
+def _counts(question: Question) -> bool:
+    """A question that counts ("how many times"), where "twice" and "none" are answers."""
+    return question.type == "integer" and bool(
+        re.search(r"\bhow many\b|\bcombien\b", fold(" ".join(question.text.values())))
+    )
+
+
 def _range_text(question: Question, lang: str) -> str:
     def shown(value: float) -> str:
         text = f"{value:g}"
@@ -245,19 +479,17 @@ def _range_text(question: Question, lang: str) -> str:
     return "un nombre" if lang == "fr" else "a number"
 
 
-def _date(text: str, lang: str) -> Parsed | Unclear:
-    expected = "une date, par exemple 14/03/2021" if lang == "fr" else "a date, e.g. 14/03/2021"
-    iso = re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", text)
-    numeric = re.search(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b", text)  # day first, as in FR/UK
-    named = re.search(r"\b(?:(\d{1,2})\s+)?([a-z]+)\.?\s+(\d{4})\b", text)
-    try:
-        if iso:
-            return Parsed(dt.date(int(iso[1]), int(iso[2]), int(iso[3])).isoformat())
-        if numeric:
-            return Parsed(dt.date(int(numeric[3]), int(numeric[2]), int(numeric[1])).isoformat())
-        if named and named[2] in _MONTHS:
-            day = int(named[1]) if named[1] else 1
-            return Parsed(dt.date(int(named[3]), _MONTHS[named[2]], day).isoformat())
-    except ValueError:
-        pass
-    return Unclear(expected)
+_DATE_EXPECTED = {
+    "en": "a date, e.g. 14/03/2021 or March 2021",
+    "fr": "une date, par exemple 14/03/2021 ou mars 2021",
+}
+
+
+def _date(text: str, lang: str, today: dt.date) -> Parsed | Unclear:
+    """A day, or the first day of the month, season or year given ("last summer": 1 June)."""
+    when = span(text, today)
+    if when is None or when.earliest is None or when.latest is None:
+        return Unclear(_DATE_EXPECTED[lang])
+    if (when.latest - when.earliest).days > 366 or when.earliest > today:
+        return Unclear(_DATE_EXPECTED[lang])
+    return Parsed(when.earliest.isoformat())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.screening.criteria import Question, load_criteria
@@ -45,7 +47,7 @@ SINCE = Question("diagnosed_on", "date", {"en": "", "fr": ""})
         (INSULIN, "no, never", "en", False),
         (TYPE, "type 2", "en", "type_2"),
         (TYPE, "Diabète de type 1", "fr", "type_1"),
-        (TYPE, "2", "en", "type_1"),  # the second option as listed
+        (TYPE, "type_1", "en", "type_1"),  # a button's payload: the option's key
         (SINCE, "14/03/2021", "fr", "2021-03-14"),
         (SINCE, "March 2021", "en", "2021-03-01"),
         (SINCE, "mars 2021", "fr", "2021-03-01"),
@@ -132,3 +134,180 @@ def test_only_unanswered_questions_are_read_and_a_bad_answer_is_asked_again() ->
     )
     # Another question answered, the one asked not: it simply comes next, no complaint.
     assert extract(ASTHMA, "I don't smoke", "en", age, set()) == Extracted({"smoker": False}, None)
+
+
+TODAY = dt.date(2026, 12, 2)
+COURSES = Question(
+    "steroid_courses",
+    "integer",
+    {"en": "In the last 12 months, how many times did you need steroid tablets?", "fr": ""},
+    min=0,
+    max=50,
+)
+WEEKLY = Question(
+    "reliever", "integer", {"en": "How many times a week do you use it?", "fr": ""}, min=0, max=50
+)
+SEX = Question(
+    "sex",
+    "choice",
+    {"en": "", "fr": ""},
+    options={"female": {"en": "Female", "fr": "Femme"}, "male": {"en": "Male", "fr": "Homme"}},
+)
+DIAGNOSIS = Question(
+    "asthma_diagnosis",
+    "choice",
+    {"en": "Has a doctor diagnosed you with asthma, and if so, when?", "fr": ""},
+    options={
+        "over_12_months": {"en": "Yes, 12 months ago or more", "fr": "Oui, il y a 12 mois ou plus"},
+        "under_12_months": {
+            "en": "Yes, less than 12 months ago",
+            "fr": "Oui, il y a moins de 12 mois",
+        },
+        "not_diagnosed": {"en": "No", "fr": "Non"},
+    },
+)
+SIX_MONTHS = Question(
+    "diagnosed_6_months",
+    "yes_no",
+    {"en": "Were you diagnosed with type 2 diabetes at least 6 months ago?", "fr": ""},
+)
+HOSPITAL = Question(
+    "hospitalised_3_months",
+    "yes_no",
+    {"en": "In the last 3 months, have you been admitted to hospital?", "fr": ""},
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "lang", "value"),
+    [
+        # Numbers in words, in both languages.
+        (AGE, "quarante-cinq", "fr", 45),
+        (AGE, "j'ai quarante cinq ans", "fr", 45),
+        (AGE, "soixante-douze ans", "fr", 72),
+        (AGE, "quatre-vingt-un", "fr", 81),
+        (AGE, "vingt et un ans", "fr", 21),
+        (AGE, "forty five", "en", 45),
+        (AGE, "I'm forty-five years old", "en", 45),
+        (AGE, "sixty", "en", 60),
+        (COURSES, "deux fois", "fr", 2),
+        (COURSES, "twice", "en", 2),
+        (COURSES, "once", "en", 1),
+        (COURSES, "une fois", "fr", 1),
+        (COURSES, "a couple of times", "en", 2),
+        (COURSES, "une dizaine de fois", "fr", 10),
+        (COURSES, "trois", "fr", 3),
+        (COURSES, "none", "en", 0),
+        (COURSES, "aucune", "fr", 0),
+        (COURSES, "pas une seule fois", "fr", 0),
+        (COURSES, "2 fois par an", "fr", 2),
+        (COURSES, "once a month", "en", 12),  # over the question's 12 months
+        (WEEKLY, "2 fois par semaine", "fr", 2),
+        # Yes and no with extra words.
+        (INSULIN, "yeah since last year", "en", True),
+        (INSULIN, "nope never", "en", False),
+        (INSULIN, "non jamais", "fr", False),
+        (INSULIN, "ouais carrément", "fr", True),
+        (INSULIN, "not really", "en", False),
+        (INSULIN, "bien sûr", "fr", True),
+        (INSULIN, "bien sûr que oui", "fr", True),
+        (INSULIN, "ouiii", "fr", True),
+        (INSULIN, "je n'en prends pas", "fr", False),
+        (INSULIN, "not anymore", "en", False),
+        (INSULIN, "yes, like my mother", "en", True),
+        # Free text that points to one option: synonyms, parts, typos, number words.
+        (TYPE, "type deux", "fr", "type_2"),
+        (TYPE, "type two", "en", "type_2"),
+        (TYPE, "t2", "fr", "type_2"),
+        (TYPE, "c'est le type 2", "fr", "type_2"),
+        (TYPE, "2", "fr", "type_2"),
+        (TYPE, "type II", "en", "type_2"),
+        (TYPE, "un autre", "fr", "other_or_unsure"),
+        (SEX, "woman", "en", "female"),
+        (SEX, "un homme", "fr", "male"),
+        (SEX, "femmme", "fr", "female"),
+        (SEX, "I'm a guy", "en", "male"),
+        (SEX, "male", "en", "male"),
+        # Times as people write them, to the option that holds them.
+        (DIAGNOSIS, "oui, il y a plus de 12 mois", "fr", "over_12_months"),
+        (DIAGNOSIS, "yes 3 years ago", "en", "over_12_months"),
+        (DIAGNOSIS, "depuis 2019", "fr", "over_12_months"),
+        (DIAGNOSIS, "oui depuis que je suis petit", "fr", "over_12_months"),
+        (DIAGNOSIS, "en mars dernier", "fr", "under_12_months"),
+        (DIAGNOSIS, "yes, 2 months ago", "en", "under_12_months"),
+        (DIAGNOSIS, "il y a 12 mois", "fr", "over_12_months"),
+        (DIAGNOSIS, "nope", "en", "not_diagnosed"),
+        (DIAGNOSIS, "non jamais", "fr", "not_diagnosed"),
+        (SIX_MONTHS, "oui il y a 2 ans", "fr", True),
+        (SIX_MONTHS, "yes, 2 months ago", "en", False),  # yes, but not 6 months ago
+        (SIX_MONTHS, "depuis mars 2019", "fr", True),
+        (HOSPITAL, "oui, la semaine dernière", "fr", True),
+        (HOSPITAL, "yes, last year", "en", False),  # not in the last 3 months
+        # Dates.
+        (SINCE, "march 2019", "en", "2019-03-01"),
+        (SINCE, "en mars dernier", "fr", "2026-03-01"),
+        (SINCE, "12/03/2020", "fr", "2020-03-12"),
+        (SINCE, "il y a 2 ans", "fr", "2024-12-02"),
+        (SINCE, "2 years ago", "en", "2024-12-02"),
+        (SINCE, "last summer", "en", "2026-06-01"),
+        (SINCE, "l'été dernier", "fr", "2026-06-01"),
+        (SINCE, "sept 2019", "en", "2019-09-01"),
+        (SINCE, "in 2018", "en", "2018-01-01"),
+        (SINCE, "03/2021", "fr", "2021-03-01"),
+    ],
+)
+def test_answers_in_words_and_with_extra_words(
+    question: Question, text: str, lang: str, value: object
+) -> None:
+    assert parse(question, text, lang, TODAY) == Parsed(value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "lang"),
+    [
+        (INSULIN, "no but my brother yes", "en"),  # about someone else too: ask again
+        (INSULIN, "non mais mon frère oui", "fr"),
+        (INSULIN, "my mum does", "en"),
+        (INSULIN, "maybe", "en"),
+        (INSULIN, "peut-être", "fr"),
+        (DIAGNOSIS, "yes", "en"),  # which of the two yes?
+        (DIAGNOSIS, "since last year", "en"),  # 11 to 23 months: either side of 12
+        (TYPE, "diabetes", "en"),
+        (SEX, "yes", "en"),
+        (AGE, "la cinquantaine", "fr"),  # about fifty is not an age
+        (AGE, "un peu moins que mon mari", "fr"),  # "un" is not a number here
+        (SINCE, "more than 12 months ago", "en"),  # not a date
+        (COURSES, "a few", "en"),
+    ],
+)
+def test_answers_that_could_mean_two_things_are_asked_again(
+    question: Question, text: str, lang: str
+) -> None:
+    assert isinstance(parse(question, text, lang, TODAY), Unclear)
+
+
+def test_a_question_in_the_answer_is_left_to_its_own_question() -> None:
+    assert ASTHMA is not None
+    steroid = ASTHMA.question("steroid_courses")
+    read = extract(ASTHMA, "deux fois, et j'ai quarante ans", "fr", steroid, set(), TODAY)
+    assert read.answers == {"steroid_courses": 2, "age": 40}
+
+
+@pytest.mark.parametrize(
+    ("trial", "text", "asked", "answers"),
+    [
+        ("asthma", "yes 3 years ago", "asthma_diagnosis", {"asthma_diagnosis": "over_12_months"}),
+        ("asthma", "oui, il y a plus de 12 mois", "asthma_diagnosis",
+         {"asthma_diagnosis": "over_12_months"}),
+        ("asthma", "depuis 2 ans, et j'ai 40 ans", "asthma_diagnosis",
+         {"asthma_diagnosis": "over_12_months", "age": 40}),
+        ("t2d", "oui il y a 2 ans", "diagnosed_6_months", {"diagnosed_6_months": True}),
+    ],
+)  # fmt: skip
+def test_a_time_in_the_answer_is_not_an_age(
+    trial: str, text: str, asked: str, answers: dict[str, object]
+) -> None:
+    criteria = ASTHMA if trial == "asthma" else T2D
+    assert criteria is not None
+    read = extract(criteria, text, "fr", criteria.question(asked), set(), TODAY)
+    assert read.answers == answers
