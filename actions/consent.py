@@ -13,6 +13,8 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language
+from actions.knowledge import answer_instead
+from bot import wording
 from bot.consent import erasure, ledger, service
 from bot.consent.texts import PURPOSES, ConsentText
 from bot.db.session import default_sessions
@@ -179,6 +181,9 @@ class ActionWithdrawConsent(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if wording.asks_whether_one_may_leave(str(tracker.latest_message.get("text") or "")):
+            # "can i quit anytime?" asks about a right; withdrawing takes explicit words.
+            return await answer_instead(dispatcher, tracker, misread="withdraw_consent")
         given = await asyncio.to_thread(_granted, tracker.sender_id)
         if given:
             purposes = "; ".join(_purpose(consent, language(tracker)) for consent in given)

@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import cipher
@@ -67,28 +67,54 @@ class ActionAnswerQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        lang = tracker.get_slot("language") or "en"
-        trial = tracker.get_slot("trial")
-        kb = await asyncio.to_thread(knowledge_base)
-        chosen = next(tracker.get_latest_entity_values("entry_id"), None)
-        if chosen and (entry := kb.entry(str(chosen), lang, trial=trial)):
-            say_answer(dispatcher, entry, kb.emergency_number)
-            return []
-        text = str(tracker.latest_message.get("text") or "")
-        decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
-        if decision.answered and decision.entry is not None:
-            say_answer(dispatcher, decision.entry, kb.emergency_number)
-        elif decision.reason == "ambiguous":
-            _offer_choices(dispatcher, decision)
-        else:
-            intent = (tracker.latest_message.get("intent") or {}).get("name")
-            out_of_scope = intent == "out_of_scope"
-            reason = "out_of_scope" if out_of_scope else (decision.reason or "low_confidence")
+        return await answer_question(dispatcher, tracker)
+
+
+async def answer_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, misread: str | None = None
+) -> list[EventType]:
+    """Answer the latest message from the knowledge base (or say it cannot).
+
+    `misread` names the intent the NLU gave a message that another action found to be a question
+    after all: staff see it among the gaps even when the answer was found, so that the
+    understanding can be taught.
+    """
+    lang = tracker.get_slot("language") or "en"
+    trial = tracker.get_slot("trial")
+    kb = await asyncio.to_thread(knowledge_base)
+    chosen = next(tracker.get_latest_entity_values("entry_id"), None)
+    if chosen and (entry := kb.entry(str(chosen), lang, trial=trial)):
+        say_answer(dispatcher, entry, kb.emergency_number)
+        return []
+    text = str(tracker.latest_message.get("text") or "")
+    decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
+    if misread is not None:
+        await asyncio.to_thread(
+            _record_gap, tracker.sender_id, text, lang, f"misread:{misread}", decision, trial
+        )
+    if decision.answered and decision.entry is not None:
+        say_answer(dispatcher, decision.entry, kb.emergency_number)
+    elif decision.reason == "ambiguous":
+        _offer_choices(dispatcher, decision)
+    else:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        out_of_scope = intent == "out_of_scope"
+        reason = "out_of_scope" if out_of_scope else (decision.reason or "low_confidence")
+        if misread is None:
             await asyncio.to_thread(
                 _record_gap, tracker.sender_id, text, lang, reason, decision, trial
             )
-            return await _not_understood(dispatcher, tracker, out_of_scope)
-        return []
+        return await _not_understood(dispatcher, tracker, out_of_scope)
+    return []
+
+
+async def answer_instead(
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, misread: str
+) -> list[EventType]:
+    """A question the NLU read as `misread` gets its answer, and the conversation stays where it
+    was: a form going on asks its question again, else the assistant listens."""
+    events = await answer_question(dispatcher, tracker, misread=misread)
+    return [*events, FollowupAction(tracker.active_loop_name or "action_listen")]
 
 
 class ActionRecordFeedback(Action):

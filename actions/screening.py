@@ -22,7 +22,8 @@ from rasa_sdk.types import DomainDict
 from actions.common import cipher, language
 from actions.consent import AFTER_CONSENT, consent_texts, just_asked
 from actions.consent import ask as ask_consent
-from actions.knowledge import knowledge_base, say_answer
+from actions.knowledge import answer_instead, knowledge_base, say_answer
+from bot import wording
 from bot.consent.service import has_consent
 from bot.consent.texts import LoadedConsents
 from bot.db.models import Screening
@@ -69,6 +70,10 @@ class ActionStartScreening(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if wording.asks_without_joining(str(tracker.latest_message.get("text") or "")):
+            # Naming a trial in a question ("how many visits in the asthma study?") is no
+            # request to take part.
+            return await answer_instead(dispatcher, tracker, misread="start_screening")
         return await asyncio.to_thread(start, dispatcher, tracker)
 
 

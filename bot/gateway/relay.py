@@ -19,7 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import conversations
+from bot import conversations, wording
 from bot.campaigns import parse_referral
 from bot.channels.base import Channel, Inbound, NotDelivered, Reply
 from bot.consent import erasure
@@ -39,7 +39,8 @@ from bot.i18n import messages
 from bot.pseudonym import pseudonym
 from bot.reminders import participants
 from bot.safety import detect as safety
-from bot.safety import events, respond
+from bot.safety import events, remainder, respond
+from bot.screening import store as screenings
 from bot.screening.trials import Trials
 from bot.settings import Settings
 
@@ -243,8 +244,14 @@ class Relay:
             text = inbound.text
             code = participants.looks_like_code(referral.link_code or inbound.text)
             notice, linked = self._link(session, conversation, key, code) if code else (None, False)
+            go_on = linked  # whether Rasa also reads the message after the gateway's notice
             if notice is None and finding is not None:
                 notice = self._safety(session, conversation, inbound, finding)
+                if finding.kind == "adverse_event":
+                    # The report is acknowledged; what else the message asks still gets its
+                    # answer, or a form its answer (an emergency stops everything else).
+                    text = remainder.rest(inbound.text)
+                    go_on = bool(text) and not self._in_handoff(session, conversation, text)
             if notice is None:
                 notice = self._handed_off(session, conversation, inbound)
             if linked:
@@ -258,12 +265,12 @@ class Relay:
                 claim_token=token,
                 claimed_until=utcnow() + self._claim,
             )
-            if notice is not None and not linked:
+            if notice is not None and not go_on:
                 message.status = MessageStatus.DONE  # the gateway answered it alone
             session.add(message)
             session.flush()
             earlier = self._claim_in(session, conversation.id, token, exclude=message.id)
-            if notice is not None and not linked:
+            if notice is not None and not go_on:
                 return Accepted(_turn(conversation), earlier, notice)
             this = Waiting(id=message.id, text=text, meta=meta, fresh=True)
             return Accepted(_turn(conversation), [*earlier, this], notice)
@@ -279,9 +286,7 @@ class Relay:
 
         The message does not go on to Rasa, so a form it interrupted is still where it was.
         """
-        trial = conversation.trial or session.scalar(
-            select(Participant.trial).where(Participant.sender_key == conversation.sender_key)
-        )
+        trial = self._trial_in_context(session, conversation)
         event = events.record(
             session, self._settings, self._cipher, finding, sender_key=conversation.sender_key,
             channel=conversation.channel, language=conversation.language, text=inbound.text,
@@ -291,6 +296,24 @@ class Relay:
         known = self._trials.get().get(trial) if trial else None
         phone = known.phone if known else None
         return Reply(text=respond.reply_text(finding, conversation.language, self._settings, phone))
+
+    @staticmethod
+    def _trial_in_context(session: Session, conversation: Conversation) -> str | None:
+        """The trial the person is talking about: the link they followed, the trial they take
+        part in, else the one of their latest pre-screening (finished or going on)."""
+        if conversation.trial:
+            return conversation.trial
+        participant = session.scalar(
+            select(Participant.trial).where(Participant.sender_key == conversation.sender_key)
+        )
+        if participant:
+            return participant
+        screening = screenings.latest(session, conversation.sender_key)
+        return screening.trial if screening is not None else None
+
+    def _in_handoff(self, session: Session, conversation: Conversation, text: str) -> bool:
+        """While the study team has the person's question, the rest of a message goes to them."""
+        return handoffs.note(session, self._cipher, conversation.sender_key, text) is not None
 
     def _link(
         self, session: Session, conversation: Conversation, key: str, code: str
@@ -324,6 +347,8 @@ class Relay:
             return None
         if handoffs.note(session, self._cipher, conversation.sender_key, inbound.text) is None:
             return None
+        if wording.is_thanks(inbound.text):
+            return handoff_replies.thanked(conversation.language)
         return handoff_replies.waiting(self._settings, conversation.language)
 
     def _conversations_waiting(self) -> list[Turn]:

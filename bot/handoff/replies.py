@@ -35,6 +35,11 @@ def waiting(settings: Settings, language: str) -> Reply:
     return Reply(text=text, buttons=(back_button(language),))
 
 
+def thanked(language: str) -> Reply:
+    """To thanks written while the study team has the person's question (after their answer)."""
+    return Reply(text=messages.text("handoff_thanked", language), buttons=(back_button(language),))
+
+
 def staff_answer(text: str, language: str, *, still_open: bool) -> Reply:
     said = messages.text("handoff_staff_reply", language, text=text)
     return Reply(text=said, buttons=(back_button(language),) if still_open else ())

@@ -92,17 +92,29 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "safety_side_effect": {
         "en": (
             "Thank you for telling us. I have passed this on to the study team, who will review "
-            "it. Please also call them{phone}, and do not stop or change your study treatment on "
-            "your own. If you feel very unwell, call {emergency_number}."
+            "it. {call} Do not stop or change your study treatment on your own. If you feel very "
+            "unwell, call {emergency_number}."
         ),
         "fr": (
             "Merci de nous l'avoir signalé. J'ai transmis votre message à l'équipe de l'étude, "
-            "qui va l'examiner. Appelez-la aussi{phone}, et n'arrêtez pas et ne modifiez pas "
-            "votre traitement de l'étude de vous-même. Si vous vous sentez très mal, appelez le "
-            "{emergency_number}."
+            "qui va l'examiner. {call} N'arrêtez pas et ne modifiez pas votre traitement de "
+            "l'étude de vous-même. Si vous vous sentez très mal, appelez le {emergency_number}."
         ),
     },
-    "safety_phone": {"en": " on {phone}", "fr": " au {phone}"},
+    "safety_phone": {
+        "en": "Please also call them on {phone}.",
+        "fr": "Appelez-la aussi au {phone}.",
+    },
+    "safety_phone_unknown": {
+        "en": (
+            "Please also call them: their number is on your information sheet and your consent "
+            "form."
+        ),
+        "fr": (
+            "Appelez-la aussi : son numéro figure sur votre note d'information et votre "
+            "formulaire de consentement."
+        ),
+    },
     # A person's request for the study team (bot/handoff): while it is open, what they write
     # goes to the team; staff answers reach them on their channel.
     "handoff_waiting": {
@@ -115,6 +127,17 @@ _TEXTS: dict[str, dict[Language, str]] = {
             "Votre question est entre les mains de l'équipe de l'étude : j'y ai ajouté ce "
             "message, et un membre de l'équipe vous répondra ici, dans cette conversation. "
             "{availability} En cas d'urgence, appelez le {emergency_number}."
+        ),
+    },
+    "handoff_thanked": {
+        "en": (
+            "You're welcome. If you have anything else for the study team, write it here and they "
+            'will see it. To ask me something instead, tap "Back to the assistant".'
+        ),
+        "fr": (
+            "Je vous en prie. Si vous avez autre chose à dire à l'équipe de l'étude, écrivez-le "
+            "ici : elle le verra. Pour me poser une question, appuyez sur « Revenir à "
+            "l'assistant »."
         ),
     },
     "handoff_back_button": {"en": "Back to the assistant", "fr": "Revenir à l'assistant"},

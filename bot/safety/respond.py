@@ -10,8 +10,14 @@ from bot.settings import Settings
 def reply_text(finding: Finding, language: str, settings: Settings, phone: str | None) -> str:
     number = settings.emergency_number
     if finding.kind == "adverse_event":
-        call = messages.text("safety_phone", language, phone=phone) if phone else ""
-        return messages.text("safety_side_effect", language, phone=call, emergency_number=number)
+        phone = phone or settings.site_phone
+        # Never "please call them" without saying how.
+        call = (
+            messages.text("safety_phone", language, phone=phone)
+            if phone
+            else messages.text("safety_phone_unknown", language)
+        )
+        return messages.text("safety_side_effect", language, call=call, emergency_number=number)
     if finding.category == "suicide":
         line = settings.crisis_line
         said = messages.text("safety_crisis_line", language, crisis_line=line) if line else ""

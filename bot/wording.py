@@ -1,0 +1,130 @@
+"""What a message's own words say about what the person wants, where the NLU's reading is risky.
+
+Two readings change what happens to a person, and the NLU makes them from words alone: that they
+withdraw their consent, and that they want to be pre-screened for a trial. Asking *whether* one
+may leave ("can i quit anytime?") is a question for the knowledge base, and so is a question that
+names a trial ("combien de visites pour l'étude asthme ?"). The actions check these readings here
+before acting on them; a reading they set aside is recorded for staff as a gap.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.knowledge.analysis import fold
+
+# A question by its first words, in either language, typed as people type.
+_QUESTION_START = re.compile(
+    r"^(?:(?:and|so|but|et|mais|alors|euh|hi|hello|bonjour|salut) )?(?:what|whats|wat|when|where|"
+    r"how|who|which|why|can|could|cn|may|might|will|would|is|are|am|do|does|did|should|if|"
+    r"quand|ou|comment|combien|qui|quel|quelle|quels|quelles|pourquoi|est ce|c quoi|c'est quoi|"
+    r"cest quoi|peut|peux|puis|pouvez|pourrais|pourrai|jpeux|je peux|j'peux|on peut|est il|"
+    r"ai je|y a t il|si je|et si|a quel|a quelle)\b"
+)
+# The words of a request to take part.
+_JOIN = re.compile(
+    r"\b(?:join\w*|take part|taking part|participat\w*|sign\w* up|sign me|enrol\w*|enroll\w*|"
+    r"eligib\w*|qualif\w*|apply|applying|screen\w*|register\w*|volunteer\w*|be in|get in|"
+    r"be part|be a part|candidat\w*|particip\w*|inscri\w*|rejoindre|rejoins|eligible\w*|"
+    r"faire partie|postuler|entrer dans|etre dans|m'engager|questionnaire|test\w* (?:my|mon|ma) "
+    r"eligib\w*|start|commencer|demarrer|go on|carry on|continue|resume|reprendre|continuer|"
+    r"questions|recruit\w*|recrut\w*)\b"
+)
+# Words that can only mean the consent itself.
+_CONSENT = re.compile(
+    r"\b(?:consent\w*|withdraw\w*|revok\w*|revoqu\w*|retir\w*|retract\w*|opt out|"
+    r"desinscri\w*|unsubscribe)\b"
+)
+
+
+# Thanks and the words that go with them ("great thank you so much!").
+_THANKS = frozenset(
+    [
+        "thank",
+        "thanks",
+        "thanx",
+        "thx",
+        "ty",
+        "tysm",
+        "cheers",
+        "great",
+        "super",
+        "perfect",
+        "ok",
+        "okay",
+        "k",
+        "cool",
+        "nice",
+        "good",
+        "awesome",
+        "lovely",
+        "brilliant",
+        "fine",
+        "alright",
+        "all",
+        "right",
+        "got",
+        "it",
+        "noted",
+        "you",
+        "so",
+        "much",
+        "very",
+        "a",
+        "lot",
+        "again",
+        "and",
+        "merci",
+        "beaucoup",
+        "bcp",
+        "mille",
+        "fois",
+        "parfait",
+        "genial",
+        "top",
+        "nickel",
+        "daccord",
+        "d'accord",
+        "dac",
+        "bien",
+        "tres",
+        "trop",
+        "sympa",
+        "c'est",
+        "ca",
+        "vous",
+        "toi",
+        "cool",
+        "oui",
+        "yes",
+        "ah",
+        "oh",
+    ]
+)
+_THANKING = frozenset(["thank", "thanks", "thanx", "thx", "ty", "tysm", "cheers", "merci"])
+
+
+def is_thanks(text: str) -> bool:
+    """Thanks, or an acknowledgement that asks for nothing ("great thank you", "ok merci")."""
+    words = _words(text).split()
+    return bool(words) and all(w in _THANKS for w in words) and bool(_THANKING & set(words))
+
+
+def is_question(text: str) -> bool:
+    """Whether `text` asks something (a question mark, or the first words of a question)."""
+    return text.rstrip().endswith("?") or bool(_QUESTION_START.search(_words(text)))
+
+
+def asks_whether_one_may_leave(text: str) -> bool:
+    """A question about leaving ("can i quit anytime?"), not a withdrawal of consent."""
+    return is_question(text) and not _CONSENT.search(_words(text))
+
+
+def asks_without_joining(text: str) -> bool:
+    """A question that does not ask to take part ("how many visits in the asthma study?")."""
+    return is_question(text) and not _JOIN.search(_words(text))
+
+
+def _words(text: str) -> str:
+    folded = fold(text).replace("’", "'").replace("-", " ")
+    return " ".join(re.findall(r"[a-z0-9']+", folded))

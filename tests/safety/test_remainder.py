@@ -1,0 +1,39 @@
+"""What a message asks besides the side effect it reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.safety.remainder import rest
+
+
+@pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        (
+            "Since the injection my arm is swollen, and when is my next visit?",
+            "when is my next visit?",
+        ),
+        ("54, and the tablets give me headaches", "54"),
+        (
+            "depuis le traitement j'ai des vertiges. combien de visites pour l'étude ?",
+            "combien de visites pour l'étude ?",
+        ),
+        ("oui et depuis les comprimés j'ai mal au ventre", "oui"),
+    ],
+)
+def test_the_request_beside_the_report(text: str, left: str) -> None:
+    assert rest(text) == left
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "since the injection my arm is red and swollen",
+        "depuis le traitement j'ai des vertiges, c'est normal ?",
+        "I have a rash since the study drug, thanks",
+        "the study pills give me headaches",
+    ],
+)
+def test_nothing_beside_the_report(text: str) -> None:
+    assert rest(text) == ""

@@ -1,0 +1,70 @@
+"""The words that decide whether a message withdraws consent, asks to take part, or thanks."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import wording
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jpeux arreter qd je veux?",
+        "can i quitt anytime",
+        "Est-ce que je pourrai partir en cours d'étude ?",
+        "am I allowed to stop whenever I like",
+    ],
+)
+def test_asking_whether_one_may_leave_is_a_question(text: str) -> None:
+    assert wording.asks_whether_one_may_leave(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to quit the trial",
+        "je veux retirer mon consentement",
+        "can I withdraw my consent?",
+        "je ne veux plus participer",
+    ],
+)
+def test_explicit_words_withdraw(text: str) -> None:
+    assert not wording.asks_whether_one_may_leave(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "combien de visites pour l'étude asthme ?",
+        "how long does the diabetes study last?",
+        "c quoi le numero de l'equipe de l'etude diabete",
+    ],
+)
+def test_a_question_naming_a_trial_is_not_a_request_to_join(text: str) -> None:
+    assert wording.asks_without_joining(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've had asthma since I was a kid, can I join the asthma study?",
+        "Est-ce que je peux participer à l'étude sur l'asthme ?",
+        "am i eligible for the diabetes one",
+        "ok he's fine now, can we go on with the questions?",
+        "je veux m'inscrire",
+        '/start_screening{"trial": "demo-t2d-001"}',
+    ],
+)
+def test_requests_to_take_part_still_start_it(text: str) -> None:
+    assert not wording.asks_without_joining(text)
+
+
+@pytest.mark.parametrize("text", ["great thank you", "Ok merci beaucoup !", "thx", "Merci 👍"])
+def test_thanks(text: str) -> None:
+    assert wording.is_thanks(text)
+
+
+@pytest.mark.parametrize("text", ["thanks, when is my visit?", "super", "ok", "merci mais non"])
+def test_not_only_thanks(text: str) -> None:
+    assert not wording.is_thanks(text)
