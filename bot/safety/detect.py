@@ -69,7 +69,7 @@ def from_nlu(text: str, intent: Intent) -> Finding | None:
     if threshold is None or intent.confidence < threshold:
         return None
     folded = corrected(fold(text))
-    if _NEGATION.search(folded) or _NOT_NOW.search(folded):
+    if _NEGATION.search(_NOT_A_NEGATION.sub(" ", folded)) or _NOT_NOW.search(folded):
         return None
     matched = f"NLU: {intent.name} ({intent.confidence:.2f})"
     if intent.name == "emergency":
@@ -96,12 +96,15 @@ def check(text: str, language: str | None = None) -> Finding | None:
     folded = corrected(fold(text))
     not_now = _NOT_NOW.search(folded) is not None
     linkable = _without_history(folded)
+    general = _GENERAL_QUESTION.search(folded) is not None
     for kind in ("emergency", "adverse_event"):
         for rule in _compiled():
             if rule.kind != kind or (rule.also is not None and not rule.also.search(linkable)):
                 continue
+            if general and kind == "adverse_event":
+                continue  # a question about side effects in general
             for match in rule.pattern.finditer(folded):
-                if rule.negatable and _negated(folded, match):
+                if rule.negatable and _negated(folded, match, rule.category == "suicide"):
                     continue
                 if not_now and kind == "emergency" and rule.category != "suicide":
                     continue
@@ -119,7 +122,7 @@ def fold(text: str) -> str:
 
 def corrected(folded: str) -> str:
     """Each word one slip away from a word (or word start) the rules know, read as that word."""
-    return " ".join(_correct(word) for word in folded.split(" "))
+    return " ".join(_correct(rules.SMS.get(word, word)) for word in folded.split(" "))
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ def _compiled() -> tuple[_Rule, ...]:
 
 @cache
 def _vocabulary() -> tuple[frozenset[str], tuple[str, ...]]:
-    words: set[str] = set(rules.VOCABULARY)
+    words: set[str] = set(rules.VOCABULARY) | set(rules.SOUNDS_LIKE)
     for rule in rules.RULES:
         words.update(re.findall(r"[a-z]{5,}", rule.pattern))
     ordered = tuple(sorted(words, key=len, reverse=True))  # the longest stem first
@@ -178,7 +181,12 @@ def _correct(word: str) -> str:
             return stem + word[len(stem) + 1 :]
         if len(word) + 1 == len(stem) and _one_slip(word, stem):  # a letter missing, at the end
             return stem
-    return word
+    return next((w for w in rules.SOUNDS_LIKE if _one_letter_changed(word, w)), word)
+
+
+def _one_letter_changed(a: str, b: str) -> bool:
+    """The same length and one letter other, past the first."""
+    return len(a) == len(b) and a[0] == b[0] and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
 def _one_slip(a: str, b: str) -> bool:
@@ -212,13 +220,21 @@ def _linked(folded: str) -> bool:
     return _TREATMENT_LINK.search(_without_history(folded)) is not None
 
 
-def _negated(folded: str, match: re.Match[str]) -> bool:
-    """A negation among the few words before the match, or within it."""
+def _negated(folded: str, match: re.Match[str], fear_counts: bool = False) -> bool:
+    """A negation among the few words before the match, or within it.
+
+    With `fear_counts`, being afraid of it is saying it (thoughts of self-harm).
+    """
     before = " ".join(folded[: match.start()].split()[-5:])
-    return _NEGATION.search(f"{before} {match.group(0)}") is not None
+    near = _NOT_A_NEGATION.sub(" ", f"{before} {match.group(0)}")
+    if fear_counts:
+        near = _FEAR.sub(" ", near)
+    return _NEGATION.search(near) is not None
 
 
 _NEGATION = re.compile(rules.NEGATION)
+_NOT_A_NEGATION = re.compile(rules.NOT_A_NEGATION)
+_FEAR = re.compile(rules.FEAR)
 _NOT_NOW = re.compile(rules.NOT_NOW)
 _SUICIDE_HINT = re.compile(rules.SUICIDE_HINT)
 _FIGURES_OF_SPEECH = re.compile(rules.FIGURES_OF_SPEECH)
@@ -226,4 +242,5 @@ _SOMEONE = re.compile(rules.SOMEONE)
 _REASSURED = re.compile(rules.REASSURED)
 _DANGER_CUES = re.compile(rules.DANGER_CUES)
 _HISTORY = re.compile(rules.HISTORY)
+_GENERAL_QUESTION = re.compile(rules.GENERAL_QUESTION)
 _TREATMENT_LINK = re.compile(rf"\b(?:{rules.TREATMENT_LINK})\b")

@@ -47,7 +47,9 @@ _CHEST = r"chest|heart|sternum|breastbone|poitrine|thorax|thoracique\w*|coeur|st
 _CHEST_PAIN = (
     r"pain\w*|hurt\w*|tight\w*|pressure|crush\w*|squeez\w*|heavy|heaviness|ache\w*|aching|"
     r"burning|stabbing|elephant|vice|band|douleur\w*|mal|serre\w*|oppress\w*|ecras\w*|poids|"
-    r"etau|barre|brulure|point|fait mal|comprim\w*|pression"
+    r"etau|barre|brulure|point|fait mal|comprimee|comprimant|pression|broi\w*|brul\w*|pese|pesant\w*|"
+    r"lourd\w*|serrement|compress\w*|sharp|tearing|ripping|dechir\w*|en feu|on fire|"
+    r"coup de poignard|poignard\w*|tiraill\w*|tenaille\w*|killing me|kills"
 )
 _ARM_JAW = r"(?:left arm|jaw|bras gauche|machoire|mon bras|my arm)"
 _ACHE = r"pain|douleur|mal|ache\w*"
@@ -58,19 +60,22 @@ _FACE_PARTS = (
 _SWELLING = r"swell\w*|swollen|closing|tight\w*|puff\w*|gonfl\w*|enfl\w*|serre\w*|ferme\w*"
 
 # ---- Breathing
-_BREATH = r"breath\w*|air|respir\w*|souffle|oxygen|oxygene"
+_BREATH = r"breath\w*|br[ea]+the?\w*|breeve|air|respir\w*|souffle|oxygen|oxygene|(?:[a-z]')air"
 # Hard to breathe (a negation cancels it: "no trouble breathing")…
 _HARD = (
     r"struggl\w*|hard|difficult\w*|trouble|barely|bad|worse|fight\w*|gasp\w*|labou?red|"
     r"heavy|panting|du mal|de la peine|dur|difficile\w*|difficulte\w*|manque|cherche|"
-    r"bloque\w*|siffl\w*|court"
+    r"bloque\w*|siffl\w*|court|problems?|issues?|probleme\w*|peine|laborieu\w*"
 )
 # …and unable to breathe, a negation in itself.
 _UNABLE = (
-    r"can't|cant|cannot|can not|couldn't|couldnt|unable|(?:n'|n )?arrive (?:pas|plus|pu|plu)|"
-    r"(?:j'|j )?arrive (?:pas|plus|pu|plu)|jarrive (?:pas|plus|pu|plu)|peu[xt]? (?:pas|plus|pu)|"
+    r"can't|cant|cannot|can not|couldn't|couldnt|unable|not able|(?:n'|n |j'|j )?"
+    r"arrive (?:[\w']+ )?(?:pas|plus|pu|plu)|jarrive (?:[\w']+ )?(?:pas|plus|pu|plu)|"
+    r"peu[xt]? (?:pas|plus|pu)|not getting|(?:don't|dont|doesn't|doesnt) get|"
     r"chu pu capable|(?:j'|j )?arrive (?:a )?peine|can barely|can hardly"
 )
+
+_EL_AIR = r"(?:[a-z]')?air\b(?! (?:frais|fresh|pur|conditionne|conditioning|con))"
 
 # ---- Stroke
 _FACE = r"face|smile|mouth|lip|visage|figure|sourire|bouche|levre"
@@ -84,17 +89,17 @@ _WEAK = (
     r"engourdi\w*|mort|lache|inerte|plus bouger|bouge plus|peut plus|peux plus|lourd\w*"
 )
 _SPEECH = (
-    r"slurr\w*|gibberish|nonsense|words? (?:\w+ ){0,3}(?:wrong|jumbled|mixed|muddled|out)|"
+    r"slurr\w*|gibberish|nonsense|words? (?:[\w']+ ){0,3}(?:wrong|jumbled|mixed|muddled|out)|"
     r"can't (?:speak|talk|get (?:my |the )?words)|cant (?:speak|talk|get (?:my |the )?words)|"
-    r"bafouill\w*|bredouill\w*|n'importe quoi|trouve plus (?:mes|ses) mots|mots (?:\w+ ){0,3}"
-    r"melang\w*|parle (?:\w+ ){0,2}bizarre\w*|articul\w* (?:\w+ ){0,2}(?:plus|pas|mal)|"
-    r"arrive plus a parler|peut plus parler|peux plus parler|speech (?:\w+ ){0,3}(?:drunk|weird|"
+    r"bafouill\w*|bredouill\w*|n'importe quoi|trouve plus (?:mes|ses) mots|mots (?:[\w']+ ){0,3}"
+    r"melang\w*|parle (?:[\w']+ ){0,2}bizarre\w*|articul\w* (?:[\w']+ ){0,2}(?:plus|pas|mal)|"
+    r"arrive plus a parler|peut plus parler|peux plus parler|speech (?:[\w']+ ){0,3}(?:drunk|weird|"
     r"strange|funny|odd)|parle comme (?:si (?:j'etais|il etait|elle etait) )?(?:saoule?|ivre|bourre)|"
     r"(?:can't|cant|cannot) walk straight|marche de travers"
 )
 _CONFUSED = (
     r"(?:suddenly|all of a sudden|out of nowhere|d'un coup|tout d'un coup|soudain\w*) "
-    r"(?:\w+ ){0,4}(?:confus\w*|doesn't know|doesnt know|don't know|dont know|can't see|cant see|"
+    r"(?:[\w']+ ){0,4}(?:confus\w*|doesn't know|doesnt know|don't know|dont know|can't see|cant see|"
     r"sait plus|sais plus|vois plus|voit plus|perdu\w*)|(?:doesn't|doesnt|don't|dont) know where "
     r"(?:she|he|i) (?:is|am)|sait plus ou (?:elle|il) est|sais plus ou je suis"
 )
@@ -108,15 +113,29 @@ _TREATMENT = (
     r"gel|spray"
 )
 _EL = r"(?:[a-z]')?"  # an elided article: l'injection, d'etude
+# "Le traitement peut m'aider": what a treatment is hoped to do is no reaction to it.
+_NOT_HELPING = (
+    r" ?(?!(?:aide\w*|soign\w*|gueri\w*|soulag\w*|convien\w*|conviendr\w*|plai\w*|permet\w*|"
+    r"faire du bien|fait du bien|interess\w*|inscri\w*|rappel\w*|expliqu\w*|envoy\w*)\b)"
+)
 # What ties a symptom to the study treatment ("since the injection", "les cachets me donnent").
 TREATMENT_LINK = (
     rf"(?:since|after|following|from|started|starting|began|depuis|apres|commence\w*|"
-    rf"debut)(?: (?:{_W} ){{0,4}}){_EL}(?:{_TREATMENT}|starting|started|start|the first|the second|"
-    rf"the last|week \d+|week|visit|debut|le debut|la visite|semaine|commence\w*)|"
+    rf"debut)(?: (?:{_W} ){{0,5}}){_EL}(?:{_TREATMENT}|starting|started|start|the first|the second|"
+    rf"the last|week \d+|week|visit|visite|debut|le debut|la visite|semaine|commence\w*|"
+    rf"increase|augment\w*|upped|went up|raised|monte\w*)|"
     rf"(?:{_TREATMENT})(?: (?:{_W} ){{0,5}})(?:gives?|giving|gave|made|makes|making|caus\w*|"
-    rf"donne\w*|provoqu\w*|fait|burn\w*|itch\w*|sting\w*|brule\w*|gratte\w*|pique\w*)|"
+    rf"donne\w*|provoqu\w*|fait|font|burn\w*|itch\w*|sting\w*|brule\w*|gratte\w*|pique\w*|"
+    rf"mak\w*|leav\w*|left|laiss\w*|trigger\w*|declench\w*|rend\w*|"
+    rf"(?:doesn't|doesnt|does not|don't|dont|isn't|isnt) (?:agree|suit)|"
+    rf"(?:reussi\w*|convien\w*|passe\w*) pas)|"
+    rf"(?:supporte\w*|tolere\w*|tolerate\w*|react\w*) (?:pas |mal |badly |not |well )?"
+    rf"(?:to |a |au |aux |the |le |la |les |mon |ma |mes |my ){{1,2}}{_EL}(?:{_TREATMENT})|"
     rf"is (?:that|this|it) (?:the|from the) (?:{_TREATMENT})|"
-    rf"(?:where|la ou) (?:{_W} ){{0,4}}{_EL}(?:injection|jab|shot|needle|piqure|perfusion)|"
+    rf"(?:{_TREATMENT})(?: (?!(?:je|j'\w*|i|you|tu|vous|on)\b){_W}){{0,3}} "
+    rf"(?:me|m'){_NOT_HELPING}\w+|"
+    rf"(?:where|la ou|la ou) (?:{_W} ){{0,4}}{_EL}(?:injection|jab|shot|needle|piqure|"
+    rf"perfusion|inject\w*|jabbed|pique\w*|piqu\w*)|"
     rf"c'est (?:le|la|les|a cause du|a cause des|du|des) (?:{_TREATMENT})|"
     r"(?:injection|jab|shot|needle|infusion) (?:site|spot|area|point)|"
     r"(?:point|endroit|site|zone) (?:d'injection|de (?:la )?(?:piqure|perfusion))"
@@ -139,7 +158,15 @@ _SYMPTOM = (
     r"dur|chaud|ampoules?|cloques?|irrit\w*|"
     r"heartburn|reflux|urine|pee|nosebleeds?|blood pressure|blood sugar|weight|ringing|tinnitus|"
     r"periods?|sweat\w*|psoriasis|eczema|acne|brulures? d'estomac|urines?|tension|glycemie|"
-    r"poids|acouphenes?|regles|transpir\w*|sueurs?|aggrav\w*|problems?|issues?|soucis|problemes?"
+    r"poids|acouphenes?|regles|transpir\w*|sueurs?|aggrav\w*|problems?|issues?|soucis|problemes?|"
+    r"throw\w* up|puk\w*|ears?|oreilles|bourdonn\w*|buzz\w*|siffl\w*|emball\w*|cogne\w*|"
+    r"battements?|moins bien|bizarre|patraque|weird|strange|funny|odd|awful|terrible|horrible|"
+    r"rough|poorly|ill|brouillard|foggy|fog|ralenti|slow\w*|\d+ ?(?:kg|kgs|kilos?|lbs|pounds|"
+    r"livres)|kilos?|gained|grossi|maigri|weight|hot|tremor\w*|twitch\w*|mal foutu\w*|"
+    r"dreams?|nightmares?|cauchemars?|reves?|irritable|grumpy|moody|confus\w*|memory|memoire|"
+    r"hiccups?|hoquet|gas|gaz|bloat\w*|ballonn\w*|hair|teeth|gums?|gencives?|nails?|ongles|"
+    r"vue|sight|wee|pipi|pee\w*|faint\w*|lightheaded|light headed|vomir|nausea|beat\w*|"
+    r"irregular\w*|skipp\w*|bosse|bump|barbouill\w*|upset|rash"
 )
 
 # ---- Overdose
@@ -156,16 +183,16 @@ RULES: tuple[Rule, ...] = (
         r"(?:it's|its|it is|this is) an emergency|help emergency|emergency help|"
         r"c'est (?:une )?urgen\w*|au secours|^(?:urgence|emergency|urgent)$|"
         r"(?:call|need|get|send|want) (?:me )?(?:an |a )?ambulance|call (?:911|999|112)|"
-        r"(?:appele[zr]?|faut|besoin d'une?|envoyez) (?:\w+ ){0,2}(?:ambulance|samu|pompiers)|"
+        r"(?:appele[zr]?|faut|besoin d'une?|envoyez) (?:[\w']+ ){0,2}(?:ambulance|samu|pompiers)|"
         r"(?:i'm|im|i am) dying(?! (?:to|of|for|laugh\w*))|feel (?:like )?(?:i'm|im|i am) dying|"
         r"impression (?:de|que je vais) mourir|je vais mourir|je meurs(?! (?:de|d'))",
     ),
     _e(
         "bleeding",
         r"(?:coughing|cough|vomiting|throwing) (?:up )?blood|(?:crache|vomi\w*) du sang|"
-        r"bleed\w* (?:\w+ ){0,3}(?:a lot|heavily|badly|won't stop|wont stop|doesn't stop)|"
-        r"saign\w* (?:\w+ ){0,3}(?:beaucoup|enormement|abondamment)|"
-        r"saign\w* (?:\w+ ){0,8}(?:arrete pas|s'arrete pas|arrete plus|s'arrete plus)|"
+        r"bleed\w* (?:[\w']+ ){0,3}(?:a lot|heavily|badly|won't stop|wont stop|doesn't stop)|"
+        r"saign\w* (?:[\w']+ ){0,3}(?:beaucoup|enormement|abondamment)|"
+        r"saign\w* (?:[\w']+ ){0,8}(?:arrete pas|s'arrete pas|arrete plus|s'arrete plus)|"
         r"(?:won't|wont|doesn't|doesnt|can't|cant) stop (?:the )?bleed\w*",
         negatable=False,  # "won't stop" is part of it
     ),
@@ -176,10 +203,10 @@ RULES: tuple[Rule, ...] = (
         rf"{near(_ACHE, _ARM_JAW, 3)}",
     ),
     _e("breathing", near(_HARD, _BREATH, 4)),
-    _e("breathing", rf"(?:{_UNABLE}) (?:\w+ ){{0,3}}(?:{_BREATH})", negatable=False),
+    _e("breathing", rf"(?:{_UNABLE}) (?:[\w']+ ){{0,3}}(?:{_BREATH})", negatable=False),
     _e(
         "breathing",
-        r"(?:not|isn't|isnt|stopped|stop) breathing|ne respire (?:plus|pas)|respire (?:plus|pas)|"
+        r"(?:not|isn't|isnt|stopped|stop) breathing|ne respire (?:plus|pas)|respir\w* (?:plus|pas)|"
         r"can't lie flat|cant lie flat|peu[xt] pas (?:m'|s')?allonger",
         negatable=False,
     ),
@@ -187,8 +214,8 @@ RULES: tuple[Rule, ...] = (
         "breathing",
         r"(?:j'|j )?etouffe\w*|suffoqu\w*|suffocat\w*|choking|gasping|essouffl\w*|breathless|"
         r"out of breath|short of breath|shortness of breath|manque d'air|"
-        r"wheez\w* (?:\w+ ){0,4}(?:barely|hardly|can't|cant) (?:talk|speak)|"
-        r"(?:lips|levres|face|visage) (?:\w+ ){0,3}(?:blue|bleu\w*)",
+        r"wheez\w* (?:[\w']+ ){0,4}(?:barely|hardly|can't|cant) (?:talk|speak)|"
+        r"(?:lips|levres|face|visage) (?:[\w']+ ){0,3}(?:blue|bleu\w*)",
     ),
     _e(
         "stroke",
@@ -207,19 +234,22 @@ RULES: tuple[Rule, ...] = (
     ),
     _e(
         "unconscious",
-        r"(?:won't|wont|doesn't|doesnt|can't|cant|not|isn't|isnt) (?:\w+ ){0,2}"
+        r"(?:(?:won't|wont|doesn't|doesnt|can't|cant|not|isn't|isnt) (?:[\w']+ ){0,2}"
         r"(?:wak\w*|awake|respond\w*)|(?:ne |n')?(?:se )?reveille (?:pas|plus)|ne repond (?:plus|"
         r"pas)|repond (?:plus|pas)|(?:pas|plus) (?:vraiment )?reveille\w*|reagit (?:plus|pas)|"
         r"(?:arrive|arrivons|peux|peut|pouvons) (?:pas|plus) a (?:le |la |l')?reveiller|"
         r"revien\w* pas a (?:lui|elle|soi)|(?:won't|wont|doesn't|doesnt|isn't|isnt) coming "
-        r"(?:round|around|to)|(?:won't|wont|doesn't|doesnt) come (?:round|around|to)",
+        r"(?:round|around|to)|(?:won't|wont|doesn't|doesnt) come (?:round|around|to))"
+        # …but not answering the phone or an e-mail is no emergency.
+        r"(?! (?:[\w']+ ){0,2}(?:telephone|tel|phone|mails?|e ?mails?|messages?|sms|texts?|calls?|"
+        r"appels?|courriers?|lettres?|questions?|portable|mobile))",
         negatable=False,
     ),
     _e(
         "allergy",
         rf"{near(_FACE_PARTS, _SWELLING, 4)}|"
         r"anaphyla\w*|epi ?pen|allergic reaction|oedeme|choc allergique|reaction allergique|"
-        r"hives (?:\w+ ){0,6}breath\w*|urticaire (?:\w+ ){0,6}respir\w*",
+        r"hives (?:[\w']+ ){0,6}breath\w*|urticaire (?:[\w']+ ){0,6}respir\w*",
     ),
     _e(
         "overdose",
@@ -227,22 +257,44 @@ RULES: tuple[Rule, ...] = (
         rf"chocolat|sucre|cafe|gateau|series))|surdos\w*|\bod\b|od'd|"
         rf"(?:took|taken|take|swallowed|gave|got into|pris|avale\w*|prendre|donne)"
         rf"{gap(6)}(?:too many|too much|whole (?:bottle|box|pack|packet|strip)|all (?:of )?"
-        rf"(?:my |the |his |her )?(?:{_PILLS})|double|triple|twice the|extra|how many|"
+        rf"(?:[\w']+ ){{0,3}}(?:{_PILLS})|double|triple|twice the|extra|how many|"
         rf"trop|toute la (?:boite|plaquette|bouteille)|(?:toutes?|tous) (?:mes|les|ses) (?:{_PILLS})|"
         rf"deux fois|combien|(?:about |around |like |environ |une )?(?:\d+|several|plusieurs|"
-        rf"dizaine|vingtaine|trentaine) (?:de |d')?(?:{_PILLS}))|doubl\w* (?:\w+ ){{0,2}}dose|"
-        rf"(?:bottle|box|pack|packet|boite|plaquette) (?:\w+ ){{0,2}}(?:of |de )?(?:{_PILLS})"
-        rf"(?: (?:\w+ ){{0,4}}(?:swallowed|took|ate|avale\w*|pris|mange))|"
-        rf"(?:bottle|box|boite|flacon) (?:\w+ ){{0,4}}(?:{_TREATMENT}) (?:\w+ ){{0,8}}"
+        rf"dizaine|vingtaine|trentaine) (?:de |d')?(?:{_PILLS}))|doubl\w* (?:[\w']+ ){{0,2}}dose|"
+        rf"(?:bottle|box|pack|packet|boite|plaquette) (?:[\w']+ ){{0,2}}(?:of |de )?(?:{_PILLS})"
+        rf"(?: (?:[\w']+ ){{0,4}}(?:swallowed|took|ate|avale\w*|pris|mange))|"
+        rf"(?:bottle|box|boite|flacon) (?:[\w']+ ){{0,4}}(?:{_TREATMENT}) (?:[\w']+ ){{0,8}}"
         rf"(?:swallowed|avale\w*)|"
         rf"(?:kid|child|son|daughter|baby|toddler|enfant|fils|fille|petit|petite|bebe) "
-        rf"(?:\w+ ){{0,4}}(?:swallowed|ate|eaten|got into|avale\w*|mange\w*) (?:\w+ ){{0,4}}"
+        rf"(?:[\w']+ ){{0,4}}(?:swallowed|ate|eaten|got into|avale\w*|mange\w*) (?:[\w']+ ){{0,4}}"
         rf"(?:{_PILLS}|pills?|tablets?|cachets?|comprimes?|pilules?)",
     ),
     # Not knowing how many were swallowed is no negation of having swallowed them.
     _e(
         "overdose",
-        r"(?:how many|how much|combien) (?:\w+ ){0,4}(?:swallowed|took|taken|ate|had|avale\w*|"
+        rf"(?:handful|fistful|poignee|plein) (?:of |de |d')?(?:[\w']+ ){{0,2}}(?:{_PILLS}|pills?|"
+        rf"tablets?|cachets?|comprimes?|pilules?)|"
+        rf"(?:took|taken|swallowed|pris|avale\w*) (?:[\w']+ ){{0,3}}(?:\d+|several|plusieurs|"
+        rf"dizaine|vingtaine|trentaine|une dizaine|a dozen) (?:[\w']+ ){{0,4}}(?:{_PILLS}|pills?|"
+        rf"tablets?|cachets?|comprimes?|pilules?)|"
+        rf"(?:{_PILLS}|pills?|tablets?|cachets?|comprimes?|dose\w*) (?:[\w']+ ){{0,5}}"
+        rf"(?:on purpose|deliberately|intentionally|expres|volontairement|pour en finir)|"
+        rf"(?:on purpose|deliberately|expres|volontairement) (?:[\w']+ ){{0,4}}(?:took|swallowed|"
+        rf"pris|avale\w*)|"
+        r"(?:drank|drunk|swallowed|ate|a bu|avale\w*|bu) (?:[\w']+ ){0,3}(?:bleach|javel|"
+        r"detergent|antifreeze|weed killer|poison|desherbant|produit menager|lessive|white spirit)",
+    ),
+    _e(
+        "overdose",
+        rf"(?:a load|loads|lots|a lot|a bunch|plein|beaucoup|un tas|une tonne) (?:of |de |d')?"
+        rf"(?:[\w']+ ){{0,2}}(?:{_PILLS}|pills?|tablets?|cachets?|comprimes?|pilules?|"
+        rf"painkillers|antidouleurs?|anti douleurs?)|"
+        r"(?:swallowed|took|taken|ate|avale\w*|pris|mange\w*) (?:[\w']+ ){0,6}(?:medicine "
+        r"(?:cabinet|cupboard)|(?:l')?armoire a pharmacie|la pharmacie)",
+    ),
+    _e(
+        "overdose",
+        r"(?:how many|how much|combien) (?:[\w']+ ){0,4}(?:swallowed|took|taken|ate|had|avale\w*|"
         r"pris|mange\w*)",
         negatable=False,
     ),
@@ -253,10 +305,24 @@ RULES: tuple[Rule, ...] = (
         r"want(?:ed)? to die|wanna die|(?:hurt|harm|cut|cutting|burn)\w* (?:my ?self)"
         r"(?! (?:shaving|cooking|chopping|on (?:a|the)|with (?:a|the) (?:knife|paper)))|"
         r"self ?harm\w*|better off dead|goodbye (?:letters?|notes?)|lettres? d'adieu|"
-        r"(?:point|reason|interet|raison|sens) (?:\w+ ){0,2}(?:living|going on|to live|"
-        r"being alive|vivre|continuer)|can't go on|cant go on|jump off|me tuer|en finir|"
+        r"(?:point|reason|interet|raison|sens) (?:[\w']+ ){0,2}(?:living|going on|to live|"
+        r"being alive|vivre|continuer)|can't go on|cant go on|jump off|en finir|j'en finis|jen finis|"
+        r"(?:je vais|j'vais|jvais|je veux|envie de|pense a|penser a|idee de|idees de|voudrais|"
+        r"vais|veux|pour|comment) me tuer|(?:cutting|cut|slit|slash\w*) (?:my|his|her) "
+        r"(?:arms?|wrists?|legs?|thighs?|skin)|(?:me|se) (?:coupe\w*|taillad\w*|scarifi\w*) "
+        r"(?:les|la|le) (?:bras|poignets?|veines|cuisses?|peau|jambes?)|(?:m'|s')ouvrir les veines|"
+        r"tak\w* my (?:own )?life|(?:me )?donner la mort|me foutre en l'air|(?:me|se) pendre|"
+        r"hang (?:my ?self|him ?self|her ?self)|(?:me|se) jeter (?:sous|du|de|par)|"
+        r"throw (?:my ?self|him ?self|her ?self) (?:off|in front|under)|jump in front|"
+        r"want\w* to die|veu\w* mourir|voudrai\w* mourir|rather (?:be )?dead|rather die|"
+        r"plutot (?:mourir|crever|etre mort\w*)|wish i (?:was|were) dead|"
+        r"wish i (?:wasn't|wasnt|weren't|werent) (?:alive|here|born)|never wake up|"
+        r"(?:plus|jamais) (?:me )?reveiller|pas me reveiller|"
+        r"(?:ne plus|plus) (?:etre la|exister)|disparaitre (?:a|pour) (?:jamais|toujours)|"
+        r"end (?:it|everything|my life) (?:[\w']+ )?(?:tonight|today|now)|"
+        r"tout est pret pour|"
         r"mettre fin a (?:mes jours|ma vie)|(?:envie de|veux|voudrais) mourir|me faire du mal|"
-        r"(?:me suis|me) (?:coupe\w*|brule\w*)(?! (?:le|la|au|a la|en|les|un|une|avec) (?:\w+ )?"
+        r"(?:me suis|je me|j me) (?:coupe\w*|brule\w*)(?! (?:le|la|au|a la|en|les|un|une|avec) (?:[\w']+ )?"
         r"(?:doigt|main|pied|genou|cuisin\w*|bricol\w*|jardin\w*|rasant|four|couteau|papier))|"
         r"(?:me suis|me) scarifi\w*|scarifi\w*|"
         r"(?:envie|force) (?:de |d')(?:vivre|continuer)|disparaitre pour de bon|"
@@ -265,18 +331,83 @@ RULES: tuple[Rule, ...] = (
     _e(
         "suicide",
         r"(?:don't|dont|do not|no longer) want to (?:live|be alive|be here|wake up)|"
-        r"(?:plus|pas) envie (?:de vivre|d'etre la|de me reveiller)|(?:veux|veut) (?:plus|pas) "
+        r"(?:plus|pas) envie (?:de vivre|d'etre la|de me reveiller|d'etre en vie|d'exister|"
+        r"de continuer)|(?:veux|veut) (?:plus|pas) "
         r"vivre|ne (?:vois|voit) plus "
-        r"(?:\w+ ){0,2}(?:interet|sens)|(?:vois|voit) plus (?:\w+ ){0,2}(?:interet|sens)|"
+        r"(?:[\w']+ ){0,2}(?:interet|sens)|(?:vois|voit) plus (?:[\w']+ ){0,2}(?:interet|sens)|"
         r"(?:don't|dont|do not|can't|cant) see (?:the |any )?point|"
         r"better off without me|mieux sans moi|"
-        r"(?:no|not any|aucun|pas d'|plus d') ?(?:point|reason|interet|raison|sens) (?:\w+ ){0,2}"
+        r"(?:no|not any|aucun|pas d'|plus d') ?(?:point|reason|interet|raison|sens) (?:[\w']+ ){0,2}"
         r"(?:living|going on|to live|being alive|vivre|continuer|de vivre|de continuer)|"
         r"(?:want|wish) (?:it all|everything) to (?:stop|end)|(?:veux|voudrais) (?:juste )?que tout "
-        r"(?:s'arrete|cesse|finisse)|(?:pills|tablets) (?:\w+ ){0,2}lined up|(?:prepare|aligne)\w* "
+        r"(?:s'arrete|cesse|finisse)|(?:pills|tablets) (?:[\w']+ ){0,2}lined up|(?:prepare|aligne)\w* "
         r"(?:les |mes )?(?:cachets|comprimes|medicaments)|(?:en )?peux plus de vivre|"
         r"(?:marre|fatigue\w*) de vivre|(?:tired|sick) of (?:living|being alive)|"
         r"sert a rien de (?:continuer|vivre)",
+        negatable=False,
+    ),
+    _e(
+        "unconscious",
+        r"(?:hard|difficult|impossible|can't|cant|cannot) (?:to )?keep (?:[\w']+ ){0,2}awake|"
+        r"(?:can't|cant|won't|wont) stay awake|(?:garder|tenir) (?:[\w']+ ){0,2}eveill\w*|"
+        r"eyes (?:[\w']+ ){0,2}rolled|yeux (?:[\w']+ ){0,3}revuls\w*|"
+        r"(?:floor|ground|went down|gone down|fell|fallen|slumped|dropped|par terre|au sol|"
+        r"tombe\w*|ecroule\w*|effondre\w*|affale\w*|s'est ecroule\w*) (?:[\w']+ ){0,8}"
+        r"(?:not|isn't|isnt|won't|wont|doesn't|doesnt|ne|n'|pas|plus) (?:[\w']+ ){0,2}"
+        r"(?:answer\w*|respond\w*|mov\w*|react\w*|repond\w*|bouge\w*|reagi\w*|"
+        r"breath\w*|respir\w*)|"
+        r"(?:limp|floppy|tout mou|toute molle|inanime\w*|lifeless)",
+        negatable=False,
+    ),
+    _e(
+        "breathing",
+        rf"(?:inhaler|puffer|ventoline|inhalateur|pompe|nebuli\w*|salbutamol) (?:[\w']+ ){{0,4}}"
+        rf"(?:not (?:working|helping|doing)|(?:isn't|isnt|doesn't|doesnt|won't|wont) (?:[\w']+ )?"
+        rf"(?:work\w*|help\w*|do\w*)|no (?:use|effect|help)|useless|marche (?:[\w']+ )?(?:pas|plus|pu)|"
+        rf"fonctionne (?:pas|plus)|fait (?:rien|pas effet|plus effet|plus rien|aucun effet)|"
+        rf"aucun effet|sert a rien|agit (?:pas|plus))|"
+        rf"(?:turn\w*|gone|going|went|goes|deviennent|devient|devenu\w*|virent|vire) (?:[\w']+ )?"
+        rf"(?:blue|bleu\w*|purple|violet\w*|grey|gray|gris\w*)|"
+        rf"(?:lips|levres) (?:[\w']+ ){{0,3}}(?:purple|violet\w*|grey|gray|gris\w*)|(?:breath\w*|respir\w*) (?:[\w']+ ){{0,2}}(?:super|really|very|so|"
+        rf"tres|trop|hyper) (?:fast|quick\w*|vite|rapide\w*)|ribs (?:[\w']+ ){{0,2}}(?:suck\w*|"
+        rf"pull\w*)|cotes (?:[\w']+ ){{0,3}}creus\w*|"
+        rf"(?:not|no|pas|plus|aucun) (?:[\w']+ ){{0,2}}(?:enough |assez )?{_EL_AIR}",
+        negatable=False,
+    ),
+    _e(
+        "bleeding",
+        r"blood (?:[\w']+ )?everywhere|sang partout|pisse le sang|pissing blood|gushing|"
+        r"hemorrhag\w*|haemorrhag\w*|hemorragi\w*|bleed\w* (?:[\w']+ ){0,3}(?:heavily|profusely|"
+        r"loads|so much|too much|really bad)|"
+        r"(?:pregnant|enceinte|grossesse) (?:[\w']+ ){0,6}(?:bleed\w*|blood|saign\w*|sang|pertes? "
+        r"de sang)|(?:bleed\w*|blood|saign\w*|sang|pertes? de sang) (?:[\w']+ ){0,6}(?:pregnant|"
+        r"enceinte|grossesse)|(?:black|tarry) (?:stool|poo|poop)|selles noires|"
+        r"(?:vomit\w*|throw\w* up|vomi\w*) (?:[\w']+ ){0,2}(?:blood|sang)",
+    ),
+    _e(
+        "general",
+        r"(?:fever|fievre|temperature|temp) (?:[\w']+ ){0,8}(?:stiff neck|neck (?:[\w']+ ){0,3}stiff|"
+        r"nuque (?:[\w']+ ){0,3}raide|raideur (?:[\w']+ ){0,2}nuque)|(?:stiff neck|nuque raide|raideur de "
+        r"(?:la )?nuque) (?:[\w']+ ){0,8}(?:fever|fievre|temperature)|"
+        r"rash (?:[\w']+ ){0,4}(?:doesn't|doesnt|won't|wont|does not) fade|purpura|"
+        r"taches? (?:[\w']+ ){0,4}(?:s'efface\w* pas|disparai\w* pas)|"
+        r"worst pain (?:of my life|ever|i've ever)|pire douleur|unbearable pain|pain is unbearable|"
+        r"douleur (?:[\w']+ )?(?:insupportable|atroce|intenable)|excruciating|"
+        r"(?:appel\w*|call\w*|compos\w*|faire) (?:le |la |les )?(?:15|18|112|911|999|samu|"
+        r"pompiers)|(?:should|shall|do) i (?:call|ring|phone) (?:an )?(?:ambulance|911|999|112)|"
+        r"(?:hit|banged|bumped|cogne\w*|tape\w*) (?:[\w']+ ){0,2}(?:head|tete) (?:[\w']+ ){0,8}"
+        r"(?:vomit\w*|being sick|throwing up|confus\w*|drowsy|sleepy|vomi\w*|somnolent\w*|dort|"
+        r"endormi\w*|dans les vapes)|"
+        r"(?:pain|douleur|mal)\w* (?:[\w']+ ){0,8}(?:worst|pire) (?:[\w']+ ){0,2}(?:ever|of my "
+        r"life|de ma vie)|(?:worst|pire) (?:[\w']+ ){0,3}(?:pain|douleur|mal)|agonis\w*|agoniz\w*|"
+        r"carbon monoxide|monoxyde de carbone|(?:sugar|glycemie|glucose) (?:[\w']+ ){0,3}"
+        r"(?:very|really|dangerously|tres|super) (?:low|basse?)",
+    ),
+    _e(
+        "allergy",
+        r"(?:hives|urticaire|rash|plaques|boutons) (?:[\w']+ ){0,8}(?:wheez\w*|siffl\w*|"
+        r"swallow\w*|avaler)|(?:can't|cant|cannot|unable to|(?:n'|j')?arrive (?:[\w']+ )?(?:pas|"
+        r"plus) a|peux (?:pas|plus)|peut (?:pas|plus)) (?:[\w']+ )?(?:swallow|avaler)",
         negatable=False,
     ),
     # ---- Side effects: a symptom, and its link to the study treatment
@@ -284,13 +415,15 @@ RULES: tuple[Rule, ...] = (
         "adverse_event",
         "reported",
         r"report (?:a |an )?(?:side effects?|adverse (?:event|reaction)|reaction)|"
+        rf"reaction\w* (?:[\w']+ ){{0,5}}(?:to|from|with|au|a|aux|du|de|avec) (?:the |my |le |la |"
+        rf"les |mon |ma |mes )?{_EL}(?:{_TREATMENT})|"
         r"side effects? to report|(?:declarer|signaler) (?:un |des )?(?:effets? \w+|reaction)|"
         r"effets? (?:secondaires?|indesirables?) a (?:declarer|signaler)",
     ),
     Rule(
         "adverse_event",
         "after_treatment",
-        r"(?:not|pas|don't|dont) (?:\w+ ){0,2}(?:great|well|good|right|bien|top|terrible)",
+        r"(?:not|pas|don't|dont) (?:[\w']+ ){0,2}(?:great|well|good|right|bien|top|terrible)",
         negatable=False,
         also=TREATMENT_LINK,
     ),
@@ -299,7 +432,7 @@ RULES: tuple[Rule, ...] = (
         "adverse_event",
         "reported",
         r"(?:i|i'm|im|i've|ive|he|she|my \w+|j'ai|jai|j ai|je|"
-        r"il a|elle a) (?:\w+ ){0,3}(?:side effects?|effets? (?:secondaires?|indesirables?)|"
+        r"il a|elle a) (?:[\w']+ ){0,3}(?:side effects?|effets? (?:secondaires?|indesirables?)|"
         r"reaction)",
     ),
 )
@@ -339,6 +472,30 @@ VOCABULARY = (
 )
 # Four-letter words the rules need, read through a swap of two neighbours ("pian", "hrut").
 SHORT_WORDS = ("pain", "hurt", "face", "lips", "arms", "mort", "fait")
+# Red-flag words also read through one letter typed for another, as patients spell by ear
+# ("breeth", "resperer"); only these, whose one-letter neighbours are no everyday words.
+SOUNDS_LIKE = (
+    "breathe", "breath", "breathing", "respirer", "respire", "respiration", "poitrine",
+    "douleur", "unconscious", "inconscient", "seizure", "convulsion", "overdose", "suicide",
+    "suicider", "bleeding", "saigne", "saigner", "swelling", "swollen", "allergic", "allergique",
+    "anaphylaxis", "collapsed", "fainted", "evanoui", "evanouie", "etouffe", "reveille",
+    "connaissance", "ambulance",
+)  # fmt: skip
+# SMS spelling, word for word, read as the words the rules know ("jarrive pa a respiré",
+# "mal o coeur", "ma fille respir pu").
+SMS = {
+    "pa": "pas", "pu": "plus", "plu": "plus", "o": "au", "ds": "dans", "bcp": "beaucoup",
+    "tt": "tout", "ts": "tous", "tte": "toute", "jsuis": "je suis", "chui": "je suis",
+    "chuis": "je suis", "jsui": "je suis", "jai": "j'ai", "g": "j'ai", "jarrive": "j'arrive",
+    "jpeux": "je peux", "jpe": "je peux", "jveux": "je veux", "jvais": "je vais", "jme": "je me",
+    "koi": "quoi", "ke": "que", "ki": "qui", "qd": "quand", "kan": "quand", "tjrs": "toujours",
+    "tjs": "toujours", "tjr": "toujours", "mm": "meme", "pr": "pour", "c": "c'est",
+    "mnt": "maintenant", "mtn": "maintenant", "ct": "c'etait", "dla": "de la", "u": "you",
+    "ur": "your", "r": "are", "cnt": "can't", "cn": "can", "cud": "could", "hubby": "husband",
+    "n": "and", "pls": "please", "plz": "please", "b4": "before", "2day": "today",
+    "mom": "mum", "bc": "because", "cuz": "because", "coz": "because", "wen": "when",
+    "wat": "what", "ne1": "anyone", "sum1": "someone", "ppl": "people", "rn": "right now",
+}  # fmt: skip
 
 # Words that make an emergency the NLU found one of suicide or self-harm (the crisis line too).
 SUICIDE_HINT = (
@@ -349,16 +506,19 @@ SUICIDE_HINT = (
 # Told as a joke, a figure of speech, or long past: not an emergency now.
 NOT_NOW = (
     r"\b(?:haha\w*|hehe|lol|lmao|mdr|ptdr|xd|jk)\b|"
-    r"\b(?:nearly|almost|j'ai failli|jai failli|a failli) (?:\w+ ){0,2}(?:[a-z]')?(?:heart attack|crise "
+    r"\b(?:nearly|almost|j'ai failli|jai failli|a failli) (?:[\w']+ ){0,2}(?:[a-z]')?(?:heart attack|crise "
     r"cardiaque|died|mourir|choked|etouffe|faint\w*|pass\w* out|evanoui\w*|tombe\w* dans les "
     r"pommes)|\b(?:years|ages|long) ago\b|\bil y a (?:bien )?longtemps\b|"
     r"\b(?:\d+|a few|several|many|two|three|ten) (?:years?|yrs?|months?|decades?) ago\b|"
     r"\bil y a (?:\d+|deux|trois|dix|quelques|plusieurs) (?:ans|annees|mois)\b|"
     r"\b(?:in|en) (?:19|20)\d\d\b|\b(?:when i was|as a) (?:a )?(?:kid|child|teen\w*|young|\d+)\b|"
     r"\b(?:quand j'etais|une fois) (?:petit|petite|jeune|enfant|ado)\b|"
-    r"\b(?:leaflet|notice|brochure) (?:\w+ ){0,3}(?:says|said|dit|indique|mentionne)\b|"
+    r"\b(?:leaflet|notice|brochure) (?:[\w']+ ){0,3}(?:says|said|dit|indique|mentionne)\b|"
     r"\b(?:what are|what's|whats|what is) (?:the )?(?:signs?|symptoms?|warning signs?)\b|"
     r"\bquels? sont les (?:signes|symptomes)\b|\bcomment (?:reconnaitre|savoir si)\b|"
+    r"\b(?:c'est quoi|cest quoi|c quoi|ce sont quoi|which are|what) (?:les |the )?(?:[\w']+ )?"
+    r"(?:signes?|symptomes?|signs?|symptoms?)\b|\b(?:a surveiller|to (?:watch|look) out for|"
+    r"how (?:do|would|will|can) (?:i|you|we) (?:know|tell|recogni[sz]e|spot))\b|"
     r"\b(?:do|to do) in (?:an |case of (?:an )?)?emergency\b|\ben cas d'urgen\w*"
 )
 # A condition had for years or since childhood: medical history, not a reaction to the study
@@ -390,7 +550,7 @@ HISTORY = (
     r"runs in (?:the|my|our) family)\b|"
     r"\b(?:i've|ive|i have|i|he has|he's|she has|she's|i'm|im) always (?:had|been|suffered|got|"
     r"struggled)\b|"
-    r"\bdiagnos\w* (?:\w+ ){0,4}(?:in|at|when|aged?|as a|years|back|long|a while|(?:19|20)\d\d)\b|"
+    r"\bdiagnos\w* (?:[\w']+ ){0,4}(?:in|at|when|aged?|as a|years|back|long|a while|(?:19|20)\d\d)\b|"
     rf"\bdepuis (?:que |qu' ?|ke |q )(?:je suis|j'suis|jsuis|chu|il est|elle est|j'etais|jetais|"
     rf"il etait|elle etait|on est|on etait) {_YOUNG}\b|"
     rf"\bdepuis (?:l'|mon |ma |son |sa |la |le |mes )?(?:enfance|naissance|adolescence|jeunesse|"
@@ -399,8 +559,17 @@ HISTORY = (
     rf"ecole|college|lycee|{_ANS})\b|"
     r"\b(?:toute (?:ma|sa) vie|de naissance|chronique\w*|hereditaire\w*|de famille)\b|"
     r"\b(?:j'ai|jai|j ai|il a|elle a|je suis|jsuis) toujours (?:eu|ete|souffert)\b|"
-    rf"\bdiagnostiqu\w* (?:\w+ ){{0,4}}(?:en|a|il y a|quand|des|depuis|(?:19|20)\d\d)\b|"
+    rf"\bdiagnostiqu\w* (?:[\w']+ ){{0,4}}(?:en|a|il y a|quand|des|depuis|(?:19|20)\d\d)\b|"
     rf"\b(?:il y a|ca fait|cela fait|ça fait) {_ANS} (?:que|qu')"
+)
+# A question about signs in general ("what are the symptoms of a reaction to the drug?"):
+# it reports nothing.
+GENERAL_QUESTION = (
+    r"\b(?:what are|what's|whats|which are|quels? sont|quelles sont|c'est quoi|cest quoi|c quoi) "
+    r"(?:the |les |des )?(?:[\w']+ )?(?:signs?|symptoms?|signes?|symptomes?|side effects?|"
+    r"effets? (?:secondaires?|indesirables?))\b|\b(?:how (?:do|would|will|can) (?:i|you|we) "
+    r"(?:know|tell|recogni[sz]e|spot)|to (?:watch|look) out for|a surveiller|comment "
+    r"(?:reconnaitre|savoir|on sait))\b"
 )
 # Someone the message speaks of: an NLU reading of a side effect needs it, so that a general
 # question about side effects ("what counts as one?") is not a report.
@@ -436,13 +605,24 @@ REASSURED = (
 FIGURES_OF_SPEECH = (
     r"\b(?:killing me|kills me|(?:be )?the death of me|early grave|me tuen?t?|driving me "
     r"(?:crazy|mad|nuts|insane)|rendre (?:fou|folle|dingue)|sick (?:of|and tired)|en ai marre|"
-    r"j'en peux plus de (?:cette|ce|ces) (?:\w+ )?(?:formulaire|appli|application|attente)|"
+    r"j'en peux plus de (?:cette|ce|ces) (?:[\w']+ )?(?:formulaire|appli|application|attente)|"
     r"breath of fresh air|bouffee d'air frais|dying to|meurs d'envie|bored to death|"
     r"(?:mourir|mort|meurs) d'ennui|hay fever|rhume des foins)\b"
+)
+# Fear of harming oneself is no negation of it ("j'ai peur de me faire du mal ce soir").
+FEAR = r"\b(?:peur|afraid|scared|worried|inquiet\w*|fear\w*|crain\w*|terrified|terrifie\w*)\b"
+# Words that look like a negation and are none: "sans arrêt" (all the time), "not sure".
+NOT_A_NEGATION = (
+    r"\b(?:sans (?:arret|cesse|fin|raison|prevenir)|non stop|nonstop|not sure|pas sure?s?|"
+    r"je (?:ne )?sais pas (?:si|pourquoi|quoi)|jsp|don't know (?:if|why|what)|"
+    r"dont know (?:if|why|what)|no idea|aucune idee|can't stop|cant stop|won't stop|wont stop|"
+    r"doesn't stop|doesnt stop|(?:s')?arrete pas|(?:s')?arrete plus)\b"
 )
 NEGATION = (
     r"\b(?:no|not|never|without|dont|don't|doesnt|doesn't|didnt|didn't|isnt|isn't|havent|"
     r"haven't|hasnt|hasn't|hadnt|nor|none|zero|free of|denies|pas|aucun|aucune|sans|"
     r"jamais|ni|rien|du tout|plus jamais|ne veux pas|n'ai pas|nai pas|pas eu|if|what if|in case|si j'|si je|"
-    r"et si|au cas ou|worried about|afraid of|scared of|peur de|peur des|inquiet\w*)\b"
+    r"et si|au cas ou|worried about|afraid of|scared of|peur de|peur des|inquiet\w*|"
+    r"peur d'\w+|worried (?:that|i|i'll|i'd|it|it'll)|afraid (?:that|i|i'll|i'd|it)|"
+    r"scared (?:that|it|it'll)|fear\w*|crain\w*)\b"
 )
