@@ -32,7 +32,7 @@ from bot.knowledge.analysis import fold
 from bot.screening import store
 from bot.screening.criteria import Criteria, Question
 from bot.screening.evaluate import evaluate
-from bot.screening.parse import Unclear, extract
+from bot.screening.parse import Unclear, asks, expected, extract
 from bot.screening.trials import Trial, Trials, named_in
 from bot.settings import get_settings
 
@@ -101,10 +101,16 @@ AFTER_CONSENT[store.CONSENT] = start
 
 
 def _chosen(tracker: Tracker, trials: dict[str, Trial]) -> str | None:
-    """The trial a button or the message names, else the conversation's, else the only one."""
+    """The trial a button or the message names, else the conversation's, else the only one.
+
+    The message's words choose a trial only when it asks to take part: after a consent's yes,
+    the latest message is that yes, and a question naming a trial is not a request to join.
+    """
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    text = str(tracker.latest_message.get("text") or "")
     candidates = [
         next(tracker.get_latest_entity_values("trial"), None),
-        named_in(trials, str(tracker.latest_message.get("text") or "")),
+        named_in(trials, text) if intent == "start_screening" else None,
         tracker.get_slot("trial"),
         next(iter(trials)) if len(trials) == 1 else None,
     ]
@@ -127,7 +133,7 @@ def begin(dispatcher: CollectingDispatcher, tracker: Tracker, trial: Trial) -> l
             return outcome(dispatcher, tracker, session, screening, lang)
     dispatcher.utter_message(
         response="utter_screening_resume" if progress.resumed else "utter_screening_intro",
-        trial_title=trial.title(lang),
+        trial_name=trial.named(lang),
     )
     return [
         SlotSet("trial", trial.id),
@@ -156,8 +162,31 @@ class AskScreeningAnswer(Action):
             return []
         _, question = found
         lang = language(tracker)
-        dispatcher.utter_message(text=question.text[lang], buttons=_buttons(question, lang))
+        buttons = _buttons(question, lang)
+        if not _just_unclear(tracker):
+            dispatcher.utter_message(text=question.text[lang], buttons=buttons)
+            return []
+        kind = {"integer": "number"}.get(question.type, question.type)
+        dispatcher.utter_message(
+            response=f"utter_screening_again_{kind}",
+            question=(question.simple or question.text)[lang],
+            expected=expected(question, lang),
+            buttons=buttons,
+        )
         return []
+
+
+def _just_unclear(tracker: Tracker) -> bool:
+    """Whether this turn's answer could not be read: the question then comes in plainer words."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") in (
+            "utter_screening_unclear",
+            "utter_screening_question_unanswered",
+        ):
+            return True
+    return False
 
 
 def _current(tracker: Tracker) -> tuple[Criteria, Question] | None:
@@ -173,11 +202,9 @@ def _buttons(question: Question, lang: str) -> list[dict[str, str]]:
     if question.type == "yes_no":
         pairs = list(YES_NO[lang])
     elif question.type == "choice":
-        # The option's number: its label may hold words ("not sure") that mean something else.
-        pairs = [
-            (labels.get(lang, key), str(number))
-            for number, (key, labels) in enumerate(question.options.items(), start=1)
-        ]
+        # The option's key: its label may hold words ("not sure") that mean something else,
+        # and a number would be read as one ("2" is type 2, not the second option).
+        pairs = [(labels.get(lang, key), key) for key, labels in question.options.items()]
     else:
         pairs = []
     if question.type != "integer":
@@ -190,6 +217,7 @@ class _Step:
     next_question: str | None
     unclear: Unclear | None = None
     no_consent: bool = False
+    answered: bool = False  # the question asked was answered
 
 
 class ValidateScreeningForm(FormValidationAction):
@@ -220,22 +248,30 @@ class ValidateScreeningForm(FormValidationAction):
             await asyncio.to_thread(_stop, tracker.sender_id)
             dispatcher.utter_message(response="utter_screening_stopped")
             return {"screening_answer": None, "screening_question": None}
+        asking = asks(text)
+        if asking == "maybe":  # "2 fois ?": an answer typed with doubt, if it reads as one
+            asking = not (await asyncio.to_thread(_answer, tracker, text, keep=False)).answered
+        if asking:
+            # A question instead of an answer ("is there a placebo?") is never read as one:
+            # its vetted answer (or a plain "I don't know"), then the question again.
+            if not await _answered_as_question(dispatcher, tracker, text):
+                dispatcher.utter_message(response="utter_screening_question_unanswered")
+            return {"screening_answer": None}
         step = await asyncio.to_thread(_answer, tracker, text)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
         if step.no_consent:
             dispatcher.utter_message(response="utter_screening_no_consent")
-        elif step.unclear is not None and not await _answered_as_question(dispatcher, tracker):
-            dispatcher.utter_message(
-                response="utter_screening_unclear", expected=step.unclear.expected
-            )
+        elif step.unclear is not None and not (
+            intent == "faq" and await _answered_as_question(dispatcher, tracker, text)
+        ):
+            dispatcher.utter_message(response="utter_screening_unclear")
         return {"screening_answer": None, "screening_question": step.next_question}
 
 
-async def _answered_as_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    """A question instead of an answer ("what is HbA1c?"): a vetted answer, then the question."""
-    text = str(tracker.latest_message.get("text") or "")
-    intent = tracker.latest_message.get("intent") or {}
-    if not text.rstrip().endswith("?") and intent.get("name") != "faq":
-        return False
+async def _answered_as_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker, text: str
+) -> bool:
+    """A vetted answer to a question asked in the middle of the questions, if there is one."""
     kb = await asyncio.to_thread(knowledge_base)
     decision = await asyncio.to_thread(
         kb.ask, text, language(tracker), trial=tracker.get_slot("trial")
@@ -251,7 +287,8 @@ def _stop(sender_key: str) -> None:
         store.stop(session, sender_key)
 
 
-def _answer(tracker: Tracker, text: str) -> _Step:
+def _answer(tracker: Tracker, text: str, *, keep: bool = True) -> _Step:
+    """Read the answer and store it; with `keep` false, only say whether it would be read."""
     trial = _trials().get().get(str(tracker.get_slot("trial") or ""))
     if trial is None:  # its criteria were removed or broken meanwhile: the outcome says so
         return _Step(None)
@@ -266,6 +303,8 @@ def _answer(tracker: Tracker, text: str) -> _Step:
             # The criteria changed during the question: go on from where the new ones stand.
             return _Step(progress.result.next_question)
         read = extract(criteria, text, language(tracker), question, set(progress.answers))
+        if not keep:
+            return _Step(progress.result.next_question, answered=question.id in read.answers)
         if read.answers:
             progress = store.answer(
                 session, cipher(), _consents(), progress.screening_id, criteria, read.answers
@@ -305,14 +344,15 @@ def outcome(
 ) -> list[EventType]:
     trials = _trials().get()
     trial = trials.get(screening.trial)
-    title = trial.title(lang) if trial else screening.trial
+    named = {"trial_name": trial.named(lang) if trial else screening.trial}
+    phone = _team_phone(trial, lang)
     done: list[EventType] = [
         SlotSet("screening_question", None),
         SlotSet("screening_answer", None),
         SlotSet("awaiting", None),
     ]
     if screening.outcome == "not_eligible":
-        dispatcher.utter_message(response="utter_screening_not_eligible", trial_title=title)
+        dispatcher.utter_message(response="utter_screening_not_eligible", **named)
         others = _others(session, tracker.sender_id, trials, screening.trial, lang)
         if others:
             dispatcher.utter_message(response="utter_screening_other_trials", buttons=others)
@@ -321,11 +361,34 @@ def outcome(
         return done
     if screening.outcome == "needs_review":
         store.follow_up(session, cipher(), screening, "review", lang)
-        dispatcher.utter_message(response="utter_screening_needs_review", trial_title=title)
+        _with_phone(dispatcher, "utter_screening_needs_review", phone, **named)
     else:
-        dispatcher.utter_message(response="utter_screening_likely_eligible", trial_title=title)
+        _with_phone(dispatcher, "utter_screening_likely_eligible", phone, **named)
     dispatcher.utter_message(response="utter_contact_offer")
     return [*done, SlotSet("awaiting", "contact")]
+
+
+def _team_phone(trial: Trial | None, lang: str) -> str | None:
+    """The number the study team answers, with its hours: "+33 1 99 00 12 34 (Monday…)"."""
+    if trial is None or not trial.phone:
+        return None
+    hours = trial.hours.get(lang)
+    return f"{trial.phone} ({hours})" if hours else trial.phone
+
+
+def _with_phone(
+    dispatcher: CollectingDispatcher, response: str, phone: str | None, **values: Any
+) -> None:
+    """A response that gives the team's number, or its `_no_phone` twin when none is known."""
+    if phone:
+        dispatcher.utter_message(response=response, team_phone=phone, **values)
+    else:
+        dispatcher.utter_message(response=f"{response}_no_phone", **values)
+
+
+def _tracker_phone(tracker: Tracker) -> str | None:
+    trial = _trials().get().get(str(tracker.get_slot("trial") or ""))
+    return _team_phone(trial, language(tracker))
 
 
 def _others(
@@ -361,7 +424,7 @@ class ActionContactAnswer(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         done: list[EventType] = [SlotSet("awaiting", None)]
         if intent != "affirm" or not just_asked(tracker, "contact"):
-            dispatcher.utter_message(response="utter_contact_declined")
+            _with_phone(dispatcher, "utter_contact_declined", _tracker_phone(tracker))
             return done
         asked = await asyncio.to_thread(ask_consent, dispatcher, tracker, "contact")
         if asked:  # a yes comes back through action_consent_decision, which opens the form
@@ -424,7 +487,7 @@ class ValidateContactForm(FormValidationAction):
         """A "stop" here means: do not contact me after all. The form ends with nothing saved."""
         if not leaving(tracker, text):
             return None
-        dispatcher.utter_message(response="utter_contact_declined")
+        _with_phone(dispatcher, "utter_contact_declined", _tracker_phone(tracker))
         return {"contact_channel": DECLINED, "contact_time": None, "contact_phone": None}
 
     async def validate_contact_time(
@@ -482,7 +545,7 @@ class ActionRecordContact(Action):
                 response=f"utter_contact_recorded_{how}", contact_time=_TIME_WORDS[lang][when]
             )
         else:
-            dispatcher.utter_message(response="utter_contact_not_recorded")
+            _with_phone(dispatcher, "utter_contact_not_recorded", _tracker_phone(tracker))
         return [*_clear_contact(), SlotSet("awaiting", None)]
 
 

@@ -17,7 +17,7 @@ from bot.settings import LANGUAGES
 
 QuestionType = Literal["integer", "number", "yes_no", "choice", "date"]
 TYPES: tuple[str, ...] = ("integer", "number", "yes_no", "choice", "date")
-QUESTION_FIELDS = ("id", "type", "text", "options", "min", "max", "ask_if", "keywords")
+QUESTION_FIELDS = ("id", "type", "text", "simple", "options", "min", "max", "ask_if", "keywords")
 OPERATORS = ("equals", "not_equals", "in", "not_in", "between", "min", "max")
 Answer = int | float | bool | str | None  # None: "I don't know"
 
@@ -56,6 +56,8 @@ class Question:
     # Words that show a sentence is about this question ("I don't smoke"), per language: they let
     # one message answer several questions. Optional; without them only the asked one is read.
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The question in fewer, plainer words, asked when an answer could not be read. Optional.
+    simple: dict[str, str] = field(default_factory=dict)
     line: int = 0
 
 
@@ -146,6 +148,10 @@ class _Reader:
         for lang in LANGUAGES:
             if not isinstance(text.get(lang), str) or not text[lang].strip():
                 self.fail(line, f"question {raw['id']!r} has no {lang} text")
+        simple = raw.get("simple", {})
+        for lang in LANGUAGES if simple != {} else ():
+            if not isinstance(simple, dict) or not str(simple.get(lang) or "").strip():
+                self.fail(line, f"question {raw['id']!r}: simple needs an {lang} text")
         options: dict[str, dict[str, str]] = {}
         if kind == "choice":
             raw_options = raw.get("options")
@@ -180,6 +186,9 @@ class _Reader:
             max=high if _is_number(high) else None,
             ask_if=ask_if,
             keywords=self.keywords(raw, line),
+            simple={str(k): str(v).strip() for k, v in simple.items()}
+            if isinstance(simple, dict)
+            else {},
             line=line,
         )
 

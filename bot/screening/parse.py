@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from bot.knowledge.analysis import fold
 from bot.screening.criteria import Answer, Criteria, Question
@@ -183,6 +184,29 @@ def _words(text: str) -> str:
 
 def _dont_know(words: str) -> bool:
     return bool(_DONT_KNOW.search(words)) or words in ("idk", "?", "nsp")
+
+
+# How a question starts, in the middle of the questions. Stricter than a question in general
+# (`bot.wording`): answers start with "peut-être", "quand j'étais petit", "when I was a kid".
+_ASKING = re.compile(
+    r"^(?:(?:and|so|but|ok|et|mais|alors|euh|ah) )?(?:what|whats|wat|how|why|where|who|which|"
+    r"is there|are there|is it|is this|is that|will i|will it|will there|will the|can i|can you|"
+    r"could i|could you|do i|do you|does it|does the|should i|would i|what s|how s|"
+    r"est ce|combien|comment|pourquoi|c quoi|c est quoi|cest quoi|qu est ce|quel|quelle|quels|"
+    r"quelles|y a t il|ya t il|y a t|puis je|je peux|jpeux|on peut|peut on|pouvez vous|dois je|"
+    r"faut il|a quoi|qui|ca sert|ca veut dire)\b"
+)
+
+
+def asks(text: str) -> bool | Literal["maybe"]:
+    """Whether a message asks rather than answers: "is there a placebo?" does, "45?" does not,
+    and "2 fois ?" may (an answer typed with doubt, if it reads as one)."""
+    words = _words(text)
+    if _ASKING.search(words):
+        return True
+    if text.rstrip().endswith("?") and len(words.split()) > 2:
+        return "maybe"
+    return False
 
 
 def parse(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,17 @@ class Trial:
     condition: dict[str, str]
     keywords: tuple[str, ...]  # folded words that name the trial in a message, any language
     criteria: Criteria
-    phone: str | None = None  # the study team's (contact: phone:)
+    phone: str | None = None  # the study team's (contact: phone:), else the first site's
+    hours: dict[str, str] = field(default_factory=dict)  # when the team answers, per language
+    # The title as it reads inside a sentence ("participer à l'étude DMX-101"): `in_sentence`.
+    in_sentence: dict[str, str] = field(default_factory=dict)
 
     def title(self, lang: str) -> str:
         return self.short_title.get(lang) or self.short_title.get("en") or self.id
+
+    def named(self, lang: str) -> str:
+        """The trial inside a sentence: "the DMX-101 study (…)", "l'étude DMX-101 (…)"."""
+        return self.in_sentence.get(lang) or self.title(lang)
 
 
 class Trials:
@@ -53,13 +60,16 @@ def load_trials(folder: Path) -> dict[str, Trial]:
         if criteria is None:
             continue
         keywords = tuple(_words(word) for word in _list(described.get("keywords")) if word)
+        contact = described.get("contact")
         trials[criteria.trial] = Trial(
             id=criteria.trial,
             short_title=_texts(described.get("short_title") or described.get("title")),
             condition=_texts(described.get("condition")),
             keywords=keywords,
             criteria=criteria,
-            phone=_phone(described.get("contact")),
+            phone=_phone(contact) or _site_phone(path.parent / "sites.yml"),
+            hours=_texts(contact.get("hours")) if isinstance(contact, dict) else {},
+            in_sentence=_texts(described.get("in_sentence")),
         )
     return trials
 
@@ -101,3 +111,13 @@ def _words(text: str) -> str:
 def _phone(contact: Any) -> str | None:
     phone = contact.get("phone") if isinstance(contact, dict) else None
     return str(phone) if phone else None
+
+
+def _site_phone(path: Path) -> str | None:
+    sites = _read(path).get("sites") if path.exists() else None
+    phones = (
+        [_phone(site) for site in sites if isinstance(site, dict)]
+        if isinstance(sites, list)
+        else []
+    )
+    return next((phone for phone in phones if phone), None)

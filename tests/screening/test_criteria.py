@@ -98,7 +98,7 @@ def test_a_missing_translation_and_a_wrong_option(criteria_file: Path) -> None:
 
 
 def test_kb_lint_reports_criteria_problems(criteria_file: Path) -> None:
-    _edit(criteria_file, "version: 2", "version: first")
+    _edit(criteria_file, "version: 3", "version: first")
     root = criteria_file.parents[2]
     shutil.copytree(PROJECT_ROOT / "knowledge" / "faq", root / "faq")
     shutil.copy(PROJECT_ROOT / "knowledge" / "topics.yml", root / "topics.yml")
@@ -116,3 +116,13 @@ def test_keywords_need_both_languages_and_unknown_fields_are_named(criteria_file
     line = _line(criteria_file, "- id: dialysis")
     assert f"{line}: question 'dialysis': keywords need a non-empty fr list" in problems
     assert any("unknown field 'hint'" in problem for problem in problems)
+
+
+def test_a_simpler_wording_needs_both_languages(criteria_file: Path) -> None:
+    _edit(
+        criteria_file,
+        'simple: {en: "Are you on dialysis?", fr: "Êtes-vous sous dialyse ?"}',
+        'simple: {en: "Are you on dialysis?"}',
+    )
+    line = _line(criteria_file, "id: dialysis")
+    assert _problems(criteria_file) == [f"{line}: question 'dialysis': simple needs an fr text"]

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.screening.criteria import Question, load_criteria
-from bot.screening.parse import Extracted, Parsed, Unclear, extract, parse
+from bot.screening.parse import Extracted, Parsed, Unclear, asks, extract, parse
 from bot.settings import PROJECT_ROOT
 
 AGE = Question("age", "integer", {"en": "", "fr": ""}, min=0, max=120)
@@ -311,3 +311,24 @@ def test_a_time_in_the_answer_is_not_an_age(
     assert criteria is not None
     read = extract(criteria, text, "fr", criteria.question(asked), set(), TODAY)
     assert read.answers == answers
+
+
+@pytest.mark.parametrize(
+    ("text", "asking"),
+    [
+        ("is there a placebo?", True),
+        ("c quoi l'HbA1c", True),
+        ("combien de visites pour l'étude asthme ?", True),
+        ("can I smoke during the study?", True),
+        ("45?", False),
+        ("oui ?", False),
+        ("peut-être", False),
+        ("quand j'étais petit", False),
+        ("when I was a kid", False),
+        ("2 fois je crois ?", "maybe"),
+    ],
+)
+def test_a_question_in_the_middle_of_the_questions_is_not_an_answer(
+    text: str, asking: object
+) -> None:
+    assert asks(text) == asking

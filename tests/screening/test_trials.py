@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -22,12 +23,27 @@ def test_a_message_names_a_trial_in_either_language() -> None:
     )
 
 
+def test_a_trial_has_a_name_for_inside_a_sentence_and_a_number_to_call(tmp_path: Path) -> None:
+    trials = Trials(PROJECT_ROOT / "knowledge").get()
+    assert trials["demo-t2d-001"].named("fr") == "l'étude DMX-101 (démonstration fictive)"
+    assert trials["demo-t2d-001"].named("en") == "the DMX-101 study (fictional demo)"
+    assert trials["demo-t2d-001"].phone == "+33 1 99 00 12 34"
+    # Without its own name in a sentence or its own number: the short title, the first site's.
+    shutil.copytree(PROJECT_ROOT / "knowledge" / "trials", tmp_path / "trials")
+    path = tmp_path / "trials" / "demo-asthma-002" / "trial.yml"
+    text = re.sub(r"\nin_sentence:\n(  .*\n)+", "\n", path.read_text())
+    path.write_text(re.sub(r"\n  phone: .*", "", text))
+    trial = Trials(tmp_path).get()["demo-asthma-002"]
+    assert trial.named("en") == "AZ-202 asthma study (fictional demo)"
+    assert trial.phone == "+33 1 99 00 12 41"
+
+
 def test_an_edited_criteria_file_is_read_again_and_a_broken_one_left_out(tmp_path: Path) -> None:
     shutil.copytree(PROJECT_ROOT / "knowledge" / "trials", tmp_path / "trials")
     trials = Trials(tmp_path)
-    assert trials.get()["demo-t2d-001"].criteria.version == 2
+    version = trials.get()["demo-t2d-001"].criteria.version
     path = tmp_path / "trials" / "demo-t2d-001" / "eligibility.yml"
-    path.write_text(path.read_text().replace("version: 2 ", "version: 3 "))
-    assert trials.get()["demo-t2d-001"].criteria.version == 3
+    path.write_text(path.read_text().replace(f"version: {version} ", f"version: {version + 1} "))
+    assert trials.get()["demo-t2d-001"].criteria.version == version + 1
     path.write_text(path.read_text().replace("{question: age,", "{question: agee,"))
     assert set(trials.get()) == {"demo-asthma-002"}  # `kb lint` says why, with the line
