@@ -1,0 +1,101 @@
+"""Evaluation sets never share text with what the system learns from or matches against."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import overlap
+from bench.overlap import Text, normalise, overlaps
+
+KNOWLEDGE = [*overlap.knowledge_texts()]
+NLU = [*overlap.nlu_texts()]
+
+
+def _fail_on(found: list[overlap.Overlap]) -> None:
+    lines = "\n".join(o.render() for o in found)
+    assert not found, (
+        f"{len(found)} evaluation text(s) repeat a training or matching text:\n{lines}"
+    )
+
+
+def test_knowledge_questions_are_not_in_the_entries_or_the_nlu_data() -> None:
+    _fail_on(overlaps(overlap.kb_eval_texts(overlap.KB_EVAL / "questions.yml"), KNOWLEDGE + NLU))
+
+
+def test_fresh_knowledge_questions_are_not_in_the_entries_or_the_nlu_data() -> None:
+    path = overlap.KB_EVAL / "fresh.yml"
+    if not path.exists():
+        pytest.skip("no bench/kb_eval/fresh.yml")
+    _fail_on(overlaps(overlap.kb_eval_texts(path), KNOWLEDGE + NLU))
+
+
+def test_safety_messages_are_not_in_the_nlu_data() -> None:
+    texts = list(overlap.safety_eval_texts())
+    assert len(texts) > 300  # messages.yml and fresh.yml at least: the sets were read
+    _fail_on(overlaps(texts, NLU))
+
+
+def test_conversation_turns_are_not_in_the_entries_or_the_nlu_data() -> None:
+    folder = overlap.ROOT / "bench" / "conversations"
+    turns = list(overlap.conversation_texts(folder))
+    if not turns:
+        pytest.skip("no bench/conversations/ data yet")
+    _fail_on(overlaps(turns, KNOWLEDGE + NLU))
+
+
+def test_the_references_are_read_from_every_source() -> None:
+    origins = {t.origin.split()[0] for t in KNOWLEDGE + NLU}
+    assert any(o.startswith("knowledge/faq/en/") for o in origins)
+    assert any(o.startswith("knowledge/faq/fr/") for o in origins)
+    assert "data/nlu/faq.yml" in origins
+    assert any(t.text == "What is a placebo?" for t in KNOWLEDGE)  # a question of an entry
+    # Entity markup is gone: the words are what a patient would type.
+    assert not [t for t in NLU if "]{" in t.text or "](" in t.text]
+
+
+@pytest.mark.parametrize(
+    ("evaluation", "reference"),
+    [
+        ("Placebo ?", "placebo?"),  # case, punctuation, spacing
+        ("Est-ce que je serai paye", "Est-ce que je serai payé ?"),  # accents
+        ("whats a clinical trail", "what's a clinical trial"),  # a typo
+        ("can I quit the study whenever I want?", "can i leave the study whenever i want"),
+    ],
+)
+def test_a_copied_or_barely_changed_question_is_found(evaluation: str, reference: str) -> None:
+    found = overlaps(
+        [Text(evaluation, "eval")], [Text("unrelated words", "x"), Text(reference, "ref")]
+    )
+    assert [o.reference.text for o in found] == [reference]
+
+
+@pytest.mark.parametrize(
+    ("evaluation", "reference"),
+    [
+        ("can i stop the study whenever i want", "can i stop the study at any time"),
+        ("how many visits are there", "how many visits will i have"),
+        ("risks?", "placebo?"),
+    ],
+)
+def test_fresh_wording_of_the_same_question_is_not_an_overlap(
+    evaluation: str, reference: str
+) -> None:
+    assert overlaps([Text(evaluation, "eval")], [Text(reference, "ref")]) == []
+
+
+def test_normalise_folds_case_accents_and_punctuation() -> None:
+    assert normalise("  Ça COÛTE combien ?!  ") == "ca coute combien"
+    assert normalise("l'œuf") == "l oeuf"
+
+
+def test_a_planted_copy_in_an_evaluation_file_is_reported(tmp_path: Path) -> None:
+    planted = tmp_path / "questions.yml"
+    planted.write_text(
+        'en:\n  - {text: "Could I be given a sugar pill instead of the real medicine?",'
+        " expect: placebo}\n",
+        encoding="utf-8",
+    )
+    found = overlaps(overlap.kb_eval_texts(planted), KNOWLEDGE)
+    assert [o.reference.origin for o in found] == ["knowledge/faq/en/placebo.md questions"]
