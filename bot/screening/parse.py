@@ -417,11 +417,12 @@ def _by_polarity(question: Question, words: str) -> set[str]:
 _SYNONYMS = {
     "t2": "type 2", "t1": "type 1", "dt2": "type 2", "dt1": "type 1", "db2": "type 2",
     "db1": "type 1", "deuxieme": "2", "premier": "1",
-    "woman": "female", "women": "female", "lady": "female", "girl": "female", "f": "female",
+    "woman": "female", "women": "female", "lady": "female", "girl": "female",
     "fille": "femme", "feminin": "femme", "nana": "femme",
-    "man": "male", "men": "male", "guy": "male", "boy": "male", "m": "male",
-    "garcon": "homme", "masculin": "homme", "mec": "homme", "h": "homme",
+    "man": "male", "men": "male", "guy": "male", "boy": "male",
+    "garcon": "homme", "masculin": "homme", "mec": "homme",
 }  # fmt: skip
+_LETTERS = {"f": "female", "m": "male", "h": "homme"}  # as the whole answer only ("i m")
 _STOP_WORDS = frozenset((
     "a", "an", "the", "of", "or", "and", "to", "i", "m", "im", "it", "is", "my", "de", "du", "des",
     "le", "la", "les", "l", "un", "une", "ou", "et", "ce", "c", "est", "j", "ai", "je", "il", "y",
@@ -430,6 +431,8 @@ _STOP_WORDS = frozenset((
 
 def _synonyms(words: str) -> str:
     words = re.sub(r"\btype (ii|i)\b", lambda m: f"type {len(m[1])}", words)
+    if words in _LETTERS:
+        return _LETTERS[words]
     return " ".join(_SYNONYMS.get(word, word) for word in words.split())
 
 

@@ -182,7 +182,11 @@ _LESS = (
 # Since childhood: long ago, whatever the age (at least five years).
 _LONG_AGO = re.compile(
     r"\b(since (i was )?(a )?(kid|child|little|baby|young|birth|childhood)|"
+    r"since (i was|age|the age of) \d+|for (many )?(years|ages)|"
+    r"(when|quand) (i was|j etais) (a )?(kid|child|little|baby|young|teen|petite?|enfant|bebe|"
+    r"jeune|ado)|"
     r"all my life|my whole life|forever|for ever|ages ago|years ago|a long time ago|"
+    r"depuis (l age de|mes|que j ai|que j avais) \d+( ans)?|"
     r"depuis (que je suis |que j etais |l |mon |ma )?(tout )?(petite?|enfant|enfance|bebe|"
     r"naissance|jeune|toujours|longtemps|des annees)|toute ma vie|il y a (tres )?longtemps|"
     r"il y a des annees)\b"
@@ -202,6 +206,9 @@ def span(text: str, today: dt.date) -> Span | None:
 
 
 _TIMED = re.compile(
+    r"\b(?:since|when|depuis|quand|a|at)[\s']+(?:i[\s']+was|i[\s']+were|age|the age of|"
+    r"l[\s']*age[\s']+de|j[\s']*avais|j[\s']*etais|que[\s']+j[\s']*avais|que[\s']+j[\s']*ai|mes)"
+    r"\s+\d+(?:\s+(?:ans|years?(?: old)?))?|"
     rf"\b(?:ago|il y a|y a|depuis|since|for|pendant|back in|in|en)\s+(?:(?:{_MORE}|{_LESS})\s+)?"
     rf"\d+(?:[.,]5)?(?:\s+{_UNIT})?|\b\d+(?:[.,]5)?\s+{_UNIT}\s+ago\b|"
     r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d{1,2}-\d{1,2}\b|(?<![\d.,])(?:19|20)\d{2}\b"

@@ -227,12 +227,18 @@ HOSPITAL = Question(
         (SEX, "un homme", "fr", "male"),
         (SEX, "femmme", "fr", "female"),
         (SEX, "I'm a guy", "en", "male"),
+        (SEX, "I'm a woman", "en", "female"),
+        (SEX, "F", "fr", "female"),
+        (SEX, "H", "fr", "male"),
         (SEX, "male", "en", "male"),
         # Times as people write them, to the option that holds them.
         (DIAGNOSIS, "oui, il y a plus de 12 mois", "fr", "over_12_months"),
         (DIAGNOSIS, "yes 3 years ago", "en", "over_12_months"),
         (DIAGNOSIS, "depuis 2019", "fr", "over_12_months"),
         (DIAGNOSIS, "oui depuis que je suis petit", "fr", "over_12_months"),
+        (DIAGNOSIS, "since I was 5", "en", "over_12_months"),
+        (DIAGNOSIS, "yes for years", "en", "over_12_months"),
+        (DIAGNOSIS, "depuis l'âge de 12 ans", "fr", "over_12_months"),
         (DIAGNOSIS, "en mars dernier", "fr", "under_12_months"),
         (DIAGNOSIS, "yes, 2 months ago", "en", "under_12_months"),
         (DIAGNOSIS, "il y a 12 mois", "fr", "over_12_months"),
@@ -302,6 +308,10 @@ def test_a_question_in_the_answer_is_left_to_its_own_question() -> None:
         ("asthma", "depuis 2 ans, et j'ai 40 ans", "asthma_diagnosis",
          {"asthma_diagnosis": "over_12_months", "age": 40}),
         ("t2d", "oui il y a 2 ans", "diagnosed_6_months", {"diagnosed_6_months": True}),
+        ("asthma", "depuis l'âge de 12 ans", "asthma_diagnosis",
+         {"asthma_diagnosis": "over_12_months"}),
+        ("asthma", "diagnostiqué à l'âge de 30 ans, j'ai 45 ans", "asthma_diagnosis",
+         {"age": 45}),  # the diagnosis, at 30: how long ago is asked again
     ],
 )  # fmt: skip
 def test_a_time_in_the_answer_is_not_an_age(
