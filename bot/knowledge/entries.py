@@ -89,7 +89,36 @@ class Entry:
         return self.trials is None or (trial is not None and trial in self.trials)
 
     def render_body(self, emergency_number: str) -> str:
-        return self.body.replace("{emergency_number}", emergency_number)
+        """The answer as sent: its lines unwrapped, the emergency number filled in."""
+        return unwrap(self.body).replace("{emergency_number}", emergency_number)
+
+
+# A line that starts a block of its own in Markdown: a list item, a heading, a quote, a table row.
+_BLOCK_START = re.compile(r"\s*(?:[-*+]\s|\d{1,3}[.)]\s|#{1,6}\s|>|\|)")
+
+
+def unwrap(markdown: str) -> str:
+    """Markdown as a chat shows it: each paragraph and list item one line.
+
+    Staff wrap the answers' lines in their editor, and Markdown joins such lines; a chat does
+    not, so the source's line breaks would show mid-sentence. Blank lines (paragraphs), list
+    items and hard breaks (two trailing spaces or a backslash) are kept.
+    """
+    paragraphs = []
+    for paragraph in re.split(r"\n[ \t]*\n", markdown.strip()):
+        lines: list[str] = []
+        hard_break = False
+        for raw in paragraph.splitlines():
+            line = raw.strip()
+            breaks_after = raw.endswith("  ") or line.endswith("\\")
+            line = line.removesuffix("\\").rstrip()
+            if lines and not hard_break and not _BLOCK_START.match(raw):
+                lines[-1] = f"{lines[-1]} {line}"
+            else:
+                lines.append(line)
+            hard_break = breaks_after
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 @dataclass

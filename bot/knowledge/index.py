@@ -147,8 +147,20 @@ class KnowledgeIndex:
         dense_scores = dense if dense is not None else zeros
         lexical_scores = lexical if lexical is not None else zeros
         scores = weight * dense_scores + (1 - weight) * lexical_scores
-        allowed = servable_mask(index.entries, trial, today or dt.date.today())
-        order = [i for i in np.argsort(-scores) if allowed[i]][:limit]
+        today = today or dt.date.today()
+        allowed = servable_mask(index.entries, trial, today)
+        # A trial's own entry is scored as the better of itself and the general entry it stands
+        # in for: the trial in context chooses which text answers, never whether one does.
+        source = np.arange(len(index.entries))
+        for specific, general in stand_ins(index.entries, trial, today).items():
+            if scores[general] > scores[specific]:
+                source[specific] = general
+        scores, dense_scores, lexical_scores = (
+            scores[source],
+            dense_scores[source],
+            lexical_scores[source],
+        )
+        order = [i for i in np.argsort(-scores, kind="stable") if allowed[i]][:limit]
         return [
             Candidate(
                 index.entries[i],
@@ -164,10 +176,28 @@ def _texts(entry: Entry) -> list[str]:
     return [entry.title, *entry.questions, entry.body]
 
 
+def stand_ins(entries: list[Entry], trial: str | None, today: dt.date) -> dict[int, int]:
+    """For each servable entry of the trial in context, the general entry of its topic (indexes)."""
+    general = {
+        entry.key: i
+        for i, entry in enumerate(entries)
+        if entry.trials is None and entry.servable(today)
+    }
+    return {
+        i: general[entry.key]
+        for i, entry in enumerate(entries)
+        if entry.trials is not None
+        and entry.applies_to(trial)
+        and entry.servable(today)
+        and entry.key in general
+    }
+
+
 def servable_mask(entries: list[Entry], trial: str | None, today: dt.date) -> list[bool]:
     """Entries that may be served: reviewed in time, for this trial, specific ones first.
 
-    With a trial in context, a trial-specific entry replaces the general one on its topic.
+    With a trial in context, a trial-specific entry replaces the general one on its topic (and
+    takes its score when that is better: see search()).
     """
     specific = {
         entry.key

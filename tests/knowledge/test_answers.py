@@ -128,3 +128,69 @@ def test_two_close_entries_are_offered_rather_than_guessed(kb: KnowledgeBase) ->
     assert decide(clear, "en").entry == cost
     weak = [Candidate(cost, 0.2, 0.2, 0.2)]
     assert decide(weak, "en").reason == "low_confidence"
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "trial", "topic"),
+    [
+        ("Est-ce que je serai payé ?", "fr", "demo-asthma-002", "compensation"),
+        ("Est-ce que je serai payé ?", "fr", "demo-t2d-001", "compensation"),
+        ("will they give me money for my time?", "en", "demo-asthma-002", "compensation"),
+        ("c'est quoi un placebo ?", "fr", "demo-t2d-001", "placebo"),
+        ("how many visits would I need to attend?", "en", "demo-t2d-001", "visits"),
+        ("il y a combien de visites en tout ?", "fr", "demo-asthma-002", "visits"),
+    ],
+)
+def test_a_trial_in_context_never_loses_a_general_answer(
+    kb: KnowledgeBase, question: str, lang: str, trial: str, topic: str
+) -> None:
+    general = kb.ask(question, lang)
+    assert general.answered and general.entry is not None and general.entry.key == topic
+    in_trial = kb.ask(question, lang, trial=trial)
+    assert in_trial.answered, in_trial.to_json("112")
+    assert in_trial.entry is not None and in_trial.entry.key == topic
+    assert in_trial.entry.trials == (trial,)  # the trial's own text, when it has one
+    assert in_trial.score >= general.score
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "trial", "words"),
+    [
+        ("is there a placebo in this study?", "en", "demo-t2d-001", "DMX-101"),
+        ("is there a placebo in this study?", "en", "demo-asthma-002", "AZ-202"),
+        ("y a-t-il un placebo dans cette étude ?", "fr", "demo-t2d-001", "metformine"),
+        ("je risque d'avoir le placebo ?", "fr", "demo-asthma-002", "inhalateur"),
+    ],
+)
+def test_a_placebo_question_in_a_trial_gets_that_trials_answer(
+    kb: KnowledgeBase, question: str, lang: str, trial: str, words: str
+) -> None:
+    decision = kb.ask(question, lang, trial=trial)
+    assert decision.answered and decision.entry is not None, decision.to_json("112")
+    assert decision.entry.id == f"placebo-{trial}"
+    answer = decision.to_json("112")["answer"]
+    assert "one chance in two" in answer or "une chance sur deux" in answer
+    assert words in answer
+
+
+def test_answers_flow_without_the_source_files_line_breaks(kb: KnowledgeBase) -> None:
+    decision = kb.ask("combien je touche par visite ?", "fr", trial="demo-asthma-002")
+    assert decision.entry is not None and decision.entry.id == "compensation-demo-asthma-002"
+    answer = decision.to_json("112")["answer"]
+    # The file wraps this sentence after "contraintes"; the answer must not.
+    assert "en compensation des contraintes liées à votre participation" in answer
+    paragraphs = answer.split("\n\n")
+    assert len(paragraphs) == 3 and all("\n" not in p for p in paragraphs)
+
+
+def test_list_items_and_paragraphs_are_kept(kb: KnowledgeBase) -> None:
+    entry = kb.entry("visits-demo-asthma-002", "en", trial="demo-asthma-002")
+    assert entry is not None
+    lines = entry.render_body("112").split("\n")
+    assert "- a first treatment visit (week 0);" in lines
+    assert "- visits at weeks 4, 8, 12, 16 and 24;" in lines
+    assert any(
+        line.startswith("Most visits last") and line.endswith("in an electronic diary.")
+        for line in lines
+    )
+    assert lines.count("") == 3  # the blank lines between paragraphs and around the list

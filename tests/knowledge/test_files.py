@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.knowledge.entries import load_faq, parse_entry
+import pytest
+
+from bot.knowledge.entries import load_faq, parse_entry, unwrap
 from bot.knowledge.lint import lint
 from bot.settings import PROJECT_ROOT
 
@@ -110,3 +112,17 @@ def test_lint_finds_missing_translations_unknown_trials_and_expired_entries(
     assert any("faq/en/cost.md" in w and "review due on 2026-12-01" in w for w in warnings)
     expired = lint(knowledge_copy, embedder=None, today=dt.date(2026, 12, 2))
     assert any("cost.md" in p.render() and "expired" in p.message for p in expired.errors)
+
+
+@pytest.mark.parametrize(
+    ("markdown", "shown"),
+    [
+        ("One sentence\nwrapped in two.", "One sentence wrapped in two."),
+        ("First.\n\nSecond\nparagraph.", "First.\n\nSecond paragraph."),
+        ("Intro:\n- one item\n  that goes on\n- two", "Intro:\n- one item that goes on\n- two"),
+        ("1. first\n2. second", "1. first\n2. second"),
+        ("Address:  \n1 rue de la Paix\\\nParis", "Address:\n1 rue de la Paix\nParis"),
+    ],
+)
+def test_wrapped_markdown_is_unwrapped(markdown: str, shown: str) -> None:
+    assert unwrap(markdown) == shown
