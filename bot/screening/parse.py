@@ -40,10 +40,11 @@ _DONT_KNOW = re.compile(
 # Yes and no as people write them, with extra words: "oui, il y a plus de 12 mois", "nope never".
 # Longest first; a no is read before a yes so that "I don't" is not taken for "I do".
 _YES = (
-    "yes", "yeah", "yea", "ya", "yah", "yep", "yup", "yess", "sure", "of course", "ofc",
+    "yes", "yeah", "yea", "yah", "yep", "yup", "yess", "sure", "of course", "ofc",
     "definitely", "absolutely", "certainly", "correct", "indeed", "true", "affirmative",
     "that s right", "i do", "i am", "i have", "i did", "i think so", "i guess so", "yes please",
-    "oui", "ouais", "ouai", "ouii", "ouep", "ui", "wi", "voui", "bien sur", "bien sure",
+    "oui", "ouais", "ouai", "ouii", "ouep", "ouaip", "oue", "ui", "wi", "voui", "bien sur",
+    "bien sure",
     "evidemment", "carrement", "tout a fait", "exact", "exactement", "absolument",
     "certainement", "effectivement", "affirmatif", "c est ca", "c est bien ca", "je pense que oui",
     "je crois que oui", "je suis", "j en ai", "en effet",
@@ -53,8 +54,8 @@ _NO = (
     "nothing", "not really", "not at all", "no way", "not anymore", "not any more", "no longer",
     "i don t", "i dont", "don t", "dont", "i do not", "i m not", "im not", "i am not",
     "i haven t", "i havent", "i have not", "i didn t", "i did not", "i quit", "i stopped",
-    "jamais", "pas", "pas vraiment", "pas du tout", "absolument pas", "aucun", "aucune",
-    "du tout", "plus maintenant", "j ai arrete", "je pense que non", "je crois pas",
+    "jamais", "jms", "jamai", "pas", "pas vraiment", "pas du tout", "absolument pas", "aucun",
+    "aucune", "du tout", "plus maintenant", "j ai arrete", "je pense que non", "je crois pas",
     "je crois que non", "negatif",
 )  # fmt: skip
 _ALONE = {"y": True, "si": True, "right": True, "n": False}  # only as the whole answer

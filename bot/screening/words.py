@@ -209,7 +209,7 @@ _TIMED = re.compile(
     r"\b(?:since|when|depuis|quand|a|at)[\s']+(?:i[\s']+was|i[\s']+were|age|the age of|"
     r"l[\s']*age[\s']+de|j[\s']*avais|j[\s']*etais|que[\s']+j[\s']*avais|que[\s']+j[\s']*ai|mes)"
     r"\s+\d+(?:\s+(?:ans|years?(?: old)?))?|"
-    rf"\b(?:ago|il y a|y a|depuis|since|for|pendant|back in|in|en)\s+(?:(?:{_MORE}|{_LESS})\s+)?"
+    rf"\b(?:ago|il y a|y a|ya|depuis|since|for|pendant|back in|in|en)\s+(?:(?:{_MORE}|{_LESS})\s+)?"
     rf"\d+(?:[.,]5)?(?:\s+{_UNIT})?|\b\d+(?:[.,]5)?\s+{_UNIT}\s+ago\b|"
     r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d{1,2}-\d{1,2}\b|(?<![\d.,])(?:19|20)\d{2}\b"
 )
@@ -262,7 +262,7 @@ def _relative_amount(text: str, today: dt.date) -> Span | None:
     )
     if found is None:
         return None
-    timed = re.search(r"\b(ago|il y a|y a|depuis|since|for|pendant|back)\b", text)
+    timed = re.search(r"\b(ago|il y a|y a|ya|depuis|since|for|pendant|back)\b", text)
     if not timed and not found[1] and not found[4]:
         return None  # "2 years" alone may be an age or a length: not a time
     months = float(found[2].replace(",", ".")) * _UNIT_DAYS[found[3]] / 30.44

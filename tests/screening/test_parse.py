@@ -245,6 +245,8 @@ HOSPITAL = Question(
         (DIAGNOSIS, "nope", "en", "not_diagnosed"),
         (DIAGNOSIS, "non jamais", "fr", "not_diagnosed"),
         (SIX_MONTHS, "oui il y a 2 ans", "fr", True),
+        (SIX_MONTHS, "non ya 2 mois", "fr", False),  # "ya": "il y a" in SMS spelling
+        (INSULIN, "jms", "fr", False),
         (SIX_MONTHS, "yes, 2 months ago", "en", False),  # yes, but not 6 months ago
         (SIX_MONTHS, "depuis mars 2019", "fr", True),
         (HOSPITAL, "oui, la semaine dernière", "fr", True),
