@@ -1,0 +1,1 @@
+"""Multi-turn patient conversations scored turn by turn against the real stack."""
