@@ -104,6 +104,16 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _refuse_unfinished_knowledge(settings: Settings) -> None:
+    """In production, text left for the site to complete must never reach a patient."""
+    from bot.knowledge.placeholders import start_blocker
+
+    blocker = start_blocker(settings.knowledge_dir, settings.environment == "production")
+    if blocker is not None:
+        err.print(f"[red]error:[/] {blocker}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+
+
 @app.command()
 def run(knowledge: KnowledgeDir = None) -> None:
     """Start the whole stack: action server, Rasa and the gateway."""
@@ -111,6 +121,7 @@ def run(knowledge: KnowledgeDir = None) -> None:
     from bot.supervisor import Supervisor
 
     settings = _settings(knowledge)
+    _refuse_unfinished_knowledge(settings)
     for name, port in (
         ("GATEWAY_PORT", settings.gateway_port),
         ("RASA_PORT", settings.rasa_port),
@@ -148,6 +159,7 @@ def serve(knowledge: KnowledgeDir = None) -> None:
     from bot.gateway.app import create_app
 
     settings = _settings(knowledge)
+    _refuse_unfinished_knowledge(settings)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
@@ -354,7 +366,7 @@ def kb_lint(
         if fast
         else Embedder(settings.embedding_model or default_model_path(), settings.cache_dir)
     )
-    report = lint(root, embedder)
+    report = lint(root, embedder, production=settings.environment == "production")
     if as_json:
         rows = [
             {"severity": kind, "path": str(p.path), "line": p.line, "message": p.message}

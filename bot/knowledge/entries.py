@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from bot.knowledge.placeholders import mark_for_patients
 from bot.settings import LANGUAGES
 
 REQUIRED = (
@@ -89,8 +90,9 @@ class Entry:
         return self.trials is None or (trial is not None and trial in self.trials)
 
     def render_body(self, emergency_number: str) -> str:
-        """The answer as sent: its lines unwrapped, the emergency number filled in."""
-        return unwrap(self.body).replace("{emergency_number}", emergency_number)
+        """The answer as sent: lines unwrapped, gaps left for the site marked, numbers filled in."""
+        shown = mark_for_patients(unwrap(self.body), self.lang)
+        return shown.replace("{emergency_number}", emergency_number)
 
 
 # A line that starts a block of its own in Markdown: a list item, a heading, a quote, a table row.

@@ -12,6 +12,7 @@ import yaml
 from bot.consent.texts import load_consents
 from bot.knowledge.embeddings import Embedder
 from bot.knowledge.entries import Entry, Problem, load_faq
+from bot.knowledge.placeholders import find_placeholders
 from bot.screening.criteria import load_criteria
 from bot.settings import LANGUAGES
 
@@ -27,8 +28,17 @@ class Report:
     entries: list[Entry]
 
 
-def lint(root: Path, embedder: Embedder | None, today: dt.date | None = None) -> Report:
-    """Check every file; `embedder` None skips the check for confusable questions."""
+def lint(
+    root: Path,
+    embedder: Embedder | None,
+    today: dt.date | None = None,
+    *,
+    production: bool = False,
+) -> Report:
+    """Check every file; `embedder` None skips the check for confusable questions.
+
+    In `production`, text left for the site to complete in what patients see is an error.
+    """
     today = today or dt.date.today()
     loaded = load_faq(root)
     errors = list(loaded.problems)
@@ -54,23 +64,12 @@ def lint(root: Path, embedder: Embedder | None, today: dt.date | None = None) ->
         if text.effective > today:
             message = f"version {text.version} takes effect on {text.effective}: not shown before"
             warnings.append(Problem(text.path or root, 1, message))
-        for marker in ("[SITE TO COMPLETE", "[À COMPLÉTER"):
-            if marker in text.body:
-                line = _line_of(text.path, marker)
-                message = "placeholder left for the site to fill in (data-protection contact)"
-                warnings.append(Problem(text.path or root, line, message))
+    gaps = [Problem(gap.path, gap.line, gap.message) for gap in find_placeholders(root)]
+    # A patient must never see them in production; a demo may show them, marked as such.
+    (errors if production else warnings).extend(gaps)
     if embedder is not None:
         errors += _confusable(entries, embedder)
     return Report(sorted(errors, key=_order), sorted(warnings, key=_order), entries)
-
-
-def _line_of(path: Path | None, needle: str) -> int:
-    if path is None:
-        return 1
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if needle in line:
-            return number
-    return 1
 
 
 def trial_ids(root: Path, problems: list[Problem] | None = None) -> set[str]:
