@@ -1,4 +1,4 @@
-"""What every action reads the same way: the conversation's language, the data cipher."""
+"""What every action reads the same way: the language, the data cipher, the trial catalogue."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import functools
 from rasa_sdk import Tracker
 
 from bot.crypto import Cipher
+from bot.screening.trials import Trials
 from bot.settings import get_settings
 
 
@@ -19,3 +20,9 @@ def language(tracker: Tracker) -> str:
 def cipher() -> Cipher:
     """The data cipher, its keys read once per process (restart after `trialbot keys rotate`)."""
     return Cipher.from_settings(get_settings())
+
+
+@functools.cache
+def trials() -> Trials:
+    """The trial catalogue, read again whenever its files change."""
+    return Trials(get_settings().knowledge_dir)

@@ -11,12 +11,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import cipher
+from actions.common import cipher, trials
 from actions.handoff import hand_over, user_messages
 from bot.db.session import default_sessions
 from bot.knowledge import gaps
 from bot.knowledge.entries import Entry
 from bot.knowledge.service import Decision, KnowledgeBase
+from bot.screening.trials import named_in
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -80,13 +81,15 @@ async def answer_question(
     understanding can be taught.
     """
     lang = tracker.get_slot("language") or "en"
-    trial = tracker.get_slot("trial")
+    text = str(tracker.latest_message.get("text") or "")
+    # A trial the question names ("how many visits in the asthma study?") before the one the
+    # conversation is about.
+    trial = named_in(trials().get(), text) or tracker.get_slot("trial")
     kb = await asyncio.to_thread(knowledge_base)
     chosen = next(tracker.get_latest_entity_values("entry_id"), None)
     if chosen and (entry := kb.entry(str(chosen), lang, trial=trial)):
         say_answer(dispatcher, entry, kb.emergency_number)
         return []
-    text = str(tracker.latest_message.get("text") or "")
     decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
     if misread is not None:
         await asyncio.to_thread(

@@ -8,7 +8,6 @@ Its answers are stored (encrypted) as they come, so a break resumes where it sto
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import re
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import cipher, language
+from actions.common import trials as _trials
 from actions.consent import AFTER_CONSENT, consent_texts, just_asked
 from actions.consent import ask as ask_consent
 from actions.knowledge import answer_instead, knowledge_base, say_answer
@@ -33,8 +33,7 @@ from bot.screening import store
 from bot.screening.criteria import Criteria, Question
 from bot.screening.evaluate import evaluate
 from bot.screening.parse import Unclear, asks, expected, extract
-from bot.screening.trials import Trial, Trials, named_in
-from bot.settings import get_settings
+from bot.screening.trials import Trial, named_in
 
 # What the person can press; a typed answer is read the same way.
 YES_NO = {"en": (("Yes", "yes"), ("No", "no")), "fr": (("Oui", "oui"), ("Non", "non"))}
@@ -44,11 +43,6 @@ _LEAVE = re.compile(
     r"^(stop+|cancel|quit|exit|enough|annuler?|annule|arrete[rz]?|arreter|stopper|"
     r"i want to stop|je veux arreter|laisse tomber|stop (the )?questions?)$"
 )
-
-
-@functools.cache
-def _trials() -> Trials:
-    return Trials(get_settings().knowledge_dir)
 
 
 def _json(values: dict[str, str]) -> str:
@@ -110,7 +104,9 @@ def _chosen(tracker: Tracker, trials: dict[str, Trial]) -> str | None:
     text = str(tracker.latest_message.get("text") or "")
     candidates = [
         next(tracker.get_latest_entity_values("trial"), None),
-        named_in(trials, text) if intent == "start_screening" else None,
+        named_in(trials, text)
+        if intent == "start_screening" or wording.asks_to_join(text)
+        else None,
         tracker.get_slot("trial"),
         next(iter(trials)) if len(trials) == 1 else None,
     ]

@@ -30,6 +30,16 @@ _JOIN = re.compile(
     r"eligib\w*|start|commencer|demarrer|go on|carry on|continue|resume|reprendre|continuer|"
     r"questions|recruit\w*|recrut\w*)\b"
 )
+# A request to take part, in so many words.
+_JOIN_REQUEST = re.compile(
+    r"\b(?:(?:can|could|may) (?:i|we|he|she|my \w+) (?:\w+ )?(?:join|take part|participate|"
+    r"sign up|enrol\w*|enroll|apply|be in|be part)|(?:i|i'd|id) (?:want|wanna|would like|like|"
+    r"wish) to (?:join|take part|participate|sign up|enrol\w*|enroll|apply|be in|volunteer)|"
+    r"sign me up|am i eligible|(?:est ce que |est-ce que )?(?:je|j') ?(?:peux|pourrais|puis) "
+    r"(?:\w+ )?(?:participer|m'inscrire|rejoindre|faire partie|entrer)|puis je participer|"
+    r"(?:je|j) ?(?:veux|voudrais|souhaite|aimerais|veu) (?:\w+ )?(?:participer|m'inscrire|"
+    r"rejoindre|faire partie)|jveux participer|suis je eligible|je suis eligible)\b"
+)
 # Words that can only mean the consent itself.
 _CONSENT = re.compile(
     r"\b(?:consent\w*|withdraw\w*|revok\w*|revoqu\w*|retir\w*|retract\w*|opt out|"
@@ -118,6 +128,11 @@ def is_question(text: str) -> bool:
 def asks_whether_one_may_leave(text: str) -> bool:
     """A question about leaving ("can i quit anytime?"), not a withdrawal of consent."""
     return is_question(text) and not _CONSENT.search(_words(text))
+
+
+def asks_to_join(text: str) -> bool:
+    """A request to take part, whatever else the message says ("…, can I join the study?")."""
+    return bool(_JOIN_REQUEST.search(_words(text)))
 
 
 def asks_without_joining(text: str) -> bool:

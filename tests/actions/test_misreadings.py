@@ -1,0 +1,118 @@
+"""Readings of the NLU that the actions set aside: a question about leaving is no withdrawal, a
+question naming a trial is no request to join, and health talk does not swallow a request."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions import common
+from actions.consent import ActionWithdrawConsent
+from actions.health import ActionHealthChatter
+from actions.screening import ActionStartScreening
+from bot.db.migrate import upgrade
+from bot.db.models import UnansweredQuestion
+from bot.db.session import default_sessions
+from bot.settings import PROJECT_ROOT, get_settings
+
+
+@pytest.fixture(autouse=True)
+def _database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The actions' own database, settings and cipher, in a temporary folder."""
+    monkeypatch.setenv("TRIALBOT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("DATABASE_URL", "")
+    monkeypatch.setenv("PSEUDONYM_KEY", "test-key")
+    # The embeddings `make setup` computed, as the running action server uses them.
+    monkeypatch.setenv("TRIALBOT_CACHE_DIR", str(PROJECT_ROOT / "var" / "cache"))
+    caches = (get_settings, default_sessions, common.cipher)
+    for cached in caches:
+        cached.cache_clear()
+    upgrade(get_settings().db_url)
+    yield
+    for cached in caches:
+        cached.cache_clear()
+
+
+def _run(
+    action: Action, text: str, intent: str, *, loop: str | None = None, lang: str = "en"
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []}
+    events = [{"event": "user", "text": text, "parse_data": message}]
+    tracker = Tracker(
+        "someone", {"language": lang}, message, events, False, None,
+        {"name": loop} if loop else {}, "action_listen",
+    )  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    returned = asyncio.run(action.run(dispatcher, tracker, {}))
+    return list(dispatcher.messages), list(returned)
+
+
+def _gaps() -> list[str]:
+    with default_sessions()() as session:
+        return list(session.scalars(select(UnansweredQuestion.reason)))
+
+
+@pytest.mark.parametrize(("text", "lang"), [("can i quitt anytime", "en"),
+                                            ("jpeux arreter qd je veux?", "fr")])  # fmt: skip
+def test_asking_whether_one_may_leave_does_not_start_a_withdrawal(text: str, lang: str) -> None:
+    said, events = _run(ActionWithdrawConsent(), text, "withdraw_consent", lang=lang)
+    assert not any(str(m.get("response")).startswith("utter_withdraw") for m in said)
+    assert said  # answered, or told it is passed on: never silence
+    assert events[-1] == FollowupAction("action_listen")
+    assert _gaps() == ["misread:withdraw_consent"]  # staff see the misreading
+
+
+def test_during_the_questions_the_form_asks_again_after_the_answer() -> None:
+    _, events = _run(
+        ActionWithdrawConsent(), "can I stop whenever I want?", "withdraw_consent",
+        loop="screening_form",
+    )  # fmt: skip
+    assert events[-1] == FollowupAction("screening_form")
+
+
+def test_explicit_words_still_withdraw() -> None:
+    said, _ = _run(ActionWithdrawConsent(), "I withdraw my consent", "withdraw_consent")
+    assert [m["response"] for m in said] == ["utter_withdraw_nothing"]
+    assert _gaps() == []
+
+
+def test_a_question_naming_a_trial_gets_that_trials_answer_not_the_screening() -> None:
+    said, _ = _run(
+        ActionStartScreening(), "combien de visites pour l'étude asthme ?", "start_screening",
+        lang="fr",
+    )  # fmt: skip
+    (answer,) = said
+    assert answer["response"] == "utter_kb_answer"
+    assert answer["kb_entry_id"] == "visits-demo-asthma-002"
+    assert _gaps() == ["misread:start_screening"]
+
+
+def test_health_talk_with_a_request_to_join_starts_the_pre_screening() -> None:
+    said, events = _run(
+        ActionHealthChatter(),
+        "I've had asthma since I was a kid, can I join the asthma study?",
+        "health_chatter",
+    )
+    assert "utter_health_chatter" not in [m.get("response") for m in said]
+    assert {
+        "event": "slot",
+        "name": "trial",
+        "value": "demo-asthma-002",
+        "timestamp": None,
+    } in events
+    assert {"event": "slot", "name": "awaiting", "value": "consent", "timestamp": None} in events
+
+
+def test_health_talk_alone_is_acknowledged() -> None:
+    said, events = _run(
+        ActionHealthChatter(), "i've got a bit of a cold this week", "health_chatter"
+    )
+    assert [m["response"] for m in said] == ["utter_health_chatter"] and events == []
