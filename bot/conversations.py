@@ -11,9 +11,12 @@ from bot.db.models import Conversation, LanguageSource, utcnow
 from bot.i18n.detect import detect_language
 from bot.settings import LANGUAGES, Language
 
-# Detection from text only decides the language during the first messages; after that a
-# stray English word in a French conversation ("ok", "stop") must not flip it.
+# Detection from text decides the language during the first messages; after that a stray
+# English word in a French conversation ("ok", "stop") must not flip it, but a whole sentence
+# in the other language does (a relative takes the phone, the person switches): its evidence
+# must lead by SWITCH_MARGIN words.
 DETECTION_WINDOW = 3
+SWITCH_MARGIN = 5
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,8 @@ def apply_language_hints(conversation: Conversation, text: str, hints: LanguageH
         return
     if conversation.language_source is LanguageSource.CHOSEN:
         return
-    detected = detect_language(text) if conversation.messages_seen < DETECTION_WINDOW else None
+    early = conversation.messages_seen < DETECTION_WINDOW
+    detected = detect_language(text, margin=1 if early else SWITCH_MARGIN)
     if detected:
         _set(conversation, detected, LanguageSource.DETECTED)
         return

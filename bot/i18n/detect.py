@@ -52,11 +52,12 @@ def _fold(text: str) -> str:
     return re.sub(r"\b(j|l|d|qu|c|n|s|m|t)'(?=\w)", r"\1", stripped)
 
 
-def detect_language(text: str) -> Language | None:
-    """The language `text` is written in, or None when it is too short or too mixed to tell."""
+def detect_language(text: str, margin: int = 1) -> Language | None:
+    """The language `text` is written in, or None when it is too short or too mixed to tell:
+    when one language's evidence does not lead the other's by `margin`."""
     words = _WORD.findall(_fold(text))
     french = sum(word in _FRENCH for word in words) + 2 * len(_FRENCH_LETTERS.findall(text))
     english = sum(word in _ENGLISH for word in words)
-    if french == english:
+    if abs(french - english) < margin:
         return None
     return "fr" if french > english else "en"

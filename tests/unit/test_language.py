@@ -70,3 +70,27 @@ def test_the_channel_locale_applies_when_the_text_says_nothing() -> None:
     conversation = _conversation()
     apply_language_hints(conversation, "👍", LanguageHints(locale="fr-FR"))
     assert (conversation.language, conversation.language_source) == ("fr", LanguageSource.LOCALE)
+
+
+def test_a_whole_sentence_in_the_other_language_switches_it_later() -> None:
+    conversation = _conversation(seen=DETECTION_WINDOW + 4, source=LanguageSource.DETECTED)
+    conversation.language = "fr"
+    apply_language_hints(
+        conversation, "sorry my English is better, how many visits are there for the study?",
+        LanguageHints(),
+    )  # fmt: skip
+    assert conversation.language == "en"
+    apply_language_hints(
+        conversation, "en fait je préfère qu'on parle en français si vous voulez bien",
+        LanguageHints(),
+    )  # fmt: skip
+    assert conversation.language == "fr"
+
+
+def test_a_sentence_does_not_switch_a_language_the_person_chose() -> None:
+    conversation = _conversation(seen=DETECTION_WINDOW + 4, source=LanguageSource.CHOSEN)
+    conversation.language = "fr"
+    apply_language_hints(
+        conversation, "how many visits are there for the study and where do I go?", LanguageHints()
+    )
+    assert conversation.language == "fr"
