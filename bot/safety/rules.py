@@ -57,7 +57,10 @@ _FACE_PARTS = (
     r"throat|tongue|lips?|face|mouth|eyes|eyelids|gorge|langue|levres?|visage|bouche|yeux|"
     r"paupieres"
 )
-_SWELLING = r"swell\w*|swollen|closing|tight\w*|puff\w*|gonfl\w*|enfl\w*|serre\w*|ferme\w*"
+_SWELLING = (
+    r"swell\w*|swollen|closing|tight\w*|puff\w*|gonfl\w*|enfl\w*|serre\w*|ferme\w*|big|bigger|"
+    r"huge|enormous|massive|blew up|blown up|enorme\w*|grossi\w*|double\w*"
+)
 
 # ---- Breathing
 _BREATH = r"breath\w*|br[ea]+the?\w*|breeve|air|respir\w*|souffle|oxygen|oxygene|(?:[a-z]')air"
@@ -86,7 +89,8 @@ _DROOP = (
 _LIMB = r"arm|leg|hand|side|bras|jambe|main|cote"
 _WEAK = (
     r"weak\w*|numb\w*|paraly\w*|dead|limp|heavy|can't move|cant move|won't move|faible\w*|"
-    r"engourdi\w*|mort|lache|inerte|plus bouger|bouge plus|peut plus|peux plus|lourd\w*"
+    r"engourdi\w*|mort|lache|inerte|plus bouger|bouge plus|peut plus|peux plus|lourd\w*|"
+    r"traine\w*|dragg\w*"
 )
 _SPEECH = (
     r"slurr\w*|gibberish|nonsense|words? (?:[\w']+ ){0,3}(?:wrong|jumbled|mixed|muddled|out)|"
@@ -132,6 +136,8 @@ TREATMENT_LINK = (
     rf"(?:supporte\w*|tolere\w*|tolerate\w*|react\w*) (?:pas |mal |badly |not |well )?"
     rf"(?:to |a |au |aux |the |le |la |les |mon |ma |mes |my ){{1,2}}{_EL}(?:{_TREATMENT})|"
     rf"is (?:that|this|it) (?:the|from the) (?:{_TREATMENT})|"
+    rf"(?:with|avec) (?:the |my |le |la |les |mon |ma |mes |ce |cette |this |these |ces )?"
+    rf"(?:{_W} )?{_EL}(?:{_TREATMENT})|"
     rf"(?:{_TREATMENT})(?: (?!(?:je|j'\w*|i|you|tu|vous|on)\b){_W}){{0,3}} "
     rf"(?:me|m'){_NOT_HELPING}\w+|"
     rf"(?:where|la ou|la ou) (?:{_W} ){{0,4}}{_EL}(?:injection|jab|shot|needle|piqure|"
@@ -166,7 +172,9 @@ _SYMPTOM = (
     r"dreams?|nightmares?|cauchemars?|reves?|irritable|grumpy|moody|confus\w*|memory|memoire|"
     r"hiccups?|hoquet|gas|gaz|bloat\w*|ballonn\w*|hair|teeth|gums?|gencives?|nails?|ongles|"
     r"vue|sight|wee|pipi|pee\w*|faint\w*|lightheaded|light headed|vomir|nausea|beat\w*|"
-    r"irregular\w*|skipp\w*|bosse|bump|barbouill\w*|upset|rash"
+    r"irregular\w*|skipp\w*|bosse|bump|barbouill\w*|upset|rash|sleepy|drowsy|somnolen\w*|"
+    r"queasy|stools?|selles|loose|runs|short tempered|temper|colere|enerve\w*|agressi\w*|"
+    r"watery|larmoi\w*|coul\w*|rubbish|crap|lousy|naze|maigri\w*|grossi\w*"
 )
 
 # ---- Overdose
@@ -206,7 +214,7 @@ RULES: tuple[Rule, ...] = (
     _e("breathing", rf"(?:{_UNABLE}) (?:[\w']+ ){{0,3}}(?:{_BREATH})", negatable=False),
     _e(
         "breathing",
-        r"(?:not|isn't|isnt|stopped|stop) breathing|ne respire (?:plus|pas)|respir\w* (?:plus|pas)|"
+        r"(?:not|isn't|isnt|stopped|stop) breathing|arrete\w* de respirer|ne respire (?:plus|pas)|respir\w* (?:plus|pas)|"
         r"can't lie flat|cant lie flat|peu[xt] pas (?:m'|s')?allonger",
         negatable=False,
     ),
@@ -286,10 +294,15 @@ RULES: tuple[Rule, ...] = (
     ),
     _e(
         "overdose",
+        rf"(?:half|most|(?:la )?moitie) (?:of |d'un |d'une |de la |du |de )?(?:a |the |my |un |une )?"
+        rf"(?:bottle|box|pack|packet|strip|flacon|boite|plaquette|tube)|"
+        rf"(?:a lot|way|much|loads|beaucoup|bien) (?:more|plus) (?:of |de |d')?(?:[\w']+ ){{0,3}}"
+        rf"(?:{_PILLS}|pills?|tablets?|cachets?|comprimes?|pilules?|gelules?|capsules?)|"
         rf"(?:a load|loads|lots|a lot|a bunch|plein|beaucoup|un tas|une tonne) (?:of |de |d')?"
         rf"(?:[\w']+ ){{0,2}}(?:{_PILLS}|pills?|tablets?|cachets?|comprimes?|pilules?|"
         rf"painkillers|antidouleurs?|anti douleurs?)|"
-        r"(?:swallowed|took|taken|ate|avale\w*|pris|mange\w*) (?:[\w']+ ){0,6}(?:medicine "
+        r"(?:swallowed|took|taken|ate|avale\w*|pris|mange\w*|got into|fouill\w*) (?:[\w']+ ){0,6}"
+        r"(?:medicine "
         r"(?:cabinet|cupboard)|(?:l')?armoire a pharmacie|la pharmacie)",
     ),
     _e(
@@ -312,10 +325,15 @@ RULES: tuple[Rule, ...] = (
         r"(?:arms?|wrists?|legs?|thighs?|skin)|(?:me|se) (?:coupe\w*|taillad\w*|scarifi\w*) "
         r"(?:les|la|le) (?:bras|poignets?|veines|cuisses?|peau|jambes?)|(?:m'|s')ouvrir les veines|"
         r"tak\w* my (?:own )?life|(?:me )?donner la mort|me foutre en l'air|(?:me|se) pendre|"
-        r"hang (?:my ?self|him ?self|her ?self)|(?:me|se) jeter (?:sous|du|de|par)|"
+        r"hang\w* (?:my ?self|him ?self|her ?self)|(?:rope|noose|corde) (?:[\w']+ ){0,2}(?:ready|"
+        r"prete|prepare\w*)|(?:prepare\w*|got|have|ready|bought|achete\w*) (?:[\w']+ ){0,2}"
+        r"(?:rope|noose|corde)|(?:me|se) jeter (?:sous|du|de|par)|"
         r"throw (?:my ?self|him ?self|her ?self) (?:off|in front|under)|jump in front|"
         r"want\w* to die|veu\w* mourir|voudrai\w* mourir|rather (?:be )?dead|rather die|"
-        r"plutot (?:mourir|crever|etre mort\w*)|wish i (?:was|were) dead|"
+        r"(?:plutot|prefere\w*|prefer) (?:[\w']+ )?(?:mourir|crever|etre mort\w*|die|be dead)|"
+        r"(?:de|a|vais|veux|voudrais|pour|comment|peux|dois) me tuer|"
+        r"(?:take|taking|prendre|prends|avaler|swallow) (?:[\w']+ ){0,2}(?:every|all|tous|toutes) "
+        r"(?:[\w']+ ){0,3}(?:tonight|at once|in one go|ce soir|d'un coup|en une fois|pour en finir)|wish i (?:was|were) dead|"
         r"wish i (?:wasn't|wasnt|weren't|werent) (?:alive|here|born)|never wake up|"
         r"(?:plus|jamais) (?:me )?reveiller|pas me reveiller|"
         r"(?:ne plus|plus) (?:etre la|exister)|disparaitre (?:a|pour) (?:jamais|toujours)|"
@@ -353,9 +371,10 @@ RULES: tuple[Rule, ...] = (
         r"eyes (?:[\w']+ ){0,2}rolled|yeux (?:[\w']+ ){0,3}revuls\w*|"
         r"(?:floor|ground|went down|gone down|fell|fallen|slumped|dropped|par terre|au sol|"
         r"tombe\w*|ecroule\w*|effondre\w*|affale\w*|s'est ecroule\w*) (?:[\w']+ ){0,8}"
+        r"(?:(?:bouge\w*|reagi\w*|repond\w*|respir\w*) (?:pas|plus)|"
         r"(?:not|isn't|isnt|won't|wont|doesn't|doesnt|ne|n'|pas|plus) (?:[\w']+ ){0,2}"
         r"(?:answer\w*|respond\w*|mov\w*|react\w*|repond\w*|bouge\w*|reagi\w*|"
-        r"breath\w*|respir\w*)|"
+        r"breath\w*|respir\w*))|"
         r"(?:limp|floppy|tout mou|toute molle|inanime\w*|lifeless)",
         negatable=False,
     ),
@@ -379,7 +398,7 @@ RULES: tuple[Rule, ...] = (
         r"blood (?:[\w']+ )?everywhere|sang partout|pisse le sang|pissing blood|gushing|"
         r"hemorrhag\w*|haemorrhag\w*|hemorragi\w*|bleed\w* (?:[\w']+ ){0,3}(?:heavily|profusely|"
         r"loads|so much|too much|really bad)|"
-        r"(?:pregnant|enceinte|grossesse) (?:[\w']+ ){0,6}(?:bleed\w*|blood|saign\w*|sang|pertes? "
+        r"(?:pregnant|enceinte|grossesse) (?:[\w']+ ){0,10}(?:bleed\w*|blood|saign\w*|sang|pertes? "
         r"de sang)|(?:bleed\w*|blood|saign\w*|sang|pertes? de sang) (?:[\w']+ ){0,6}(?:pregnant|"
         r"enceinte|grossesse)|(?:black|tarry) (?:stool|poo|poop)|selles noires|"
         r"(?:vomit\w*|throw\w* up|vomi\w*) (?:[\w']+ ){0,2}(?:blood|sang)",
@@ -387,10 +406,10 @@ RULES: tuple[Rule, ...] = (
     _e(
         "general",
         r"(?:fever|fievre|temperature|temp) (?:[\w']+ ){0,8}(?:stiff neck|neck (?:[\w']+ ){0,3}stiff|"
-        r"nuque (?:[\w']+ ){0,3}raide|raideur (?:[\w']+ ){0,2}nuque)|(?:stiff neck|nuque raide|raideur de "
+        r"nuque (?:[\w']+ ){0,3}raide|raideur (?:[\w']+ ){0,2}nuque|(?:bend|plier|bouger|tourner) "
+        r"(?:my |the |la |ma |le |mon )?(?:neck|nuque|cou))|(?:stiff neck|nuque raide|raideur de "
         r"(?:la )?nuque) (?:[\w']+ ){0,8}(?:fever|fievre|temperature)|"
-        r"rash (?:[\w']+ ){0,4}(?:doesn't|doesnt|won't|wont|does not) fade|purpura|"
-        r"taches? (?:[\w']+ ){0,4}(?:s'efface\w* pas|disparai\w* pas)|"
+        r"purpura|"
         r"worst pain (?:of my life|ever|i've ever)|pire douleur|unbearable pain|pain is unbearable|"
         r"douleur (?:[\w']+ )?(?:insupportable|atroce|intenable)|excruciating|"
         r"(?:appel\w*|call\w*|compos\w*|faire) (?:le |la |les )?(?:15|18|112|911|999|samu|"
@@ -402,6 +421,21 @@ RULES: tuple[Rule, ...] = (
         r"life|de ma vie)|(?:worst|pire) (?:[\w']+ ){0,3}(?:pain|douleur|mal)|agonis\w*|agoniz\w*|"
         r"carbon monoxide|monoxyde de carbone|(?:sugar|glycemie|glucose) (?:[\w']+ ){0,3}"
         r"(?:very|really|dangerously|tres|super) (?:low|basse?)",
+    ),
+    _e(
+        "general",
+        r"(?:rash|spots|taches?|boutons|plaques) (?:[\w']+ ){0,4}(?:doesn't|doesnt|don't|dont|won't|"
+        r"wont|does not|do not) (?:fade|go away when)|(?:taches?|boutons|plaques) (?:[\w']+ ){0,4}"
+        r"(?:s'efface\w* pas|disparai\w* pas|partent pas)",
+        negatable=False,
+    ),
+    _e(
+        "bleeding",
+        r"(?:blood|sang|bleed\w*|saign\w*) (?:[\w']+ ){0,8}(?:won't stop|wont stop|doesn't stop|"
+        r"doesnt stop|not stopping|arrete pas|s'arrete pas|arrete plus|s'arrete plus)|"
+        r"blood (?:[\w']+ )?(?:pour\w*|gush\w*|spurt\w*)|sang (?:[\w']+ ){0,2}(?:gicle\w*|"
+        r"coule\w* (?:[\w']+ ){0,2}(?:partout|a flots))",
+        negatable=False,
     ),
     _e(
         "allergy",
@@ -492,6 +526,7 @@ SMS = {
     "tjs": "toujours", "tjr": "toujours", "mm": "meme", "pr": "pour", "c": "c'est",
     "mnt": "maintenant", "mtn": "maintenant", "ct": "c'etait", "dla": "de la", "u": "you",
     "ur": "your", "r": "are", "cnt": "can't", "cn": "can", "cud": "could", "hubby": "husband",
+    "jpeu": "je peux", "jpx": "je peux", "tro": "trop",
     "n": "and", "pls": "please", "plz": "please", "b4": "before", "2day": "today",
     "mom": "mum", "bc": "because", "cuz": "because", "coz": "because", "wen": "when",
     "wat": "what", "ne1": "anyone", "sum1": "someone", "ppl": "people", "rn": "right now",
@@ -616,7 +651,10 @@ NOT_A_NEGATION = (
     r"\b(?:sans (?:arret|cesse|fin|raison|prevenir)|non stop|nonstop|not sure|pas sure?s?|"
     r"je (?:ne )?sais pas (?:si|pourquoi|quoi)|jsp|don't know (?:if|why|what)|"
     r"dont know (?:if|why|what)|no idea|aucune idee|can't stop|cant stop|won't stop|wont stop|"
-    r"doesn't stop|doesnt stop|(?:s')?arrete pas|(?:s')?arrete plus)\b"
+    r"doesn't stop|doesnt stop|(?:s')?arrete pas|(?:s')?arrete plus|(?:don't|dont|doesn't|"
+    r"doesnt) agree with|(?:reussi\w*|convien\w*|supporte\w*|tolere\w*|passe\w*) (?:pas|mal)|"
+    r"(?:can't|cant|cannot|peux pas|peut pas|arrive pas a) (?:bend|move|turn|plier|bouger|"
+    r"tourner))\b"
 )
 NEGATION = (
     r"\b(?:no|not|never|without|dont|don't|doesnt|doesn't|didnt|didn't|isnt|isn't|havent|"
