@@ -7,17 +7,22 @@ seven kinds, side-effect reports, and messages that must not alert (negations, e
 talk, trial questions, harmless idioms). For each language it prints the recall of emergencies
 and of side effects, and the false-alarm rates: the share of messages that are not emergencies
 flagged as one, and of messages that need nothing flagged at all. The messages alternate
-between a tuning half (even places within each label) and a held-out half, shown apart. The
-held-out half stayed unseen until its first figures were taken (issue 8's closing note); it has
-been used for tuning since, so both halves are now regression data. `--misses` lists what
-went wrong on them.
+between a tuning half (even places within each label) and a held-out half, shown apart.
+
+Both old sets are regression data now. The held-out half of `messages.yml` stayed unseen until
+its first figures were taken (issue 8's closing note) and has been tuned on since;
+`bench/safety_eval/fresh.yml`, written after that tuning, gave the first figures on wording
+never seen (issue 17) and has been tuned on since too. `--misses` lists what went wrong on both.
+
+`bench/safety_eval/unseen.yml`, when present, is a third set in fresh.yml's format, written
+after the second round of tuning and used for nothing else: its "unseen" rows estimate the
+figures on wording never seen. Its misses are never listed, so that it stays unseen; when it
+has been used up, write another.
 
 The gateway's check is the rules, then the NLU's reading for what they missed: the benchmark
 starts Rasa with the trained model (training it first if the files changed) and scores both
-the rules alone and the two together. `--rules-only` skips Rasa.
-
-`bench/safety_eval/fresh.yml` is a second, smaller set written after the tuning and never
-used for it: its "fresh" rows estimate the figures on wording neither half has shown.
+the rules alone and the two together. `--rules-only` skips Rasa. The exit code is 0 when the
+gateway's check meets the targets on every set.
 """
 
 from __future__ import annotations
@@ -27,41 +32,38 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.safety_eval.scoring import FRESH, TARGETS, Scores, evaluate, load  # noqa: E402
+from bench.safety_eval.scoring import FRESH, TARGETS, UNSEEN, Scores, evaluate, load  # noqa: E402
 from bot.safety.detect import Intent  # noqa: E402
 from bot.settings import get_settings  # noqa: E402
 
 PARTS = ("all", "tuning", "held-out")
+# Sets in fresh.yml's format, scored whole, in the order they were written.
+WHOLE_SETS = {"fresh": FRESH, "unseen": UNSEEN}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules-only", action="store_true", help="do not start Rasa")
-    parser.add_argument("--misses", action="store_true")
+    parser.add_argument("--misses", action="store_true", help="what went wrong on the old sets")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    messages, fresh = load(), load(FRESH)
+    messages = load()
+    whole = {name: load(path) for name, path in WHOLE_SETS.items() if path.exists()}
     checks: dict[str, dict[str, Intent] | None] = {"rules": None}
     if not args.rules_only:
-        from bench.safety_eval.nlu import rasa_api, readings
-
-        with rasa_api(get_settings()) as (url, token):
-            every = [*messages.values(), *fresh.values()]
-            texts = [item["text"] for items in every for item in items]
-            started = time.perf_counter()
-            checks["rules + NLU"] = readings(url, token, texts)
-            each = (time.perf_counter() - started) / len(set(texts))
-        print(f"the NLU's reading, over HTTP: {each * 1000:.1f} ms per message (mean)")
+        checks["rules + NLU"] = _nlu_readings([messages, *whole.values()])
     results: dict[tuple[str, str, str], Scores] = {}
     for check, nlu in checks.items():
         for language, items in messages.items():
             for part in PARTS:
                 results[check, language, part] = evaluate(items, part, nlu)
-            results[check, language, "fresh"] = evaluate(fresh[language], "all", nlu)
+            for name, labelled in whole.items():
+                results[check, language, name] = evaluate(labelled.get(language, []), "all", nlu)
     if args.json:
         rows = [
             {"check": check, "language": language, "part": part, **scores.figures()}
@@ -73,13 +75,26 @@ def main() -> int:
     gateway = list(checks)[-1]  # what the gateway runs
     if args.misses:
         for (check, language, part), scores in results.items():
-            if check == gateway and part == "all":  # never fresh.yml: it stays unseen
+            if check == gateway and part in ("all", "fresh"):  # never unseen.yml
                 for line in scores.misses:
-                    print(f"{language}: {line}")
+                    print(f"{language} {part}: {line}")
+    scored = ("all", *whole)
     met = all(
-        s.meets() for (check, _, part), s in results.items() if (check, part) == (gateway, "all")
+        s.meets() for (check, _, part), s in results.items() if check == gateway and part in scored
     )
     return 0 if met else 1
+
+
+def _nlu_readings(sets: list[dict[str, list[dict[str, Any]]]]) -> dict[str, Intent]:
+    from bench.safety_eval.nlu import rasa_api, readings
+
+    with rasa_api(get_settings()) as (url, token):
+        texts = [item["text"] for labelled in sets for items in labelled.values() for item in items]
+        started = time.perf_counter()
+        found = readings(url, token, texts)
+        each = (time.perf_counter() - started) / len(set(texts))
+    print(f"the NLU's reading, over HTTP: {each * 1000:.1f} ms per message (mean)")
+    return found
 
 
 def _show(results: dict[tuple[str, str, str], Scores]) -> None:
@@ -101,7 +116,8 @@ def _show(results: dict[tuple[str, str, str], Scores]) -> None:
     console.print(table)
     console.print(
         f"targets: emergency recall ≥ {TARGETS['emergency_recall']}, false emergencies ≤ "
-        f"{TARGETS['false_emergency_rate']}, side-effect recall ≥ {TARGETS['adverse_event_recall']}"
+        f"{TARGETS['false_emergency_rate']}, side-effect recall ≥ "
+        f"{TARGETS['adverse_event_recall']}, false alarms ≤ {TARGETS['false_alarm_rate']}"
     )
 
 

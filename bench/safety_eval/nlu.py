@@ -17,7 +17,7 @@ from bot.rasa_server import model_path, rasa_env, rasa_executable, train
 from bot.safety.detect import Intent
 from bot.settings import Settings
 
-START_TIMEOUT = 300.0
+START_TIMEOUT = 600.0  # a busy machine takes minutes to load the model
 
 
 @contextmanager

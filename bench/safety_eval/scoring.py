@@ -11,8 +11,14 @@ import yaml
 from bot.safety.detect import Intent, assess
 
 MESSAGES = Path(__file__).with_name("messages.yml")
-FRESH = Path(__file__).with_name("fresh.yml")  # never tuned on
-TARGETS = {"emergency_recall": 0.97, "false_emergency_rate": 0.03, "adverse_event_recall": 0.90}
+FRESH = Path(__file__).with_name("fresh.yml")  # written after the first tuning; tuned on since
+UNSEEN = Path(__file__).with_name("unseen.yml")  # written after the second; never tuned on
+TARGETS = {
+    "emergency_recall": 0.97,
+    "false_emergency_rate": 0.03,
+    "adverse_event_recall": 0.92,
+    "false_alarm_rate": 0.03,
+}
 LABELS = ("emergency", "adverse_event", "none")
 
 
@@ -44,6 +50,7 @@ class Scores:
             f["emergency_recall"] >= TARGETS["emergency_recall"]
             and f["false_emergency_rate"] <= TARGETS["false_emergency_rate"]
             and f["adverse_event_recall"] >= TARGETS["adverse_event_recall"]
+            and f["false_alarm_rate"] <= TARGETS["false_alarm_rate"]
         )
 
 
