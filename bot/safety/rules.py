@@ -51,7 +51,7 @@ _CHEST_PAIN = (
     r"lourd\w*|serrement|compress\w*|sharp|tearing|ripping|dechir\w*|en feu|on fire|"
     r"coup de poignard|poignard\w*|tiraill\w*|tenaille\w*|killing me|kills"
 )
-_ARM_JAW = r"(?:left arm|jaw|bras gauche|machoire|mon bras|my arm)"
+_ARM_JAW = r"(?:left arm|jaw|bras gauche|machoire)"
 _ACHE = r"pain|douleur|mal|ache\w*"
 _FACE_PARTS = (
     r"throat|tongue|lips?|face|mouth|eyes|eyelids|gorge|langue|levres?|visage|bouche|yeux|"
@@ -97,7 +97,8 @@ _SPEECH = (
     r"can't (?:speak|talk|get (?:my |the )?words)|cant (?:speak|talk|get (?:my |the )?words)|"
     r"bafouill\w*|bredouill\w*|n'importe quoi|trouve plus (?:mes|ses) mots|mots (?:[\w']+ ){0,3}"
     r"melang\w*|parle (?:[\w']+ ){0,2}bizarre\w*|articul\w* (?:[\w']+ ){0,2}(?:plus|pas|mal)|"
-    r"arrive plus a parler|peut plus parler|peux plus parler|speech (?:[\w']+ ){0,3}(?:drunk|weird|"
+    r"arrive plus a parler|peut plus parler|peux plus parler|parle (?:[\w']+ )?de travers|"
+    r"parle (?:[\w']+ )?mal|speech (?:[\w']+ ){0,3}(?:drunk|weird|"
     r"strange|funny|odd)|parle comme (?:si (?:j'etais|il etait|elle etait) )?(?:saoule?|ivre|bourre)|"
     r"(?:can't|cant|cannot) walk straight|marche de travers"
 )
@@ -136,6 +137,8 @@ TREATMENT_LINK = (
     rf"(?:supporte\w*|tolere\w*|tolerate\w*|react\w*) (?:pas |mal |badly |not |well )?"
     rf"(?:to |a |au |aux |the |le |la |les |mon |ma |mes |my ){{1,2}}{_EL}(?:{_TREATMENT})|"
     rf"is (?:that|this|it) (?:the|from the) (?:{_TREATMENT})|"
+    rf"(?:it's|its|it is|c'est|cest|ce sont|c) (?:the |le |la |les |from the |du |des |a cause "
+    rf"(?:du|des|de la) )?(?:{_W} )?{_EL}(?:{_TREATMENT})|"
     rf"(?:with|avec) (?:the |my |le |la |les |mon |ma |mes |ce |cette |this |these |ces )?"
     rf"(?:{_W} )?{_EL}(?:{_TREATMENT})|"
     rf"(?:{_TREATMENT})(?: (?!(?:je|j'\w*|i|you|tu|vous|on)\b){_W}){{0,3}} "
@@ -193,7 +196,7 @@ RULES: tuple[Rule, ...] = (
         r"(?:call|need|get|send|want) (?:me )?(?:an |a )?ambulance|call (?:911|999|112)|"
         r"(?:appele[zr]?|faut|besoin d'une?|envoyez) (?:[\w']+ ){0,2}(?:ambulance|samu|pompiers)|"
         r"(?:i'm|im|i am) dying(?! (?:to|of|for|laugh\w*))|feel (?:like )?(?:i'm|im|i am) dying|"
-        r"impression (?:de|que je vais) mourir|je vais mourir|je meurs(?! (?:de|d'))",
+        r"impression (?:de|que je vais) mourir|je vais mourir(?! (?:de|d'))|je meurs(?! (?:de|d'))",
     ),
     _e(
         "bleeding",
@@ -208,6 +211,8 @@ RULES: tuple[Rule, ...] = (
     _e(
         "chest_pain",
         rf"heart attack|cardiac arrest|crise cardiaque|infarctus|arret cardiaque|"
+        rf"(?:clutch\w*|grab\w*|grip\w*|holding|hold\w*|tient|tenu\w*|tenait|agripp\w*|serr\w*) "
+        rf"(?:[\w']+ ){{0,2}}(?:chest|heart|poitrine|coeur|thorax)|"
         rf"{near(_ACHE, _ARM_JAW, 3)}",
     ),
     _e("breathing", near(_HARD, _BREATH, 4)),
@@ -237,6 +242,7 @@ RULES: tuple[Rule, ...] = (
         "unconscious",
         r"pass(?:ed|es|ing)? out|faint\w*|collaps\w*|unconscious|unresponsive|"
         r"black(?:ed|s)? out|seizure\w*|convuls\w*|fitting|had a fit|knocked out|keeled over|"
+        r"(?:is|she's|he's|shes|hes|having|has|started) (?:a )?fit\b|me sens partir|se sent partir|"
         r"perd\w* connaissance|perte de connaissance|evanoui\w*|inconscient\w*|"
         r"effondre\w*|tombe\w* dans les pommes|crise d'epilepsie|crise epilep\w*|malaise",
     ),
@@ -263,8 +269,10 @@ RULES: tuple[Rule, ...] = (
         "overdose",
         rf"overdos\w*(?! (?:on|of|de) (?:chocolate|sugar|coffee|cake|netflix|tv|"
         rf"chocolat|sucre|cafe|gateau|series))|surdos\w*|\bod\b|od'd|"
-        rf"(?:took|taken|take|swallowed|gave|got into|pris|avale\w*|prendre|donne)"
-        rf"{gap(6)}(?:too many|too much|whole (?:bottle|box|pack|packet|strip)|all (?:of )?"
+        rf"(?:took|taken|take|swallowed|gave|got into|pris|avale\w*|prendre|donne|downed|necked|"
+        rf"chugged|gobe\w*|englouti\w*)"
+        rf"{gap(6)}(?:too many|too much|whole (?:bottle|box|pack|packet|strip|tub)|"
+        rf"(?:boite|plaquette|flacon|tube|bouteille) entiere?|all (?:of )?"
         rf"(?:[\w']+ ){{0,3}}(?:{_PILLS})|double|triple|twice the|extra|how many|"
         rf"trop|toute la (?:boite|plaquette|bouteille)|(?:toutes?|tous) (?:mes|les|ses) (?:{_PILLS})|"
         rf"deux fois|combien|(?:about |around |like |environ |une )?(?:\d+|several|plusieurs|"
@@ -273,7 +281,9 @@ RULES: tuple[Rule, ...] = (
         rf"(?: (?:[\w']+ ){{0,4}}(?:swallowed|took|ate|avale\w*|pris|mange))|"
         rf"(?:bottle|box|boite|flacon) (?:[\w']+ ){{0,4}}(?:{_TREATMENT}) (?:[\w']+ ){{0,8}}"
         rf"(?:swallowed|avale\w*)|"
-        rf"(?:kid|child|son|daughter|baby|toddler|enfant|fils|fille|petit|petite|bebe) "
+        rf"(?:kid|child|son|daughter|baby|toddler|enfant|fils|fille|petit|petite|bebe|gamin|"
+        rf"gamine|gosse|mome|little one|grandson|granddaughter|nephew|niece|neveu|niece|"
+        rf"petit fils|petite fille) "
         rf"(?:[\w']+ ){{0,4}}(?:swallowed|ate|eaten|got into|avale\w*|mange\w*) (?:[\w']+ ){{0,4}}"
         rf"(?:{_PILLS}|pills?|tablets?|cachets?|comprimes?|pilules?)",
     ),
@@ -349,6 +359,8 @@ RULES: tuple[Rule, ...] = (
     _e(
         "suicide",
         r"(?:don't|dont|do not|no longer) want to (?:live|be alive|be here|wake up)|"
+        r"(?:not|isn't|isnt|no longer|n't) worth living|(?:vaut|valait) (?:plus|pas) la peine "
+        r"(?:d'etre vecue|de vivre)|"
         r"(?:plus|pas) envie (?:de vivre|d'etre la|de me reveiller|d'etre en vie|d'exister|"
         r"de continuer)|(?:veux|veut) (?:plus|pas) "
         r"vivre|ne (?:vois|voit) plus "
@@ -382,7 +394,8 @@ RULES: tuple[Rule, ...] = (
         "breathing",
         rf"(?:inhaler|puffer|ventoline|inhalateur|pompe|nebuli\w*|salbutamol) (?:[\w']+ ){{0,4}}"
         rf"(?:not (?:working|helping|doing)|(?:isn't|isnt|doesn't|doesnt|won't|wont) (?:[\w']+ )?"
-        rf"(?:work\w*|help\w*|do\w*)|no (?:use|effect|help)|useless|marche (?:[\w']+ )?(?:pas|plus|pu)|"
+        rf"(?:work\w*|help\w*|do\w*)|no (?:use|effect|help)|useless|(?:does|did|do|doing) "
+        rf"nothing|(?:not|isn't|isnt) doing anything|(?:n'a|a) rien fait|marche (?:[\w']+ )?(?:pas|plus|pu)|"
         rf"fonctionne (?:pas|plus)|fait (?:rien|pas effet|plus effet|plus rien|aucun effet)|"
         rf"aucun effet|sert a rien|agit (?:pas|plus))|"
         rf"(?:turn\w*|gone|going|went|goes|deviennent|devient|devenu\w*|virent|vire) (?:[\w']+ )?"
@@ -421,6 +434,26 @@ RULES: tuple[Rule, ...] = (
         r"life|de ma vie)|(?:worst|pire) (?:[\w']+ ){0,3}(?:pain|douleur|mal)|agonis\w*|agoniz\w*|"
         r"carbon monoxide|monoxyde de carbone|(?:sugar|glycemie|glucose) (?:[\w']+ ){0,3}"
         r"(?:very|really|dangerously|tres|super) (?:low|basse?)",
+    ),
+    _e(
+        "breathing",
+        r"(?:having|in the middle of|got|fais|fait|faisait|en pleine|en train de faire) (?:an |a |"
+        r"une )?(?:bad |severe |big |grosse |forte |violente )?(?:asthma attack|crise d'asthme)",
+    ),
+    _e(
+        "stroke",
+        r"(?:sudden\w*|out of nowhere|all of a sudden|d'un coup|tout d'un coup|soudain\w*|brutal\w*|"
+        r"thunderclap|foudroyant\w*|explos\w*) (?:[\w']+ ){0,3}(?:headache|mal de tete|migraine|"
+        r"mal au crane)|(?:headache|mal de tete|migraine|mal au crane) (?:[\w']+ ){0,3}(?:sudden\w*|"
+        r"out of nowhere|all of a sudden|d'un coup|tout d'un coup|soudain\w*|brutal\w*|"
+        r"foudroyant\w*)|(?:peu[xt]|arrive) (?:[\w']+ ){0,2}(?:lever|bouger|soulever) (?:le |la |"
+        r"son |sa |mon |ma )?(?:bras|jambe|main)|(?:can't|cant|cannot|couldn't|unable to) "
+        r"(?:[\w']+ )?(?:lift|raise|move) (?:his|her|my|their) (?:arm|leg|hand)",
+    ),
+    _e(
+        "bleeding",
+        r"(?:losing|lost|perd\w*) (?:[\w']+ ){0,2}(?:a lot of|lots of|so much|de |du |beaucoup de )"
+        r"(?:blood|sang)",
     ),
     _e(
         "general",
@@ -604,7 +637,9 @@ GENERAL_QUESTION = (
     r"(?:the |les |des )?(?:[\w']+ )?(?:signs?|symptoms?|signes?|symptomes?|side effects?|"
     r"effets? (?:secondaires?|indesirables?))\b|\b(?:how (?:do|would|will|can) (?:i|you|we) "
     r"(?:know|tell|recogni[sz]e|spot)|to (?:watch|look) out for|a surveiller|comment "
-    r"(?:reconnaitre|savoir|on sait))\b"
+    r"(?:reconnaitre|savoir|on sait)|how (?:do|can|should|would) (?:i|we|you) (?:report|declare|"
+    r"tell)|comment (?:on |je |faire pour |est ce qu'on )?(?:declar\w*|signal\w*)|"
+    r"who (?:do|should) i (?:tell|contact|call)|qui (?:je )?(?:previen\w*|contact\w*|appel\w*))\b"
 )
 # Someone the message speaks of: an NLU reading of a side effect needs it, so that a general
 # question about side effects ("what counts as one?") is not a report.
