@@ -142,7 +142,9 @@ def read_knowledge(knowledge_dir: Path, emergency_number: str) -> Knowledge:
     questions: dict[str, Question] = {}
     for trial in load_trials(knowledge_dir / "trials").values():
         for q in trial.criteria.questions:
-            sentences = {normal(_first_sentence(text)) for text in q.text.values()}
+            # Its wording, and the plainer one it comes back in after an answer not understood.
+            texts = [*q.text.values(), *q.simple.values()]
+            sentences = {normal(_first_sentence(text)) for text in texts}
             options = {
                 frozenset(normal(labels[lang]) for labels in q.options.values() if lang in labels)
                 for lang in ("en", "fr")

@@ -10,14 +10,15 @@ and what came.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from bench.conversations.check import Observed, Reply, check, language_of, read_knowledge
 from bench.conversations.play import Player, Target
-from bench.conversations.script import REGRESSION, SETS, Conversation, load
+from bench.conversations.script import REGRESSION, SETS, Conversation, ScriptError, load
+from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import Stack
-
-pytestmark = pytest.mark.e2e
 
 # From the tuning half: one per kind of conversation the regression files do not cover.
 FROM_THE_BENCHMARK = (
@@ -46,6 +47,7 @@ def player(stack: Stack) -> Iterator[Player]:
     played.close()
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("conversation", _conversations(), ids=lambda c: c.id)
 def test_every_turn_does_what_the_person_needs(player: Player, conversation: Conversation) -> None:
     played = player.play(conversation)
@@ -57,3 +59,81 @@ def test_every_turn_does_what_the_person_needs(player: Player, conversation: Con
         if not turn.passed
     ]
     assert not wrong, f"{conversation.id}: {len(wrong)} turn(s) wrong\n" + "\n".join(wrong)
+
+
+# The checks themselves: a check that cannot fail would pass every conversation.
+KNOWLEDGE = read_knowledge(PROJECT_ROOT / "knowledge", "112")
+
+
+def _reply(text: str, *payloads: str) -> Reply:
+    buttons = [{"title": p, "payload": p} for p in payloads]
+    return Reply(({"text": text, "buttons": buttons},))
+
+
+def _check(expect: dict[str, object], reply: Reply, lang: str = "en", **seen: object) -> list[str]:
+    return check(expect, reply, Observed(**seen), KNOWLEDGE, lang)  # type: ignore[arg-type]
+
+
+def test_an_answer_is_the_entry_its_feedback_button_names() -> None:
+    given = _reply(
+        "You may receive a placebo.", '/feedback{"entry_id": "placebo", "helpful": "yes"}'
+    )
+    assert _check({"answer": "placebo"}, given) == []
+    assert _check({"answer": ["placebo-demo-t2d-001", "placebo"]}, given) == []
+    assert _check({"answer": "cost"}, given) == ["answer: expected cost, got placebo"]
+    declined = _reply("I'm not sure I have a checked answer to that.", "/request_human")
+    assert _check({"answer": "cost"}, declined) == ["answer: expected cost, got no vetted answer"]
+    assert _check({"no_answer": True, "offers": True}, declined) == []
+    assert _check({"offers": True}, _reply("Sorry, I can only help with trials.")) != []
+
+
+def test_the_question_asked_is_the_last_one_in_the_reply_in_either_wording() -> None:
+    asked = _reply("You may be paid.\n\nHow old are you?")
+    assert _check({"asks": "age"}, asked) == []
+    assert _check({"asks": "diabetes_type"}, asked) == ["asks: expected diabetes_type, got age"]
+    assert _check({"asks": "none"}, asked) != []
+    french = _reply("Utilisez-vous actuellement de l'insuline, en injection ou avec une pompe ?")
+    assert _check({"asks": "insulin"}, french, "fr") == []
+    by_buttons = _reply("Please choose:", "Female", "Male")  # the options of `sex`
+    assert _check({"asks": "sex"}, by_buttons) == []
+
+
+def test_numbers_consent_safety_and_language() -> None:
+    call = _reply("Please also call them on +33 1 99 00 12 34. In an emergency call 112.")
+    assert _check({"phone": "+33 1 99 00 12 34", "emergency_number": True}, call) == []
+    assert _check({"phone": "+33 1 99 00 12 40"}, call) != []
+    assert _check({"phone": "+33 1 99 00 12 34"}, _reply("Appelez le 01 99 00 12 34."), "fr") == []
+    assert _check({"emergency_number": True}, _reply("Call 1120 now")) != []
+    title = next(t for t in KNOWLEDGE.consent_titles["prescreening"] if "sélection" in t)
+    consent = _reply(f"Avant d'aller plus loin, merci de lire « {title} » :")
+    assert _check({"consent": "prescreening"}, consent, "fr") == []
+    assert _check({"consent": "none"}, consent, "fr") != []
+    assert _check({"safety": "adverse_event"}, call, safety=["adverse_event"]) == []
+    assert _check({"safety": "none"}, call, safety=["emergency"]) != []
+    assert (
+        language_of("Merci de nous l'avoir signalé. Appelez-la aussi, et ne modifiez pas") == "fr"
+    )
+    assert language_of("Thank you for telling us. Please also call them.") == "en"
+    assert language_of("OK") is None  # too short to tell: never a failure
+    assert _check(
+        {}, _reply("Thank you for telling us, I have passed it on to the team."), "fr"
+    ) == ["lang: expected fr, got en"]
+
+
+def test_a_script_with_a_mistake_says_where(tmp_path: Path) -> None:
+    (tmp_path / "broken.yml").write_text(
+        "conversations:\n"
+        "  - id: c1\n"
+        "    lang: en\n"
+        "    turns:\n"
+        "      - say: hi\n"
+        "        safety: maybe\n"
+        "      - say: bye\n"
+        "      - say: again\n"
+        "        answer: cost\n"
+    )
+    with pytest.raises(ScriptError) as raised:
+        load(tmp_path)
+    problems = str(raised.value).splitlines()
+    assert "broken.yml:5: c1: safety: one of" in problems[0]
+    assert problems[1] == "broken.yml:7: c1: a turn says what must happen (answer, asks, …)"
