@@ -97,12 +97,17 @@ def check(text: str, language: str | None = None) -> Finding | None:
     not_now = _NOT_NOW.search(folded) is not None
     linkable = _without_history(folded)
     general = _GENERAL_QUESTION.search(folded) is not None
+    explained = bool(_HISTORY.search(folded) or _EXERTION.search(folded)) and not _ACUTE.search(
+        folded
+    )
     for kind in ("emergency", "adverse_event"):
         for rule in _compiled():
             if rule.kind != kind or (rule.also is not None and not rule.also.search(linkable)):
                 continue
             if general and kind == "adverse_event":
                 continue  # a question about side effects in general
+            if explained and rule.ordinary_cause:
+                continue  # out of breath on the stairs, as always
             for match in rule.pattern.finditer(folded):
                 if rule.negatable and _negated(folded, match, rule.category == "suicide"):
                     continue
@@ -132,6 +137,7 @@ class _Rule:
     pattern: re.Pattern[str]
     negatable: bool
     also: re.Pattern[str] | None
+    ordinary_cause: bool
 
 
 @cache
@@ -143,6 +149,7 @@ def _compiled() -> tuple[_Rule, ...]:
             re.compile(rf"\b(?:{rule.pattern})\b"),
             rule.negatable,
             re.compile(rf"\b(?:{rule.also})\b") if rule.also else None,
+            rule.ordinary_cause,
         )
         for rule in rules.RULES
     )
@@ -243,4 +250,6 @@ _REASSURED = re.compile(rules.REASSURED)
 _DANGER_CUES = re.compile(rules.DANGER_CUES)
 _HISTORY = re.compile(rules.HISTORY)
 _GENERAL_QUESTION = re.compile(rules.GENERAL_QUESTION)
+_EXERTION = re.compile(rules.EXERTION)
+_ACUTE = re.compile(rules.ACUTE)
 _TREATMENT_LINK = re.compile(rf"\b(?:{rules.TREATMENT_LINK})\b")

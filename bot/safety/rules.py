@@ -34,10 +34,13 @@ class Rule:
     pattern: str
     negatable: bool = True
     also: str | None = None
+    # Effort or a long-standing condition may explain it ("out of breath on the stairs, always
+    # have been"): then it counts only when something says it is acute now.
+    ordinary_cause: bool = False
 
 
-def _e(category: str, pattern: str, negatable: bool = True) -> Rule:
-    return Rule("emergency", category, pattern, negatable)
+def _e(category: str, pattern: str, negatable: bool = True, ordinary_cause: bool = False) -> Rule:
+    return Rule("emergency", category, pattern, negatable, ordinary_cause=ordinary_cause)
 
 
 _WHO = r"(?:my|his|her|their|the|ma|mon|sa|son|la|le)"
@@ -98,7 +101,7 @@ _SPEECH = (
     r"bafouill\w*|bredouill\w*|n'importe quoi|trouve plus (?:mes|ses) mots|mots (?:[\w']+ ){0,3}"
     r"melang\w*|parle (?:[\w']+ ){0,2}bizarre\w*|articul\w* (?:[\w']+ ){0,2}(?:plus|pas|mal)|"
     r"arrive plus a parler|peut plus parler|peux plus parler|parle (?:[\w']+ )?de travers|"
-    r"parle (?:[\w']+ )?mal|speech (?:[\w']+ ){0,3}(?:drunk|weird|"
+    r"parle (?:[\w']+ )?mal|pateu\w*|speech (?:[\w']+ ){0,3}(?:drunk|weird|"
     r"strange|funny|odd)|parle comme (?:si (?:j'etais|il etait|elle etait) )?(?:saoule?|ivre|bourre)|"
     r"(?:can't|cant|cannot) walk straight|marche de travers"
 )
@@ -177,7 +180,8 @@ _SYMPTOM = (
     r"vue|sight|wee|pipi|pee\w*|faint\w*|lightheaded|light headed|vomir|nausea|beat\w*|"
     r"irregular\w*|skipp\w*|bosse|bump|barbouill\w*|upset|rash|sleepy|drowsy|somnolen\w*|"
     r"queasy|stools?|selles|loose|runs|short tempered|temper|colere|enerve\w*|agressi\w*|"
-    r"watery|larmoi\w*|coul\w*|rubbish|crap|lousy|naze|maigri\w*|grossi\w*"
+    r"watery|larmoi\w*|coul\w*|rubbish|crap|lousy|naze|maigri\w*|grossi\w*|jitter\w*|"
+    r"concentrat\w*|focus|nerv\w*|concentr\w*|agit\w*|restless"
 )
 
 # ---- Overdose
@@ -215,7 +219,13 @@ RULES: tuple[Rule, ...] = (
         rf"(?:[\w']+ ){{0,2}}(?:chest|heart|poitrine|coeur|thorax)|"
         rf"{near(_ACHE, _ARM_JAW, 3)}",
     ),
-    _e("breathing", near(_HARD, _BREATH, 4)),
+    _e("breathing", near(_HARD, _BREATH, 4), ordinary_cause=True),
+    _e(
+        "breathing",
+        r"essouffl\w*|essoufle\w*|breathless|out of breath|short of breath|shortness of breath|"
+        r"manque d'air|puffed out",
+        ordinary_cause=True,
+    ),
     _e("breathing", rf"(?:{_UNABLE}) (?:[\w']+ ){{0,3}}(?:{_BREATH})", negatable=False),
     _e(
         "breathing",
@@ -225,9 +235,9 @@ RULES: tuple[Rule, ...] = (
     ),
     _e(
         "breathing",
-        r"(?:j'|j )?etouffe\w*|suffoqu\w*|suffocat\w*|choking|gasping|essouffl\w*|breathless|"
-        r"out of breath|short of breath|shortness of breath|manque d'air|"
-        r"wheez\w* (?:[\w']+ ){0,4}(?:barely|hardly|can't|cant) (?:talk|speak)|"
+        r"(?:j'|j )?etouffe\w*|suffoqu\w*|suffocat\w*|choking|gasping|"
+        r"(?:siffl\w*|wheez\w*|essouffl\w*|breathless|short of breath|out of breath) "
+        r"(?:[\w']+ ){0,6}(?:parler|mes mots|ses mots|talk\w*|speak\w*|words|phrases?|sentences?)|"
         r"(?:lips|levres|face|visage) (?:[\w']+ ){0,3}(?:blue|bleu\w*)",
     ),
     _e(
@@ -269,7 +279,8 @@ RULES: tuple[Rule, ...] = (
         "overdose",
         rf"overdos\w*(?! (?:on|of|de) (?:chocolate|sugar|coffee|cake|netflix|tv|"
         rf"chocolat|sucre|cafe|gateau|series))|surdos\w*|\bod\b|od'd|"
-        rf"(?:took|taken|take|swallowed|gave|got into|pris|avale\w*|prendre|donne|downed|necked|"
+        rf"(?:took|taken|take|taking|swallowed|gave|got into|pris|avale\w*|prendre|prenant|donne|"
+        rf"downed|necked|"
         rf"chugged|gobe\w*|englouti\w*)"
         rf"{gap(6)}(?:too many|too much|whole (?:bottle|box|pack|packet|strip|tub)|"
         rf"(?:boite|plaquette|flacon|tube|bouteille) entiere?|all (?:of )?"
@@ -328,6 +339,9 @@ RULES: tuple[Rule, ...] = (
         r"want(?:ed)? to die|wanna die|(?:hurt|harm|cut|cutting|burn)\w* (?:my ?self)"
         r"(?! (?:shaving|cooking|chopping|on (?:a|the)|with (?:a|the) (?:knife|paper)))|"
         r"self ?harm\w*|better off dead|goodbye (?:letters?|notes?)|lettres? d'adieu|"
+        r"(?:veux|vais|envie de|besoin de|pense a|want to|going to|gonna|need to) (?:me |myself )?"
+        r"(?:couper|scarifier|bruler|blesser|mutiler|cut|burn|harm|hurt)(?! (?:les|mes|the|my) "
+        r"(?:cheveux|ongles|hair|nails|grass|pelouse))|"
         r"(?:point|reason|interet|raison|sens) (?:[\w']+ ){0,2}(?:living|going on|to live|"
         r"being alive|vivre|continuer)|can't go on|cant go on|jump off|en finir|j'en finis|jen finis|"
         r"(?:je vais|j'vais|jvais|je veux|envie de|pense a|penser a|idee de|idees de|voudrais|"
@@ -608,6 +622,7 @@ _YOUNG = (
     r"gosse|mome|minot|minote|au college|au lycee|a l'ecole)"
 )
 HISTORY = (
+    r"\b(?:always have|always had|always been|toujours eu|toujours ete)\b|"
     rf"\b(?:since|ever since) (?:i|he|she|we|they|my \w+) (?:was|were|am|'m|is) {_YOUNG}\b|"
     r"\b(?:since|from) (?:birth|forever|childhood|my childhood|infancy|(?:my|his|her) (?:teens|"
     r"twenties|thirties|youth|school days)|(?:19|20)\d\d|the (?:80s|90s|eighties|nineties))\b|"
@@ -639,7 +654,20 @@ GENERAL_QUESTION = (
     r"(?:know|tell|recogni[sz]e|spot)|to (?:watch|look) out for|a surveiller|comment "
     r"(?:reconnaitre|savoir|on sait)|how (?:do|can|should|would) (?:i|we|you) (?:report|declare|"
     r"tell)|comment (?:on |je |faire pour |est ce qu'on )?(?:declar\w*|signal\w*)|"
-    r"who (?:do|should) i (?:tell|contact|call)|qui (?:je )?(?:previen\w*|contact\w*|appel\w*))\b"
+    r"who (?:do|should) i (?:tell|contact|call)|(?:will|does|would) (?:it|the [\w']+|they) "
+    r"(?:hurt|sting)|(?:est ce que|est-ce que|ca) (?:[\w']+ ){0,3}(?:fait|fera|va faire|va piquer) "
+    r"mal|qui (?:je )?(?:previen\w*|contact\w*|appel\w*))\b"
+)
+# Effort that explains being out of breath, and words that say it is acute all the same.
+EXERTION = (
+    r"\b(?:climbing|walking up|going up|running|jogging|exercis\w*|stairs|hills?|gym|sport|"
+    r"workout|en montant|escaliers?|cotes|en courant|footing|velo|a l'effort|effort\w*)\b"
+)
+ACUTE = (
+    r"\b(?:now|right now|currently|at the moment|tonight|today|this morning|suddenly|"
+    r"all of a sudden|getting worse|worse|worst|help|urgent|emergency|scared|can't|cant|cannot|"
+    r"maintenant|en ce moment|ce soir|aujourd'hui|ce matin|d'un coup|soudain\w*|aide\w*|"
+    r"au secours|urgen\w*|empire|pire|peur|vite|arrive (?:pas|plus)|peu[xt] (?:pas|plus))\b"
 )
 # Someone the message speaks of: an NLU reading of a side effect needs it, so that a general
 # question about side effects ("what counts as one?") is not a report.

@@ -197,3 +197,43 @@ def test_a_condition_linked_to_the_study_treatment_is_still_a_side_effect(text: 
 def test_a_side_effect_that_also_asks_something_is_still_a_side_effect(text: str) -> None:
     finding = check(text)
     assert finding is not None and finding.kind == "adverse_event", text
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("cant breeth", "breathing"),  # spelt as it sounds
+        ("jarrive pa a respiré", "breathing"),  # SMS spelling
+        ("ma fille respir pu", "breathing"),
+        ("g du mal a resperer", "breathing"),
+        ("my dad's lips are going grey and he can hardly breathe", "breathing"),
+        ("her inhaler is doing nothing and she's wheezing", "breathing"),
+        ("mon mari est par terre dans le salon, il bouge plus", "unconscious"),
+        ("my wife just went down in the garden and she's not answering me", "unconscious"),
+        ("fever and my neck is so stiff i cannot bend it", "general"),
+        ("je suis enceinte de 6 mois et je perds du sang", "bleeding"),
+        ("j'ai pensé toute la journée à me donner la mort", "suicide"),
+        ("j'ai peur de me faire du mal cette nuit", "suicide"),
+    ],
+)
+def test_red_flags_are_caught_through_sms_spelling_and_new_wording(
+    text: str, category: str
+) -> None:
+    finding = check(text)
+    assert finding is not None and finding.kind == "emergency", text
+    assert finding.category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my wife isn't answering her phone, can I move her visit?",
+        "ma femme répond pas au téléphone, on peut décaler ?",
+        "mon chef va me tuer si j'arrive en retard",
+        "c'est quoi les signes d'une réaction allergique ?",
+        "I get out of breath on the stairs, always have",
+        "je vais mourir de honte",
+    ],
+)
+def test_everyday_words_that_sound_alarming_raise_none(text: str) -> None:
+    assert check(text) is None, check(text)
