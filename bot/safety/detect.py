@@ -1,13 +1,17 @@
 """Emergencies and side-effect reports in a patient's message, in English and French.
 
 Rules over the message, tuned for recall: a missed "I can't breathe" costs far more than a
-needless emergency number. Before the rules run, the text is folded (lower case, no accents)
-and each word within one typing slip of a word the rules know is read as that word, so "chest
-pian" and "respirer" typed "repsirer" are caught. A symptom named after a negation ("no chest
-pain", "pas de douleur à la poitrine") is not reported; phrases that are themselves negative
-("I can't breathe", "je n'arrive plus à respirer") are part of their rule. An event told as
-long past ("a heart attack 10 years ago"), as a joke or as a figure of speech is not an
-emergency now; thoughts of suicide always are.
+needless emergency number. Before the rules run, the text is folded (lower case, no accents),
+SMS spellings are read as words ("jarrive pa", "mal o coeur") and each word within one typing
+slip of a word the rules know is read as that word, so "chest pian", "respirer" typed
+"repsirer" and "breeth" are caught. A symptom named after a negation ("no chest pain", "pas de
+douleur à la poitrine") is not reported; phrases that are themselves negative ("I can't
+breathe", "je n'arrive plus à respirer") are part of their rule. An event told as long past
+("a heart attack 10 years ago"), as a joke or as a figure of speech is not an emergency now;
+thoughts of suicide always are. A condition had for years ("asthma since I was a kid",
+"depuis toute petite") is medical history, not a side effect, unless the message ties it to
+the study treatment; a side effect that also asks something is still one (the gateway answers
+both).
 """
 
 from __future__ import annotations

@@ -4,8 +4,14 @@
 `negatable` is true is cancelled by a negation just before it or inside it ("no chest pain",
 "I've had zero side effects"); such rules must not carry negations of their own, which go in
 rules that are not negatable ("I can't breathe"). A rule with `also` needs that second pattern
-somewhere in the message as well (a symptom, and its link to the study treatment). A site that
-changes a rule runs `bench/safety_eval` to see what it changes.
+somewhere in the message as well (a symptom, and its link to the study treatment); what tells
+of a long-standing condition (HISTORY) links nothing. A rule with `ordinary_cause` (being out
+of breath) is cancelled by effort or a long-standing condition unless something says it is
+acute now. The emergency rules follow the red flags of triage protocols: chest pain, breathing,
+stroke signs, unconsciousness and seizures, anaphylaxis, overdose and poisoning, suicide and
+self-harm, severe bleeding (in pregnancy too), fever with a stiff neck, a rash that does not
+fade, sudden severe pain. A site that changes a rule runs `bench/safety_eval` to see what it
+changes.
 """
 
 from __future__ import annotations
