@@ -1,4 +1,9 @@
-"""The web chat: replies to a request go back in its response; later ones wait in an outbox."""
+"""The web chat: replies to a request go back in its response; later ones wait in an outbox.
+
+Both also say the conversation's current language, which the assistant may change from the
+person's words ("bonjour", "in English please"): the page follows it, or it would keep showing
+its own labels in a language the conversation left.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import conversations
 from bot.channels.base import Reply
-from bot.db.models import Conversation, OutboundMessage
+from bot.db.models import OutboundMessage
 
 NAME = "web"
 
@@ -36,21 +42,32 @@ class WebChannel:
             session.flush()
             return [str(row.id) for row in rows]
 
+    async def language(self, sender_key: str) -> str | None:
+        """The conversation's language now; None before its first message."""
+        return await asyncio.to_thread(self._language, sender_key)
+
+    def _language(self, sender_key: str) -> str | None:
+        with self._sessions() as session:
+            conversation = conversations.by_sender_key(session, sender_key)
+            return None if conversation is None else conversation.language
+
     async def updates(self, sender_key: str, after: int | None) -> dict[str, Any]:
         return await asyncio.to_thread(self._updates, sender_key, after)
 
     def _updates(self, sender_key: str, after: int | None) -> dict[str, Any]:
-        """Messages after `after`; with no `after`, none, and the id to start from."""
+        """Messages after `after`; with no `after`, none, and the id to start from.
+
+        With the conversation's language once there is a conversation.
+        """
         with self._sessions() as session:
-            conversation_id = session.scalar(
-                select(Conversation.id).where(Conversation.sender_key == sender_key)
-            )
-            if conversation_id is None:
+            conversation = conversations.by_sender_key(session, sender_key)
+            if conversation is None:
                 return {"messages": [], "last_id": after or 0}
-            mine = OutboundMessage.conversation_id == conversation_id
+            lang = conversation.language
+            mine = OutboundMessage.conversation_id == conversation.id
             if after is None:
                 last = session.scalar(select(func.max(OutboundMessage.id)).where(mine))
-                return {"messages": [], "last_id": last or 0}
+                return {"messages": [], "last_id": last or 0, "lang": lang}
             rows = session.scalars(
                 select(OutboundMessage)
                 .where(mine, OutboundMessage.id > after)
@@ -60,4 +77,5 @@ class WebChannel:
             return {
                 "messages": [{"id": row.id, **row.body} for row in rows],
                 "last_id": rows[-1].id if rows else after,
+                "lang": lang,
             }

@@ -70,6 +70,8 @@ class ChatMessage(BaseModel):
 
 class ChatResponse(BaseModel):
     messages: list[ChatMessage]
+    # The conversation's language after this message: the page labels itself in it.
+    lang: Literal["en", "fr"] | None = None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -174,9 +176,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             hints=LanguageHints(chosen=body.lang, locale=body.locale),
             referral=body.ref,
         )
-        replies = await request.app.state.relay.handle(inbound)
+        relay, webchat = request.app.state.relay, request.app.state.webchat
+        replies = await relay.handle(inbound)
+        lang = await webchat.language(relay.sender_key(web.NAME, body.sender))
         # Built from our own replies, so the response model documents it without re-checking it.
-        return JSONResponse({"messages": [reply.to_json() for reply in replies]})
+        answer: dict[str, Any] = {"messages": [reply.to_json() for reply in replies]}
+        if lang is not None:
+            answer["lang"] = lang
+        return JSONResponse(answer)
 
     @app.get("/api/chat/updates")
     async def chat_updates(

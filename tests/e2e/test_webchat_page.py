@@ -1,0 +1,276 @@
+"""The web chat page on a phone, in Debian's Chromium driven by Playwright.
+
+On the real stack: the page follows the conversation's language when the assistant switches it
+from the person's words, and an emergency reply's number is a tap-to-call link. With the chat API
+played by the test: what a message's text can hold (markup, numbers, paragraphs) is shown as
+text, with its links built by the page. Screenshots go to var/screenshots/webchat-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
+
+from bot.gateway.app import ChatResponse
+from bot.settings import PROJECT_ROOT
+from tests.e2e.conftest import Stack
+from tests.staff.test_browser import chromium  # noqa: F401 (the fixture)
+
+SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
+PHONE = ViewportSize(width=390, height=844)
+PAGE = (PROJECT_ROOT / "bot" / "gateway" / "static" / "index.html").read_text("utf-8")
+# An origin of its own for the page whose API the test plays; nothing leaves the machine.
+PLAYED = "http://webchat.test"
+
+FRENCH = {
+    "title": "Assistant des essais",
+    "placeholder": "Écrivez votre message…",
+    "send": "Envoyer",
+}
+
+
+def _phone(browser: Browser) -> Page:
+    """A phone-sized page in an English-speaking browser: the page starts in English."""
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="en-GB"
+    )
+    return context.new_page()
+
+
+def _say(page: Page, text: str) -> None:
+    """Type `text` and send it, then wait for the assistant's answer."""
+    answers = page.locator(".msg-bot").count()
+    page.fill("#input", text)
+    page.click("#send")
+    expect(page.locator(".msg-bot")).not_to_have_count(answers, timeout=60_000)
+    expect(page.locator("#typing")).to_be_hidden(timeout=60_000)
+
+
+def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"webchat-{name}.png"))
+
+
+def _expect_french(page: Page) -> None:
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator("h1")).to_have_text(FRENCH["title"])
+    expect(page.locator("#input")).to_have_attribute("placeholder", FRENCH["placeholder"])
+    expect(page.locator("#send")).to_have_text(FRENCH["send"])
+    expect(page.locator("[data-lang=fr]")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("[data-lang=en]")).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#emergency")).to_contain_text("En cas d’urgence")
+
+
+# ---------------------------------------------------------------------------------------------
+# On the real stack
+
+
+@pytest.fixture
+def phone(chromium: Browser) -> Iterator[Page]:  # noqa: F811 (the imported fixture)
+    page = _phone(chromium)
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+@pytest.mark.e2e
+def test_a_french_greeting_turns_the_page_french_and_112_is_a_link(
+    stack: Stack, phone: Page
+) -> None:
+    phone.goto(stack.url)
+    expect(phone.locator("h1")).to_have_text("Trial assistant")
+    expect(phone.locator("[data-lang=en]")).to_have_attribute("aria-pressed", "true")
+
+    _say(phone, "bonjour, je voudrais des infos")
+    expect(phone.locator(".msg-bot").last).to_contain_text("Bonjour")
+    _expect_french(phone)
+    _shot(phone, "fr-greeting")
+    # A reload keeps the language the conversation is in.
+    phone.reload()
+    _expect_french(phone)
+
+    _say(phone, "jarrive pu a respirer")
+    reply = phone.locator(".msg-bot .bubble").last
+    expect(reply.locator('a[href="tel:112"]')).to_have_text("112")
+    _shot(phone, "fr-emergency")
+
+
+@pytest.mark.e2e
+def test_asking_for_english_in_words_turns_the_page_back(stack: Stack, phone: Page) -> None:
+    phone.goto(stack.url)
+    _say(phone, "bonjour")
+    _expect_french(phone)
+    _say(phone, "in english please")
+    expect(phone.locator("html")).to_have_attribute("lang", "en")
+    expect(phone.locator("#send")).to_have_text("Send")
+    expect(phone.locator("[data-lang=en]")).to_have_attribute("aria-pressed", "true")
+
+
+@pytest.mark.e2e
+def test_a_long_answer_fits_a_phone_in_paragraphs(stack: Stack, phone: Page) -> None:
+    phone.goto(stack.url)
+    _say(phone, "will i get paid for taking part")
+    answer = phone.locator(".msg-bot .bubble").last
+    # The answer, its source and "Was this helpful?" are paragraphs of their own.
+    assert answer.locator("p").count() >= 3
+    expect(answer.locator("a[target=_blank]")).to_have_count(1)
+    assert "**" not in answer.inner_text()
+    width = phone.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways ({width} px)"
+    _shot(phone, "en-long-answer")
+
+
+@pytest.mark.e2e
+def test_the_chat_api_says_the_conversation_s_language(stack: Stack) -> None:
+    sender = f"webchat-{uuid.uuid4().hex[:8]}"
+    response = httpx.post(
+        f"{stack.url}/api/chat",
+        json={"sender": sender, "text": "bonjour, je voudrais des infos"},
+        timeout=60,
+    )
+    assert response.status_code == 200
+    assert response.json()["lang"] == "fr"
+    assert stack.updates(sender)["lang"] == "fr"
+    english = httpx.post(
+        f"{stack.url}/api/chat", json={"sender": sender, "text": "hello", "lang": "en"}, timeout=60
+    )
+    assert english.json()["lang"] == "en"
+
+
+# ---------------------------------------------------------------------------------------------
+# With the chat API played by the test
+
+
+class PlayedChat:
+    """Serves the page, and answers each message with the next of `answers`.
+
+    With `hold`, the next message waits unanswered in `held` until the test answers it.
+    """
+
+    def __init__(self) -> None:
+        self.answers: list[dict[str, Any]] = []
+        self.sent: list[dict[str, Any]] = []
+        self.hold = False
+        self.held: Route | None = None
+
+    def route(self, route: Route) -> None:
+        url = route.request.url
+        if url.rstrip("/") == PLAYED:
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=PAGE)
+        elif url.startswith(f"{PLAYED}/api/chat/updates"):
+            route.fulfill(status=200, json={"messages": [], "last_id": 0})
+        elif url == f"{PLAYED}/api/chat":
+            self.sent.append(route.request.post_data_json or {})
+            if self.hold:
+                self.hold, self.held = False, route
+            else:
+                self.answer(route)
+        else:
+            route.fulfill(status=404, body="")
+
+    def answer(self, route: Route) -> None:
+        # Through the gateway's response model: what it cannot say, the page is not shown.
+        body = ChatResponse.model_validate(self.answers.pop(0))
+        route.fulfill(status=200, json=json.loads(body.model_dump_json(exclude_none=True)))
+
+
+@pytest.fixture
+def played(chromium: Browser) -> Iterator[tuple[Page, PlayedChat]]:  # noqa: F811
+    page = _phone(chromium)
+    chat = PlayedChat()
+    page.route(f"{PLAYED}/**", chat.route)
+    try:
+        yield page, chat
+    finally:
+        page.context.close()
+
+
+HOSTILE = (
+    "Bonjour <img src=x onerror=\"document.title='pwned'\"> "
+    "<script>document.title='pwned'</script>"
+    "[tap](javascript:document.title='pwned') **<b>gras</b>**"
+)
+
+
+def test_a_message_s_markup_is_shown_as_text_and_never_runs(
+    played: tuple[Page, PlayedChat],
+) -> None:
+    page, chat = played
+    chat.answers.append({"messages": [{"text": HOSTILE}], "lang": "fr"})
+    page.goto(PLAYED)
+    _say(page, "salut")
+    bubble = page.locator(".msg-bot .bubble").last
+    expect(bubble).to_contain_text("<img src=x onerror=")
+    expect(bubble).to_contain_text("<script>")
+    assert bubble.locator("img, script, b").count() == 0
+    assert bubble.locator("a").count() == 0  # javascript: is no link
+    expect(bubble.locator("strong")).to_have_text("<b>gras</b>")
+    assert page.title() != "pwned"
+    _shot(page, "markup-as-text")
+
+
+def test_phone_numbers_are_tap_to_call_and_dates_are_not(
+    played: tuple[Page, PlayedChat],
+) -> None:
+    page, chat = played
+    text = (
+        "If this is an emergency, call 112 now.\n\n"
+        "The study team: +33 1 99 00 12 34 (or 01 99 00 12 35), Monday to Friday.\n"
+        "Your visit: 05.12.2026 09:30, reference DMX-112, dose 112,5 mg, 2026-10-01."
+    )
+    chat.answers.append({"messages": [{"text": text}], "lang": "en"})
+    page.goto(PLAYED)
+    _say(page, "what is the team's number")
+    bubble = page.locator(".msg-bot .bubble").last
+    links = bubble.locator("a")
+    expect(links).to_have_count(3)
+    assert [links.nth(i).get_attribute("href") for i in range(3)] == [
+        "tel:112",
+        "tel:+33199001234",
+        "tel:0199001235",
+    ]
+    expect(links.nth(1)).to_have_text("+33 1 99 00 12 34")
+    # Two paragraphs, the second with its line break.
+    paragraphs = bubble.locator("p")
+    expect(paragraphs).to_have_count(2)
+    assert paragraphs.nth(1).inner_text().count("\n") == 1
+    _shot(page, "phone-links")
+
+
+def test_the_page_follows_the_language_unless_a_pick_waits(
+    played: tuple[Page, PlayedChat],
+) -> None:
+    page, chat = played
+    chat.answers.extend(
+        [
+            {"messages": [{"text": "Bonjour !"}], "lang": "fr"},
+            {"messages": [{"text": "D'accord."}], "lang": "fr"},
+            {"messages": [{"text": "Hello!"}], "lang": "en"},
+        ]
+    )
+    page.goto(PLAYED)
+    _say(page, "bonjour")
+    _expect_french(page)
+    expect(page.locator(".msg-bot .bubble").last).to_have_attribute("lang", "fr")
+    # English picked on the page while a message is on its way: that message's answer (still
+    # French) does not undo the choice, which goes with the next message.
+    chat.hold = True
+    page.fill("#input", "ok")
+    page.click("#send")
+    expect(page.locator("#typing")).to_be_visible()
+    page.click("[data-lang=en]")
+    assert chat.held is not None
+    chat.answer(chat.held)
+    expect(page.locator(".msg-bot")).to_have_count(2)
+    expect(page.locator("#send")).to_have_text("Send")
+    expect(page.locator("[data-lang=en]")).to_have_attribute("aria-pressed", "true")
+    _say(page, "hi")
+    assert [message.get("lang") for message in chat.sent] == [None, None, "en"]
+    expect(page.locator("html")).to_have_attribute("lang", "en")
