@@ -90,8 +90,31 @@ class KnowledgeBase:
         self, text: str, lang: str, *, trial: str | None = None, mode: Mode = "hybrid"
     ) -> Decision:
         index = self._current()
-        candidates = index.search(text, lang, trial=trial, mode=mode)
-        return decide(candidates, lang)
+        decision = decide(index.search(text, lang, trial=trial, mode=mode), lang)
+        if trial is None or decision.answered:
+            return decision
+        # The trial's own entries may crowd a question that general ones answer clearly (they
+        # all share the trial's words): context never loses that answer, in the trial's text.
+        general = decide(index.search(text, lang, mode=mode), lang)
+        if not general.answered or general.entry is None:
+            return decision
+        entry = self._stand_in(general.entry, trial) or general.entry
+        return Decision(True, entry=entry, score=general.score, candidates=general.candidates)
+
+    def _stand_in(self, entry: Entry, trial: str) -> Entry | None:
+        """The trial's own servable entry on `entry`'s topic, if it has one."""
+        today = dt.date.today()
+        return next(
+            (
+                other
+                for other in self._current().entries(entry.lang)
+                if other.trials is not None
+                and other.key == entry.key
+                and other.applies_to(trial)
+                and other.servable(today)
+            ),
+            None,
+        )
 
     def entry(self, entry_id: str, lang: str, *, trial: str | None = None) -> Entry | None:
         """A servable entry by id (when the person picked it from the offered choices)."""

@@ -17,16 +17,10 @@ from tests.knowledge.conftest import kb_settings
 @pytest.mark.parametrize(
     ("question", "lang", "entry_id"),
     [
-        ("If I sign up, is there anything I'd have to pay for?", "en", "cost"),
         ("could I end up on a dummy pill with no medicine in it?", "en", "placebo"),
         ("Can I pull out halfway through without giving a reason?", "en", "leave_anytime"),
         ("who decides which group I'm put in", "en", "randomization"),
         ("Est-ce que ça me coûtera quelque chose de participer ?", "fr", "cost"),
-        (
-            "Qui vérifie que l'étude est sans danger pour les participants ?",
-            "fr",
-            "safety_oversight",
-        ),
         ("mes données de santé seront-elles protégées ?", "fr", "privacy"),
         ("je dois annuler mon rendez-vous de jeudi, comment faire ?", "fr", "reschedule_visit"),
     ],
@@ -38,6 +32,25 @@ def test_a_question_in_other_words_gets_its_entry(
     assert decision.answered, decision.to_json("112")
     assert decision.entry is not None and decision.entry.id == entry_id
     assert decision.entry.lang == lang
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "entry_id"),
+    [
+        ("If I sign up, is there anything I'd have to pay for?", "en", "cost"),
+        (
+            "Qui vérifie que l'étude est sans danger pour les participants ?",
+            "fr",
+            "safety_oversight",
+        ),
+    ],
+)
+def test_a_question_close_to_two_entries_offers_the_right_one_first(
+    kb: KnowledgeBase, question: str, lang: str, entry_id: str
+) -> None:
+    decision = kb.ask(question, lang)
+    assert decision.answered or decision.reason == "ambiguous", decision.to_json("112")
+    assert decision.candidates[0].entry.id == entry_id
 
 
 @pytest.mark.parametrize(
@@ -139,6 +152,8 @@ def test_two_close_entries_are_offered_rather_than_guessed(kb: KnowledgeBase) ->
         ("c'est quoi un placebo ?", "fr", "demo-t2d-001", "placebo"),
         ("how many visits would I need to attend?", "en", "demo-t2d-001", "visits"),
         ("il y a combien de visites en tout ?", "fr", "demo-asthma-002", "visits"),
+        # The trial's other entries share its name: they must not turn this into a choice.
+        ("combien de visites pour l'étude asthme ?", "fr", "demo-asthma-002", "visits"),
     ],
 )
 def test_a_trial_in_context_never_loses_a_general_answer(
