@@ -102,7 +102,9 @@ _WEAK = (
     r"traine\w*|dragg\w*"
 )
 _SPEECH = (
-    r"slurr\w*|gibberish|nonsense|words? (?:[\w']+ ){0,3}(?:wrong|jumbled|mixed|muddled|out)|"
+    r"slurr\w*|gibberish|nonsense|garbl\w*|incomprehensible|unintelligible|incoheren\w*|"
+    r"(?:not|isn't|isnt) making (?:any )?sense|makes no sense|sans queue ni tete|charabia|"
+    r"inintelligible|words? (?:[\w']+ ){0,3}(?:wrong|jumbled|mixed|muddled|out)|"
     r"can't (?:speak|talk|get (?:my |the )?words)|cant (?:speak|talk|get (?:my |the )?words)|"
     r"bafouill\w*|bredouill\w*|n'importe quoi|trouve plus (?:mes|ses) mots|mots (?:[\w']+ ){0,3}"
     r"melang\w*|parle (?:[\w']+ ){0,2}bizarre\w*|articul\w* (?:[\w']+ ){0,2}(?:plus|pas|mal)|"
@@ -135,7 +137,7 @@ _NOT_HELPING = (
 # What ties a symptom to the study treatment ("since the injection", "les cachets me donnent").
 TREATMENT_LINK = (
     rf"(?:since|after|following|from|started|starting|began|depuis|apres|commence\w*|"
-    rf"debut)(?: (?:{_W} ){{0,5}}){_EL}(?:{_TREATMENT}|starting|started|start|the first|the second|"
+    rf"debut)(?: (?:{_W} ){{0,5}}){_EL}(?:{_TREATMENT}|starting|started|the first|the second|"
     rf"the last|week \d+|week|visit|visite|debut|le debut|la visite|semaine|commence\w*|"
     rf"increase|augment\w*|upped|went up|raised|monte\w*)|"
     rf"(?:{_TREATMENT})(?: (?:{_W} ){{0,5}})(?:gives?|giving|gave|made|makes|making|caus\w*|"
@@ -187,7 +189,8 @@ _SYMPTOM = (
     r"irregular\w*|skipp\w*|bosse|bump|barbouill\w*|upset|rash|sleepy|drowsy|somnolen\w*|"
     r"queasy|stools?|selles|loose|runs|short tempered|temper|colere|enerve\w*|agressi\w*|"
     r"watery|larmoi\w*|coul\w*|rubbish|crap|lousy|naze|maigri\w*|grossi\w*|jitter\w*|"
-    r"concentrat\w*|focus|nerv\w*|concentr\w*|agit\w*|restless"
+    r"concentrat\w*|focus|nerv\w*|concentr\w*|agit\w*|restless|eyes?|yeux|oeil|courante|"
+    r"chiasse"
 )
 
 # ---- Overdose
@@ -259,13 +262,16 @@ RULES: tuple[Rule, ...] = (
         r"pass(?:ed|es|ing)? out|faint\w*|collaps\w*|unconscious|unresponsive|"
         r"black(?:ed|s)? out|seizure\w*|convuls\w*|fitting|had a fit|knocked out|keeled over|"
         r"(?:is|she's|he's|shes|hes|having|has|started) (?:a )?fit\b|me sens partir|se sent partir|"
+        r"(?:shak\w*|jerk\w*|trembl\w*|secou\w*|spasm\w*) (?:[\w']+ ){0,5}(?:on the floor|on the "
+        r"ground|par terre|au sol)|(?:on the floor|par terre|au sol) (?:[\w']+ ){0,5}(?:shak\w*|"
+        r"jerk\w*|trembl\w*|secou\w*|spasm\w*)|jerking|secousses|"
         r"perd\w* connaissance|perte de connaissance|evanoui\w*|inconscient\w*|"
         r"effondre\w*|tombe\w* dans les pommes|crise d'epilepsie|crise epilep\w*|malaise",
     ),
     _e(
         "unconscious",
         r"(?:(?:won't|wont|doesn't|doesnt|can't|cant|not|isn't|isnt) (?:[\w']+ ){0,2}"
-        r"(?:wak\w*|awake|respond\w*)|(?:ne |n')?(?:se )?reveille (?:pas|plus)|ne repond (?:plus|"
+        r"(?:wak\w*|awake|respond\w*|rous\w*)|(?:ne |n')?(?:se )?reveille (?:pas|plus)|ne repond (?:plus|"
         r"pas)|repond (?:plus|pas)|(?:pas|plus) (?:vraiment )?reveille\w*|reagit (?:plus|pas)|"
         r"(?:arrive|arrivons|peux|peut|pouvons) (?:pas|plus) a (?:le |la |l')?reveiller|"
         r"revien\w* pas a (?:lui|elle|soi)|(?:won't|wont|doesn't|doesnt|isn't|isnt) coming "
@@ -334,6 +340,12 @@ RULES: tuple[Rule, ...] = (
     ),
     _e(
         "overdose",
+        r"(?:took|taken|take|taking|pris|prendre) (?:[\w']+ ){0,3}(?:dose|doses|pills?|tablets?|"
+        r"comprimes?|cachets?|gelules?|capsules?) (?:[\w']+ )?(?:\d+|two|three|four|deux|trois|"
+        r"quatre|several|plusieurs) (?:times|fois)",
+    ),
+    _e(
+        "overdose",
         r"(?:how many|how much|combien) (?:[\w']+ ){0,4}(?:swallowed|took|taken|ate|had|avale\w*|"
         r"pris|mange\w*)",
         negatable=False,
@@ -364,9 +376,7 @@ RULES: tuple[Rule, ...] = (
         r"(?:de|a|vais|veux|voudrais|pour|comment|peux|dois) me tuer|"
         r"(?:take|taking|prendre|prends|avaler|swallow) (?:[\w']+ ){0,2}(?:every|all|tous|toutes) "
         r"(?:[\w']+ ){0,3}(?:tonight|at once|in one go|ce soir|d'un coup|en une fois|pour en finir)|wish i (?:was|were) dead|"
-        r"wish i (?:wasn't|wasnt|weren't|werent) (?:alive|here|born)|never wake up|"
-        r"(?:plus|jamais) (?:me )?reveiller|pas me reveiller|"
-        r"(?:ne plus|plus) (?:etre la|exister)|disparaitre (?:a|pour) (?:jamais|toujours)|"
+        r"disparaitre (?:a|pour) (?:jamais|toujours)|"
         r"end (?:it|everything|my life) (?:[\w']+ )?(?:tonight|today|now)|"
         r"tout est pret pour|"
         r"mettre fin a (?:mes jours|ma vie)|(?:envie de|veux|voudrais) mourir|me faire du mal|"
@@ -393,7 +403,14 @@ RULES: tuple[Rule, ...] = (
         r"(?:s'arrete|cesse|finisse)|(?:pills|tablets) (?:[\w']+ ){0,2}lined up|(?:prepare|aligne)\w* "
         r"(?:les |mes )?(?:cachets|comprimes|medicaments)|(?:en )?peux plus de vivre|"
         r"(?:marre|fatigue\w*) de vivre|(?:tired|sick) of (?:living|being alive)|"
-        r"sert a rien de (?:continuer|vivre)",
+        r"sert a rien de (?:continuer|vivre)|"
+        r"wish i (?:wasn't|wasnt|weren't|werent) (?:alive|here|born)|never wake up|"
+        r"(?:sleep|go to sleep) (?:[\w']+ ){0,2}(?:not|never) wake up|"
+        r"(?:plus|jamais) (?:me )?reveiller|pas me reveiller|"
+        r"(?:ne plus|plus) (?:etre la|exister)|"
+        r"(?:pills|tablets|meds|cachets|comprimes|medicaments|medocs) (?:[\w']+ ){0,3}(?:ready|"
+        r"prets|prepare\w*|lined up|aligne\w*)|(?:got|have|prepare\w*) (?:[\w']+ ){0,2}"
+        r"(?:pills|tablets|meds) ready",
         negatable=False,
     ),
     _e(
@@ -472,7 +489,10 @@ RULES: tuple[Rule, ...] = (
     ),
     _e(
         "bleeding",
-        r"(?:losing|lost|perd\w*) (?:[\w']+ ){0,2}(?:a lot of|lots of|so much|de |du |beaucoup de )"
+        r"(?:so much|loads of|lots of|a lot of|tellement de|beaucoup de|plein de|tant de) "
+        r"(?:[\w']+ )?(?:blood|sang)|soaked (?:[\w']+ ){0,3}(?:blood|towel)|(?:serviette|torchon|"
+        r"pansement|compresse|towel|bandage|dressing) (?:[\w']+ ){0,3}(?:trempe\w*|imbibe\w*|"
+        r"soaked|soaking)|(?:losing|lost|perd\w*) (?:[\w']+ ){0,2}(?:a lot of|lots of|so much|de |du |beaucoup de )"
         r"(?:blood|sang)",
     ),
     _e(
@@ -599,7 +619,9 @@ NOT_NOW = (
     r"pommes)|\b(?:years|ages|long) ago\b|\bil y a (?:bien )?longtemps\b|"
     r"\b(?:\d+|a few|several|many|two|three|ten) (?:years?|yrs?|months?|decades?) ago\b|"
     r"\bil y a (?:\d+|deux|trois|dix|quelques|plusieurs) (?:ans|annees|mois)\b|"
-    r"\b(?:in|en) (?:19|20)\d\d\b|\b(?:when i was|as a) (?:a )?(?:kid|child|teen\w*|young|\d+)\b|"
+    r"\b(?:in|en) (?:19|20)\d\d\b|\b(?:une fois|once|one time) (?:[\w']+ ){0,2}(?:a|at|when i was|"
+    r"quand j'avais) \d+\b|\b(?:quand j'avais|j'avais) \d+ ans\b|\ba l'age de \d+ ans\b|"
+    r"\bat (?:the )?age (?:of )?\d+\b|\baged \d+\b|\b(?:when i was|as a) (?:a )?(?:kid|child|teen\w*|young|\d+)\b|"
     r"\b(?:quand j'etais|une fois) (?:petit|petite|jeune|enfant|ado)\b|"
     r"\b(?:leaflet|notice|brochure) (?:[\w']+ ){0,3}(?:says|said|dit|indique|mentionne)\b|"
     r"\b(?:what are|what's|whats|what is) (?:the )?(?:signs?|symptoms?|warning signs?)\b|"
