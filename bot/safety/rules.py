@@ -52,7 +52,7 @@ def _e(category: str, pattern: str, negatable: bool = True, ordinary_cause: bool
 _WHO = r"(?:my|his|her|their|the|ma|mon|sa|son|la|le)"
 
 # ---- Chest pain
-_CHEST = r"chest|heart|sternum|breastbone|poitrine|thorax|thoracique\w*|coeur|sternum"
+_CHEST = r"chest(?:'s)?|heart(?:'s)?|sternum|breastbone|poitrine|thorax|thoracique\w*|coeur"
 _CHEST_PAIN = (
     r"pain\w*|hurt\w*|tight\w*|pressure|crush\w*|squeez\w*|heavy|heaviness|ache\w*|aching|"
     r"burning|stabbing|elephant|vice|band|douleur\w*|mal|serre\w*|oppress\w*|ecras\w*|poids|"
@@ -63,7 +63,8 @@ _CHEST_PAIN = (
 _ARM_JAW = r"(?:left arm|jaw|bras gauche|machoire)"
 _ACHE = r"pain|douleur|mal|ache\w*"
 _FACE_PARTS = (
-    r"throat|tongue|lips?|face|mouth|eyes|eyelids|gorge|langue|levres?|visage|bouche|yeux|"
+    r"throat(?:'s)?|tongue(?:'s)?|lips?|face(?:'s)?|mouth(?:'s)?|eyes|eyelids|gorge|langue|levres?|"
+    r"visage|bouche|yeux|"
     r"paupieres"
 )
 _SWELLING = (
@@ -220,7 +221,7 @@ RULES: tuple[Rule, ...] = (
         r"(?:won't|wont|doesn't|doesnt|can't|cant) stop (?:the )?bleed\w*",
         negatable=False,  # "won't stop" is part of it
     ),
-    _e("chest_pain", near(_CHEST, _CHEST_PAIN, 5)),
+    _e("chest_pain", near(_CHEST, _CHEST_PAIN, 5), ordinary_cause=True),
     _e(
         "chest_pain",
         rf"heart attack|cardiac arrest|crise cardiaque|infarctus|arret cardiaque|"
@@ -265,7 +266,7 @@ RULES: tuple[Rule, ...] = (
         r"(?:shak\w*|jerk\w*|trembl\w*|secou\w*|spasm\w*) (?:[\w']+ ){0,5}(?:on the floor|on the "
         r"ground|par terre|au sol)|(?:on the floor|par terre|au sol) (?:[\w']+ ){0,5}(?:shak\w*|"
         r"jerk\w*|trembl\w*|secou\w*|spasm\w*)|jerking|secousses|"
-        r"perd\w* connaissance|perte de connaissance|evanoui\w*|inconscient\w*|"
+        r"perd\w* connaissance|(?:los\w*|lost) consciousness|perte de connaissance|evanoui\w*|inconscient\w*|"
         r"effondre\w*|tombe\w* dans les pommes|crise d'epilepsie|crise epilep\w*|malaise",
     ),
     _e(
@@ -275,7 +276,9 @@ RULES: tuple[Rule, ...] = (
         r"pas)|repond (?:plus|pas)|(?:pas|plus) (?:vraiment )?reveille\w*|reagit (?:plus|pas)|"
         r"(?:arrive|arrivons|peux|peut|pouvons) (?:pas|plus) a (?:le |la |l')?reveiller|"
         r"revien\w* pas a (?:lui|elle|soi)|(?:won't|wont|doesn't|doesnt|isn't|isnt) coming "
-        r"(?:round|around|to)|(?:won't|wont|doesn't|doesnt) come (?:round|around|to))"
+        r"(?:round|around|to)|(?:won't|wont|doesn't|doesnt) come (?:round|around|to)|"
+        r"(?:eyes|yeux) (?:[\w']+ ){0,2}(?:won't|wont|don't|dont|doesn't|not|can't|cant) open|"
+        r"(?:ouvre|ouvrent) (?:pas|plus) les yeux)"
         # …but not answering the phone or an e-mail is no emergency.
         r"(?! (?:[\w']+ ){0,2}(?:telephone|tel|phone|mails?|e ?mails?|messages?|sms|texts?|calls?|"
         r"appels?|courriers?|lettres?|questions?|portable|mobile))",
@@ -294,7 +297,9 @@ RULES: tuple[Rule, ...] = (
         rf"(?:took|taken|take|taking|swallowed|gave|got into|pris|avale\w*|prendre|prenant|donne|"
         rf"downed|necked|"
         rf"chugged|gobe\w*|englouti\w*)"
-        rf"{gap(6)}(?:too many|too much|whole (?:bottle|box|pack|packet|strip|tub)|"
+        rf"{gap(6)}(?:too many|too much|whole (?:bottle|box|pack|packet|strip|tub)|(?:a|an|one|un|"
+        rf"une) (?:bottle|box|pack|packet|strip|tub|flacon|boite|plaquette|tube) (?:of |de |d')?"
+        rf"(?:[\w']+ )?(?:{_PILLS}|pills|tablets|cachets|comprimes|pilules)|"
         rf"(?:boite|plaquette|flacon|tube|bouteille) entiere?|all (?:of )?"
         rf"(?:[\w']+ ){{0,3}}(?:{_PILLS})|double|triple|twice the|extra|how many|"
         rf"trop|toute la (?:boite|plaquette|bouteille)|(?:toutes?|tous) (?:mes|les|ses) (?:{_PILLS})|"
@@ -377,7 +382,8 @@ RULES: tuple[Rule, ...] = (
         r"(?:take|taking|prendre|prends|avaler|swallow) (?:[\w']+ ){0,2}(?:every|all|tous|toutes) "
         r"(?:[\w']+ ){0,3}(?:tonight|at once|in one go|ce soir|d'un coup|en une fois|pour en finir)|wish i (?:was|were) dead|"
         r"disparaitre (?:a|pour) (?:jamais|toujours)|"
-        r"end (?:it|everything|my life) (?:[\w']+ )?(?:tonight|today|now)|"
+        r"end (?:it|everything|my life) (?:[\w']+ )?(?:tonight|today|now)|end (?:things|everything)|"
+        r"(?:plan|planning|planned) (?:[\w']+ ){0,2}(?:to die|to end|my death|suicide)|"
         r"tout est pret pour|"
         r"mettre fin a (?:mes jours|ma vie)|(?:envie de|veux|voudrais) mourir|me faire du mal|"
         r"(?:me suis|je me|j me) (?:coupe\w*|brule\w*)(?! (?:le|la|au|a la|en|les|un|une|avec) (?:[\w']+ )?"
@@ -461,7 +467,9 @@ RULES: tuple[Rule, ...] = (
         r"(?:la )?nuque) (?:[\w']+ ){0,8}(?:fever|fievre|temperature)|"
         r"purpura|"
         r"worst pain (?:of my life|ever|i've ever)|pire douleur|unbearable pain|pain is unbearable|"
-        r"douleur (?:[\w']+ )?(?:insupportable|atroce|intenable)|excruciating|"
+        r"(?:douleur|mal)\w* (?:[\w']+ ){0,3}(?:insupportable|atroce|intenable)|excruciating|"
+        r"agony|agonie|(?:can't|cant|cannot) feel (?:my|his|her) (?:legs|arms|body|feet)|"
+        r"sens plus (?:mes|ses|les) (?:jambes|bras|pieds)|sent plus (?:ses|les) (?:jambes|bras|pieds)|"
         r"(?:appel\w*|call\w*|compos\w*|faire) (?:le |la |les )?(?:15|18|112|911|999|samu|"
         r"pompiers)|(?:should|shall|do) i (?:call|ring|phone) (?:an )?(?:ambulance|911|999|112)|"
         r"(?:hit|banged|bumped|cogne\w*|tape\w*) (?:[\w']+ ){0,2}(?:head|tete) (?:[\w']+ ){0,8}"
@@ -650,6 +658,8 @@ _YOUNG = (
     r"gosse|mome|minot|minote|au college|au lycee|a l'ecole)"
 )
 HISTORY = (
+    r"\b(?:normal for me|normal pour moi|as usual|comme d'habitude|d'habitude|usual for me|"
+    r"habituel\w*|comme toujours|like always)\b|"
     r"\b(?:always have|always had|always been|toujours eu|toujours ete)\b|"
     rf"\b(?:since|ever since) (?:i|he|she|we|they|my \w+) (?:was|were|am|'m|is) {_YOUNG}\b|"
     r"\b(?:since|from) (?:birth|forever|childhood|my childhood|infancy|(?:my|his|her) (?:teens|"
@@ -682,7 +692,9 @@ GENERAL_QUESTION = (
     r"(?:know|tell|recogni[sz]e|spot)|to (?:watch|look) out for|a surveiller|comment "
     r"(?:reconnaitre|savoir|on sait)|how (?:do|can|should|would) (?:i|we|you) (?:report|declare|"
     r"tell)|comment (?:on |je |faire pour |est ce qu'on )?(?:declar\w*|signal\w*)|"
-    r"who (?:do|should) i (?:tell|contact|call)|(?:will|does|would) (?:it|the [\w']+|they) "
+    r"who (?:do|should) i (?:tell|contact|call)|(?:know|learn|hear|read|understand|connaitre|"
+    r"savoir|comprendre|lire|en savoir plus sur|info\w* sur) (?:about )?(?:the |les |des )?"
+    r"(?:possible |possibles )?(?:side effects?|effets? (?:secondaires?|indesirables?))|(?:will|does|would) (?:it|the [\w']+|they) "
     r"(?:hurt|sting)|(?:est ce que|est-ce que|ca) (?:[\w']+ ){0,3}(?:fait|fera|va faire|va piquer) "
     r"mal|qui (?:je )?(?:previen\w*|contact\w*|appel\w*))\b"
 )
