@@ -195,7 +195,7 @@ def played(chromium: Browser) -> Iterator[tuple[Page, PlayedChat]]:  # noqa: F81
 HOSTILE = (
     "Bonjour <img src=x onerror=\"document.title='pwned'\"> "
     "<script>document.title='pwned'</script>"
-    "[tap](javascript:document.title='pwned') **<b>gras</b>**"
+    "[tap](javascript:document.title='pwned') [away](//elsewhere.test/x) **<b>gras</b>**"
 )
 
 
@@ -210,7 +210,7 @@ def test_a_message_s_markup_is_shown_as_text_and_never_runs(
     expect(bubble).to_contain_text("<img src=x onerror=")
     expect(bubble).to_contain_text("<script>")
     assert bubble.locator("img, script, b").count() == 0
-    assert bubble.locator("a").count() == 0  # javascript: is no link
+    assert bubble.locator("a").count() == 0  # neither javascript: nor another site's //
     expect(bubble.locator("strong")).to_have_text("<b>gras</b>")
     assert page.title() != "pwned"
     _shot(page, "markup-as-text")
@@ -242,6 +242,18 @@ def test_phone_numbers_are_tap_to_call_and_dates_are_not(
     expect(paragraphs).to_have_count(2)
     assert paragraphs.nth(1).inner_text().count("\n") == 1
     _shot(page, "phone-links")
+
+
+def test_a_consent_text_s_link_opens_on_this_site(played: tuple[Page, PlayedChat]) -> None:
+    page, chat = played
+    text = "[Read the whole text](/consent/ad5d55c1), to read again or keep."
+    chat.answers.append({"messages": [{"text": text}], "lang": "en"})
+    page.goto(PLAYED)
+    _say(page, "yes i want to do the questions")
+    link = page.locator(".msg-bot .bubble a")
+    expect(link).to_have_text("Read the whole text")
+    expect(link).to_have_attribute("href", "/consent/ad5d55c1")
+    expect(link).to_have_attribute("target", "_blank")  # the chat stays open
 
 
 def test_the_page_follows_the_language_unless_a_pick_waits(
