@@ -120,6 +120,20 @@ def is_thanks(text: str) -> bool:
     return bool(words) and all(w in _THANKS for w in words) and bool(_THANKING & set(words))
 
 
+# The wish to leave the study team for the assistant, typed rather than tapped.
+_BACK = re.compile(
+    r"^(?:(?:ok|okay|non|no|nan) )?(?:(?:i want to |i'd like to |je veux |je voudrais |take me )?"
+    r"(?:go )?back to the (?:assistant|bot|chatbot|robot)|(?:back|return) to (?:the )?"
+    r"(?:assistant|bot|chatbot)|(?:je veux |je voudrais )?(?:revenir|retourner|retour) (?:a|avec) "
+    r"(?:l'assistant|l assistant|le bot|le robot|le chatbot))(?: please| svp| stp)?$"
+)
+
+
+def back_to_the_assistant(text: str) -> bool:
+    """The typed wish to go back from the study team to the assistant ("back to the assistant")."""
+    return bool(_BACK.search(_words(text)))
+
+
 def is_question(text: str) -> bool:
     """Whether `text` asks something (a question mark, or the first words of a question)."""
     return text.rstrip().endswith("?") or bool(_QUESTION_START.search(_words(text)))

@@ -253,7 +253,9 @@ class Relay:
                     text = remainder.rest(inbound.text)
                     go_on = bool(text) and not self._in_handoff(session, conversation, text)
             if notice is None:
-                notice = self._handed_off(session, conversation, inbound)
+                if wording.back_to_the_assistant(inbound.text):
+                    text = handoffs.BACK  # typed, the button's wish: the same path
+                notice = self._handed_off(session, conversation, text)
             if linked:
                 text = WANT_REMINDERS  # Rasa goes on: the consent to reminders, then them
             token = uuid.uuid4().hex
@@ -333,21 +335,19 @@ class Relay:
         text = messages.text("participant_linked", conversation.language, trial=title)
         return Reply(text=text), True
 
-    def _handed_off(
-        self, session: Session, conversation: Conversation, inbound: Inbound
-    ) -> Reply | None:
+    def _handed_off(self, session: Session, conversation: Conversation, text: str) -> Reply | None:
         """While the study team has the person's question, what they write goes to the team.
 
         Their "Back to the assistant" closes it and goes on to Rasa, which says so and takes up
         a form where it was.
         """
-        if inbound.text.strip() == handoffs.BACK:
+        if text.strip() == handoffs.BACK:
             if handoffs.close_for(session, conversation.sender_key) is not None:
                 log.info("a handoff was closed by the person")
             return None
-        if handoffs.note(session, self._cipher, conversation.sender_key, inbound.text) is None:
+        if handoffs.note(session, self._cipher, conversation.sender_key, text) is None:
             return None
-        if wording.is_thanks(inbound.text):
+        if wording.is_thanks(text):
             return handoff_replies.thanked(conversation.language)
         return handoff_replies.waiting(self._settings, conversation.language)
 

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import Engine, select
 
 from bot.channels.base import Inbound
-from bot.db.models import InboundMessage, MessageStatus, SafetyEvent, Screening
+from bot.db.models import Handoff, InboundMessage, MessageStatus, SafetyEvent, Screening
 from bot.db.session import make_session_factory
 from bot.gateway.relay import Relay
 from bot.settings import Settings
@@ -121,3 +121,18 @@ async def test_thanks_after_the_team_answered_get_a_welcome_not_the_office_hours
     assert "available" not in reply.text
     (question,) = await relay.handle(Inbound("web", "p-thanks", "thanks, and can I bring my son?"))
     assert question.text is not None and "Your question is with the study team" in question.text
+
+
+async def test_typing_back_to_the_assistant_closes_the_handoff_like_the_button(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    relay = _relay(migrated_engine, settings)
+    key = relay.sender_key("web", "p-back")
+    with make_session_factory(migrated_engine).begin() as session:
+        conversation(session, key, language="fr")
+        handoff(session, relay.cipher, key)
+    (reply,) = await relay.handle(Inbound("web", "p-back", "revenir à l'assistant svp"))
+    assert reply.text is not None and "Votre question est entre les mains" not in reply.text
+    with make_session_factory(migrated_engine)() as session:
+        assert session.scalars(select(Handoff.status)).all() == ["closed"]
+    assert _messages(migrated_engine, relay)[-1] == (MessageStatus.PENDING, "/back_to_assistant")

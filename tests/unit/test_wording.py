@@ -68,3 +68,16 @@ def test_thanks(text: str) -> None:
 @pytest.mark.parametrize("text", ["thanks, when is my visit?", "super", "ok", "merci mais non"])
 def test_not_only_thanks(text: str) -> None:
     assert not wording.is_thanks(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "back"),
+    [
+        ("back to the assistant", True),
+        ("revenir à l’assistant svp", True),
+        ("i want to go back to the bot", True),
+        ("the assistant sent me back to my question", False),
+    ],
+)
+def test_typed_back_to_the_assistant(text: str, back: bool) -> None:
+    assert wording.back_to_the_assistant(text) is back
