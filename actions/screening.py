@@ -369,6 +369,8 @@ def _team_phone(trial: Trial | None, lang: str) -> str | None:
     if trial is None or not trial.phone:
         return None
     hours = trial.hours.get(lang)
+    if hours and lang == "fr":  # mid-sentence: "(du lundi au vendredi…)"; English days keep theirs
+        hours = hours[:1].lower() + hours[1:]
     return f"{trial.phone} ({hours})" if hours else trial.phone
 
 

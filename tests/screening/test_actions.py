@@ -135,6 +135,6 @@ def test_the_outcome_gives_the_team_number_it_promises() -> None:
         trial_name=trial.named("fr"),
     )
     (said,) = dispatcher.messages
-    assert said["team_phone"] == "+33 1 99 00 12 34 (Du lundi au vendredi, de 9 h à 17 h)"
+    assert said["team_phone"] == "+33 1 99 00 12 34 (du lundi au vendredi, de 9 h à 17 h)"
     for variant in _responses()["utter_screening_likely_eligible"]:
         assert "{team_phone}" in variant["text"]
