@@ -48,6 +48,7 @@ def digits(text: str, *, approximate: bool = False) -> str:
     With `approximate`, "une dizaine" is 10 and "a few" stays unread (a count, where about ten is
     an answer; never for an age).
     """
+    text = re.sub(r"\bpour\s*cents?\b", " % ", text)  # "7,5 pour cent" is no hundred
     text = re.sub(r"\b(?:a\s+)?couple(?:\s+of)?\b", " 2 ", text)
     text = re.sub(r"\bonce\b", " 1 time ", text)
     text = re.sub(r"\btwice\b", " 2 times ", text)

@@ -190,6 +190,8 @@ HOSPITAL = Question(
         (AGE, "forty five", "en", 45),
         (AGE, "I'm forty-five years old", "en", 45),
         (AGE, "sixty", "en", 60),
+        (HBA1C, "7,5 pour cent", "fr", 7.5),
+        (AGE, "cent deux", "fr", 102),
         (COURSES, "deux fois", "fr", 2),
         (COURSES, "twice", "en", 2),
         (COURSES, "once", "en", 1),
