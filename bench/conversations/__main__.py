@@ -75,6 +75,7 @@ AREAS = {
     "not_contains": "dialogue",
     "press": "dialogue",
     "lang": "dialogue",
+    "page_lang": "web",
 }
 
 

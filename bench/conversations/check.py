@@ -181,6 +181,7 @@ class Reply:
     """What the assistant answered to one turn: its messages, as /api/chat returns them."""
 
     messages: tuple[dict[str, Any], ...]
+    page_lang: str | None = None  # the language /api/chat says the page should show, if it says
 
     @property
     def text(self) -> str:
@@ -271,6 +272,11 @@ def check(
             failures.append(f"{key}: {problem}")
     if "lang" not in expect and (problem := _lang(lang, reply, observed, knowledge)):
         failures.append(f"lang: {problem}")
+    wanted = expect.get("lang", lang)
+    if reply.page_lang and wanted != "any" and reply.page_lang != wanted:
+        failures.append(
+            f"page_lang: the page shows {reply.page_lang}, the conversation is {wanted}"
+        )
     return failures
 
 

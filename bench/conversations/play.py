@@ -171,7 +171,7 @@ class Player:
             key = pseudonym(self._secret, "web", chat.sender)
             if any(apology in reply.text for apology in self._apologies):
                 late = True
-                reply = Reply(reply.messages + chat.later(LATE_TIMEOUT))
+                reply = Reply(reply.messages + chat.later(LATE_TIMEOUT), reply.page_lang)
         observed = self._observe(key, before)
         failures += check(turn.expect, reply, observed, self.knowledge, lang)
         shown = {"say": turn.text, "press": f"[{turn.text}]"}.get(turn.action, sent)
@@ -238,7 +238,8 @@ class _Chat:
         issued = data.get("sender") or data.get("conversation")
         if isinstance(issued, str) and issued:
             self.sender = issued
-        return Reply(tuple(data.get("messages") or ()))
+        page = data.get("lang")
+        return Reply(tuple(data.get("messages") or ()), page if isinstance(page, str) else None)
 
     def _post(self, body: dict[str, Any]) -> httpx.Response:
         for _ in range(10):

@@ -32,7 +32,8 @@ conversations:
         emergency_number: true   # the reply contains EMERGENCY_NUMBER
         phone: "+33 1 99 00 12 34"   # that number is in the reply (any spacing, +33 or 0)
         lang: fr                 # the reply's language (en | fr | any); by default the
-                                 #   language of the last turn that said one, else `lang` above
+                                 #   language of the last turn that said one, else `lang` above;
+                                 #   the page's language too, when /api/chat says it (`lang`)
         contains: [placebo]      # case-insensitive substrings of the reply (sparingly)
         not_contains: ["nothing to withdraw"]
         outcome: likely_eligible # the person's latest pre-screening outcome

@@ -137,3 +137,10 @@ def test_a_script_with_a_mistake_says_where(tmp_path: Path) -> None:
     problems = str(raised.value).splitlines()
     assert "broken.yml:5: c1: safety: one of" in problems[0]
     assert problems[1] == "broken.yml:7: c1: a turn says what must happen (answer, asks, …)"
+
+
+def test_the_page_must_follow_the_conversation_language_when_the_gateway_says_it() -> None:
+    french = Reply(({"text": "D'accord, je vous parle en français désormais."},), page_lang="en")
+    assert _check({}, french, "fr") == ["page_lang: the page shows en, the conversation is fr"]
+    assert _check({"lang": "any"}, french, "fr") == []
+    assert _check({}, Reply(french.messages, page_lang="fr"), "fr") == []
