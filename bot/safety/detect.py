@@ -77,19 +77,31 @@ def from_nlu(text: str, intent: Intent) -> Finding | None:
         return None
     matched = f"NLU: {intent.name} ({intent.confidence:.2f})"
     if intent.name == "emergency":
+        suicide = _SUICIDE_HINT.search(folded) is not None
         if (
             _FIGURES_OF_SPEECH.search(folded)
             or _REASSURED.search(folded)
             or not _DANGER_CUES.search(folded)
+            or (not suicide and _ordinary(folded))
         ):
             return None
-        suicide = _SUICIDE_HINT.search(folded) is not None
         return Finding("emergency", "suicide" if suicide else "general", matched)
-    if not _SOMEONE.search(folded):
-        return None  # a question about side effects in general
+    if not _SOMEONE.search(folded) or not _SYMPTOM.search(folded):
+        return None  # a question about side effects in general, or nothing felt
     if _HISTORY.search(folded) and not _linked(folded):
         return None  # a condition had for years, with nothing tying it to the treatment
+    if _ordinary(folded) or _REASSURED.search(folded) or _GOOD.search(folded):
+        return None
     return Finding("adverse_event", "reported", matched)
+
+
+def _ordinary(folded: str) -> bool:
+    """Whether what the message tells has an everyday reading: a question about the trial, a
+    minor mishap, or effort or a long-standing condition with nothing acute now."""
+    if _ASKS_ABOUT_TRIAL.search(folded) or _MINOR.search(folded):
+        return True
+    explained = _HISTORY.search(folded) or _EXERTION.search(folded)
+    return bool(explained) and not _ACUTE.search(folded)
 
 
 def check(text: str, language: str | None = None) -> Finding | None:
@@ -103,7 +115,7 @@ def check(text: str, language: str | None = None) -> Finding | None:
     general = _GENERAL_QUESTION.search(folded) is not None
     explained = bool(_HISTORY.search(folded) or _EXERTION.search(folded)) and not _ACUTE.search(
         folded
-    )
+    )  # the same reading as _ordinary's, for the rules that allow for it
     for kind in ("emergency", "adverse_event"):
         for rule in _compiled():
             if rule.kind != kind or (rule.also is not None and not rule.also.search(linkable)):
@@ -256,4 +268,8 @@ _HISTORY = re.compile(rules.HISTORY)
 _GENERAL_QUESTION = re.compile(rules.GENERAL_QUESTION)
 _EXERTION = re.compile(rules.EXERTION)
 _ACUTE = re.compile(rules.ACUTE)
+_SYMPTOM = re.compile(rf"\b(?:{rules.SYMPTOM})\b")
+_GOOD = re.compile(rules.GOOD)
+_ASKS_ABOUT_TRIAL = re.compile(rules.ASKS_ABOUT_TRIAL)
+_MINOR = re.compile(rules.MINOR)
 _TREATMENT_LINK = re.compile(rf"\b(?:{rules.TREATMENT_LINK})\b")

@@ -161,7 +161,8 @@ TREATMENT_LINK = (
     r"(?:injection|jab|shot|needle|infusion) (?:site|spot|area|point)|"
     r"(?:point|endroit|site|zone) (?:d'injection|de (?:la )?(?:piqure|perfusion))"
 )
-_SYMPTOM = (
+# What a side effect may be: with a link to the treatment, a report.
+SYMPTOM = (
     r"rash\w*|itch\w*|hives|nause\w*|sick|vomit\w*|threw up|throwing up|dizz\w*|headaches?|"
     r"migraines?|diarrh\w*|constipat\w*|swell\w*|swollen|red|redness|bruis\w*|palpitations?|"
     r"racing|pounding|flutter\w*|off|unwell|down|low|sad|depress\w*|tired|exhausted|fatigue\w*|weak\w*|fever\w*|temperature|chills|"
@@ -542,7 +543,7 @@ RULES: tuple[Rule, ...] = (
         negatable=False,
         also=TREATMENT_LINK,
     ),
-    Rule("adverse_event", "after_treatment", _SYMPTOM, also=TREATMENT_LINK),
+    Rule("adverse_event", "after_treatment", SYMPTOM, also=TREATMENT_LINK),
     Rule(
         "adverse_event",
         "reported",
@@ -658,6 +659,7 @@ _YOUNG = (
     r"gosse|mome|minot|minote|au college|au lycee|a l'ecole)"
 )
 HISTORY = (
+    r"\b(?:i'm|im|i am|je suis|j'suis|he's|she's|il est|elle est) allergi\w* (?:to|a|au|aux)\b|"
     r"\b(?:normal for me|normal pour moi|as usual|comme d'habitude|d'habitude|usual for me|"
     r"habituel\w*|comme toujours|like always)\b|"
     r"\b(?:always have|always had|always been|toujours eu|toujours ete)\b|"
@@ -701,7 +703,9 @@ GENERAL_QUESTION = (
 # Effort that explains being out of breath, and words that say it is acute all the same.
 EXERTION = (
     r"\b(?:climbing|walking up|going up|running|jogging|exercis\w*|stairs|hills?|gym|sport|"
-    r"workout|en montant|escaliers?|cotes|en courant|footing|velo|a l'effort|effort\w*)\b"
+    r"workout|en montant|escaliers?|cotes|en courant|footing|velo|a l'effort|effort\w*|lifting|"
+    r"carrying|gardening|moving house|portant|en portant|jardinage|demenag\w*|fell off|"
+    r"tombee? (?:de|du|de la) (?:velo|balancoire|lit|chaise|trottinette|escalier)|slipped|glisse\w*)\b"
 )
 ACUTE = (
     r"\b(?:now|right now|currently|at the moment|tonight|today|this morning|suddenly|"
@@ -737,6 +741,25 @@ REASSURED = (
     r"\b(?:fine|okay|ok|better|all good|passed|gone|ca va|va bien|vais bien|bien maintenant|"
     r"mieux|passee?|rassure\w*)\b"
 )
+# Said of how one feels, it is good news, not a side effect ("feeling great since the study").
+GOOD = (
+    r"\b(?:great|good|super|fantastic|brilliant|excellent|amazing|top|en forme|pleine forme|"
+    r"super bien|tres bien|au top|nickel|impeccable)\b"
+)
+# Questions about the trial itself (what is allowed, how many, when): a reading of an emergency
+# or a side effect by the NLU alone does not count on them.
+ASKS_ABOUT_TRIAL = (
+    r"\b(?:is (?:that|it|this) (?:allowed|ok|okay|permitted|safe)|(?:c'est|cest|est ce) "
+    r"(?:autorise|permis|ok|possible)|can i|may i|could i|am i allowed|je peux|puis je|"
+    r"est ce que je (?:peux|dois)|on peut|how many|how much|how often|combien|do i need|"
+    r"should i (?:bring|take|come)|dois je|faut il|when do i|quand (?:est ce que )?je)\b"
+)
+# Said to make light of it: a reading by the NLU alone does not count.
+MINOR = (
+    r"\b(?:rien de grave|nothing serious|no big deal|pas grave|nothing major|just a (?:scratch|"
+    r"graze|bruise|scrape|small)|juste un (?:petit|genou|bleu|egratign\w*)|minor|egratign\w*|"
+    r"scraped|grazed)\b"
+)
 
 # Figures of speech the NLU may read as an emergency ("this form is killing me"). They only
 # keep the NLU's reading from counting: a rule's finding in the same message still stands.
@@ -745,7 +768,8 @@ FIGURES_OF_SPEECH = (
     r"(?:crazy|mad|nuts|insane)|rendre (?:fou|folle|dingue)|sick (?:of|and tired)|en ai marre|"
     r"j'en peux plus de (?:cette|ce|ces) (?:[\w']+ )?(?:formulaire|appli|application|attente)|"
     r"breath of fresh air|bouffee d'air frais|dying to|meurs d'envie|bored to death|"
-    r"(?:mourir|mort|meurs) d'ennui|hay fever|rhume des foins)\b"
+    r"(?:mourir|mort|meurs) d'ennui|hay fever|rhume des foins|etouffant\w*|stifling|"
+    r"suffocating heat|chaleur)\b"
 )
 # Fear of harming oneself is no negation of it ("j'ai peur de me faire du mal ce soir").
 FEAR = r"\b(?:peur|afraid|scared|worried|inquiet\w*|fear\w*|crain\w*|terrified|terrifie\w*)\b"

@@ -237,3 +237,23 @@ def test_red_flags_are_caught_through_sms_spelling_and_new_wording(
 )
 def test_everyday_words_that_sound_alarming_raise_none(text: str) -> None:
     assert check(text) is None, check(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("pulled a muscle in my back carrying the shopping", Intent("emergency", 0.99)),
+        ("mon fils est tombé du vélo, juste un genou égratigné", Intent("emergency", 0.99)),
+        ("I'm puffed out after the stairs, always have been", Intent("emergency", 0.99)),
+        ("je prends déjà des cachets pour la tension, c'est autorisé ?", Intent("emergency", 0.9)),
+        ("how many capsules do I take each morning?", Intent("report_side_effect", 0.95)),
+        ("feeling great since I joined the study!", Intent("report_side_effect", 0.99)),
+        ("je suis allergique à la pénicilline, ça pose problème ?", Intent("emergency", 0.6)),
+    ],
+)
+def test_the_nlu_reading_alone_raises_nothing_on_everyday_readings(
+    text: str, intent: Intent
+) -> None:
+    """The NLU is sure of itself on wording it never saw: questions about the trial, minor
+    mishaps, effort and good news keep its reading alone from raising an alarm."""
+    assert assess(text, intent) is None, assess(text, intent)
