@@ -202,18 +202,13 @@ def met(result: dict[str, Any]) -> bool:
 
 
 def _show(result: dict[str, Any], console: Console) -> None:
-    table = Table(title="Conversations: turns right (and whole conversations right)")
-    for column in ("part", "by", "group", "turns", "turns right", "conversations", "right"):
-        table.add_column(
-            column, justify="right" if column not in ("part", "by", "group") else "left"
-        )
+    table = Table(title="Conversations: turns right, and whole conversations right")
+    for column in ("part", "by", "group", "turns right", "conversations right"):
+        table.add_column(column, justify="right" if "right" in column else "left")
     for r in result["rows"]:
-        table.add_row(
-            r["part"], r["by"], r["group"], str(r["turns"]),
-            f"{r['turns_right']} ({(r['turn_rate'] or 0) * 100:.1f} %)",
-            str(r["conversations"]),
-            f"{r['conversations_right']} ({r['conversation_rate'] * 100:.1f} %)",
-        )  # fmt: skip
+        turns = f"{r['turns_right']}/{r['turns']} ({(r['turn_rate'] or 0) * 100:.1f} %)"
+        whole = f"{r['conversations_right']}/{r['conversations']}"
+        table.add_row(r["part"], r["by"], r["group"], turns, whole)
     console.print(table)
     console.print(f"requests lost: {result['requests_lost']}")
     areas = ", ".join(f"{area} {count}" for area, count in sorted(result["areas"].items()))
