@@ -68,7 +68,7 @@ _FACE_PARTS = (
     r"paupieres"
 )
 _SWELLING = (
-    r"swell\w*|swollen|closing|tight\w*|puff\w*|gonfl\w*|enfl\w*|serre\w*|ferme\w*|big|bigger|"
+    r"thick\w*|epais\w*|referm\w*|shut\w*|swell\w*|swollen|closing|tight\w*|puff\w*|gonfl\w*|enfl\w*|serre\w*|ferme\w*|big|bigger|"
     r"huge|enormous|massive|blew up|blown up|enorme\w*|grossi\w*|double\w*"
 )
 
@@ -159,7 +159,8 @@ TREATMENT_LINK = (
     rf"perfusion|inject\w*|jabbed|pique\w*|piqu\w*)|"
     rf"c'est (?:le|la|les|a cause du|a cause des|du|des) (?:{_TREATMENT})|"
     r"(?:injection|jab|shot|needle|infusion) (?:site|spot|area|point)|"
-    r"(?:point|endroit|site|zone) (?:d'injection|de (?:la )?(?:piqure|perfusion))"
+    r"(?:point|endroit|site|zone) (?:d'injection|d'aiguille|de l'aiguille|de (?:la )?(?:piqure|"
+    r"perfusion))|needle (?:spot|site|mark|area)"
 )
 # What a side effect may be: with a link to the treatment, a report.
 SYMPTOM = (
@@ -190,9 +191,10 @@ SYMPTOM = (
     r"vue|sight|wee|pipi|pee\w*|faint\w*|lightheaded|light headed|vomir|nausea|beat\w*|"
     r"irregular\w*|skipp\w*|bosse|bump|barbouill\w*|upset|rash|sleepy|drowsy|somnolen\w*|"
     r"queasy|stools?|selles|loose|runs|short tempered|temper|colere|enerve\w*|agressi\w*|"
-    r"watery|larmoi\w*|coul\w*|rubbish|crap|lousy|naze|maigri\w*|grossi\w*|jitter\w*|"
+    r"watery|larmoi\w*|coule\w*|coulent|rubbish|crap|lousy|naze|maigri\w*|grossi\w*|jitter\w*|"
     r"concentrat\w*|focus|nerv\w*|concentr\w*|agit\w*|restless|eyes?|yeux|oeil|courante|"
-    r"chiasse"
+    r"chiasse|pins and needle\w*|picotements?|douloureu\w*|sensible|tender|sore|thirst\w*|soif|"
+    r"yellow\w*|jaun\w*|flar\w*|flamb\w*"
 )
 
 # ---- Overdose
@@ -247,6 +249,9 @@ RULES: tuple[Rule, ...] = (
     _e(
         "breathing",
         r"(?:j'|j )?etouffe\w*|suffoqu\w*|suffocat\w*|choking|gasping|"
+        r"(?:hurts|painful|pain\w*|mal|douleur\w*) (?:[\w']+ ){0,2}(?:to |when i |en |a |d')?"
+        r"(?:breathe|breathing|inspir\w*|respir\w*|inhal\w*)|(?:tiny|small|short|shallow|"
+        r"petites?|courtes?) (?:[\w']+ ){0,2}(?:breaths|respirations|souffles)|"
         r"(?:siffl\w*|wheez\w*|essouffl\w*|breathless|short of breath|out of breath) "
         r"(?:[\w']+ ){0,6}(?:parler|mes mots|ses mots|talk\w*|speak\w*|words|phrases?|sentences?)|"
         r"(?:lips|levres|face|visage) (?:[\w']+ ){0,3}(?:blue|bleu\w*)",
@@ -262,7 +267,7 @@ RULES: tuple[Rule, ...] = (
     _e(
         "unconscious",
         r"pass(?:ed|es|ing)? out|faint\w*|collaps\w*|unconscious|unresponsive|"
-        r"black(?:ed|s)? out|seizure\w*|convuls\w*|fitting|had a fit|knocked out|keeled over|"
+        r"black(?:ed|s)? out|seizure\w*|seizing|convuls\w*|fitting|had a fit|knocked out|keeled over|"
         r"(?:is|she's|he's|shes|hes|having|has|started) (?:a )?fit\b|me sens partir|se sent partir|"
         r"(?:shak\w*|jerk\w*|trembl\w*|secou\w*|spasm\w*) (?:[\w']+ ){0,5}(?:on the floor|on the "
         r"ground|par terre|au sol)|(?:on the floor|par terre|au sol) (?:[\w']+ ){0,5}(?:shak\w*|"
@@ -328,7 +333,8 @@ RULES: tuple[Rule, ...] = (
         rf"(?:on purpose|deliberately|intentionally|expres|volontairement|pour en finir)|"
         rf"(?:on purpose|deliberately|expres|volontairement) (?:[\w']+ ){{0,4}}(?:took|swallowed|"
         rf"pris|avale\w*)|"
-        r"(?:drank|drunk|swallowed|ate|a bu|avale\w*|bu) (?:[\w']+ ){0,3}(?:bleach|javel|"
+        r"(?:drank|drunk|swallowed|ate|a bu|avale\w*|bu) (?:[\w']+ ){0,3}(?:battery|batteries|"
+        r"piles?|magnets?|aimants?|bleach|javel|"
         r"detergent|antifreeze|weed killer|poison|desherbant|produit menager|lessive|white spirit)",
     ),
     _e(
@@ -391,7 +397,13 @@ RULES: tuple[Rule, ...] = (
         r"(?:doigt|main|pied|genou|cuisin\w*|bricol\w*|jardin\w*|rasant|four|couteau|papier))|"
         r"(?:me suis|me) scarifi\w*|scarifi\w*|"
         r"(?:envie|force) (?:de |d')(?:vivre|continuer)|disparaitre pour de bon|"
-        r"sauter (?:du|par la) (?:pont|fenetre)|not (?:be|being) here anymore",
+        r"sauter (?:du|par la) (?:pont|fenetre)|not (?:be|being) here anymore|"
+        r"jump\w* (?:off|from|out of) (?:[\w']+ ){0,2}(?:balcony|bridge|roof|window|building|cliff)|"
+        r"(?:sauter|me jeter|se jeter) (?:du|de|par|d'un|d'une) (?:[\w']+ ){0,2}(?:balcon|pont|toit|"
+        r"fenetre|immeuble|falaise)|disappear (?:forever|for good|for ever)|"
+        r"(?:written|wrote|left) (?:[\w']+ ){0,2}(?:notes?|letters?) (?:for|to) (?:everyone|"
+        r"everybody|my family|my kids|all)|ecrit (?:des|mes) (?:mots|lettres) (?:pour|a) (?:tout le "
+        r"monde|ma famille|mes enfants|tous)",
     ),
     _e(
         "suicide",
@@ -480,6 +492,23 @@ RULES: tuple[Rule, ...] = (
         r"life|de ma vie)|(?:worst|pire) (?:[\w']+ ){0,3}(?:pain|douleur|mal)|agonis\w*|agoniz\w*|"
         r"carbon monoxide|monoxyde de carbone|(?:sugar|glycemie|glucose) (?:[\w']+ ){0,3}"
         r"(?:very|really|dangerously|tres|super) (?:low|basse?)",
+    ),
+    _e(
+        "stroke",
+        r"(?:not|isn't|isnt) making (?:any )?sense|makes no sense|(?:can't|cant|cannot) get "
+        r"(?:his|her|my) words out|(?:arrive|peut|peux) (?:plus|pas) a sortir (?:ses|mes) mots",
+        negatable=False,
+    ),
+    _e(
+        "unconscious",
+        r"(?:sugar|glucose|bm) (?:[\w']+ ){0,3}(?:[0-2] \d|[0-2])\b(?! (?:\d|hours|hrs|pm|am))|"
+        r"(?:glycemie|sucre|dextro) (?:[\w']+ ){0,3}0 [0-5]\d?\b",
+    ),
+    _e(
+        "bleeding",
+        r"(?:blood|sang|bleed\w*|saign\w*) (?:[\w']+ ){0,6}(?:sans arret|non stop|nonstop|"
+        r"constantly|keeps? (?:coming|pouring|gushing|going))",
+        negatable=False,
     ),
     _e(
         "breathing",
@@ -626,7 +655,8 @@ NOT_NOW = (
     r"\b(?:nearly|almost|j'ai failli|jai failli|a failli) (?:[\w']+ ){0,2}(?:[a-z]')?(?:heart attack|crise "
     r"cardiaque|died|mourir|choked|etouffe|faint\w*|pass\w* out|evanoui\w*|tombe\w* dans les "
     r"pommes)|\b(?:years|ages|long) ago\b|\bil y a (?:bien )?longtemps\b|"
-    r"\b(?:\d+|a few|several|many|two|three|ten) (?:years?|yrs?|months?|decades?) ago\b|"
+    r"\b(?:\d+|a few|several|many|two|three|four|five|ten|twenty) (?:years?|yrs?|months?|"
+    r"decades?) (?:ago|back|before)\b|"
     r"\bil y a (?:\d+|deux|trois|dix|quelques|plusieurs) (?:ans|annees|mois)\b|"
     r"\b(?:in|en) (?:19|20)\d\d\b|\b(?:une fois|once|one time) (?:[\w']+ ){0,2}(?:a|at|when i was|"
     r"quand j'avais) \d+\b|\b(?:quand j'avais|j'avais) \d+ ans\b|\ba l'age de \d+ ans\b|"
