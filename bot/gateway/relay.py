@@ -331,7 +331,7 @@ class Relay:
             conversation.language_source = LanguageSource.CHOSEN
         log.info("a chat was linked to a participant")
         trial = self._trials.get().get(participant.trial)
-        title = trial.title(conversation.language) if trial else participant.trial
+        title = trial.named(conversation.language) if trial else participant.trial
         text = messages.text("participant_linked", conversation.language, trial=title)
         return Reply(text=text), True
 

@@ -57,6 +57,8 @@ class TrialSites:
     sites: dict[str, dict[str, Any]]  # id → sites.yml entry (name, address, directions…)
     offsets: tuple[dt.timedelta, ...] = DEFAULT_OFFSETS
     title: dict[str, str] = field(default_factory=dict)  # short title per language
+    # The trial as it reads inside a sentence ("the DMX-101 study (…)"), per language.
+    in_sentence: dict[str, str] = field(default_factory=dict)
     bring: dict[str, str] = field(default_factory=dict)  # what to bring, per language
 
 
@@ -76,6 +78,7 @@ def read_trials(knowledge_dir: Path) -> dict[str, TrialSites]:
             sites={str(s["id"]): s for s in sites if isinstance(s, dict) and s.get("id")},
             offsets=offsets,
             title=_texts(trial.get("short_title") or trial.get("title")),
+            in_sentence=_texts(trial.get("in_sentence")),
             bring=_texts(trial.get("bring")),
         )
     return found

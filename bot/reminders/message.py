@@ -52,7 +52,10 @@ def when(moment: dt.datetime, timezone: str, lang: str) -> str:
 def render(appointment: Appointment, trial: TrialSites | None, lang: str) -> Reply:
     lang = "fr" if lang == "fr" else "en"
     starts_at = as_utc(appointment.starts_at)
-    title = (trial.title.get(lang) if trial else None) or appointment.trial
+    # Inside a sentence, never inside brackets: titles may carry brackets of their own.
+    title = (
+        trial.in_sentence.get(lang) or trial.title.get(lang) if trial else None
+    ) or appointment.trial
     site = (trial.sites.get(appointment.site) if trial else None) or {}
     name = _text(site.get("name"), lang) or appointment.site
     address = str(site.get("address") or "")
@@ -63,7 +66,7 @@ def render(appointment: Appointment, trial: TrialSites | None, lang: str) -> Rep
     place += f". {directions}" if directions else ""
     if lang == "fr":
         lines = [
-            f"Rappel : votre rendez-vous « {appointment.kind} » ({title}) : **{moment}**.",
+            f"Rappel : votre rendez-vous « {appointment.kind} » pour {title} : **{moment}**.",
             place,
         ]
         if bring:
@@ -71,7 +74,7 @@ def render(appointment: Appointment, trial: TrialSites | None, lang: str) -> Rep
         lines.append("Merci de confirmer votre venue, ou de nous dire s'il faut changer la date.")
     else:
         lines = [
-            f"Reminder: your {appointment.kind} appointment ({title}) is on **{moment}**.",
+            f"Reminder: your {appointment.kind} appointment for {title} is on **{moment}**.",
             place,
         ]
         if bring:

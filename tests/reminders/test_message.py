@@ -1,0 +1,34 @@
+"""A reminder names its trial the way a sentence reads, never in brackets inside brackets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.db.models import Appointment
+from bot.reminders.appointments import read_trials
+from bot.reminders.message import render
+from bot.settings import PROJECT_ROOT
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "Reminder: your week 4 appointment for the DMX-101 study (fictional demo) is on"),
+        (
+            "fr",
+            "Rappel : votre rendez-vous « week 4 » pour l'étude DMX-101 (démonstration fictive)",
+        ),
+    ],
+)
+def test_the_trial_reads_right_in_the_reminder(lang: str, expected: str) -> None:
+    trials = read_trials(PROJECT_ROOT / "knowledge")
+    site = next(iter(trials["demo-t2d-001"].sites))
+    appointment = Appointment(
+        id=1, participant_id=1, trial="demo-t2d-001", site=site, kind="week 4",
+        starts_at=dt.datetime(2030, 3, 5, 9, 30, tzinfo=dt.UTC), timezone="Europe/Paris",
+    )  # fmt: skip
+    text = render(appointment, trials["demo-t2d-001"], lang).text or ""
+    assert text.startswith(expected)
+    assert "((" not in text and "))" not in text
