@@ -249,6 +249,8 @@ RULES: tuple[Rule, ...] = (
     _e(
         "breathing",
         r"(?:j'|j )?etouffe\w*|suffoqu\w*|suffocat\w*|choking|gasping|"
+        r"(?:inspir\w*|respir\w*|breath\w*) (?:[\w']+ ){0,3}(?:hurts|fait (?:[\w']+ )?mal|"
+        r"douloureu\w*|agony|painful)|"
         r"(?:hurts|painful|pain\w*|mal|douleur\w*) (?:[\w']+ ){0,2}(?:to |when i |en |a |d')?"
         r"(?:breathe|breathing|inspir\w*|respir\w*|inhal\w*)|(?:tiny|small|short|shallow|"
         r"petites?|courtes?) (?:[\w']+ ){0,2}(?:breaths|respirations|souffles)|"
@@ -268,7 +270,9 @@ RULES: tuple[Rule, ...] = (
         "unconscious",
         r"pass(?:ed|es|ing)? out|faint\w*|collaps\w*|unconscious|unresponsive|"
         r"black(?:ed|s)? out|seizure\w*|seizing|convuls\w*|fitting|had a fit|knocked out|keeled over|"
-        r"(?:is|she's|he's|shes|hes|having|has|started) (?:a )?fit\b|me sens partir|se sent partir|"
+        r"(?:is|she's|he's|shes|hes|having|has|started) (?:a )?fit\b|(?:\d+|two|three|several|"
+        r"deux|trois|plusieurs) (?:fits|seizures|crises)|crises? (?:a la suite|d'affilee|en serie)|"
+        r"me sens partir|se sent partir|"
         r"(?:shak\w*|jerk\w*|trembl\w*|secou\w*|spasm\w*) (?:[\w']+ ){0,5}(?:on the floor|on the "
         r"ground|par terre|au sol)|(?:on the floor|par terre|au sol) (?:[\w']+ ){0,5}(?:shak\w*|"
         r"jerk\w*|trembl\w*|secou\w*|spasm\w*)|jerking|secousses|"
@@ -333,7 +337,8 @@ RULES: tuple[Rule, ...] = (
         rf"(?:on purpose|deliberately|intentionally|expres|volontairement|pour en finir)|"
         rf"(?:on purpose|deliberately|expres|volontairement) (?:[\w']+ ){{0,4}}(?:took|swallowed|"
         rf"pris|avale\w*)|"
-        r"(?:drank|drunk|swallowed|ate|a bu|avale\w*|bu) (?:[\w']+ ){0,3}(?:battery|batteries|"
+        r"(?:drank|drunk|swallowed|ate|a bu|avale\w*|bu|chew\w*|machouill\w*|mache\w*|suck\w*|"
+        r"suce\w*) (?:[\w']+ ){0,3}(?:battery|batteries|"
         r"piles?|magnets?|aimants?|bleach|javel|"
         r"detergent|antifreeze|weed killer|poison|desherbant|produit menager|lessive|white spirit)",
     ),
@@ -368,7 +373,8 @@ RULES: tuple[Rule, ...] = (
         r"(?:want|going|gonna|wanna|about) to end it\b|"
         r"want(?:ed)? to die|wanna die|(?:hurt|harm|cut|cutting|burn)\w* (?:my ?self)"
         r"(?! (?:shaving|cooking|chopping|on (?:a|the)|with (?:a|the) (?:knife|paper)))|"
-        r"self ?harm\w*|better off dead|goodbye (?:letters?|notes?)|lettres? d'adieu|"
+        r"self ?harm\w*|better off dead|goodbye (?:letters?|notes?|messages?|texts?)|"
+        r"(?:lettres?|messages?|mots) d'adieu|passer a l'acte|"
         r"(?:veux|vais|envie de|besoin de|pense a|want to|going to|gonna|need to) (?:me |myself )?"
         r"(?:couper|scarifier|bruler|blesser|mutiler|cut|burn|harm|hurt)(?! (?:les|mes|the|my) "
         r"(?:cheveux|ongles|hair|nails|grass|pelouse))|"
@@ -503,6 +509,7 @@ RULES: tuple[Rule, ...] = (
         "unconscious",
         r"(?:sugar|glucose|bm) (?:[\w']+ ){0,3}(?:[0-2] \d|[0-2])\b(?! (?:\d|hours|hrs|pm|am))|"
         r"(?:glycemie|sucre|dextro) (?:[\w']+ ){0,3}0 [0-5]\d?\b",
+        negatable=False,  # a figure
     ),
     _e(
         "bleeding",
@@ -528,8 +535,8 @@ RULES: tuple[Rule, ...] = (
     _e(
         "bleeding",
         r"(?:so much|loads of|lots of|a lot of|tellement de|beaucoup de|plein de|tant de) "
-        r"(?:[\w']+ )?(?:blood|sang)|soaked (?:[\w']+ ){0,3}(?:blood|towel)|(?:serviette|torchon|"
-        r"pansement|compresse|towel|bandage|dressing) (?:[\w']+ ){0,3}(?:trempe\w*|imbibe\w*|"
+        r"(?:[\w']+ )?(?:blood|sang)|soaked (?:[\w']+ ){0,3}(?:blood|towels?)|(?:serviettes?|torchons?|"
+        r"pansements?|compresses?|towels?|bandages?|dressings?) (?:[\w']+ ){0,3}(?:trempe\w*|imbibe\w*|"
         r"soaked|soaking)|(?:losing|lost|perd\w*) (?:[\w']+ ){0,2}(?:a lot of|lots of|so much|de |du |beaucoup de )"
         r"(?:blood|sang)",
     ),
@@ -658,7 +665,8 @@ NOT_NOW = (
     r"\b(?:\d+|a few|several|many|two|three|four|five|ten|twenty) (?:years?|yrs?|months?|"
     r"decades?) (?:ago|back|before)\b|"
     r"\bil y a (?:\d+|deux|trois|dix|quelques|plusieurs) (?:ans|annees|mois)\b|"
-    r"\b(?:in|en) (?:19|20)\d\d\b|\b(?:une fois|once|one time) (?:[\w']+ ){0,2}(?:a|at|when i was|"
+    r"\b(?:in|en) (?:19|20)\d\d\b|\b(?:last year|l'an (?:dernier|passe)|l'annee (?:derniere|"
+    r"passee))\b|\b(?:une fois|once|one time) (?:[\w']+ ){0,2}(?:a|at|when i was|"
     r"quand j'avais) \d+\b|\b(?:quand j'avais|j'avais) \d+ ans\b|\ba l'age de \d+ ans\b|"
     r"\bat (?:the )?age (?:of )?\d+\b|\baged \d+\b|\b(?:when i was|as a) (?:a )?(?:kid|child|teen\w*|young|\d+)\b|"
     r"\b(?:quand j'etais|une fois) (?:petit|petite|jeune|enfant|ado)\b|"
@@ -738,9 +746,9 @@ EXERTION = (
     r"tombee? (?:de|du|de la) (?:velo|balancoire|lit|chaise|trottinette|escalier)|slipped|glisse\w*)\b"
 )
 ACUTE = (
-    r"\b(?:now|right now|currently|at the moment|tonight|today|this morning|suddenly|"
+    r"\b(?:now|right now|currently|at the moment|tonight|suddenly|"
     r"all of a sudden|getting worse|worse|worst|help|urgent|emergency|scared|can't|cant|cannot|"
-    r"maintenant|en ce moment|ce soir|aujourd'hui|ce matin|d'un coup|soudain\w*|aide\w*|"
+    r"maintenant|en ce moment|ce soir|d'un coup|soudain\w*|aide\w*|"
     r"au secours|urgen\w*|empire|pire|peur|vite|arrive (?:pas|plus)|peu[xt] (?:pas|plus))\b"
 )
 # Someone the message speaks of: an NLU reading of a side effect needs it, so that a general
@@ -799,7 +807,9 @@ FIGURES_OF_SPEECH = (
     r"j'en peux plus de (?:cette|ce|ces) (?:[\w']+ )?(?:formulaire|appli|application|attente)|"
     r"breath of fresh air|bouffee d'air frais|dying to|meurs d'envie|bored to death|"
     r"(?:mourir|mort|meurs) d'ennui|hay fever|rhume des foins|etouffant\w*|stifling|"
-    r"suffocating heat|chaleur)\b"
+    r"suffocating heat|chaleur|heart (?:is |was )?broken|broken heart\w*|heartbroken|"
+    r"coeur (?:est )?brise|passed away|deceased|decede\w*|(?:dog|cat|pet|chien|chat) "
+    r"(?:[\w']+ ){0,2}(?:died|is dead|est mort\w*))\b"
 )
 # Fear of harming oneself is no negation of it ("j'ai peur de me faire du mal ce soir").
 FEAR = r"\b(?:peur|afraid|scared|worried|inquiet\w*|fear\w*|crain\w*|terrified|terrifie\w*)\b"
