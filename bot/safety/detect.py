@@ -175,7 +175,7 @@ def _compiled() -> tuple[_Rule, ...]:
 def _vocabulary() -> tuple[frozenset[str], tuple[str, ...]]:
     words: set[str] = set(rules.VOCABULARY) | set(rules.SOUNDS_LIKE)
     for rule in rules.RULES:
-        words.update(re.findall(r"[a-z]{5,}", rule.pattern))
+        words.update(re.findall(r"[a-z]{5,}", f"{rule.pattern} {rule.also or ''}"))
     ordered = tuple(sorted(words, key=len, reverse=True))  # the longest stem first
     return frozenset(words), ordered
 
@@ -186,7 +186,7 @@ def _correct(word: str) -> str:
     if len(word) == 4 and word not in known:  # short words: two letters swapped only
         return next((w for w in rules.SHORT_WORDS if sorted(w) == sorted(word)
                      and _one_slip(word, w)), word)  # fmt: skip
-    if len(word) < 5 or word in known or not word.isalpha():
+    if len(word) < 5 or word in known or word in rules.REAL_WORDS or not word.isalpha():
         return word
     for stem in stems:
         # Slips are rare on the first letter; and a short stem is only read as a whole word
@@ -203,7 +203,7 @@ def _correct(word: str) -> str:
         if len(word) >= len(stem) and _one_slip(word[: len(stem) + 1], stem):  # a letter extra
             return stem + word[len(stem) + 1 :]
         if len(word) + 1 == len(stem) and _one_slip(word, stem):  # a letter missing, at the end
-            return stem
+            return word if stem == f"{word}s" else stem  # a singular is no slip
     return next((w for w in rules.SOUNDS_LIKE if _one_letter_changed(word, w)), word)
 
 

@@ -99,7 +99,7 @@ _DROOP = (
 _LIMB = r"arm|leg|hand|side|bras|jambe|main|cote"
 _WEAK = (
     r"weak\w*|numb\w*|paraly\w*|dead|limp|heavy|can't move|cant move|won't move|faible\w*|"
-    r"engourdi\w*|mort|lache|inerte|plus bouger|bouge plus|peut plus|peux plus|lourd\w*|"
+    r"engourdi\w*|morts?|lache|inerte|plus bouger|bouge plus|peut plus|peux plus|lourd\w*|"
     r"traine\w*|dragg\w*"
 )
 _SPEECH = (
@@ -127,7 +127,7 @@ _TREATMENT = (
     r"infusions?|doses?|dosing|treatment|inhaler|patch|drops|cycle|cycles|cure|cures|"
     r"traitement|medicaments?|medocs?|comprimes?|cachets?|gelules?|piqures?|perfusions?|"
     r"inhalateur|patchs?|produit|gouttes|study|trial|etude|essai|prises?|cream|creme|pommade|"
-    r"gel|spray"
+    r"gel|spray|drip|cannula|canule|catheter|iv"
 )
 _EL = r"(?:[a-z]')?"  # an elided article: l'injection, d'etude
 # "Le traitement peut m'aider": what a treatment is hoped to do is no reaction to it.
@@ -156,7 +156,7 @@ TREATMENT_LINK = (
     rf"(?:{_TREATMENT})(?: (?!(?:je|j'\w*|i|you|tu|vous|on)\b){_W}){{0,3}} "
     rf"(?:me|m'){_NOT_HELPING}\w+|"
     rf"(?:where|la ou|la ou) (?:{_W} ){{0,4}}{_EL}(?:injection|jab|shot|needle|piqure|"
-    rf"perfusion|inject\w*|jabbed|pique\w*|piqu\w*)|"
+    rf"perfusion|inject\w*|jabbed|pique\w*|piqu\w*|drip|cannula|canule|iv|catheter)|"
     rf"c'est (?:le|la|les|a cause du|a cause des|du|des) (?:{_TREATMENT})|"
     r"(?:injection|jab|shot|needle|infusion) (?:site|spot|area|point)|"
     r"(?:point|endroit|site|zone) (?:d'injection|d'aiguille|de l'aiguille|de (?:la )?(?:piqure|"
@@ -193,7 +193,7 @@ SYMPTOM = (
     r"queasy|stools?|selles|loose|runs|short tempered|temper|colere|enerve\w*|agressi\w*|"
     r"watery|larmoi\w*|coule\w*|coulent|rubbish|crap|lousy|naze|maigri\w*|grossi\w*|jitter\w*|"
     r"concentrat\w*|focus|nerv\w*|concentr\w*|agit\w*|restless|eyes?|yeux|oeil|courante|"
-    r"chiasse|pins and needle\w*|picotements?|douloureu\w*|sensible|tender|sore|thirst\w*|soif|"
+    r"chiasse|boules?|grosseurs?|bosses?|pins and needle\w*|picotements?|douloureu\w*|sensible|tender|sore|thirst\w*|soif|"
     r"yellow\w*|jaun\w*|flar\w*|flamb\w*"
 )
 
@@ -201,7 +201,9 @@ SYMPTOM = (
 _PILLS = (
     r"pills|tablets|meds|medication|capsules|paracetamol|tylenol|ibuprofen|aspirin|"
     r"sleeping pills|painkillers|insulin|doses|comprimes|cachets|pilules|gelules|medicaments|"
-    r"doliprane|dafalgan|efferalgan|somniferes|doses"
+    r"doliprane|dafalgan|efferalgan|somniferes|doses|antidepressants?|antidepresseurs?|"
+    r"anxiolytiques?|antidouleurs?|opioids?|morphine|tramadol|codeine|xanax|valium|lexomil|"
+    r"benzos?|sleeping tablets|heart pills"
 )
 
 RULES: tuple[Rule, ...] = (
@@ -225,6 +227,14 @@ RULES: tuple[Rule, ...] = (
         negatable=False,  # "won't stop" is part of it
     ),
     _e("chest_pain", near(_CHEST, _CHEST_PAIN, 5), ordinary_cause=True),
+    _e(
+        "chest_pain",
+        near(
+            r"crush\w*|ecras\w*|squeez\w*|oppress\w*|broi\w*",
+            r"arms?|bras|jaw|machoire|neck|cou",
+            5,
+        ),
+    ),
     _e(
         "chest_pain",
         rf"heart attack|cardiac arrest|crise cardiaque|infarctus|arret cardiaque|"
@@ -255,13 +265,13 @@ RULES: tuple[Rule, ...] = (
         r"(?:breathe|breathing|inspir\w*|respir\w*|inhal\w*)|(?:tiny|small|short|shallow|"
         r"petites?|courtes?) (?:[\w']+ ){0,2}(?:breaths|respirations|souffles)|"
         r"(?:siffl\w*|wheez\w*|essouffl\w*|breathless|short of breath|out of breath) "
-        r"(?:[\w']+ ){0,6}(?:parler|mes mots|ses mots|talk\w*|speak\w*|words|phrases?|sentences?)|"
+        r"(?:[\w']+ ){0,8}(?:parler|mes mots|ses mots|talk\w*|speak\w*|words|phrases?|sentences?)|"
         r"(?:lips|levres|face|visage) (?:[\w']+ ){0,3}(?:blue|bleu\w*)",
     ),
     _e(
         "stroke",
         rf"\bstroke\b|\bavc\b|attaque cerebrale|{near(_FACE, _DROOP, 4)}|"
-        rf"{near(_LIMB, _WEAK, 4)}|{_SPEECH}|{_CONFUSED}|worst headache|"
+        rf"{near(_LIMB, _WEAK, 6)}|{_SPEECH}|{_CONFUSED}|worst headache|"
         r"pire (?:mal de tete|migraine)|mal de tete (?:brutal|violent|soudain|foudroyant)|"
         r"(?:can't|cant|cannot) see (?:out of |with )?(?:one|my left|my right) eye|"
         r"vision in one eye|voi[st] plus (?:rien )?(?:d'un|de l'|avec un) (?:oeil|cote)",
@@ -382,7 +392,8 @@ RULES: tuple[Rule, ...] = (
         r"being alive|vivre|continuer)|can't go on|cant go on|jump off|en finir|j'en finis|jen finis|"
         r"(?:je vais|j'vais|jvais|je veux|envie de|pense a|penser a|idee de|idees de|voudrais|"
         r"vais|veux|pour|comment) me tuer|(?:cutting|cut|slit|slash\w*) (?:my|his|her) "
-        r"(?:arms?|wrists?|legs?|thighs?|skin)|(?:me|se) (?:coupe\w*|taillad\w*|scarifi\w*) "
+        r"(?:arms?|wrists?|legs?|thighs?|skin)|(?:me|se) (?:suis |est )?(?:coupe\w*|taillad\w*|"
+        r"scarifi\w*|ouvert\w*) "
         r"(?:les|la|le) (?:bras|poignets?|veines|cuisses?|peau|jambes?)|(?:m'|s')ouvrir les veines|"
         r"tak\w* my (?:own )?life|(?:me )?donner la mort|me foutre en l'air|(?:me|se) pendre|"
         r"hang\w* (?:my ?self|him ?self|her ?self)|(?:rope|noose|corde) (?:[\w']+ ){0,2}(?:ready|"
@@ -427,7 +438,10 @@ RULES: tuple[Rule, ...] = (
         r"(?:want|wish) (?:it all|everything) to (?:stop|end)|(?:veux|voudrais) (?:juste )?que tout "
         r"(?:s'arrete|cesse|finisse)|(?:pills|tablets) (?:[\w']+ ){0,2}lined up|(?:prepare|aligne)\w* "
         r"(?:les |mes )?(?:cachets|comprimes|medicaments)|(?:en )?peux plus de vivre|"
-        r"(?:marre|fatigue\w*) de vivre|(?:tired|sick) of (?:living|being alive)|"
+        r"(?:marre|fatigue\w*) de vivre|(?:had enough|sick|tired|fed up) of (?:life|living)|"
+        r"(?:assez|marre|ras le bol) de (?:la vie|vivre)|"
+        r"(?:swallowed|avale\w*) (?:all|tous|toutes) (?:of )?(?:my|mes|ses|his|her|the|les) [\w']+|"
+        r"(?:tired|sick) of (?:living|being alive)|"
         r"sert a rien de (?:continuer|vivre)|"
         r"wish i (?:wasn't|wasnt|weren't|werent) (?:alive|here|born)|never wake up|"
         r"(?:sleep|go to sleep) (?:[\w']+ ){0,2}(?:not|never) wake up|"
@@ -633,6 +647,9 @@ SOUNDS_LIKE = (
     "anaphylaxis", "collapsed", "fainted", "evanoui", "evanouie", "etouffe", "reveille",
     "connaissance", "ambulance",
 )  # fmt: skip
+# Everyday words one slip away from a word of the rules, which must stay themselves
+# ("staring" is not "starting").
+REAL_WORDS = frozenset(("staring", "stared", "stating", "sating", "string", "parting", "carting"))
 # SMS spelling, word for word, read as the words the rules know ("jarrive pa a respiré",
 # "mal o coeur", "ma fille respir pu").
 SMS = {
@@ -659,7 +676,7 @@ SUICIDE_HINT = (
 # Told as a joke, a figure of speech, or long past: not an emergency now.
 NOT_NOW = (
     r"\b(?:haha\w*|hehe|lol|lmao|mdr|ptdr|xd|jk)\b|"
-    r"\b(?:nearly|almost|j'ai failli|jai failli|a failli) (?:[\w']+ ){0,2}(?:[a-z]')?(?:heart attack|crise "
+    r"\b(?:nearly|almost|j'ai failli|jai failli|a failli) (?:[\w']+ ){0,3}(?:[a-z]')?(?:heart attack|crise "
     r"cardiaque|died|mourir|choked|etouffe|faint\w*|pass\w* out|evanoui\w*|tombe\w* dans les "
     r"pommes)|\b(?:years|ages|long) ago\b|\bil y a (?:bien )?longtemps\b|"
     r"\b(?:\d+|a few|several|many|two|three|four|five|ten|twenty) (?:years?|yrs?|months?|"
@@ -821,7 +838,8 @@ NOT_A_NEGATION = (
     r"doesn't stop|doesnt stop|(?:s')?arrete pas|(?:s')?arrete plus|(?:don't|dont|doesn't|"
     r"doesnt) agree with|(?:reussi\w*|convien\w*|supporte\w*|tolere\w*|passe\w*) (?:pas|mal)|"
     r"(?:can't|cant|cannot|peux pas|peut pas|arrive pas a) (?:bend|move|turn|plier|bouger|"
-    r"tourner))\b"
+    r"tourner)|(?:j'|n')?arrive (?:pas|plus) a (?:finir|parler|dire|sortir)|(?:can't|cant|cannot|"
+    r"couldn't) (?:finish|get|speak|talk|say))\b"
 )
 NEGATION = (
     r"\b(?:no|not|never|without|dont|don't|doesnt|doesn't|didnt|didn't|isnt|isn't|havent|"
