@@ -244,6 +244,35 @@ def test_phone_numbers_are_tap_to_call_and_dates_are_not(
     _shot(page, "phone-links")
 
 
+def test_a_list_reads_as_a_list_on_a_phone(played: tuple[Page, PlayedChat]) -> None:
+    page, chat = played
+    text = (
+        "The study includes 9 visits:\n\n"
+        "- a screening visit, to check that the study is right for you;\n"
+        "- visits at weeks 4, 8, 12, 24, 36 and 52;\n"
+        "- a follow-up visit 4 weeks after your last dose.\n\n"
+        "Your next appointments:\n- Monday 7 December at 09:30"
+    )
+    chat.answers.append({"messages": [{"text": text}], "lang": "en"})
+    page.goto(PLAYED)
+    _say(page, "how many visits r there")
+    bubble = page.locator(".msg-bot .bubble").last
+    expect(bubble.locator("ul")).to_have_count(2)
+    expect(bubble.locator("ul").first.locator("li")).to_have_count(3)
+    expect(bubble.locator("li").first).to_have_text(
+        "a screening visit, to check that the study is right for you;"
+    )
+    expect(bubble.locator("p")).to_have_text(
+        ["The study includes 9 visits:", "Your next appointments:"]
+    )
+    # Space between paragraphs, none between a line and the list it introduces.
+    margins = bubble.evaluate(
+        "b => [...b.children].map(e => parseFloat(getComputedStyle(e).marginTop))"
+    )
+    assert [margin > 0 for margin in margins] == [False, True, True, False]
+    _shot(page, "list")
+
+
 def test_a_consent_text_s_link_opens_on_this_site(played: tuple[Page, PlayedChat]) -> None:
     page, chat = played
     text = "[Read the whole text](/consent/ad5d55c1), to read again or keep."
