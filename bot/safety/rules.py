@@ -73,7 +73,10 @@ _SWELLING = (
 )
 
 # ---- Breathing
-_BREATH = r"breath\w*|br[ea]+the?\w*|breeve|air|respir\w*|souffle|oxygen|oxygene|(?:[a-z]')air"
+_BREATH = (
+    r"breath\w*|br[ea]+the?\w*|breeve|air|respir\w*|souffle|oxygen|oxygene|(?:[a-z]')air|"
+    r"inspir\w*|inhal\w*"
+)
 # Hard to breathe (a negation cancels it: "no trouble breathing")…
 _HARD = (
     r"struggl\w*|hard|difficult\w*|trouble|barely|bad|worse|fight\w*|gasp\w*|labou?red|"
@@ -279,7 +282,8 @@ RULES: tuple[Rule, ...] = (
     ),
     _e(
         "unconscious",
-        r"pass(?:ed|es|ing)? out|faint\w*|collaps\w*|unconscious|unresponsive|"
+        r"pass(?:ed|es|ing)? out|faint\w*|collaps\w*(?! (?:lung|veins?|poumon))|unconscious|"
+        r"unresponsive|"
         r"black(?:ed|s)? out|seizure\w*|seizing|convuls\w*|fitting|had a fit|knocked out|keeled over|"
         r"(?:is|she's|he's|shes|hes|having|has|started) (?:a )?fit\b|(?:\d+|two|three|several|"
         r"deux|trois|plusieurs) (?:fits|seizures|crises)|crises? (?:a la suite|d'affilee|en serie)|"
@@ -530,6 +534,12 @@ RULES: tuple[Rule, ...] = (
     ),
     _e(
         "unconscious",
+        r"(?:fit|seizure|crise|convuls\w*) (?:[\w']+ ){0,8}(?:drowsy|somnolent\w*|not (?:himself|"
+        r"herself)|pas (?:lui|elle) meme|confus\w*|endormi\w*)",
+        negatable=False,
+    ),
+    _e(
+        "unconscious",
         r"(?:sugar|glucose|bm) (?:[\w']+ ){0,3}(?:[0-2] \d|[0-2])\b(?! (?:\d|hours|hrs|pm|am))|"
         r"(?:glycemie|sucre|dextro) (?:[\w']+ ){0,3}0 [0-5]\d?\b",
         negatable=False,  # a figure
@@ -692,7 +702,10 @@ NOT_NOW = (
     r"decades?) (?:ago|back|before)\b|"
     r"\bil y a (?:environ |presque |plus de |pres de |a peu pres )?(?:\d+|deux|trois|quatre|cinq|"
     r"six|dix|quelques|plusieurs) (?:ans|annees|mois)\b|"
-    r"\b(?:in|en) (?:19|20)\d\d\b|\b(?:last year|l'an (?:dernier|passe)|l'annee (?:derniere|"
+    r"\b(?:in|en) (?:19|20)\d\d\b|\bin my (?:teens|twenties|thirties|forties|youth|childhood)\b|"
+    r"\b(?:quand j'avais|a) (?:vingt|trente|quarante) ans\b|\bdans ma jeunesse\b|"
+    r"\b(?:never had (?:one|any|it|them)|j'en ai jamais eu|jamais eu (?:de|d'|ca)|(?:the |le )?"
+    r"(?:form|questionnaire|formulaire) (?:asks|demande))\b|\b(?:last year|l'an (?:dernier|passe)|l'annee (?:derniere|"
     r"passee))\b|\b(?:une fois|once|one time) (?:[\w']+ ){0,2}(?:a|at|when i was|"
     r"quand j'avais) \d+\b|\b(?:quand j'avais|j'avais) \d+ ans\b|\ba l'age de \d+ ans\b|"
     r"\bat (?:the )?age (?:of )?\d+\b|\baged \d+\b|\b(?:when i was|as a) (?:a )?(?:kid|child|teen\w*|young|\d+)\b|"
@@ -701,7 +714,9 @@ NOT_NOW = (
     r"\b(?:what are|what's|whats|what is) (?:the )?(?:signs?|symptoms?|warning signs?)\b|"
     r"\bquels? sont les (?:signes|symptomes)\b|\bcomment (?:reconnaitre|savoir si)\b|"
     r"\b(?:c'est quoi|cest quoi|c quoi|ce sont quoi|which are|what) (?:les |the )?(?:[\w']+ )?"
-    r"(?:signes?|symptomes?|signs?|symptoms?)\b|\b(?:a surveiller|to (?:watch|look) out for|"
+    r"(?:signes?|symptomes?|signs?|symptoms?)\b|\b(?:a surveiller|(?:to |should |i should )?"
+    r"(?:watch|look) out for|is (?:[\w']+ ){1,3}a (?:side effect|symptom)|(?:c'est|est ce) "
+    r"(?:[\w']+ ){0,2}(?:un effet secondaire|un symptome)|"
     r"how (?:do|would|will|can) (?:i|you|we) (?:know|tell|recogni[sz]e|spot))\b|"
     r"\b(?:do|to do) in (?:an |case of (?:an )?)?emergency\b|\ben cas d'urgen\w*"
 )
