@@ -159,13 +159,15 @@ class PlayedChat:
         self.sent: list[dict[str, Any]] = []
         self.hold = False
         self.held: Route | None = None
+        self.lang: str | None = None  # the conversation's, as the last answer said
 
     def route(self, route: Route) -> None:
         url = route.request.url
         if url.rstrip("/") == PLAYED:
             route.fulfill(status=200, content_type="text/html; charset=utf-8", body=PAGE)
         elif url.startswith(f"{PLAYED}/api/chat/updates"):
-            route.fulfill(status=200, json={"messages": [], "last_id": 0})
+            updates = {"messages": [], "last_id": 0, "lang": self.lang}
+            route.fulfill(status=200, json={k: v for k, v in updates.items() if v is not None})
         elif url == f"{PLAYED}/api/chat":
             self.sent.append(route.request.post_data_json or {})
             if self.hold:
@@ -178,6 +180,7 @@ class PlayedChat:
     def answer(self, route: Route) -> None:
         # Through the gateway's response model: what it cannot say, the page is not shown.
         body = ChatResponse.model_validate(self.answers.pop(0))
+        self.lang = body.lang
         route.fulfill(status=200, json=json.loads(body.model_dump_json(exclude_none=True)))
 
 
@@ -222,7 +225,8 @@ def test_phone_numbers_are_tap_to_call_and_dates_are_not(
     page, chat = played
     text = (
         "If this is an emergency, call 112 now.\n\n"
-        "The study team: +33 1 99 00 12 34 (or 01 99 00 12 35), Monday to Friday.\n"
+        "The study team: +33 1 99 00 12 34 (or 01 99 00 12 35), Monday to Friday, "
+        "or write to demo-t2d@example.org.\n"
         "Your visit: 05.12.2026 09:30, reference DMX-112, dose 112,5 mg, 2026-10-01."
     )
     chat.answers.append({"messages": [{"text": text}], "lang": "en"})
@@ -230,11 +234,12 @@ def test_phone_numbers_are_tap_to_call_and_dates_are_not(
     _say(page, "what is the team's number")
     bubble = page.locator(".msg-bot .bubble").last
     links = bubble.locator("a")
-    expect(links).to_have_count(3)
-    assert [links.nth(i).get_attribute("href") for i in range(3)] == [
+    expect(links).to_have_count(4)
+    assert [links.nth(i).get_attribute("href") for i in range(4)] == [
         "tel:112",
         "tel:+33199001234",
         "tel:0199001235",
+        "mailto:demo-t2d@example.org",
     ]
     expect(links.nth(1)).to_have_text("+33 1 99 00 12 34")
     # Two paragraphs, the second with its line break.
@@ -315,3 +320,8 @@ def test_the_page_follows_the_language_unless_a_pick_waits(
     _say(page, "hi")
     assert [message.get("lang") for message in chat.sent] == [None, None, "en"]
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    # Picked, then the page reloaded before a message: the choice stays, and goes with it.
+    page.click("[data-lang=fr]")
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    _expect_french(page)
