@@ -299,6 +299,7 @@ def test_the_page_follows_the_language_unless_a_pick_waits(
             {"messages": [{"text": "Bonjour !"}], "lang": "fr"},
             {"messages": [{"text": "D'accord."}], "lang": "fr"},
             {"messages": [{"text": "Hello!"}], "lang": "en"},
+            {"messages": [{"text": "Bien sûr."}], "lang": "fr"},
         ]
     )
     page.goto(PLAYED)
@@ -325,3 +326,5 @@ def test_the_page_follows_the_language_unless_a_pick_waits(
     page.reload()
     page.wait_for_load_state("networkidle")
     _expect_french(page)
+    _say(page, "ok")
+    assert chat.sent[-1].get("lang") == "fr"
