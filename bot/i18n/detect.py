@@ -23,14 +23,17 @@ _FRENCH = frozenset(
     encore deja comment pourquoi quand combien ou rendez rdv vous ca cela ceci ici voila
     parler francais anglais essai etude medicament traitement medecin aide aidez besoin
     urgence douleur rien tout toute tous jamais revoir bientot journee soiree semaine demain
-    hier aujourdhui heure quelquun personne
+    hier aujourdhui heure quelquun personne jarrive arrive arrivons pu plu respirer respire
+    souffle poitrine coeur tete ventre jpeux jpe chui jsais sais jsp koi kwa ke pk pq pcq
+    quoi cest c kan qd tjr tjrs bcp mtn maintenant svp ma mon mere pere fille fils mari femme
+    jme jte ya mal malade fievre tombe tomber vomi saigne enceinte prend prends pris avale
     """.split()  # noqa: SIM905 - a word list reads best as text
 )
 
 _ENGLISH = frozenset(
     """
     hello hi hey hiya yo thanks thank thx ty please pls plz yes yeah yep no nope nah
-    i im ive id my me mine you your youre he she we they our their the a an of to in on at
+    i im ive id my me mine you your youre he she we they our their the an of to in on at
     for with without from by about is are am was were be been do does did have has had can
     could would should will shall want need what which who whom when where why how this that
     these those and or but not very too also still already there here speak english french
@@ -54,7 +57,10 @@ def _fold(text: str) -> str:
 
 def detect_language(text: str, margin: int = 1) -> Language | None:
     """The language `text` is written in, or None when it is too short or too mixed to tell:
-    when one language's evidence does not lead the other's by `margin`."""
+    when one language's evidence does not lead the other's by `margin`. A button's payload
+    ("/back_to_assistant") is no one's words and says nothing."""
+    if text.lstrip().startswith("/"):
+        return None
     words = _WORD.findall(_fold(text))
     french = sum(word in _FRENCH for word in words) + 2 * len(_FRENCH_LETTERS.findall(text))
     english = sum(word in _ENGLISH for word in words)

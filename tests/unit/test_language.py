@@ -12,7 +12,8 @@ from bot.i18n.detect import detect_language
 @pytest.mark.parametrize(
     "text",
     ["bonjour", "slt", "merci bcp", "je voudrais participer à l'étude", "c quand mon rdv",
-     "j'ai mal a la tete depuis hier", "est ce que c'est payé", "Ça coûte combien ?"],
+     "j'ai mal a la tete depuis hier", "est ce que c'est payé", "Ça coûte combien ?",
+     "jarrive pu a respirer", "ma fille respire pu"],
 )  # fmt: skip
 def test_french_messages_are_recognised(text: str) -> None:
     assert detect_language(text) == "fr"
@@ -27,7 +28,7 @@ def test_english_messages_are_recognised(text: str) -> None:
     assert detect_language(text) == "en"
 
 
-@pytest.mark.parametrize("text", ["", "42", "👍", "ok", "Xyzzy"])
+@pytest.mark.parametrize("text", ["", "42", "👍", "ok", "Xyzzy", "/back_to_assistant"])
 def test_no_evidence_gives_no_language(text: str) -> None:
     assert detect_language(text) is None
 
