@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import cipher, trials
 from actions.handoff import hand_over, user_messages
+from bot import wording
 from bot.db.session import default_sessions
 from bot.knowledge import gaps
 from bot.knowledge.entries import Entry
@@ -56,21 +57,6 @@ def knowledge_base() -> KnowledgeBase:
     return _kb
 
 
-class ActionAnswerQuestion(Action):
-    """Answer with a vetted entry, offer close ones, or say so and log the question for staff."""
-
-    def __init__(self) -> None:
-        start_loading()
-
-    def name(self) -> str:
-        return "action_answer_question"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        return await answer_question(dispatcher, tracker)
-
-
 async def answer_question(
     dispatcher: CollectingDispatcher, tracker: Tracker, *, misread: str | None = None
 ) -> list[EventType]:
@@ -90,7 +76,16 @@ async def answer_question(
     if chosen and (entry := kb.entry(str(chosen), lang, trial=trial)):
         say_answer(dispatcher, entry, kb.emergency_number)
         return []
+    if misread is None and (courtesy := _courtesy(text)):
+        dispatcher.utter_message(response=courtesy)  # asks nothing: no gap, no "not sure"
+        return []
     decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
+    several = await asyncio.to_thread(_answers_to_each, kb, text, lang, trial)
+    if len(several) > 1:
+        # "do i get paid and how many visits r there": each question its own answer.
+        for entry in several:
+            say_answer(dispatcher, entry, kb.emergency_number)
+        return []
     if misread is not None:
         await asyncio.to_thread(
             _record_gap, tracker.sender_id, text, lang, f"misread:{misread}", decision, trial
@@ -109,6 +104,28 @@ async def answer_question(
             )
         return await _not_understood(dispatcher, tracker, out_of_scope)
     return []
+
+
+def _courtesy(text: str) -> str | None:
+    """The reply to thanks or a goodbye that asks nothing, if the message is one."""
+    if wording.is_goodbye(text):
+        return "utter_goodbye"
+    if wording.is_thanks(text):
+        return "utter_you_are_welcome"
+    return None
+
+
+def _answers_to_each(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> list[Entry]:
+    """The entries that answer each question of a message asking several, when each is clear."""
+    questions = [part for part in wording.clauses(text) if wording.asks(part)]
+    if len(questions) < 2:
+        return []
+    found: list[Entry] = []
+    for question in questions:
+        decision = kb.ask(question, lang, trial=trial)
+        if decision.answered and decision.entry is not None and decision.entry not in found:
+            found.append(decision.entry)
+    return found
 
 
 async def answer_instead(
@@ -143,13 +160,17 @@ class ActionRecordFeedback(Action):
 async def _not_understood(
     dispatcher: CollectingDispatcher, tracker: Tracker, out_of_scope: bool
 ) -> list[EventType]:
-    """Say so; the second time in a row, hand the conversation to the study team."""
+    """Say so; a question about the study missed twice in a row goes to the study team."""
+    if out_of_scope:
+        # Not a question about the study misunderstood: no reason to call in the team.
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return [SlotSet("misunderstood_at", None)]
     turn = len(user_messages(tracker))
     if tracker.get_slot("misunderstood_at") == turn - 1 and await hand_over(
         dispatcher, tracker, "misunderstood"
     ):
         return [SlotSet("misunderstood_at", None)]
-    dispatcher.utter_message(response="utter_out_of_scope" if out_of_scope else "utter_kb_not_sure")
+    dispatcher.utter_message(response="utter_kb_not_sure")
     return [SlotSet("misunderstood_at", turn)]
 
 

@@ -30,6 +30,22 @@ _JOIN = re.compile(
     r"eligib\w*|start|commencer|demarrer|go on|carry on|continue|resume|reprendre|continuer|"
     r"questions|recruit\w*|recrut\w*)\b"
 )
+# Where one request ends and another may begin: sentence ends, commas, and the words that join
+# two requests in one message.
+_BOUNDARY = re.compile(
+    r"(?<=[.!?;\n])\s*|\s*,\s*|\s+(?:and also|and|but|also|plus|btw|by the way|et aussi|et|mais|"
+    r"aussi|sinon|au fait|ps)\s+",
+    re.IGNORECASE,
+)
+_CONJUNCTION = re.compile(r"^(?:and|but|also|so|et|mais|aussi|donc)\s+", re.IGNORECASE)
+
+
+def clauses(text: str) -> list[str]:
+    """`text` cut where one request may end and another begin, each part stripped."""
+    parts = (_CONJUNCTION.sub("", part.strip()) for part in _BOUNDARY.split(text) if part)
+    return [part for part in parts if part]
+
+
 # A request to take part, in so many words.
 _JOIN_REQUEST = re.compile(
     r"\b(?:(?:can|could|may) (?:i|we|he|she|my \w+) (?:\w+ )?(?:join|take part|participate|"
@@ -38,7 +54,8 @@ _JOIN_REQUEST = re.compile(
     r"sign me up|am i eligible|(?:est ce que |est-ce que )?(?:je|j') ?(?:peux|pourrais|puis) "
     r"(?:\w+ )?(?:participer|m'inscrire|rejoindre|faire partie|entrer)|puis je participer|"
     r"(?:je|j) ?(?:veux|voudrais|souhaite|aimerais|veu) (?:\w+ )?(?:participer|m'inscrire|"
-    r"rejoindre|faire partie)|jveux participer|suis je eligible|je suis eligible)\b"
+    r"rejoindre|faire partie|faire l'etude|faire l'essai)|jveux participer|suis je eligible|"
+    r"je suis eligible|(?:je )?(?:peux|pourrais|puis) (?:je )?faire (?:l'|l )?(?:etude|essai))\b"
 )
 # Words that can only mean the consent itself.
 _CONSENT = re.compile(
@@ -114,10 +131,28 @@ _THANKS = frozenset(
 _THANKING = frozenset(["thank", "thanks", "thanx", "thx", "ty", "tysm", "cheers", "merci"])
 
 
+_BYE = frozenset(
+    ["bye", "byebye", "goodbye", "cya", "ciao", "later", "see", "soon", "night", "au", "revoir",
+     "aurevoir", "a", "plus", "bientot", "bonne", "journee", "soiree", "salut", "tchao", "bisous",
+     "have", "nice", "day", "take", "care"]
+)  # fmt: skip
+_SAYING_BYE = frozenset(["bye", "byebye", "goodbye", "cya", "ciao", "revoir", "aurevoir", "tchao"])
+
+
 def is_thanks(text: str) -> bool:
     """Thanks, or an acknowledgement that asks for nothing ("great thank you", "ok merci")."""
     words = _words(text).split()
     return bool(words) and all(w in _THANKS for w in words) and bool(_THANKING & set(words))
+
+
+def is_goodbye(text: str) -> bool:
+    """A goodbye, perhaps with thanks, that asks for nothing ("thx, bye", "merci au revoir")."""
+    words = _words(text).split()
+    return (
+        bool(words)
+        and all(w in _THANKS or w in _BYE for w in words)
+        and bool(_SAYING_BYE & set(words))
+    )
 
 
 # The wish to leave the study team for the assistant, typed rather than tapped.
@@ -132,6 +167,19 @@ _BACK = re.compile(
 def back_to_the_assistant(text: str) -> bool:
     """The typed wish to go back from the study team to the assistant ("back to the assistant")."""
     return bool(_BACK.search(_words(text)))
+
+
+# A request by its first words ("I'd like…", "je voudrais…", "tell me…").
+_REQUEST_START = re.compile(
+    r"^(?:(?:and|so|but|et|mais|alors) )?(?:i (?:want|wanna|would like|need)|i'd like|id like|"
+    r"tell me|show me|give me|send me|please|pls|plz|je (?:veux|voudrais|souhaite|cherche)|"
+    r"j'aimerais|jaimerais|je voulais|jveux|dites moi|dis moi|donnez moi|envoyez moi|svp|stp)\b"
+)
+
+
+def asks(text: str) -> bool:
+    """Whether `text` asks a question or makes a request."""
+    return is_question(text) or bool(_REQUEST_START.search(_words(text)))
 
 
 def is_question(text: str) -> bool:

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions import common
 from actions.consent import ActionWithdrawConsent
-from actions.health import ActionHealthChatter
+from actions.questions import ActionAnswerQuestion, ActionHealthChatter
 from actions.screening import ActionStartScreening
 from bot.db.migrate import upgrade
 from bot.db.models import UnansweredQuestion
@@ -116,3 +116,38 @@ def test_health_talk_alone_is_acknowledged() -> None:
         ActionHealthChatter(), "i've got a bit of a cold this week", "health_chatter"
     )
     assert [m["response"] for m in said] == ["utter_health_chatter"] and events == []
+
+
+def test_a_request_to_join_read_as_a_question_starts_the_pre_screening_in_french() -> None:
+    said, events = _run(
+        ActionAnswerQuestion(), "salut, je peux faire l'etude asthme ?", "faq", lang="fr"
+    )
+    assert not any(m.get("response") == "utter_kb_not_sure" for m in said)
+    assert {
+        "event": "slot",
+        "name": "trial",
+        "value": "demo-asthma-002",
+        "timestamp": None,
+    } in events
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "reply"),
+    [("thx, bye", "en", "utter_goodbye"), ("merci beaucoup !", "fr", "utter_you_are_welcome")],
+)
+def test_thanks_and_goodbyes_are_no_gap(text: str, lang: str, reply: str) -> None:
+    said, _ = _run(ActionAnswerQuestion(), text, "faq", lang=lang)
+    assert [m["response"] for m in said] == [reply]
+    assert _gaps() == []
+
+
+def test_two_questions_in_one_message_get_two_answers() -> None:
+    said, _ = _run(ActionAnswerQuestion(), "do i get paid and how many visits r there", "faq")
+    assert [m["kb_entry_id"] for m in said] == ["compensation", "visits"]
+
+
+def test_off_topic_twice_does_not_call_in_the_team() -> None:
+    for _ in range(2):
+        said, events = _run(ActionAnswerQuestion(), "tell me a good joke", "out_of_scope")
+        assert [m["response"] for m in said] == ["utter_out_of_scope"]
+        assert SlotSet("misunderstood_at", None) in events

@@ -1,0 +1,69 @@
+"""What a person asks: a trial question answered from the knowledge base, health talk
+acknowledged, and a request to take part honoured whichever intent the NLU gave it.
+
+"I've had asthma since I was a kid, can I join the asthma study?" speaks of health and asks to
+join; "can I do the asthma study?" may be read as a question about the study. Neither must lose
+the request in an acknowledgement or a "not sure".
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.knowledge import answer_question, start_loading
+from actions.screening import start
+from bot import wording
+
+
+class ActionAnswerQuestion(Action):
+    """Answer with a vetted entry, offer close ones, or say so and log the question for staff."""
+
+    def __init__(self) -> None:
+        start_loading()
+
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if _asks_to_join(tracker):
+            return await _take_part(dispatcher, tracker)
+        return await answer_question(dispatcher, tracker)
+
+
+class ActionHealthChatter(Action):
+    """Acknowledge health talk without advice; start the pre-screening or answer the question
+    that came with it."""
+
+    def name(self) -> str:
+        return "action_health_chatter"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if _asks_to_join(tracker):
+            return await _take_part(dispatcher, tracker)
+        if wording.asks(str(tracker.latest_message.get("text") or "")):
+            return await answer_question(dispatcher, tracker)
+        dispatcher.utter_message(response="utter_health_chatter")
+        return []
+
+
+def _asks_to_join(tracker: Tracker) -> bool:
+    # Inside the questions, what the person writes is an answer or a question about them.
+    text = str(tracker.latest_message.get("text") or "")
+    return tracker.active_loop_name is None and wording.asks_to_join(text)
+
+
+async def _take_part(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    events = await asyncio.to_thread(start, dispatcher, tracker)
+    if SlotSet("awaiting", "screening_questions") in events:
+        # The rules open the form after a request to join; this one came under another intent.
+        events.append(FollowupAction("screening_form"))
+    return events
