@@ -51,7 +51,7 @@ def test_a_participant_is_reminded_and_confirms_with_one_tap(stack: Stack, tmp_p
     assert stack.telegram(message_update(chat, f"/start {code}")).status_code == 200
     said = stack.bot_api.sent_messages(chat)
     assert "cette conversation est maintenant reliée" in said[0]["text"]
-    assert "Étude DMX-101" in said[0]["text"]
+    assert "participation à l'étude DMX-101 (démonstration fictive)" in said[0]["text"]
     question = said[-1]
     yes = _button(question, "Oui, j'accepte")
     stack.telegram(callback_update(chat, yes, language_code="fr"))
