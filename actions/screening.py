@@ -403,7 +403,10 @@ def _others(
             condition = trial.condition.get(lang)
             buttons.append(
                 {
-                    "title": f"{title}: {condition}" if condition else title,
+                    # French puts a space before a colon.
+                    "title": f"{title}{' :' if lang == 'fr' else ':'} {condition}"
+                    if condition
+                    else title,
                     "payload": "/start_screening" + _json({"trial": trial.id}),
                 }
             )
