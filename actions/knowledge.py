@@ -80,12 +80,16 @@ async def answer_question(
         dispatcher.utter_message(response=courtesy)  # asks nothing: no gap, no "not sure"
         return []
     decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
-    several = await asyncio.to_thread(_answers_to_each, kb, text, lang, trial)
-    if len(several) > 1:
-        # "do i get paid and how many visits r there": each question its own answer.
-        for entry in several:
+    each = await asyncio.to_thread(_by_question, kb, text, lang, trial)
+    answers = _distinct([d.entry for d in each if d.answered and d.entry is not None])
+    if len(answers) > 1 or (answers and not decision.answered):
+        # "do i get paid and how many visits r there": each question its own answer; and "im
+        # ok now. what do u do with my data" is answered for its question.
+        for entry in answers:
             say_answer(dispatcher, entry, kb.emergency_number)
         return []
+    if not decision.answered and (close := [d for d in each if d.reason == "ambiguous"]):
+        decision = close[0]  # the question's own close entries, rather than none at all
     if misread is not None:
         await asyncio.to_thread(
             _record_gap, tracker.sender_id, text, lang, f"misread:{misread}", decision, trial
@@ -115,17 +119,17 @@ def _courtesy(text: str) -> str | None:
     return None
 
 
-def _answers_to_each(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> list[Entry]:
-    """The entries that answer each question of a message asking several, when each is clear."""
-    questions = [part for part in wording.clauses(text) if wording.asks(part)]
-    if len(questions) < 2:
+def _by_question(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> list[Decision]:
+    """The knowledge base's decision on each question of a message, when it holds several
+    parts (none for a message of one part: the whole message was asked already)."""
+    parts = wording.clauses(text)
+    if len(parts) < 2:
         return []
-    found: list[Entry] = []
-    for question in questions:
-        decision = kb.ask(question, lang, trial=trial)
-        if decision.answered and decision.entry is not None and decision.entry not in found:
-            found.append(decision.entry)
-    return found
+    return [kb.ask(part, lang, trial=trial) for part in parts if wording.asks(part)]
+
+
+def _distinct(entries: list[Entry]) -> list[Entry]:
+    return [entry for i, entry in enumerate(entries) if entry not in entries[:i]]
 
 
 async def answer_instead(

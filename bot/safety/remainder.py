@@ -28,7 +28,7 @@ _ABOUT_THE_REPORT = re.compile(
     r"^(?:(?:is|was) (?:that|this|it) (?:normal|ok|okay|bad|serious|dangerous|a side effect|"
     r"expected|common)|should i (?:be )?(?:worried|worry|stop|do something)|"
     r"what (?:should|do) i do|"
-    r"(?:est[- ]ce que )?c'?est (?:normal|grave|dangereux|un effet secondaire)|"
+    r"(?:est[- ]ce que )?(?:c'?est|c) (?:normal|grave|dangereux|un effet secondaire)|"
     r"(?:je )?(?:dois|devrais)[- ]je (?:m'inquieter|m inquieter|arreter|faire quelque chose)|"
     r"(?:je )?(?:dois|devrais) (?:m'inquieter|m inquieter|arreter)|que (?:dois[- ]je|faire)|"
     r"quoi faire|je fais quoi)\b"

@@ -151,3 +151,10 @@ def test_off_topic_twice_does_not_call_in_the_team() -> None:
         said, events = _run(ActionAnswerQuestion(), "tell me a good joke", "out_of_scope")
         assert [m["response"] for m in said] == ["utter_out_of_scope"]
         assert SlotSet("misunderstood_at", None) in events
+
+
+def test_the_question_after_small_talk_is_answered() -> None:
+    said, _ = _run(
+        ActionAnswerQuestion(), "im ok now. how much does it cost me to take part", "faq"
+    )
+    assert [m["kb_entry_id"] for m in said] == ["cost"]

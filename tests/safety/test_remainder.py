@@ -37,3 +37,8 @@ def test_the_request_beside_the_report(text: str, left: str) -> None:
 )
 def test_nothing_beside_the_report(text: str) -> None:
     assert rest(text) == ""
+
+
+def test_sms_questions_about_the_report_are_its_acknowledgement() -> None:
+    text = "depuis le traitement jai des nausées, c normal? et est ce que je serai payé"
+    assert rest(text) == "est ce que je serai payé"
