@@ -81,6 +81,14 @@ def _json(values: dict[str, str]) -> str:
     return json.dumps(values, separators=(",", ":"))
 
 
+def _ask_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """The consent that was being asked, shown again with its buttons in today's language: the
+    old buttons may be in another language, or gone from the page."""
+    asked = str(tracker.get_slot("consent_text") or "").split(":")[0]
+    shown = next((t for t in consent_texts().get().texts if t.sha256 == asked), None)
+    return ask(dispatcher, tracker, shown.id) if shown is not None else []
+
+
 class ActionConsentDecision(Action):
     """Record the yes or no to the text the person saw (a button, or typed while asked)."""
 
@@ -100,7 +108,7 @@ class ActionConsentDecision(Action):
         done = [SlotSet("awaiting", None), SlotSet("consent_text", None)]
         if decision not in ("yes", "no") or not sha:
             dispatcher.utter_message(response="utter_consent_not_understood")
-            return done
+            return done + await asyncio.to_thread(_ask_again, dispatcher, tracker)
         return done + await asyncio.to_thread(
             self._record, dispatcher, tracker, str(sha), decision == "yes"
         )
