@@ -83,6 +83,7 @@ def from_nlu(text: str, intent: Intent) -> Finding | None:
             or _REASSURED.search(folded)
             or not _DANGER_CUES.search(folded)
             or (not suicide and _ordinary(folded))
+            or (not suicide and "?" in text and not _ACUTE.search(folded))  # a question
         ):
             return None
         return Finding("emergency", "suicide" if suicide else "general", matched)
@@ -195,6 +196,8 @@ def _correct(word: str) -> str:
             continue
         if len(stem) < 6 and len(word) > len(stem) + 1:
             continue
+        if stem == f"{word}s":
+            return word  # a singular is no slip
         head = word[: len(stem)]
         if head == stem:
             return word
@@ -203,7 +206,7 @@ def _correct(word: str) -> str:
         if len(word) >= len(stem) and _one_slip(word[: len(stem) + 1], stem):  # a letter extra
             return stem + word[len(stem) + 1 :]
         if len(word) + 1 == len(stem) and _one_slip(word, stem):  # a letter missing, at the end
-            return word if stem == f"{word}s" else stem  # a singular is no slip
+            return stem
     return next((w for w in rules.SOUNDS_LIKE if _one_letter_changed(word, w)), word)
 
 

@@ -819,7 +819,8 @@ DANGER_CUES = (
 # counting, never a rule's finding.
 REASSURED = (
     r"\b(?:fine|okay|ok|better|all good|passed|gone|ca va|va bien|vais bien|bien maintenant|"
-    r"mieux|passee?|rassure\w*)\b"
+    r"mieux|passee?|rassure\w*|respire (?:tres |super )?bien|breathing (?:is )?fine|breathe fine|"
+    r"tout va bien)\b"
 )
 # Said of how one feels, it is good news, not a side effect ("feeling great since the study").
 GOOD = (
@@ -838,7 +839,9 @@ ASKS_ABOUT_TRIAL = (
 MINOR = (
     r"\b(?:rien de grave|nothing serious|no big deal|pas grave|nothing major|just a (?:scratch|"
     r"graze|bruise|scrape|small)|juste un (?:petit|genou|bleu|egratign\w*)|minor|egratign\w*|"
-    r"scraped|grazed)\b"
+    r"scraped|grazed|(?:c'est|it's|its) (?:juste|just|only|seulement)|just (?:asking|wondering|"
+    r"curious)|je demande juste|juste pour savoir|prise de sang|blood (?:test|draw)|dentist\w*|"
+    r"dentiste|(?:arrache|pulled|out) (?:[\w']+ )?(?:dent|tooth)|tooth out)\b"
 )
 
 # Figures of speech the NLU may read as an emergency ("this form is killing me"). They only
@@ -849,7 +852,8 @@ FIGURES_OF_SPEECH = (
     r"j'en peux plus de (?:cette|ce|ces) (?:[\w']+ )?(?:formulaire|appli|application|attente)|"
     r"breath of fresh air|bouffee d'air frais|dying to|meurs d'envie|bored to death|"
     r"(?:mourir|mort|meurs) d'ennui|hay fever|rhume des foins|etouffant\w*|stifling|"
-    r"suffocating heat|chaleur|heart (?:is |was )?broken|broken heart\w*|heartbroken|"
+    r"suffocating heat|chaleur|heart sank|peur bleue|prendre l'air|(?:get|need) some (?:fresh )?air|"
+    r"bored|ennui\w*|m'ennuie|heart (?:is |was )?broken|broken heart\w*|heartbroken|"
     r"coeur (?:est )?brise|passed away|deceased|decede\w*|(?:dog|cat|pet|chien|chat) "
     r"(?:[\w']+ ){0,2}(?:died|is dead|est mort\w*))\b"
 )
