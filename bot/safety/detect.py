@@ -93,6 +93,8 @@ def from_nlu(text: str, intent: Intent) -> Finding | None:
         return None  # a condition had for years, with nothing tying it to the treatment
     if _ordinary(folded) or _REASSURED.search(folded) or _GOOD.search(folded):
         return None
+    if _GENERAL_QUESTION.search(folded) or _OPENS_AS_QUESTION.search(folded):
+        return None
     return Finding("adverse_event", "reported", matched)
 
 
@@ -113,7 +115,7 @@ def check(text: str, language: str | None = None) -> Finding | None:
     folded = corrected(fold(text))
     not_now = _NOT_NOW.search(folded) is not None
     linkable = _without_history(folded)
-    general = _GENERAL_QUESTION.search(folded) is not None
+    general = bool(_GENERAL_QUESTION.search(folded) or _OPENS_AS_QUESTION.search(folded))
     explained = bool(_HISTORY.search(folded) or _EXERTION.search(folded)) and not _ACUTE.search(
         folded
     )  # the same reading as _ordinary's, for the rules that allow for it
@@ -275,4 +277,5 @@ _SYMPTOM = re.compile(rf"\b(?:{rules.SYMPTOM})\b")
 _GOOD = re.compile(rules.GOOD)
 _ASKS_ABOUT_TRIAL = re.compile(rules.ASKS_ABOUT_TRIAL)
 _MINOR = re.compile(rules.MINOR)
+_OPENS_AS_QUESTION = re.compile(rules.OPENS_AS_QUESTION)
 _TREATMENT_LINK = re.compile(rf"\b(?:{rules.TREATMENT_LINK})\b")

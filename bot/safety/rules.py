@@ -793,6 +793,12 @@ ACUTE = (
     r"maintenant|en ce moment|ce soir|d'un coup|soudain\w*|aide\w*|"
     r"au secours|urgen\w*|empire|pire|peur|vite|arrive (?:pas|plus)|peu[xt] (?:pas|plus))\b"
 )
+# A message that opens as a question about the treatment ("does a racing heart happen with
+# this drug?") asks; it reports nothing.
+OPENS_AS_QUESTION = (
+    r"^(?:does|do|can|could|will|would|are|should|what|whats|which|how|when|quels?|quelles?|"
+    r"comment|quand|est ce que (?:le|la|les|ce|cette|ces|l')|ca peut|peut on)\b"
+)
 # Someone the message speaks of: an NLU reading of a side effect needs it, so that a general
 # question about side effects ("what counts as one?") is not a report.
 SOMEONE = (

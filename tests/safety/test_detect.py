@@ -249,6 +249,9 @@ def test_everyday_words_that_sound_alarming_raise_none(text: str) -> None:
         ("how many capsules do I take each morning?", Intent("report_side_effect", 0.95)),
         ("feeling great since I joined the study!", Intent("report_side_effect", 0.99)),
         ("je suis allergique à la pénicilline, ça pose problème ?", Intent("emergency", 0.6)),
+        ("so bored in this waiting room I could die", Intent("emergency", 1.0)),
+        ("does a racing heart happen often with this drug?", Intent("emergency", 0.9)),
+        ("on m'a enlevé une dent ce matin, ça tire un peu", Intent("report_side_effect", 0.9)),
     ],
 )
 def test_the_nlu_reading_alone_raises_nothing_on_everyday_readings(
