@@ -15,6 +15,7 @@ from typing import Literal
 
 from bot.knowledge.analysis import fold
 from bot.screening.criteria import Answer, Criteria, Question
+from bot.screening.evaluate import holds
 from bot.screening.words import digits, period_days, rate, span, without_times
 
 
@@ -54,12 +55,17 @@ _NO = (
     "nothing", "not really", "not at all", "no way", "not anymore", "not any more", "no longer",
     "i don t", "i dont", "don t", "dont", "i do not", "i m not", "im not", "i am not",
     "i haven t", "i havent", "i have not", "i didn t", "i did not", "i quit", "i stopped",
+    "used to", "i used to",
     "jamais", "jms", "jamai", "pas", "pas vraiment", "pas du tout", "absolument pas", "aucun",
     "aucune", "du tout", "plus maintenant", "j ai arrete", "je pense que non", "je crois pas",
     "je crois que non", "negatif",
 )  # fmt: skip
 _ALONE = {"y": True, "si": True, "right": True, "n": False}  # only as the whole answer
 _FRENCH_NEGATION = re.compile(r"\b(ne|n)\b(\s+\w+){1,3}\s+(pas|plus|jamais|point)\b")
+# Spoken French drops the "ne": "j'en prends plus" is "no longer", "j'en prends plus de 2" is not.
+_NO_LONGER = re.compile(
+    r"\b(prends?|prend|pren|prenais|utilise|utilisais|fume|fumais|ai|a) plus\b(?! (de|d|que|qu)\b)"
+)
 _UNSURE = re.compile(
     r"\b(maybe|perhaps|possibly|probably|sometimes|occasionally|rarely|kind of|sort of|"
     r"peut etre|ptet|ptetre|probablement|parfois|des fois|de temps en temps|rarement|"
@@ -93,7 +99,7 @@ _CLAUSES = re.compile(
 )
 _NEGATION = re.compile(
     r"\b(not|no|never|nope|don t|dont|doesn t|didn t|haven t|hasn t|isn t|aren t|wasn t|"
-    r"quit|stopped|gave up|ne|n|pas|jamais|plus|non|aucun|aucune|arrete)\b"
+    r"quit|stopped|gave up|ne|n|pas|jamais|plus(?! (?:de|d|que|qu)\b)|non|aucun|aucune|arrete)\b"
 )
 
 
@@ -109,18 +115,24 @@ def extract(
 
     A part names a question when it holds one of the question's keywords (and, for a number,
     a number or "I don't know"). A part that names no question, or several, answers the one
-    asked. Nothing is guessed: a part that cannot be read is left for its own question.
+    asked. Nothing is guessed: a part that cannot be read is left for its own question. A
+    question that follows from an answer given here and asks when ("type 2, for 3 years":
+    diagnosed at least 6 months ago?) takes the time said with it.
     """
+    today = today or dt.date.today()
+    clauses = [clause for clause in (piece.strip() for piece in _CLAUSES.split(text)) if clause]
+    if asked is not None and _asked_back(asked, text, clauses):
+        return Extracted({}, Unclear(expected(asked, lang)))
     found: dict[str, Answer] = {}
+    said: dict[str, str] = {}  # the part each answer was read from
     left: list[str] = []
-    for clause in (piece.strip() for piece in _CLAUSES.split(text)):
-        if not clause:
-            continue
-        words = _words(clause)
+    unclear: Unclear | None = None
+    for clause in clauses:
+        words, unnamed = _words(clause), _without_names(criteria, clause)
         named = [
             q
             for q in criteria.questions
-            if q.id not in answered and q.id not in found and _names(q, words, clause, lang)
+            if q.id not in answered and q.id not in found and _names(q, words, unnamed, lang)
         ]
         if asked is not None and len(named) > 1 and asked in named:
             named = [asked]
@@ -130,20 +142,115 @@ def extract(
         question = named[0]
         reading = _read(question, clause, words, lang, today)
         if isinstance(reading, Parsed):
-            found[question.id] = reading.value
+            found[question.id], said[question.id] = reading.value, clause
         elif question is asked:
-            return Extracted(found, reading)
-    if asked is None or asked.id in found:
-        return Extracted(found, None)
-    if not left:  # every part answered another question: the asked one simply comes next
-        return Extracted(found, None)
+            unclear = reading
+            break
+    else:
+        if asked is not None and left:
+            unclear = _read_rest(asked, found, left, lang, today, doubtful=_doubtful(text))
+            if unclear is None and asked.id in found:
+                said.setdefault(asked.id, " ".join(left))
+    found.update(_follow_ups(criteria, found, said, left, answered, today))
+    return Extracted(found, unclear)
+
+
+def _read_rest(
+    asked: Question,
+    found: dict[str, Answer],
+    left: list[str],
+    lang: str,
+    today: dt.date,
+    *,
+    doubtful: bool,
+) -> Unclear | None:
+    """Read the asked question from the parts that named no question, into `found`.
+
+    "Dunno my HbA1c, maybe 7.5": a number after a "don't know" is the answer. "Oui, c'est
+    grave ?": an answer followed by a question is the answer, the question left aside.
+    """
+    if asked.id in found:
+        if found[asked.id] is None and asked.type in ("integer", "number"):
+            reading = parse(asked, " ".join(left), lang, today)
+            if isinstance(reading, Parsed) and reading.value is not None:
+                found[asked.id] = reading.value
+        return None
     reading = parse(asked, " ".join(left), lang, today)
+    # The question after the answer, when the whole cannot be read: "oui, c'est pas grave ?".
+    for end in range(len(left) - 1, 0, -1) if doubtful else ():
+        if isinstance(reading, Parsed):
+            break
+        reading = parse(asked, " ".join(left[:end]), lang, today)
     if isinstance(reading, Parsed) and reading.value is None and found:
-        # "I don't know my HbA1c, no idea": the "no idea" is about the HbA1c, not the age.
-        return Extracted(found, None)
+        return None  # "I don't know my HbA1c, no idea": the "no idea" is about the HbA1c
     if isinstance(reading, Parsed):
-        return Extracted({**found, asked.id: reading.value}, None)
-    return Extracted(found, reading)
+        found[asked.id] = reading.value
+        return None
+    return reading
+
+
+def _follow_ups(
+    criteria: Criteria,
+    found: dict[str, Answer],
+    said: dict[str, str],
+    left: list[str],
+    answered: set[str],
+    today: dt.date,
+) -> dict[str, Answer]:
+    """Questions about when, that follow from an answer just given, answered by the time said
+    with it: "type 2 depuis 3 ans" also says type 2 was diagnosed at least 6 months ago."""
+    more: dict[str, Answer] = {}
+    for question in criteria.questions:
+        condition = question.ask_if
+        if question.type != "yes_no" or condition is None or question.id in answered:
+            continue
+        parent = criteria.question(condition.question)
+        value = found.get(condition.question)
+        if question.id in found or parent is None or value is None:
+            continue
+        if not holds(condition, parent, value):
+            continue
+        parts = [said.get(parent.id, ""), *(part for part in left if _about_then(part))]
+        for part in dict.fromkeys(parts):
+            within = _time_answer(question, _words(part), today) if part else None
+            if within is not None:
+                more[question.id] = within
+                break
+    return more
+
+
+# A part that may date the answer before it: "depuis 2019", "diagnosed 2 years ago", "il y a
+# 3 ans" — not "a heart attack 2 months ago", which dates something else.
+_THEN = re.compile(
+    r"\b(diagnos\w*|depuis|dpuis|since|for|found out|decouvert\w*|told|dit|had it|l ai|l a)\b"
+)
+
+
+def _about_then(part: str) -> bool:
+    words = _words(part)
+    return bool(_THEN.search(words)) or len(words.split()) <= 4
+
+
+def _doubtful(text: str) -> bool:
+    return text.rstrip().endswith("?")
+
+
+def _asked_back(asked: Question, text: str, clauses: list[str]) -> bool:
+    """A yes/no question asked back rather than answered: "c'est pas remboursé ?" holds a "pas"
+    but asks; "je crois pas ?", where the no opens the message, answers with doubt."""
+    if asked.type != "yes_no" or not _doubtful(text) or len(clauses) != 1:
+        return False
+    found = _yes_and_no(_words(text))
+    return bool(found) and min(at for at, _ in found) > 0
+
+
+def _without_names(criteria: Criteria, clause: str) -> str:
+    """`clause` without the keywords that hold a number: the 2 of "type 2" is not an age."""
+    folded = fold(clause)
+    for question in criteria.questions:
+        for keyword in (k for ks in question.keywords.values() for k in ks if re.search(r"\d", k)):
+            folded = re.sub(rf"\b{re.escape(fold(keyword))}\b", " ", folded)
+    return folded
 
 
 def _names(question: Question, words: str, clause: str, lang: str) -> bool:
@@ -195,7 +302,8 @@ _ASKING = re.compile(
     r"could i|could you|do i|do you|does it|does the|should i|would i|what s|how s|"
     r"est ce|combien|comment|pourquoi|c quoi|c est quoi|cest quoi|qu est ce|quel|quelle|quels|"
     r"quelles|y a t il|ya t il|y a t|puis je|je peux|jpeux|on peut|peut on|pouvez vous|dois je|"
-    r"faut il|a quoi|qui|ca sert|ca veut dire)\b"
+    r"faut il|a quoi|qui|ca sert|ca veut dire|"
+    r"if (?:i|it|you|there|my)|et si|and if)\b"
 )
 
 
@@ -218,7 +326,7 @@ def parse(
         return Parsed(text.strip())  # a button's payload is the option's key
     words = _words(text)
     if _dont_know(words):
-        return Parsed(None)
+        return _hedged(question, text, lang)
     today = today or dt.date.today()
     if question.type == "yes_no":
         return _yes_no(question, words, lang, today)
@@ -227,6 +335,16 @@ def parse(
     if question.type == "date":
         return _date(fold(text), lang, today)
     return _number(question, fold(text), lang)
+
+
+def _hedged(question: Question, text: str, lang: str) -> Parsed:
+    """ "Not sure, maybe 7.5": a number given with doubt is still the number; a time ("I don't
+    know, it was 3 months ago") is not one, and "I don't know" alone stays "don't know"."""
+    if question.type in ("integer", "number"):
+        reading = _number(question, without_times(digits(fold(text))), lang)
+        if isinstance(reading, Parsed):
+            return reading
+    return Parsed(None)
 
 
 def expected(question: Question, lang: str) -> str:
@@ -260,6 +378,17 @@ def _polarity(words: str) -> bool | None:
         return _ALONE[words]
     if not words or _UNSURE.search(words):
         return None
+    found = _yes_and_no(words)
+    meanings = {meaning for _, meaning in found}
+    if len(meanings) != 1:
+        return None
+    if _SOMEONE_ELSE.search(words) and min(at for at, _ in found) > 0:
+        return None  # "my brother yes": not about the person
+    return meanings.pop()
+
+
+def _yes_and_no(words: str) -> list[tuple[int, bool]]:
+    """Each yes (True) and no (False) in `words`, with the index of the word it starts at."""
     found: list[tuple[int, bool]] = []
     rest = f" {words} "
     for phrases, meaning in ((_NO, False), (_YES, True)):
@@ -268,15 +397,10 @@ def _polarity(words: str) -> bool | None:
                 at = rest.index(f" {phrase} ")
                 found.append((len(rest[:at].split()), meaning))
                 rest = rest[:at] + " " + "_ " * len(phrase.split()) + rest[at + len(phrase) + 1 :]
-    negation = _FRENCH_NEGATION.search(words)
-    if negation:
-        found.append((len(words[: negation.start()].split()), False))
-    meanings = {meaning for _, meaning in found}
-    if len(meanings) != 1:
-        return None
-    if _SOMEONE_ELSE.search(words) and min(at for at, _ in found) > 0:
-        return None  # "my brother yes": not about the person
-    return meanings.pop()
+    for negation in (_FRENCH_NEGATION.search(words), _NO_LONGER.search(words)):
+        if negation:
+            found.append((len(words[: negation.start()].split()), False))
+    return found
 
 
 def _time_answer(question: Question, words: str, today: dt.date) -> bool | None:
@@ -463,6 +587,10 @@ def _number(question: Question, text: str, lang: str) -> Parsed | Unclear:
     value: float | None = None
     metres = _METRES.search(text)
     numbers = _NUMBER.findall(text)
+    # Times are not the answer: "my last HbA1c, 3 months ago, was 7.5"; "since I was 5".
+    untimed = _NUMBER.findall(without_times(text))
+    if len(numbers) > 1 or not untimed:
+        numbers = untimed
     if metres:
         value = int(metres[1]) + int(metres[2]) / (100 if len(metres[2]) == 2 else 10)
     elif counted and (found := rate(text)) and (days := period_days(question.text["en"])):

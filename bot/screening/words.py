@@ -180,17 +180,35 @@ _LESS = (
     r"(?:less than|under|within the last|within|in the last|in the past|moins de|moins d|"
     r"depuis moins de|au cours des|dans les)"
 )
-# Since childhood: long ago, whatever the age (at least five years).
+# Since childhood: long ago, whatever the age (at least five years). Said of oneself or of the
+# person one answers for ("since she was a kid", "depuis qu'il est tout petit").
+_WHO_WAS = r"(?:(?:i|she|he|they|we|you) (?:was|were)|(?:i ve|ive|she s|shes|he s|hes) been)"
+_CHILD = r"(?:kid|child|little|small|baby|toddler|tot|young|teen|teenager|infant)"
+_PETIT = r"(?:petite?s?|enfants?|bebe|jeunes?|ados?|gamine?s?|minots?)"
+_SINCE_FR = r"(?:depuis|dpuis|depui|dps)"
+_EST = r"(?:que je suis|que j etais|que tu es|qu (?:il|elle) (?:est|etait))"
 _LONG_AGO = re.compile(
-    r"\b(since (i was )?(a )?(kid|child|little|baby|young|birth|childhood)|"
-    r"since (i was|age|the age of) \d+|for (many )?(years|ages)|"
-    r"(when|quand) (i was|j etais) (a )?(kid|child|little|baby|young|teen|petite?|enfant|bebe|"
-    r"jeune|ado)|"
-    r"all my life|my whole life|forever|for ever|ages ago|years ago|a long time ago|"
-    r"depuis (l age de|mes|que j ai|que j avais) \d+( ans)?|"
-    r"depuis (que je suis |que j etais |l |mon |ma )?(tout )?(petite?|enfant|enfance|bebe|"
-    r"naissance|jeune|toujours|longtemps|des annees)|toute ma vie|il y a (tres )?longtemps|"
-    r"il y a des annees)\b"
+    rf"\b(since (?:{_WHO_WAS} )?(?:a |very )?{_CHILD}|"
+    rf"since (?:{_WHO_WAS}|age|the age of) \d+|"
+    r"since (?:(?:i|she|he|they|you) (?:was|were) )?born|since birth|"
+    r"since (?:(?:my|her|his|their|your|early) )?(?:childhood|infancy|youth|teens|early years)|"
+    r"since (?:primary|elementary|grade|nursery|middle|high) school|since school|"
+    r"for (?:many |so many )?(?:years|ages|decades)|"
+    r"for (?:a )?(?:very |really )?long (?:time|while)|"
+    rf"(?:when|quand) (?:{_WHO_WAS}|j etais|elle etait|il etait) (?:a |very )?(?:{_CHILD}|petite?|"
+    r"enfant|bebe|jeune|ado)|"
+    rf"as an? (?:{_CHILD}|baby)|as a little (?:kid|girl|boy|one)|"
+    r"all (?:my|her|his|their|your) li(?:fe|ves)|(?:my|her|his|their|your) whole li(?:fe|ves)|"
+    r"forever|for ever|ages ago|years ago|decades ago|a long time ago|long ago|"
+    rf"{_SINCE_FR} (?:l age de|mes|ses|que j ai|que j avais|qu (?:il|elle) (?:a|avait)) "
+    r"\d+(?: ans)?|"
+    rf"{_SINCE_FR} (?:{_EST} |l |mon |ma |son |sa |leur )?(?:tout |toute |tres |tte )?(?:{_PETIT}|"
+    r"enfance|naissance|jeunesse|adolescence|toujours|tjrs|tjs|longtemps|lgtemps|des annees|"
+    r"des lustres|des decennies|un bail|belle lurette|la nuit des temps)|"
+    rf"{_SINCE_FR} (?:l |la |le )?(?:ecole|maternelle|primaire|college)|"
+    r"(?:ca|sa|ça) fait (?:des annees|longtemps|lgtemps|un bail|des lustres|une eternite|"
+    r"des decennies)|"
+    r"toute (?:ma|sa|leur|ta) vie|il y a (?:tres )?longtemps|il y a des annees)\b"
 )
 
 
@@ -208,7 +226,8 @@ def span(text: str, today: dt.date) -> Span | None:
 
 _TIMED = re.compile(
     r"\b(?:since|when|depuis|quand|a|at)[\s']+(?:i[\s']+was|i[\s']+were|age|the age of|"
-    r"l[\s']*age[\s']+de|j[\s']*avais|j[\s']*etais|que[\s']+j[\s']*avais|que[\s']+j[\s']*ai|mes)"
+    r"l[\s']*age[\s']+de|j[\s']*avais|j[\s']*etais|que[\s']+j[\s']*avais|que[\s']+j[\s']*ai|mes|ses|"
+    r"(?:she|he|they|we)[\s']+(?:was|were)|qu[\s']*(?:il|elle)[\s']+(?:a|avait))"
     r"\s+\d+(?:\s+(?:ans|years?(?: old)?))?|"
     rf"\b(?:ago|il y a|y a|ya|depuis|since|for|pendant|back in|in|en)\s+(?:(?:{_MORE}|{_LESS})\s+)?"
     rf"\d+(?:[.,]5)?(?:\s+{_UNIT})?|\b\d+(?:[.,]5)?\s+{_UNIT}\s+ago\b|"

@@ -346,3 +346,200 @@ def test_a_question_in_the_middle_of_the_questions_is_not_an_answer(
     text: str, asking: object
 ) -> None:
     assert asks(text) == asking
+
+
+# Answers from the web chat that were asked again word for word although a person understands
+# them, with similar ones in both languages.
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("yes shes had it since she was a kid", "en"),
+        ("since he was little", "en"),
+        ("yes when she was a baby", "en"),
+        ("since she was born", "en"),
+        ("all her life", "en"),
+        ("his whole life", "en"),
+        ("as a child", "en"),
+        ("since my childhood", "en"),
+        ("since primary school", "en"),
+        ("yep for a long time", "en"),
+        ("for decades", "en"),
+        ("since childhood", "en"),
+        ("for ages", "en"),
+        ("oui depuis qu'elle est toute petite", "fr"),
+        ("depuis qu'il est bébé", "fr"),
+        ("depuis toute petite", "fr"),
+        ("depuis sa naissance", "fr"),
+        ("depuis son enfance", "fr"),
+        ("oui quand elle était petite", "fr"),
+        ("depuis l'école primaire", "fr"),
+        ("toute sa vie", "fr"),
+        ("ça fait des années", "fr"),
+        ("ca fait longtemps", "fr"),
+        ("depuis un bail", "fr"),
+        ("dpuis l'enfance", "fr"),
+        ("dpuis tjrs", "fr"),
+        ("depuis l'enfance", "fr"),
+        ("depuis des années", "fr"),
+    ],
+)
+def test_a_lifelong_asthma_is_diagnosed_12_months_ago_or_more(text: str, lang: str) -> None:
+    assert ASTHMA is not None
+    read = extract(ASTHMA, text, lang, ASTHMA.question("asthma_diagnosis"), set(), TODAY)
+    assert read == Extracted({"asthma_diagnosis": "over_12_months"}, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("since she was 5", "en"), ("depuis qu'elle a 3 ans", "fr"), ("since he was 4", "en")],
+)
+def test_the_age_a_condition_started_is_not_the_age_asked(text: str, lang: str) -> None:
+    assert ASTHMA is not None
+    read = extract(ASTHMA, text, lang, ASTHMA.question("asthma_diagnosis"), set(), TODAY)
+    assert "age" not in read.answers
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "answers"),
+    [
+        ("type 2 depuis 3 ans", "fr", {"diabetes_type": "type_2", "diagnosed_6_months": True}),
+        ("type 2 for 3 years", "en", {"diabetes_type": "type_2", "diagnosed_6_months": True}),
+        ("t2 since 2019", "en", {"diabetes_type": "type_2", "diagnosed_6_months": True}),
+        ("type 2, diagnosed 2 years ago", "en",
+         {"diabetes_type": "type_2", "diagnosed_6_months": True}),
+        ("type 2 depuis 3 mois", "fr", {"diabetes_type": "type_2", "diagnosed_6_months": False}),
+        ("type deux depuis l'an dernier", "fr",
+         {"diabetes_type": "type_2", "diagnosed_6_months": True}),
+        # The question about type 2 only: a type 1 diagnosed years ago answers nothing more.
+        ("type 1 since childhood", "en", {"diabetes_type": "type_1"}),
+        ("type 2", "en", {"diabetes_type": "type_2"}),
+    ],
+)  # fmt: skip
+def test_the_type_with_how_long_answers_when_it_was_diagnosed(
+    text: str, lang: str, answers: dict[str, object]
+) -> None:
+    assert T2D is not None
+    read = extract(T2D, text, lang, T2D.question("diabetes_type"), set(), TODAY)
+    assert read == Extracted(answers, None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "value"),
+    [
+        ("dunno my last hba1c, maybe 7.5%", "en", 7.5),
+        ("je crois 7,5 mais pas sûr", "fr", 7.5),
+        ("i think it was 7.5 but not sure", "en", 7.5),
+        ("not sure, maybe 8?", "en", 8.0),
+        ("jsp trop, 7,5 je crois", "fr", 7.5),
+        ("je sais plus, dans les 8", "fr", 8.0),
+        ("around 8", "en", 8.0),
+        ("environ 7", "fr", 7.0),
+        ("à peu près 8,2", "fr", 8.2),
+        ("my last hba1c 3 months ago was 7.5", "en", 7.5),
+        ("ma dernière hba1c il y a 2 mois était de 7,5", "fr", 7.5),
+        # A time alone is no HbA1c: still "don't know".
+        ("je sais pas, c'était il y a 3 mois", "fr", None),
+        ("I don't know", "en", None),
+        ("aucune idée", "fr", None),
+        ("no idea, 7 or 8", "en", None),
+    ],
+)
+def test_a_hedged_number_is_the_number(text: str, lang: str, value: float | None) -> None:
+    assert T2D is not None
+    read = extract(T2D, text, lang, T2D.question("hba1c"), set(), TODAY)
+    assert read == Extracted({"hba1c": value}, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "value"),
+    [
+        ("oui jprends de la metformine", "fr", True),
+        ("yep i take metformin every day", "en", True),
+        ("non j'en prends pas", "fr", False),
+        ("nan jen prend pa", "fr", False),
+        ("ui jpren d la metformine", "fr", True),
+        ("ouais jen prend", "fr", True),
+        ("yeah every morning", "en", True),
+        ("j'en prends plus", "fr", False),
+        ("je la prends plus", "fr", False),
+        ("i used to", "en", False),
+        ("nah not on it", "en", False),
+    ],
+)
+def test_yes_or_no_to_a_medicine_in_sms_spelling(text: str, lang: str, value: bool) -> None:
+    assert T2D is not None
+    read = extract(T2D, text, lang, T2D.question("metformin"), set(), TODAY)
+    assert read == Extracted({"metformin": value}, None)
+
+
+@pytest.mark.parametrize(
+    ("trial", "asked", "text", "lang", "answers"),
+    [
+        ("t2d", "metformin", "oui, c'est grave ?", "fr", {"metformin": True}),
+        ("t2d", "metformin", "no, why do you ask?", "en", {"metformin": False}),
+        ("t2d", "age", "54, is that too old?", "en", {"age": 54}),
+        ("t2d", "age", "54 ans, c'est trop vieux ?", "fr", {"age": 54}),
+        ("t2d", "metformin", "oui, c'est pas grave ?", "fr", {"metformin": True}),
+        ("t2d", "insulin", "non, est-ce que c'est obligatoire ?", "fr", {"insulin": False}),
+        ("t2d", "metformin", "yes, is that bad?", "en", {"metformin": True}),
+        ("asthma", "asthma_diagnosis", "oui depuis l'enfance, c'est grave ?", "fr",
+         {"asthma_diagnosis": "over_12_months"}),
+    ],
+)  # fmt: skip
+def test_an_answer_that_also_asks_is_read_as_the_answer(
+    trial: str, asked: str, text: str, lang: str, answers: dict[str, object]
+) -> None:
+    criteria = ASTHMA if trial == "asthma" else T2D
+    assert criteria is not None
+    # Not taken for a question outright: the actions then read it as an answer if it is one.
+    assert asks(text) is not True
+    read = extract(criteria, text, lang, criteria.question(asked), set(), TODAY)
+    assert read == Extracted(answers, None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("is there a placebo?", "en"),
+        ("c quoi un placebo ?", "fr"),
+        ("c'est pas remboursé ?", "fr"),
+        ("and if I don't, can I still join?", "en"),
+    ],
+)
+def test_a_question_alone_is_not_an_answer(text: str, lang: str) -> None:
+    assert T2D is not None
+    metformin = T2D.question("metformin")
+    read = extract(T2D, text, lang, metformin, set(), TODAY)
+    assert asks(text) is True or "metformin" not in read.answers
+
+
+def test_a_time_that_dates_something_else_does_not_answer_when_diabetes_was_diagnosed() -> None:
+    assert T2D is not None
+    text = "type 2, and I had a heart attack 2 months ago"
+    read = extract(T2D, text, "en", T2D.question("diabetes_type"), set(), TODAY)
+    assert read.answers == {"diabetes_type": "type_2"}
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("since I was 5", "en"), ("since she was 5", "en"), ("depuis qu'elle a 3 ans", "fr"),
+     ("quand j'avais 30 ans", "fr")],
+)  # fmt: skip
+def test_a_time_is_not_taken_for_the_age_asked(text: str, lang: str) -> None:
+    assert isinstance(parse(AGE, text, lang, TODAY), Unclear)
+
+
+def test_the_number_in_type_2_is_not_an_age() -> None:
+    assert T2D is not None
+    read = extract(T2D, "type 2 depuis 3 ans", "fr", T2D.question("metformin"), set(), TODAY)
+    assert read.answers == {"diabetes_type": "type_2", "diagnosed_6_months": True}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("je fume plus", False), ("je fume plus qu'avant", True), ("j'en fume plus de 10", True)],
+)
+def test_plus_is_no_longer_only_without_a_comparison(text: str, value: bool) -> None:
+    assert ASTHMA is not None
+    read = extract(ASTHMA, text, "fr", ASTHMA.question("smoker"), set(), TODAY)
+    assert read.answers == {"smoker": value}
