@@ -253,7 +253,10 @@ def _negated(folded: str, match: re.Match[str], fear_counts: bool = False) -> bo
 
     With `fear_counts`, being afraid of it is saying it (thoughts of self-harm).
     """
-    before = " ".join(folded[: match.start()].split()[-5:])
+    words = folded[: match.start()].split()
+    before = " ".join(words[-5:])
+    if _LISTED.search(before):  # "no chest pain or shortness of breath": one negation for all
+        before = " ".join(words[-9:])
     near = _NOT_A_NEGATION.sub(" ", f"{before} {match.group(0)}")
     if fear_counts:
         near = _FEAR.sub(" ", near)
@@ -263,6 +266,7 @@ def _negated(folded: str, match: re.Match[str], fear_counts: bool = False) -> bo
 _NEGATION = re.compile(rules.NEGATION)
 _NOT_A_NEGATION = re.compile(rules.NOT_A_NEGATION)
 _FEAR = re.compile(rules.FEAR)
+_LISTED = re.compile(r"\b(?:or|nor|neither|ni|ou)\b")
 _NOT_NOW = re.compile(rules.NOT_NOW)
 _SUICIDE_HINT = re.compile(rules.SUICIDE_HINT)
 _FIGURES_OF_SPEECH = re.compile(rules.FIGURES_OF_SPEECH)

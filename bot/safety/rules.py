@@ -197,7 +197,7 @@ SYMPTOM = (
     r"queasy|stools?|selles|loose|runs|short tempered|temper|colere|enerve\w*|agressi\w*|"
     r"watery|larmoi\w*|coule\w*|coulent|rubbish|crap|lousy|naze|maigri\w*|grossi\w*|jitter\w*|"
     r"concentrat\w*|focus|nerv\w*|concentr\w*|agit\w*|restless|eyes?|yeux|oeil|courante|"
-    r"chiasse|forget\w*|oubli\w*|tete en l'air|race|battre|boules?|grosseurs?|bosses?|pins and needle\w*|picotements?|douloureu\w*|sensible|tender|sore|thirst\w*|soif|"
+    r"chiasse|spaced|spacey|zombie|coltard|vaseu\w*|out of it|woozy|forget\w*|oubli\w*|tete en l'air|race|battre|boules?|grosseurs?|bosses?|pins and needle\w*|picotements?|douloureu\w*|sensible|tender|sore|thirst\w*|soif|"
     r"yellow\w*|jaun\w*|flar\w*|flamb\w*"
 )
 
@@ -262,7 +262,8 @@ RULES: tuple[Rule, ...] = (
     ),
     _e(
         "breathing",
-        r"(?:j'|j )?etouffe\w*|suffoqu\w*|suffocat\w*|choking|gasping|"
+        r"(?:j'|j )?etouffe\w*|suffoqu\w*|suffocat\w*|choking|"
+        r"gasping(?! for (?:a |an )?(?:cup|drink|brew|cuppa|coffee|tea|pint|cigarette|fag|smoke))|"
         r"(?:inspir\w*|respir\w*|breath\w*) (?:[\w']+ ){0,3}(?:hurts|fait (?:[\w']+ )?mal|"
         r"douloureu\w*|agony|painful)|"
         r"(?:hurts|painful|pain\w*|mal|douleur\w*) (?:[\w']+ ){0,2}(?:to |when i |en |a |d')?"
@@ -303,7 +304,8 @@ RULES: tuple[Rule, ...] = (
         r"revien\w* pas a (?:lui|elle|soi)|(?:won't|wont|doesn't|doesnt|isn't|isnt) coming "
         r"(?:round|around|to)|(?:won't|wont|doesn't|doesnt) come (?:round|around|to)|"
         r"(?:eyes|yeux) (?:[\w']+ ){0,2}(?:won't|wont|don't|dont|doesn't|not|can't|cant) open|"
-        r"(?:ouvre|ouvrent) (?:pas|plus) les yeux)"
+        r"(?:ouvre|ouvrent) (?:pas|plus) les yeux|(?:won't|wont|doesn't|doesnt|can't|cant|not) "
+        r"open(?:ing)? (?:his|her|their|my) eyes)"
         # …but not answering the phone or an e-mail is no emergency.
         r"(?! (?:[\w']+ ){0,2}(?:telephone|tel|phone|mails?|e ?mails?|messages?|sms|texts?|calls?|"
         r"appels?|courriers?|lettres?|questions?|portable|mobile))",
@@ -337,8 +339,8 @@ RULES: tuple[Rule, ...] = (
         rf"(?:swallowed|avale\w*)|"
         rf"(?:kid|child|son|daughter|baby|toddler|enfant|fils|fille|petit|petite|bebe|gamin|"
         rf"gamine|gosse|mome|little one|grandson|granddaughter|nephew|niece|neveu|niece|"
-        rf"petit fils|petite fille) "
-        rf"(?:[\w']+ ){{0,4}}(?:swallowed|ate|eaten|got into|avale\w*|mange\w*) (?:[\w']+ ){{0,4}}"
+        rf"petit fils|petite fille)(?:'s)? "
+        rf"(?:[\w']+ ){{0,4}}(?:swallowed|ate|eaten|got into|avale\w*|mange\w*) (?:[\w']+ ){{0,6}}"
         rf"(?:{_PILLS}|pills?|tablets?|cachets?|comprimes?|pilules?)",
     ),
     # Not knowing how many were swallowed is no negation of having swallowed them.
@@ -387,7 +389,8 @@ RULES: tuple[Rule, ...] = (
     ),
     _e(
         "suicide",
-        r"suicid\w*|kill\w* (?:my ?self)|end\w* (?:it all|my life)|take my (?:own )?life|"
+        r"suicid\w*|kill\w* (?:my ?self)|end\w* (?:it all|my (?:own )?life)|"
+        r"(?:me suis|s'est) (?:encore |deja )?fait du mal|take my (?:own )?life|"
         r"(?:want|going|gonna|wanna|about) to end it\b|"
         r"want(?:ed)? to die|wanna die|(?:hurt|harm|cut|cutting|burn)\w* (?:my ?self)"
         r"(?! (?:shaving|cooking|chopping|on (?:a|the)|with (?:a|the) (?:knife|paper)))|"
@@ -546,6 +549,11 @@ RULES: tuple[Rule, ...] = (
     ),
     _e(
         "bleeding",
+        r"(?:arrete|s'arrete) (?:pas|plus) de saigner|(?:won't|wont|doesn't|doesnt) stop bleed\w*",
+        negatable=False,
+    ),
+    _e(
+        "bleeding",
         r"(?:blood|sang|bleed\w*|saign\w*) (?:[\w']+ ){0,6}(?:sans arret|non stop|nonstop|"
         r"constantly|keeps? (?:coming|pouring|gushing|going))",
         negatable=False,
@@ -701,7 +709,9 @@ NOT_NOW = (
     r"\b(?:\d+|a few|several|many|two|three|four|five|ten|twenty) (?:years?|yrs?|months?|"
     r"decades?) (?:ago|back|before)\b|"
     r"\bil y a (?:environ |presque |plus de |pres de |a peu pres )?(?:\d+|deux|trois|quatre|cinq|"
-    r"six|dix|quelques|plusieurs) (?:ans|annees|mois)\b|"
+    r"six|dix|quelques|plusieurs|des) (?:ans|annees|mois)\b|\b(?:as a baby|when i was a baby|quand "
+    r"j'etais bebe|etant bebe|(?:but )?(?:nothing|none) since|(?:mais )?plus rien depuis)\b|"
+    r"\b(?:fait partie des|one of the|among the) (?:effets? secondaires?|side effects?)\b|"
     r"\b(?:in|en) (?:19|20)\d\d\b|\bin my (?:teens|twenties|thirties|forties|youth|childhood)\b|"
     r"\b(?:quand j'avais|a) (?:vingt|trente|quarante) ans\b|\bdans ma jeunesse\b|"
     r"\b(?:never had (?:one|any|it|them)|j'en ai jamais eu|jamais eu (?:de|d'|ca)|(?:the |le )?"
@@ -859,7 +869,8 @@ FIGURES_OF_SPEECH = (
     r"breath of fresh air|bouffee d'air frais|dying to|meurs d'envie|bored to death|"
     r"(?:mourir|mort|meurs) d'ennui|hay fever|rhume des foins|etouffant\w*|stifling|"
     r"suffocating heat|chaleur|heart sank|peur bleue|prendre l'air|(?:get|need) some (?:fresh )?air|"
-    r"bored|ennui\w*|m'ennuie|heart (?:is |was )?broken|broken heart\w*|heartbroken|"
+    r"bored|ennui\w*|m'ennuie|gasping for (?:a |an )?(?:cup|drink|brew|cuppa|coffee|tea|pint|"
+    r"cigarette|fag|smoke)|heart (?:is |was )?broken|broken heart\w*|heartbroken|"
     r"coeur (?:est )?brise|passed away|deceased|decede\w*|(?:dog|cat|pet|chien|chat) "
     r"(?:[\w']+ ){0,2}(?:died|is dead|est mort\w*))\b"
 )
