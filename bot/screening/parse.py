@@ -34,7 +34,8 @@ class Unclear:
 _DONT_KNOW = re.compile(
     r"\b(i\s*(do\s*n.?t|dunno)\s*know|dont\s*know|dunno|not\s*sure|no\s*idea|unsure|"
     r"i\s*(can.?t|cannot)\s*remember|no\s*clue|"
-    r"(je\s*)?(ne\s*)?(sais|sait)\s*pas|j\s*sais\s*pas|jsp|aucune\s*idee|pas\s*sur|"
+    r"(je\s*)?(ne\s*)?(sais|sait)\s*pas|j\s*sais\s*pas|chais\s*pas|chai\s*pas|jsp|aucune\s*idee|"
+    r"pas\s*sur|"
     r"je\s*ne\s*me\s*souviens\s*(plus|pas)|sais\s*plus|(ne\s*)?connais\s*pas|"
     r"i\s*(do\s*n.?t|dont)\s*remember)\b"
 )

@@ -183,23 +183,25 @@ _LESS = (
 # Since childhood: long ago, whatever the age (at least five years). Said of oneself or of the
 # person one answers for ("since she was a kid", "depuis qu'il est tout petit").
 _WHO_WAS = r"(?:(?:i|she|he|they|we|you) (?:was|were)|(?:i ve|ive|she s|shes|he s|hes) been)"
-_CHILD = r"(?:kid|child|little|small|baby|toddler|tot|young|teen|teenager|infant)"
-_PETIT = r"(?:petite?s?|enfants?|bebe|jeunes?|ados?|gamine?s?|minots?)"
+_CHILD = r"(?:kid|child|little|lil|small|baby|toddler|tot|young|teen|teenager|infant)"
+_PETIT = r"(?:petite?s?|ptite?s?|enfants?|bebe|jeunes?|ados?|gamine?s?|minots?)"
 _SINCE_FR = r"(?:depuis|dpuis|depui|dps)"
-_EST = r"(?:que je suis|que j etais|que tu es|qu (?:il|elle) (?:est|etait))"
+_EST = r"(?:(?:que|ke) je suis|(?:que|ke) j etais|(?:qu|k) (?:il|elle) (?:est|etait))"
 _LONG_AGO = re.compile(
     rf"\b(since (?:{_WHO_WAS} )?(?:a |very )?{_CHILD}|"
     rf"since (?:{_WHO_WAS}|age|the age of) \d+|"
     r"since (?:(?:i|she|he|they|you) (?:was|were) )?born|since birth|"
     r"since (?:(?:my|her|his|their|your|early) )?(?:childhood|infancy|youth|teens|early years)|"
-    r"since (?:primary|elementary|grade|nursery|middle|high) school|since school|"
+    rf"since (?:{_WHO_WAS} (?:in|at) )?(?:(?:primary|elementary|grade|nursery|middle|high) )?"
+    r"school|"
     r"for (?:many |so many )?(?:years|ages|decades)|"
     r"for (?:a )?(?:very |really )?long (?:time|while)|"
     rf"(?:when|quand) (?:{_WHO_WAS}|j etais|elle etait|il etait) (?:a |very )?(?:{_CHILD}|petite?|"
     r"enfant|bebe|jeune|ado)|"
     rf"as an? (?:{_CHILD}|baby)|as a little (?:kid|girl|boy|one)|"
     r"all (?:my|her|his|their|your) li(?:fe|ves)|(?:my|her|his|their|your) whole li(?:fe|ves)|"
-    r"forever|for ever|ages ago|years ago|decades ago|a long time ago|long ago|"
+    r"forever|for ever|ages ago|years ago|decades ago|long time ago|long ago|"
+    rf"{_SINCE_FR} {_EST} nee?s?|"
     rf"{_SINCE_FR} (?:l age de|mes|ses|que j ai|que j avais|qu (?:il|elle) (?:a|avait)) "
     r"\d+(?: ans)?|"
     rf"{_SINCE_FR} (?:{_EST} |l |mon |ma |son |sa |leur )?(?:tout |toute |tres |tte )?(?:{_PETIT}|"
@@ -229,7 +231,8 @@ _TIMED = re.compile(
     r"l[\s']*age[\s']+de|j[\s']*avais|j[\s']*etais|que[\s']+j[\s']*avais|que[\s']+j[\s']*ai|mes|ses|"
     r"(?:she|he|they|we)[\s']+(?:was|were)|qu[\s']*(?:il|elle)[\s']+(?:a|avait))"
     r"\s+\d+(?:\s+(?:ans|years?(?: old)?))?|"
-    rf"\b(?:ago|il y a|y a|ya|depuis|since|for|pendant|back in|in|en)\s+(?:(?:{_MORE}|{_LESS})\s+)?"
+    rf"\b(?:ago|il y a|y a|ya|depuis|dpuis|depui|since|for|pendant|back in|in|en)\s+"
+    rf"(?:(?:{_MORE}|{_LESS})\s+)?"
     rf"\d+(?:[.,]5)?(?:\s+{_UNIT})?|\b\d+(?:[.,]5)?\s+{_UNIT}\s+ago\b|"
     r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d{1,2}-\d{1,2}\b|(?<![\d.,])(?:19|20)\d{2}\b"
 )
@@ -282,7 +285,7 @@ def _relative_amount(text: str, today: dt.date) -> Span | None:
     )
     if found is None:
         return None
-    timed = re.search(r"\b(ago|il y a|y a|ya|depuis|since|for|pendant|back)\b", text)
+    timed = re.search(r"\b(ago|il y a|y a|ya|depuis|dpuis|depui|since|for|pendant|back)\b", text)
     if not timed and not found[1] and not found[4]:
         return None  # "2 years" alone may be an age or a length: not a time
     months = float(found[2].replace(",", ".")) * _UNIT_DAYS[found[3]] / 30.44

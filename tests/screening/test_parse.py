@@ -381,6 +381,12 @@ def test_a_question_in_the_middle_of_the_questions_is_not_an_answer(
         ("dpuis tjrs", "fr"),
         ("depuis l'enfance", "fr"),
         ("depuis des années", "fr"),
+        ("depuis k'elle est petite", "fr"),
+        ("dpuis qu'il est ptit", "fr"),
+        ("depuis qu'il est né", "fr"),
+        ("since she was lil", "en"),
+        ("since i was in primary school", "en"),
+        ("long time ago", "en"),
     ],
 )
 def test_a_lifelong_asthma_is_diagnosed_12_months_ago_or_more(text: str, lang: str) -> None:
@@ -408,6 +414,7 @@ def test_the_age_a_condition_started_is_not_the_age_asked(text: str, lang: str) 
         ("type 2, diagnosed 2 years ago", "en",
          {"diabetes_type": "type_2", "diagnosed_6_months": True}),
         ("type 2 depuis 3 mois", "fr", {"diabetes_type": "type_2", "diagnosed_6_months": False}),
+        ("type 2 dpuis 2 ans", "fr", {"diabetes_type": "type_2", "diagnosed_6_months": True}),
         ("type deux depuis l'an dernier", "fr",
          {"diabetes_type": "type_2", "diagnosed_6_months": True}),
         # The question about type 2 only: a type 1 diagnosed years ago answers nothing more.
@@ -442,6 +449,7 @@ def test_the_type_with_how_long_answers_when_it_was_diagnosed(
         ("I don't know", "en", None),
         ("aucune idée", "fr", None),
         ("no idea, 7 or 8", "en", None),
+        ("chais pas, 7 ou 8", "fr", None),
     ],
 )
 def test_a_hedged_number_is_the_number(text: str, lang: str, value: float | None) -> None:
