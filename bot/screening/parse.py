@@ -1,9 +1,11 @@
 """Answers to screening questions as people type them, in English and French.
 
 `45`, `quarante-cinq ans`, `I'm 45`, `7,5`, `7.5 %`, `1m70`, `deux fois`, `oui, il y a plus de
-12 mois`, `nope never`, `je ne sais pas`, `c'est le type 2`, `woman`, `en mars dernier`...
+12 mois`, `nope never`, `je ne sais pas`, `c'est le type 2`, `woman`, `en mars dernier`,
+`depuis qu'elle est toute petite`, `dunno, maybe 7.5`, `oui, c'est grave ?`...
 Each becomes the value the evaluator expects, "don't know" (None), or a reason to ask again —
-never a guess: an answer that could mean two things is asked again.
+never a guess: an answer that could mean two things is asked again. A number given with doubt
+is the number; an answer followed by a question is the answer (the question is left aside).
 """
 
 from __future__ import annotations
