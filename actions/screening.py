@@ -244,6 +244,8 @@ class ValidateScreeningForm(FormValidationAction):
             await asyncio.to_thread(_stop, tracker.sender_id)
             dispatcher.utter_message(response="utter_screening_stopped")
             return {"screening_answer": None, "screening_question": None}
+        if wording.wants_to_go_on(text):
+            return {"screening_answer": None}  # the question comes back as it was
         asking = asks(text)
         if asking == "maybe":  # "2 fois ?": an answer typed with doubt, if it reads as one
             asking = not (await asyncio.to_thread(_answer, tracker, text, keep=False)).answered

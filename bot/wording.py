@@ -164,6 +164,22 @@ _BACK = re.compile(
 )
 
 
+# The wish to go on with the questions after an interruption.
+_GO_ON = re.compile(
+    r"\b(?:(?:go on|carry on|continue|resume|keep going|get back to|back to) (?:with )?"
+    r"(?:the |my )?(?:questions?|questionnaire|form|screening)|(?:can|could|shall) we "
+    r"(?:go on|continue|carry on|resume)|let'?s (?:go on|continue|carry on)|next question|"
+    r"on (?:continue|reprend|peut continuer|peut reprendre)|(?:reprendre|continuer|reprenons|"
+    r"continuons) (?:les |le |avec les )?(?:questions?|questionnaire)|la suite (?:des questions|"
+    r"du questionnaire)|question suivante)\b"
+)
+
+
+def wants_to_go_on(text: str) -> bool:
+    """The wish to go on with the questions ("can we go on with the questions?", "on reprend")."""
+    return bool(_GO_ON.search(_words(text)))
+
+
 def back_to_the_assistant(text: str) -> bool:
     """The typed wish to go back from the study team to the assistant ("back to the assistant")."""
     return bool(_BACK.search(_words(text)))

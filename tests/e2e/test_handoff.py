@@ -76,13 +76,27 @@ def test_a_request_mid_screening_in_french_then_the_question_comes_back(stack: S
 
 def test_two_questions_without_an_answer_in_a_row_go_to_the_team(stack: Stack) -> None:
     patient = Patient(stack, "e2e-handoff-twice", "en")
-    assert "clinical trials" in patient.says("what's the weather going to be like tomorrow?")
-    second = patient.says("and who won the football match last night?")
+    first = "can the study doctor sign a sick note for my work?"
+    assert "I'm not sure I have a checked answer" in patient.says(first)
+    second = patient.says("and does the study site have a cash machine?")
     assert "I still don't have a checked answer" in second
     assert "I've passed our conversation to the study team" in second
     handoff = _handoff_of(stack, patient.key)
     assert handoff is not None and handoff["reason"] == "misunderstood"
-    assert "- what's the weather going to be like tomorrow?" in handoff["text"]
+    assert f"- {first}" in handoff["text"]
+
+
+def test_off_topic_messages_are_declined_without_calling_in_the_team(stack: Stack) -> None:
+    patient = Patient(stack, "e2e-handoff-off-topic", "en")
+    assert "clinical trials" in patient.says("what's the weather going to be like tomorrow?")
+    second = patient.says("and who won the football match last night?")
+    assert "clinical trials" in second and "study team" in second
+    assert patient.buttons == [
+        "What can you help with?",
+        "Can I take part?",
+        "Contact the study team",
+    ]
+    assert _handoff_of(stack, patient.key) is None
 
 
 def test_a_telegram_patient_gets_the_answer_on_telegram(

@@ -46,7 +46,7 @@ def test_an_emergency_and_a_side_effect_mid_screening_in_french(stack: Stack) ->
     assert "Cela ressemble à une urgence. Appelez le 112 maintenant" in urgent
     side_effect = patient.says("depuis la piqûre j'ai des plaques rouges qui grattent")
     assert "Merci de nous l'avoir signalé" in side_effect
-    assert "n'arrêtez pas et ne modifiez pas votre traitement" in side_effect
+    assert "N'arrêtez pas et ne modifiez pas votre traitement" in side_effect
     assert "diagnostiqué un asthme" in patient.says("j'ai 40 ans et je ne fume pas")
     assert _events(stack, patient) == [
         ("adverse_event", "depuis la piqûre j'ai des plaques rouges qui grattent"),

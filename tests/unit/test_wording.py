@@ -81,3 +81,17 @@ def test_not_only_thanks(text: str) -> None:
 )
 def test_typed_back_to_the_assistant(text: str, back: bool) -> None:
     assert wording.back_to_the_assistant(text) is back
+
+
+@pytest.mark.parametrize(
+    ("text", "go_on"),
+    [
+        ("ok he's fine now, can we go on with the questions?", True),
+        ("c bon on reprend les questions", True),
+        ("question suivante svp", True),
+        ("yes I continue my metformin", False),
+        ("je continue la metformine", False),
+    ],
+)
+def test_going_on_with_the_questions(text: str, go_on: bool) -> None:
+    assert wording.wants_to_go_on(text) is go_on
