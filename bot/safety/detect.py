@@ -113,7 +113,8 @@ def check(text: str, language: str | None = None) -> Finding | None:
     Both languages' rules run whatever `language` says: a patient may switch mid-sentence.
     """
     folded = corrected(fold(text))
-    not_now = _NOT_NOW.search(folded) is not None
+    again = _HAPPENING_NOW.search(folded) and not _REASSURED.search(folded)
+    not_now = _NOT_NOW.search(folded) is not None and not again
     linkable = _without_history(folded)
     general = bool(_GENERAL_QUESTION.search(folded) or _OPENS_AS_QUESTION.search(folded))
     explained = bool(_HISTORY.search(folded) or _EXERTION.search(folded)) and not _ACUTE.search(
@@ -282,4 +283,5 @@ _GOOD = re.compile(rules.GOOD)
 _ASKS_ABOUT_TRIAL = re.compile(rules.ASKS_ABOUT_TRIAL)
 _MINOR = re.compile(rules.MINOR)
 _OPENS_AS_QUESTION = re.compile(rules.OPENS_AS_QUESTION)
+_HAPPENING_NOW = re.compile(rules.HAPPENING_NOW)
 _TREATMENT_LINK = re.compile(rf"\b(?:{rules.TREATMENT_LINK})\b")

@@ -809,6 +809,12 @@ OPENS_AS_QUESTION = (
     r"^(?:does|do|can|could|will|would|are|should|what|whats|which|how|when|quels?|quelles?|"
     r"comment|quand|est ce que (?:le|la|les|ce|cette|ces|l')|ca peut|peut on)\b"
 )
+# What says an event told as past is happening again now ("a heart attack 10 years ago, and
+# now the same pain"): the past no longer excuses it.
+HAPPENING_NOW = (
+    r"\b(?:now|right now|currently|at the moment|tonight|again|suddenly|maintenant|en ce moment|"
+    r"ce soir|encore|de nouveau|a nouveau|d'un coup|soudain\w*)\b"
+)
 # Someone the message speaks of: an NLU reading of a side effect needs it, so that a general
 # question about side effects ("what counts as one?") is not a report.
 SOMEONE = (

@@ -214,6 +214,7 @@ def test_a_side_effect_that_also_asks_something_is_still_a_side_effect(text: str
         ("je suis enceinte de 6 mois et je perds du sang", "bleeding"),
         ("j'ai pensé toute la journée à me donner la mort", "suicide"),
         ("j'ai peur de me faire du mal cette nuit", "suicide"),
+        ("had a heart attack years ago and now that crushing chest pain is back", "chest_pain"),
     ],
 )
 def test_red_flags_are_caught_through_sms_spelling_and_new_wording(
