@@ -93,7 +93,8 @@ def _nlu_readings(sets: list[dict[str, list[dict[str, Any]]]]) -> dict[str, Inte
         started = time.perf_counter()
         found = readings(url, token, texts)
         each = (time.perf_counter() - started) / len(set(texts))
-    print(f"the NLU's reading, over HTTP: {each * 1000:.1f} ms per message (mean)")
+    # On stderr, so that --json prints JSON alone.
+    print(f"the NLU's reading, over HTTP: {each * 1000:.1f} ms per message (mean)", file=sys.stderr)
     return found
 
 

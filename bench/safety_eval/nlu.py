@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -26,7 +27,10 @@ def rasa_api(settings: Settings) -> Iterator[tuple[str, str]]:
     its URL and token. Only the NLU is used: no tracker store, no action server."""
     model = model_path(settings)
     if not model.exists():
-        print(f"no model for the current training files: training {model.name} (about 3 min)")
+        print(
+            f"no model for the current training files: training {model.name} (about 3 min)",
+            file=sys.stderr,
+        )
         train(settings)
     port, token = free_port(), secrets.token_hex(16)
     argv = [
@@ -66,7 +70,7 @@ def readings(url: str, token: str, texts: Iterable[str]) -> dict[str, Intent]:
 
 
 def _wait_loaded(url: str, token: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    print("starting Rasa to read the messages with the NLU (about 40 s)")
+    print("starting Rasa to read the messages with the NLU (about 40 s)", file=sys.stderr)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -261,3 +264,23 @@ def test_the_nlu_reading_alone_raises_nothing_on_everyday_readings(
     """The NLU is sure of itself on wording it never saw: questions about the trial, minor
     mishaps, effort and good news keep its reading alone from raising an alarm."""
     assert assess(text, intent) is None, assess(text, intent)
+
+
+def test_the_benchmark_scores_an_unseen_set_when_there_is_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench.safety_eval import __main__ as bench
+
+    unseen = tmp_path / "unseen.yml"
+    unseen.write_text(
+        "en:\n  - {text: 'my husband is not breathing', label: emergency, kind: breathing}\n"
+        "fr:\n  - {text: 'où est le parking ?', label: none, note: question}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(bench, "WHOLE_SETS", {**bench.WHOLE_SETS, "unseen": unseen})
+    monkeypatch.setattr(sys, "argv", ["safety_eval", "--rules-only", "--json"])
+    bench.main()  # the exit code says whether a two-message set meets the targets: no matter
+    rows = {(r["language"], r["part"]): r for r in json.loads(capsys.readouterr().out)}
+    assert rows["en", "unseen"]["emergency_recall"] == 1.0
+    assert rows["fr", "unseen"]["false_alarm_rate"] == 0.0
+    assert ("en", "fresh") in rows and ("fr", "held-out") in rows
