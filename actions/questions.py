@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.knowledge import answer_question, start_loading
 from actions.screening import start
 from bot import wording
+from bot.safety import detect as safety
 
 
 class ActionAnswerQuestion(Action):
@@ -47,11 +48,13 @@ class ActionHealthChatter(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        text = str(tracker.latest_message.get("text") or "")
         if _asks_to_join(tracker):
             return await _take_part(dispatcher, tracker)
-        if wording.asks(str(tracker.latest_message.get("text") or "")):
+        if wording.asks(text):
             return await answer_question(dispatcher, tracker)
-        dispatcher.utter_message(response="utter_health_chatter")
+        if safety.check(text) is None:  # else the gateway has acknowledged it already
+            dispatcher.utter_message(response="utter_health_chatter")
         return []
 
 

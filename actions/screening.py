@@ -29,6 +29,7 @@ from bot.consent.texts import LoadedConsents
 from bot.db.models import Screening
 from bot.db.session import default_sessions
 from bot.knowledge.analysis import fold
+from bot.safety import detect as safety
 from bot.screening import store
 from bot.screening.criteria import Criteria, Question
 from bot.screening.evaluate import evaluate
@@ -244,8 +245,10 @@ class ValidateScreeningForm(FormValidationAction):
             await asyncio.to_thread(_stop, tracker.sender_id)
             dispatcher.utter_message(response="utter_screening_stopped")
             return {"screening_answer": None, "screening_question": None}
-        if wording.wants_to_go_on(text):
-            return {"screening_answer": None}  # the question comes back as it was
+        if wording.wants_to_go_on(text) or safety.check(text) is not None:
+            # "Can we go on?", or a side effect the gateway has acknowledged: the question
+            # comes back as it was.
+            return {"screening_answer": None}
         asking = asks(text)
         if asking == "maybe":  # "2 fois ?": an answer typed with doubt, if it reads as one
             asking = not (await asyncio.to_thread(_answer, tracker, text, keep=False)).answered

@@ -250,7 +250,9 @@ class Relay:
                 if finding.kind == "adverse_event":
                     # The report is acknowledged; what else the message asks still gets its
                     # answer, or a form its answer (an emergency stops everything else).
-                    text = remainder.rest(inbound.text)
+                    text = remainder.rest(inbound.text) or self._in_screening(
+                        session, conversation, inbound.text
+                    )
                     go_on = bool(text) and not self._in_handoff(session, conversation, text)
             if notice is None:
                 if wording.back_to_the_assistant(inbound.text):
@@ -312,6 +314,15 @@ class Relay:
             return participant
         screening = screenings.latest(session, conversation.sender_key)
         return screening.trial if screening is not None else None
+
+    @staticmethod
+    def _in_screening(session: Session, conversation: Conversation, text: str) -> str:
+        """`text` when a pre-screening is waiting for an answer: the form, told of the report,
+        asks its question again. Else nothing: the acknowledgement was the whole answer."""
+        screening = screenings.latest(session, conversation.sender_key)
+        if screening is None or screening.completed_at is not None:
+            return ""
+        return text if screening.next_question else ""
 
     def _in_handoff(self, session: Session, conversation: Conversation, text: str) -> bool:
         """While the study team has the person's question, the rest of a message goes to them."""

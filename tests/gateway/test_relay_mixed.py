@@ -136,3 +136,23 @@ async def test_typing_back_to_the_assistant_closes_the_handoff_like_the_button(
     with make_session_factory(migrated_engine)() as session:
         assert session.scalars(select(Handoff.status)).all() == ["closed"]
     assert _messages(migrated_engine, relay)[-1] == (MessageStatus.PENDING, "/back_to_assistant")
+
+
+async def test_a_side_effect_alone_during_the_questions_lets_the_form_ask_again(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    relay = _relay(migrated_engine, settings)
+    key = relay.sender_key("web", "p-mid-form")
+    with make_session_factory(migrated_engine).begin() as session:
+        conversation(session, key)
+        session.add(
+            Screening(
+                sender_key=key, trial="demo-t2d-001", criteria_version=3,
+                answers=relay.cipher.encrypt("{}"), next_question="age",
+            )
+        )  # fmt: skip
+    text = "the study tablets have given me a rash"
+    ack, then = await relay.handle(Inbound("web", "p-mid-form", text))
+    assert ack.text is not None and "Please also call them on +33 1 99 00 12 34." in ack.text
+    assert then.text is not None and "Sorry, I can't answer right now" in then.text
+    assert _messages(migrated_engine, relay) == [(MessageStatus.PENDING, text)]
