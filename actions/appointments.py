@@ -67,9 +67,10 @@ class ActionAppointmentAnswer(Action):
         if action is None:
             return []
         if chosen is None or not str(chosen).isdigit():
-            # Typed, not tapped: which appointment? One button per upcoming one.
-            await asyncio.to_thread(self._choose, dispatcher, tracker, intent, lang)
-            return []
+            # Typed, not tapped: the one upcoming appointment, else which? (a button each)
+            chosen = await asyncio.to_thread(self._choose, dispatcher, tracker, intent, lang)
+            if chosen is None:
+                return []
         done = await asyncio.to_thread(
             self._answer, tracker.sender_id, int(str(chosen)), action, lang
         )
@@ -89,12 +90,17 @@ class ActionAppointmentAnswer(Action):
             return requests.answer(session, sender_key, appointment_id, action, lang)
 
     @staticmethod
-    def _choose(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, lang: str) -> None:
+    def _choose(
+        dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, lang: str
+    ) -> int | None:
+        """The appointment a typed request is about when there is one; else asks which."""
         with default_sessions()() as session:
             items = requests.upcoming(session, tracker.sender_id)
         if not items:
             dispatcher.utter_message(response="utter_no_appointments")
-            return
+            return None
+        if len(items) == 1:
+            return items[0].id
         buttons = [
             {
                 "title": _describe(item, lang)[:60],
@@ -104,6 +110,7 @@ class ActionAppointmentAnswer(Action):
             for item in items[:5]
         ]
         dispatcher.utter_message(response="utter_appointment_which", buttons=buttons)
+        return None
 
 
 class ActionMyAppointments(Action):

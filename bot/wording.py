@@ -55,7 +55,10 @@ _JOIN_REQUEST = re.compile(
     r"(?:\w+ )?(?:participer|m'inscrire|rejoindre|faire partie|entrer)|puis je participer|"
     r"(?:je|j) ?(?:veux|voudrais|souhaite|aimerais|veu) (?:\w+ )?(?:participer|m'inscrire|"
     r"rejoindre|faire partie|faire l'etude|faire l'essai)|jveux participer|suis je eligible|"
-    r"je suis eligible|(?:je )?(?:peux|pourrais|puis) (?:je )?faire (?:l'|l )?(?:etude|essai))\b"
+    r"je suis eligible|(?:je )?(?:peux|pourrais|puis) (?:je )?faire (?:l'|l )?(?:etude|essai)|"
+    r"(?:je )?(?:peux|pourrais|puis) (?:je )?(?:y |la |le )(?:participer|faire|rejoindre)|"
+    r"(?:etude|essai|study|trial) (?:\w+ ){0,3}(?:m'interesse|interests me)|"
+    r"(?:i'm|im|i am) interested in (?:joining|taking part|the \w+ (?:study|trial)))\b"
 )
 # Words that can only mean the consent itself.
 _CONSENT = re.compile(
@@ -134,9 +137,13 @@ _THANKING = frozenset(["thank", "thanks", "thanx", "thx", "ty", "tysm", "cheers"
 _BYE = frozenset(
     ["bye", "byebye", "goodbye", "cya", "ciao", "later", "see", "soon", "night", "au", "revoir",
      "aurevoir", "a", "plus", "bientot", "bonne", "journee", "soiree", "salut", "tchao", "bisous",
-     "have", "nice", "day", "take", "care"]
+     "have", "nice", "day", "take", "care", "je", "vous", "te", "souhaite", "wish", "good",
+     "evening", "weekend", "week", "end", "une", "un"]
 )  # fmt: skip
-_SAYING_BYE = frozenset(["bye", "byebye", "goodbye", "cya", "ciao", "revoir", "aurevoir", "tchao"])
+_SAYING_BYE = frozenset(
+    ["bye", "byebye", "goodbye", "cya", "ciao", "revoir", "aurevoir", "tchao", "soiree",
+     "journee", "bientot", "evening", "weekend"]
+)  # fmt: skip
 
 
 def is_thanks(text: str) -> bool:

@@ -95,3 +95,20 @@ def test_typed_back_to_the_assistant(text: str, back: bool) -> None:
 )
 def test_going_on_with_the_questions(text: str, go_on: bool) -> None:
     assert wording.wants_to_go_on(text) is go_on
+
+
+@pytest.mark.parametrize(
+    ("text", "joins"),
+    [
+        ("l'étude asthme m'intéresse, je peux la faire ?", True),
+        ("i'm interested in the asthma study", True),
+        ("je peux faire quoi pour mon dos ?", False),
+    ],
+)
+def test_interest_in_a_study_is_a_request_to_join(text: str, joins: bool) -> None:
+    assert wording.asks_to_join(text) is joins
+
+
+@pytest.mark.parametrize("text", ["parfait, je vous souhaite une bonne soirée", "thx, bye"])
+def test_goodbyes(text: str) -> None:
+    assert wording.is_goodbye(text)
