@@ -222,7 +222,8 @@ def asks_to_join(text: str) -> bool:
 
 def asks_without_joining(text: str) -> bool:
     """A question that does not ask to take part ("how many visits in the asthma study?")."""
-    return is_question(text) and not _JOIN.search(_words(text))
+    words = _words(text)
+    return is_question(text) and not _JOIN.search(words) and not _JOIN_REQUEST.search(words)
 
 
 def _words(text: str) -> str:

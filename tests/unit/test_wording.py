@@ -53,6 +53,7 @@ def test_a_question_naming_a_trial_is_not_a_request_to_join(text: str) -> None:
         "am i eligible for the diabetes one",
         "ok he's fine now, can we go on with the questions?",
         "je veux m'inscrire",
+        "l'étude asthme m'intéresse, je peux la faire ?",
         '/start_screening{"trial": "demo-t2d-001"}',
     ],
 )
