@@ -12,7 +12,8 @@ from bot.db.session import make_session_factory
 from bot.gateway.relay import Relay
 from bot.settings import Settings
 from tests.gateway.test_relay_offline import _relay  # Rasa down: what reaches it waits for it
-from tests.handoff.factories import conversation, handoff
+from tests.handoff.factories import conversation
+from tests.handoff.test_relay import _handed_off
 
 T2D_PHONE = "+33 1 99 00 12 34"  # knowledge/trials/demo-t2d-001/trial.yml
 
@@ -112,10 +113,7 @@ async def test_thanks_after_the_team_answered_get_a_welcome_not_the_office_hours
     migrated_engine: Engine, settings: Settings
 ) -> None:
     relay = _relay(migrated_engine, settings)
-    key = relay.sender_key("web", "p-thanks")
-    with make_session_factory(migrated_engine).begin() as session:
-        conversation(session, key)
-        handoff(session, relay.cipher, key)
+    _handed_off(relay, migrated_engine, "p-thanks")
     (reply,) = await relay.handle(Inbound("web", "p-thanks", "great thank you"))
     assert reply.text is not None and reply.text.startswith("You're welcome.")
     assert "available" not in reply.text
@@ -127,10 +125,7 @@ async def test_typing_back_to_the_assistant_closes_the_handoff_like_the_button(
     migrated_engine: Engine, settings: Settings
 ) -> None:
     relay = _relay(migrated_engine, settings)
-    key = relay.sender_key("web", "p-back")
-    with make_session_factory(migrated_engine).begin() as session:
-        conversation(session, key, language="fr")
-        handoff(session, relay.cipher, key)
+    _handed_off(relay, migrated_engine, "p-back", "fr")
     (reply,) = await relay.handle(Inbound("web", "p-back", "revenir à l'assistant svp"))
     assert reply.text is not None and "Votre question est entre les mains" not in reply.text
     with make_session_factory(migrated_engine)() as session:
