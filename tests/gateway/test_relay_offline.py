@@ -123,14 +123,14 @@ async def test_a_link_code_binds_the_chat_once_and_is_answered_without_rasa(
     linked = await relay.handle(Inbound("telegram", "7", "/start", referral=first.link_code))
     # The gateway confirms at once, in the participant's language; Rasa (down in this test) is
     # then asked for the reminders' consent, which waits for it like any message.
-    title = "Étude DMX-101 (démonstration fictive)"
+    title = "l'étude DMX-101 (démonstration fictive)"  # as it reads inside the sentence
     assert linked[0].text == messages.text("participant_linked", "fr", trial=title)
     assert linked[1].text is not None and "appelez le 112" in linked[1].text
     again = await relay.handle(Inbound("telegram", "9", "/start", referral=first.link_code))
     assert [r.text for r in again] == [messages.text("link_code_invalid", "en")]
     typed = f"{second.link_code[:4].lower()}-{second.link_code[4:]}"  # as people type it
     reply = (await relay.handle(Inbound("web", "w1", typed)))[0]
-    title = "DMX-101 study (fictional demo)"
+    title = "the DMX-101 study (fictional demo)"
     assert reply.text == messages.text("participant_linked", "en", trial=title)
     with sessions() as session:
         bound = {p.code: p.sender_key for p in session.scalars(select(Participant))}
