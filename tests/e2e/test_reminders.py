@@ -85,7 +85,9 @@ def test_a_participant_is_reminded_and_confirms_with_one_tap(stack: Stack, tmp_p
     # One tap on "Je confirme": the appointment is confirmed, and the participant told so.
     stack.telegram(callback_update(chat, _button(reminder, "✅ Je confirme"), language_code="fr"))
     assert "votre rendez-vous est confirmé" in stack.bot_api.sent_messages(chat)[-1]["text"]
-    (appointment,) = json.loads(_trialbot(stack, "appointments", "list", "--json"))
+    # Other tests' participants share this stack: this one's appointment.
+    listed = _trialbot(stack, "appointments", "list", "--participant", "E2E-007", "--json")
+    (appointment,) = json.loads(listed)
     assert appointment["status"] == "confirmed" and appointment["participant_code"] == "E2E-007"
     stack.telegram(
         message_update(chat, "c'est quand mon prochain rendez-vous ?", language_code="fr")
