@@ -30,6 +30,7 @@ from bot.db.models import (
     LanguageSource,
     MessageStatus,
     Participant,
+    Screening,
     utcnow,
 )
 from bot.gateway.rasa import RasaClient, RasaUnavailable
@@ -246,14 +247,16 @@ class Relay:
             notice, linked = self._link(session, conversation, key, code) if code else (None, False)
             go_on = linked  # whether Rasa also reads the message after the gateway's notice
             if notice is None and finding is not None:
-                notice = self._safety(session, conversation, inbound, finding)
+                screening = screenings.latest(session, conversation.sender_key)
+                notice = self._safety(session, conversation, inbound, finding, screening)
                 if finding.kind == "adverse_event":
                     # The report is acknowledged; what else the message asks still gets its
-                    # answer, or a form its answer (an emergency stops everything else).
-                    text = remainder.rest(inbound.text) or self._in_screening(
-                        session, conversation, inbound.text
+                    # answer, and a pre-screening waiting for an answer asks its question again
+                    # (an emergency stops everything else).
+                    text = remainder.rest(inbound.text) or (
+                        inbound.text if _waits_for_answer(screening) else ""
                     )
-                    go_on = bool(text) and not self._in_handoff(session, conversation, text)
+                    go_on = bool(text) and not self._noted_for_team(session, conversation, text)
             if notice is None:
                 if wording.back_to_the_assistant(inbound.text):
                     text = handoffs.BACK  # typed, the button's wish: the same path
@@ -285,12 +288,13 @@ class Relay:
         conversation: Conversation,
         inbound: Inbound,
         finding: safety.Finding,
+        screening: Screening | None,
     ) -> Reply:
         """An emergency or a side effect: recorded for staff, answered at once by the gateway.
 
         The message does not go on to Rasa, so a form it interrupted is still where it was.
         """
-        trial = self._trial_in_context(session, conversation)
+        trial = self._trial_in_context(session, conversation, screening)
         event = events.record(
             session, self._settings, self._cipher, finding, sender_key=conversation.sender_key,
             channel=conversation.channel, language=conversation.language, text=inbound.text,
@@ -302,7 +306,9 @@ class Relay:
         return Reply(text=respond.reply_text(finding, conversation.language, self._settings, phone))
 
     @staticmethod
-    def _trial_in_context(session: Session, conversation: Conversation) -> str | None:
+    def _trial_in_context(
+        session: Session, conversation: Conversation, screening: Screening | None
+    ) -> str | None:
         """The trial the person is talking about: the link they followed, the trial they take
         part in, else the one of their latest pre-screening (finished or going on)."""
         if conversation.trial:
@@ -310,21 +316,9 @@ class Relay:
         participant = session.scalar(
             select(Participant.trial).where(Participant.sender_key == conversation.sender_key)
         )
-        if participant:
-            return participant
-        screening = screenings.latest(session, conversation.sender_key)
-        return screening.trial if screening is not None else None
+        return participant or (screening.trial if screening is not None else None)
 
-    @staticmethod
-    def _in_screening(session: Session, conversation: Conversation, text: str) -> str:
-        """`text` when a pre-screening is waiting for an answer: the form, told of the report,
-        asks its question again. Else nothing: the acknowledgement was the whole answer."""
-        screening = screenings.latest(session, conversation.sender_key)
-        if screening is None or screening.completed_at is not None:
-            return ""
-        return text if screening.next_question else ""
-
-    def _in_handoff(self, session: Session, conversation: Conversation, text: str) -> bool:
+    def _noted_for_team(self, session: Session, conversation: Conversation, text: str) -> bool:
         """While the study team has the person's question, the rest of a message goes to them."""
         return handoffs.note(session, self._cipher, conversation.sender_key, text) is not None
 
@@ -507,6 +501,13 @@ class Relay:
                 if row.attempts >= MAX_ATTEMPTS and error.answered:
                     row.status = MessageStatus.FAILED
                     log.error("message %d set aside after %d attempts", row.id, row.attempts)
+
+
+def _waits_for_answer(screening: Screening | None) -> bool:
+    """Whether a pre-screening is going on and waits for the answer to a question."""
+    return (
+        screening is not None and screening.completed_at is None and bool(screening.next_question)
+    )
 
 
 def _erasure(message: dict[str, Any]) -> bool:
