@@ -97,6 +97,9 @@ class Conversation(Base):
     # Set when the person withdrew consent or asked for no more messages: from then on the
     # assistant only answers what they write, and never writes first.
     messages_stopped_at: Mapped[datetime | None]
+    # Web chat only: a keyed hash of the owner id in the signed token the server issued to the
+    # browser or script that started the conversation; no one else may read or continue it.
+    web_owner: Mapped[str | None] = mapped_column(String(64))
 
     inbound: Mapped[list[InboundMessage]] = relationship(
         back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
