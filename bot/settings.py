@@ -109,7 +109,12 @@ class Settings(BaseSettings):
     smtp_host: str = Field(default="", alias="SMTP_HOST")
     smtp_port: int = Field(default=587, alias="SMTP_PORT")
     smtp_starttls: bool = Field(default=True, alias="SMTP_STARTTLS")
+    # With SMTP_STARTTLS on, nothing is sent to a server that does not offer STARTTLS; SMTP_SSL
+    # speaks TLS from the first byte (port 465). Either way the server's certificate is checked,
+    # against the system's CAs or SMTP_CA_FILE (a site's own CA, PEM).
     smtp_user: str = Field(default="", alias="SMTP_USER")
+    smtp_ssl: bool = Field(default=False, alias="SMTP_SSL")
+    smtp_ca_file: Path | None = Field(default=None, alias="SMTP_CA_FILE")
     smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
     smtp_from: str = Field(default="", alias="SMTP_FROM")
 
@@ -162,6 +167,15 @@ class Settings(BaseSettings):
                     ("DATA_ENCRYPTION_KEY", self.data_encryption_key),
                 )
                 if not value
+    @field_validator("smtp_ca_file", mode="before")
+    @classmethod
+    def _readable_ca_file(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if value is not None and not Path(str(value)).is_file():
+            raise ValueError(f"SMTP_CA_FILE: no such file {value} (a PEM file of CA certificates)")
+        return value
+
             ]
             if missing:
                 raise ValueError(f"TRIALBOT_ENV=production needs these set: {', '.join(missing)}")

@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import logging
 import smtplib
+import ssl
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from typing import Any
@@ -181,14 +182,47 @@ class AlertSender:
         message["From"] = settings.smtp_from or f"trial-assistant@{settings.smtp_host}"
         message["To"] = ", ".join(a.strip() for a in settings.staff_emails.split(",") if a.strip())
         message.set_content(body)
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-            smtp.ehlo()
-            if settings.smtp_starttls and smtp.has_extn("starttls"):
-                smtp.starttls()
-                smtp.ehlo()
+        with self._smtp() as smtp:
             if settings.smtp_user and settings.smtp_password is not None:
                 smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
             smtp.send_message(message)
+
+    def _smtp(self) -> smtplib.SMTP:
+        """A connection to the mail server, over TLS to a certificate we trust unless the
+        operator turned TLS off: an alert holds a patient's words, so it waits rather than go
+        in clear or to a server that could be anyone."""
+        settings = self._settings
+        where = f"{settings.smtp_host}:{settings.smtp_port}"
+        context = ssl.create_default_context(
+            cafile=str(settings.smtp_ca_file) if settings.smtp_ca_file else None
+        )
+        try:
+            smtp = (
+                smtplib.SMTP_SSL(
+                    settings.smtp_host, settings.smtp_port, timeout=10, context=context
+                )
+                if settings.smtp_ssl
+                else smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10)
+            )
+            try:
+                smtp.ehlo()
+                if settings.smtp_starttls and not settings.smtp_ssl:
+                    if not smtp.has_extn("starttls"):
+                        raise RuntimeError(
+                            f"{where} does not offer STARTTLS; nothing sent in clear "
+                            "(SMTP_STARTTLS is on: use a server with TLS, or SMTP_SSL=true)"
+                        )
+                    smtp.starttls(context=context)
+                    smtp.ehlo()
+            except BaseException:
+                smtp.close()
+                raise
+        except ssl.SSLCertVerificationError as error:
+            raise RuntimeError(
+                f"the certificate of {where} is not trusted ({error.verify_message}); "
+                "set SMTP_CA_FILE to the CA that signed it"
+            ) from None
+        return smtp
 
     def _claim(self) -> list[tuple[int, str, str, str]]:
         now = self._clock()
