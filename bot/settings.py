@@ -108,13 +108,13 @@ class Settings(BaseSettings):
     staff_emails: str = Field(default="", alias="STAFF_EMAILS")
     smtp_host: str = Field(default="", alias="SMTP_HOST")
     smtp_port: int = Field(default=587, alias="SMTP_PORT")
-    smtp_starttls: bool = Field(default=True, alias="SMTP_STARTTLS")
     # With SMTP_STARTTLS on, nothing is sent to a server that does not offer STARTTLS; SMTP_SSL
     # speaks TLS from the first byte (port 465). Either way the server's certificate is checked,
     # against the system's CAs or SMTP_CA_FILE (a site's own CA, PEM).
-    smtp_user: str = Field(default="", alias="SMTP_USER")
+    smtp_starttls: bool = Field(default=True, alias="SMTP_STARTTLS")
     smtp_ssl: bool = Field(default=False, alias="SMTP_SSL")
     smtp_ca_file: Path | None = Field(default=None, alias="SMTP_CA_FILE")
+    smtp_user: str = Field(default="", alias="SMTP_USER")
     smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
     smtp_from: str = Field(default="", alias="SMTP_FROM")
 
@@ -136,6 +136,15 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, path: Path) -> Path:
         return path if path.is_absolute() else (PROJECT_ROOT / path)
+
+    @field_validator("smtp_ca_file", mode="before")
+    @classmethod
+    def _readable_ca_file(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if value is not None and not Path(str(value)).is_file():
+            raise ValueError(f"SMTP_CA_FILE: no such file {value} (a PEM file of CA certificates)")
+        return value
 
     @field_validator(
         "rasa_auth_token", "staff_api_token", "pseudonym_key", "data_encryption_key",
@@ -167,15 +176,6 @@ class Settings(BaseSettings):
                     ("DATA_ENCRYPTION_KEY", self.data_encryption_key),
                 )
                 if not value
-    @field_validator("smtp_ca_file", mode="before")
-    @classmethod
-    def _readable_ca_file(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip():
-            return None
-        if value is not None and not Path(str(value)).is_file():
-            raise ValueError(f"SMTP_CA_FILE: no such file {value} (a PEM file of CA certificates)")
-        return value
-
             ]
             if missing:
                 raise ValueError(f"TRIALBOT_ENV=production needs these set: {', '.join(missing)}")
