@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select, text
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
 
     app = FastAPI(title="Trial assistant gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(staff.router(settings))
     pages.install(app, settings)
     page = _chat_page(settings.emergency_number)
@@ -284,6 +286,20 @@ def _stored_text(engine: Any, sha256: str) -> StoredConsentText | None:
 
 def _problem(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
+
+
+async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
+    """422 naming what is wrong, without echoing the input back.
+
+    FastAPI's own handler returns the input, which may be a patient's words, and fails with a
+    500 on a body that is not UTF-8 (it decodes the bytes to put them in the answer).
+    """
+    errors = error.errors() if isinstance(error, RequestValidationError) else []
+    detail = [
+        {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
+        for item in errors
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 async def _keep_trying(what: str, start: Callable[[], Awaitable[None]]) -> None:
