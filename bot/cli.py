@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from bot import rasa_server
-from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.settings import PROJECT_ROOT, Settings, get_settings, settings_problems
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -80,7 +82,11 @@ def _settings(knowledge: Path | None) -> Settings:
     if knowledge is not None:
         os.environ["TRIALBOT_KNOWLEDGE_DIR"] = str(knowledge.resolve())
         get_settings.cache_clear()
-    return get_settings()
+    try:
+        return get_settings()
+    except ValidationError as error:  # a setting to correct: one line, not a traceback
+        err.print(f"[red]error:[/] {escape(settings_problems(error))}", soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 def _channel_lines(settings: Settings) -> list[str]:

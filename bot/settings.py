@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import secrets
+import tempfile
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Language = Literal["en", "fr"]
 LANGUAGES: tuple[Language, ...] = ("en", "fr")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# A secret the processes of a site share is refused shorter than this (16 random URL-safe
+# characters hold about 96 bits); `secrets.token_urlsafe(32)` makes a good one.
+MIN_SECRET = 16
+# What Telegram accepts as a webhook's secret token.
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -157,6 +172,23 @@ class Settings(BaseSettings):
         """`NAME=` in .env or the environment means not set, as a commented-out line does."""
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("staff_api_token", "telegram_webhook_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """A short secret is guessed; Telegram refuses to register one with other characters."""
+        if value is None:
+            return None
+        name = cls.model_fields[str(info.field_name)].alias
+        secret = value.get_secret_value()
+        if len(secret) < MIN_SECRET:
+            raise ValueError(
+                f"{name} is too short: at least {MIN_SECRET} characters (make one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        if name == "TELEGRAM_WEBHOOK_SECRET" and not _TELEGRAM_SECRET.fullmatch(secret):
+            raise ValueError(f"{name} may only hold A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
     @model_validator(mode="after")
     def _staff_hours_are_readable(self) -> Settings:
         from bot.handoff.hours import StaffHours  # it needs no settings: no import cycle
@@ -174,6 +206,13 @@ class Settings(BaseSettings):
                     ("RASA_AUTH_TOKEN", self.rasa_auth_token),
                     ("PSEUDONYM_KEY", self.pseudonym_key),
                     ("DATA_ENCRYPTION_KEY", self.data_encryption_key),
+                    # Every gateway must hold the same ones: a generated one is each its own.
+                    ("STAFF_API_TOKEN", self.staff_api_token),
+                    # Whatever the mode: a gateway given PUBLIC_URL later registers the webhook.
+                    (
+                        "TELEGRAM_WEBHOOK_SECRET",
+                        self.telegram_webhook_secret or not self.telegram_enabled,
+                    ),
                 )
                 if not value
             ]
@@ -243,7 +282,9 @@ class Settings(BaseSettings):
         if self.data_encryption_key:
             value = self.data_encryption_key.get_secret_value()
         else:
-            value = _secret_file(self.data_key_file, Fernet.generate_key)
+            value = _secret_file(
+                self.data_key_file, Fernet.generate_key, setting="DATA_ENCRYPTION_KEY"
+            )
         return [key.strip().encode() for key in value.split(",") if key.strip()]
 
     @property
@@ -274,18 +315,42 @@ def _token() -> bytes:
     return secrets.token_urlsafe(32).encode()
 
 
-def _secret_file(path: Path, make: Callable[[], bytes] = _token) -> str:
-    """Read a generated secret, creating it with owner-only permissions the first time."""
+def _secret_file(path: Path, make: Callable[[], bytes] = _token, *, setting: str = "") -> str:
+    """A generated secret, made once with owner-only permissions.
+
+    It is written whole to a temporary file beside it, then hard-linked into place: the link
+    fails if another process linked its own first, so every process reads one complete value,
+    never an empty or partial file (an empty one would let a request without a secret pass).
+    """
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process created it first; read theirs
-        else:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(make())
-    return path.read_text().strip()
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(FileExistsError):  # another process was first: theirs
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
+    value = path.read_text().strip()
+    if len(value) < MIN_SECRET:
+        raise ValueError(
+            f"{path} is empty or damaged: set {setting or path.name.upper()}, or delete the "
+            "file to have a new one made (only if nothing was encrypted or signed with it)"
+        )
+    return value
+
+
+def settings_problems(error: ValidationError) -> str:
+    """A settings error in one line for an operator: each problem with the setting it is about."""
+    said = []
+    for problem in error.errors(include_url=False):
+        text = str(problem["msg"]).removeprefix("Value error, ")
+        where = ".".join(str(part) for part in problem["loc"])
+        said.append(text if not where or where in text else f"{where}: {text}")
+    return "; ".join(said)
 
 
 @lru_cache

@@ -205,7 +205,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if bot is None:
             return _problem(404, "Telegram is not configured on this gateway")
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not hmac.compare_digest(given.encode(), telegram_secret):
+        # No header never matches, even should the secret somehow be empty.
+        if (
+            not given
+            or not telegram_secret
+            or not hmac.compare_digest(given.encode(), telegram_secret)
+        ):
             return _problem(403, "wrong or missing secret token")
         try:
             data = json.loads(await request.body())

@@ -29,8 +29,10 @@ def production(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
         "TRIALBOT_CACHE_DIR": str(SHARED_CACHE),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
         "RASA_AUTH_TOKEN": "test-token",
+        "ACTION_SERVER_TOKEN": "test-action-server-token",
         "PSEUDONYM_KEY": "test-key",
         "DATA_ENCRYPTION_KEY": "test-encryption-key",
+        "STAFF_API_TOKEN": "test-staff-api-token",
         "TRIALBOT_KNOWLEDGE_DIR": str(KNOWLEDGE),
     }
     for name, value in env.items():
