@@ -4,7 +4,7 @@ VENV := .venv
 RASA_VENV := .venv-rasa
 TRIALBOT := $(VENV)/bin/trialbot
 
-.PHONY: setup run test lint format bench clean
+.PHONY: setup run test lint format audit bench clean
 
 ## setup: build what is missing — both environments, the database schema, the Rasa model
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
@@ -35,6 +35,12 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
+
+## audit: known vulnerabilities in both environments, from PyPI's advisory data (CI runs it;
+## it needs PyPI). Fails on a fixable one in .venv; lists those of Rasa's .venv-rasa
+audit: $(VENV)/.installed $(RASA_VENV)/.installed
+	@$(VENV)/bin/python scripts/dependency_audit.py --name .venv --fail-on fixable
+	@$(RASA_VENV)/bin/python scripts/dependency_audit.py --name .venv-rasa --fail-on never
 
 ## bench: message-to-reply latency through the gateway and straight to Rasa (starts the stack)
 bench: setup
