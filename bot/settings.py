@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     staff_lockout_failures: int = Field(default=5, alias="STAFF_LOCKOUT_FAILURES", ge=1)
     staff_lockout_minutes: int = Field(default=15, alias="STAFF_LOCKOUT_MINUTES", ge=1)
     staff_secure_cookies: bool | None = Field(default=None, alias="STAFF_SECURE_COOKIES")
+    # How long a browser keeps its web chat conversation (the cookie holding the token the
+    # server issued); 0: until the browser is closed. Secure as the staff cookies are.
+    web_chat_cookie_days: int = Field(default=30, ge=0, le=400, alias="WEB_CHAT_COOKIE_DAYS")
 
     @field_validator("var_dir", "knowledge_dir", "rasa_model_dir", "rasa_venv")
     @classmethod

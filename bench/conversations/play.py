@@ -1,9 +1,10 @@
 """Playing one scripted conversation through a running gateway's web chat, turn by turn.
 
-Each conversation is a new web chat (a fresh sender; whatever id or cookie the gateway hands
-back is kept and sent again). What the database knows of the person (safety events, the
-pre-screening outcome, an open handoff, a visit's status) is read with the same pseudonym the
-gateway gives them, straight from the stack's database.
+Each conversation is a new web chat (a fresh sender, and a client of its own that keeps the
+token the gateway issues as a cookie, so the conversation stays its own). What the database
+knows of the person (safety events, the pre-screening outcome, an open handoff, a visit's
+status) is read with the same pseudonym the gateway gives them, straight from the stack's
+database.
 """
 
 from __future__ import annotations
@@ -234,10 +235,8 @@ class _Chat:
         body = {"sender": self.sender, "text": text, "locale": self.locale}
         response = self._post(body)
         data = response.json()
-        # A gateway that issues the conversation's id says which; the cookie stays in the client.
-        issued = data.get("sender") or data.get("conversation")
-        if isinstance(issued, str) and issued:
-            self.sender = issued
+        # The conversation belongs to the token the gateway issued with the first answer: the
+        # client keeps it as a cookie and sends it with every later message and poll.
         page = data.get("lang")
         return Reply(tuple(data.get("messages") or ()), page if isinstance(page, str) else None)
 

@@ -64,7 +64,9 @@ async def _round(
     url: str, target: str, text: str, messages: int, senders: int
 ) -> tuple[list[float], float]:
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-        await _sender(client, target, text, 2)  # warm-up: connections, caches
+        # Warm-up (connections, caches); through the gateway it also gets the web chat's token,
+        # a cookie the client sends from then on: every sender's conversation is bound to it.
+        await _sender(client, target, text, 2)
         started = time.perf_counter()
         per_sender = await asyncio.gather(
             *(_sender(client, target, text, messages // senders) for _ in range(senders))

@@ -8,14 +8,17 @@ its own labels in a language the conversation left.
 from __future__ import annotations
 
 import asyncio
+import hmac
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import conversations
 from bot.channels.base import Reply
 from bot.db.models import OutboundMessage
+from bot.settings import Language
 
 NAME = "web"
 
@@ -41,6 +44,40 @@ class WebChannel:
             session.add_all(rows)
             session.flush()
             return [str(row.id) for row in rows]
+
+    async def claim(self, sender_key: str, owner: str, default_language: Language) -> bool:
+        """Whether the conversation is `owner`'s: created for it, and bound to it, if new.
+
+        Bound once, when created, and never again: a conversation of another owner, or of
+        none (from before tokens), is not this one's to continue. Two first messages racing
+        for one sender meet the unique sender key: one creates it, the other reads whose it is.
+        """
+        return await asyncio.to_thread(self._claim, sender_key, owner, default_language)
+
+    def _claim(self, sender_key: str, owner: str, default_language: Language) -> bool:
+        try:
+            with self._sessions.begin() as session:
+                conversation = conversations.by_sender_key(session, sender_key)
+                if conversation is None:
+                    conversation = conversations.get_or_create(
+                        session,
+                        channel=NAME,
+                        sender_key=sender_key,
+                        default_language=default_language,
+                    )
+                    conversation.web_owner = owner
+                return _same(conversation.web_owner, owner)
+        except IntegrityError:
+            return self._owned_by(sender_key, owner) is True
+
+    async def owned_by(self, sender_key: str, owner: str) -> bool | None:
+        """Whether the conversation is `owner`'s; None when there is none yet."""
+        return await asyncio.to_thread(self._owned_by, sender_key, owner)
+
+    def _owned_by(self, sender_key: str, owner: str) -> bool | None:
+        with self._sessions() as session:
+            conversation = conversations.by_sender_key(session, sender_key)
+            return None if conversation is None else _same(conversation.web_owner, owner)
 
     async def language(self, sender_key: str) -> str | None:
         """The conversation's language now; None before its first message."""
@@ -79,3 +116,7 @@ class WebChannel:
                 "last_id": rows[-1].id if rows else after,
                 "lang": lang,
             }
+
+
+def _same(bound: str | None, owner: str) -> bool:
+    return bound is not None and hmac.compare_digest(bound, owner)

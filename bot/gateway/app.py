@@ -25,10 +25,12 @@ from sqlalchemy.orm import Session
 from bot.channels import messenger, telegram, web
 from bot.channels.base import Channel, Inbound
 from bot.consent import page as consent_page
-from bot.conversations import LanguageHints
+from bot.conversations import LanguageHints, as_language
 from bot.db.models import StoredConsentText
 from bot.db.session import create_db_engine, make_session_factory
 from bot.gateway import pages, staff
+from bot.gateway import webchat_identity as identity
+from bot.gateway.hardening import BodyLimit, page_headers
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
 from bot.handoff.delivery import HandoffDelivery
@@ -40,10 +42,15 @@ log = logging.getLogger(__name__)
 
 # How often pending staff alerts are looked for (they are also tried at once when recorded).
 ALERT_INTERVAL = 2.0
+CROSS_SITE = {
+    "en": "This message was sent from another site.",
+    "fr": "Ce message a été envoyé depuis un autre site.",
+}
 
 
 class ChatRequest(BaseModel):
-    sender: str = Field(min_length=1, max_length=128)
+    # A script's name for the conversation; without it, the token's own conversation.
+    sender: str | None = Field(default=None, min_length=1, max_length=128)
     text: str = Field(min_length=1, max_length=4000)
     lang: Literal["en", "fr"] | None = None
     locale: str | None = Field(default=None, max_length=35)
@@ -73,6 +80,8 @@ class ChatResponse(BaseModel):
     messages: list[ChatMessage]
     # The conversation's language after this message: the page labels itself in it.
     lang: Literal["en", "fr"] | None = None
+    # The token that owns the conversation (also set as a cookie): send it back in X-Chat-Token.
+    conversation: str | None = None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -143,7 +152,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(staff.router(settings))
     pages.install(app, settings)
+    app.add_middleware(BodyLimit)
     page = _chat_page(settings.emergency_number)
+    chat_headers = page_headers(page, connect=True)
+    signer = identity.TokenSigner(settings.pseudonym_secret())
+
+    def secure(request: Request) -> bool:
+        """Secure cookies over TLS, decided as for the staff pages' cookies."""
+        staff_pages: pages.StaffPages = request.app.state.staff_pages
+        return staff_pages.secure(request)
+
+    def with_cookie(response: Response, request: Request, owner: identity.Owner) -> Response:
+        identity.set_cookie(
+            response, owner, secure=secure(request), days=settings.web_chat_cookie_days
+        )
+        return response
+
+    def unknown_token(request: Request, lang: str) -> Response:
+        """A token this deployment never signed: refused, and the browser's copy dropped."""
+        response = _problem(401, identity.BAD_TOKEN[lang])
+        identity.forget_cookie(response, secure=secure(request))
+        return response
+
     telegram_secret = settings.telegram_secret().encode() if settings.telegram_enabled else b""
 
     @app.get("/healthz")
@@ -169,34 +199,71 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=200 if healthy else 503)
 
     @app.post("/api/chat", response_model=ChatResponse, response_model_exclude_none=True)
-    async def chat(request: Request, body: ChatRequest) -> JSONResponse:
-        """The web chat's message path: the same relay every channel uses."""
+    async def chat(request: Request, body: ChatRequest) -> Response:
+        """The web chat's message path: the same relay every channel uses.
+
+        Only for the conversation's owner: the token presented (cookie or X-Chat-Token), or a
+        new one issued now. A `sender` names a conversation of the owner's, bound to it when
+        it is created; another owner's (or one from before tokens) is refused, not handled.
+        """
+        lang = _language_of(request, body.lang, body.locale)
+        if pages.cross_site(request):
+            return _problem(403, CROSS_SITE[lang])
+        token = identity.presented(request)
+        owner = signer.issue() if token is None else signer.read(token)
+        if owner is None:
+            return unknown_token(request, lang)
+        relay, webchat = request.app.state.relay, request.app.state.webchat
+        user_id = body.sender or owner.own_user_id
+        key = relay.sender_key(web.NAME, user_id)
+        if not await webchat.claim(key, owner.key, settings.default_language):
+            return _problem(403, identity.NOT_YOURS[lang])
         inbound = Inbound(
             channel=web.NAME,
-            user_id=body.sender,
+            user_id=user_id,
             text=body.text,
             hints=LanguageHints(chosen=body.lang, locale=body.locale),
             referral=body.ref,
         )
-        relay, webchat = request.app.state.relay, request.app.state.webchat
         replies = await relay.handle(inbound)
-        lang = await webchat.language(relay.sender_key(web.NAME, body.sender))
+        said = await webchat.language(key)
         # Built from our own replies, so the response model documents it without re-checking it.
         answer: dict[str, Any] = {"messages": [reply.to_json() for reply in replies]}
-        if lang is not None:
-            answer["lang"] = lang
-        return JSONResponse(answer)
+        if said is not None:
+            answer["lang"] = said
+        answer["conversation"] = owner.token
+        return with_cookie(JSONResponse(answer), request, owner)
+
+    @app.post("/api/chat/new")
+    async def new_chat(request: Request) -> Response:
+        """A new conversation for this browser: a new token, so the last one is not continued."""
+        if pages.cross_site(request):
+            return _problem(403, CROSS_SITE[_language_of(request)])
+        owner = signer.issue()
+        return with_cookie(JSONResponse({"conversation": owner.token}), request, owner)
 
     @app.get("/api/chat/updates")
     async def chat_updates(
         request: Request,
-        sender: Annotated[str, Query(min_length=1, max_length=128)],
+        sender: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
         after: Annotated[int | None, Query(ge=0)] = None,
-    ) -> dict[str, Any]:
-        """Replies produced after the request that caused them (e.g. once Rasa came back)."""
-        key = request.app.state.relay.sender_key(web.NAME, sender)
+    ) -> Response:
+        """Replies produced after the request that caused them (e.g. once Rasa came back).
+
+        Only to the conversation's owner: a study team's answer waits here.
+        """
+        lang = _language_of(request)
+        token = identity.presented(request)
+        if token is None:
+            return _problem(401, identity.NO_TOKEN[lang])
+        owner = signer.read(token)
+        if owner is None:
+            return unknown_token(request, lang)
+        key = request.app.state.relay.sender_key(web.NAME, sender or owner.own_user_id)
+        if await request.app.state.webchat.owned_by(key, owner.key) is False:
+            return _problem(403, identity.NOT_YOURS[lang])
         result: dict[str, Any] = await request.app.state.webchat.updates(key, after)
-        return result
+        return JSONResponse(result)
 
     @app.post(telegram.WEBHOOK_PATH)
     async def telegram_webhook(request: Request) -> Response:
@@ -252,18 +319,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return PlainTextResponse("EVENT_RECEIVED")
 
     @app.get("/", response_class=HTMLResponse)
-    async def chat_page() -> HTMLResponse:
-        return HTMLResponse(page)
+    async def chat_page(request: Request) -> Response:
+        """The page, with a conversation token for this browser if it holds none valid yet:
+        its polling for late replies needs one (never cached: each browser gets its own)."""
+        response = HTMLResponse(page, headers={**chat_headers, "Cache-Control": "no-store"})
+        token = identity.presented(request)
+        if token is None or signer.read(token) is None:
+            with_cookie(response, request, signer.issue())
+        return response
 
     @app.get("/consent/{sha256}", response_class=HTMLResponse)
     async def consent_text(request: Request, sha256: str) -> HTMLResponse:
         """A consent text exactly as it was shown, by the hash the ledger records."""
         if not re.fullmatch(r"[0-9a-f]{64}", sha256):
-            return HTMLResponse("Not a consent text.", status_code=404)
+            return _page("Not a consent text.", status_code=404)
         stored = await asyncio.to_thread(_stored_text, request.app.state.engine, sha256)
         if stored is None:
-            return HTMLResponse("No consent text has this reference.", status_code=404)
-        return HTMLResponse(consent_page.render(stored))
+            return _page("No consent text has this reference.", status_code=404)
+        return _page(consent_page.render(stored))
 
     return app
 
@@ -273,6 +346,21 @@ def _chat_page(emergency_number: str) -> str:
     return source.replace(
         'data-emergency="112"', f'data-emergency="{html.escape(emergency_number)}"'
     )
+
+
+def _page(html_text: str, status_code: int = 200) -> HTMLResponse:
+    """A public page with the headers that keep it out of frames and run none but its own."""
+    headers = page_headers(html_text)
+    return HTMLResponse(html_text, status_code=status_code, headers=headers)
+
+
+def _language_of(request: Request, *hints: str | None) -> str:
+    """The language to refuse in: the message's, else the browser's, else English."""
+    for hint in (*hints, request.headers.get("accept-language")):
+        lang = as_language((hint or "").split(",")[0].split(";")[0])
+        if lang is not None:
+            return lang
+    return "en"
 
 
 def _stored_text(engine: Any, sha256: str) -> StoredConsentText | None:

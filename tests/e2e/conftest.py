@@ -7,7 +7,7 @@ import json
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,15 @@ class Stack:
     bot_api: FakeBotAPI
     graph_api: FakeGraphAPI
     rasa_url: str = ""
+    # One cookie jar per sender, as one browser each: the conversation belongs to the token
+    # the gateway gave with its first message.
+    clients: dict[str, httpx.Client] = field(default_factory=dict)
+
+    def client(self, sender: str) -> httpx.Client:
+        """The web chat client that talks as `sender` (made with its first message)."""
+        if sender not in self.clients:
+            self.clients[sender] = httpx.Client(base_url=self.url, timeout=60)
+        return self.clients[sender]
 
     def telegram(self, update: dict[str, Any]) -> httpx.Response:
         headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
@@ -43,8 +52,8 @@ class Stack:
         return httpx.post(f"{self.url}/webhooks/messenger", content=body, headers=headers)
 
     def chat(self, sender: str, text: str, **extra: Any) -> list[dict[str, Any]]:
-        response = httpx.post(
-            f"{self.url}/api/chat", json={"sender": sender, "text": text, **extra}, timeout=60
+        response = self.client(sender).post(
+            "/api/chat", json={"sender": sender, "text": text, **extra}
         )
         response.raise_for_status()
         messages: list[dict[str, Any]] = response.json()["messages"]
@@ -54,7 +63,7 @@ class Stack:
         params: dict[str, Any] = {"sender": sender}
         if after is not None:
             params["after"] = after
-        response = httpx.get(f"{self.url}/api/chat/updates", params=params, timeout=10)
+        response = self.client(sender).get("/api/chat/updates", params=params, timeout=10)
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         return result
@@ -93,7 +102,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         channels = {**channel_env(bot_api, graph_api), "REMINDER_INTERVAL_SECONDS": "1"}
         try:
             with local_stack(tmp_path_factory.mktemp("stack"), env=channels) as started:
-                yield Stack(
+                stack = Stack(
                     started.gateway_url,
                     started.process,
                     started.var_dir,
@@ -102,5 +111,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                     graph_api,
                     rasa_url=started.rasa_url,
                 )
+                try:
+                    yield stack
+                finally:
+                    for client in stack.clients.values():
+                        client.close()
         except RuntimeError as error:
             pytest.fail(str(error))

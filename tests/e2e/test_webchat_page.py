@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 
@@ -130,17 +129,14 @@ def test_a_long_answer_fits_a_phone_in_paragraphs(stack: Stack, phone: Page) -> 
 @pytest.mark.e2e
 def test_the_chat_api_says_the_conversation_s_language(stack: Stack) -> None:
     sender = f"webchat-{uuid.uuid4().hex[:8]}"
-    response = httpx.post(
-        f"{stack.url}/api/chat",
-        json={"sender": sender, "text": "bonjour, je voudrais des infos"},
-        timeout=60,
+    browser = stack.client(sender)  # keeps the conversation's cookie
+    response = browser.post(
+        "/api/chat", json={"sender": sender, "text": "bonjour, je voudrais des infos"}
     )
     assert response.status_code == 200
     assert response.json()["lang"] == "fr"
     assert stack.updates(sender)["lang"] == "fr"
-    english = httpx.post(
-        f"{stack.url}/api/chat", json={"sender": sender, "text": "hello", "lang": "en"}, timeout=60
-    )
+    english = browser.post("/api/chat", json={"sender": sender, "text": "hello", "lang": "en"})
     assert english.json()["lang"] == "en"
 
 
