@@ -143,6 +143,12 @@ class Settings(BaseSettings):
     # repeated wrong passwords. Cookies are marked Secure when the request came over TLS
     # (directly, or X-Forwarded-Proto from a trusted proxy); STAFF_SECURE_COOKIES forces it.
     staff_session_minutes: int = Field(default=8 * 60, alias="STAFF_SESSION_MINUTES", ge=5)
+    # However busy, a sign-in ends this long after it began (a stolen cookie kept in use too).
+    staff_session_max_hours: int = Field(
+        default=12, alias="STAFF_SESSION_MAX_HOURS", ge=1, le=30 * 24
+    )
+    # Sign-in attempts a minute from one address before 429 (shared through REDIS_URL).
+    staff_sign_ins_per_minute: int = Field(default=10, alias="STAFF_SIGN_INS_PER_MINUTE", ge=1)
     staff_lockout_failures: int = Field(default=5, alias="STAFF_LOCKOUT_FAILURES", ge=1)
     staff_lockout_minutes: int = Field(default=15, alias="STAFF_LOCKOUT_MINUTES", ge=1)
     staff_secure_cookies: bool | None = Field(default=None, alias="STAFF_SECURE_COOKIES")

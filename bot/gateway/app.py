@@ -148,7 +148,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await probe.aclose()
             engine.dispose()
 
-    app = FastAPI(title="Trial assistant gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Trial assistant gateway",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        # A map of every route helps an attacker more than anyone in production.
+        openapi_url=None if settings.environment == "production" else "/openapi.json",
+    )
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(staff.router(settings))
     pages.install(app, settings)

@@ -58,9 +58,12 @@ _HEADERS = {
     ),
 }
 T = TypeVar("T")
-LOCKED = (
-    "Too many wrong passwords: this account is locked until {until} ({zone}). An "
-    "administrator can lift it sooner with `trialbot staff unlock`."
+# One answer for an unknown e-mail, a wrong password and a locked account: which it was is
+# for the audit log, not for whoever is trying addresses and passwords.
+REFUSED = (
+    "Wrong e-mail address or password. After {failures} wrong passwords in a row an account is "
+    "locked for {minutes} minutes; an administrator can lift it sooner with `trialbot staff "
+    "unlock`."
 )
 
 
@@ -123,6 +126,7 @@ class StaffPages:
         self.cipher = Cipher.from_settings(settings)
         self.policy = accounts.Policy(
             session_minutes=settings.staff_session_minutes,
+            session_max_hours=settings.staff_session_max_hours,
             lockout_failures=settings.staff_lockout_failures,
             lockout_minutes=settings.staff_lockout_minutes,
         )
@@ -584,17 +588,10 @@ def _said_in(lang: str, shown: funnels.Funnel) -> funnels.Funnel:
 
 
 def _refusal_text(outcome: accounts.SignIn, pages: StaffPages, lang: str) -> str:
-    if outcome.refusal == accounts.Refusal.LOCKED and outcome.locked_until is not None:
-        until = as_utc(outcome.locked_until).astimezone(pages.zone)
-        return words.t(
-            lang,
-            LOCKED,
-            until=f"{until:%H:%M}",
-            zone=pages.settings.site_timezone,
-        )
-    if outcome.refusal == accounts.Refusal.DISABLED:
+    if outcome.refusal == accounts.Refusal.DISABLED:  # only after the right password
         return words.t(lang, "This account is disabled. Ask an administrator.")
-    return words.t(lang, "Wrong e-mail address or password.")
+    policy = pages.policy
+    return words.t(lang, REFUSED, failures=policy.lockout_failures, minutes=policy.lockout_minutes)
 
 
 def language(request: Request) -> str:

@@ -1,7 +1,13 @@
 """Staff accounts: argon2id passwords, sign-in with a lock-out, and signed-in sessions.
 
 A session is a random token in an HttpOnly cookie; the database keeps only its SHA-256, so a
-copy of the database signs no one in. Each session carries its own CSRF token for its forms.
+copy of the database signs no one in. Each session carries its own CSRF token for its forms. It
+ends after a while without use, and in any case a fixed time after sign-in.
+
+Every refused sign-in costs one password check, whatever the reason (unknown e-mail, wrong
+password, locked account), so that the time an answer takes tells nothing; the refusal says
+why only to the audit log. Wrong passwords are counted in the database itself
+(`failed_logins = failed_logins + 1`), so that guesses made at once are all counted.
 """
 
 from __future__ import annotations
@@ -40,9 +46,11 @@ class AccountError(ValueError):
 
 
 class Refusal(StrEnum):
-    WRONG = "wrong"  # unknown e-mail or wrong password: the page does not say which
+    # The page says the same for these three; the audit log says which.
+    UNKNOWN = "unknown"  # no account has this e-mail
+    WRONG = "wrong"
     LOCKED = "locked"
-    DISABLED = "disabled"
+    DISABLED = "disabled"  # told only to whoever gave the right password
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,8 @@ class SignIn:
 
 @dataclass(frozen=True)
 class Policy:
-    session_minutes: int = 8 * 60
+    session_minutes: int = 8 * 60  # without use
+    session_max_hours: int = 12  # since sign-in, however much it is used
     lockout_failures: int = 5
     lockout_minutes: int = 15
 
@@ -144,16 +153,12 @@ def sign_in(
     user = find(session, email)
     if user is None:
         _verify(_dummy_hash(), password)
-        return SignIn(None, Refusal.WRONG)
+        return SignIn(None, Refusal.UNKNOWN)
     if user.locked_until is not None and as_utc(user.locked_until) > now:
+        _verify(_dummy_hash(), password)  # as long to answer as a wrong password
         return SignIn(user, Refusal.LOCKED, as_utc(user.locked_until))
     if not _verify(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= policy.lockout_failures:
-            user.locked_until = now + dt.timedelta(minutes=policy.lockout_minutes)
-            user.failed_logins = 0
-            return SignIn(user, Refusal.LOCKED, user.locked_until)
-        return SignIn(user, Refusal.WRONG)
+        return _wrong_password(session, user, policy, now)
     if user.disabled_at is not None:
         return SignIn(user, Refusal.DISABLED)
     unlock(user)
@@ -163,12 +168,36 @@ def sign_in(
     return SignIn(user)
 
 
+def _wrong_password(session: Session, user: StaffUser, policy: Policy, now: dt.datetime) -> SignIn:
+    """Count the failure in the database (guesses at once all count); the last allowed locks."""
+    failures = session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user.id)
+        .values(failed_logins=StaffUser.failed_logins + 1)
+        .returning(StaffUser.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    if failures < policy.lockout_failures:
+        return SignIn(user, Refusal.WRONG)
+    until = now + dt.timedelta(minutes=policy.lockout_minutes)
+    session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user.id)
+        .values(locked_until=until, failed_logins=0)
+        .execution_options(synchronize_session=False)
+    )
+    return SignIn(user, Refusal.LOCKED, until)
+
+
 def start(
     session: Session, user: StaffUser, policy: Policy, *, now: dt.datetime | None = None
 ) -> str:
     """A new session for the user; returns the cookie's token (never stored as such)."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
+    lasts = min(
+        dt.timedelta(minutes=policy.session_minutes), dt.timedelta(hours=policy.session_max_hours)
+    )
     session.add(
         StaffSession(
             token_sha256=_digest(token),
@@ -176,7 +205,7 @@ def start(
             csrf_token=secrets.token_urlsafe(32),
             created_at=now,
             last_seen_at=now,
-            expires_at=now + dt.timedelta(minutes=policy.session_minutes),
+            expires_at=now + lasts,
         )
     )
     session.flush()
@@ -186,7 +215,8 @@ def start(
 def resume(
     session: Session, token: str, policy: Policy, *, now: dt.datetime | None = None
 ) -> Signed | None:
-    """The signed-in user behind a cookie, while the session lasts; each use extends it."""
+    """The signed-in user behind a cookie, while the session lasts: each use extends it, up to
+    its absolute lifetime (a stolen cookie kept busy still ends)."""
     if not token:
         return None
     now = now or utcnow()
@@ -195,11 +225,14 @@ def resume(
     ).one_or_none()
     if row is None or row.ended_at is not None or as_utc(row.expires_at) <= now:
         return None
+    ends = as_utc(row.created_at) + dt.timedelta(hours=policy.session_max_hours)
+    if ends <= now:
+        return None
     user = session.get(StaffUser, row.user_id)
     if user is None or user.disabled_at is not None:
         return None
     row.last_seen_at = now
-    row.expires_at = now + dt.timedelta(minutes=policy.session_minutes)
+    row.expires_at = min(now + dt.timedelta(minutes=policy.session_minutes), ends)
     return Signed(user=user, session_id=row.id, csrf_token=row.csrf_token)
 
 

@@ -37,14 +37,19 @@ FR: dict[str, str] = {
     "Not available": "Indisponible",
     "This page is not available.": "Cette page n'est pas disponible.",
     "Back to the inbox": "Retour à la liste",
-    "Wrong e-mail address or password.": "Adresse e-mail ou mot de passe incorrect.",
+    "Wrong e-mail address or password. After {failures} wrong passwords in a row an account is "
+    "locked for {minutes} minutes; an administrator can lift it sooner with `trialbot staff "
+    "unlock`.": (
+        "Adresse e-mail ou mot de passe incorrect. Après {failures} mots de passe erronés "
+        "d'affilée, un compte est bloqué pendant {minutes} minutes ; un administrateur peut le "
+        "débloquer avant avec `trialbot staff unlock`."
+    ),
+    "Too many sign-in attempts from this address. Wait {seconds} seconds and try again.": (
+        "Trop de tentatives de connexion depuis cette adresse. Attendez {seconds} secondes et "
+        "réessayez."
+    ),
     "This account is disabled. Ask an administrator.": (
         "Ce compte est désactivé. Adressez-vous à un administrateur."
-    ),
-    "Too many wrong passwords: this account is locked until {until} ({zone}). An administrator "
-    "can lift it sooner with `trialbot staff unlock`.": (
-        "Trop de mots de passe erronés : ce compte est bloqué jusqu'à {until} ({zone}). Un "
-        "administrateur peut le débloquer avant avec `trialbot staff unlock`."
     ),
     "The sign-in form had expired. Please try again.": (
         "Le formulaire de connexion avait expiré. Veuillez réessayer."

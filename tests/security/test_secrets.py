@@ -169,13 +169,13 @@ def no_header_gateway(
     graph_api: FakeGraphAPI,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[str, Settings]]:
-    extra: dict[str, Any] = {
+    configurations: dict[str, dict[str, Any]] = {
         "explicit": {},
         "generated": {"TELEGRAM_WEBHOOK_SECRET": None},
         "polling": {"TELEGRAM_MODE": "polling", "PUBLIC_URL": ""},
         "empty": {},
-    }[request.param]
-    settings = gateway_settings(tmp_path, bot_api, graph_api, **extra)
+    }
+    settings = gateway_settings(tmp_path, bot_api, graph_api, **configurations[request.param])
     if request.param == "empty":
         # However a secret came to be empty, the route must not take "no header" for it.
         monkeypatch.setattr(Settings, "telegram_secret", lambda self: "")
