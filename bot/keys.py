@@ -14,30 +14,25 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from bot.crypto import Cipher
-from bot.db.models import (
-    Conversation,
-    FollowUp,
-    Handoff,
-    HandoffMessage,
-    InboundMessage,
-    Screening,
-    UnansweredQuestion,
+from bot.crypto import Cipher, DecryptionError
+from bot.db.models import encrypted_columns
+
+# Every encrypted column: (model, attribute), read from the columns' own mark
+# (`bot.db.models.encrypted`), so that a new encrypted column is rotated with the others.
+ENCRYPTED: tuple[tuple[Any, str], ...] = tuple(
+    (column.model, column.attribute) for column in encrypted_columns()
 )
 
-# Every encrypted column: (model, attribute).
-ENCRYPTED: tuple[tuple[Any, str], ...] = (
-    (Conversation, "address"),
-    (InboundMessage, "text"),
-    (UnansweredQuestion, "text"),
-    (Screening, "answers"),
-    (FollowUp, "phone"),
-    (Handoff, "summary"),
-    (HandoffMessage, "text"),
-)
+
+class Unreadable(Exception):
+    """A stored value that no configured key decrypts: rotation stops and changes nothing."""
+
+    def __init__(self, column: str, row: object) -> None:
+        super().__init__(f"{column} of row {row}")
+        self.column, self.row = column, row
 
 
 @dataclass(frozen=True)
@@ -65,12 +60,33 @@ def add_key_to_file(path: Path) -> int:
 
 def reencrypt(session: Session, cipher: Cipher) -> int:
     """Encrypt every stored value again with the newest key; how many."""
-    count = 0
-    for model, attribute in ENCRYPTED:
+    return sum(reencrypt_each(session, cipher).values())
+
+
+def reencrypt_each(session: Session, cipher: Cipher) -> dict[str, int]:
+    """Encrypt every stored value again with the newest key; how many, per "table.column".
+
+    Raises `Unreadable` at the first value no key decrypts (the caller's transaction then
+    changes nothing): a key was removed before the values it encrypted were rotated.
+    """
+    counts: dict[str, int] = {}
+    for registered in encrypted_columns():
+        model, attribute = registered.model, registered.attribute
         column = getattr(model, attribute)
+        count = 0
         for row in session.scalars(select(model).where(column.is_not(None))):
             value = getattr(row, attribute)
             if value:
-                setattr(row, attribute, cipher.rotate(value))
+                try:
+                    setattr(row, attribute, cipher.rotate(value))
+                except DecryptionError:
+                    raise Unreadable(registered.name, _key(row)) from None
                 count += 1
-    return count
+        counts[registered.name] = count
+    return counts
+
+
+def _key(row: object) -> object:
+    """The row's primary key, for the message (one column, or a tuple)."""
+    identity = inspect(row).identity
+    return identity[0] if identity and len(identity) == 1 else identity

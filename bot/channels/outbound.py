@@ -45,7 +45,7 @@ async def outbound_channels(
     wanted = set(only) if only is not None else {web.NAME, telegram.NAME, messenger.NAME}
     try:
         if web.NAME in wanted:
-            channels[web.NAME] = web.WebChannel(sessions)
+            channels[web.NAME] = web.WebChannel(sessions, relay.cipher)
         if settings.telegram_enabled and telegram.NAME in wanted:
             bot = telegram.TelegramChannel(settings, relay, sessions)
             if await _initialise(bot, wait=wait):

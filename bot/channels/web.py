@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import conversations
 from bot.channels.base import Reply
+from bot.crypto import Cipher
 from bot.db.models import OutboundMessage
 from bot.settings import Language
 
@@ -26,8 +27,9 @@ NAME = "web"
 class WebChannel:
     name = NAME
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], cipher: Cipher) -> None:
         self._sessions = sessions
+        self._cipher = cipher  # replies wait encrypted: they may repeat the person's words
 
     async def deliver(
         self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
@@ -38,7 +40,9 @@ class WebChannel:
         """Kept for the page to fetch (`/api/chat/updates`); the stored ids."""
         with self._sessions.begin() as session:
             rows = [
-                OutboundMessage(conversation_id=conversation_id, body=reply.to_json())
+                OutboundMessage(
+                    conversation_id=conversation_id, body=self._cipher.encrypt_json(reply.to_json())
+                )
                 for reply in replies
             ]
             session.add_all(rows)
@@ -112,7 +116,7 @@ class WebChannel:
                 .limit(50)
             ).all()
             return {
-                "messages": [{"id": row.id, **row.body} for row in rows],
+                "messages": [{"id": row.id, **self._cipher.decrypt_json(row.body)} for row in rows],
                 "last_id": rows[-1].id if rows else after,
                 "lang": lang,
             }

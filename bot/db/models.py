@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -42,6 +43,18 @@ def utcnow() -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """A stored time in UTC: SQLite gives it back without its zone (it was written in UTC)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+ENCRYPTED = "encrypted"  # the column-info key that marks a Fernet-encrypted column
+
+
+def encrypted(holds: str) -> Any:
+    """A column whose values are Fernet tokens (`bot.crypto.Cipher`), because it holds `holds`.
+
+    The mark is the registry (`encrypted_columns`): key rotation re-encrypts every column that
+    has it, so a column declared this way cannot be left out of a rotation.
+    """
+    return mapped_column(Text, info={ENCRYPTED: holds})
 
 
 class Base(DeclarativeBase):
@@ -88,7 +101,7 @@ class Conversation(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The channel's id for the person (Telegram chat, Messenger PSID), encrypted, so the assistant
     # can write first (a late answer, a reminder); nothing else stores it.
-    address: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = encrypted("the person's id on Telegram or Messenger")
     # The campaign that brought the person (first touch): /start camp_<id>, m.me/…?ref=camp_<id>.
     campaign: Mapped[str | None] = mapped_column(String(64), index=True)
     # The trial a link named (/start trial_<id>, ?ref=camp_<id>__<trial>): pre-screening starts
@@ -120,7 +133,7 @@ class InboundMessage(Base):
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = encrypted("what the person wrote")
     external_id: Mapped[str | None] = mapped_column(String(128))
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[MessageStatus] = mapped_column(
@@ -147,7 +160,9 @@ class OutboundMessage(Base):
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
-    body: Mapped[dict[str, Any]] = mapped_column()
+    # The reply as JSON ({"text", "buttons", "image"}), encrypted: it may repeat what the
+    # person said, or carry a staff answer.
+    body: Mapped[str] = encrypted("a reply waiting for the web page")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -168,7 +183,7 @@ class UnansweredQuestion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_key: Mapped[str] = mapped_column(String(64), index=True)
-    text: Mapped[str] = mapped_column(Text)  # encrypted: people write health details in questions
+    text: Mapped[str] = encrypted("a question the person asked (health details, often)")
     language: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(String(32))
     # The closest entries and their scores, e.g. [{"entry_id": "cost", "score": 0.41}].
@@ -355,11 +370,14 @@ class Screening(Base):
     trial: Mapped[str] = mapped_column(String(64), index=True)
     criteria_version: Mapped[int] = mapped_column(Integer)
     # JSON {question_id: value}, Fernet-encrypted: these are health answers.
-    answers: Mapped[str] = mapped_column(Text)
+    answers: Mapped[str] = encrypted("the pre-screening answers")
     # incomplete | likely_eligible | not_eligible | needs_review | stopped
     outcome: Mapped[str] = mapped_column(String(24), default="incomplete")
-    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    next_question: Mapped[str | None] = mapped_column(String(64))
+    # JSON [{criterion, question, met}], encrypted: which criteria were met (pregnancy,
+    # dialysis, insulin…) is health data. None until the answers were first evaluated.
+    reasons: Mapped[str | None] = encrypted("which criteria were met")
+    # Encrypted too: questions asked only after some answers (`ask_if`) tell those answers.
+    next_question: Mapped[str | None] = encrypted("the next question, which tells earlier answers")
     campaign: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -389,7 +407,7 @@ class FollowUp(Base):
     kind: Mapped[str] = mapped_column(String(16))  # contact | review | reschedule | cancel
     preferred_time: Mapped[str | None] = mapped_column(String(16))  # morning | afternoon | …
     channel: Mapped[str | None] = mapped_column(String(16))  # chat | phone
-    phone: Mapped[str | None] = mapped_column(Text)  # Fernet-encrypted
+    phone: Mapped[str | None] = encrypted("the phone number to call the person back on")
     language: Mapped[str] = mapped_column(String(2), default="en")
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | done | cancelled
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -405,12 +423,13 @@ class SafetyEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # emergency | adverse_event
-    category: Mapped[str] = mapped_column(String(32))  # chest_pain, …, after_treatment, reported
+    # chest_pain, …, suicide; after_treatment, reported: what happened to the person, encrypted.
+    category: Mapped[str] = encrypted("what the emergency or side effect is")
     sender_key: Mapped[str] = mapped_column(String(64), index=True)
     channel: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
     trial: Mapped[str | None] = mapped_column(String(64))
-    text: Mapped[str] = mapped_column(Text)  # Fernet-encrypted
+    text: Mapped[str] = encrypted("the message that reported it")
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     acknowledged_at: Mapped[datetime | None]
@@ -467,7 +486,7 @@ class Handoff(Base):
     language: Mapped[str] = mapped_column(String(8))
     trial: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(16))  # asked | misunderstood
-    summary: Mapped[str] = mapped_column(Text)  # Fernet-encrypted
+    summary: Mapped[str] = encrypted("what the person asked the study team")
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
@@ -488,7 +507,7 @@ class HandoffMessage(Base):
         ForeignKey("handoffs.id", ondelete="CASCADE"), index=True
     )
     author: Mapped[str] = mapped_column(String(16))  # patient | staff | assistant
-    text: Mapped[str] = mapped_column(Text)  # Fernet-encrypted
+    text: Mapped[str] = encrypted("a message of the person, or for them")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # To the person: pending | sent | failed; None for what they wrote.
     delivery: Mapped[str | None] = mapped_column(String(16))
@@ -548,3 +567,29 @@ class StaffAudit(Base):
     subject: Mapped[str | None] = mapped_column(String(120))  # e.g. "safety_event:12"
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     address: Mapped[str | None] = mapped_column(String(64))  # the client's IP address
+
+
+@dataclass(frozen=True)
+class EncryptedColumn:
+    """One column declared with `encrypted`: its model, attribute, and what it holds."""
+
+    model: type[Base]
+    attribute: str
+    holds: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.model.__tablename__}.{self.attribute}"
+
+
+def encrypted_columns() -> tuple[EncryptedColumn, ...]:
+    """Every encrypted column of every table, by table then column order."""
+    found = []
+    for mapper in sorted(Base.registry.mappers, key=lambda m: m.class_.__tablename__):
+        for attribute in mapper.column_attrs:
+            for stored in attribute.columns:
+                if ENCRYPTED in stored.info:
+                    found.append(
+                        EncryptedColumn(mapper.class_, attribute.key, stored.info[ENCRYPTED])
+                    )
+    return tuple(found)

@@ -30,7 +30,7 @@ def record(
 ) -> SafetyEvent:
     event = SafetyEvent(
         kind=finding.kind,
-        category=finding.category,
+        category=cipher.encrypt(finding.category),  # "suicide", "bleeding": health data
         sender_key=sender_key,
         channel=channel,
         language=language,
@@ -61,7 +61,7 @@ def listed(
         {
             "id": event.id,
             "kind": event.kind,
-            "category": event.category,
+            "category": cipher.decrypt(event.category),
             "created_at": as_utc(event.created_at).isoformat(),
             "participant": event.sender_key,
             "channel": event.channel,

@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 
 from bot.crypto import Cipher
 from bot.db.models import FollowUp, Screening
+from bot.screening import store
 
 
 def screenings(
     session: Session, cipher: Cipher, *, outcome: str | None = None, answers: bool = False
 ) -> list[dict[str, Any]]:
-    """Newest first. Answers are health data: decrypted only when asked for."""
+    """Newest first. Answers are health data: decrypted only when asked for (the reasons, which
+    say which criteria were met, always: they say why the outcome)."""
     query = select(Screening).order_by(Screening.id.desc())
     if outcome:
         query = query.where(Screening.outcome == outcome)
@@ -28,8 +30,8 @@ def screenings(
             "trial": row.trial,
             "criteria_version": row.criteria_version,
             "outcome": row.outcome,
-            "reasons": row.reasons,
-            "next_question": row.next_question,
+            "reasons": store.reasons(cipher, row),
+            "next_question": store.next_question(cipher, row),
             "campaign": row.campaign,
             "started_at": _iso(row.started_at),
             "completed_at": _iso(row.completed_at),

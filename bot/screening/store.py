@@ -1,4 +1,5 @@
-"""Screenings in the database: answers encrypted, outcome and reasons kept, resumable.
+"""Screenings in the database: answers, reasons and next question encrypted, the outcome kept,
+resumable.
 
 No answer is stored without the person's consent to pre-screening (the version in effect):
 `start` refuses, and so does `answer`, so a withdrawal between two questions stops it too.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -190,6 +192,19 @@ def _require_consent(session: Session, texts: LoadedConsents, sender_key: str) -
         raise NoConsent(sender_key)
 
 
+def reasons(cipher: Cipher, screening: Screening) -> list[dict[str, Any]]:
+    """Which criteria were met, not met, or unknown ([] before the first evaluation)."""
+    if not screening.reasons:
+        return []
+    stored: list[dict[str, Any]] = cipher.decrypt_json(screening.reasons)
+    return stored
+
+
+def next_question(cipher: Cipher, screening: Screening) -> str | None:
+    """The question the screening waits at (None once it reached an outcome or stopped)."""
+    return cipher.decrypt(screening.next_question) if screening.next_question else None
+
+
 def _answers(cipher: Cipher, screening: Screening) -> Answers:
     stored: Answers = json.loads(cipher.decrypt(screening.answers))
     return stored
@@ -199,8 +214,9 @@ def _save(screening: Screening, cipher: Cipher, criteria: Criteria, answers: Ans
     result = evaluate(criteria, answers)
     screening.answers = cipher.encrypt(json.dumps(answers, sort_keys=True))
     screening.outcome = result.outcome
-    screening.reasons = [reason.to_json() for reason in result.reasons]
-    screening.next_question = result.next_question
+    # Which criteria were met, and which question comes next, tell the answers: encrypted too.
+    screening.reasons = cipher.encrypt_json([reason.to_json() for reason in result.reasons])
+    screening.next_question = cipher.encrypt(result.next_question) if result.next_question else None
     screening.updated_at = utcnow()
     if result.outcome != "incomplete":
         screening.completed_at = screening.updated_at

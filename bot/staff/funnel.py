@@ -168,7 +168,7 @@ def question_drop_off(
         answers = _readable(cipher, token)
         for question_id in answers.keys() & answered.keys():
             answered[question_id] += 1
-        at = _stopped_at(criteria, outcome, next_question, answers)
+        at = _stopped_at(criteria, outcome, _question(cipher, next_question), answers)
         if at in stopped:
             stopped[at] += 1
     return [
@@ -470,6 +470,16 @@ def _readable(cipher: Cipher, token: str) -> Answers:
     except DecryptionError:  # encrypted with a retired key: where it stopped may still be known
         return {}
     return answers
+
+
+def _question(cipher: Cipher, token: str | None) -> str | None:
+    """The next question, stored encrypted (it tells earlier answers); None when unreadable."""
+    if not token:
+        return None
+    try:
+        return cipher.decrypt(token)
+    except DecryptionError:  # the answers, when readable, still say where it stopped
+        return None
 
 
 def _stopped_at(

@@ -52,7 +52,7 @@ def _conversation(session: Session, key: str = WHO, seen: dt.datetime | None = N
     session.add(conversation)
     session.flush()
     session.add(InboundMessage(conversation_id=conversation.id, text="secret"))
-    session.add(OutboundMessage(conversation_id=conversation.id, body={"text": "late"}))
+    session.add(OutboundMessage(conversation_id=conversation.id, body="late"))
     session.add(
         UnansweredQuestion(sender_key=key, text="x", language="en", reason="low", candidates=[])
     )

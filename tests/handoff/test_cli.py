@@ -83,7 +83,7 @@ def test_a_reply_reaches_the_web_chat_and_close_ends_the_handoff(
     replied = _run("reply", str(opened.id), "Hello, this is Anna from the study team.")
     assert replied.exit_code == 0, replied.output
     assert f"Answer to handoff {opened.id} was delivered on web." in _said(replied)
-    outbox = WebChannel(sessions)._updates("web-answered", 0)["messages"]
+    outbox = WebChannel(sessions, cipher)._updates("web-answered", 0)["messages"]
     assert [m["text"] for m in outbox] == [
         "Message from the study team:\nHello, this is Anna from the study team."
     ]

@@ -67,7 +67,7 @@ async def test_a_web_chat_answer_waits_in_the_outbox_the_page_polls(
     with sessions.begin() as session:
         conversation(session, "web-reader", language="fr")
         opened = handoff(session, cipher, "web-reader")
-    web = WebChannel(sessions)
+    web = WebChannel(sessions, cipher)
     delivery = HandoffDelivery(settings=settings, sessions=sessions, channels={"web": web})
     before = (await web.updates("web-reader", None))["last_id"]
     outcome = await delivery.answer(opened.id, "Bonjour, c'est Claire, l'infirmière de l'étude.")
