@@ -36,12 +36,18 @@ python3.11 package) or point APP_PYTHON at it, then run 'make setup' again."
   rm -rf .venv
   "$python" -m venv .venv
   .venv/bin/pip install --quiet --upgrade pip wheel
-  # PyTorch first and pinned: left to resolve, 'torch' pulls a multi-gigabyte CUDA build.
-  # TORCH_INDEX_URL may point at PyTorch's CPU wheel index on a machine that can reach it.
-  say "[app] installing PyTorch 2.13.0 (CPU build)"
-  .venv/bin/pip install ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} torch==2.13.0
-  say "[app] installing the project and its dependencies (pinned by requirements/app.txt)"
-  .venv/bin/pip install --constraint requirements/app.txt --editable '.[dev]'
+  # requirements/app.txt is the whole environment, PyTorch's CPU build included, each release
+  # with its files' hashes: pip installs exactly those files (or stops) and resolves nothing,
+  # so no unpinned release comes in (left to resolve, 'torch' pulls a multi-gigabyte CUDA
+  # build). torch==2.13.0+cpu is the wheel on this machine's disk (PIP_FIND_LINKS); elsewhere
+  # TORCH_INDEX_URL may point at PyTorch's CPU wheel index (add that file's hash: pip hash).
+  say "[app] installing PyTorch 2.13.0 (CPU build) and the dependencies (requirements/app.txt, hash-checked)"
+  .venv/bin/pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} \
+    --require-hashes --no-deps --requirement requirements/app.txt
+  say "[app] installing the project"
+  .venv/bin/pip install --no-deps --editable .
+  .venv/bin/pip check || die "requirements/app.txt does not meet pyproject.toml's dependencies: \
+regenerate it as its first lines say"
   touch .venv/.installed
 }
 
@@ -59,8 +65,10 @@ or point RASA_PYTHON at an existing Python 3.10 interpreter."
   rm -rf .venv-rasa
   "$python" -m venv .venv-rasa
   .venv-rasa/bin/pip install --quiet --upgrade pip wheel
-  say "[rasa] installing Rasa 3.6.21 (pinned by requirements/rasa.txt; about 1.5 GB)"
-  .venv-rasa/bin/pip install --requirement requirements/rasa.txt
+  say "[rasa] installing Rasa 3.6.21 (requirements/rasa.txt, hash-checked; about 1.5 GB)"
+  .venv-rasa/bin/pip install --require-hashes --no-deps --requirement requirements/rasa.txt
+  .venv-rasa/bin/pip check || die "requirements/rasa.txt is not a whole environment: \
+regenerate it as its first lines say"
   touch .venv-rasa/.installed
 }
 
