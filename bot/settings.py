@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import re
 import secrets
@@ -156,6 +157,33 @@ class Settings(BaseSettings):
     # server issued); 0: until the browser is closed. Secure as the staff cookies are.
     web_chat_cookie_days: int = Field(default=30, ge=0, le=400, alias="WEB_CHAT_COOKIE_DAYS")
 
+    # Abuse limits on the public endpoints (429 with Retry-After past them), counted per minute
+    # and shared through REDIS_URL when set. A person typing fast stays far below them; many
+    # patients behind one hospital address share the per-address ones.
+    rate_limit_enabled: bool = Field(default=True, alias="RATE_LIMIT_ENABLED")
+    rate_limit_chat_per_address: int = Field(default=120, alias="RATE_LIMIT_CHAT_PER_ADDRESS", ge=1)
+    rate_limit_per_conversation: int = Field(default=30, alias="RATE_LIMIT_PER_CONVERSATION", ge=1)
+    rate_limit_new_conversations_per_address: int = Field(
+        default=20, alias="RATE_LIMIT_NEW_CONVERSATIONS_PER_ADDRESS", ge=1
+    )
+    rate_limit_updates_per_address: int = Field(
+        default=600, alias="RATE_LIMIT_UPDATES_PER_ADDRESS", ge=1
+    )
+    rate_limit_pages_per_address: int = Field(
+        default=120, alias="RATE_LIMIT_PAGES_PER_ADDRESS", ge=1
+    )
+    rate_limit_webhooks_per_address: int = Field(
+        default=6000, alias="RATE_LIMIT_WEBHOOKS_PER_ADDRESS", ge=1
+    )
+    # Staff alerts of events from web chats with no participant linked: this many a window go
+    # one by one, then one alert a window tells how many more arrived.
+    rate_limit_unlinked_alerts: int = Field(default=5, alias="RATE_LIMIT_UNLINKED_ALERTS", ge=1)
+    rate_limit_alert_window_seconds: int = Field(
+        default=600, alias="RATE_LIMIT_ALERT_WINDOW_SECONDS", ge=10
+    )
+    # Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
+    trusted_proxies: str = Field(default="", alias="TRUSTED_PROXIES")
+
     @field_validator("var_dir", "knowledge_dir", "rasa_model_dir", "rasa_venv")
     @classmethod
     def _absolute(cls, path: Path) -> Path:
@@ -197,6 +225,23 @@ class Settings(BaseSettings):
         if name == "TELEGRAM_WEBHOOK_SECRET" and not _TELEGRAM_SECRET.fullmatch(secret):
             raise ValueError(f"{name} may only hold A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            try:
+                if item:
+                    ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: {item!r} is not an IP address or network"
+                ) from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
 
     @model_validator(mode="after")
     def _staff_hours_are_readable(self) -> Settings:

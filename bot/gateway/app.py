@@ -26,10 +26,9 @@ from bot.channels import messenger, telegram, web
 from bot.channels.base import Channel, Inbound
 from bot.consent import page as consent_page
 from bot.conversations import LanguageHints, as_language
-from bot.crypto import Cipher
 from bot.db.models import StoredConsentText
 from bot.db.session import create_db_engine, make_session_factory
-from bot.gateway import pages, staff
+from bot.gateway import limits, pages, staff
 from bot.gateway import webchat_identity as identity
 from bot.gateway.hardening import BodyLimit, page_headers
 from bot.gateway.rasa import RasaClient
@@ -93,9 +92,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_db_engine(settings.db_url)
         sessions = make_session_factory(engine)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token(), settings.rasa_timeout)
-        webchat = web.WebChannel(sessions, Cipher.from_settings(settings))
+        webchat = web.WebChannel(sessions)
         channels: dict[str, Channel] = {web.NAME: webchat}
-        relay = Relay(settings=settings, sessions=sessions, rasa=rasa, channels=channels)
+        relay = Relay(
+            settings=settings, sessions=sessions, rasa=rasa, channels=channels, limits=abuse
+        )
         probe = httpx.AsyncClient(timeout=2.0)
         app.state.engine, app.state.rasa, app.state.relay = engine, rasa, relay
         app.state.sessions = sessions
@@ -147,6 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await relay.drain()
             await rasa.aclose()
             await probe.aclose()
+            if abuse is not None:
+                await abuse.aclose()
             engine.dispose()
 
     app = FastAPI(
@@ -160,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(staff.router(settings))
     pages.install(app, settings)
+    abuse = limits.install(app, settings)  # 429s past RATE_LIMIT_*; the trusted proxies
     app.add_middleware(BodyLimit)
     page = _chat_page(settings.emergency_number)
     chat_headers = page_headers(page, connect=True)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import conversations, wording
 from bot.campaigns import parse_referral
+from bot.channels import web
 from bot.channels.base import Channel, Inbound, NotDelivered, Reply
 from bot.consent import erasure
 from bot.crypto import Cipher
@@ -33,10 +34,12 @@ from bot.db.models import (
     Screening,
     utcnow,
 )
+from bot.gateway import limits as abuse
 from bot.gateway.rasa import RasaClient, RasaUnavailable
 from bot.handoff import replies as handoff_replies
 from bot.handoff import service as handoffs
 from bot.i18n import messages
+from bot.i18n.detect import detect_language
 from bot.pseudonym import pseudonym
 from bot.reminders import participants
 from bot.safety import detect as safety
@@ -88,6 +91,14 @@ class Accepted:
     notice: Reply | None = None
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A message over its limit, and its conversation when there is one."""
+
+    verdict: abuse.Verdict
+    turn: Turn | None
+
+
 class Relay:
     def __init__(
         self,
@@ -96,8 +107,10 @@ class Relay:
         sessions: sessionmaker[Session],
         rasa: RasaClient,
         channels: dict[str, Channel],
+        limits: abuse.Limits | None = None,
     ) -> None:
         self._settings = settings
+        self._limits = limits
         self._sessions = sessions
         self._rasa = rasa
         self._channels = channels
@@ -121,18 +134,63 @@ class Relay:
         return [] if accepted is None else await self.answer(accepted)
 
     async def accept(self, inbound: Inbound) -> Accepted | None:
-        """Commit `inbound`; None when the platform delivered it before (it is answered once)."""
+        """Commit `inbound`; None when the platform delivered it before (it is answered once).
+
+        Over its conversation's limit (never an emergency) a web message is refused with
+        `TooMany`; in a messaging app the person is told once a window, and the rest dropped.
+        """
         key = self.sender_key(inbound.channel, inbound.user_id)
-        finding = await self._assess(inbound.text)
+        rules = safety.check(inbound.text)
+        if self._limits is not None and (rules is None or rules.kind != "emergency"):
+            refusal = await self._over_limit(self._limits, inbound, key)
+            if refusal is not None:
+                return self._refuse(inbound, refusal)
+        finding = await self._assess(inbound.text, rules)
         async with self._lock(key):
             return await asyncio.to_thread(self._receive_once, inbound, key, finding)
 
-    async def _assess(self, text: str) -> safety.Finding | None:
-        """The safety check: the rules, and the NLU's reading for what they did not catch.
+    async def _over_limit(self, limits: abuse.Limits, inbound: Inbound, key: str) -> Refusal | None:
+        """None within the conversation's limit (and, new on the web, its address's)."""
+        turn, new = await asyncio.to_thread(self._known, key)
+        verdict = await limits.per_conversation(key)
+        address = abuse.CLIENT.get()
+        if verdict.allowed and new and inbound.channel == web.NAME and address:
+            verdict = await limits.new_conversation(address)
+        if verdict.allowed:
+            return None
+        log.info("a %s message over its limit refused", inbound.channel)
+        return Refusal(verdict, turn)
+
+    def _refuse(self, inbound: Inbound, refusal: Refusal) -> Accepted | None:
+        """The web request answers 429; in a messaging app, told once a window, else dropped."""
+        turn, verdict = refusal.turn, refusal.verdict
+        language = turn.language if turn is not None else self._language_of(inbound)
+        if inbound.channel == web.NAME:
+            raise abuse.TooMany(verdict.retry_after, language)
+        if turn is None or not verdict.first_refusal:
+            return None
+        text = abuse.refusal_text(language, verdict.retry_after, self._settings)
+        return Accepted(turn, [], Reply(text=text))
+
+    def _known(self, key: str) -> tuple[Turn | None, bool]:
+        """The conversation so far, and whether this is its first message."""
+        with self._sessions() as session:
+            conversation = conversations.by_sender_key(session, key)
+            if conversation is None:
+                return None, True
+            return _turn(conversation), conversation.messages_seen == 0
+
+    def _language_of(self, inbound: Inbound) -> str:
+        """A new conversation's language, as its first message will set it."""
+        chosen = conversations.as_language(inbound.hints.chosen)
+        return chosen or detect_language(inbound.text) or self._settings.default_language
+
+    async def _assess(self, text: str, rules: safety.Finding | None) -> safety.Finding | None:
+        """The safety check: the rules' finding, and the NLU's reading for what they missed.
 
         With Rasa down, or slow, the rules decide alone: the message must not wait for it.
         """
-        finding = safety.check(text)
+        finding = rules
         if finding is not None or not safety.worth_reading(text):
             return finding
         try:

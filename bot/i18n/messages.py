@@ -201,6 +201,18 @@ _TEXTS["group_declined"] = dict.fromkeys(
     ),
 )
 
+# Past an abuse limit (bot.gateway.limits): wait, and the emergency number all the same.
+_TEXTS["rate_limited"] = {
+    "en": (
+        "You are sending messages faster than I can read them. Please wait {seconds} seconds, "
+        "then write again. If this is an emergency, call {emergency_number}."
+    ),
+    "fr": (
+        "Vous envoyez des messages plus vite que je ne peux les lire. Attendez {seconds} "
+        "secondes, puis écrivez à nouveau. En cas d'urgence, appelez le {emergency_number}."
+    ),
+}
+
 
 def text(key: str, language: str, **values: str) -> str:
     """The gateway text `key` in `language` (English when the language is unknown)."""

@@ -6,24 +6,33 @@ told (the staff Telegram chat, e-mail), written in the same transaction as what 
 crash loses none. Any gateway or dispatcher sends them; a claim with a lease keeps two from sending
 one alert at once. A failure is tried again, sooner at first, then every five minutes, for as
 long as it takes; `trialbot safety list` shows the events all the same.
+
+Anyone can open a web chat, so a script can raise events by the thousand. Alerts of events and
+handoffs from web chats with no participant linked are therefore counted: past
+`RATE_LIMIT_UNLINKED_ALERTS` in a window of `RATE_LIMIT_ALERT_WINDOW_SECONDS` (aligned on the
+clock), the next ones are written "grouped", due at the window's end, when one alert per place
+says how many more arrived. Alerts of linked participants, on any channel, are never counted,
+grouped or queued behind a flood; every event stays in the inbox either way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import logging
 import smtplib
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.channels.web import NAME as WEB
 from bot.crypto import Cipher
-from bot.db.models import Handoff, SafetyEvent, StaffAlert, as_utc, utcnow
+from bot.db.models import Handoff, Participant, SafetyEvent, StaffAlert, as_utc, utcnow
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,6 +43,13 @@ LONGEST_WAIT = dt.timedelta(minutes=5)
 
 # Sends a text to the staff Telegram chat (the bot's send_message, bound to the chat).
 TelegramSend = Callable[[str], Awaitable[object]]
+
+# Alerts counted in a digest instead of sent one by one (see the module's docstring).
+GROUPED = "grouped"
+_PLURALS = {"emergency": "emergencies", "adverse_event": "side effects", "handoff": "handoffs"}
+
+# What a claim holds: the alerts' ids (several for a digest), the place, the subject, the text.
+Held = tuple[Sequence[int], str, str, str]
 
 
 def telegram_sender(settings: Settings, bot: Any) -> TelegramSend | None:
@@ -60,18 +76,34 @@ def targets(settings: Settings) -> list[str]:
 
 def queue(session: Session, event: SafetyEvent, settings: Settings) -> None:
     """The event's alerts, in the transaction that records it."""
-    _queue(session, settings, f"safety event {event.id}", "safety list", event_id=event.id)
+    what, listing = f"safety event {event.id}", "safety list"
+    _queue(session, settings, event, what, listing, event_id=event.id)
 
 
 def queue_handoff(session: Session, handoff: Handoff, settings: Settings) -> None:
     """A new handoff's alerts, in the transaction that opens it."""
-    _queue(session, settings, f"handoff {handoff.id}", "handoff list", handoff_id=handoff.id)
+    what, listing = f"handoff {handoff.id}", "handoff list"
+    _queue(session, settings, handoff, what, listing, handoff_id=handoff.id)
 
 
-def _queue(session: Session, settings: Settings, what: str, listing: str, **about: int) -> None:
+def _queue(
+    session: Session,
+    settings: Settings,
+    record: SafetyEvent | Handoff,
+    what: str,
+    listing: str,
+    **about: int,
+) -> None:
     wanted = targets(settings)
+    now = utcnow()
     for target in wanted:
-        session.add(StaffAlert(target=target, next_attempt_at=utcnow(), **about))
+        held_until = _grouped_until(session, settings, record, target, now)
+        if held_until is None:
+            session.add(StaffAlert(target=target, next_attempt_at=now, **about))
+        else:
+            session.add(
+                StaffAlert(target=target, status=GROUPED, next_attempt_at=held_until, **about)
+            )
     if not wanted:
         log.warning(
             "%s is not sent to staff: set STAFF_TELEGRAM_CHAT_ID or SMTP_HOST and STAFF_EMAILS; "
@@ -80,15 +112,85 @@ def _queue(session: Session, settings: Settings, what: str, listing: str, **abou
         )  # fmt: skip
 
 
+def window(now: dt.datetime, seconds: int) -> tuple[dt.datetime, dt.datetime]:
+    """The alert window `now` falls in: aligned on the clock, the same for every gateway."""
+    start = dt.datetime.fromtimestamp(as_utc(now).timestamp() // seconds * seconds, dt.UTC)
+    return start, start + dt.timedelta(seconds=seconds)
+
+
+def _grouped_until(
+    session: Session,
+    settings: Settings,
+    record: SafetyEvent | Handoff,
+    target: str,
+    now: dt.datetime,
+) -> dt.datetime | None:
+    """When an alert of `record` is to wait for its window's digest: the window's end; None
+    when it goes on its own (a linked participant's, or one within the window's allowance)."""
+    if record.channel != WEB or _linked(session, record.sender_key):
+        return None
+    start, end = window(now, settings.rate_limit_alert_window_seconds)
+    if _unlinked_alone_since(session, target, start) < settings.rate_limit_unlinked_alerts:
+        return None
+    return end
+
+
+def _linked(session: Session, sender_key: str) -> bool:
+    return bool(session.scalar(select(exists().where(Participant.sender_key == sender_key))))
+
+
+def _unlinked_alone_since(session: Session, target: str, start: dt.datetime) -> int:
+    """Alerts to `target` queued one by one since `start` for web chats with no participant."""
+    channel = func.coalesce(SafetyEvent.channel, Handoff.channel)
+    sender = func.coalesce(SafetyEvent.sender_key, Handoff.sender_key)
+    count = session.scalar(
+        select(func.count(StaffAlert.id))
+        .outerjoin(SafetyEvent, SafetyEvent.id == StaffAlert.event_id)
+        .outerjoin(Handoff, Handoff.id == StaffAlert.handoff_id)
+        .where(
+            StaffAlert.target == target,
+            StaffAlert.status != GROUPED,
+            StaffAlert.next_attempt_at >= start,
+            channel == WEB,
+            ~exists().where(Participant.sender_key == sender),
+        )
+    )
+    return int(count or 0)
+
+
+def digest_text(
+    kinds: collections.Counter[str], first: dt.datetime, last: dt.datetime, settings: Settings
+) -> tuple[str, str]:
+    """One alert for the grouped ones: how many, of what, when; where to find them."""
+    total = sum(kinds.values())
+    counts = ", ".join(f"{n} {_PLURALS.get(kind, kind)}" for kind, n in sorted(kinds.items()))
+    since = as_utc(first).strftime("%Y-%m-%d %H:%M")
+    until = as_utc(last).strftime("%H:%M UTC")
+    minutes = max(1, settings.rate_limit_alert_window_seconds // 60)
+    subject = f"[trial assistant] {total} more alerts from web chats with no participant"
+    body = "\n".join(
+        [
+            f"⚠️ {total} more from web chats with no participant linked ({counts}), "
+            f"{since}–{until}.",
+            f"Past {settings.rate_limit_unlinked_alerts} such alerts in {minutes} minutes they "
+            "are counted here rather than sent one by one (perhaps a flood). Participants' "
+            "alerts always go at once.",
+            "",
+            "Every one is in the inbox: trialbot safety list, trialbot handoff list, or the "
+            "staff pages.",
+        ]
+    )
+    return subject, body
+
+
 def text_of(event: SafetyEvent, cipher: Cipher) -> tuple[str, str]:
     """The alert's subject and body, for staff (in English)."""
     what = "EMERGENCY" if event.kind == "emergency" else "Side effect reported"
-    category = cipher.decrypt(event.category)  # stored encrypted: it is health data
-    subject = f"[trial assistant] {what} ({category}) — safety event {event.id}"
+    subject = f"[trial assistant] {what} ({event.category}) — safety event {event.id}"
     when = as_utc(event.created_at).strftime("%Y-%m-%d %H:%M UTC")
     body = "\n".join(
         [
-            f"⚠️ {what}: {category.replace('_', ' ')}",
+            f"⚠️ {what}: {event.category.replace('_', ' ')}",
             f"Received: {when} (the site learnt of it then)",
             *_whose(event),
             "",
@@ -147,14 +249,14 @@ class AlertSender:
         """Send the alerts due now; how many were delivered."""
         held = await asyncio.to_thread(self._claim)
         delivered = 0
-        for alert_id, target, subject, body in held:
+        for alert_ids, target, subject, body in held:
             try:
                 await self._send(target, subject, body)
             except Exception as error:  # any failure of the network or the server: try again
                 reason = f"{type(error).__name__}: {error}"
-                await asyncio.to_thread(self._failed, alert_id, reason)
+                await asyncio.to_thread(self._failed, alert_ids, reason)
                 continue
-            await asyncio.to_thread(self._sent, alert_id)
+            await asyncio.to_thread(self._sent, alert_ids)
             delivered += 1
         return delivered
 
@@ -225,38 +327,77 @@ class AlertSender:
             ) from None
         return smtp
 
-    def _claim(self) -> list[tuple[int, str, str, str]]:
+    def _claim(self) -> list[Held]:
+        """The alerts due now: one by one, then the digests of grouped ones."""
         now = self._clock()
         with self._sessions.begin() as session:
-            query = (
-                select(StaffAlert.id)
-                .where(
-                    StaffAlert.status == "pending",
-                    StaffAlert.next_attempt_at <= now,
-                    or_(StaffAlert.claimed_until.is_(None), StaffAlert.claimed_until < now),
-                )
-                .order_by(StaffAlert.next_attempt_at)
-                .limit(20)
+            return [*self._claim_alone(session, now), *self._claim_digests(session, now)]
+
+    def _claim_alone(self, session: Session, now: dt.datetime) -> list[Held]:
+        query = (
+            select(StaffAlert.id)
+            .where(
+                StaffAlert.status == "pending",
+                StaffAlert.next_attempt_at <= now,
+                or_(StaffAlert.claimed_until.is_(None), StaffAlert.claimed_until < now),
             )
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            ids = list(session.scalars(query))
-            if not ids:
-                return []
-            session.execute(
-                update(StaffAlert)
-                .where(StaffAlert.id.in_(ids))
-                .values(claimed_until=now + LEASE, attempts=StaffAlert.attempts + 1)
-                .execution_options(synchronize_session=False)
+            .order_by(StaffAlert.next_attempt_at)
+            .limit(20)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = list(session.scalars(query))
+        if not ids:
+            return []
+        session.execute(
+            update(StaffAlert)
+            .where(StaffAlert.id.in_(ids))
+            .values(claimed_until=now + LEASE, attempts=StaffAlert.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        held: list[Held] = []
+        for alert in session.scalars(select(StaffAlert).where(StaffAlert.id.in_(ids))):
+            text = self._text(session, alert)
+            if text is None:  # what it told of was erased since: nothing left to tell
+                session.delete(alert)
+                continue
+            held.append(((alert.id,), alert.target, *text))
+        return held
+
+    def _claim_digests(self, session: Session, now: dt.datetime) -> list[Held]:
+        """Grouped alerts whose window has ended: one digest per place, for all of them."""
+        query = (
+            select(StaffAlert)
+            .where(
+                StaffAlert.status == GROUPED,
+                StaffAlert.sent_at.is_(None),
+                StaffAlert.next_attempt_at <= now,
+                or_(StaffAlert.claimed_until.is_(None), StaffAlert.claimed_until < now),
             )
-            held = []
-            for alert in session.scalars(select(StaffAlert).where(StaffAlert.id.in_(ids))):
-                text = self._text(session, alert)
-                if text is None:  # what it told of was erased since: nothing left to tell
+            .order_by(StaffAlert.id)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        by_target: dict[str, list[StaffAlert]] = collections.defaultdict(list)
+        for alert in session.scalars(query):
+            by_target[alert.target].append(alert)
+        held: list[Held] = []
+        for target, grouped in by_target.items():
+            kinds: collections.Counter[str] = collections.Counter()
+            moments, ids = [], []
+            for alert in grouped:
+                record = _record(session, alert)
+                if record is None:  # erased since: nothing left to count
                     session.delete(alert)
                     continue
-                held.append((alert.id, alert.target, *text))
-            return held
+                kinds[record.kind if isinstance(record, SafetyEvent) else "handoff"] += 1
+                moments.append(as_utc(record.created_at))
+                alert.claimed_until, alert.attempts = now + LEASE, alert.attempts + 1
+                ids.append(alert.id)
+            if ids:
+                text = digest_text(kinds, min(moments), max(moments), self._settings)
+                held.append((ids, target, *text))
+        return held
 
     def _text(self, session: Session, alert: StaffAlert) -> tuple[str, str] | None:
         if alert.event_id is not None:
@@ -265,23 +406,34 @@ class AlertSender:
         handoff = session.get(Handoff, alert.handoff_id) if alert.handoff_id else None
         return handoff_text_of(handoff, self._cipher) if handoff is not None else None
 
-    def _sent(self, alert_id: int) -> None:
+    def _sent(self, alert_ids: Sequence[int]) -> None:
+        """Delivered; a grouped alert stays `grouped`, with the moment its digest went."""
         with self._sessions.begin() as session:
-            alert = session.get(StaffAlert, alert_id)
-            if alert is not None:
-                alert.status, alert.sent_at = "sent", self._clock()
-                alert.claimed_until, alert.last_error = None, None
-        log.info("staff alert %d delivered", alert_id)
+            for alert_id in alert_ids:
+                alert = session.get(StaffAlert, alert_id)
+                if alert is not None:
+                    alert.status = GROUPED if alert.status == GROUPED else "sent"
+                    alert.sent_at = self._clock()
+                    alert.claimed_until, alert.last_error = None, None
+        log.info("staff alert %s delivered", ", ".join(map(str, alert_ids)))
 
-    def _failed(self, alert_id: int, reason: str) -> None:
+    def _failed(self, alert_ids: Sequence[int], reason: str) -> None:
         with self._sessions.begin() as session:
-            alert = session.get(StaffAlert, alert_id)
-            if alert is None:
-                return
-            wait = min(FIRST_WAIT * 2 ** max(alert.attempts - 1, 0), LONGEST_WAIT)
-            alert.next_attempt_at = self._clock() + wait
-            alert.claimed_until, alert.last_error = None, reason[:200]
-            log.error(
-                "staff alert %d (%s) not delivered, attempt %d: %s; again in %s",
-                alert_id, alert.target, alert.attempts, reason, wait,
-            )  # fmt: skip
+            for alert_id in alert_ids:
+                alert = session.get(StaffAlert, alert_id)
+                if alert is None:
+                    continue
+                wait = min(FIRST_WAIT * 2 ** max(alert.attempts - 1, 0), LONGEST_WAIT)
+                alert.next_attempt_at = self._clock() + wait
+                alert.claimed_until, alert.last_error = None, reason[:200]
+                log.error(
+                    "staff alert %d (%s) not delivered, attempt %d: %s; again in %s",
+                    alert_id, alert.target, alert.attempts, reason, wait,
+                )  # fmt: skip
+
+
+def _record(session: Session, alert: StaffAlert) -> SafetyEvent | Handoff | None:
+    """What an alert tells of; None once erased."""
+    if alert.event_id is not None:
+        return session.get(SafetyEvent, alert.event_id)
+    return session.get(Handoff, alert.handoff_id) if alert.handoff_id else None
