@@ -730,12 +730,24 @@ def keys_rotate(
         count = keys.add_key_to_file(settings.data_key_file)
         out.print(f"Added a new key to {settings.data_key_file} ({count} key(s), newest first).")
     cipher = Cipher.from_settings(settings)
-    with _database(settings, write=True) as session:
-        done = keys.reencrypt(session, cipher)
-        _audit(session, "keys.rotate", new_key=not reencrypt_only, reencrypted=done)
+    try:
+        with _database(settings, write=True) as session:
+            each = keys.reencrypt_each(session, cipher)
+            done = sum(each.values())
+            _audit(session, "keys.rotate", new_key=not reencrypt_only, reencrypted=done)
+    except keys.Unreadable as error:
+        raise _fail(
+            f"no configured key decrypts {error.column} of row {error.row}, so nothing was "
+            "re-encrypted: put back the key that encrypted it (DATA_ENCRYPTION_KEY, or "
+            f"{settings.data_key_file}) after the newest one, and run this again"
+        ) from None
+    out.print(f"Re-encrypted {done} value(s) with the newest key:")
+    width = max(len(name) for name in each)
+    for name, count in each.items():
+        out.print(f"  {name:<{width}}  {count}", highlight=False)
     out.print(
-        f"Re-encrypted {done} value(s) with the newest key. Restart the gateway and the action "
-        "server so that they encrypt with it too; older keys stay only to read older backups."
+        "Restart the gateway and the action server so that they encrypt with it too; older keys "
+        "stay only to read older backups."
     )
 
 

@@ -26,6 +26,7 @@ from bot.channels import messenger, telegram, web
 from bot.channels.base import Channel, Inbound
 from bot.consent import page as consent_page
 from bot.conversations import LanguageHints, as_language
+from bot.crypto import Cipher
 from bot.db.models import StoredConsentText
 from bot.db.session import create_db_engine, make_session_factory
 from bot.gateway import limits, pages, staff
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_db_engine(settings.db_url)
         sessions = make_session_factory(engine)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token(), settings.rasa_timeout)
-        webchat = web.WebChannel(sessions)
+        webchat = web.WebChannel(sessions, Cipher.from_settings(settings))
         channels: dict[str, Channel] = {web.NAME: webchat}
         relay = Relay(
             settings=settings, sessions=sessions, rasa=rasa, channels=channels, limits=abuse

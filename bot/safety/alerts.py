@@ -186,11 +186,12 @@ def digest_text(
 def text_of(event: SafetyEvent, cipher: Cipher) -> tuple[str, str]:
     """The alert's subject and body, for staff (in English)."""
     what = "EMERGENCY" if event.kind == "emergency" else "Side effect reported"
-    subject = f"[trial assistant] {what} ({event.category}) — safety event {event.id}"
+    category = cipher.decrypt(event.category)  # stored encrypted: it is health data
+    subject = f"[trial assistant] {what} ({category}) — safety event {event.id}"
     when = as_utc(event.created_at).strftime("%Y-%m-%d %H:%M UTC")
     body = "\n".join(
         [
-            f"⚠️ {what}: {event.category.replace('_', ' ')}",
+            f"⚠️ {what}: {category.replace('_', ' ')}",
             f"Received: {when} (the site learnt of it then)",
             *_whose(event),
             "",
