@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from bot import rasa_server
+from bot import private_files, rasa_server
 from bot.settings import PROJECT_ROOT, Settings, get_settings, settings_problems
 
 if TYPE_CHECKING:
@@ -135,6 +135,7 @@ def run(knowledge: KnowledgeDir = None) -> None:
     ):
         if _port_taken(port):
             raise _fail(f"port {port} is already in use; stop what uses it or set {name}")
+    private_files.make_private(settings)  # before any process creates a file there
     upgrade(settings.db_url)
     model = _ensure_model(settings)
     specs = _child_specs(settings, model)
@@ -201,15 +202,14 @@ def dispatcher(knowledge: KnowledgeDir = None) -> None:
 
 @app.command()
 def actions(knowledge: KnowledgeDir = None) -> None:
-    """Run the Rasa action server (on 127.0.0.1)."""
-    from rasa_sdk.__main__ import main_from_args
-    from rasa_sdk.endpoint import create_argument_parser
+    """Run the Rasa action server (on 127.0.0.1), for Rasa alone (ACTION_SERVER_TOKEN)."""
+    from bot import action_server
 
     settings = _settings(knowledge)
-    os.environ.setdefault("SANIC_HOST", "127.0.0.1")
     os.environ.setdefault("LOG_LEVEL", settings.log_level.upper())  # rasa_sdk reads it
-    argv = ["--actions", "actions", "--port", str(settings.actions_port)]
-    main_from_args(create_argument_parser().parse_args(argv))
+    action_server.run(
+        "actions", settings.action_token(), settings.actions_port, settings.log_level.upper()
+    )
 
 
 @app.command()
@@ -527,7 +527,7 @@ def _child_specs(settings: Settings, model: Path) -> list[ChildSpec]:
         ChildSpec("actions", [*me, "actions"], _http_ok(f"{settings.actions_url}/health"),
                   style="magenta", start_timeout=60),
         ChildSpec("rasa", rasa_server.run_argv(settings, model), rasa.is_up,
-                  env=rasa_server.rasa_env(settings), cwd=str(PROJECT_ROOT), style="blue",
+                  env=rasa_server.run_env(settings), cwd=str(PROJECT_ROOT), style="blue",
                   start_timeout=300),
         ChildSpec("gateway", [*me, "serve"], _http_ok(f"{settings.gateway_url}/healthz"),
                   style="green", start_timeout=60),

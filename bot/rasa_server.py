@@ -1,4 +1,9 @@
-"""The Rasa side: which trained model matches the project files, training it, and running it."""
+"""The Rasa side: which trained model matches the project files, training it, and running it.
+
+Rasa runs through `rasa_addons.launch`, which takes its token from the environment rather than
+from its command line (visible to every user in `ps`), and with an environment of its own: the
+system's basics and what endpoints.yml reads, never the other services' secrets.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.settings import PROJECT_ROOT, Settings
+
+# What Rasa may see of the environment it is started from; the rest (channel tokens, SMTP
+# password, database URL of the app…) is not its business.
+INHERITED = (
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "PYTHONUNBUFFERED",
+    "OMP_NUM_THREADS", "LOG_LEVEL", "SANIC_WORKERS", "POSTGRESQL_SCHEMA", "SQL_POOL_SIZE",
+    "SQL_MAX_OVERFLOW",
+)  # fmt: skip
+INHERITED_PREFIXES = ("LC_",)
 
 # What the model is trained from; a change to any of these needs a new model.
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "requirements/rasa.txt")
@@ -69,11 +83,12 @@ def _prune_old_models(folder: Path, keep: Path) -> None:
 
 
 def run_argv(settings: Settings, model: Path, root: Path = PROJECT_ROOT) -> list[str]:
-    """`rasa run` with the HTTP API on loopback behind the token."""
+    """`rasa run` with the HTTP API on loopback behind the token, which `run_env` holds."""
+    rasa_executable(settings)  # the same message when the environment is missing
     return [
-        str(rasa_executable(settings)), "run",
+        str(settings.rasa_venv / "bin" / "python"), "-m", "rasa_addons.launch",
+        "rasa", "run",
         "--enable-api",
-        "--auth-token", settings.rasa_token(),
         "--interface", "127.0.0.1",
         "--port", str(settings.rasa_port),
         "--model", str(model),
@@ -82,12 +97,25 @@ def run_argv(settings: Settings, model: Path, root: Path = PROJECT_ROOT) -> list
     ]  # fmt: skip
 
 
-def rasa_env(settings: Settings) -> dict[str, str]:
-    """The environment `endpoints.yml` is filled from, plus quieter TensorFlow and SQLAlchemy."""
+def run_env(settings: Settings, root: Path = PROJECT_ROOT) -> dict[str, str]:
+    """`rasa_env` and the secrets of a running Rasa: its API token, the action server's secret
+    and the keys of the tracker store (the launcher takes them out of the environment)."""
+    return {
+        **rasa_env(settings, root),
+        "RASA_AUTH_TOKEN": settings.rasa_token(),
+        "ACTION_SERVER_TOKEN": settings.action_token(),
+        "TRACKER_STORE_KEYS": ",".join(key.decode() for key in settings.data_keys()),
+    }
+
+
+def rasa_env(settings: Settings, root: Path = PROJECT_ROOT) -> dict[str, str]:
+    """The environment `endpoints.yml` is filled from, plus quieter TensorFlow and SQLAlchemy;
+    no secret but the tracker store's database URL."""
     tracker = settings.rasa_tracker_url
     redis = urlsplit(settings.redis_url) if settings.redis_url else None
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if _inherited(name)},
+        "PYTHONPATH": str(root),  # rasa_addons
         "ACTIONS_PORT": str(settings.actions_port),
         "TRACKER_STORE_DIALECT": tracker.split(":", 1)[0].split("+", 1)[0],
         "TRACKER_STORE_URL": tracker,
@@ -101,5 +129,9 @@ def rasa_env(settings: Settings) -> dict[str, str]:
         "RASA_TELEMETRY_ENABLED": "false",
         "PYTHONWARNINGS": "ignore",
     }
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    settings.var_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     return env
+
+
+def _inherited(name: str) -> bool:
+    return name in INHERITED or name.startswith(INHERITED_PREFIXES)

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     rasa_port: int = Field(default=5005, alias="RASA_PORT")
     actions_port: int = Field(default=5055, alias="ACTIONS_PORT")
     rasa_auth_token: SecretStr | None = Field(default=None, alias="RASA_AUTH_TOKEN")
+    # The secret Rasa sends the action server, which refuses calls without it; generated under
+    # var/secrets/ when unset.
+    action_server_token: SecretStr | None = Field(default=None, alias="ACTION_SERVER_TOKEN")
     rasa_timeout: float = Field(default=15.0, alias="RASA_TIMEOUT_SECONDS", gt=0)
     rasa_model_dir: Path = Field(default=PROJECT_ROOT / "models", alias="RASA_MODEL_DIR")
     rasa_venv: Path = Field(default=PROJECT_ROOT / ".venv-rasa", alias="RASA_VENV")
@@ -199,7 +202,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "rasa_auth_token", "staff_api_token", "pseudonym_key", "data_encryption_key",
+        "rasa_auth_token", "action_server_token", "staff_api_token", "pseudonym_key",
+        "data_encryption_key",
         "telegram_bot_token", "telegram_webhook_secret", "messenger_page_token",
         "messenger_app_secret", "messenger_verify_token", "telegram_mode", "smtp_password",
         mode="before",
@@ -209,7 +213,7 @@ class Settings(BaseSettings):
         """`NAME=` in .env or the environment means not set, as a commented-out line does."""
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("staff_api_token", "telegram_webhook_secret")
+    @field_validator("staff_api_token", "telegram_webhook_secret", "action_server_token")
     @classmethod
     def _long_enough(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         """A short secret is guessed; Telegram refuses to register one with other characters."""
@@ -258,6 +262,7 @@ class Settings(BaseSettings):
                 for name, value in (
                     ("DATABASE_URL", self.database_url),
                     ("RASA_AUTH_TOKEN", self.rasa_auth_token),
+                    ("ACTION_SERVER_TOKEN", self.action_server_token),
                     ("PSEUDONYM_KEY", self.pseudonym_key),
                     ("DATA_ENCRYPTION_KEY", self.data_encryption_key),
                     # Every gateway must hold the same ones: a generated one is each its own.
@@ -357,6 +362,12 @@ class Settings(BaseSettings):
         if self.rasa_auth_token:
             return self.rasa_auth_token.get_secret_value()
         return _secret_file(self.var_dir / "secrets" / "rasa_auth_token")
+
+    def action_token(self) -> str:
+        """The secret between Rasa and the action server: the setting, else one made once."""
+        if self.action_server_token:
+            return self.action_server_token.get_secret_value()
+        return _secret_file(self.var_dir / "secrets" / "action_server_token")
 
     def pseudonym_secret(self) -> bytes:
         """The HMAC key for pseudonyms: the setting, else one generated once under var/."""

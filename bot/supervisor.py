@@ -59,7 +59,15 @@ class Child:
     async def _print_output(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
         width = 8
-        async for raw in process.stdout:
+        while True:
+            try:
+                raw = await process.stdout.readline()
+            except ValueError:
+                # A line past the stream's limit (64 KiB) is dropped whole: going on reading
+                # matters more, or the child would block once its pipe is full.
+                raw = b"[a line too long to show was left out]"
+            if not raw:
+                return
             line = raw.decode("utf-8", "replace").rstrip()
             if line:
                 prefix = Text(f"{self.spec.name:<{width}}│ ", style=self.spec.style)

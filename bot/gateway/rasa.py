@@ -1,11 +1,25 @@
 """A small client for the Rasa server: its REST channel for messages, its HTTP API for slots
-and for the NLU's reading of a message."""
+and for the NLU's reading of a message.
+
+The HTTP API is called with a short-lived JWT in the `Authorization` header, signed with the
+Rasa token (Rasa runs with it as `--jwt-secret`): a token in a URL would end up in error texts,
+logs and `inbound_messages.last_error`. Error texts are redacted all the same.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import time
 from typing import Any
 
 import httpx
+
+from bot.redact import redact
+
+JWT_LIFETIME = 300.0  # seconds; a new one is signed when less than a minute is left
 
 
 class RasaUnavailable(Exception):
@@ -19,6 +33,7 @@ class RasaUnavailable(Exception):
 class RasaClient:
     def __init__(self, base_url: str, token: str, timeout: float) -> None:
         self._token = token
+        self._jwt, self._jwt_expires = "", 0.0
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=httpx.Timeout(timeout, connect=2.0),
@@ -40,9 +55,7 @@ class RasaClient:
 
     async def parse(self, text: str, within: float) -> tuple[str, float]:
         """The NLU's intent for `text` and its confidence, without touching any conversation."""
-        result = await self._call(
-            "POST", "/model/parse", json={"text": text}, params=self._auth, timeout=within
-        )
+        result = await self._call("POST", "/model/parse", json={"text": text}, timeout=within)
         intent = result.get("intent") if isinstance(result, dict) else None
         if not isinstance(intent, dict) or not isinstance(intent.get("name"), str):
             raise RasaUnavailable(f"unexpected parse from Rasa: {result!r:.200}", answered=True)
@@ -62,9 +75,7 @@ class RasaClient:
                 {"event": "session_started"},
                 {"event": "action", "name": "action_listen"},
             ]
-        await self._call(
-            "POST", f"/conversations/{sender}/tracker/events", json=events, params=self._auth
-        )
+        await self._call("POST", f"/conversations/{sender}/tracker/events", json=events)
 
     async def replies_to(self, sender: str, message_id: int) -> list[dict[str, Any]] | None:
         """What Rasa answered to our message `message_id`, or None if it never received it.
@@ -74,7 +85,7 @@ class RasaClient:
         tracker = await self._call(
             "GET",
             f"/conversations/{sender}/tracker",
-            params={**self._auth, "include_events": "ALL"},
+            params={"include_events": "ALL"},
         )
         events = (tracker.get("events") or []) if isinstance(tracker, dict) else []
         replies: list[dict[str, Any]] | None = None
@@ -94,21 +105,47 @@ class RasaClient:
     async def is_up(self) -> bool:
         """True once the server answers with a loaded model."""
         try:
-            status = await self._call("GET", "/status", params=self._auth, timeout=2.0)
+            status = await self._call("GET", "/status", timeout=2.0)
         except RasaUnavailable:
             return False
         return bool(isinstance(status, dict) and status.get("model_file"))
 
-    @property
-    def _auth(self) -> dict[str, str]:
-        return {"token": self._token}
+    def _authorization(self) -> dict[str, str]:
+        now = time.time()
+        if self._jwt_expires - now < 60:
+            self._jwt, self._jwt_expires = (
+                api_jwt(self._token, now + JWT_LIFETIME),
+                now + JWT_LIFETIME,
+            )
+        return {"Authorization": f"Bearer {self._jwt}"}
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            response = await self._http.request(method, path, **kwargs)
+            response = await self._http.request(
+                method, path, headers=self._authorization(), **kwargs
+            )
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPStatusError, ValueError) as error:
-            raise RasaUnavailable(f"{type(error).__name__}: {error}", answered=True) from error
+            raise RasaUnavailable(self._describe(error), answered=True) from error
         except httpx.HTTPError as error:
-            raise RasaUnavailable(f"{type(error).__name__}: {error}") from error
+            raise RasaUnavailable(self._describe(error)) from error
+
+    def _describe(self, error: Exception) -> str:
+        return redact(f"{type(error).__name__}: {error}", self._token, self._jwt)
+
+
+def api_jwt(secret: str, expires: float) -> str:
+    """A JWT that Rasa's HTTP API accepts (HS256, role `admin`) until `expires` (epoch seconds).
+
+    Signed here in a few lines rather than with a JWT library: the format is fixed and small.
+    """
+    header = {"alg": "HS256", "typ": "JWT"}
+    claims = {"user": {"username": "trialbot-gateway", "role": "admin"}, "exp": int(expires)}
+    signed = b".".join(_base64url(json.dumps(part).encode()) for part in (header, claims))
+    signature = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
+    return (signed + b"." + _base64url(signature)).decode("ascii")
+
+
+def _base64url(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")

@@ -41,6 +41,7 @@ from bot.handoff import service as handoffs
 from bot.i18n import messages
 from bot.i18n.detect import detect_language
 from bot.pseudonym import pseudonym
+from bot.redact import redact
 from bot.reminders import participants
 from bot.safety import detect as safety
 from bot.safety import events, remainder, respond
@@ -553,7 +554,7 @@ class Relay:
                 if row is None:
                     continue
                 row.attempts += 1
-                row.last_error = str(error)[:200]
+                row.last_error = redact(str(error))[:200]
                 row.claim_token = None
                 row.claimed_until = None
                 if row.attempts >= MAX_ATTEMPTS and error.answered:

@@ -1,0 +1,76 @@
+"""The action server: rasa_sdk's Sanic app, answering only Rasa, which proves it with a secret.
+
+Rasa sends `Authorization: Bearer <ACTION_SERVER_TOKEN>` with every action call (endpoints.yml).
+Without the check, anything that reaches the port (beyond loopback once a load balancer is put in
+front of it) could post a tracker of its own making and run the consent, contact or erasure
+actions for any conversation. `/health` stays open, for probes.
+
+When an action fails, rasa_sdk answers with the whole tracker it was sent (everything the person
+wrote), which Rasa then logs in one line: the answer says only that the action failed.
+
+rasa_sdk's own runner is followed step by step, with this app factory in place of its own: Sanic
+builds the app again in each worker process, so the check must be part of the factory.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from functools import partial
+from typing import Any
+
+from rasa_sdk import utils
+from rasa_sdk.constants import DEFAULT_ENDPOINTS_PATH
+from rasa_sdk.endpoint import create_app_for_serve
+from rasa_sdk.executor import ActionExecutor
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import BaseHTTPResponse, HTTPResponse
+from sanic.worker.loader import AppLoader
+
+OPEN_PATHS = frozenset({"/health"})
+REFUSED = {"error": "This action server answers only the Rasa server of this assistant."}
+FAILED = {"error": "The action failed; the action server's log says why."}
+
+
+def create_app(
+    actions_package: str, token: str, endpoints: str = DEFAULT_ENDPOINTS_PATH
+) -> Sanic[Any, Any]:
+    """rasa_sdk's app for `actions_package`, refusing (401) requests without `token`."""
+    executor = ActionExecutor()
+    executor.register_package(actions_package)
+    app: Sanic[Any, Any] = create_app_for_serve(executor, cors_origins=None, endpoints=endpoints)
+    expected = f"Bearer {token}".encode()
+
+    async def only_rasa(request: Request) -> HTTPResponse | None:
+        if request.path in OPEN_PATHS:
+            return None
+        given = request.headers.get("Authorization", "").encode()
+        if hmac.compare_digest(given, expected):
+            return None
+        return response.json(REFUSED, status=401)
+
+    async def nothing_of_the_request(_: Request, answer: BaseHTTPResponse) -> HTTPResponse | None:
+        if answer.status >= 500:
+            return response.json(FAILED, status=answer.status)
+        return None
+
+    app.register_middleware(only_rasa, "request")
+    app.register_middleware(nothing_of_the_request, "response")
+    return app
+
+
+def run(actions_package: str, token: str, port: int, log_level: str) -> None:
+    """Serve the actions on 127.0.0.1 (SANIC_HOST to change it) until stopped."""
+    if not token:
+        raise ValueError("the action server needs ACTION_SERVER_TOKEN, the secret Rasa sends")
+    utils.configure_colored_logging(log_level)
+    utils.update_sanic_log_level()
+    loader = AppLoader(factory=partial(create_app, actions_package, token))
+    app = loader.load()
+    app.prepare(
+        host=os.environ.get("SANIC_HOST", "127.0.0.1"),
+        port=port,
+        workers=utils.number_of_sanic_workers(),
+    )
+    Sanic.serve(primary=app, app_loader=loader)

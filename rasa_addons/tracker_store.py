@@ -1,0 +1,169 @@
+"""Rasa's SQL tracker store, with the content of every event encrypted.
+
+Rasa keeps each event as JSON in `events.data`: what the person wrote and what the assistant
+answered, slots (a phone number, pre-screening answers), entities, metadata. This store encrypts
+that JSON with the project's data keys (Fernet; newest first: the first encrypts and any
+decrypts, so a key rotation goes on reading what older keys wrote). The columns left in clear
+are the ones Rasa queries by, `sender_id` (a pseudonym), `type_name` and `timestamp`, and the
+intent and action names, kept only when they are names of the domain.
+
+Configured in endpoints.yml; the keys come in the environment (TRACKER_STORE_KEYS,
+comma-separated), which `rasa_addons.launch` empties before Rasa starts. Events stored in clear
+by Rasa's own store are encrypted when this one starts. An SQLite file is created readable by
+its owner only (SQLite gives its journal the same mode).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.engine.url import make_url
+
+logger = logging.getLogger(__name__)
+
+KEYS_VARIABLE = "TRACKER_STORE_KEYS"
+CLEAR_BATCH = 500  # events encrypted per transaction when older ones are found in clear
+
+_keys: list[bytes] = []
+
+
+class TrackerStoreKeyError(RasaException):
+    """The data keys are missing, malformed, or do not decrypt what is stored."""
+
+
+def adopt_keys_from_environment() -> None:
+    """Take the keys out of the environment, for this process only (the launcher calls it)."""
+    _keys[:] = _parse_keys(os.environ.pop(KEYS_VARIABLE, ""))
+
+
+def _parse_keys(value: str) -> list[bytes]:
+    return [key.strip().encode() for key in value.split(",") if key.strip()]
+
+
+def _cipher() -> MultiFernet:
+    keys = _keys or _parse_keys(os.environ.get(KEYS_VARIABLE, ""))
+    if not keys:
+        raise TrackerStoreKeyError(
+            f"{KEYS_VARIABLE} is not set: the tracker store encrypts every event with the data "
+            "keys (`trialbot run` sets it from DATA_ENCRYPTION_KEY or var/secrets/data_key)"
+        )
+    try:
+        return MultiFernet([Fernet(key) for key in keys])
+    except ValueError as error:
+        raise TrackerStoreKeyError(f"{KEYS_VARIABLE} holds a malformed key ({error})") from None
+
+
+def _make_private(url: str) -> None:
+    """Create an SQLite database file readable by its owner only, whatever the umask."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.chmod(0o600)
+
+
+class EncryptedSQLTrackerStore(SQLTrackerStore):
+    """`SQLTrackerStore` whose `events.data` is encrypted; the same table and queries."""
+
+    def __init__(self, *args: Any, host: str | None = None, **kwargs: Any) -> None:
+        self._fernet = _cipher()  # before any connection: no keys, no store
+        if host and "://" in host:
+            _make_private(host)
+        self._named_domain: Any = None
+        self._names: frozenset[str] = frozenset()
+        super().__init__(*args, host=host, **kwargs)
+        self._encrypt_events_in_clear()
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the tracker's new events, each one's content encrypted."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                intent = ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY)
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=self._domain_name(intent),
+                        action_name=self._domain_name(data.get("name")),
+                        data=self._encrypt(data),
+                    )
+                )
+            session.commit()
+
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        with self.session_scope() as session:
+            rows = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+            ).all()
+            events = [self._decrypt(row.data) for row in rows]
+        if not self.domain or not events:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    def _encrypt(self, data: dict[str, Any]) -> str:
+        return self._fernet.encrypt(json.dumps(data).encode()).decode("ascii")
+
+    def _decrypt(self, stored: str) -> dict[str, Any]:
+        if stored.startswith("{"):  # stored in clear before this store, not yet encrypted
+            return dict(json.loads(stored))
+        try:
+            return dict(json.loads(self._fernet.decrypt(stored.encode("ascii"))))
+        except InvalidToken:
+            raise TrackerStoreKeyError(
+                "an event of a conversation cannot be decrypted with the configured data keys: "
+                "was a key removed from DATA_ENCRYPTION_KEY while events it encrypted remain?"
+            ) from None
+
+    def _domain_name(self, name: Any) -> str | None:
+        """`name` if the domain defines it (an intent, action, slot or form), else None.
+
+        A message such as "/my words" can become an intent name: never one kept in clear.
+        """
+        if not isinstance(name, str):
+            return None
+        domain = self.domain
+        if domain is not self._named_domain:
+            slots = [slot.name for slot in domain.slots] if domain else []
+            known = [*domain.intents, *domain.action_names_or_texts, *slots] if domain else []
+            self._named_domain, self._names = domain, frozenset(known)
+        return name if name in self._names else None
+
+    def _encrypt_events_in_clear(self) -> None:
+        """Encrypt events an unencrypted store left (an upgrade), a batch at a time."""
+        encrypted = 0
+        with self.session_scope() as session:
+            while True:
+                rows = (
+                    session.query(self.SQLEvent)
+                    .filter(self.SQLEvent.data.like("{%"))
+                    .order_by(self.SQLEvent.id)
+                    .limit(CLEAR_BATCH)
+                    .all()
+                )
+                if not rows:
+                    break
+                for row in rows:
+                    row.data = self._encrypt(json.loads(row.data))
+                session.commit()
+                encrypted += len(rows)
+        if encrypted:
+            logger.info("encrypted %d event(s) an earlier tracker store kept in clear", encrypted)
