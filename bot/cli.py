@@ -716,7 +716,7 @@ def keys_rotate(
     knowledge: KnowledgeDir = None,
 ) -> None:
     """Start encrypting with a new key and re-encrypt everything stored with it."""
-    from bot import keys
+    from bot import keys, tracker_keys
     from bot.crypto import Cipher
 
     settings = _settings(knowledge)
@@ -741,13 +741,23 @@ def keys_rotate(
             "re-encrypted: put back the key that encrypted it (DATA_ENCRYPTION_KEY, or "
             f"{settings.data_key_file}) after the newest one, and run this again"
         ) from None
+    try:
+        each["events.data (Rasa)"] = tracker_keys.reencrypt_tracker(
+            settings.rasa_tracker_url, cipher
+        )
+    except tracker_keys.UnreadableEvent as error:
+        raise _fail(
+            f"{error}, so Rasa's conversations were not re-encrypted (the application's were): "
+            "put back the key that encrypted it after the newest one, and run this again"
+        ) from None
+    done = sum(each.values())
     out.print(f"Re-encrypted {done} value(s) with the newest key:")
     width = max(len(name) for name in each)
     for name, count in each.items():
         out.print(f"  {name:<{width}}  {count}", highlight=False)
     out.print(
-        "Restart the gateway and the action server so that they encrypt with it too; older keys "
-        "stay only to read older backups."
+        "Restart the gateway, Rasa and the action server so that they encrypt with it too; "
+        "older keys stay only to read older backups."
     )
 
 
