@@ -32,6 +32,7 @@ from starlette.datastructures import FormData
 
 from bot.crypto import Cipher
 from bot.db.models import as_utc
+from bot.gateway import limits
 from bot.handoff.delivery import HandoffDelivery
 from bot.handoff.service import HandoffError
 from bot.reloading import Reloading
@@ -65,6 +66,7 @@ REFUSED = (
     "locked for {minutes} minutes; an administrator can lift it sooner with `trialbot staff "
     "unlock`."
 )
+THROTTLED = "Too many sign-in attempts from this address. Wait {seconds} seconds and try again."
 
 
 @functools.cache
@@ -130,6 +132,8 @@ class StaffPages:
             lockout_failures=settings.staff_lockout_failures,
             lockout_minutes=settings.staff_lockout_minutes,
         )
+        self.sign_ins = limits.Limit("staff_sign_in", settings.staff_sign_ins_per_minute)
+        self.sign_in_counter = limits.LocalCounter()  # when the gateway's limits are off
         self.zone = ZoneInfo(settings.site_timezone)
         self.encode = insights.lazy_encoder(settings)
         # Parsing every FAQ file takes a while: only again when one of them changed.
@@ -447,6 +451,9 @@ class StaffPages:
                 message=words.t(language(request), expired),
             )  # fmt: skip
         address = request.client.host if request.client else None
+        wait = await self.sign_in_wait(request)
+        if wait:
+            return await self.throttled(request, email, address, wait, next_url)
 
         def attempt(session: Session) -> tuple[accounts.SignIn, str | None]:
             with session.begin():
@@ -472,6 +479,33 @@ class StaffPages:
             secure=self.secure(request),
         )  # fmt: skip
         response.delete_cookie(LOGIN_COOKIE, path=PATH)
+        return response
+
+    async def sign_in_wait(self, request: Request) -> int:
+        """Seconds before this address may try a password again; 0: now. Counted with the
+        gateway's abuse limits (through Redis when set), else in this process."""
+        address = limits.client_address(request.scope)
+        shared: limits.Limits | None = getattr(request.app.state, "limits", None)
+        if shared is not None:
+            verdict = await shared.per_address(self.sign_ins, address)
+        else:
+            verdict = await self.sign_in_counter.hit(address, self.sign_ins)
+        return 0 if verdict.allowed else verdict.retry_after
+
+    async def throttled(
+        self, request: Request, email: str, address: str | None, wait: int, next_url: str
+    ) -> Response:
+        """429 with the sign-in form: no password is checked; the audit log has the attempt."""
+        actor = email.lower()[:254] or "(blank)"
+
+        def record(session: Session) -> None:
+            with session.begin():
+                audit.record(session, actor, "login_throttled", address=address)
+
+        await self.db(request, record)
+        message = words.t(language(request), THROTTLED, seconds=wait)
+        response = self.login_page(request, status=429, message=message, next_url=next_url)
+        response.headers["Retry-After"] = str(wait)
         return response
 
     async def inbox_action(

@@ -128,6 +128,30 @@ def test_unknown_wrong_and_locked_get_one_answer_and_the_audit_log_knows_which(
     assert actions == ["login_unknown"] * 5 + ["login_wrong"] * 5 + ["login_locked"] * 5
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("public_limits", [True, False])
+def test_sign_in_is_throttled_per_address(
+    tmp_path: Path, database_url: str, public_limits: bool
+) -> None:
+    with running_site(
+        tmp_path, database_url, STAFF_SIGN_INS_PER_MINUTE=4, STAFF_LOCKOUT_FAILURES=50,
+        RATE_LIMIT_ENABLED=public_limits,  # the sign-in throttle holds with them off too
+    ) as site:  # fmt: skip
+        site.add_staff(EMAIL)
+        with site.browser() as browser:
+            for _ in range(4):
+                assert browser.sign_in(EMAIL, "not the password").status_code == 401
+            throttled = browser.sign_in(EMAIL, PASSWORD)
+            assert throttled.status_code == 429
+            assert 0 < int(throttled.headers["retry-after"]) <= 60
+            assert "Too many sign-in attempts" in throttled.text
+            assert "trialbot_staff" not in browser.cookies
+        with Session(site.engine) as session:
+            user = session.scalars(select(StaffUser)).one()
+            assert user.failed_logins == 4  # the throttled try checked no password
+        assert _audit(site)[-1] == (EMAIL, "login_throttled")
+
+
 def test_a_session_used_every_minute_still_ends_after_its_absolute_lifetime(
     sessions: sessionmaker[Session],
 ) -> None:

@@ -44,7 +44,7 @@ def test_every_text_of_the_pages_has_its_french() -> None:
         *inbox._FOLLOW_UP_TITLES.values(), *inbox._FOLLOW_UP_TEXTS.values(),
         *(label for _, label in funnel.STEPS), *ROLES, "active", "locked", "disabled",
         *AppointmentStatus, *ReminderStatus, *(str(decision) for decision in Decision),
-        pages.REFUSED,
+        pages.REFUSED, pages.THROTTLED,
     }  # fmt: skip
     missing = sorted(text for text in asked | labels if text not in words.FR)
     assert missing == []
