@@ -45,7 +45,12 @@ PRODUCTION: dict[str, Any] = {
     "TELEGRAM_WEBHOOK_SECRET": "t" * 32,
     "PUBLIC_URL": "https://trials.example.org",
 }
-SHARED = ["STAFF_API_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "DATA_ENCRYPTION_KEY"]
+SHARED = [
+    "STAFF_API_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "DATA_ENCRYPTION_KEY",
+    "ACTION_SERVER_TOKEN",
+]
 
 
 def _production(tmp_path: Path, **changes: Any) -> Settings:
@@ -79,7 +84,9 @@ def test_telegram_in_polling_mode_in_production_still_needs_the_shared_secret(
         _production(tmp_path, TELEGRAM_MODE="polling", TELEGRAM_WEBHOOK_SECRET=None)
 
 
-@pytest.mark.parametrize("name", ["STAFF_API_TOKEN", "TELEGRAM_WEBHOOK_SECRET"])
+@pytest.mark.parametrize(
+    "name", ["STAFF_API_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "ACTION_SERVER_TOKEN"]
+)
 @pytest.mark.parametrize("environment", ["development", "production"])
 def test_a_short_secret_is_refused_with_its_name_and_the_minimum(
     tmp_path: Path, name: str, environment: str
