@@ -235,7 +235,8 @@ def chat(
     if lang not in (None, "en", "fr"):
         raise _fail("--lang takes en or fr")
     who = sender or f"terminal-{os.getpid()}"
-    raise typer.Exit(chat_loop(settings.gateway_url, who, lang, out))
+    tokens = settings.var_dir / "secrets" / "terminal-chat"
+    raise typer.Exit(chat_loop(settings.gateway_url, who, lang, out, tokens if sender else None))
 
 
 @db_app.command("upgrade")

@@ -359,7 +359,8 @@ class Relay:
             channel=conversation.channel, language=conversation.language, text=inbound.text,
             trial=trial,
         )  # fmt: skip
-        log.warning("safety event %d: %s (%s)", event.id, finding.kind, finding.category)
+        # The kind only: the category (suicide, chest pain…) is health data, kept encrypted.
+        log.warning("safety event %d: %s", event.id, finding.kind)
         known = self._trials.get().get(trial) if trial else None
         phone = known.phone if known else None
         return Reply(text=respond.reply_text(finding, conversation.language, self._settings, phone))

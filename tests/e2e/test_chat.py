@@ -6,6 +6,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -82,18 +84,39 @@ def test_an_empty_message_is_refused_with_a_reason(stack: Stack) -> None:
     assert "empty" in response.text
 
 
-def test_the_terminal_chat_talks_through_the_gateway(stack: Stack) -> None:
-    env = {**os.environ, "GATEWAY_PORT": stack.url.rsplit(":", 1)[1]}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "chat", "--sender", "e2e-terminal", "--lang", "fr"],
-        input="bonjour\n1\n/quit\n",
+def _terminal_chat(stack: Stack, var_dir: Path, *args: str, typed: str) -> Any:
+    env = {
+        **os.environ,
+        "GATEWAY_PORT": stack.url.rsplit(":", 1)[1],
+        "TRIALBOT_VAR_DIR": str(var_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "chat", *args],
+        input=typed,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_the_terminal_chat_talks_through_the_gateway(stack: Stack, tmp_path: Path) -> None:
+    result = _terminal_chat(
+        stack, tmp_path, "--sender", "e2e-terminal", "--lang", "fr", typed="bonjour\n1\n/quit\n"
+    )
     assert result.returncode == 0, result.stderr
     assert "Bonjour" in result.stdout
     assert "[1] English" in result.stdout  # the greeting's button, pressed by typing 1
     assert "I'll speak English" in result.stdout
+    # A later run as the same sender goes on with the same conversation (its token was kept).
+    again = _terminal_chat(stack, tmp_path, "--sender", "e2e-terminal", typed="hello\n/quit\n")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "assistant" in again.stdout
+    # Someone else's terminal (no token) naming that conversation is refused, in plain words.
+    stranger = _terminal_chat(
+        stack, tmp_path / "other", "--sender", "e2e-terminal", typed="hello\n/quit\n"
+    )
+    assert stranger.returncode == 1
+    assert "new --sender" in stranger.stdout
+    assert "Traceback" not in stranger.stdout + stranger.stderr
