@@ -451,7 +451,8 @@ class StaffAlert(Base):
         ForeignKey("handoffs.id", ondelete="CASCADE"), index=True
     )
     target: Mapped[str] = mapped_column(String(16))  # telegram | email
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent
+    # pending | sent | grouped (told in a digest, bot.safety.alerts: sent_at once it went)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_until: Mapped[datetime | None]

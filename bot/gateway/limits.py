@@ -192,8 +192,8 @@ class Limits:
         """The per-address limit of a route; None for the staff's routes and health checks."""
         if path.startswith(("/staff", "/api/staff")) or path == "/healthz":
             return None
-        if path == "/api/chat" and method == "POST":
-            return self.chat
+        if path in ("/api/chat", "/api/chat/new") and method == "POST":
+            return self.chat  # a message, or a new conversation
         if path.startswith("/api/chat/"):
             return self.updates
         if path.startswith("/webhooks/"):
