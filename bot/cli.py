@@ -89,6 +89,19 @@ def _settings(knowledge: Path | None) -> Settings:
         raise typer.Exit(2) from None
 
 
+def _secrets_ready(settings: Settings) -> None:
+    """Read (making them the first time) the secrets the processes use, before starting any:
+    an empty or damaged secret file stops start-up in one line that names it."""
+    try:
+        settings.pseudonym_secret(), settings.data_keys(), settings.staff_token()
+        settings.rasa_token(), settings.action_token()
+        if settings.telegram_enabled:
+            settings.telegram_secret()
+    except (OSError, ValueError) as error:
+        err.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
 def _channel_lines(settings: Settings) -> list[str]:
     """What `run` says about Telegram and Messenger once the stack is up."""
     public = settings.public_url.rstrip("/") or "<PUBLIC_URL>"
@@ -136,6 +149,7 @@ def run(knowledge: KnowledgeDir = None) -> None:
         if _port_taken(port):
             raise _fail(f"port {port} is already in use; stop what uses it or set {name}")
     private_files.make_private(settings)  # before any process creates a file there
+    _secrets_ready(settings)
     upgrade(settings.db_url)
     model = _ensure_model(settings)
     specs = _child_specs(settings, model)
@@ -167,6 +181,7 @@ def serve(knowledge: KnowledgeDir = None) -> None:
 
     settings = _settings(knowledge)
     _refuse_unfinished_knowledge(settings)
+    _secrets_ready(settings)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
@@ -192,6 +207,7 @@ def dispatcher(knowledge: KnowledgeDir = None) -> None:
     from bot.reminders import standalone
 
     settings = _settings(knowledge)
+    _secrets_ready(settings)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
@@ -206,6 +222,7 @@ def actions(knowledge: KnowledgeDir = None) -> None:
     from bot import action_server
 
     settings = _settings(knowledge)
+    _secrets_ready(settings)
     os.environ.setdefault("LOG_LEVEL", settings.log_level.upper())  # rasa_sdk reads it
     action_server.run(
         "actions", settings.action_token(), settings.actions_port, settings.log_level.upper()

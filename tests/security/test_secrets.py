@@ -168,6 +168,29 @@ def test_a_bad_setting_stops_the_cli_with_one_line_and_exit_code_2(
     assert said in done.stderr
 
 
+@pytest.mark.parametrize("command", ["serve", "actions", "dispatcher"])
+def test_a_damaged_secret_file_stops_a_process_in_one_line_naming_it(
+    tmp_path: Path, command: str
+) -> None:
+    secrets = tmp_path / "var" / "secrets"
+    secrets.mkdir(parents=True)
+    (secrets / "pseudonym_key").touch(mode=0o600)  # what a full disk can leave behind
+    trialbot = Path(sys.executable).parent / "trialbot"
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TRIALBOT_", "PSEUDONYM_", "DATABASE_"))
+    }
+    environment |= {"TRIALBOT_VAR_DIR": str(tmp_path / "var"), "GATEWAY_PORT": "1"}
+    done = subprocess.run(
+        [trialbot, command], cwd=tmp_path, env=environment, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "pseudonym_key is empty or damaged: set PSEUDONYM_KEY" in done.stderr
+
+
 @pytest.fixture
 def no_header_gateway(
     request: pytest.FixtureRequest,
