@@ -7,15 +7,12 @@ since SQLite gives its -wal, -shm and -journal files the mode of the database fi
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.db.session import normalise_url
+from bot.db.session import normalise_url, private_database
 from bot.settings import Settings
-
-COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 
 def make_private(settings: Settings) -> None:
@@ -34,14 +31,3 @@ def sqlite_file(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
-
-
-def private_database(path: Path) -> None:
-    """Create `path` empty if missing (SQLite accepts an empty file), and make it and its
-    companion files readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    for suffix in COMPANIONS:
-        companion = path.with_name(path.name + suffix)
-        if companion.exists():
-            companion.chmod(0o600)
