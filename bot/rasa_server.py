@@ -129,6 +129,9 @@ def rasa_env(settings: Settings, root: Path = PROJECT_ROOT) -> dict[str, str]:
         "RASA_TELEMETRY_ENABLED": "false",
         "PYTHONWARNINGS": "ignore",
     }
+    if settings.environment == "production" and env.get("LOG_LEVEL", "").upper() == "DEBUG":
+        # At DEBUG Rasa logs every message people write and every slot: never in production.
+        env["LOG_LEVEL"] = "INFO"
     settings.var_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     return env
 
