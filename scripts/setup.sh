@@ -72,28 +72,36 @@ regenerate it as its first lines say"
   touch .venv-rasa/.installed
 }
 
-# Debian's Chromium, for the staff pages' browser test (Playwright drives it; nothing is
-# downloaded by Playwright itself). Quiet when it is there; a missing one only skips that test,
-# except under CI (TRIALBOT_REQUIRE_BROWSER=1), which installs it or fails.
+# Debian's Chromium, for the browser tests (Playwright drives it; nothing is downloaded by
+# Playwright itself), and a colour emoji font, so that the screenshots show the 👍 and 📅 a
+# phone shows rather than empty boxes. Quiet when both are there; a missing Chromium only skips
+# those tests, except under CI (TRIALBOT_REQUIRE_BROWSER=1), which installs it or fails.
+EMOJI_FONT=/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 setup_browser() {
   local chromium=${CHROMIUM:-/usr/bin/chromium}
-  [ -x "$chromium" ] && return 0
+  local packages=""
+  [ -x "$chromium" ] || packages=" chromium"
+  [ -e "$EMOJI_FONT" ] || packages="$packages fonts-noto-color-emoji"
+  [ -z "$packages" ] && return 0
   local sudo=""
   if [ "$(id -u)" != 0 ]; then
     if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; fi
   fi
   if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ -n "$sudo" ]; }; then
-    say "[browser] installing Debian's chromium for the staff pages' browser test"
-    $sudo apt-get install -y --no-install-recommends chromium >/dev/null \
-      || { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends chromium >/dev/null; } \
+    say "[browser] installing Debian's$packages for the browser tests"
+    # shellcheck disable=SC2086
+    $sudo apt-get install -y --no-install-recommends $packages >/dev/null \
+      || { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends $packages >/dev/null; } \
+      || { [ -x "$chromium" ] && { printf '\033[33mnote:\033[0m no emoji font (fonts-noto-color-emoji): screenshots show boxes for emoji\n' >&2; return 0; }; } \
       || die "could not install chromium with apt-get; install it, or set CHROMIUM to a Chromium binary"
     return 0
   fi
-  local advice="Chromium is needed for the staff pages' browser test. Install it (Debian/Ubuntu:
-'sudo apt-get install chromium'; elsewhere any Chromium or Chrome) and set CHROMIUM to its path
-if it is not /usr/bin/chromium."
+  [ -x "$chromium" ] && return 0
+  local advice="Chromium is needed for the browser tests. Install it (Debian/Ubuntu:
+'sudo apt-get install chromium fonts-noto-color-emoji'; elsewhere any Chromium or Chrome) and set
+CHROMIUM to its path if it is not /usr/bin/chromium."
   [ "${TRIALBOT_REQUIRE_BROWSER:-}" = 1 ] && die "$advice"
-  printf '\033[33mnote:\033[0m %s\nUntil then that test is skipped.\n' "$advice" >&2
+  printf '\033[33mnote:\033[0m %s\nUntil then those tests are skipped.\n' "$advice" >&2
 }
 
 case "${1:-}" in
