@@ -7,6 +7,7 @@ import json
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.localstack import local_stack
+from bot.localstack import LocalStack, local_stack
 from tests.fakes.channels import APP_SECRET, TELEGRAM_SECRET, channel_env
 from tests.fakes.graph import FakeGraphAPI, sign
 from tests.fakes.telegram import FakeBotAPI
@@ -96,25 +97,36 @@ def wait_until(condition: Any, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+@contextmanager
+def talking_to(
+    started: LocalStack, bot_api: FakeBotAPI, graph_api: FakeGraphAPI
+) -> Iterator[Stack]:
+    """A started stack as the tests talk to it; its web chat clients closed afterwards."""
+    stack = Stack(
+        started.gateway_url,
+        started.process,
+        started.var_dir,
+        started.log,
+        bot_api,
+        graph_api,
+        rasa_url=started.rasa_url,
+    )
+    try:
+        yield stack
+    finally:
+        for client in stack.clients.values():
+            client.close()
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with FakeBotAPI() as bot_api, FakeGraphAPI() as graph_api:
         channels = {**channel_env(bot_api, graph_api), "REMINDER_INTERVAL_SECONDS": "1"}
         try:
-            with local_stack(tmp_path_factory.mktemp("stack"), env=channels) as started:
-                stack = Stack(
-                    started.gateway_url,
-                    started.process,
-                    started.var_dir,
-                    started.log,
-                    bot_api,
-                    graph_api,
-                    rasa_url=started.rasa_url,
-                )
-                try:
-                    yield stack
-                finally:
-                    for client in stack.clients.values():
-                        client.close()
+            with (
+                local_stack(tmp_path_factory.mktemp("stack"), env=channels) as started,
+                talking_to(started, bot_api, graph_api) as stack,
+            ):
+                yield stack
         except RuntimeError as error:
             pytest.fail(str(error))

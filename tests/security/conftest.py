@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.localstack import local_stack
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, talking_to
 from tests.fakes.channels import channel_env
 from tests.fakes.graph import FakeGraphAPI
 from tests.fakes.telegram import FakeBotAPI
@@ -32,20 +32,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             var_dir.mkdir(mode=0o777)
             with local_stack(var_dir, env=env) as started:
                 os.umask(previous)
-                stack = Stack(
-                    started.gateway_url,
-                    started.process,
-                    started.var_dir,
-                    started.log,
-                    bot_api,
-                    graph_api,
-                    rasa_url=started.rasa_url,
-                )
-                try:
+                with talking_to(started, bot_api, graph_api) as stack:
                     yield stack
-                finally:
-                    for client in stack.clients.values():
-                        client.close()
         except RuntimeError as error:
             pytest.fail(str(error))
         finally:

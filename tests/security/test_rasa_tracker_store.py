@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from bot.db.session import normalise_url
 from bot.localstack import local_stack
-from tests.e2e.conftest import Stack, wait_until
+from tests.e2e.conftest import Stack, talking_to, wait_until
 from tests.e2e.test_screening import Patient
 from tests.fakes.graph import FakeGraphAPI
 from tests.fakes.telegram import FakeBotAPI
@@ -160,21 +160,9 @@ def postgres_stack(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Stack, s
         FakeBotAPI() as bot_api,
         FakeGraphAPI() as graph_api,
         local_stack(var_dir, env={"DATABASE_URL": postgres_url}) as started,
+        talking_to(started, bot_api, graph_api) as stack,
     ):
-        stack = Stack(
-            started.gateway_url,
-            started.process,
-            started.var_dir,
-            started.log,
-            bot_api,
-            graph_api,
-            rasa_url=started.rasa_url,
-        )
-        try:
-            yield stack, postgres_url
-        finally:
-            for client in stack.clients.values():
-                client.close()
+        yield stack, postgres_url
 
 
 @pytest.mark.postgres
