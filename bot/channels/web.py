@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import conversations
 from bot.channels.base import Reply
 from bot.crypto import Cipher
-from bot.db.models import OutboundMessage
+from bot.db.models import InboundMessage, OutboundMessage
 from bot.settings import Language
 
 NAME = "web"
@@ -82,6 +82,22 @@ class WebChannel:
         with self._sessions() as session:
             conversation = conversations.by_sender_key(session, sender_key)
             return None if conversation is None else _same(conversation.web_owner, owner)
+
+    async def forget_if_unused(self, sender_key: str) -> None:
+        """Remove a conversation claimed for a message that was then refused (over a limit), if
+        nothing was ever said in it: a flood of fresh senders must not fill the database."""
+        await asyncio.to_thread(self._forget_if_unused, sender_key)
+
+    def _forget_if_unused(self, sender_key: str) -> None:
+        with self._sessions.begin() as session:
+            conversation = conversations.by_sender_key(session, sender_key)
+            if conversation is None or conversation.messages_seen:
+                return
+            said = select(InboundMessage.id).where(
+                InboundMessage.conversation_id == conversation.id
+            )
+            if session.scalar(said.limit(1)) is None:
+                session.delete(conversation)
 
     async def language(self, sender_key: str) -> str | None:
         """The conversation's language now; None before its first message."""

@@ -238,7 +238,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             hints=LanguageHints(chosen=body.lang, locale=body.locale),
             referral=body.ref,
         )
-        replies = await relay.handle(inbound)
+        try:
+            replies = await relay.handle(inbound)
+        except limits.TooMany:
+            await webchat.forget_if_unused(key)
+            raise
         said = await webchat.language(key)
         # Built from our own replies, so the response model documents it without re-checking it.
         answer: dict[str, Any] = {"messages": [reply.to_json() for reply in replies]}

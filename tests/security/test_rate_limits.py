@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db.migrate import upgrade
-from bot.db.models import InboundMessage, SafetyEvent
+from bot.db.models import Conversation, InboundMessage, SafetyEvent
 from bot.db.session import create_db_engine
 from bot.gateway import limits
 from bot.gateway.app import create_app
@@ -153,9 +153,13 @@ async def test_new_web_conversations_per_address_are_limited(tmp_path: Path) -> 
     async with _running(create_app(settings)) as (client,), client("203.0.113.9") as script:
         for n in range(2):
             assert (await _chat(script, f"fresh-{n}", "hello")).status_code == 200
-        _refused(await _chat(script, "fresh-2", "hello"))
+        for n in range(2, 12):
+            _refused(await _chat(script, f"fresh-{n}", "hello"))
         # A conversation already going on goes on.
         assert (await _chat(script, "fresh-0", "still there?")).status_code == 200
+    # The refused ones left nothing behind: a flood of fresh senders does not fill the database.
+    with Session(create_db_engine(settings.db_url)) as session:
+        assert session.scalar(select(func.count()).select_from(Conversation)) == 2
 
 
 async def test_an_emergency_over_every_limit_gets_the_emergency_reply_and_is_recorded(
