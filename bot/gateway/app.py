@@ -345,6 +345,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with_cookie(response, request, signer.issue())
         return response
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        """Browsers ask for it on every page: no icon, and no error in their console."""
+        return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
     @app.get("/consent/{sha256}", response_class=HTMLResponse)
     async def consent_text(request: Request, sha256: str) -> HTMLResponse:
         """A consent text exactly as it was shown, by the hash the ledger records."""

@@ -63,8 +63,8 @@ T = TypeVar("T")
 # for the audit log, not for whoever is trying addresses and passwords.
 REFUSED = (
     "Wrong e-mail address or password. After {failures} wrong passwords in a row an account is "
-    "locked for {minutes} minutes; an administrator can lift it sooner with `trialbot staff "
-    "unlock`."
+    "locked for {minutes} minutes; an administrator can lift it sooner with the "
+    "command trialbot staff unlock."
 )
 THROTTLED = "Too many sign-in attempts from this address. Wait {seconds} seconds and try again."
 

@@ -38,11 +38,11 @@ FR: dict[str, str] = {
     "This page is not available.": "Cette page n'est pas disponible.",
     "Back to the inbox": "Retour à la liste",
     "Wrong e-mail address or password. After {failures} wrong passwords in a row an account is "
-    "locked for {minutes} minutes; an administrator can lift it sooner with `trialbot staff "
-    "unlock`.": (
+    "locked for {minutes} minutes; an administrator can lift it sooner with the "
+    "command trialbot staff unlock.": (
         "Adresse e-mail ou mot de passe incorrect. Après {failures} mots de passe erronés "
         "d'affilée, un compte est bloqué pendant {minutes} minutes ; un administrateur peut le "
-        "débloquer avant avec `trialbot staff unlock`."
+        "débloquer avant avec la commande trialbot staff unlock."
     ),
     "Too many sign-in attempts from this address. Wait {seconds} seconds and try again.": (
         "Trop de tentatives de connexion depuis cette adresse. Attendez {seconds} secondes et "

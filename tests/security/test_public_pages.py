@@ -159,3 +159,9 @@ def test_a_consent_page_runs_no_script(site: Site) -> None:
     missing = httpx.get(f"{site.url}/consent/{'0' * 64}", timeout=30)
     assert missing.status_code == 404
     assert missing.headers["x-frame-options"] == "DENY"
+
+
+def test_the_browser_s_icon_request_is_no_error(site: Site) -> None:
+    # Every page load asks for it; a 404 shows as an error in the browser's console.
+    response = httpx.get(site.url + "/favicon.ico", timeout=10)
+    assert response.status_code == 204
