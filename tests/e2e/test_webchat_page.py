@@ -124,6 +124,11 @@ def test_a_long_answer_fits_a_phone_in_paragraphs(stack: Stack, phone: Page) -> 
     width = phone.evaluate("document.scrollingElement.scrollWidth")
     assert width <= PHONE["width"], f"the page scrolls sideways ({width} px)"
     _shot(phone, "en-long-answer")
+    # Only the conversation scrolls, however long it grows: the page itself never does, or the
+    # header (with the emergency number) and the input would scroll out of sight.
+    _say(phone, "what happens at a study visit")
+    height = phone.evaluate("document.scrollingElement.scrollHeight")
+    assert height <= PHONE["height"], f"the page itself scrolls ({height} px)"
 
 
 @pytest.mark.e2e
