@@ -238,7 +238,18 @@ def verdict(results: Sequence[Result], fail_on: str) -> tuple[int, str]:
     if fixable and fail_on == "fixable":
         names = ", ".join(sorted({f"{r.name} {r.version}" for r, _ in fixable}))
         return 1, f"FAILED: {len(fixable)} fixable vulnerabilities ({names}): upgrade the pins."
-    return 0, f"Audit complete: {len(findings(results))} known vulnerabilities (listed above)."
+    known = len(findings(results))
+    likely = sum(1 for r in results if r.coverage == BEHIND and r.advisories)
+    also = (
+        f", and {likely} package(s) with advisories still open in their latest release"
+        if likely
+        else ""
+    )
+    return (
+        0,
+        f"Audit complete: {known} known vulnerabilities in the installed releases{also}"
+        " (listed above).",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
