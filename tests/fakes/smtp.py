@@ -1,10 +1,12 @@
-"""A local SMTP server (RFC 5321, plain, no TLS) that records the messages it accepts."""
+"""A local SMTP server (RFC 5321; RFC 3207 STARTTLS, or TLS from the first byte as on port 465,
+when given a certificate) that records the messages it accepts and the commands it read."""
 
 from __future__ import annotations
 
 import asyncio
 import email
 import email.policy
+import ssl
 import threading
 from email.message import EmailMessage
 from types import TracebackType
@@ -14,9 +16,16 @@ from typing import Self
 class FakeSMTP:
     """Serves SMTP on a free local port in a thread; `messages` holds what was delivered."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(
+        self, port: int = 0, *, tls: ssl.SSLContext | None = None, implicit: bool = False
+    ) -> None:
+        """`tls`: offer STARTTLS with it, or with `implicit`, speak TLS from the first byte."""
         self.messages: list[EmailMessage] = []
         self.recipients: list[list[str]] = []
+        # Each command read, with whether it came over TLS.
+        self.commands: list[tuple[bool, str]] = []
+        self._tls = tls
+        self._implicit = implicit
         self._wanted_port = port
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -41,7 +50,12 @@ class FakeSMTP:
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
         server = self._loop.run_until_complete(
-            asyncio.start_server(self._session, "127.0.0.1", self._wanted_port)
+            asyncio.start_server(
+                self._session,
+                "127.0.0.1",
+                self._wanted_port,
+                ssl=self._tls if self._implicit else None,
+            )
         )
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
@@ -50,7 +64,21 @@ class FakeSMTP:
         self._loop.run_until_complete(server.wait_closed())
         self._loop.close()
 
+    def clear_commands(self) -> list[str]:
+        """The commands that came in clear, in order."""
+        return [verb for tls, verb in self.commands if not tls]
+
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._converse(reader, writer)
+        except (ssl.SSLError, ConnectionError):
+            pass  # the client refused our certificate: what some tests expect
+        finally:
+            writer.close()
+
+    async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        tls = self._implicit
+
         async def say(line: str) -> None:
             writer.write(f"{line}\r\n".encode())
             await writer.drain()
@@ -58,10 +86,17 @@ class FakeSMTP:
         await say("220 localhost fake SMTP ready")
         recipients: list[str] = []
         while line := (await reader.readline()).decode(errors="replace").rstrip("\r\n"):
-            verb = line[:4].upper()
+            verb = line[:8].upper().split(" ")[0]
+            self.commands.append((tls, verb))
             if verb in ("EHLO", "HELO"):
                 await say("250-localhost")
+                if self._tls is not None and not tls:
+                    await say("250-STARTTLS")
                 await say("250 8BITMIME")
+            elif verb == "STARTTLS" and self._tls is not None and not tls:
+                await say("220 Ready to start TLS")
+                await writer.start_tls(self._tls)
+                tls = True
             elif verb == "MAIL":
                 recipients = []
                 await say("250 OK")
@@ -83,4 +118,3 @@ class FakeSMTP:
                 break
             else:
                 await say("250 OK")
-        writer.close()

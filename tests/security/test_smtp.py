@@ -6,13 +6,11 @@ TLS from the first byte as on port 465), its certificate made by the test.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import ipaddress
 import ssl
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from bot.db.session import make_session_factory
 from bot.safety import alerts, events
 from bot.safety.detect import Finding
 from bot.settings import Settings
+from tests.fakes.smtp import FakeSMTP
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -78,88 +77,6 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
     return Certificate(cert_file, key_file)
 
 
-@dataclass
-class MailServer:
-    """What the server saw: each command with whether it came over TLS, and the mail accepted."""
-
-    port: int = 0
-    commands: list[tuple[bool, str]] = field(default_factory=list)
-    delivered: list[bytes] = field(default_factory=list)
-
-    def clear_commands(self) -> list[str]:
-        return [verb for tls, verb in self.commands if not tls]
-
-
-class SMTPServer:
-    """An SMTP server in a thread: plain, with STARTTLS, or TLS from the start (`implicit`)."""
-
-    def __init__(self, *, starttls: ssl.SSLContext | None = None, implicit: bool = False) -> None:
-        self.seen = MailServer()
-        self._tls = starttls
-        self._implicit = implicit
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self) -> MailServer:
-        self._thread.start()
-        assert self._ready.wait(10), "the SMTP server did not start"
-        return self.seen
-
-    def __exit__(self, *_: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        tls_now = self._tls if self._implicit else None
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._session, "127.0.0.1", 0, ssl=tls_now)
-        )
-        self.seen.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
-        server.close()
-        self._loop.close()
-
-    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        tls = self._implicit
-
-        async def say(*lines: str) -> None:
-            writer.write("".join(f"{line}\r\n" for line in lines).encode())
-            await writer.drain()
-
-        try:
-            await say("220 mail.site.test ESMTP")
-            while raw := await reader.readline():
-                line = raw.decode(errors="replace").rstrip("\r\n")
-                verb = line[:8].upper().split(" ")[0]
-                self.seen.commands.append((tls, verb))
-                if verb in ("EHLO", "HELO"):
-                    offered = ["250-STARTTLS"] if self._tls and not tls else []
-                    await say("250-mail.site.test", *offered, "250 8BITMIME")
-                elif verb == "STARTTLS" and self._tls and not tls:
-                    await say("220 Ready to start TLS")
-                    await writer.start_tls(self._tls)
-                    tls = True
-                elif verb == "DATA":
-                    await say("354 End data with <CR><LF>.<CR><LF>")
-                    lines = []
-                    while (data := await reader.readline()) not in (b".\r\n", b""):
-                        lines.append(data)
-                    self.seen.delivered.append(b"".join(lines))
-                    await say("250 OK: queued")
-                elif verb == "QUIT":
-                    await say("221 Bye")
-                    break
-                else:
-                    await say("250 OK")
-        except (ssl.SSLError, ConnectionError):
-            pass  # the client refused our certificate: what some tests expect
-        finally:
-            writer.close()
-
-
 def _server_tls(certificate: Certificate) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificate.cert_file, certificate.key_file)
@@ -197,21 +114,21 @@ async def _alert_once(engine: Engine, settings: Settings) -> tuple[int, StaffAle
 
 
 @pytest.fixture
-def plain_server() -> Iterator[MailServer]:
-    with SMTPServer() as seen:
-        yield seen
+def plain_server() -> Iterator[FakeSMTP]:
+    with FakeSMTP() as smtp:
+        yield smtp
 
 
 @SQLITE
 async def test_a_server_without_starttls_gets_nothing_in_clear(
     migrated_engine: Engine,
     tmp_path: Path,
-    plain_server: MailServer,
+    plain_server: FakeSMTP,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = _settings(tmp_path, plain_server.port)  # SMTP_STARTTLS is on by default
     delivered, alert = await _alert_once(migrated_engine, settings)
-    assert delivered == 0 and plain_server.delivered == []
+    assert delivered == 0 and plain_server.messages == []
     assert not {"MAIL", "RCPT", "DATA", "AUTH"} & set(plain_server.clear_commands())
     assert alert.status == "pending"
     assert alert.last_error is not None and "STARTTLS" in alert.last_error
@@ -222,10 +139,10 @@ async def test_a_server_without_starttls_gets_nothing_in_clear(
 async def test_an_untrusted_certificate_is_refused_and_a_trusted_one_delivers(
     migrated_engine: Engine, tmp_path: Path, certificate: Certificate
 ) -> None:
-    with SMTPServer(starttls=_server_tls(certificate)) as seen:
+    with FakeSMTP(tls=_server_tls(certificate)) as seen:
         untrusted = _settings(tmp_path, seen.port)
         delivered, alert = await _alert_once(migrated_engine, untrusted)
-        assert delivered == 0 and seen.delivered == []
+        assert delivered == 0 and seen.messages == []
         assert alert.status == "pending"
         assert alert.last_error is not None and "certificate" in alert.last_error
         assert "SMTP_CA_FILE" in alert.last_error
@@ -233,7 +150,7 @@ async def test_an_untrusted_certificate_is_refused_and_a_trusted_one_delivers(
         trusted = _settings(tmp_path, seen.port, SMTP_CA_FILE=certificate.cert_file)
         delivered, _ = await _alert_once(migrated_engine, trusted)
     assert delivered >= 1
-    assert any(WORDS.encode() in mail for mail in seen.delivered)
+    assert any(WORDS in mail.get_content() for mail in seen.messages)
     assert seen.clear_commands() == ["EHLO", "STARTTLS"] * 2  # the rest only over TLS
 
 
@@ -241,7 +158,7 @@ async def test_an_untrusted_certificate_is_refused_and_a_trusted_one_delivers(
 async def test_implicit_tls_checks_the_certificate_too(
     migrated_engine: Engine, tmp_path: Path, certificate: Certificate
 ) -> None:
-    with SMTPServer(starttls=_server_tls(certificate), implicit=True) as seen:
+    with FakeSMTP(tls=_server_tls(certificate), implicit=True) as seen:
         untrusted = _settings(tmp_path, seen.port, SMTP_SSL=True)
         delivered, alert = await _alert_once(migrated_engine, untrusted)
         assert delivered == 0 and alert.last_error is not None
