@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/conversations [--only ID] [--part tuning|held-out|all]
         [--category C] [--misses] [--json] [--concurrency 4] [--gateway URL --var-dir DIR]
-        [--regression]
+        [--regression | --fresh]
 
 Starts the whole stack (`trialbot run`) on free ports with a throw-away SQLite database (or
 uses a running one: --gateway and its --var-dir), plays every conversation of
@@ -21,6 +21,10 @@ request lost. `--misses` lists each failed turn: what was sent, what was expecte
 word for word. Some of those words are now among what the assistant learns from, so they are
 regression data, not an evaluation: they never count in the figures above (tests/e2e plays
 them in `make test`).
+
+`--fresh` plays `bench/conversations/fresh/`: conversations written after the tuning by people
+who had not seen the assistant's misses, never tuned on, scored whole as the part "fresh" (the
+target applies to it); `--misses` is refused with it, so that it stays unseen.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ from rich.table import Table  # noqa: E402
 from bench.conversations.check import read_knowledge  # noqa: E402
 from bench.conversations.play import Played, Player, Target  # noqa: E402
 from bench.conversations.script import (  # noqa: E402
+    FRESH,
+    FRESH_PART,
     REGRESSION,
     SETS,
     Conversation,
@@ -192,8 +198,8 @@ def misses(played: list[Played]) -> list[dict[str, Any]]:
     return found
 
 
-def met(result: dict[str, Any]) -> bool:
-    held_out = [r for r in result["rows"] if (r["part"], r["by"]) == ("held-out", "language")]
+def met(result: dict[str, Any], part: str = "held-out") -> bool:
+    held_out = [r for r in result["rows"] if (r["part"], r["by"]) == (part, "language")]
     return (
         bool(held_out)
         and all((r["turn_rate"] or 0) >= TARGET for r in held_out)
@@ -248,7 +254,7 @@ def _target(args: argparse.Namespace, console: Console) -> Iterator[Target]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--only", help="one conversation, by id")
-    parser.add_argument("--part", choices=("tuning", "held-out", "all"), default="all")
+    parser.add_argument("--part", choices=("tuning", "held-out", FRESH_PART, "all"), default="all")
     parser.add_argument("--category", help="one category (a file of sets/)")
     parser.add_argument("--misses", action="store_true", help="list each failed turn")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -256,10 +262,16 @@ def main() -> int:
     parser.add_argument("--gateway", help="a running gateway's URL (else the stack is started)")
     parser.add_argument("--var-dir", help="with --gateway: its TRIALBOT_VAR_DIR")
     parser.add_argument("--regression", action="store_true", help="the issue's own failures")
+    parser.add_argument(
+        "--fresh", action="store_true", help="the fresh set, never tuned on (misses never listed)"
+    )
     args = parser.parse_args()
     console = Console(stderr=args.json)
+    if args.fresh and args.misses:
+        console.print("--misses is refused with --fresh: listing its misses would tune on it")
+        return 2
     try:
-        every = load(REGRESSION if args.regression else SETS)
+        every = load(REGRESSION if args.regression else FRESH if args.fresh else SETS)
         conversations = select(every, only=args.only, part=args.part, category=args.category)
     except ScriptError as error:
         console.print(f"the conversations cannot be played:\n{error}", markup=False)
@@ -274,7 +286,7 @@ def main() -> int:
         played = play_all(target, conversations, args.concurrency, console)
     result = figures(played)
     result["seconds"] = round(time.monotonic() - started, 1)
-    result["target_met"] = met(result)
+    result["target_met"] = met(result, FRESH_PART if args.fresh else "held-out")
     found = misses(played)
     if args.json:
         print(json.dumps({**result, **({"misses": found} if args.misses else {})}, indent=2))

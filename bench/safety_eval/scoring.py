@@ -13,6 +13,9 @@ from bot.safety.detect import Intent, assess
 MESSAGES = Path(__file__).with_name("messages.yml")
 FRESH = Path(__file__).with_name("fresh.yml")  # written after the first tuning; tuned on since
 UNSEEN = Path(__file__).with_name("unseen.yml")  # written after the second; never tuned on
+# Written while the third round of tuning went on, by writers who saw neither the rules, the NLU
+# data nor any figure; never tuned on.
+FINAL = Path(__file__).with_name("final.yml")
 TARGETS = {
     "emergency_recall": 0.97,
     "false_emergency_rate": 0.03,
