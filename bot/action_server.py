@@ -15,6 +15,7 @@ builds the app again in each worker process, so the check must be part of the fa
 from __future__ import annotations
 
 import hmac
+import multiprocessing
 import os
 from functools import partial
 from typing import Any
@@ -28,6 +29,8 @@ from sanic.request import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse
 from sanic.worker.loader import AppLoader
 
+from bot import processes
+
 OPEN_PATHS = frozenset({"/health"})
 REFUSED = {"error": "This action server answers only the Rasa server of this assistant."}
 FAILED = {"error": "The action failed; the action server's log says why."}
@@ -37,6 +40,9 @@ def create_app(
     actions_package: str, token: str, endpoints: str = DEFAULT_ENDPOINTS_PATH
 ) -> Sanic[Any, Any]:
     """rasa_sdk's app for `actions_package`, refusing (401) requests without `token`."""
+    if multiprocessing.parent_process() is not None:
+        # A Sanic worker: it must not live on, answering on the port, once its parent is gone.
+        processes.die_with_parent()
     executor = ActionExecutor()
     executor.register_package(actions_package)
     app: Sanic[Any, Any] = create_app_for_serve(executor, cors_origins=None, endpoints=endpoints)

@@ -1,13 +1,21 @@
 """`trialbot run`: start the action server, Rasa and the gateway in order and keep them up.
 
 Each child's output is shown line by line behind its name. A child that dies is restarted after
-a back-off that doubles up to a minute (and resets once it has stayed up). Ctrl-C or SIGTERM
-stops every child, the last started first.
+a back-off that doubles up to a minute (and resets once it has stayed up). Ctrl-C, SIGTERM or
+SIGHUP stops every child, the last started first.
+
+A child is watched as a process, not through its output: a process it started (a Sanic worker)
+can outlive it and hold the output pipe open, and asyncio's `wait()` waits for the pipe too. Each
+child leads a process group of its own, which is what gets stopped: SIGTERM to the whole group,
+then SIGKILL to what is left after a grace period, so nothing it started survives it. Nothing
+survives the supervisor either: the groups are killed on the way out, even after an error, and the
+kernel kills each child when the supervisor itself is killed (see `bot.processes`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import signal
@@ -18,11 +26,27 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.text import Text
 
+from bot import processes
+
 HealthCheck = Callable[[], Awaitable[bool]]
 
 STABLE_AFTER = 60.0  # seconds up after which a child's back-off starts again from the bottom
 MAX_BACKOFF = 60.0
 STOP_GRACE = 10.0
+POLL = 0.1  # seconds between looks at a child's state
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+# The process groups of the children running, killed at exit if nothing stopped them before.
+_running_groups: set[int] = set()
+
+
+def _kill_running_groups() -> None:
+    for group in list(_running_groups):
+        processes.signal_group(group, signal.SIGKILL)
+    _running_groups.clear()
+
+
+atexit.register(_kill_running_groups)
 
 
 @dataclass
@@ -44,16 +68,22 @@ class Child:
         self.restarts = 0
         self._pump: asyncio.Task[None] | None = None
 
+    @property
+    def group(self) -> int | None:
+        """The child's process group: its own pid, since it starts a session of its own."""
+        return self.process.pid if self.process else None
+
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            *self.spec.argv,
+            *processes.guarded(self.spec.argv),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             stdin=asyncio.subprocess.DEVNULL,
             env=self.spec.env,
             cwd=self.spec.cwd,
-            start_new_session=True,  # our Ctrl-C is ours to pass on, in order
+            start_new_session=True,  # a group of its own; our Ctrl-C is ours to pass on, in order
         )
+        _running_groups.add(self.process.pid)
         self._pump = asyncio.create_task(self._print_output(self.process))
 
     async def _print_output(self, process: asyncio.subprocess.Process) -> None:
@@ -73,6 +103,15 @@ class Child:
                 prefix = Text(f"{self.spec.name:<{width}}│ ", style=self.spec.style)
                 self.console.print(prefix + Text(line), soft_wrap=True, highlight=False)
 
+    async def exited(self) -> int:
+        """The child's exit code once its process has ended, whoever still holds its pipe."""
+        assert self.process is not None
+        # asyncio sets the code as soon as it reaps the process, but its only event for it waits
+        # for the pipes as well.
+        while self.process.returncode is None:  # noqa: ASYNC110
+            await asyncio.sleep(POLL)
+        return self.process.returncode
+
     async def wait_healthy(self, stopping: asyncio.Event) -> bool:
         """True once healthy; False if the process exited, we are stopping, or it took too long."""
         deadline = time.monotonic() + self.spec.start_timeout
@@ -85,20 +124,35 @@ class Child:
                 await asyncio.wait_for(stopping.wait(), timeout=0.5)
         return False
 
-    async def stop(self) -> None:
-        process = self.process
-        if process is None or process.returncode is not None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop the child's whole process group: SIGTERM, then SIGKILL after `grace` seconds."""
+        group = self.group
+        if group is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), STOP_GRACE)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
+        if processes.group_members(group):
+            processes.signal_group(group, signal.SIGTERM)
+            if not await self._group_gone(group, grace):
+                processes.signal_group(group, signal.SIGKILL)
+                await self._group_gone(group, grace)
+        _running_groups.discard(group)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.exited(), grace)
+        processes.reap_group(group)
         if self._pump:
-            await self._pump
+            # The pipe closes with the last process holding it; one that left the group (a
+            # session of its own) could hold it for ever, and its output no longer matters.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._pump), 2.0)
+            self._pump.cancel()
+
+    @staticmethod
+    async def _group_gone(group: int, within: float) -> bool:
+        deadline = time.monotonic() + within
+        while processes.group_members(group):
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(POLL)
+        return True
 
 
 class Supervisor:
@@ -112,8 +166,9 @@ class Supervisor:
 
     async def run(self, on_ready: Callable[[], None] | None = None) -> int:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, self.stopping.set)
+        processes.adopt_orphans()
         watchers: list[asyncio.Task[None]] = []
         try:
             for child in self.children:
@@ -128,9 +183,12 @@ class Supervisor:
             self.say("stopping…")
             for watcher in watchers:
                 watcher.cancel()
-            for child in reversed(self.children):
-                await child.stop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                for child in reversed(self.children):
+                    await child.stop()
+            finally:  # interrupted while stopping: nothing is left running all the same
+                _kill_running_groups()
+            for sig in STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
             self.say("stopped")
 
@@ -152,13 +210,16 @@ class Supervisor:
         while not self.stopping.is_set():
             assert child.process is not None
             started = time.monotonic()
-            code = await child.process.wait()
+            code = await child.exited()
             if self.stopping.is_set():
                 return
             if time.monotonic() - started > STABLE_AFTER:
                 backoff = 1.0
             name = child.spec.name
             self.say(f"[yellow]{name} exited with code {code}; restarting in {backoff:.0f} s[/]")
+            # What it started may live on, still answering on its port: gone too, before a new
+            # one binds the port.
+            await child.stop()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), timeout=backoff)
             if self.stopping.is_set():

@@ -70,3 +70,47 @@ async def test_a_child_that_cannot_start_fails_the_run(tmp_path: Path) -> None:
     console = Console(file=(tmp_path / "log.txt").open("w"), width=200)
     assert await Supervisor([broken], console).run() == 1
     assert "broken exited with code 3" in (tmp_path / "log.txt").read_text()
+
+
+# A child that starts a process of its own in its group, which shares its output pipe (as a Sanic
+# worker does), writes both pids to a file, and sleeps.
+PARENT_AND_WORKER = """
+import os, subprocess, sys, time
+worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+open(sys.argv[1], "a").write(f"{os.getpid()} {worker.pid}\\n")
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie has ended: it only waits for its parent to read its exit code)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+async def test_a_killed_child_whose_worker_lives_on_is_restarted_and_its_worker_killed(
+    tmp_path: Path,
+) -> None:
+    pids = tmp_path / "pids"
+
+    async def healthy() -> bool:
+        return pids.exists() and pids.read_text().strip() != ""
+
+    spec = ChildSpec("server", [sys.executable, "-c", PARENT_AND_WORKER, str(pids)], healthy)
+    console = Console(file=(tmp_path / "log.txt").open("w"), width=200)
+    supervisor = Supervisor([spec], console)
+    ready = asyncio.Event()
+    running = asyncio.create_task(supervisor.run(on_ready=ready.set))
+    await asyncio.wait_for(ready.wait(), 20)
+    parent, worker = map(int, pids.read_text().split())
+
+    os.kill(parent, signal.SIGKILL)  # its worker still holds the output pipe
+    await _wait_for(lambda: len(pids.read_text().splitlines()) == 2)
+    assert not _alive(worker)  # killed with its parent, not left answering on its own
+    new_parent, new_worker = map(int, pids.read_text().splitlines()[1].split())
+
+    supervisor.stopping.set()
+    assert await asyncio.wait_for(running, 20) == 0
+    assert not _alive(new_parent) and not _alive(new_worker)  # stopping stops the worker too
