@@ -7,13 +7,12 @@ import contextlib
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import httpx
 import typer
@@ -21,7 +20,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from bot import private_files, rasa_server
+from bot import preflight, private_files, rasa_server
 from bot.settings import PROJECT_ROOT, Settings, get_settings, settings_problems
 
 if TYPE_CHECKING:
@@ -85,8 +84,13 @@ def _settings(knowledge: Path | None) -> Settings:
     try:
         return get_settings()
     except ValidationError as error:  # a setting to correct: one line, not a traceback
-        err.print(f"[red]error:[/] {escape(settings_problems(error))}", soft_wrap=True)
-        raise typer.Exit(2) from None
+        _refuse(f"{settings_problems(error)} (correct it in the environment or in .env)")
+
+
+def _refuse(problem: str) -> NoReturn:
+    """Stop on a setting to correct: one line that says which and how, exit code 2."""
+    err.print(f"[red]error:[/] {escape(problem)}", soft_wrap=True, highlight=False)
+    raise typer.Exit(2)
 
 
 def _secrets_ready(settings: Settings) -> None:
@@ -97,9 +101,37 @@ def _secrets_ready(settings: Settings) -> None:
         settings.rasa_token(), settings.action_token()
         if settings.telegram_enabled:
             settings.telegram_secret()
-    except (OSError, ValueError) as error:
-        err.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
-        raise typer.Exit(2) from None
+    except OSError as error:  # a folder in its place, no permission…
+        path = Path(error.filename or "")
+        _refuse(
+            f"{_SECRET_SETTINGS.get(path.name, path.name.upper())}: {path} cannot be read "
+            f"({error.strerror}): make it a file the user running trialbot can read, or set "
+            f"{_SECRET_SETTINGS.get(path.name, path.name.upper())}"
+        )
+    except ValueError as error:
+        _refuse(str(error))
+
+
+# The setting that replaces each secret file under var/secrets/ (by default, its name in capitals).
+_SECRET_SETTINGS = {"data_key": "DATA_ENCRYPTION_KEY"}
+
+
+def _upgrade_database(settings: Settings) -> None:
+    """Bring the schema up to date; a database that cannot be reached stops start-up in a line."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    from bot.db.migrate import upgrade
+
+    try:
+        upgrade(settings.db_url)
+    except OperationalError as error:
+        where = make_url(settings.db_url).render_as_string(hide_password=True)
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        _refuse(
+            f"DATABASE_URL: cannot use the database at {where} ({reason}): start it, or "
+            "correct DATABASE_URL"
+        )
 
 
 def _channel_lines(settings: Settings) -> list[str]:
@@ -136,21 +168,23 @@ def _refuse_unfinished_knowledge(settings: Settings) -> None:
 @app.command()
 def run(knowledge: KnowledgeDir = None) -> None:
     """Start the whole stack: action server, Rasa and the gateway."""
-    from bot.db.migrate import upgrade
     from bot.supervisor import Supervisor
 
     settings = _settings(knowledge)
+    try:  # nothing starts on top of a stranger's port, or trips on a setting later
+        preflight.check(settings)
+    except preflight.StartProblem as problem:
+        _refuse(str(problem))
     _refuse_unfinished_knowledge(settings)
-    for name, port in (
-        ("GATEWAY_PORT", settings.gateway_port),
-        ("RASA_PORT", settings.rasa_port),
-        ("ACTIONS_PORT", settings.actions_port),
-    ):
-        if _port_taken(port):
-            raise _fail(f"port {port} is already in use; stop what uses it or set {name}")
-    private_files.make_private(settings)  # before any process creates a file there
+    try:
+        private_files.make_private(settings)  # before any process creates a file there
+    except OSError as error:
+        _refuse(
+            f"TRIALBOT_VAR_DIR: {settings.var_dir} cannot be made ({error.strerror}): set "
+            "TRIALBOT_VAR_DIR to a folder the user running trialbot can write"
+        )
     _secrets_ready(settings)
-    upgrade(settings.db_url)
+    _upgrade_database(settings)
     model = _ensure_model(settings)
     specs = _child_specs(settings, model)
 
@@ -560,11 +594,6 @@ def _http_ok(url: str) -> Any:
             return await answers_ok(client, url)
 
     return check
-
-
-def _port_taken(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 @contextlib.contextmanager
