@@ -580,10 +580,26 @@ def _child_specs(settings: Settings, model: Path) -> list[ChildSpec]:
                   style="magenta", start_timeout=60),
         ChildSpec("rasa", rasa_server.run_argv(settings, model), rasa.is_up,
                   env=rasa_server.run_env(settings), cwd=str(PROJECT_ROOT), style="blue",
-                  start_timeout=300),
+                  start_timeout=300, alive=_answers(f"{settings.rasa_url}/")),
+        # The gateway's health says Rasa's too: alive is its answering at all.
         ChildSpec("gateway", [*me, "serve"], _http_ok(f"{settings.gateway_url}/healthz"),
-                  style="green", start_timeout=60),
+                  style="green", start_timeout=60,
+                  alive=_answers(f"{settings.gateway_url}/healthz")),
     ]  # fmt: skip
+
+
+def _answers(url: str) -> Any:
+    """A check that `url` answers HTTP at all, whatever the status."""
+
+    async def check() -> bool:
+        try:
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                await client.get(url)
+        except httpx.HTTPError:
+            return False
+        return True
+
+    return check
 
 
 def _http_ok(url: str) -> Any:

@@ -48,7 +48,8 @@ def main(argv: list[str]) -> int:
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
     if code < 0:  # killed by a signal: so is the guard, for the supervisor to see the same
-        signal.signal(-code, signal.SIG_DFL)
+        if -code in (*STOPPING, SUPERVISOR_GONE):
+            signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
     return code
 

@@ -35,6 +35,8 @@ MAX_BACKOFF = 60.0
 STOP_GRACE = 10.0
 POLL = 0.1  # seconds between looks at a child's state
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+LIVENESS_EVERY = 5.0  # seconds between looks at whether a running child still answers
+UNRESPONSIVE_AFTER = 30.0  # seconds without an answer after which a child is restarted
 
 # The process groups of the children running, killed at exit if nothing stopped them before.
 _running_groups: set[int] = set()
@@ -58,6 +60,9 @@ class ChildSpec:
     cwd: str | None = None
     style: str = "cyan"
     start_timeout: float = 120.0
+    # Whether it still answers at all, once up (default: `healthy`). A process can live on
+    # without serving: a Sanic server whose worker died keeps its port and accepts no one.
+    alive: HealthCheck | None = None
 
 
 class Child:
@@ -66,7 +71,8 @@ class Child:
         self.console = console
         self.process: asyncio.subprocess.Process | None = None
         self.restarts = 0
-        self._pump: asyncio.Task[None] | None = None
+        self._pump: asyncio.Future[None] | None = None
+        self._spawning: asyncio.Future[asyncio.subprocess.Process] | None = None
 
     @property
     def group(self) -> int | None:
@@ -74,17 +80,29 @@ class Child:
         return self.process.pid if self.process else None
 
     async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            *processes.guarded(self.spec.argv),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            stdin=asyncio.subprocess.DEVNULL,
-            env=self.spec.env,
-            cwd=self.spec.cwd,
-            start_new_session=True,  # a group of its own; our Ctrl-C is ours to pass on, in order
+        spawn = asyncio.ensure_future(
+            asyncio.create_subprocess_exec(
+                *processes.guarded(self.spec.argv),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                stdin=asyncio.subprocess.DEVNULL,
+                env=self.spec.env,
+                cwd=self.spec.cwd,
+                start_new_session=True,  # a group of its own; Ctrl-C is ours to pass on, in order
+            )
         )
+        # The process runs before the call returns: it is recorded even if the caller is
+        # cancelled meanwhile (a stop during a restart), so that it is stopped too.
+        spawn.add_done_callback(self._spawned)
+        self._spawning = spawn
+        await asyncio.shield(spawn)
+
+    def _spawned(self, spawn: asyncio.Future[asyncio.subprocess.Process]) -> None:
+        if spawn.cancelled() or spawn.exception() is not None:
+            return
+        self.process = spawn.result()
         _running_groups.add(self.process.pid)
-        self._pump = asyncio.create_task(self._print_output(self.process))
+        self._pump = asyncio.ensure_future(self._print_output(self.process))
 
     async def _print_output(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
@@ -126,6 +144,8 @@ class Child:
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """Stop the child's whole process group: SIGTERM, then SIGKILL after `grace` seconds."""
+        if self._spawning is not None and not self._spawning.done():
+            await asyncio.wait({self._spawning}, timeout=grace)
         group = self.group
         if group is None:
             return
@@ -210,13 +230,13 @@ class Supervisor:
         while not self.stopping.is_set():
             assert child.process is not None
             started = time.monotonic()
-            code = await child.exited()
+            why = await self._until_down(child)
             if self.stopping.is_set():
                 return
             if time.monotonic() - started > STABLE_AFTER:
                 backoff = 1.0
             name = child.spec.name
-            self.say(f"[yellow]{name} exited with code {code}; restarting in {backoff:.0f} s[/]")
+            self.say(f"[yellow]{name} {why}; restarting in {backoff:.0f} s[/]")
             # What it started may live on, still answering on its port: gone too, before a new
             # one binds the port.
             await child.stop()
@@ -229,3 +249,24 @@ class Supervisor:
             await child.start()
             if await child.wait_healthy(self.stopping):
                 self.say(f"{child.spec.name} is up again")
+
+    async def _until_down(self, child: Child) -> str:
+        """Why the child must be started again: it exited, or stopped answering for a while."""
+        exited = asyncio.create_task(child.exited())
+        alive = child.spec.alive or child.spec.healthy
+        silent_since: float | None = None
+        try:
+            while True:
+                await asyncio.wait({exited}, timeout=LIVENESS_EVERY)
+                if exited.done():
+                    return f"exited with code {exited.result()}"
+                if self.stopping.is_set():
+                    return "is stopping"
+                if await alive():
+                    silent_since = None
+                elif silent_since is None:
+                    silent_since = time.monotonic()
+                elif time.monotonic() - silent_since >= UNRESPONSIVE_AFTER:
+                    return f"has not answered for {UNRESPONSIVE_AFTER:.0f} s"
+        finally:
+            exited.cancel()

@@ -8,8 +8,10 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
+from bot import supervisor as supervisor_module
 from bot.supervisor import ChildSpec, Supervisor
 
 # A child that writes its pid to a file, says hello and then sleeps until it is stopped.
@@ -114,3 +116,31 @@ async def test_a_killed_child_whose_worker_lives_on_is_restarted_and_its_worker_
     supervisor.stopping.set()
     assert await asyncio.wait_for(running, 20) == 0
     assert not _alive(new_parent) and not _alive(new_worker)  # stopping stops the worker too
+
+
+async def test_a_child_that_stops_answering_is_restarted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(supervisor_module, "LIVENESS_EVERY", 0.1)
+    monkeypatch.setattr(supervisor_module, "UNRESPONSIVE_AFTER", 0.5)
+    pids, silent = tmp_path / "pids", tmp_path / "silent"
+
+    async def alive() -> bool:  # a server that still runs but no longer serves
+        return not silent.exists()
+
+    spec = _spec("server", pids)
+    spec.alive = alive
+    console = Console(file=(tmp_path / "log.txt").open("w"), width=200)
+    supervisor = Supervisor([spec], console)
+    ready = asyncio.Event()
+    running = asyncio.create_task(supervisor.run(on_ready=ready.set))
+    await asyncio.wait_for(ready.wait(), 20)
+    first = _pids(pids)[0]
+
+    silent.touch()
+    await _wait_for(lambda: len(_pids(pids)) == 2)
+    silent.unlink()
+    assert not _alive(first)
+    supervisor.stopping.set()
+    assert await asyncio.wait_for(running, 20) == 0
+    assert "server has not answered for 0 s; restarting" in (tmp_path / "log.txt").read_text()
