@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from bot import processes
 from bot.settings import PROJECT_ROOT
 
 START_TIMEOUT = 900.0  # seconds: includes training when no model matches the files
@@ -27,6 +28,7 @@ class LocalStack:
     process: subprocess.Popen[bytes]
     var_dir: Path
     log: Path
+    actions_port: int = 0
 
 
 def free_port() -> int:
@@ -60,7 +62,8 @@ def local_stack(
     log = var_dir / "stack.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+            # Stopped with the test or benchmark even when it is killed and cannot stop it.
+            processes.dying_with_this_process([sys.executable, "-m", "bot", "run"]),
             cwd=PROJECT_ROOT,
             env=env,
             stdout=output,
@@ -73,6 +76,7 @@ def local_stack(
         process=process,
         var_dir=var_dir,
         log=log,
+        actions_port=int(ports["ACTIONS_PORT"]),
     )
     try:
         _wait_healthy(stack, timeout)

@@ -39,6 +39,24 @@ def guarded(argv: list[str]) -> list[str]:
     return [sys.executable, "-I", str(GUARD), str(os.getpid()), *argv]
 
 
+# `python -I -c _DIE_WITH_PARENT <parent pid> <command…>`: asks the kernel for SIGKILL when the
+# parent dies, then becomes the command (the same pid: the request survives exec).
+_DIE_WITH_PARENT = (
+    "import ctypes, os, sys\n"
+    "ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    os._exit(70)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def dying_with_this_process(argv: list[str]) -> list[str]:
+    """`argv` so that its process is killed when this one dies (Linux; elsewhere as it is)."""
+    if not LINUX:
+        return argv
+    return [sys.executable, "-I", "-c", _DIE_WITH_PARENT, str(os.getpid()), *argv]
+
+
 def die_with_parent() -> None:
     """Have the kernel kill this process when its parent dies (Linux; elsewhere nothing)."""
     if LINUX:

@@ -22,7 +22,8 @@ def rasa_arguments(argv: list[str], token: str) -> list[str]:
         raise SystemExit(USAGE)
     if not token or argv[1:2] != ["run"]:
         return list(argv)
-    return [*argv, "--auth-token", token, "--jwt-secret", token, "--jwt-method", "HS256"]
+    # `--option=value`: a token may begin with "-", which argparse would take for an option.
+    return [*argv, f"--auth-token={token}", f"--jwt-secret={token}", "--jwt-method", "HS256"]
 
 
 def main() -> None:
