@@ -23,6 +23,9 @@ from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 
+# The standard topic that gives the study team's number and address (kb-topics.yml).
+CONTACT_TOPIC = "contact_team"
+
 _loaded = threading.Event()
 _kb: KnowledgeBase | None = None
 _loader: threading.Thread | None = None
@@ -79,6 +82,12 @@ async def answer_question(
     if misread is None and (courtesy := _courtesy(text)):
         dispatcher.utter_message(response=courtesy)  # asks nothing: no gap, no "not sure"
         return []
+    if _asks_for_contact(tracker, text) and (
+        entry := kb.on_topic(CONTACT_TOPIC, lang, trial=trial)
+    ):
+        # The number of the study in context, or of the one named: a promise kept.
+        say_answer(dispatcher, entry, kb.emergency_number)
+        return []
     decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
     each = await asyncio.to_thread(_by_question, kb, text, lang, trial)
     answers = _distinct([d.entry for d in each if d.answered and d.entry is not None])
@@ -108,6 +117,16 @@ async def answer_question(
             )
         return await _not_understood(dispatcher, tracker, out_of_scope)
     return []
+
+
+def _asks_for_contact(tracker: Tracker, text: str) -> bool:
+    """A question for the team's number, or "and for the asthma one?" right after one."""
+    if wording.asks_for_contact(text):
+        return True
+    if not wording.asks_the_same_of(text):
+        return False
+    said = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
+    return len(said) >= 2 and wording.asks_for_contact(said[-2])
 
 
 def _courtesy(text: str) -> str | None:

@@ -23,7 +23,7 @@ from actions.common import trials as _trials
 from actions.consent import AFTER_CONSENT, consent_texts, just_asked
 from actions.consent import ask as ask_consent
 from actions.knowledge import answer_instead, knowledge_base, say_answer
-from bot import wording
+from bot import understanding, wording
 from bot.consent.service import has_consent
 from bot.consent.texts import LoadedConsents
 from bot.db.models import Screening
@@ -65,7 +65,10 @@ class ActionStartScreening(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if wording.asks_without_joining(str(tracker.latest_message.get("text") or "")):
+        text = str(tracker.latest_message.get("text") or "")
+        if wording.asks_without_joining(text) and not understanding.asks_to_take_part(
+            text, wording.words(text), _trials().get()
+        ):
             # Naming a trial in a question ("how many visits in the asthma study?") is no
             # request to take part.
             return await answer_instead(dispatcher, tracker, misread="start_screening")
@@ -109,9 +112,20 @@ def _chosen(tracker: Tracker, trials: dict[str, Trial]) -> str | None:
         if intent == "start_screening" or wording.asks_to_join(text)
         else None,
         tracker.get_slot("trial"),
+        # "how many visits in the asthma study?" then "ok how do i sign up for it?"
+        _named_lately(tracker, trials) if intent == "start_screening" else None,
         next(iter(trials)) if len(trials) == 1 else None,
     ]
     return next((str(c) for c in candidates if c and str(c) in trials), None)
+
+
+def _named_lately(tracker: Tracker, trials: dict[str, Trial], within: int = 3) -> str | None:
+    """The trial the person's last few messages named, the latest first."""
+    said = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
+    for text in reversed(said[-within:]):
+        if found := named_in(trials, text):
+            return found
+    return None
 
 
 def begin(dispatcher: CollectingDispatcher, tracker: Tracker, trial: Trial) -> list[EventType]:

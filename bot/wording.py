@@ -229,3 +229,57 @@ def asks_without_joining(text: str) -> bool:
 def _words(text: str) -> str:
     folded = fold(text).replace("’", "'").replace("-", " ")
     return " ".join(re.findall(r"[a-z0-9']+", folded))
+
+
+def words(text: str) -> str:
+    """`text` as the rules read it: folded (lower case, no accents), words and apostrophes."""
+    return _words(text)
+
+
+# A question for the study team's phone number or address, or how to reach them.
+_TEAM = (
+    r"(?:team|study|studies|staff|nurse|doctor|research\w*|coordinator|people|them|you|site|"
+    r"equipe|infirmi\w*|medecin|docteur|gens|centre|hopital|vous|les joindre|la joindre)"
+)
+_CONTACT = re.compile(
+    r"\b(?:(?:phone|telephone|tel|number|numero|num|no|email|e mail|mail|address|adresse|"
+    r"contact\w*|reach|get in touch|call|ring|joindre|appeler|appelle|contacter|ecrire)\b"
+    rf"(?:\s+\S+){{0,6}}?\s+(?:l'|d')?{_TEAM}\b|{_TEAM}(?:'s|s)?\s+(?:\S+\s+){{0,3}}?"
+    r"(?:phone|telephone|tel|number|numero|num|email|mail|address|adresse)\b|"
+    r"(?:what|whats|wat|which|quel|c quoi le|c'est quoi le|cest quoi le|give me|donne\w*|"
+    r"send me) (?:\S+ ){0,3}(?:phone|tel|number|numero|num|email)\b)"
+)
+
+
+def asks_for_contact(text: str) -> bool:
+    """A question for the team's number or how to reach them ("c quoi le tel de l'équipe",
+    "what number can i ring the team on"), not for a number of something."""
+    found = words(text)
+    return bool(_CONTACT.search(found)) and not re.search(r"\bnumbers? of\b|\bnombre de\b", found)
+
+
+# A follow-up that asks the same again of another study ("and for the asthma one?").
+_SAME_FOR = re.compile(
+    r"^(?:(?:ok|and|et|what|how|what about|and what about|same|pareil|idem) )*"
+    r"(?:about|for|pour|de|du|with|avec)(?: \S+){1,5}$"
+)
+
+
+def asks_the_same_of(text: str) -> bool:
+    """A short follow-up that only names what it is about ("and for the asthma one?")."""
+    found = words(text)
+    return len(found.split()) <= 7 and bool(_SAME_FOR.search(found))
+
+
+# The wish to call off one's request to the study team ("the team can drop my request").
+_DROP = re.compile(
+    r"\b(?:(?:drop|cancel|forget|close|withdraw|scrap|ignore) (?:my|the|that) (?:request|question|"
+    r"message|ticket)|(?:no longer|don't|dont|do not) need (?:the team|anyone|someone|help|a "
+    r"call)|(?:laisse[rz]? tomber|annule[rz]?|oublie[rz]?|ferme[rz]?) (?:ma|la|cette) "
+    r"(?:demande|question)|(?:n'ai|ai) plus besoin (?:de l'equipe|d'aide|de personne|qu'on))\b"
+)
+
+
+def drops_request(text: str) -> bool:
+    """The wish to call off one's request to the study team, typed in words."""
+    return bool(_DROP.search(words(text)))

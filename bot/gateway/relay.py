@@ -19,7 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import conversations, wording
+from bot import conversations, understanding, wording
 from bot.campaigns import parse_referral
 from bot.channels import web
 from bot.channels.base import Channel, Inbound, NotDelivered, Reply
@@ -210,6 +210,9 @@ class Relay:
             async with self._lock(turn.sender_key):
                 answered, failed = await self._forward(turn, accepted.waiting)
             replies.extend(answered)
+            if not replies and not failed:
+                # Nothing in the dialogue answered it: never silence.
+                replies.append(Reply(text=messages.text("not_caught", turn.language)))
         if failed:
             apology = messages.text(
                 "rasa_unavailable", turn.language, emergency_number=self._settings.emergency_number
@@ -305,7 +308,9 @@ class Relay:
             code = participants.looks_like_code(referral.link_code or inbound.text)
             notice, linked = self._link(session, conversation, key, code) if code else (None, False)
             go_on = linked  # whether Rasa also reads the message after the gateway's notice
-            if notice is None and finding is not None:
+            if finding is not None and (notice is None or finding.kind == "emergency"):
+                # An emergency comes before all else, a link code in the same message included.
+                go_on = go_on and finding.kind != "emergency"
                 screening = screenings.latest(session, conversation.sender_key)
                 notice = self._safety(session, conversation, inbound, finding, screening)
                 if finding.kind == "adverse_event":
@@ -317,7 +322,9 @@ class Relay:
                     )
                     go_on = bool(text) and not self._noted_for_team(session, conversation, text)
             if notice is None:
-                if wording.back_to_the_assistant(inbound.text):
+                if wording.back_to_the_assistant(inbound.text) or wording.drops_request(
+                    inbound.text
+                ):
                     text = handoffs.BACK  # typed, the button's wish: the same path
                 notice = self._handed_off(session, conversation, text)
             if linked:
@@ -395,6 +402,7 @@ class Relay:
             conversation.language = participant.language
             conversation.language_source = LanguageSource.CHOSEN
         log.info("a chat was linked to a participant")
+        conversation.trial = participant.trial  # their study is the one their questions are about
         trial = self._trials.get().get(participant.trial)
         title = trial.named(conversation.language) if trial else participant.trial
         text = messages.text("participant_linked", conversation.language, trial=title)
@@ -527,6 +535,8 @@ class Relay:
             "language": turn.language,
             "message_id": message.id,
         }
+        if reading := understanding.read(message.text, self._trials.get()):
+            metadata["reading"] = reading.as_metadata()
         return await self._rasa.send(turn.sender_key, message.text, metadata)
 
     def _answered(self, message_id: int) -> None:

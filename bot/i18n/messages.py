@@ -27,6 +27,18 @@ _TEXTS: dict[str, dict[Language, str]] = {
             "En cas d'urgence, appelez le {emergency_number}."
         ),
     },
+    "not_caught": {
+        "en": (
+            "Sorry, I didn't catch that. You can ask me about taking part in a clinical trial "
+            "(what it involves, your rights, costs, visits), check whether a study could suit "
+            "you, or ask for the study team."
+        ),
+        "fr": (
+            "Désolé, je n'ai pas compris. Vous pouvez me poser une question sur la participation "
+            "à un essai clinique (ce que cela implique, vos droits, les frais, les visites), "
+            "vérifier si une étude pourrait vous convenir, ou demander l'équipe de l'étude."
+        ),
+    },
     "participant_linked": {
         "en": (
             "Thank you: this chat is now linked to your participation in {trial}. I will send your "

@@ -124,6 +124,16 @@ class KnowledgeBase:
                 return entry
         return None
 
+    def on_topic(self, topic: str, lang: str, *, trial: str | None = None) -> Entry | None:
+        """The servable entry on a standard topic: the trial's own when it has one."""
+        today = dt.date.today()
+        found = [
+            entry
+            for entry in self._current().entries(lang)
+            if entry.key == topic and entry.servable(today) and entry.applies_to(trial)
+        ]
+        return min(found, key=lambda entry: entry.trials is None, default=None)
+
     def entries(self, lang: str) -> list[Entry]:
         return self._current().entries(lang)
 

@@ -24,6 +24,8 @@ from bot.settings import LANGUAGES
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 LENGTH = 8  # 31**8 ≈ 8.5e11 codes, each working once and for a few days
 _TYPED = re.compile(r"^\s*([A-Za-z0-9]{4})[\s-]?([A-Za-z0-9]{4})\s*$")
+# Inside a sentence ("hi my code is K7QF3MZP"): one word, or two halves joined by a dash.
+_WITHIN = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]{4})-?([A-Za-z0-9]{4})(?![A-Za-z0-9])")
 
 
 class InvalidParticipant(ValueError):
@@ -90,12 +92,14 @@ def new_link_code(
 
 
 def looks_like_code(text: str) -> str | None:
-    """The code in a message that is only a code ("K7QF3MZP", "k7qf-3mzp"), normalised."""
-    match = _TYPED.match(text)
-    if not match:
-        return None
-    code = (match[1] + match[2]).upper()
-    return code if all(c in ALPHABET for c in code) and _mixed(code) else None
+    """The code in a message, normalised: the whole message ("K7QF3MZP", "k7qf 3mzp"), or one
+    word of it ("my code is k7qf-3mzp"); never a word of letters alone or of digits alone."""
+    whole = _TYPED.match(text)
+    for match in [whole] if whole else _WITHIN.finditer(text):
+        code = (match[1] + match[2]).upper()
+        if all(c in ALPHABET for c in code) and _mixed(code):
+            return code
+    return None
 
 
 def _mixed(code: str) -> bool:

@@ -19,6 +19,7 @@ from bot.knowledge.analysis import fold
 from bot.screening.criteria import Answer, Criteria, Question
 from bot.screening.evaluate import holds
 from bot.screening.words import digits, period_days, rate, span, without_times
+from bot.wording import clauses
 
 
 @dataclass(frozen=True)
@@ -310,12 +311,23 @@ _ASKING = re.compile(
 )
 
 
+# What puts an answer off until a question is answered.
+_FIRST = re.compile(
+    r"^(?:(?:ok|sorry|oh|um|euh|pardon|desole) )*(?:before (?:i|we) (?:answer|go on|carry on)|"
+    r"wait|hang on|hold on|one (?:question|thing)|quick question|just (?:a question|wondering)|"
+    r"avant de (?:repondre|continuer)|attend\w*|une question|petite question|juste une question)"
+)
+
+
 def asks(text: str) -> bool | Literal["maybe"]:
     """Whether a message asks rather than answers: "is there a placebo?" does, "45?" does not,
     and "2 fois ?" may (an answer typed with doubt, if it reads as one)."""
     words = _words(text)
-    if _ASKING.search(words):
-        return True
+    parts = clauses(text)
+    if _ASKING.search(words) or (
+        len(parts) > 1 and _FIRST.search(_words(parts[0])) and _ASKING.search(_words(parts[1]))
+    ):
+        return True  # "before I answer, what number can I ring?"
     if text.rstrip().endswith("?") and len(words.split()) > 2:
         return "maybe"
     return False
@@ -594,6 +606,9 @@ def _number(question: Question, text: str, lang: str) -> Parsed | Unclear:
     untimed = _NUMBER.findall(without_times(text))
     if len(numbers) > 1 or not untimed:
         numbers = untimed
+    if len(numbers) > 1:
+        # "the last one was 8.2": a word read as a number that cannot be the answer is not it.
+        numbers = [n for n in numbers if _within(question, float(f"{n[0]}.{n[1] or 0}"))]
     if metres:
         value = int(metres[1]) + int(metres[2]) / (100 if len(metres[2]) == 2 else 10)
     elif counted and (found := rate(text)) and (days := period_days(question.text["en"])):
@@ -617,6 +632,12 @@ def _number(question: Question, text: str, lang: str) -> Parsed | Unclear:
     ):
         return Unclear(expected)
     return Parsed(number)
+
+
+def _within(question: Question, value: float) -> bool:
+    return (question.min is None or value >= question.min) and (
+        question.max is None or value <= question.max
+    )
 
 
 def _counts(question: Question) -> bool:

@@ -68,8 +68,15 @@ def test_staff_are_told_what_is_wrong(
 
 
 def test_typed_words_are_not_taken_for_codes() -> None:
-    for text in ("HOSPITAL", "yes", "PATATRAS", "12345678", "K7QF3MZP please"):
+    for text in ("HOSPITAL", "yes", "PATATRAS", "12345678", "my visit is on 12/03/2027",
+                 "hba1c 7.5 since 2019", "room B12 floor 3"):  # fmt: skip
         assert participants.looks_like_code(text) is None
+
+
+def test_a_code_inside_a_sentence_is_found() -> None:
+    for text in ("hi my code is k7qf3mzp", "code reçu de l'hôpital : K7QF-3MZP",
+                 "K7QF3MZP please"):  # fmt: skip
+        assert participants.looks_like_code(text) == "K7QF3MZP"
 
 
 def test_participants_add_prints_the_contract_json(

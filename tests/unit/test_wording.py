@@ -113,3 +113,26 @@ def test_interest_in_a_study_is_a_request_to_join(text: str, joins: bool) -> Non
 @pytest.mark.parametrize("text", ["parfait, je vous souhaite une bonne soirée", "thx, bye"])
 def test_goodbyes(text: str) -> None:
     assert wording.is_goodbye(text)
+
+
+def test_questions_for_the_teams_number_are_told_from_numbers_of_things() -> None:
+    from bot.wording import asks_for_contact
+
+    asked = (
+        "c koi le numéro de l'équipe",
+        "how can i phone the research nurse",
+        "what's the study team's email",
+        "je peux joindre l'équipe comment ?",
+    )
+    for text in asked:
+        assert asks_for_contact(text), text
+    for text in ("what's the number of visits", "i changed my phone", "how many visits"):
+        assert not asks_for_contact(text), text
+
+
+def test_calling_off_a_request_to_the_team_in_words() -> None:
+    from bot.wording import drops_request
+
+    assert drops_request("all good now, you can cancel my request")
+    assert drops_request("vous pouvez annuler ma demande, merci")
+    assert not drops_request("cancel my appointment on friday")

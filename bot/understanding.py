@@ -1,0 +1,205 @@
+"""What a message's words make certain, where the statistical NLU is known to misread them.
+
+Rasa's intent classifier learns from a few dozen examples per intent, and on wording it never saw
+it can be confidently wrong: "kan i get on the diabetes trial" read as a question for the
+knowledge base, "le DMX-101 ça m'irait à moi ?" as a request to erase one's data, "i live 2 hours
+away, can some checkups be done from home?" as an emergency. The gateway reads each message with
+the rules below before Rasa does, and sends what they make certain with the message
+(`metadata["reading"]`); Rasa's last NLU component (`rasa_addons.reading.GatewayReading`) takes it
+over the classifier's guess. A reading is one of:
+
+- `intent`: the words leave no doubt (a request to take part, to be answered in a language, to
+  talk to a person), with the entities that go with it;
+- `impossible`: intents these words cannot carry (erasing one's data takes the words of erasing;
+  a safety intent on a message the gateway's safety check found nothing in, that asks something,
+  is a question), which become a question for the knowledge base.
+
+The safety check stays the gateway's (`bot/safety/`): a reading never makes or unmakes an
+emergency, it only keeps the dialogue from acting on a misread one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import wording
+from bot.screening.trials import Trial, named_in
+
+# The knowledge base's intent: where a message goes that is a question after all.
+QUESTION = "faq"
+
+# Something a person may take part in.
+_STUDY = re.compile(
+    r"\b(?:study|studies|trial|trials|research|program(?:me)?|etudes?|essais?|recherches?|"
+    r"programme|protocole)\b"
+)
+# The verbs of taking part, as people type them; with a person ("i", "me", "my mum", "je"…).
+_TAKE_PART = re.compile(
+    r"\b(?:join\w*|get (?:on|onto|into|in)|sign(?:ing)? (?:up|me up)|enrol\w*|enroll\w*|"
+    r"apply\w*|try (?:it|the|this|that|for)|do (?:it|the|this|that)|take (?:me|him|her|part)|"
+    r"part of|participat\w*|be in|qualif\w*|eligib\w*|suitable|fit for|volunteer (?:for|in)|"
+    r"register\w*|go for it|count me in|a candidate|"
+    r"particip\w*|inscri\w*|inscrire|postul\w*|rejoindre|faire partie|venir|rentrer|entrer|"
+    r"tenter|candidat\w*|m'irait|pour moi|coch\w* les cases|me prendre|prendre part|en etre|"
+    r"(?:la|le|l'|l) ?faire|faire (?:l'|la |le |l |cette |cet )?(?:etude|essai|recherche)|"
+    r"y aller|for me|(?:i|we|he|she) (?:could|can|might|would) do|suit (?:me|him|her|us|my \w+|"
+    r"someone like me))\b"
+)
+# Verbs that ask to take part on their own ("how do i sign up for it?"), the study understood.
+_SIGN_UP = re.compile(
+    r"\b(?:join|joining|sign(?:ing)? (?:up|me up)|enrol|enroll|enrolling|register|apply|"
+    r"participate|take part|particip(?:er|e)|m'inscri\w*|inscri(?:re|s|t)|postul\w*|"
+    r"candidat(?:er|e)|prendre part)\b"
+)
+# What else one signs up for.
+_NOT_A_STUDY = re.compile(r"\b(?:reminders?|rappels?|notifications?|messages?|newsletter|sms)\b")
+_PERSON = re.compile(
+    r"\b(?:i|i'm|im|i'd|id|me|my|we|us|he|she|him|her|je|j|j'|moi|me|m'|ma|mon|il|elle|on|"
+    r"jpeux|jveux|chui|jsuis)\b|\bj'|\bm'"
+)
+# What a question about a study asks, rather than asking to take part in it.
+_TOPIC = re.compile(
+    r"\b(?:how many|how long|how much|how often|why|y would|visits?|placebo|paid|pay|money|"
+    r"cost\w*|side effects?|risks?|duration|last|lasts|combien|pourquoi|pk|visites?|payee?s?|"
+    r"remuner\w*|indemnis\w*|dure|duree|effets?|risques?|frais|rembours\w*)\b"
+)
+
+# A language by its name, in either language.
+_LANGUAGE_NAMES = {
+    "english": "en",
+    "anglais": "en",
+    "french": "fr",
+    "francais": "fr",
+}
+_LANGUAGE_NAME = re.compile(r"\b(english|anglais|french|francais)\b")
+# A wish to be answered in a language: a verb of speaking or writing before its name, or its
+# name alone ("en français svp").
+_LANGUAGE_WISH = re.compile(
+    r"\b(?:speak\w*|talk\w*|writ\w*|answer\w*|repl\w*|respond\w*|switch\w*|change\w*|chat\w*|"
+    r"continu\w*|go on|parl\w*|ecri\w*|repond\w*|pass\w*|mett\w*|discut\w*)\b.{0,40}?\b(?:in |en )?"
+    r"(?:english|anglais|french|francais)\b"
+)
+_LANGUAGE_ALONE = re.compile(
+    r"^(?:(?:ok|okay|please|pls|svp|stp|can you|could you|en|in|plutot|rather) )*"
+    r"(?:english|anglais|french|francais)(?: (?:please|pls|plz|svp|stp|merci|thanks))*$"
+)
+
+# A wish to talk to a person of the team (not a question about whom to ask).
+_PERSON_WISH = re.compile(
+    r"\b(?:(?:talk|speak|chat)(?:ing)? (?:to|with) (?:a |an |the |some |my |your )?"
+    r"(?:real |actual |live |human |study |research |trial )?"
+    r"(?:person|human|someone|somebody|doctor|dr|nurse|"
+    r"team|staff|coordinator|investigator|people|member)|(?:real|actual|live) (?:person|human)|"
+    r"parler (?:a|avec) (?:un |une |le |la |l'|l |des |quelqu'un|quelquun|votre |vos )?"
+    r"(?:vrai |vraie |vraies |vrais )?(?:personne|humain|medecin|docteur|infirmi\w*|equipe|"
+    r"quelqu'un|quelquun|coordinat\w*|investigat\w*|membre)|(?:vraie|vrai) (?:personne|humain))"
+)
+_WHO = re.compile(r"^(?:(?:and|so|et|alors|ok) )?(?:who|whom|qui|a qui)\b")
+
+# The words without which a message does not ask to erase one's data, or to withdraw a consent.
+_ERASE = re.compile(
+    r"\b(?:delet\w*|eras\w*|remov\w*|wipe\w*|forget|destroy\w*|get rid|efface\w*|supprim\w*|"
+    r"oubli\w*|detrui\w*|retir\w*|enlev\w*|droit a l'oubli)\b"
+)
+_WITHDRAW = re.compile(
+    r"\b(?:consent\w*|withdraw\w*|revok\w*|revoqu\w*|retir\w*|retract\w*|opt out|take back|"
+    r"desinscri\w*|unsubscribe|accord|agreement|stop using|n'utilisez plus|arretez d'utiliser)\b"
+)
+# The words without which a message does not ask whether it talks to a machine.
+_MACHINE = re.compile(
+    r"\b(?:bot|robot|chatbot|machine|ai|ia|computer|automat\w*|ordinateur|human|humain|real|"
+    r"vrai|vraie|person|personne|people|someone|quelqu'un|quelquun|who are you|qui es tu|"
+    r"t'es qui|tes qui|qui etes vous)\b"
+)
+# Intents whose replies take a message for talk about one's health.
+_HEALTH_INTENTS = ("emergency", "report_side_effect", "health_chatter")
+
+
+@dataclass(frozen=True)
+class Reading:
+    intent: str | None = None
+    entities: dict[str, str] = field(default_factory=dict)
+    impossible: tuple[str, ...] = ()
+
+    def as_metadata(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        if self.intent:
+            found["intent"] = self.intent
+            found["entities"] = [
+                {"entity": name, "value": value} for name, value in self.entities.items()
+            ]
+        if self.impossible:
+            found["impossible"] = list(self.impossible)
+            found["instead"] = QUESTION
+        return found
+
+
+def read(text: str, trials: dict[str, Trial]) -> Reading | None:
+    """What the words of `text` make certain, if anything (None: the NLU decides alone).
+
+    The gateway's safety check has read the message already: an emergency never reaches Rasa,
+    and of a side-effect report only what else it says does.
+    """
+    if not text or text.startswith("/"):
+        return None  # a button's payload says its intent itself
+    words = wording.words(text)
+    if language := asks_for_language(words):
+        return Reading(intent="change_language", entities={"language": language})
+    if wants_a_person(words):
+        return Reading(intent="request_human")
+    if asks_to_take_part(text, words, trials):
+        trial = named_in(trials, text)
+        return Reading(intent="start_screening", entities={"trial": trial} if trial else {})
+    impossible = impossible_intents(text, words)
+    return Reading(impossible=impossible) if impossible else None
+
+
+def asks_for_language(words: str) -> str | None:
+    """The language a message asks to be answered in: the last one it names in such a wish
+    ("sorry my french is bad, do you speak english?" asks for English)."""
+    if not (_LANGUAGE_WISH.search(words) or _LANGUAGE_ALONE.search(words)):
+        return None
+    names = _LANGUAGE_NAME.findall(words)
+    return _LANGUAGE_NAMES[names[-1]] if names else None
+
+
+def wants_a_person(words: str) -> bool:
+    """A wish to talk to someone of the team ("i want to talk to the study doctor directly")."""
+    return bool(_PERSON_WISH.search(words)) and not _WHO.search(words)
+
+
+def asks_to_take_part(text: str, words: str, trials: dict[str, Trial]) -> bool:
+    """A request to take part in a study, however it is worded ("kan i get on the diabetes
+    trial", "étude asthme, je peux postuler ?"), and not a question about one."""
+    if _NOT_A_STUDY.search(words):
+        return False
+    if wording.asks_to_join(text):
+        return True
+    if _TOPIC.search(words):
+        return False
+    if not _PERSON.search(words):
+        return False
+    if _SIGN_UP.search(words):
+        return True
+    names_one = named_in(trials, text) is not None or bool(_STUDY.search(words))
+    return names_one and bool(_TAKE_PART.search(words))
+
+
+def impossible_intents(text: str, words: str) -> tuple[str, ...]:
+    """Intents that these words cannot carry."""
+    impossible: list[str] = []
+    if not _ERASE.search(words):
+        impossible.append("erase_my_data")
+    if not _WITHDRAW.search(words):
+        impossible.append("withdraw_consent")
+    if not _MACHINE.search(words):
+        impossible.append("bot_challenge")
+    question = any(wording.asks(part) for part in [text, *wording.clauses(text)])
+    if question:
+        # What reaches Rasa holds no emergency and no side effect the gateway's check found.
+        impossible.extend(_HEALTH_INTENTS)
+    if question and len(words.split()) > 3:
+        impossible.append("greet")
+    return tuple(impossible)

@@ -1,0 +1,107 @@
+"""The gateway's reading of what a message's words make certain (bot/understanding.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.screening.trials import Trial, Trials
+from bot.understanding import read
+
+KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+
+
+@pytest.fixture(scope="module")
+def trials() -> dict[str, Trial]:
+    return Trials(KNOWLEDGE).get()
+
+
+@pytest.mark.parametrize(
+    ("text", "trial"),
+    [
+        ("could my dad get onto the diabetes trial", "demo-t2d-001"),
+        ("id love to try the asthma one, sign me up", "demo-asthma-002"),
+        ("is the dmx study something i could do", "demo-t2d-001"),
+        ("l'essai asthme je peux le faire moi ?", "demo-asthma-002"),
+        ("ma mère pourrait entrer dans l'étude diabète ?", "demo-t2d-001"),
+        ("how do i enrol", None),
+        ("comment on postule", None),
+    ],
+)
+def test_requests_to_take_part_start_the_pre_screening(
+    trials: dict[str, Trial], text: str, trial: str | None
+) -> None:
+    reading = read(text, trials)
+    assert reading is not None and reading.intent == "start_screening"
+    assert reading.entities.get("trial") == trial
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how many visits does the asthma study have",
+        "combien de temps dure l'essai diabète ?",
+        "is there a placebo in the dmx trial",
+        "do people get paid in the asthma research",
+        "why would i do a trial",
+        "can i sign up for reminders",
+        "what do participants do",
+    ],
+)
+def test_questions_naming_a_study_are_not_requests_to_join(
+    trials: dict[str, Trial], text: str
+) -> None:
+    reading = read(text, trials)
+    assert reading is None or reading.intent != "start_screening"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("je comprends mal l'anglais, vous pouvez parler français ?", "fr"),
+        ("my french isn't great, could you answer in english", "en"),
+        ("en français svp", "fr"),
+        ("english please", "en"),
+    ],
+)
+def test_a_wish_for_a_language_names_the_one_asked_for(
+    trials: dict[str, Trial], text: str, language: str
+) -> None:
+    reading = read(text, trials)
+    assert reading is not None and reading.intent == "change_language"
+    assert reading.entities == {"language": language}
+
+
+def test_a_question_about_a_language_is_not_a_switch(trials: dict[str, Trial]) -> None:
+    for text in ("is the information sheet available in english?", "le site est en anglais ?"):
+        reading = read(text, trials)
+        assert reading is None or reading.intent != "change_language"
+
+
+def test_a_wish_to_talk_to_someone_is_a_request_for_the_team(trials: dict[str, Trial]) -> None:
+    for text in ("i need to speak with a real person", "je voudrais parler à un médecin"):
+        reading = read(text, trials)
+        assert reading is not None and reading.intent == "request_human"
+    reading = read("who do i talk to about my visit", trials)
+    assert reading is None or reading.intent != "request_human"
+
+
+def test_words_that_cannot_carry_an_intent_make_it_a_question(trials: dict[str, Trial]) -> None:
+    reading = read("the dmx thing, would that suit someone like me?", trials)
+    assert reading is not None
+    reading = read("can i leave whenever i want?", trials)
+    assert reading is not None
+    assert {"withdraw_consent", "erase_my_data"} <= set(reading.impossible)
+    assert reading.as_metadata()["instead"] == "faq"
+    # A question the safety check let through is not talk about one's health.
+    reading = read("i work nights, could the checkups be done at the weekend?", trials)
+    assert reading is not None and "emergency" in reading.impossible
+
+
+def test_explicit_words_keep_their_intent_open(trials: dict[str, Trial]) -> None:
+    reading = read("please delete everything you have on me", trials)
+    assert reading is None or "erase_my_data" not in reading.impossible
+    reading = read("je retire mon consentement", trials)
+    assert reading is None or "withdraw_consent" not in reading.impossible
+    assert read("/consent_decision", trials) is None  # a button says its intent itself
