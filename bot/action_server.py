@@ -74,9 +74,17 @@ def run(actions_package: str, token: str, port: int, log_level: str) -> None:
     utils.update_sanic_log_level()
     loader = AppLoader(factory=partial(create_app, actions_package, token))
     app = loader.load()
+    workers = utils.number_of_sanic_workers()
     app.prepare(
         host=os.environ.get("SANIC_HOST", "127.0.0.1"),
         port=port,
-        workers=utils.number_of_sanic_workers(),
+        workers=workers,
+        single_process=workers == 1,
     )
-    Sanic.serve(primary=app, app_loader=loader)
+    if workers == 1:
+        # One process, which serves: with Sanic's manager in front of a single worker, the
+        # worker's death left a process holding the port and answering no one, which Sanic does
+        # not start again. It also halves the memory.
+        Sanic.serve_single(primary=app)
+    else:
+        Sanic.serve(primary=app, app_loader=loader)

@@ -16,16 +16,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from rich.console import Console
 
 from bot import processes
+from bot import supervisor as supervisor_module
 from bot.localstack import free_port
 from bot.supervisor import ChildSpec, Supervisor
 
 
-def _env(tmp_path: Path, port: int) -> dict[str, str]:
+def _env(tmp_path: Path, port: int, workers: int) -> dict[str, str]:
     return {
         **os.environ,
+        "ACTION_SERVER_SANIC_WORKERS": str(workers),
         "ACTIONS_PORT": str(port),
         "TRIALBOT_VAR_DIR": str(tmp_path / "var"),
         "DATABASE_URL": "",
@@ -33,7 +36,7 @@ def _env(tmp_path: Path, port: int) -> dict[str, str]:
     }
 
 
-def _actions(tmp_path: Path, port: int) -> ChildSpec:
+def _actions(tmp_path: Path, port: int, workers: int = 1) -> ChildSpec:
     async def healthy() -> bool:
         try:
             async with httpx.AsyncClient(timeout=2) as client:
@@ -42,7 +45,16 @@ def _actions(tmp_path: Path, port: int) -> ChildSpec:
             return False
 
     argv = [sys.executable, "-m", "bot", "actions"]
-    return ChildSpec("actions", argv, healthy, env=_env(tmp_path, port), start_timeout=60)
+    env = _env(tmp_path, port, workers)
+    return ChildSpec("actions", argv, healthy, env=env, start_timeout=60)
+
+
+def _command(supervisor: Supervisor) -> int:
+    """The action server's own process (the child of its guard)."""
+    guard = supervisor.children[0].process
+    assert guard is not None
+    (command,) = [p.pid for p in processes.every_process() if p.ppid == guard.pid]
+    return command
 
 
 def _servers_on(port: int) -> set[int]:
@@ -56,30 +68,66 @@ def _eventually(condition: Callable[[], object], within: float, what: str) -> No
         time.sleep(0.1)
 
 
-async def test_a_killed_action_server_is_restarted_without_its_old_worker(tmp_path: Path) -> None:
-    port = free_port()
+async def _supervising(
+    tmp_path: Path, port: int, workers: int
+) -> tuple[Supervisor, asyncio.Task[int]]:
     console = Console(file=(tmp_path / "log.txt").open("w"), width=200)
-    supervisor = Supervisor([_actions(tmp_path, port)], console)
+    supervisor = Supervisor([_actions(tmp_path, port, workers)], console)
     ready = asyncio.Event()
     running = asyncio.create_task(supervisor.run(on_ready=ready.set))
     await asyncio.wait_for(ready.wait(), 90)
-    parent = supervisor.children[0].process
-    assert parent is not None
-    before = _servers_on(port)
-    assert before - {parent.pid}  # Sanic answers from a worker process, which shares the socket
+    return supervisor, running
 
-    os.kill(parent.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 60
-    while not _servers_on(port) or _servers_on(port) & before:  # new processes, none of the old
-        assert time.monotonic() < deadline, "the action server was not restarted alone"
+
+async def _replaced(supervisor: Supervisor, port: int, before: set[int], within: float) -> None:
+    """Started again: new processes answer on the port, none of those before."""
+    deadline = time.monotonic() + within
+    while (
+        not supervisor.children[0].restarts
+        or not await supervisor.children[0].spec.healthy()
+        or _servers_on(port) & before
+    ):
+        assert time.monotonic() < deadline, "the action server was not replaced whole"
         await asyncio.sleep(0.2)
+
+
+async def test_a_killed_action_server_is_restarted_without_its_old_workers(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    supervisor, running = await _supervising(tmp_path, port, workers=2)
+    guard, manager = supervisor.children[0].group, _command(supervisor)
+    before = _servers_on(port)
+    assert manager in before and before - {manager}  # Sanic's workers share the socket
+
+    os.kill(manager, signal.SIGKILL)
+    await _replaced(supervisor, port, before, 60)
     assert supervisor.children[0].restarts == 1
-    assert not processes.group_members(parent.pid)
+    assert guard is not None and not processes.group_members(guard)
 
     supervisor.stopping.set()
     assert await asyncio.wait_for(running, 30) == 0
     assert not _servers_on(port)
     assert "actions exited with code -9; restarting" in (tmp_path / "log.txt").read_text()
+
+
+async def test_an_action_server_whose_worker_died_is_restarted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(supervisor_module, "LIVENESS_EVERY", 0.5)
+    monkeypatch.setattr(supervisor_module, "UNRESPONSIVE_AFTER", 3.0)
+    port = free_port()
+    supervisor, running = await _supervising(tmp_path, port, workers=2)
+    manager = _command(supervisor)
+    before = _servers_on(port)
+
+    for worker in before - {manager}:
+        os.kill(worker, signal.SIGKILL)  # the manager lives on, holding the port
+    await _replaced(supervisor, port, before, 60)
+
+    supervisor.stopping.set()
+    assert await asyncio.wait_for(running, 30) == 0
+    assert "actions has not answered for 3 s; restarting" in (tmp_path / "log.txt").read_text()
 
 
 SUPERVISE = """
@@ -99,7 +147,7 @@ def test_a_killed_supervisor_leaves_no_action_server_behind(tmp_path: Path) -> N
         stderr=subprocess.DEVNULL,
     )
     try:
-        _eventually(lambda: len(_servers_on(port)) == 2, 90, "the action server to listen")
+        _eventually(lambda: _servers_on(port), 90, "the action server to listen")
         group = processes.listening_on(port)[0].group
         supervisor.kill()  # SIGKILL: no chance to stop anything itself
         supervisor.wait()
