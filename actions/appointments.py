@@ -14,6 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import language
 from actions.consent import AFTER_CONSENT
 from actions.consent import ask as ask_consent
+from actions.knowledge import answer_instead
+from bot import wording
 from bot.db.session import default_sessions
 from bot.reminders import permission, requests
 from bot.reminders.appointments import Trials, TrialSites
@@ -67,6 +69,9 @@ class ActionAppointmentAnswer(Action):
         if action is None:
             return []
         if chosen is None or not str(chosen).isdigit():
+            if await _asked_without_appointments(tracker):
+                # "if i can't make a visit can i move it?" from someone with no visit here.
+                return await answer_instead(dispatcher, tracker, misread=intent)
             # Typed, not tapped: the one upcoming appointment, else which? (a button each)
             chosen = await asyncio.to_thread(self._choose, dispatcher, tracker, intent, lang)
             if chosen is None:
@@ -124,6 +129,8 @@ class ActionMyAppointments(Action):
     ) -> list[EventType]:
         lang = language(tracker)
         items = await asyncio.to_thread(self._upcoming, tracker.sender_id)
+        if not items and wording.is_question(str(tracker.latest_message.get("text") or "")):
+            return await answer_instead(dispatcher, tracker, misread="my_appointments")
         if not items:
             dispatcher.utter_message(response="utter_no_appointments")
             return []
@@ -165,3 +172,11 @@ def want_reminders(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[E
 
 
 AFTER_CONSENT[permission.CONSENT] = want_reminders
+
+
+async def _asked_without_appointments(tracker: Tracker) -> bool:
+    """A question about appointments from someone who has none here: a question for the
+    knowledge base, not a request about a visit."""
+    if not wording.is_question(str(tracker.latest_message.get("text") or "")):
+        return False
+    return not await asyncio.to_thread(ActionMyAppointments._upcoming, tracker.sender_id)

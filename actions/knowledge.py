@@ -82,10 +82,7 @@ async def answer_question(
     if misread is None and (courtesy := _courtesy(text)):
         dispatcher.utter_message(response=courtesy)  # asks nothing: no gap, no "not sure"
         return []
-    if _asks_for_contact(tracker, text) and (
-        entry := kb.on_topic(CONTACT_TOPIC, lang, trial=trial)
-    ):
-        # The number of the study in context, or of the one named: a promise kept.
+    if entry := contact_entry(kb, tracker, text, lang, trial):
         say_answer(dispatcher, entry, kb.emergency_number)
         return []
     decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
@@ -117,6 +114,16 @@ async def answer_question(
             )
         return await _not_understood(dispatcher, tracker, out_of_scope)
     return []
+
+
+def contact_entry(
+    kb: KnowledgeBase, tracker: Tracker, text: str, lang: str, trial: str | None
+) -> Entry | None:
+    """For a question for the team's number: the entry that gives the number of the study in
+    context, or of the one named (a promise kept), else the general one."""
+    if not _asks_for_contact(tracker, text):
+        return None
+    return kb.on_topic(CONTACT_TOPIC, lang, trial=named_in(trials().get(), text) or trial)
 
 
 def _asks_for_contact(tracker: Tracker, text: str) -> bool:

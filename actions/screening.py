@@ -22,7 +22,7 @@ from actions.common import cipher, language
 from actions.common import trials as _trials
 from actions.consent import AFTER_CONSENT, consent_texts, just_asked
 from actions.consent import ask as ask_consent
-from actions.knowledge import answer_instead, knowledge_base, say_answer
+from actions.knowledge import answer_instead, contact_entry, knowledge_base, say_answer
 from bot import understanding, wording
 from bot.consent.service import has_consent
 from bot.consent.texts import LoadedConsents
@@ -288,9 +288,11 @@ async def _answered_as_question(
 ) -> bool:
     """A vetted answer to a question asked in the middle of the questions, if there is one."""
     kb = await asyncio.to_thread(knowledge_base)
-    decision = await asyncio.to_thread(
-        kb.ask, text, language(tracker), trial=tracker.get_slot("trial")
-    )
+    trial = tracker.get_slot("trial")
+    if entry := await asyncio.to_thread(contact_entry, kb, tracker, text, language(tracker), trial):
+        say_answer(dispatcher, entry, kb.emergency_number)
+        return True
+    decision = await asyncio.to_thread(kb.ask, text, language(tracker), trial=trial)
     if not decision.answered or decision.entry is None:
         return False
     say_answer(dispatcher, decision.entry, kb.emergency_number)

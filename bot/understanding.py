@@ -37,7 +37,7 @@ _STUDY = re.compile(
 )
 # The verbs of taking part, as people type them; with a person ("i", "me", "my mum", "je"…).
 _TAKE_PART = re.compile(
-    r"\b(?:join\w*|get (?:on|onto|into|in)|sign(?:ing)? (?:up|me up)|enrol\w*|enroll\w*|"
+    r"\b(?:join\w*|get (?:on|onto|into|in)(?! touch)|sign(?:ing)? (?:up|me up)|enrol\w*|enroll\w*|"
     r"apply\w*|try (?:it|the|this|that|for)|do (?:it|the|this|that)|take (?:me|him|her|part)|"
     r"part of|participat\w*|be in|qualif\w*|eligib\w*|suitable|fit for|volunteer (?:for|in)|"
     r"register\w*|go for it|count me in|a candidate|"
@@ -113,6 +113,17 @@ _MACHINE = re.compile(
     r"vrai|vraie|person|personne|people|someone|quelqu'un|quelquun|who are you|qui es tu|"
     r"t'es qui|tes qui|qui etes vous)\b"
 )
+# The words without which a message does not ask to move or to cancel a visit.
+_MOVE = re.compile(
+    r"\b(?:resched\w*|move|moving|change|changing|another (?:day|date|time)|postpone\w*|"
+    r"push (?:\S+ ){0,3}back|bring (?:\S+ ){0,3}forward|decal\w*|deplac\w*|report\w*|chang\w*|"
+    r"autre (?:date|jour|heure|moment|creneau)|avanc\w*|repouss\w*)\b"
+)
+_CANCEL = re.compile(
+    r"\b(?:cancel\w*|call (?:it )?off|annul\w*|can't come|cant come|cannot come|won't (?:come|"
+    r"make)|wont (?:come|make)|can't make|cant make|pourrai pas venir|peux pas venir|"
+    r"viendrai pas|pas venir)\b"
+)
 # Intents whose replies take a message for talk about one's health.
 _HEALTH_INTENTS = ("emergency", "report_side_effect", "health_chatter")
 
@@ -149,6 +160,8 @@ def read(text: str, trials: dict[str, Trial]) -> Reading | None:
         return Reading(intent="change_language", entities={"language": language})
     if wants_a_person(words):
         return Reading(intent="request_human")
+    if wording.asks_for_contact(text):
+        return Reading(intent=QUESTION)  # the knowledge base gives the number
     if asks_to_take_part(text, words, trials):
         trial = named_in(trials, text)
         return Reading(intent="start_screening", entities={"trial": trial} if trial else {})
@@ -196,6 +209,10 @@ def impossible_intents(text: str, words: str) -> tuple[str, ...]:
         impossible.append("withdraw_consent")
     if not _MACHINE.search(words):
         impossible.append("bot_challenge")
+    if not _MOVE.search(words):
+        impossible.append("reschedule_appointment")
+    if not _CANCEL.search(words):
+        impossible.append("cancel_appointment")
     question = any(wording.asks(part) for part in [text, *wording.clauses(text)])
     if question:
         # What reaches Rasa holds no emergency and no side effect the gateway's check found.

@@ -46,7 +46,7 @@ from bot.reminders import participants
 from bot.safety import detect as safety
 from bot.safety import events, remainder, respond
 from bot.screening import store as screenings
-from bot.screening.trials import Trials
+from bot.screening.trials import Trials, named_in
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -360,7 +360,9 @@ class Relay:
 
         The message does not go on to Rasa, so a form it interrupted is still where it was.
         """
-        trial = self._trial_in_context(session, conversation, screening)
+        trial = self._trial_in_context(session, conversation, screening) or named_in(
+            self._trials.get(), inbound.text
+        )
         event = events.record(
             session, self._settings, self._cipher, finding, sender_key=conversation.sender_key,
             channel=conversation.channel, language=conversation.language, text=inbound.text,

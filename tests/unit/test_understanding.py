@@ -105,3 +105,20 @@ def test_explicit_words_keep_their_intent_open(trials: dict[str, Trial]) -> None
     reading = read("je retire mon consentement", trials)
     assert reading is None or "withdraw_consent" not in reading.impossible
     assert read("/consent_decision", trials) is None  # a button says its intent itself
+
+
+def test_a_question_about_visits_is_no_request_to_move_one(trials: dict[str, Trial]) -> None:
+    reading = read("do i have to fast before the visit?", trials)
+    assert reading is not None
+    assert {"reschedule_appointment", "cancel_appointment"} <= set(reading.impossible)
+    reading = read("can we push my appointment back a week?", trials)
+    assert reading is None or "reschedule_appointment" not in reading.impossible
+    reading = read("je pourrai pas venir jeudi", trials)
+    assert reading is None or "cancel_appointment" not in reading.impossible
+
+
+def test_a_question_for_the_teams_number_is_for_the_knowledge_base(
+    trials: dict[str, Trial],
+) -> None:
+    reading = read("how do i get in touch with whoever runs the asthma study", trials)
+    assert reading is not None and reading.intent == "faq"
