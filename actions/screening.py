@@ -23,6 +23,7 @@ from actions.common import trials as _trials
 from actions.consent import AFTER_CONSENT, consent_texts, just_asked
 from actions.consent import ask as ask_consent
 from actions.knowledge import answer_instead, contact_entry, knowledge_base, say_answer
+from actions.language import ActionChangeLanguage
 from bot import understanding, wording
 from bot.consent.service import has_consent
 from bot.consent.texts import LoadedConsents
@@ -259,6 +260,11 @@ class ValidateScreeningForm(FormValidationAction):
             await asyncio.to_thread(_stop, tracker.sender_id)
             dispatcher.utter_message(response="utter_screening_stopped")
             return {"screening_answer": None, "screening_question": None}
+        if (tracker.latest_message.get("intent") or {}).get("name") == "change_language":
+            # "do you speak english?" in the middle of the questions: the question again, in
+            # the language asked for.
+            switched = await ActionChangeLanguage().run(dispatcher, tracker, domain)
+            return {"screening_answer": None, **{e["name"]: e["value"] for e in switched}}
         if wording.wants_to_go_on(text) or safety.check(text) is not None:
             # "Can we go on?", or a side effect the gateway has acknowledged: the question
             # comes back as it was.

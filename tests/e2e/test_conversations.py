@@ -30,6 +30,10 @@ FROM_THE_BENCHMARK = (
     "lang-en-to-fr",  # a switch to French in words
     "int-fr-cout-milieu",  # a question mid-form, then the form goes on
     "off-fr-foot",  # off-topic: declined, something offered next
+    "scr-en-yeah-54",  # a request to join in SMS spelling, answers with extra words
+    "tel-fr-sans-contexte",  # the team's number asked without context, then for a study named
+    "rem-en-confirm",  # a link code inside a sentence, then a visit confirmed in words
+    "lang-fr-english-words",  # a wish for English that names French first
 )
 
 
