@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import multiprocessing
 import os
+import socket
 from functools import partial
 from typing import Any
 
@@ -75,11 +76,14 @@ def run(actions_package: str, token: str, port: int, log_level: str) -> None:
     loader = AppLoader(factory=partial(create_app, actions_package, token))
     app = loader.load()
     workers = utils.number_of_sanic_workers()
+    # The socket `trialbot run` keeps open across restarts, when it hands one over.
+    listening = os.environ.pop(processes.LISTEN_FD_VARIABLE, "")
     app.prepare(
         host=os.environ.get("SANIC_HOST", "127.0.0.1"),
         port=port,
         workers=workers,
         single_process=workers == 1,
+        sock=socket.socket(fileno=int(listening)) if listening and workers == 1 else None,
     )
     if workers == 1:
         # One process, which serves: with Sanic's manager in front of a single worker, the

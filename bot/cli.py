@@ -576,8 +576,9 @@ def _child_specs(settings: Settings, model: Path) -> list[ChildSpec]:
     rasa = RasaClient(settings.rasa_url, settings.rasa_token(), timeout=2.0)
     me = [sys.executable, "-m", "bot"]
     return [
+        # Its port stays open across its restarts: Rasa's action calls wait rather than fail.
         ChildSpec("actions", [*me, "actions"], _http_ok(f"{settings.actions_url}/health"),
-                  style="magenta", start_timeout=60),
+                  style="magenta", start_timeout=60, listen=_actions_socket(settings)),
         ChildSpec("rasa", rasa_server.run_argv(settings, model), rasa.is_up,
                   env=rasa_server.run_env(settings), cwd=str(PROJECT_ROOT), style="blue",
                   start_timeout=300, alive=_answers(f"{settings.rasa_url}/")),
@@ -586,6 +587,14 @@ def _child_specs(settings: Settings, model: Path) -> list[ChildSpec]:
                   style="green", start_timeout=60,
                   alive=_answers(f"{settings.gateway_url}/healthz")),
     ]  # fmt: skip
+
+
+def _actions_socket(settings: Settings) -> tuple[str, int] | None:
+    """Where the supervisor listens for the action server: with one process only (Sanic's
+    workers bind the port themselves)."""
+    if os.environ.get("ACTION_SERVER_SANIC_WORKERS", "1").strip() not in ("", "1"):
+        return None
+    return (os.environ.get("SANIC_HOST", "127.0.0.1"), settings.actions_port)
 
 
 def _answers(url: str) -> Any:

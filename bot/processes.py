@@ -20,6 +20,8 @@ GUARD = Path(__file__).with_name("guard.py")
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 LINUX = sys.platform.startswith("linux")
+# The descriptor of a listening socket a supervised server is handed, to serve on.
+LISTEN_FD_VARIABLE = "TRIALBOT_LISTEN_FD"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import atexit
 import contextlib
 import os
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,10 @@ class ChildSpec:
     # Whether it still answers at all, once up (default: `healthy`). A process can live on
     # without serving: a Sanic server whose worker died keeps its port and accepts no one.
     alive: HealthCheck | None = None
+    # (host, port) of a listening socket opened here once and handed to every start of the
+    # child (its descriptor in TRIALBOT_LISTEN_FD): the port stays open between two starts, so
+    # a connection made meanwhile waits for the new process instead of being refused.
+    listen: tuple[str, int] | None = None
 
 
 class Child:
@@ -73,6 +78,7 @@ class Child:
         self.restarts = 0
         self._pump: asyncio.Future[None] | None = None
         self._spawning: asyncio.Future[asyncio.subprocess.Process] | None = None
+        self.listener: socket.socket | None = None
 
     @property
     def group(self) -> int | None:
@@ -80,15 +86,24 @@ class Child:
         return self.process.pid if self.process else None
 
     async def start(self) -> None:
+        env: dict[str, str] = self.spec.env
+        kept: tuple[int, ...] = ()
+        if self.spec.listen is not None:
+            if self.listener is None:
+                self.listener = socket.create_server(self.spec.listen, backlog=128)
+                self.listener.set_inheritable(True)
+            env = {**env, processes.LISTEN_FD_VARIABLE: str(self.listener.fileno())}
+            kept = (self.listener.fileno(),)
         spawn = asyncio.ensure_future(
             asyncio.create_subprocess_exec(
                 *processes.guarded(self.spec.argv),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 stdin=asyncio.subprocess.DEVNULL,
-                env=self.spec.env,
+                env=env,
                 cwd=self.spec.cwd,
                 start_new_session=True,  # a group of its own; Ctrl-C is ours to pass on, in order
+                pass_fds=kept,
             )
         )
         # The process runs before the call returns: it is recorded even if the caller is
@@ -208,6 +223,9 @@ class Supervisor:
                     await child.stop()
             finally:  # interrupted while stopping: nothing is left running all the same
                 _kill_running_groups()
+                for child in self.children:
+                    if child.listener is not None:
+                        child.listener.close()
             for sig in STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
             self.say("stopped")

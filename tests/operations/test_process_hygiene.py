@@ -156,3 +156,29 @@ def test_a_killed_supervisor_leaves_no_action_server_behind(tmp_path: Path) -> N
     finally:
         supervisor.kill()
         supervisor.wait()
+
+
+async def test_a_call_made_while_the_action_server_restarts_waits_for_the_new_one(
+    tmp_path: Path,
+) -> None:
+    """Rasa's action calls during a restart are served late rather than refused (Rasa would go
+    on without the action: a consent or an answer lost)."""
+    port = free_port()
+    spec = _actions(tmp_path, port)
+    spec.listen = ("127.0.0.1", port)  # as `trialbot run` starts it
+    console = Console(file=(tmp_path / "log.txt").open("w"), width=200)
+    supervisor = Supervisor([spec], console)
+    ready = asyncio.Event()
+    running = asyncio.create_task(supervisor.run(on_ready=ready.set))
+    await asyncio.wait_for(ready.wait(), 90)
+
+    os.kill(_command(supervisor), signal.SIGKILL)
+    await asyncio.sleep(0.3)  # dead: the call below cannot reach the old process
+    async with httpx.AsyncClient(timeout=60) as client:
+        response = await client.get(f"http://127.0.0.1:{port}/health")
+    assert response.status_code == 200
+    assert supervisor.children[0].restarts == 1
+
+    supervisor.stopping.set()
+    assert await asyncio.wait_for(running, 30) == 0
+    assert not _servers_on(port)
