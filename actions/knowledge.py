@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from typing import Any
 
@@ -100,6 +101,13 @@ async def answer_question(
         await asyncio.to_thread(
             _record_gap, tracker.sender_id, text, lang, f"misread:{misread}", decision, trial
         )
+    near = (
+        {c.entry.key for c in decision.candidates[:3]} if decision.reason == "ambiguous" else set()
+    )
+    if not decision.answered and (again := _asked_again(kb, tracker, text, lang, trial, near)):
+        # "and my hay fever every spring?" after an answer on who may take part: the same
+        # topic, for the study named if one is.
+        decision = Decision(True, entry=again, score=decision.score)
     if decision.answered and decision.entry is not None:
         say_answer(dispatcher, decision.entry, kb.emergency_number)
     elif decision.reason == "ambiguous":
@@ -134,6 +142,45 @@ def _asks_for_contact(tracker: Tracker, text: str) -> bool:
         return False
     said = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
     return len(said) >= 2 and wording.asks_for_contact(said[-2])
+
+
+def _asked_again(
+    kb: KnowledgeBase,
+    tracker: Tracker,
+    text: str,
+    lang: str,
+    trial: str | None,
+    close: set[str],
+) -> Entry | None:
+    """For a short follow-up right after a vetted answer, that answer's topic again."""
+    if not wording.follows_up(text):
+        return None
+    last = _last_answer(tracker)
+    if last is None:
+        return None
+    answered = next((e for e in kb.entries(lang) if e.id == last), None)
+    if answered is None or (close and answered.key not in close):
+        return None  # close to other topics: not the same question again
+    return kb.on_topic(answered.key, lang, trial=named_in(trials().get(), text) or trial)
+
+
+def _last_answer(tracker: Tracker) -> str | None:
+    """The entry of the assistant's answer to the person's previous message, if it was one."""
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users > 1:
+                return None
+        elif event.get("event") == "bot" and users == 1:
+            for button in (event.get("data") or {}).get("buttons") or []:
+                found = _ENTRY.search(str(button.get("payload") or ""))
+                if found:
+                    return found[1]
+    return None
+
+
+_ENTRY = re.compile(r'^/feedback\{"entry_id": "([^"]+)"')
 
 
 def _courtesy(text: str) -> str | None:

@@ -209,6 +209,8 @@ def impossible_intents(text: str, words: str) -> tuple[str, ...]:
         impossible.append("withdraw_consent")
     if not _MACHINE.search(words):
         impossible.append("bot_challenge")
+    if _WHO.search(words):
+        impossible.append("start_screening")  # "who can take part in a trial?" asks who
     if not _MOVE.search(words):
         impossible.append("reschedule_appointment")
     if not _CANCEL.search(words):

@@ -271,6 +271,19 @@ def asks_the_same_of(text: str) -> bool:
     return len(found.split()) <= 7 and bool(_SAME_FOR.search(found))
 
 
+# A short follow-up that asks the last question again of something else ("and my hay fever?").
+_FOLLOW_UP = re.compile(
+    r"^(?:ok |so |alors |bon )?(?:and|what about|how about|same for|et|et pour|et si|et avec|"
+    r"pareil pour|idem pour|et concernant)\b"
+)
+
+
+def follows_up(text: str) -> bool:
+    """A short message that asks the previous question again of something else."""
+    found = words(text)
+    return len(found.split()) <= 7 and bool(_FOLLOW_UP.search(found))
+
+
 # The wish to call off one's request to the study team ("the team can drop my request").
 _DROP = re.compile(
     r"\b(?:(?:drop|cancel|forget|close|withdraw|scrap|ignore) (?:my|the|that) (?:request|question|"

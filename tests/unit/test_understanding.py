@@ -122,3 +122,9 @@ def test_a_question_for_the_teams_number_is_for_the_knowledge_base(
 ) -> None:
     reading = read("how do i get in touch with whoever runs the asthma study", trials)
     assert reading is not None and reading.intent == "faq"
+
+
+def test_asking_who_may_take_part_is_no_request_to_join(trials: dict[str, Trial]) -> None:
+    for text in ("who is allowed to take part in a trial?", "qui peut participer à un essai ?"):
+        reading = read(text, trials)
+        assert reading is not None and "start_screening" in reading.impossible, text
