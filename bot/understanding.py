@@ -113,6 +113,14 @@ _MACHINE = re.compile(
     r"vrai|vraie|person|personne|people|someone|quelqu'un|quelquun|who are you|qui es tu|"
     r"t'es qui|tes qui|qui etes vous)\b"
 )
+# A withdrawal of consent in so many words ("i take back my agreement", "je retire mon accord").
+_WITHDRAWAL = re.compile(
+    r"\b(?:(?:withdraw\w*|take back|taking back|revok\w*|retract\w*|cancel\w*) (?:my |your |the |"
+    r"this )?(?:consent|agreement|permission)|(?:retir\w*|revoqu\w*|annul\w*) (?:mon |ma |le |la |"
+    r"l'|l )?(?:consentement|accord|autorisation)|(?:don't|dont|do not|stop) us(?:e|ing) my "
+    r"(?:answers|data|information)|n'utilisez plus mes (?:reponses|donnees)|"
+    r"(?:arretez|cessez) d'utiliser mes (?:reponses|donnees))\b"
+)
 # The words without which a message does not ask to move or to cancel a visit.
 _MOVE = re.compile(
     r"\b(?:resched\w*|move|moving|change|changing|another (?:day|date|time)|postpone\w*|"
@@ -158,6 +166,8 @@ def read(text: str, trials: dict[str, Trial]) -> Reading | None:
     words = wording.words(text)
     if language := asks_for_language(words):
         return Reading(intent="change_language", entities={"language": language})
+    if _WITHDRAWAL.search(words) and not wording.is_question(text):
+        return Reading(intent="withdraw_consent")
     if wants_a_person(words):
         return Reading(intent="request_human")
     if wording.asks_for_contact(text):

@@ -128,3 +128,11 @@ def test_asking_who_may_take_part_is_no_request_to_join(trials: dict[str, Trial]
     for text in ("who is allowed to take part in a trial?", "qui peut participer à un essai ?"):
         reading = read(text, trials)
         assert reading is not None and "start_screening" in reading.impossible, text
+
+
+def test_a_withdrawal_in_so_many_words_is_one(trials: dict[str, Trial]) -> None:
+    for text in ("i'm taking back my consent, stop using my data", "je retire mon consentement"):
+        reading = read(text, trials)
+        assert reading is not None and reading.intent == "withdraw_consent", text
+    reading = read("can i withdraw my consent later?", trials)
+    assert reading is None or reading.intent != "withdraw_consent"
