@@ -73,7 +73,12 @@ def apply_language_hints(conversation: Conversation, text: str, hints: LanguageH
         return
     if conversation.language_source is LanguageSource.CHOSEN:
         return
-    early = conversation.messages_seen < DETECTION_WINDOW
+    # Early on a little evidence decides, unless earlier words decided already: "makes sense, ta"
+    # after two English messages is no French.
+    early = (
+        conversation.messages_seen < DETECTION_WINDOW
+        and conversation.language_source is not LanguageSource.DETECTED
+    )
     detected = detect_language(text, margin=1 if early else SWITCH_MARGIN)
     if detected:
         _set(conversation, detected, LanguageSource.DETECTED)

@@ -60,6 +60,12 @@ def test_later_messages_do_not_flip_it() -> None:
     assert conversation.language == "fr"
 
 
+def test_a_stray_word_early_does_not_undo_what_earlier_words_decided() -> None:
+    conversation = _conversation(seen=2, source=LanguageSource.DETECTED)
+    apply_language_hints(conversation, "cool cheers, ta", LanguageHints())
+    assert conversation.language == "en"
+
+
 def test_a_choice_beats_detection_and_stays() -> None:
     conversation = _conversation()
     apply_language_hints(conversation, "hello", LanguageHints(chosen="fr"))
