@@ -95,6 +95,7 @@ def main() -> int:
                     rounds.append(result)
                     mark = "[green]ok[/]" if result["ok"] else "[red]missed[/]"
                     console.print(f"round {number}: {fault}: {mark}", highlight=False)
+                    console.print(json.dumps(result), highlight=False, soft_wrap=True)
         redis.stop()
         left = scenario.orphans_after_stop(every_group)
     figures = {"rounds": rounds, "left_after_stop": left, "seed": args.seed}

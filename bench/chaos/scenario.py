@@ -34,7 +34,7 @@ from bot.pseudonym import pseudonym
 from bot.settings import Settings
 
 HEALTHY_WITHIN = 60.0  # seconds: what the stack must take at most to be healthy again
-LATE_ANSWER_WITHIN = 150.0  # seconds a person waits for an answer announced late
+LATE_ANSWER_WITHIN = 90.0  # seconds a person waits for an answer announced late
 CHILDREN = {"actions": "bot actions", "rasa": "rasa_addons.launch", "gateway": "bot serve"}
 
 # One conversation: a greeting, a question, a pre-screening with its consent, an age, a hand-off.
@@ -220,7 +220,11 @@ def kill_actions_worker(stack: LocalStack) -> None:
     """SIGKILL a Sanic worker answering on the action server's port (not its manager); with a
     single process (ACTION_SERVER_SANIC_WORKERS=1), that process."""
     parent = child(stack, "actions")
-    workers = [p for p in processes.listening_on(stack.actions_port) if p.pid != parent.pid]
+    workers = [
+        p
+        for p in processes.listening_on(stack.actions_port)
+        if p.group == parent.group and p.pid != parent.pid  # not the supervisor, which holds it
+    ]
     os.kill(workers[0].pid if workers else parent.pid, signal.SIGKILL)
 
 
