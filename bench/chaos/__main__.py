@@ -102,7 +102,7 @@ def main() -> int:
     if args.json:
         sys.stdout.write(json.dumps(figures) + "\n")
     else:
-        _table(Console(), rounds, left)
+        _table(Console(width=max(Console().width, 160)), rounds, left)  # 13 columns
     return 0 if all(r["ok"] for r in rounds) and not left else 1
 
 
