@@ -96,6 +96,13 @@ _PERSON_WISH = re.compile(
     r"(?:vrai |vraie |vraies |vrais )?(?:personne|humain|medecin|docteur|infirmi\w*|equipe|"
     r"quelqu'un|quelquun|coordinat\w*|investigat\w*|membre)|(?:vraie|vrai) (?:personne|humain))"
 )
+# The words of a wish for a person of the team, when a question asks for one.
+_HUMAN = re.compile(
+    r"\b(?:human|humain\w*|real person|actual person|vraie? personne|agent|operator|operat\w*|"
+    r"(?:talk|speak|chat|parler|discuter) (?:to|with|a|avec)|put me through|mettre en relation|"
+    r"call me|rappel\w*|appel\w* moi|contact me|contactez moi|someone (?:from|of|at) the|"
+    r"quelqu'un de l'equipe)\b"
+)
 _WHO = re.compile(r"^(?:(?:and|so|et|alors|ok) )?(?:who|whom|qui|a qui)\b")
 
 # The words without which a message does not ask to erase one's data, or to withdraw a consent.
@@ -213,19 +220,22 @@ def asks_to_take_part(text: str, words: str, trials: dict[str, Trial]) -> bool:
 def impossible_intents(text: str, words: str) -> tuple[str, ...]:
     """Intents that these words cannot carry."""
     impossible: list[str] = []
+    question = any(wording.asks(part) for part in [text, *wording.clauses(text)])
     if not _ERASE.search(words):
         impossible.append("erase_my_data")
     if not _WITHDRAW.search(words):
         impossible.append("withdraw_consent")
     if not _MACHINE.search(words):
         impossible.append("bot_challenge")
+    if question and not _HUMAN.search(words):
+        # "and someone with psoriasis?" asks about someone, not for someone of the team.
+        impossible.append("request_human")
     if _WHO.search(words):
         impossible.append("start_screening")  # "who can take part in a trial?" asks who
     if not _MOVE.search(words):
         impossible.append("reschedule_appointment")
     if not _CANCEL.search(words):
         impossible.append("cancel_appointment")
-    question = any(wording.asks(part) for part in [text, *wording.clauses(text)])
     if question:
         # What reaches Rasa holds no emergency and no side effect the gateway's check found.
         impossible.extend(_HEALTH_INTENTS)

@@ -136,3 +136,10 @@ def test_a_withdrawal_in_so_many_words_is_one(trials: dict[str, Trial]) -> None:
         assert reading is not None and reading.intent == "withdraw_consent", text
     reading = read("can i withdraw my consent later?", trials)
     assert reading is None or reading.intent != "withdraw_consent"
+
+
+def test_a_question_about_someone_is_no_request_for_someone(trials: dict[str, Trial]) -> None:
+    reading = read("and someone with psoriasis?", trials)
+    assert reading is not None and "request_human" in reading.impossible
+    reading = read("can a real person call me back?", trials)
+    assert reading is None or "request_human" not in reading.impossible
