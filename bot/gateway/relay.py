@@ -539,7 +539,12 @@ class Relay:
         }
         if reading := understanding.read(message.text, self._trials.get()):
             metadata["reading"] = reading.as_metadata()
-        return await self._rasa.send(turn.sender_key, message.text, metadata)
+        replies = await self._rasa.send(turn.sender_key, message.text, metadata)
+        if not replies and await self._rasa.replies_to(turn.sender_key, message.id) is None:
+            # Rasa answered nothing and never took the message in (its lock store down, say):
+            # it waits for the recovery loop instead of being marked answered.
+            raise RasaUnavailable("Rasa did not take the message in")
+        return replies
 
     def _answered(self, message_id: int) -> None:
         # The text is only kept while it waits for Rasa, which keeps its own record.

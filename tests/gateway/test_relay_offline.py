@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -147,3 +148,40 @@ async def test_a_link_code_binds_the_chat_once_and_is_answered_without_rasa(
         assert {relay.cipher.decrypt(r.text) for r in rows if r.text} == {
             "/want_reminders", "/start",
         }  # fmt: skip
+
+
+class _LockStoreDown(RasaClient):
+    """Rasa up, but its lock store (Redis) down: its REST channel answers an empty list and
+    the message never reaches the conversation."""
+
+    def __init__(self) -> None:
+        super().__init__("http://127.0.0.1:9", "token", timeout=2.0)
+
+    async def is_up(self) -> bool:
+        return True
+
+    async def parse(self, text: str, within: float) -> tuple[str, float]:
+        return "faq", 0.9
+
+    async def set_slots(self, sender: str, slots: dict[str, Any], *, new: bool = False) -> None:
+        return None
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        return []
+
+    async def replies_to(self, sender: str, message_id: int) -> list[dict[str, Any]] | None:
+        return None
+
+
+async def test_a_message_rasa_did_not_take_in_waits_instead_of_being_dropped(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    sessions = make_session_factory(migrated_engine)
+    relay = Relay(settings=settings, sessions=sessions, rasa=_LockStoreDown(), channels={})
+    replies = await relay.handle(Inbound("web", "patient-lock", "how many visits are there?"))
+    assert [r.text for r in replies] == [
+        messages.text("rasa_unavailable", "en", emergency_number=settings.emergency_number)
+    ]
+    with sessions() as session:
+        row = session.scalars(select(InboundMessage)).one()
+        assert row.status != MessageStatus.DONE  # the recovery loop forwards it again
