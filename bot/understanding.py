@@ -239,6 +239,8 @@ def impossible_intents(text: str, words: str) -> tuple[str, ...]:
     if question:
         # What reaches Rasa holds no emergency and no side effect the gateway's check found.
         impossible.extend(_HEALTH_INTENTS)
-    if question and len(words.split()) > 3:
+    asked = any(wording.is_question(part) for part in [text, *wording.clauses(text)])
+    if asked and len(words.split()) > 3:
+        # "hi, what does a visit involve?" is a question; "bonjour, je voudrais des infos" a hello.
         impossible.append("greet")
     return tuple(impossible)

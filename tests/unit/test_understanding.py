@@ -143,3 +143,10 @@ def test_a_question_about_someone_is_no_request_for_someone(trials: dict[str, Tr
     assert reading is not None and "request_human" in reading.impossible
     reading = read("can a real person call me back?", trials)
     assert reading is None or "request_human" not in reading.impossible
+
+
+def test_a_greeting_with_a_vague_wish_stays_a_greeting(trials: dict[str, Trial]) -> None:
+    reading = read("bonjour, je voudrais des infos", trials)
+    assert reading is None or "greet" not in reading.impossible
+    reading = read("hello there, what does a study visit involve?", trials)
+    assert reading is not None and "greet" in reading.impossible
