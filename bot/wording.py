@@ -267,8 +267,7 @@ _SAME_FOR = re.compile(
 
 def asks_the_same_of(text: str) -> bool:
     """A short follow-up that only names what it is about ("and for the asthma one?")."""
-    found = words(text)
-    return len(found.split()) <= 7 and bool(_SAME_FOR.search(found))
+    return _short_and(_SAME_FOR, text)
 
 
 # A short follow-up that asks the last question again of something else ("and my hay fever?").
@@ -280,8 +279,13 @@ _FOLLOW_UP = re.compile(
 
 def follows_up(text: str) -> bool:
     """A short message that asks the previous question again of something else."""
+    return _short_and(_FOLLOW_UP, text)
+
+
+def _short_and(pattern: re.Pattern[str], text: str, most: int = 7) -> bool:
+    """Whether `text` is a message of at most `most` words that `pattern` finds."""
     found = words(text)
-    return len(found.split()) <= 7 and bool(_FOLLOW_UP.search(found))
+    return len(found.split()) <= most and bool(pattern.search(found))
 
 
 # The wish to call off one's request to the study team ("the team can drop my request").
