@@ -126,15 +126,26 @@ def listening_on(port: int) -> list[ProcessInfo]:
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
-        try:
-            links = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
-        except OSError:  # gone, or another user's
-            continue
-        if any(link.startswith("socket:[") and link[8:-1] in inodes for link in links):
+        if any(link.startswith("socket:[") and link[8:-1] in inodes for link in _links(entry)):
             holder = info(int(entry.name))
             if holder is not None:
                 holders.append(holder)
     return sorted(holders, key=lambda holder: holder.pid)
+
+
+def _links(process: Path) -> list[str]:
+    """What the open descriptors of a /proc entry point at; none when the process is gone or
+    another user's. A descriptor closed between listing and reading is passed over, not the
+    process (a server opens and closes pipes while it runs)."""
+    try:
+        descriptors = list((process / "fd").iterdir())
+    except OSError:
+        return []
+    links = []
+    for descriptor in descriptors:
+        with contextlib.suppress(OSError):
+            links.append(os.readlink(descriptor))
+    return links
 
 
 def _listening_inodes(port: int) -> set[str]:
