@@ -28,7 +28,7 @@ def test_the_holder_of_a_port_is_found_while_another_of_its_descriptors_closes(
                 raise FileNotFoundError(path)  # closed after the directory was listed
             return real_readlink(path)
 
-        monkeypatch.setattr(processes.os, "readlink", readlink)
+        monkeypatch.setattr(os, "readlink", readlink)
         try:
             holders = processes.listening_on(port)
         finally:
