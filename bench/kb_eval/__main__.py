@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/kb_eval [--json] [--calibrate] [--latency-entries 1000] [--skip-latency]
                                    [--questions bench/kb_eval/fresh.yml]
+                                   [--encoder DIR] [--hide-held-out]
 
 The labelled paraphrases of questions.yml are split within each language and expected topic:
 even positions calibrate, odd positions are held out. Every mode is scored through search() and
@@ -11,6 +12,8 @@ half. The grid search combines score vectors computed once per question; each ev
 counts the questions where that shortcut disagrees with search() and decide() (expected: none).
 Latency: search() on an index of --latency-entries entries (real texts, cached vectors), and the
 time the action server takes from start to its first vetted answer, with a warm embedding cache.
+--encoder measures another sentence encoder (bench/kb_tune fine-tunes one); --hide-held-out keeps
+the held-out half out of the output while a change is being tried.
 """
 
 from __future__ import annotations
@@ -461,10 +464,21 @@ def run(args: argparse.Namespace, console: Console) -> Report:
         report = Report(compare_modes(index, data, progress))
         if args.calibrate:
             report.calibrated = calibrate(index, data, progress)
+        if args.hide_held_out:
+            report.modes = _calibration_half(report.modes)
+            report.calibrated = report.calibrated and _calibration_half(report.calibrated)
         if not args.skip_latency:
             report.latency = search_latency(knowledge, questions, args.latency_entries, progress)
             report.ready = ready_time(progress)
     return report
+
+
+def _calibration_half(evaluations: list[Evaluation]) -> list[Evaluation]:
+    """The figures of the calibration half alone: trying a change leaves the held-out unread."""
+    return [
+        dataclasses.replace(e, figures={"calibration": e.figures["calibration"]})
+        for e in evaluations
+    ]
 
 
 # Output
@@ -501,7 +515,7 @@ def evaluation_table(title: str, evaluations: list[Evaluation], halves: tuple[st
     columns = {h: "l" if h in ("mode", "lang", "half") else "r" for h in (*headings, "diff")}
     table = _table(title, columns, ACCURACY_CAPTION)
     for e in evaluations:
-        for half in halves:
+        for half in (half for half in halves if half in e.figures):
             table.add_row(
                 e.mode, e.lang, HALF_NAMES[half], *_cells(e.figures[half]), str(e.mismatches)
             )
@@ -536,7 +550,8 @@ def suggestion(evaluations: list[Evaluation]) -> str:
 
 def show(report: Report, console: Console) -> None:
     console.print(calibration_table("Thresholds per mode", report.modes))
-    console.print(evaluation_table("Accuracy and abstention", report.modes, HALVES[1:]))
+    shown = HALVES[1:] if "held_out" in report.modes[0].figures else HALVES[:1]
+    console.print(evaluation_table("Accuracy and abstention", report.modes, shown))
     if report.calibrated is not None:
         console.print(calibration_table("Suggested hybrid calibration", report.calibrated))
         console.print(evaluation_table("Suggested hybrid calibration", report.calibrated, HALVES))
@@ -558,7 +573,18 @@ def main() -> None:
         default=QUESTIONS,
         help="labelled questions (fresh.yml: written after the calibration, never tuned on)",
     )
+    parser.add_argument(
+        "--encoder",
+        help="another sentence-transformers folder to embed with (bench/kb_tune makes one)",
+    )
+    parser.add_argument(
+        "--hide-held-out",
+        action="store_true",
+        help="show the calibration half only (while trying a change: the held-out stays unread)",
+    )
     args = parser.parse_args()
+    if args.encoder:
+        os.environ["EMBEDDING_MODEL"] = str(Path(args.encoder).resolve())
     # model.encode shows tqdm bars when its logger is at INFO or DEBUG.
     logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
     console = Console(stderr=args.json)

@@ -1,0 +1,121 @@
+"""Adapting the sentence encoder to the knowledge base's own wording (an experiment so far).
+
+The shipped all-MiniLM-L6-v2 was trained on English sentence pairs: it tells a trial question from
+small talk well in English and poorly in French. Fine-tuning it on the entries' titles and example
+questions, each paired with another phrasing of the same entry and contrasted with the other
+entries of its batch (in-batch negatives, as sentence-transformers' MultipleNegativesRankingLoss),
+teaches it which wordings mean the same thing here. It takes about a minute per pass on 2 cores.
+
+Nothing in the product uses a tuned encoder yet: `bench/kb_tune` makes one and
+`bench/kb_eval --encoder DIR` measures it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.knowledge.entries import Entry
+
+# Phrasings in a batch; the other entries in it are the negatives.
+BATCH = 32
+LEARNING_RATE = 2e-5
+# The similarity scale of the contrastive loss (sentence-transformers' default, 20).
+SCALE = 20.0
+
+Progress = Callable[[int, int, float], None]  # (step, steps, loss)
+
+
+@dataclass(frozen=True)
+class Pair:
+    text: str
+    other: str  # another phrasing of the same entry
+    group: tuple[str, str]  # (lang, topic)
+
+
+def phrasing_pairs(entries: list[Entry], seed: int) -> list[Pair]:
+    """Each title and example question of a general entry, with another phrasing of its topic.
+
+    A trial's own entries share their general entry's wording and are left out; so are topics
+    with a single phrasing (nothing to pair it with)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for entry in entries:
+        if entry.trials is None:
+            groups.setdefault((entry.lang, entry.key), []).extend([entry.title, *entry.questions])
+    chance = random.Random(seed)  # noqa: S311 (the order of training data, no secret)
+    pairs = []
+    for group, texts in sorted(groups.items()):
+        distinct = sorted(set(texts))
+        for text in distinct:
+            others = [other for other in distinct if other != text]
+            if others:
+                pairs.append(Pair(text, chance.choice(others), group))
+    return pairs
+
+
+def batches(pairs: list[Pair], seed: int) -> list[list[Pair]]:
+    """Shuffled batches in which no topic appears twice (it would be its own negative)."""
+    chance = random.Random(seed)  # noqa: S311 (the order of training data, no secret)
+    waiting = list(pairs)
+    chance.shuffle(waiting)
+    result: list[list[Pair]] = []
+    while waiting:
+        batch: list[Pair] = []
+        seen: set[tuple[str, str]] = set()
+        rest = []
+        for pair in waiting:
+            if len(batch) < BATCH and pair.group not in seen:
+                batch.append(pair)
+                seen.add(pair.group)
+            else:
+                rest.append(pair)
+        result.append(batch)
+        waiting = rest
+    return result
+
+
+def tune_encoder(
+    entries: list[Entry],
+    base: str,
+    out: Path,
+    *,
+    epochs: int = 3,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Path:
+    """Fine-tune the sentence-transformers model at `base` on the entries; saved under `out`."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.manual_seed(seed)
+    model = SentenceTransformer(base, device="cpu")
+    optimiser = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
+    pairs = phrasing_pairs(entries, seed)
+    schedule = [batch for epoch in range(epochs) for batch in batches(pairs, seed + epoch)]
+    model.train()
+    for step, batch in enumerate(schedule, start=1):
+        left = _encode(model, [pair.text for pair in batch])
+        right = _encode(model, [pair.other for pair in batch])
+        logits = left @ right.T * SCALE
+        labels = torch.arange(len(batch))
+        cross_entropy = torch.nn.functional.cross_entropy
+        loss = (cross_entropy(logits, labels) + cross_entropy(logits.T, labels)) / 2
+        optimiser.zero_grad()
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimiser.step()
+        if progress is not None:
+            progress(step, len(schedule), float(loss.detach()))
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(str(out))
+    return out
+
+
+def _encode(model: Any, texts: list[str]) -> Any:
+    """Unit vectors for `texts`, with gradients (model.encode computes none)."""
+    import torch
+
+    vectors = model(model.preprocess(texts))["sentence_embedding"]
+    return torch.nn.functional.normalize(vectors, dim=1)
