@@ -29,6 +29,7 @@ class LocalStack:
     var_dir: Path
     log: Path
     actions_port: int = 0
+    database_url: str = ""  # empty: SQLite under var_dir
 
 
 def free_port() -> int:
@@ -40,9 +41,13 @@ def free_port() -> int:
 
 @contextmanager
 def local_stack(
-    var_dir: Path, timeout: float = START_TIMEOUT, env: dict[str, str] | None = None
+    var_dir: Path,
+    timeout: float = START_TIMEOUT,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
 ) -> Iterator[LocalStack]:
-    """`trialbot run` with SQLite under `var_dir`, healthy on entry, stopped (SIGTERM) on exit."""
+    """`trialbot run` with SQLite under `var_dir` (unless `env` sets DATABASE_URL), healthy on
+    entry, stopped (SIGTERM) on exit; its output in `log` (default: var_dir/stack.log)."""
     ports = {name: str(free_port()) for name in ("GATEWAY_PORT", "RASA_PORT", "ACTIONS_PORT")}
     env = {
         **os.environ,
@@ -59,7 +64,7 @@ def local_stack(
         "TRIALBOT_CACHE_DIR": str(PROJECT_ROOT / "var" / "cache"),
         **(env or {}),
     }
-    log = var_dir / "stack.log"
+    log = log or var_dir / "stack.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             # Stopped with the test or benchmark even when it is killed and cannot stop it.
@@ -77,6 +82,7 @@ def local_stack(
         var_dir=var_dir,
         log=log,
         actions_port=int(ports["ACTIONS_PORT"]),
+        database_url=env["DATABASE_URL"],
     )
     try:
         _wait_healthy(stack, timeout)
