@@ -10,6 +10,7 @@ TRIALBOT := $(VENV)/bin/trialbot
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
 	@scripts/setup.sh browser
 	@$(TRIALBOT) db upgrade
+	@$(TRIALBOT) kb tune --if-needed || echo "The encoder was not tuned: run .venv/bin/trialbot kb tune"
 	@$(TRIALBOT) kb index || echo "The knowledge files have problems: run .venv/bin/trialbot kb lint"
 	@$(TRIALBOT) train
 

@@ -505,6 +505,70 @@ def kb_stats(as_json: AsJson = False, knowledge: KnowledgeDir = None) -> None:
     out.print(table if gaps else "No unanswered questions recorded.")
 
 
+@kb_app.command("tune")
+def kb_tune(
+    lang: Annotated[
+        list[str] | None,
+        typer.Option("--lang", help="Tune this language (repeat); default: those it helps."),
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="Passes over the entries' phrasings.")] = 3,
+    if_needed: Annotated[
+        bool, typer.Option("--if-needed", help="Only a language not tuned on these entries.")
+    ] = False,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """Adapt the question encoder to the entries' wording (a minute or two per language)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from bot.knowledge.embeddings import default_model_path, tuned_model_ready
+    from bot.knowledge.entries import load_faq
+    from bot.knowledge.tuning import TUNED_LANGUAGES, stale, tune_language
+
+    settings = _settings(knowledge)
+    if settings.embedding_model:
+        raise _fail("EMBEDDING_MODEL is set: it encodes every language and is not tuned here")
+    loaded = load_faq(settings.knowledge_dir)
+    for problem in loaded.problems:
+        err.print(problem.render(settings.knowledge_dir), highlight=False, soft_wrap=True)
+    if loaded.problems:
+        raise _fail("fix the knowledge files first (trialbot kb lint)")
+    languages = [_check_language(chosen) for chosen in lang or TUNED_LANGUAGES]
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[loss]}"),
+        TimeElapsedColumn(),
+    )
+    for chosen in languages:
+        current = settings.tuned_encoder_dir / chosen
+        if if_needed and tuned_model_ready(current) and not stale(loaded.entries, current):
+            out.print(f"The {chosen} encoder is tuned on these entries already: {current}")
+            continue
+        with Progress(*columns, console=err) as bar:
+            task = bar.add_task(f"Tuning the {chosen} encoder", total=None, loss="")
+
+            def progress(step: int, steps: int, loss: float, task: TaskID = task) -> None:
+                bar.update(task, completed=step, total=steps, loss=f"loss {loss:.2f}")
+
+            folder = tune_language(
+                loaded.entries,
+                chosen,
+                default_model_path(),
+                settings.tuned_encoder_dir,
+                epochs=epochs,
+                progress=progress,
+            )
+        out.print(f"The {chosen} encoder is tuned: {folder} (restart the stack to use it).")
+
+
 @kb_app.command("index")
 def kb_index(knowledge: KnowledgeDir = None) -> None:
     """Rebuild the embedding index (and its cache), with a progress bar."""
@@ -513,11 +577,17 @@ def kb_index(knowledge: KnowledgeDir = None) -> None:
     counts = {lang: len(kb.entries(lang)) for lang in ("en", "fr")}
     for problem in kb.problems:
         err.print(problem.render(settings.knowledge_dir), highlight=False)
-    with err.status("Preparing the question encoder (exported to ONNX once)"):
-        kb.embedder.load()
+    with err.status("Preparing the question encoders (exported to ONNX once)"):
+        for lang in ("en", "fr"):
+            kb.encoders.for_language(lang).load()
+    encoded = ", ".join(
+        f"{name} with {'its tuned model' if kb.encoders.tuned(lang) else 'the shipped model'}"
+        f" ({kb.encoders.for_language(lang).backend})"
+        for lang, name in (("en", "English"), ("fr", "French"))
+    )
     out.print(
         f"Indexed {counts['en']} English and {counts['fr']} French entries; "
-        f"questions are encoded with {kb.embedder.backend}."
+        f"questions are encoded: {encoded}."
     )
     if kb.problems:
         raise typer.Exit(1)

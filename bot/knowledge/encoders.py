@@ -27,12 +27,13 @@ log = logging.getLogger(__name__)
 Vectors = npt.NDArray[np.float32]
 ONNX = "onnx"
 TORCH = "sentence-transformers"
-_POOLINGS = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}
-_SIMPLE_MODULES = {
-    "sentence_transformers.models.Transformer",
-    "sentence_transformers.models.Pooling",
-    "sentence_transformers.models.Normalize",
+_POOLINGS = {
+    "pooling_mode_mean_tokens": "mean",
+    "pooling_mode_cls_token": "cls",
+    "mean": "mean",
+    "cls": "cls",
 }
+_SIMPLE_MODULES = {"Transformer", "Pooling", "Normalize"}
 
 
 class Backend(Protocol):
@@ -74,11 +75,14 @@ class _Layout:
     def read(cls, folder: Path) -> _Layout | None:
         try:
             modules = json.loads((folder / "modules.json").read_text())
-            if {module["type"] for module in modules} - _SIMPLE_MODULES:
+            # Named by class: sentence-transformers 6 saves them under longer module paths.
+            if {module["type"].rsplit(".", 1)[-1] for module in modules} - _SIMPLE_MODULES:
                 return None
             pooling_dir = next(m["path"] for m in modules if m["type"].endswith(".Pooling"))
             pooling_config = json.loads((folder / pooling_dir / "config.json").read_text())
             modes = [_POOLINGS.get(key) for key, on in pooling_config.items() if on is True]
+            if "pooling_mode" in pooling_config:  # sentence-transformers 6: one mode, by name
+                modes = [_POOLINGS.get(str(pooling_config["pooling_mode"]))]
             bert_config = folder / "sentence_bert_config.json"
             settings = json.loads(bert_config.read_text()) if bert_config.exists() else {}
         except (OSError, ValueError, KeyError, StopIteration, TypeError):

@@ -1,7 +1,8 @@
 """Retrieval: which vetted entry a question is about, by meaning (embeddings) and by words (BM25).
 
-The default embedding model only knows English, so French leans on the lexical side; each
-language has its own index and its own calibrated weights and thresholds. The lexical side is BM25
+The default embedding model only knows English, so French leans on the lexical side; English is
+encoded by a copy tuned on its entries when `trialbot kb tune` has made one. Each language has its
+own index and its own calibrated weights and thresholds. The lexical side is BM25
 over stemmed words and the cosine of character n-grams (TF-IDF) of the whole entry and of its
 closest title or question, which catch what a stemmer misses: typos, inflections and compounds.
 """
@@ -18,7 +19,7 @@ import numpy.typing as npt
 from rank_bm25 import BM25Okapi
 
 from bot.knowledge.analysis import CharacterGrams, tokens
-from bot.knowledge.embeddings import Embedder, Progress
+from bot.knowledge.embeddings import Embedder, Encoders, Progress
 from bot.knowledge.entries import Entry
 
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -41,6 +42,18 @@ CALIBRATION: dict[str, Calibration] = {
     "en": Calibration(dense_weight=0.2, threshold=0.37, margin=0.08),
     "fr": Calibration(dense_weight=0.4, threshold=0.46, margin=0.06),
 }
+# The same, for a language encoded by the model `trialbot kb tune` adapted to its entries
+# (`bench/kb_tune`, then `bench/kb_eval --encoder DIR --calibrate --hide-held-out`).
+TUNED_CALIBRATION: dict[str, Calibration] = {
+    "en": Calibration(dense_weight=0.65, threshold=0.55, margin=0.0),
+}
+
+
+def calibration_for(lang: str, *, tuned: bool) -> Calibration:
+    table = TUNED_CALIBRATION if tuned and lang in TUNED_CALIBRATION else CALIBRATION
+    return table.get(lang, CALIBRATION["en"])
+
+
 # The lexical score's parts: BM25, character n-grams of the whole entry, and those of its closest
 # title or question. Compared on the calibration half (answered right, both languages) with
 # (0.5, 0.5, 0) before and (0.5, 0, 0.5): the three in equal parts did best.
@@ -115,26 +128,49 @@ class LanguageIndex:
 
 
 class KnowledgeIndex:
-    def __init__(self, languages: dict[str, LanguageIndex], embedder: Embedder) -> None:
+    def __init__(
+        self,
+        languages: dict[str, LanguageIndex],
+        embedders: dict[str, Embedder],
+        calibrations: dict[str, Calibration],
+        tuned: dict[str, bool] | None = None,
+    ) -> None:
         self._languages = languages
-        self._embedder = embedder
+        self._tuned = tuned or {}
+        self._embedders = embedders
+        # Per language, for the encoder that built it (replaced by the benchmark's grid search).
+        self.calibrations = calibrations
 
     @classmethod
     def build(
-        cls, entries: Iterable[Entry], embedder: Embedder, progress: Progress | None = None
+        cls, entries: Iterable[Entry], encoders: Encoders, progress: Progress | None = None
     ) -> KnowledgeIndex:
         by_lang: dict[str, list[Entry]] = {}
         for entry in entries:
             by_lang.setdefault(entry.lang, []).append(entry)
-        texts = [text for group in by_lang.values() for entry in group for text in _texts(entry)]
-        vectors = embedder.encode(texts, progress)
+        total = sum(len(_texts(entry)) for group in by_lang.values() for entry in group)
         languages: dict[str, LanguageIndex] = {}
-        start = 0
+        embedders: dict[str, Embedder] = {}
+        done = 0
         for lang, group in sorted(by_lang.items()):
-            count = sum(len(_texts(entry)) for entry in group)
-            languages[lang] = LanguageIndex(lang, group, vectors[start : start + count])
-            start += count
-        return cls(languages, embedder)
+            texts = [text for entry in group for text in _texts(entry)]
+            embedders[lang] = encoders.for_language(lang)
+            vectors = embedders[lang].encode(texts, _shifted(progress, done, total))
+            languages[lang] = LanguageIndex(lang, group, vectors)
+            done += len(texts)
+        tuned = {lang: encoders.tuned(lang) for lang in languages}
+        calibrations = {lang: calibration_for(lang, tuned=tuned[lang]) for lang in languages}
+        return cls(languages, embedders, calibrations, tuned)
+
+    def tuned(self, lang: str) -> bool:
+        """Whether the language is encoded by a model tuned on its entries."""
+        return self._tuned.get(lang, False)
+
+    def calibration(self, lang: str) -> Calibration:
+        return self.calibrations.get(lang) or calibration_for(lang, tuned=False)
+
+    def encode_query(self, text: str, lang: str) -> npt.NDArray[np.float32]:
+        return self._embedders[lang].encode_query(text)
 
     def entries(self, lang: str) -> list[Entry]:
         index = self._languages.get(lang)
@@ -156,8 +192,8 @@ class KnowledgeIndex:
             return []
         weight = _WEIGHTS[mode]
         if weight is None:
-            weight = CALIBRATION.get(lang, CALIBRATION["en"]).dense_weight
-        dense = index.dense(self._embedder.encode_query(text)) if weight > 0 else None
+            weight = self.calibration(lang).dense_weight
+        dense = index.dense(self.encode_query(text, lang)) if weight > 0 else None
         lexical = None
         if weight < 1:
             lexical = index.words(text) if mode == "bm25" else index.lexical(text)
@@ -188,6 +224,13 @@ class KnowledgeIndex:
             )
             for i in order
         ]
+
+
+def _shifted(progress: Progress | None, done: int, total: int) -> Progress | None:
+    """One language's encoding progress as part of all of them ((0, 0): all were cached)."""
+    if progress is None:
+        return None
+    return lambda part, whole: progress(done + part, total) if whole else progress(0, 0)
 
 
 def _texts(entry: Entry) -> list[str]:

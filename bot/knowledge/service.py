@@ -13,9 +13,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.knowledge.embeddings import Embedder, Progress, default_model_path
+from bot.knowledge.embeddings import Encoders, Progress
 from bot.knowledge.entries import Entry, Loaded, Problem, load_faq
-from bot.knowledge.index import CALIBRATION, Candidate, KnowledgeIndex, Mode
+from bot.knowledge.index import Calibration, Candidate, KnowledgeIndex, Mode
+from bot.knowledge.tuning import stale
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,11 +54,10 @@ class Decision:
         }
 
 
-def decide(candidates: list[Candidate], lang: str) -> Decision:
+def decide(candidates: list[Candidate], calibration: Calibration) -> Decision:
     """Answer only a clear winner; two close good ones are offered; otherwise abstain."""
     if not candidates:
         return Decision(answered=False, reason="no_entries")
-    calibration = CALIBRATION.get(lang, CALIBRATION["en"])
     best = candidates[0]
     if best.score < calibration.threshold:
         return Decision(False, score=best.score, reason="low_confidence", candidates=candidates)
@@ -71,8 +71,9 @@ class KnowledgeBase:
     def __init__(self, settings: Settings, *, reload_every: float = 2.0) -> None:
         self.root = settings.knowledge_dir
         self.emergency_number = settings.emergency_number
-        model = settings.embedding_model or default_model_path()
-        self.embedder = Embedder(model, settings.cache_dir)
+        self.encoders = Encoders(
+            settings.embedding_model, settings.tuned_encoder_dir, settings.cache_dir
+        )
         self.problems: list[Problem] = []
         self._index: KnowledgeIndex | None = None
         self._signature: tuple[tuple[str, int, int], ...] | None = None
@@ -90,12 +91,13 @@ class KnowledgeBase:
         self, text: str, lang: str, *, trial: str | None = None, mode: Mode = "hybrid"
     ) -> Decision:
         index = self._current()
-        decision = decide(index.search(text, lang, trial=trial, mode=mode), lang)
+        calibration = index.calibration(lang)
+        decision = decide(index.search(text, lang, trial=trial, mode=mode), calibration)
         if trial is None or decision.answered:
             return decision
         # The trial's own entries may crowd a question that general ones answer clearly (they
         # all share the trial's words): context never loses that answer, in the trial's text.
-        general = decide(index.search(text, lang, mode=mode), lang)
+        general = decide(index.search(text, lang, mode=mode), calibration)
         if not general.answered or general.entry is None:
             return decision
         entry = self._stand_in(general.entry, trial) or general.entry
@@ -158,7 +160,15 @@ class KnowledgeBase:
         if loaded.problems and not first and self._index is not None:
             log.error("knowledge: the last good version stays in service until this is fixed")
             return
-        self._index = KnowledgeIndex.build(loaded.entries, self.embedder, progress)
+        self._index = KnowledgeIndex.build(loaded.entries, self.encoders, progress)
+        for lang in sorted({entry.lang for entry in loaded.entries}):
+            folder = self.encoders.tuned_folder(lang)
+            if folder is not None and stale(loaded.entries, folder):
+                log.warning(
+                    "knowledge: the %s encoder was tuned on an earlier version of the entries' "
+                    "questions; answers still work, and `trialbot kb tune` adapts it again",
+                    lang,
+                )
         log.info("knowledge: %d entries indexed from %s", len(loaded.entries), self.root)
 
     def _files_signature(self) -> tuple[tuple[str, int, int], ...]:

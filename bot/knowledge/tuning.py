@@ -1,4 +1,4 @@
-"""Adapting the sentence encoder to the knowledge base's own wording (an experiment so far).
+"""Adapting the sentence encoder to the knowledge base's own wording.
 
 The shipped all-MiniLM-L6-v2 was trained on English sentence pairs: it tells a trial question from
 small talk well in English and poorly in French. Fine-tuning it on the entries' titles and example
@@ -6,22 +6,37 @@ questions, each paired with another phrasing of the same entry and contrasted wi
 entries of its batch (in-batch negatives, as sentence-transformers' MultipleNegativesRankingLoss),
 teaches it which wordings mean the same thing here. It takes about a minute per pass on 2 cores.
 
-Nothing in the product uses a tuned encoder yet: `bench/kb_tune` makes one and
+`trialbot kb tune` (run by `make setup`) tunes one model per language of TUNED_LANGUAGES into
+KB_ENCODER_DIR/<lang>/, which the knowledge base then uses for that language with the scores'
+own calibration (index.TUNED_CALIBRATION). `bench/kb_tune` makes one anywhere and
 `bench/kb_eval --encoder DIR` measures it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import random
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.knowledge.embeddings import TUNED_RECORD
 from bot.knowledge.entries import Entry
 
-# Phrasings in a batch; the other entries in it are the negatives.
+# Measured on the calibration half of bench/kb_eval (answered right, out-of-scope declined):
+# English gains from tuning; French, which the shipped model barely reads, did not, and keeps it.
+TUNED_LANGUAGES = ("en",)
+EPOCHS = 3
+
+# Phrasings in a batch; the other entries in it are the negatives. The last batches of a pass,
+# left with the few topics that have the most phrasings, teach little: smaller ones are skipped.
 BATCH = 32
+SMALLEST_BATCH = 8
 LEARNING_RATE = 2e-5
 # The similarity scale of the contrastive loss (sentence-transformers' default, 20).
 SCALE = 20.0
@@ -57,8 +72,11 @@ def phrasing_pairs(entries: list[Entry], seed: int) -> list[Pair]:
 
 
 def batches(pairs: list[Pair], seed: int) -> list[list[Pair]]:
-    """Shuffled batches in which no topic appears twice (it would be its own negative)."""
+    """Shuffled batches in which no topic appears twice (it would be its own negative), and
+    none smaller than SMALLEST_BATCH, or than the number of topics when there are fewer (the
+    pairs left over are not used in this pass)."""
     chance = random.Random(seed)  # noqa: S311 (the order of training data, no secret)
+    smallest = max(2, min(SMALLEST_BATCH, len({pair.group for pair in pairs})))
     waiting = list(pairs)
     chance.shuffle(waiting)
     result: list[list[Pair]] = []
@@ -72,6 +90,8 @@ def batches(pairs: list[Pair], seed: int) -> list[list[Pair]]:
                 seen.add(pair.group)
             else:
                 rest.append(pair)
+        if len(batch) < smallest:
+            break
         result.append(batch)
         waiting = rest
     return result
@@ -89,7 +109,9 @@ def tune_encoder(
     """Fine-tune the sentence-transformers model at `base` on the entries; saved under `out`."""
     import torch
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     torch.manual_seed(seed)
     model = SentenceTransformer(base, device="cpu")
     optimiser = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
@@ -111,6 +133,57 @@ def tune_encoder(
     out.mkdir(parents=True, exist_ok=True)
     model.save(str(out))
     return out
+
+
+def fingerprint(entries: list[Entry]) -> str:
+    """Changes when a title or example question that tuning learns from changes."""
+    texts = sorted(f"{e.lang}|{e.key}|{t}" for e in entries for t in [e.title, *e.questions])
+    return hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+
+
+def tune_language(
+    entries: list[Entry],
+    lang: str,
+    base: str,
+    folder: Path,
+    *,
+    epochs: int = EPOCHS,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Path:
+    """Tune a model on one language's entries into `folder`/`lang`, replacing any before it
+    only once the new one is whole (a running server reads the old one until it restarts)."""
+    mine = [entry for entry in entries if entry.lang == lang]
+    folder.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{lang}-", dir=folder))
+    try:
+        tune_encoder(mine, base, building, epochs=epochs, seed=seed, progress=progress)
+        record = {
+            "lang": lang,
+            "base": base,
+            "epochs": epochs,
+            "seed": seed,
+            "entries": fingerprint(mine),
+            "tuned_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        (building / TUNED_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+        target = folder / lang
+        if target.exists():
+            shutil.rmtree(target)
+        building.rename(target)
+        return target
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+
+
+def stale(entries: list[Entry], folder: Path) -> bool:
+    """Whether the model in `folder` was tuned on other titles or questions than these."""
+    try:
+        record = json.loads((folder / TUNED_RECORD).read_text())
+    except (OSError, ValueError):
+        return False
+    lang = record.get("lang")
+    return bool(record.get("entries") != fingerprint([e for e in entries if e.lang == lang]))
 
 
 def _encode(model: Any, texts: list[str]) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge.index import Candidate
+from bot.knowledge.index import CALIBRATION, Candidate
 from bot.knowledge.service import KnowledgeBase, decide
 from tests.knowledge.conftest import kb_settings
 
@@ -136,11 +136,11 @@ def test_two_close_entries_are_offered_rather_than_guessed(kb: KnowledgeBase) ->
     cost, compensation = kb.entry("cost", "en"), kb.entry("compensation", "en")
     assert cost is not None and compensation is not None
     close = [Candidate(cost, 0.74, 0.7, 0.8), Candidate(compensation, 0.73, 0.7, 0.8)]
-    assert decide(close, "en").reason == "ambiguous"
+    assert decide(close, CALIBRATION["en"]).reason == "ambiguous"
     clear = [Candidate(cost, 0.74, 0.7, 0.8), Candidate(compensation, 0.5, 0.5, 0.5)]
-    assert decide(clear, "en").entry == cost
+    assert decide(clear, CALIBRATION["en"]).entry == cost
     weak = [Candidate(cost, 0.2, 0.2, 0.2)]
-    assert decide(weak, "en").reason == "low_confidence"
+    assert decide(weak, CALIBRATION["en"]).reason == "low_confidence"
 
 
 @pytest.mark.parametrize(

@@ -85,3 +85,19 @@ def _onnx_file() -> Path:
     files = list(SHARED_CACHE.glob("encoder-*.onnx"))
     assert files, "no ONNX export in var/cache: run `make setup` (trialbot kb index)"
     return files[0]
+
+
+def test_a_model_saved_by_sentence_transformers_6_runs_on_onnx_too(
+    tmp_path: Path, torch_vectors: np.ndarray
+) -> None:
+    """`trialbot kb tune` saves with today's module names and pooling format: the tuned model
+    must not fall back to PyTorch (slower questions, a slower start)."""
+    from sentence_transformers import SentenceTransformer
+
+    model = tmp_path / "model"
+    SentenceTransformer(default_model_path(), device="cpu").save(str(model))
+    assert "pooling_mode" in json.loads((model / "1_Pooling" / "config.json").read_text())
+    backend = load_backend(str(model), tmp_path / "encoder.onnx")
+    assert backend.name == ONNX
+    cosines = (backend.encode(QUESTIONS) * torch_vectors).sum(axis=1)
+    assert cosines == pytest.approx([1.0] * len(QUESTIONS), abs=1e-4)
