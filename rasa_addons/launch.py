@@ -4,7 +4,8 @@ A process's arguments are visible to every user of the machine (`ps`), so the HT
 arrives in the environment (RASA_AUTH_TOKEN). It leaves the environment here and reaches Rasa's
 argument parser inside this process, as the JWT secret the gateway signs its requests with (sent
 in a header, never in a URL) and as the plain token. The tracker store's keys leave the
-environment the same way, before any of Rasa's code runs.
+environment the same way, before any of Rasa's code runs. And Rasa's structured log events
+(a REST request that timed out names the person's message in `text`) keep the words out.
 """
 
 from __future__ import annotations
@@ -26,8 +27,35 @@ def rasa_arguments(argv: list[str], token: str) -> list[str]:
     return [*argv, f"--auth-token={token}", f"--jwt-secret={token}", "--jwt-method", "HS256"]
 
 
+# The event fields Rasa's own anonymiser would rewrite (rasa.utils.log_utils, a Rasa Pro hook
+# that is empty here): what a person wrote, and the slots, events and states that hold it.
+PERSONAL_FIELDS = frozenset(
+    {
+        "text", "response_text", "user_text", "slot_values", "parse_data_text",
+        "parse_data_entities", "prediction_events", "tracker_latest_message", "prefilled_slots",
+        "message", "response", "slot_candidates", "rasa_event", "rasa_events", "tracker_states",
+        "current_states", "old_states", "successes", "current_entity", "next_entity", "states",
+        "entity", "token_text", "user_message", "json_message",
+    }
+)  # fmt: skip
+
+
+def _redact(_logger: object, _name: str, event: dict[str, object]) -> dict[str, object]:
+    for field in PERSONAL_FIELDS & event.keys():
+        event[field] = "[redacted]"
+    return event
+
+
+def keep_words_out_of_logs() -> None:
+    """Put the redaction where Rasa's log configuration calls its anonymiser."""
+    from rasa.utils import log_utils
+
+    log_utils._anonymizer = _redact
+
+
 def main() -> None:
     token = os.environ.pop(TOKEN_VARIABLE, "")
+    keep_words_out_of_logs()
     # Imported here, not when Rasa reads endpoints.yml: Rasa falls back to a tracker store in
     # memory, losing every conversation at the next restart, when a store's module fails to load.
     from rasa_addons import tracker_store
