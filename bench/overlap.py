@@ -232,8 +232,9 @@ def report() -> list[Overlap]:
     """Every overlap of the project's evaluation sets with what the system learns from."""
     knowledge, nlu = list(knowledge_texts()), list(nlu_texts())
     questions = [*kb_eval_texts(KB_EVAL / "questions.yml")]
-    if (KB_EVAL / "fresh.yml").exists():
-        questions += kb_eval_texts(KB_EVAL / "fresh.yml")
+    for name in ("fresh.yml", "unseen.yml"):
+        if (KB_EVAL / name).exists():
+            questions += kb_eval_texts(KB_EVAL / name)
     return [
         *overlaps(questions, [*knowledge, *nlu]),
         *overlaps(safety_eval_texts(), nlu),

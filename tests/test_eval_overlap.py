@@ -31,6 +31,24 @@ def test_fresh_knowledge_questions_are_not_in_the_entries_or_the_nlu_data() -> N
     _fail_on(overlaps(overlap.kb_eval_texts(path), KNOWLEDGE + NLU))
 
 
+def test_unseen_knowledge_questions_are_not_in_the_entries_or_the_nlu_data() -> None:
+    texts = list(overlap.kb_eval_texts(overlap.KB_EVAL / "unseen.yml"))
+    assert len(texts) == 240  # 120 per language: the set was read
+    _fail_on(overlaps(texts, KNOWLEDGE + NLU))
+
+
+def test_the_overlap_report_lists_a_copy_in_the_unseen_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "questions.yml").write_text("en: []\n", encoding="utf-8")
+    (tmp_path / "unseen.yml").write_text(
+        'en:\n  - {text: "What is a placebo?", expect: placebo}\n', encoding="utf-8"
+    )
+    monkeypatch.setattr(overlap, "KB_EVAL", tmp_path)
+    found = [o for o in overlap.report() if o.evaluation.origin.startswith(str(tmp_path))]
+    assert [o.evaluation.origin for o in found] == [f"{tmp_path / 'unseen.yml'} en[0]"]
+
+
 def test_safety_messages_are_not_in_the_nlu_data() -> None:
     texts = list(overlap.safety_eval_texts())
     assert len(texts) > 300  # messages.yml and fresh.yml at least: the sets were read
