@@ -32,6 +32,7 @@ from bot.knowledge.entries import Entry
 # English gains from tuning; French, which the shipped model barely reads, did not, and keeps it.
 TUNED_LANGUAGES = ("en",)
 EPOCHS = 3
+THREADS = 2
 
 # Phrasings in a batch; the other entries in it are the negatives. The last batches of a pass,
 # left with the few topics that have the most phrasings, teach little: smaller ones are skipped.
@@ -112,6 +113,9 @@ def tune_encoder(
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    # The same seed gives the same model from one run to the next only with the same number of
+    # threads (their sums are split differently): fixed, so every machine tunes the same model.
+    torch.set_num_threads(THREADS)
     torch.manual_seed(seed)
     model = SentenceTransformer(base, device="cpu")
     optimiser = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)

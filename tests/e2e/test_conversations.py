@@ -38,14 +38,8 @@ FROM_THE_BENCHMARK = (
 
 
 # Known to fail, and why: each is expected to fail (strict: the day it passes, this list must
-# shrink). Both are the knowledge base's calibration, which does not yet meet issue 17's target:
-# two close entries are offered as a choice instead of the answer.
-KNOWN_TO_FAIL = {
-    "i17-en-side-effect-and-question": "'do I get paid for the visits?' is offered compensation "
-    "or cost as a choice (0.518 against 0.476)",
-    "lang-en-to-fr": "'hi, what does a study visit involve' is offered what_is_a_trial or visits "
-    "as a choice",
-}
+# shrink). Empty since English is encoded by the model tuned on the entries (`trialbot kb tune`).
+KNOWN_TO_FAIL: dict[str, str] = {}
 
 
 def _conversations() -> list[object]:
