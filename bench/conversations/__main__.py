@@ -287,6 +287,8 @@ def main() -> int:
     result = figures(played)
     result["seconds"] = round(time.monotonic() - started, 1)
     result["target_met"] = met(result, FRESH_PART if args.fresh else "held-out")
+    if args.fresh:
+        del result["lost"]  # what was sent and what came: the fresh set's misses stay unread
     found = misses(played)
     if args.json:
         print(json.dumps({**result, **({"misses": found} if args.misses else {})}, indent=2))
