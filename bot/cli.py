@@ -527,9 +527,9 @@ def kb_tune(
         TimeElapsedColumn,
     )
 
-    from bot.knowledge.embeddings import default_model_path, tuned_model_ready
+    from bot.knowledge.embeddings import default_model_path
     from bot.knowledge.entries import load_faq
-    from bot.knowledge.tuning import TUNED_LANGUAGES, stale, tune_language
+    from bot.knowledge.tuning import TUNED_LANGUAGES, tune_language, tuned_on
 
     settings = _settings(knowledge)
     if settings.embedding_model:
@@ -549,7 +549,7 @@ def kb_tune(
     )
     for chosen in languages:
         current = settings.tuned_encoder_dir / chosen
-        if if_needed and tuned_model_ready(current) and not stale(loaded.entries, current):
+        if if_needed and tuned_on(loaded.entries, current):
             out.print(f"The {chosen} encoder is tuned on these entries already: {current}")
             continue
         with Progress(*columns, console=err) as bar:

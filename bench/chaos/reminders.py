@@ -18,18 +18,15 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.consent import service
+from bench.reminders.fleet import FAR, Person, seed_linked
 from bot.consent.texts import load_consents
 from bot.crypto import Cipher
 from bot.db.models import (
-    Appointment,
     Conversation,
-    LanguageSource,
     OutboundMessage,
-    Participant,
     Reminder,
     ReminderStatus,
     as_utc,
@@ -41,8 +38,6 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.localstack import LocalStack
 
-TRIAL, SITE = "demo-t2d-001", "paris-nord"
-_FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)  # not due until the fault strikes
 ALL_SENT_WITHIN = 90.0  # seconds after the kill; the lease of the dead dispatcher must pass first
 MARKS = ("Reminder:", "Rappel :")
 FAULT = "kill reminder dispatcher while sending"
@@ -53,7 +48,7 @@ class Batch:
     keys: list[str]
     appointment_ids: list[int] = field(default_factory=list)
     killed_after: int = 0  # reminders recorded as sent when the dispatcher was killed
-    killed_at: dt.datetime = _FAR
+    killed_at: dt.datetime = FAR
 
 
 @dataclass(frozen=True)
@@ -158,46 +153,18 @@ def _settings(stack: LocalStack) -> Settings:
 
 
 def _seed(settings: Settings, keys: list[str]) -> list[int]:
-    """A linked participant per key, with a web chat, consent to reminders, an appointment in
-    90 minutes and its reminder (due in 2100); the appointments' ids."""
+    """A linked web chat participant per key, with consent to reminders, an appointment in 90
+    minutes and its reminder (not due); the appointments' ids."""
     engine = create_db_engine(settings.db_url)
-    texts = load_consents(settings.knowledge_dir)
-    now = dt.datetime.now(dt.UTC)
-    languages = ["fr" if i % 2 else "en" for i in range(len(keys))]
+    people = [
+        Person(key=key, lang="fr" if i % 2 else "en", code=f"C-{key[:12]}", channel="web")
+        for i, key in enumerate(keys)
+    ]
     try:
         with Session(engine) as session, session.begin():
-            session.execute(
-                insert(Conversation),
-                [
-                    {"channel": "web", "sender_key": key, "language": lang,
-                     "language_source": LanguageSource.CHOSEN}
-                    for key, lang in zip(keys, languages, strict=True)
-                ],
-            )  # fmt: skip
-            participants = session.scalars(
-                insert(Participant).returning(Participant.id, sort_by_parameter_order=True),
-                [
-                    {"code": f"C-{key[:12]}", "trial": TRIAL, "language": lang,
-                     "timezone": "Europe/Paris", "sender_key": key, "linked_at": now}
-                    for key, lang in zip(keys, languages, strict=True)
-                ],
-            ).all()  # fmt: skip
-            for key, lang in zip(keys, languages, strict=True):
-                shown = service.to_ask(session, texts, key, "reminders", lang)
-                assert shown is not None
-                service.decide(session, key, shown.reference, agreed=True)
-            appointments = session.scalars(
-                insert(Appointment).returning(Appointment.id, sort_by_parameter_order=True),
-                [
-                    {"participant_id": pid, "trial": TRIAL, "site": SITE, "kind": "week 4",
-                     "starts_at": now + dt.timedelta(minutes=90), "timezone": "Europe/Paris"}
-                    for pid in participants
-                ],
-            ).all()  # fmt: skip
-            session.execute(
-                insert(Reminder), [{"appointment_id": a, "due_at": _FAR} for a in appointments]
+            return seed_linked(
+                session, people, load_consents(settings.knowledge_dir), dt.datetime.now(dt.UTC)
             )
-        return list(appointments)
     finally:
         engine.dispose()
 

@@ -12,7 +12,7 @@ half. The grid search combines score vectors computed once per question; each ev
 counts the questions where that shortcut disagrees with search() and decide() (expected: none).
 Latency: search() on an index of --latency-entries entries (real texts, cached vectors), and the
 time the action server takes from start to its first vetted answer, with a warm embedding cache.
---encoder measures another sentence encoder (bench/kb_tune fine-tunes one); --hide-held-out keeps
+--encoder measures another sentence encoder (`trialbot kb tune` makes one); --hide-held-out keeps
 the held-out half out of the output while a change is being tried.
 """
 
@@ -579,7 +579,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--encoder",
-        help="another sentence-transformers folder to embed with (bench/kb_tune makes one)",
+        help="another sentence-transformers folder to embed with (`trialbot kb tune` makes one)",
     )
     parser.add_argument(
         "--hide-held-out",

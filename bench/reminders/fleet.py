@@ -44,7 +44,7 @@ from tests.fakes.telegram import FakeBotAPI
 
 TRIAL, SITE = "demo-t2d-001", "paris-nord"
 FIRST_CHAT = 500_000_000
-_FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)  # not due until the dispatchers are up
+FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)  # not due until the dispatchers are up
 
 
 def chat_of(index: int) -> int:
@@ -72,33 +72,55 @@ def seed(
 def _seed_batch(
     session: Session, indexes: range, cipher: Cipher, texts: Any, now: dt.datetime
 ) -> None:
-    keys = {i: f"telegram-bench{i:06d}" for i in indexes}
-    languages = {i: ("fr" if i % 2 else "en") for i in indexes}
+    people = [
+        Person(
+            key=f"telegram-bench{i:06d}",
+            lang="fr" if i % 2 else "en",
+            code=f"B-{i:06d}",
+            channel="telegram",
+            address=cipher.encrypt(str(chat_of(i))),
+        )
+        for i in indexes
+    ]
+    seed_linked(session, people, texts, now)
+
+
+@dataclass(frozen=True)
+class Person:
+    key: str  # the conversation's sender key
+    lang: str
+    code: str  # participant code
+    channel: str
+    address: str | None = None  # encrypted, for a channel that sends to an address
+
+
+def seed_linked(session: Session, people: list[Person], texts: Any, now: dt.datetime) -> list[int]:
+    """Each person linked to TRIAL at SITE, with consent to reminders, an appointment in 90
+    minutes and its reminder, not due (in 2100); the appointments' ids, in order."""
     session.execute(
         insert(Conversation),
         [
             {
-                "channel": "telegram", "sender_key": keys[i], "language": languages[i],
-                "language_source": LanguageSource.CHOSEN,
-                "address": cipher.encrypt(str(chat_of(i))),
+                "channel": p.channel, "sender_key": p.key, "language": p.lang,
+                "language_source": LanguageSource.CHOSEN, "address": p.address,
             }
-            for i in indexes
+            for p in people
         ],
     )  # fmt: skip
     participant_ids = session.scalars(
         insert(Participant).returning(Participant.id, sort_by_parameter_order=True),
         [
             {
-                "code": f"B-{i:06d}", "trial": TRIAL, "language": languages[i],
-                "timezone": "Europe/Paris", "sender_key": keys[i], "linked_at": now,
+                "code": p.code, "trial": TRIAL, "language": p.lang,
+                "timezone": "Europe/Paris", "sender_key": p.key, "linked_at": now,
             }
-            for i in indexes
+            for p in people
         ],
     ).all()  # fmt: skip
-    for i in indexes:
-        shown = service.to_ask(session, texts, keys[i], "reminders", languages[i])
+    for p in people:
+        shown = service.to_ask(session, texts, p.key, "reminders", p.lang)
         assert shown is not None
-        service.decide(session, keys[i], shown.reference, agreed=True)
+        service.decide(session, p.key, shown.reference, agreed=True)
     appointment_ids = session.scalars(
         insert(Appointment).returning(Appointment.id, sort_by_parameter_order=True),
         [
@@ -111,8 +133,9 @@ def _seed_batch(
         ],
     ).all()  # fmt: skip
     session.execute(
-        insert(Reminder), [{"appointment_id": aid, "due_at": _FAR} for aid in appointment_ids]
+        insert(Reminder), [{"appointment_id": aid, "due_at": FAR} for aid in appointment_ids]
     )
+    return list(appointment_ids)
 
 
 def make_due(settings: Settings) -> dt.datetime:
@@ -121,7 +144,7 @@ def make_due(settings: Settings) -> dt.datetime:
     try:
         with Session(engine) as session, session.begin():
             now = dt.datetime.now(dt.UTC)
-            session.execute(update(Reminder).where(Reminder.due_at == _FAR).values(due_at=now))
+            session.execute(update(Reminder).where(Reminder.due_at == FAR).values(due_at=now))
         return now
     finally:
         engine.dispose()

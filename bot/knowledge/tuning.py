@@ -8,8 +8,7 @@ teaches it which wordings mean the same thing here. It takes about a minute per 
 
 `trialbot kb tune` (run by `make setup`) tunes one model per language of TUNED_LANGUAGES into
 KB_ENCODER_DIR/<lang>/, which the knowledge base then uses for that language with the scores'
-own calibration (index.TUNED_CALIBRATION). `bench/kb_tune` makes one anywhere and
-`bench/kb_eval --encoder DIR` measures it.
+own calibration (index.TUNED_CALIBRATION); `bench/kb_eval --encoder DIR` measures one.
 """
 
 from __future__ import annotations
@@ -180,14 +179,14 @@ def tune_language(
         shutil.rmtree(building, ignore_errors=True)
 
 
-def stale(entries: list[Entry], folder: Path) -> bool:
-    """Whether the model in `folder` was tuned on other titles or questions than these."""
+def tuned_on(entries: list[Entry], folder: Path) -> bool:
+    """Whether `folder` holds a whole model tuned on these entries' titles and questions."""
     try:
         record = json.loads((folder / TUNED_RECORD).read_text())
     except (OSError, ValueError):
         return False
     lang = record.get("lang")
-    return bool(record.get("entries") != fingerprint([e for e in entries if e.lang == lang]))
+    return bool(record.get("entries") == fingerprint([e for e in entries if e.lang == lang]))
 
 
 def _encode(model: Any, texts: list[str]) -> Any:

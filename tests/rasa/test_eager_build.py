@@ -5,24 +5,16 @@ probabilities at every step of the stories and rules, to five decimals."""
 from __future__ import annotations
 
 import json
-import subprocess
 
 from bot import rasa_server
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import get_settings
+from tests.rasa.running import rasa_python
 
 
 def test_the_faster_load_predicts_what_rasas_own_load_predicts() -> None:
-    settings = get_settings()
-    model = rasa_server.train(settings)
-    result = subprocess.run(
-        [str(settings.rasa_venv / "bin" / "python"), "-m", "rasa_addons.eager_build", str(model)],
-        cwd=PROJECT_ROOT,
-        env={**rasa_server.rasa_env(settings), "LOG_LEVEL": "WARNING"},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    model = rasa_server.train(get_settings())
+    loading = ("-m", "rasa_addons.eager_build", str(model))
+    result = rasa_python(*loading, log_level="WARNING", timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     (rasa_seconds, rasa_seen), (eager_seconds, eager_seen) = figures["rasa"], figures["eager"]

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-
-from bot import rasa_server
-from bot.settings import PROJECT_ROOT, get_settings
+from tests.rasa.running import rasa_python
 
 # Rasa's REST channel logs this event, with the message, when a request times out.
 SNIPPET = """
@@ -19,16 +16,7 @@ structlog.get_logger().error("rest.message.received.timeout", text="I'm 52 and p
 
 
 def test_a_timed_out_message_is_logged_without_its_words() -> None:
-    settings = get_settings()
-    result = subprocess.run(
-        [str(settings.rasa_venv / "bin" / "python"), "-c", SNIPPET],
-        cwd=PROJECT_ROOT,
-        env={**rasa_server.rasa_env(settings), "LOG_LEVEL": "INFO"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = rasa_python("-c", SNIPPET, log_level="INFO", timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     logged = result.stdout + result.stderr
     assert "rest.message.received.timeout" in logged

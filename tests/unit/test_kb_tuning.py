@@ -14,8 +14,8 @@ from bot.knowledge.tuning import (
     SMALLEST_BATCH,
     batches,
     phrasing_pairs,
-    stale,
     tune_language,
+    tuned_on,
 )
 from bot.settings import Settings
 
@@ -70,9 +70,9 @@ def test_tuning_brings_a_topics_phrasings_together(tmp_path: Path) -> None:
     assert encoders.tuned("en") and not encoders.tuned("fr")
     assert encoders.for_language("en").model_name == str(tuned)
     assert encoders.for_language("fr").model_name == base
-    assert not stale(entries, tuned)
+    assert tuned_on(entries, tuned)
     edited = dataclasses.replace(entries[0], questions=(*entries[0].questions, "new wording?"))
-    assert stale([edited, *entries[1:]], tuned)
+    assert not tuned_on([edited, *entries[1:]], tuned)
 
 
 def test_a_set_embedding_model_encodes_every_language(tmp_path: Path) -> None:
