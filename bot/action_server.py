@@ -6,7 +6,9 @@ front of it) could post a tracker of its own making and run the consent, contact
 actions for any conversation. `/health` stays open, for probes.
 
 When an action fails, rasa_sdk answers with the whole tracker it was sent (everything the person
-wrote), which Rasa then logs in one line: the answer says only that the action failed.
+wrote), which Rasa then logs in one line: the answer says only that the action failed. When it
+failed because the database could not be reached (a restart, a full disk), the answer is 503 and
+the log one line: Rasa calls again while the database comes back (rasa_addons.action_retry).
 
 rasa_sdk's own runner is followed step by step, with this app factory in place of its own: Sanic
 builds the app again in each worker process, so the check must be part of the factory.
@@ -15,6 +17,7 @@ builds the app again in each worker process, so the check must be part of the fa
 from __future__ import annotations
 
 import hmac
+import logging
 import multiprocessing
 import os
 import socket
@@ -29,12 +32,18 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse
 from sanic.worker.loader import AppLoader
+from sqlalchemy.exc import DBAPIError
 
 from bot import processes
+from bot.db.session import driver_reason, unreachable
 
 OPEN_PATHS = frozenset({"/health"})
+NO_DATABASE_STATUS = 503
 REFUSED = {"error": "This action server answers only the Rasa server of this assistant."}
 FAILED = {"error": "The action failed; the action server's log says why."}
+NO_DATABASE = {"error": "The database cannot be reached; call again in a moment."}
+
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -58,12 +67,20 @@ def create_app(
         return response.json(REFUSED, status=401)
 
     async def nothing_of_the_request(_: Request, answer: BaseHTTPResponse) -> HTTPResponse | None:
-        if answer.status >= 500:
+        if answer.status >= 500 and answer.status != NO_DATABASE_STATUS:
             return response.json(FAILED, status=answer.status)
         return None
 
+    async def no_database(request: Request, error: Exception) -> HTTPResponse:
+        if not unreachable(error):
+            return app.error_handler.default(request, error)
+        reason = driver_reason(error)
+        log.warning("an action could not reach the database (%s); Rasa will call again", reason)
+        return response.json(NO_DATABASE, status=NO_DATABASE_STATUS)
+
     app.register_middleware(only_rasa, "request")
     app.register_middleware(nothing_of_the_request, "response")
+    app.error_handler.add(DBAPIError, no_database)
     return app
 
 

@@ -65,6 +65,9 @@ def main() -> None:
         from rasa_addons import eager_build
 
         eager_build.install()  # a server starts in half the time
+        from rasa_addons import action_retry
+
+        action_retry.install()  # an action call outlives its server's restart
     from rasa.__main__ import main as rasa_main
 
     sys.argv = rasa_arguments(sys.argv[1:], token)

@@ -87,11 +87,20 @@ def has_consent(session: Session, texts: LoadedConsents, sender_key: str, consen
 
 
 def decide(session: Session, sender_key: str, reference: str, agreed: bool) -> ConsentRecord:
-    """Record yes or no to the exact text shown: `reference` is its "<sha256>:<version>"."""
+    """Record yes or no to the exact text shown: `reference` is its "<sha256>:<version>".
+
+    The decision already in force on that text is returned, not recorded again."""
     sha256, _, version = reference.partition(":")
     shown = session.get(StoredConsentText, (sha256, int(version))) if version.isdigit() else None
     if shown is None:
         raise UnknownConsentText(reference)
+    decision = Decision.GRANTED if agreed else Decision.REFUSED
+    in_force = ledger.latest(session, sender_key).get(shown.consent_id)
+    answered = (shown.sha256, shown.version, decision)
+    if in_force and (in_force.text_sha256, in_force.version, in_force.decision) == answered:
+        # The same answer to the same text again (a tap twice, an action run again after its
+        # server died): the ledger records decisions, and this one is already in force.
+        return in_force
     return ledger.append(
         session,
         sender_key=sender_key,
@@ -100,7 +109,7 @@ def decide(session: Session, sender_key: str, reference: str, agreed: bool) -> C
         version=shown.version,
         language=shown.language,
         text_sha256=shown.sha256,
-        decision=Decision.GRANTED if agreed else Decision.REFUSED,
+        decision=decision,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -58,6 +59,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether `error` says the database could not be reached or written (a server restarting,
+    a full disk), a state that passes, rather than a fault in what was asked of it."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def driver_reason(error: BaseException) -> str:
+    """The driver's own first line about `error`: it names the server or the file, never the
+    statement's values (which may be what a person wrote)."""
+    lines = str(getattr(error, "orig", None) or type(error).__name__).splitlines()
+    return (lines[0] if lines else type(error).__name__)[:200]
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,9 +9,11 @@ import html
 import json
 import logging
 import re
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -20,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.channels import messenger, telegram, web
@@ -28,13 +31,14 @@ from bot.consent import page as consent_page
 from bot.conversations import LanguageHints, as_language
 from bot.crypto import Cipher
 from bot.db.models import StoredConsentText
-from bot.db.session import create_db_engine, make_session_factory
+from bot.db.session import create_db_engine, driver_reason, make_session_factory, unreachable
 from bot.gateway import limits, pages, staff
 from bot.gateway import webchat_identity as identity
 from bot.gateway.hardening import BodyLimit, page_headers
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
 from bot.handoff.delivery import HandoffDelivery
+from bot.i18n import messages
 from bot.reminders.dispatcher import Dispatcher
 from bot.safety import alerts
 from bot.settings import Settings, get_settings
@@ -43,6 +47,11 @@ log = logging.getLogger(__name__)
 
 # How often pending staff alerts are looked for (they are also tried at once when recorded).
 ALERT_INTERVAL = 2.0
+# Seconds a sender is asked to wait when the database cannot be reached or written.
+DATABASE_RETRY_AFTER = 5
+# Below this much room in the data folder, /healthz says the disk is full: SQLite needs room for
+# its write-ahead log, and the logs and exports share the folder.
+DISK_FREE_MINIMUM = 32 * 2**20
 CROSS_SITE = {
     "en": "This message was sent from another site.",
     "fr": "Ce message a été envoyé depuis un autre site.",
@@ -162,6 +171,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None if settings.environment == "production" else "/openapi.json",
     )
     app.add_exception_handler(RequestValidationError, _invalid_request)
+
+    @app.exception_handler(DBAPIError)
+    async def database_unreachable(request: Request, error: DBAPIError) -> Response:
+        """503 while the database cannot be reached or written, so that the sender tries again:
+        a messaging platform delivers the update again, the web chat offers to resend, and the
+        message was not taken (nothing half-kept). One line in the log, not a traceback."""
+        if not unreachable(error):
+            raise error
+        log.warning(
+            "%s %s: the database is unreachable (%s)",
+            request.method,
+            request.url.path,
+            driver_reason(error),
+        )
+        lang = getattr(request.state, "lang", None) or _language_of(request)
+        apology = messages.text("error_apology", lang, emergency_number=settings.emergency_number)
+        return JSONResponse(
+            {"detail": apology, "messages": [{"text": apology}]},
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
+
     app.include_router(staff.router(settings))
     pages.install(app, settings)
     abuse = limits.install(app, settings)  # 429s past RATE_LIMIT_*; the trusted proxies
@@ -191,7 +222,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:
-        """Whether Rasa, the action server and the database all answer."""
+        """Whether Rasa, the action server and the database all answer, and the data folder
+        has room to write."""
         state = request.app.state
         rasa, actions, database = await asyncio.gather(
             state.rasa.is_up(),
@@ -202,8 +234,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name: "up" if ok else "down"
             for name, ok in (("rasa", rasa), ("actions", actions), ("database", database))
         }
+        free = _free_bytes(settings.var_dir)
+        parts["disk"] = "full" if free is not None and free < DISK_FREE_MINIMUM else "up"
         healthy = all(value == "up" for value in parts.values())
-        body = {"status": "ok" if healthy else "degraded", **parts}
+        body: dict[str, Any] = {"status": "ok" if healthy else "degraded", **parts}
+        if free is not None:
+            body["disk_free_mb"] = free // 2**20
         # A messaging platform being unreachable does not stop the gateway serving the others.
         if state.telegram is not None:
             body["telegram"] = "up" if state.telegram.ready else "starting"
@@ -220,6 +256,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         it is created; another owner's (or one from before tokens) is refused, not handled.
         """
         lang = _language_of(request, body.lang, body.locale)
+        request.state.lang = lang  # for an answer when the database cannot be reached
         if pages.cross_site(request):
             return _problem(403, CROSS_SITE[lang])
         token = identity.presented(request)
@@ -443,6 +480,17 @@ def _database_up(engine: Any) -> bool:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return True
+    except DBAPIError as error:
+        log.warning("database health check failed: %s", driver_reason(error))
+        return False
     except Exception:
         log.warning("database health check failed", exc_info=True)
         return False
+
+
+def _free_bytes(folder: Path) -> int | None:
+    """Room left on the file system of the data folder (the SQLite file, keys, logs)."""
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None

@@ -139,18 +139,29 @@ def follow_up(
     channel: str | None = None,
     phone: str | None = None,
 ) -> FollowUp:
-    """Record what the study team must do next for this screening: `contact` or `review`."""
-    record = FollowUp(
-        sender_key=screening.sender_key,
-        trial=screening.trial,
-        screening_id=screening.id,
-        kind=kind,
-        preferred_time=preferred_time,
-        channel=channel,
-        phone=cipher.encrypt(phone) if phone else None,
-        language=language,
+    """Record what the study team must do next for this screening: `contact` or `review`.
+
+    One of the same kind still open is brought up to date, not doubled: asked twice (or recorded
+    again by an action run a second time), the team still owes the person one call."""
+    record = session.scalar(
+        select(FollowUp).where(
+            FollowUp.screening_id == screening.id,
+            FollowUp.kind == kind,
+            FollowUp.status == "open",
+        )
     )
-    session.add(record)
+    if record is None:
+        record = FollowUp(
+            sender_key=screening.sender_key,
+            trial=screening.trial,
+            screening_id=screening.id,
+            kind=kind,
+        )
+        session.add(record)
+    record.preferred_time = preferred_time
+    record.channel = channel
+    record.phone = cipher.encrypt(phone) if phone else None
+    record.language = language
     session.flush()
     return record
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.consent import erasure, ledger, service
+from bot.consent.ledger import Decision
 from bot.consent.texts import load_consents
 from bot.crypto import Cipher
 from bot.db.models import (
@@ -85,6 +86,22 @@ def test_asked_once_then_again_when_a_new_version_takes_effect(
         service.decide(session, WHO, again.reference, agreed=True)
         assert service.has_consent(session, texts, WHO, "prescreening")
         assert [r.version for r in ledger.history(session, WHO)] == [1, 2]
+
+
+def test_the_same_answer_to_the_same_text_again_is_not_recorded_twice(
+    sessions: sessionmaker[Session], knowledge: Path
+) -> None:
+    """A tap twice, or an action run again after its server died, leaves one record; a changed
+    mind is recorded."""
+    with sessions.begin() as session:
+        shown = service.to_ask(session, load_consents(knowledge), WHO, "contact", "en")
+        assert shown is not None
+        first = service.decide(session, WHO, shown.reference, agreed=True)
+        assert service.decide(session, WHO, shown.reference, agreed=True).id == first.id
+        service.decide(session, WHO, shown.reference, agreed=False)
+        service.decide(session, WHO, shown.reference, agreed=True)
+        decisions = [record.decision for record in ledger.history(session, WHO)]
+    assert decisions == [Decision.GRANTED, Decision.REFUSED, Decision.GRANTED]
 
 
 def test_a_version_not_yet_in_effect_is_not_shown(knowledge: Path) -> None:

@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 
 from bot.gateway.app import ChatResponse
+from bot.i18n import messages
 from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import Stack
 from tests.staff.test_browser import chromium  # noqa: F401 (the fixture)
@@ -179,8 +180,12 @@ class PlayedChat:
             route.fulfill(status=404, body="")
 
     def answer(self, route: Route) -> None:
+        answer = self.answers.pop(0)
+        if "status" in answer:  # a refusal, as the gateway words it
+            route.fulfill(status=answer["status"], json=answer["body"], headers=answer["headers"])
+            return
         # Through the gateway's response model: what it cannot say, the page is not shown.
-        body = ChatResponse.model_validate(self.answers.pop(0))
+        body = ChatResponse.model_validate(answer)
         self.lang = body.lang
         route.fulfill(status=200, json=json.loads(body.model_dump_json(exclude_none=True)))
 
@@ -329,3 +334,33 @@ def test_the_page_follows_the_language_unless_a_pick_waits(
     _expect_french(page)
     _say(page, "ok")
     assert chat.sent[-1].get("lang") == "fr"
+
+
+def test_a_message_the_server_could_not_take_is_explained_and_sent_again(
+    played: tuple[Page, PlayedChat],
+) -> None:
+    """The database unreachable for a moment: the gateway's 503 says so in the conversation's
+    language with the emergency number, and one tap sends the same message again."""
+    page, chat = played
+    apology = messages.text("error_apology", "fr", emergency_number="112")
+    chat.answers.append({"messages": [{"text": "Bonjour ! Que puis-je faire ?"}], "lang": "fr"})
+    chat.answers.append(
+        {
+            "status": 503,
+            "body": {"detail": apology, "messages": [{"text": apology}]},
+            "headers": {"Retry-After": "5"},
+        }
+    )
+    chat.answers.append({"messages": [{"text": "Les visites sont gratuites."}], "lang": "fr"})
+    page.goto(PLAYED)
+    _say(page, "bonjour")
+    page.fill("#input", "c gratuit les visites ?")
+    page.click("#send")
+    error = page.locator(".msg-error")
+    expect(error.locator(".error-text")).to_have_text(apology)
+    expect(error.locator("button")).to_have_text("Réessayer")
+    _shot(page, "database-unreachable")
+    error.locator("button").click()
+    expect(page.locator(".msg-bot .bubble").last).to_have_text("Les visites sont gratuites.")
+    assert [sent["text"] for sent in chat.sent][1:] == ["c gratuit les visites ?"] * 2
+    expect(page.locator(".msg-error")).to_have_count(0)

@@ -172,6 +172,11 @@ def test_follow_ups_are_recorded_cancelled_by_withdrawal_and_erased(
             session, CIPHER, screening, "contact", "fr",
             preferred_time="evening", channel="phone", phone="+33612345678",
         )  # fmt: skip
+        # Asked again (or recorded by an action run twice): still one call owed, as asked last.
+        store.follow_up(
+            session, CIPHER, screening, "contact", "fr",
+            preferred_time="evening", channel="phone", phone="+33612345678",
+        )  # fmt: skip
     with sessions() as session:
         rows = session.scalars(select(FollowUp).order_by(FollowUp.id)).all()
         assert [(r.kind, r.status, r.language) for r in rows] == [
