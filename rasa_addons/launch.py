@@ -61,6 +61,7 @@ def main() -> None:
     from rasa_addons import tracker_store
 
     tracker_store.adopt_keys_from_environment()
+    tracker_store.fail_whole_turns()  # a turn the store cannot keep fails, not forgotten
     if sys.argv[2:3] == ["run"]:
         from rasa_addons import eager_build
 

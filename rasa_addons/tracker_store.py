@@ -45,6 +45,33 @@ def adopt_keys_from_environment() -> None:
     _keys[:] = _parse_keys(os.environ.pop(KEYS_VARIABLE, ""))
 
 
+def fail_whole_turns() -> None:
+    """A store that cannot be reached fails the turn, instead of Rasa's fall-back to memory.
+
+    Rasa wraps every tracker store in a `FailSafeTrackerStore`, which reads a conversation it
+    cannot reach as a new one and keeps the turn's events in memory, lost at the next restart:
+    during a database restart, the person's answer goes to a conversation without its form and
+    is answered out of context. Here the error goes up, the turn fails whole (the channel answers
+    503, rasa_addons.gateway_channel), and the gateway sends the message again once it can.
+    """
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    async def retrieve(self: FailSafeTrackerStore, sender_id: str) -> DialogueStateTracker | None:
+        return await self._tracker_store.retrieve(sender_id)
+
+    async def retrieve_full_tracker(
+        self: FailSafeTrackerStore, sender_id: str
+    ) -> DialogueStateTracker | None:
+        return await self._tracker_store.retrieve_full_tracker(sender_id)
+
+    async def save(self: FailSafeTrackerStore, tracker: DialogueStateTracker) -> None:
+        await self._tracker_store.save(tracker)
+
+    FailSafeTrackerStore.retrieve = retrieve  # type: ignore[method-assign]
+    FailSafeTrackerStore.retrieve_full_tracker = retrieve_full_tracker  # type: ignore[method-assign]
+    FailSafeTrackerStore.save = save  # type: ignore[method-assign]
+
+
 def _parse_keys(value: str) -> list[bytes]:
     return [key.strip().encode() for key in value.split(",") if key.strip()]
 

@@ -48,12 +48,6 @@ def test_the_stack_recovers_from_each_fault_without_losing_or_repeating_anything
     assert dispatcher["reminders_lost"] == 0 and dispatcher["reminders_sent_twice"] <= 1
 
 
-@pytest.mark.xfail(
-    reason="an action call the killed action server had already taken fails, and Rasa goes on "
-    "without its events ('Bot will continue, but the actions events are lost'): a pre-screening "
-    "answer is lost when the kill lands during one",
-    strict=False,
-)
 def test_killing_the_action_server_during_an_action_loses_nothing(tmp_path: Path) -> None:
     (result,) = _play(tmp_path, ["kill action server"])
     assert result.ok, json.dumps(result.as_dict())
