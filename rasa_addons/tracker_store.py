@@ -21,8 +21,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -113,7 +114,17 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         self._named_domain: Any = None
         self._names: frozenset[str] = frozenset()
         super().__init__(*args, host=host, **kwargs)
+        self._test_connections_before_use()
         self._encrypt_events_in_clear()
+
+    def _test_connections_before_use(self) -> None:
+        """Rasa's engine, with each pooled connection tested before use: after a restart of the
+        database server, the connections kept from before are replaced, instead of failing the
+        next turns one by one."""
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sqlalchemy.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker.configure(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the tracker's new events, each one's content encrypted."""
