@@ -117,6 +117,7 @@ def rasa_env(settings: Settings, root: Path = PROJECT_ROOT) -> dict[str, str]:
         **{name: value for name, value in os.environ.items() if _inherited(name)},
         "PYTHONPATH": str(root),  # rasa_addons
         "ACTIONS_PORT": str(settings.actions_port),
+        "ACTION_RETRY_SECONDS": str(settings.action_retry),
         "TRACKER_STORE_DIALECT": tracker.split(":", 1)[0].split("+", 1)[0],
         "TRACKER_STORE_URL": tracker,
         "TRACKER_STORE_DB": "",

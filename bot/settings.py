@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # var/secrets/ when unset.
     action_server_token: SecretStr | None = Field(default=None, alias="ACTION_SERVER_TOKEN")
     rasa_timeout: float = Field(default=15.0, alias="RASA_TIMEOUT_SECONDS", gt=0)
+    # How long Rasa calls an action again while the action server restarts or cannot reach the
+    # database (rasa_addons.action_retry); below RASA_TIMEOUT_SECONDS, so that the gateway has
+    # the answer before it gives up waiting. Unset: half RASA_TIMEOUT_SECONDS (7.5 s).
+    action_retry_setting: float | None = Field(default=None, alias="ACTION_RETRY_SECONDS", ge=0)
     rasa_model_dir: Path = Field(default=PROJECT_ROOT / "models", alias="RASA_MODEL_DIR")
     rasa_venv: Path = Field(default=PROJECT_ROOT / ".venv-rasa", alias="RASA_VENV")
     recovery_interval: float = Field(default=3.0, alias="RECOVERY_INTERVAL_SECONDS", gt=0)
@@ -257,6 +261,22 @@ class Settings(BaseSettings):
         from bot.handoff.hours import StaffHours  # it needs no settings: no import cycle
 
         StaffHours.parse(self.staff_hours, self.site_timezone)  # ValueError names the problem
+        return self
+
+    @property
+    def action_retry(self) -> float:
+        if self.action_retry_setting is not None:
+            return self.action_retry_setting
+        return self.rasa_timeout / 2
+
+    @model_validator(mode="after")
+    def _actions_retried_within_the_wait(self) -> Settings:
+        if self.action_retry >= self.rasa_timeout:
+            raise ValueError(
+                f"ACTION_RETRY_SECONDS ({self.action_retry:g}) must be below RASA_TIMEOUT_SECONDS "
+                f"({self.rasa_timeout:g}): the gateway would stop waiting for Rasa before an "
+                "action called again could answer"
+            )
         return self
 
     @model_validator(mode="after")

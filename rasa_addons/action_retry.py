@@ -4,9 +4,10 @@ Rasa gives a custom action one call. When the action server dies during it (kill
 connection dropped) or answers 503 (its database unreachable for a moment), Rasa logs "Bot will
 continue, but the actions events are lost" and goes on as if the action had not run: the
 pre-screening answer the person just gave is lost and the dialogue goes astray. Here the same call
-is made again, after a short pause growing to 2 s, for up to ACTION_RETRY_SECONDS (20 by default):
-`trialbot run` keeps the action server's socket open while it starts the server again, so a call
-made meanwhile waits for the new server instead of being refused.
+is made again, after a short pause growing to 2 s, for up to ACTION_RETRY_SECONDS (7.5 by default,
+half the gateway's wait for Rasa): `trialbot run` keeps the action server's socket open while it
+starts the server again, so a call made meanwhile waits for the new server instead of being
+refused.
 
 A call is made again only when the action server gave no answer, or said it could not reach its
 database; an action that failed for any other reason fails as before. An action that had finished
@@ -25,7 +26,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 RETRY_VARIABLE = "ACTION_RETRY_SECONDS"
-DEFAULT_RETRY_SECONDS = 20.0
+DEFAULT_RETRY_SECONDS = 7.5
 FIRST_PAUSE, LONGEST_PAUSE = 0.25, 2.0
 UNAVAILABLE = 503  # the action server's answer when its database cannot be reached
 

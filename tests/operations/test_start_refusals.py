@@ -90,6 +90,7 @@ def test_two_services_on_one_port_are_refused(tmp_path: Path) -> None:
         ({"RASA_VENV": "/nowhere"}, ["RASA_VENV", "make setup"]),
         ({"TRIALBOT_KNOWLEDGE_DIR": "/nowhere"}, ["TRIALBOT_KNOWLEDGE_DIR"]),
         ({"GATEWAY_HOST": "192.0.2.1"}, ["GATEWAY_HOST", "127.0.0.1"]),
+        ({"ACTION_RETRY_SECONDS": "30"}, ["ACTION_RETRY_SECONDS", "RASA_TIMEOUT_SECONDS"]),
     ],
 )
 def test_a_bad_setting_is_refused_in_one_line_naming_it(

@@ -36,6 +36,14 @@ def test_rasa_gets_sqlite_and_an_in_memory_lock_by_default(settings: Settings) -
     assert env["ACTIONS_PORT"] == str(settings.actions_port)
 
 
+def test_rasa_calls_an_action_again_for_less_time_than_the_gateway_waits(tmp_path: Path) -> None:
+    assert rasa_env(Settings(TRIALBOT_VAR_DIR=tmp_path))["ACTION_RETRY_SECONDS"] == "7.5"
+    short = Settings(TRIALBOT_VAR_DIR=tmp_path, RASA_TIMEOUT_SECONDS=4)
+    assert rasa_env(short)["ACTION_RETRY_SECONDS"] == "2.0"
+    chosen = Settings(TRIALBOT_VAR_DIR=tmp_path, ACTION_RETRY_SECONDS=3)
+    assert rasa_env(chosen)["ACTION_RETRY_SECONDS"] == "3.0"
+
+
 def test_redis_url_gives_a_redis_lock_store(tmp_path: Path) -> None:
     settings = Settings(TRIALBOT_VAR_DIR=tmp_path, REDIS_URL="redis://cache:6380/2")
     env = rasa_env(settings)
