@@ -60,6 +60,11 @@ def show(dispatcher: CollectingDispatcher, shown: ConsentText, sender_key: str) 
     )
     for piece in shown.messages():
         dispatcher.utter_message(json_message={"text": piece})  # one message, paragraphs kept
+    _question(dispatcher, shown, sender_key)
+
+
+def _question(dispatcher: CollectingDispatcher, shown: ConsentText, sender_key: str) -> None:
+    """"Please answer Yes or No", with the buttons that record the answer to `shown`."""
     link = _link(shown.sha256, sender_key)
     choice = {"consent_text": shown.reference}
     buttons = [
@@ -79,6 +84,33 @@ def show(dispatcher: CollectingDispatcher, shown: ConsentText, sender_key: str) 
 
 def _json(values: dict[str, str]) -> str:
     return json.dumps(values, separators=(",", ":"))
+
+
+def waiting_for_answer(tracker: Tracker) -> bool:
+    """Whether a consent question, asked at most two messages ago, still waits for its answer.
+
+    Further back, the person has moved on: their questions are answered without a reminder.
+    """
+    if tracker.get_slot("awaiting") != "consent" or tracker.active_loop_name is not None:
+        return False
+    # Since its text was shown (a reminder does not count: it would remind for ever).
+    return _set_within(tracker, "consent_text", messages=3)
+
+
+def remind(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Under a message that did not answer it: the consent question again, without its text
+    (it is just above), with the buttons in today's language; a typed yes or no right under it
+    answers it."""
+    asked = str(tracker.get_slot("consent_text") or "").split(":")[0]
+    shown = next((t for t in consent_texts().get().texts if t.sha256 == asked), None)
+    if shown is None:
+        return []
+    if shown.lang != language(tracker):
+        # Asked in the other language: the same consent's text in this one, as a new question.
+        return _ask_again(dispatcher, tracker)
+    dispatcher.utter_message(response="utter_consent_waiting", consent_title=shown.title)
+    _question(dispatcher, shown, tracker.sender_id)
+    return [SlotSet("awaiting", "consent")]
 
 
 def _ask_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
@@ -151,17 +183,24 @@ def just_asked(tracker: Tracker, awaiting: str) -> bool:
 
     A typed "yes" only answers the question right above it: never one asked earlier and left.
     """
+    return _set_within(tracker, "awaiting", messages=1, value=awaiting)
+
+
+def _set_within(tracker: Tracker, slot: str, messages: int, value: str | None = None) -> bool:
+    """Whether `slot` was set (to `value`, or to anything) after one of the person's last
+    `messages` messages (1: in the turn right before this message)."""
     users = 0
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             users += 1
-            if users == 2:
+            if users > messages:
                 return False
         elif (
-            users == 1
+            users >= 1
             and event.get("event") == "slot"
-            and event.get("name") == "awaiting"
-            and event.get("value") == awaiting
+            and event.get("name") == slot
+            and event.get("value") is not None
+            and value in (None, event.get("value"))
         ):
             return True
     return False

@@ -15,6 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import consent
 from actions.knowledge import answer_question, start_loading
 from actions.screening import start
 from bot import wording
@@ -35,6 +36,8 @@ class ActionAnswerQuestion(Action):
     ) -> list[EventType]:
         if _asks_to_join(tracker):
             return await _take_part(dispatcher, tracker)
+        if consent.waiting_for_answer(tracker):
+            return await _under_the_consent_question(dispatcher, tracker)
         return await answer_question(dispatcher, tracker)
 
 
@@ -51,11 +54,24 @@ class ActionHealthChatter(Action):
         text = str(tracker.latest_message.get("text") or "")
         if _asks_to_join(tracker):
             return await _take_part(dispatcher, tracker)
+        if consent.waiting_for_answer(tracker):
+            return await _under_the_consent_question(dispatcher, tracker)
         if wording.asks(text):
             return await answer_question(dispatcher, tracker)
         if safety.check(text) is None:  # else the gateway has acknowledged it already
             dispatcher.utter_message(response="utter_health_chatter")
         return []
+
+
+async def _under_the_consent_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[EventType]:
+    """A consent question waits: a question is answered, anything else ("52", "ok fine") is
+    neither a gap for staff nor a reason to call in the team; then the question comes back."""
+    events: list[EventType] = []
+    if wording.asks(str(tracker.latest_message.get("text") or "")):
+        events = await answer_question(dispatcher, tracker)
+    return events + await asyncio.to_thread(consent.remind, dispatcher, tracker)
 
 
 def _asks_to_join(tracker: Tracker) -> bool:
