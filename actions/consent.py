@@ -64,7 +64,7 @@ def show(dispatcher: CollectingDispatcher, shown: ConsentText, sender_key: str) 
 
 
 def _question(dispatcher: CollectingDispatcher, shown: ConsentText, sender_key: str) -> None:
-    """"Please answer Yes or No", with the buttons that record the answer to `shown`."""
+    """ "Please answer Yes or No", with the buttons that record the answer to `shown`."""
     link = _link(shown.sha256, sender_key)
     choice = {"consent_text": shown.reference}
     buttons = [
