@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -62,13 +63,18 @@ def knowledge_base() -> KnowledgeBase:
 
 
 async def answer_question(
-    dispatcher: CollectingDispatcher, tracker: Tracker, *, misread: str | None = None
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    *,
+    misread: str | None = None,
+    unsure: Callable[[], None] | None = None,
 ) -> list[EventType]:
     """Answer the latest message from the knowledge base (or say it cannot).
 
     `misread` names the intent the NLU gave a message that another action found to be a question
     after all: staff see it among the gaps even when the answer was found, so that the
-    understanding can be taught.
+    understanding can be taught. `unsure` says what to do instead of "I'm not sure" when no
+    entry answers (the gap is recorded all the same).
     """
     lang = tracker.get_slot("language") or "en"
     text = str(tracker.latest_message.get("text") or "")
@@ -120,6 +126,9 @@ async def answer_question(
             await asyncio.to_thread(
                 _record_gap, tracker.sender_id, text, lang, reason, decision, trial
             )
+        if unsure is not None:
+            unsure()
+            return []
         return await _not_understood(dispatcher, tracker, out_of_scope)
     return []
 

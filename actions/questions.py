@@ -66,11 +66,16 @@ class ActionHealthChatter(Action):
 async def _under_the_consent_question(
     dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> list[EventType]:
-    """A consent question waits: a question is answered, anything else ("52", "ok fine") is
-    neither a gap for staff nor a reason to call in the team; then the question comes back."""
+    """A consent question waits: a question is answered (one no entry answers is a gap for staff,
+    and the person is pointed to the text they are asked about), anything else ("52", "ok fine")
+    is neither a gap nor a reason to call in the team; then the question comes back."""
     events: list[EventType] = []
     if wording.asks(str(tracker.latest_message.get("text") or "")):
-        events = await answer_question(dispatcher, tracker)
+        events = await answer_question(
+            dispatcher,
+            tracker,
+            unsure=lambda: dispatcher.utter_message(response="utter_consent_in_the_text"),
+        )
     return events + await asyncio.to_thread(consent.remind, dispatcher, tracker)
 
 
