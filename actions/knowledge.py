@@ -91,6 +91,8 @@ async def answer_question(
         return []
     if entry := contact_entry(kb, tracker, text, lang, trial):
         say_answer(dispatcher, entry, kb.emergency_number)
+        if entry.trials is None:
+            each_study_team(dispatcher, lang)  # no study in context: the number is one of these
         return []
     decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
     each = await asyncio.to_thread(_by_question, kb, text, lang, trial)
@@ -141,6 +143,18 @@ def contact_entry(
     if not _asks_for_contact(tracker, text):
         return None
     return kb.on_topic(CONTACT_TOPIC, lang, trial=named_in(trials().get(), text) or trial)
+
+
+def each_study_team(dispatcher: CollectingDispatcher, lang: str) -> None:
+    """The number of each study's team, for a person asking with no study in context: the
+    general answer sends them to an information sheet they may not have yet."""
+    teams = [
+        f"- {trial.title(lang)} ({trial.condition.get(lang, '')}): {trial.phone}"
+        for trial in trials().get().values()
+        if trial.phone
+    ]
+    if teams:
+        dispatcher.utter_message(response="utter_each_study_team", teams="\n".join(teams))
 
 
 def _asks_for_contact(tracker: Tracker, text: str) -> bool:

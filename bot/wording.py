@@ -239,7 +239,8 @@ def words(text: str) -> str:
 # A question for the study team's phone number or address, or how to reach them.
 _TEAM = (
     r"(?:team|study|studies|staff|nurse|doctor|research\w*|coordinator|people|them|you|site|"
-    r"equipe|infirmi\w*|medecin|docteur|gens|centre|hopital|vous|les joindre|la joindre)"
+    r"equipe|lequipe|dequipe|infirmi\w*|medecin|docteur|gens|centre|hopital|vous|les joindre|"
+    r"la joindre)"
 )
 _CONTACT = re.compile(
     r"\b(?:(?:phone|telephone|tel|number|numero|num|no|email|e mail|mail|address|adresse|"

@@ -123,6 +123,7 @@ def test_questions_for_the_teams_number_are_told_from_numbers_of_things() -> Non
         "how can i phone the research nurse",
         "what's the study team's email",
         "je peux joindre l'équipe comment ?",
+        "le numero de lequipe du diabete svp",
     )
     for text in asked:
         assert asks_for_contact(text), text
