@@ -766,7 +766,7 @@ HISTORY = (
     r"\bdiagnos\w* (?:[\w']+ ){0,4}(?:in|at|when|aged?|as a|years|back|long|a while|(?:19|20)\d\d)\b|"
     rf"\bdepuis (?:que |qu' ?|ke |q )(?:je suis|j'suis|jsuis|chu|il est|elle est|j'etais|jetais|"
     rf"il etait|elle etait|on est|on etait) {_YOUNG}\b|"
-    rf"\bdepuis (?:l'|mon |ma |son |sa |la |le |mes )?(?:enfance|naissance|adolescence|jeunesse|"
+    rf"\bdepuis (?:l'|l|mon |ma |son |sa |la |le |mes )?(?:enfance|naissance|adolescence|jeunesse|"
     rf"toujours|tout petit|toute petite|toute jeune|tout jeune|tt petit|tt petite|petit|petite|ptit|"
     rf"ptite|bebe|(?:tres |bien )?longtemps|des lustres|(?:19|20)\d\d|l'age de \d+ ans|\d+ ans|"
     rf"ecole|college|lycee|{_ANS})\b|"

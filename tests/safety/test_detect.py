@@ -165,6 +165,7 @@ HISTORY = [
     "jai des migraines depuis 10 ans, le traitement de l'étude peut m'aider ?",
     "je suis asthmatique depuis toujours, c'est grave pour l'étude ?",
     "diabétique diagnostiqué en 2012, je peux participer à l'essai ?",
+    "jai de lasthme depuis lenfance, je tousse tjr un peu le matin",
 ]
 
 
