@@ -177,6 +177,8 @@ def read(text: str, trials: dict[str, Trial]) -> Reading | None:
         return Reading(intent="withdraw_consent")
     if wants_a_person(words):
         return Reading(intent="request_human")
+    if wording.is_goodbye(text):
+        return Reading(intent="goodbye")  # "thx bye" is no thanks waiting for more
     if wording.asks_for_contact(text):
         return Reading(intent=QUESTION)  # the knowledge base gives the number
     if asks_to_take_part(text, words, trials):

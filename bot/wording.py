@@ -152,6 +152,12 @@ def is_thanks(text: str) -> bool:
     return bool(words) and all(w in _THANKS for w in words) and bool(_THANKING & set(words))
 
 
+def is_acknowledgement(text: str) -> bool:
+    """Taking in what was said, asking nothing ("ok", "d'accord", "ok thanks")."""
+    words = _words(text).split()
+    return bool(words) and all(w in _THANKS for w in words)
+
+
 def is_goodbye(text: str) -> bool:
     """A goodbye, perhaps with thanks, that asks for nothing ("thx, bye", "merci au revoir")."""
     words = _words(text).split()

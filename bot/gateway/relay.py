@@ -31,6 +31,7 @@ from bot.db.models import (
     LanguageSource,
     MessageStatus,
     Participant,
+    SafetyEvent,
     Screening,
     utcnow,
 )
@@ -59,6 +60,9 @@ NLU_TIMEOUT = 3.0
 
 # After this many failed forwards with Rasa up, a message is set aside instead of retried forever.
 MAX_ATTEMPTS = 5
+
+# How long after an emergency an "ok" gets the emergency number again rather than an offer.
+EMERGENCY_STILL_IN_MIND = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -212,13 +216,37 @@ class Relay:
             replies.extend(answered)
             if not replies and not failed:
                 # Nothing in the dialogue answered it: never silence.
-                replies.append(Reply(text=messages.text("not_caught", turn.language)))
+                replies.append(Reply(text=await self._nothing_answered(turn, accepted.waiting)))
         if failed:
             apology = messages.text(
                 "rasa_unavailable", turn.language, emergency_number=self._settings.emergency_number
             )
             replies.append(Reply(text=apology))
         return replies
+
+    async def _nothing_answered(self, turn: Turn, waiting: list[Waiting]) -> str:
+        """What to say when the dialogue had nothing to say: to an "ok" just after an
+        emergency, the emergency number again; to another "ok", an offer; else "not caught"."""
+        if not all(wording.is_acknowledgement(message.text) for message in waiting):
+            return messages.text("not_caught", turn.language)
+        if await asyncio.to_thread(self._emergency_lately, turn.sender_key):
+            number = self._settings.emergency_number
+            return messages.text("after_emergency", turn.language, emergency_number=number)
+        return messages.text("acknowledged", turn.language)
+
+    def _emergency_lately(self, sender_key: str) -> bool:
+        since = utcnow() - EMERGENCY_STILL_IN_MIND
+        with self._sessions() as session:
+            found = session.scalar(
+                select(SafetyEvent.id)
+                .where(
+                    SafetyEvent.sender_key == sender_key,
+                    SafetyEvent.kind == "emergency",
+                    SafetyEvent.created_at >= since,
+                )
+                .limit(1)
+            )
+        return found is not None
 
     async def recover(self) -> int:
         """Forward messages left waiting (Rasa was down, a gateway died); returns how many."""
@@ -480,8 +508,9 @@ class Relay:
         for index, message in enumerate(waiting):
             try:
                 changed = self._slots_to_send(turn, slots)
+                started = not slots
                 if changed:
-                    await self._rasa.set_slots(turn.sender_key, changed, new=not slots)
+                    await self._rasa.set_slots(turn.sender_key, changed, new=started)
                     slots = {**slots, **changed}
                     # Before the next message is read, or it would start the session again.
                     await asyncio.to_thread(self._slots_sent, turn.conversation_id, slots)
@@ -490,6 +519,11 @@ class Relay:
                 log.warning("Rasa could not answer message %d: %s", message.id, error)
                 await asyncio.to_thread(self._release, waiting[index:], error)
                 return replies, True
+            if started and not answer:
+                # Rasa's fallback took back the session's first message, and with it every
+                # event before it, the slots just set: they are sent again with the next one.
+                slots = {}
+                await asyncio.to_thread(self._slots_sent, turn.conversation_id, slots)
             self._in_background(self._answered, message.id)
             erase = any(_erasure(item) for item in answer)
             replies.extend(Reply.from_rasa(item) for item in answer if not _erasure(item))

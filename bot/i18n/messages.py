@@ -27,6 +27,21 @@ _TEXTS: dict[str, dict[Language, str]] = {
             "En cas d'urgence, appelez le {emergency_number}."
         ),
     },
+    "after_emergency": {
+        "en": (
+            "Please call {emergency_number} now if you have not yet, or ask someone near you to "
+            "call. The study team has your message. I'm here when you are safe."
+        ),
+        "fr": (
+            "Appelez le {emergency_number} maintenant si ce n'est pas déjà fait, ou demandez à "
+            "quelqu'un près de vous d'appeler. L'équipe de l'étude a votre message. Je suis là "
+            "quand vous serez en sécurité."
+        ),
+    },
+    "acknowledged": {
+        "en": "Okay. Is there anything else I can help you with?",
+        "fr": "D'accord. Puis-je vous aider pour autre chose ?",
+    },
     "not_caught": {
         "en": (
             "Sorry, I didn't catch that. You can ask me about taking part in a clinical trial "

@@ -87,6 +87,12 @@ def test_a_wish_to_talk_to_someone_is_a_request_for_the_team(trials: dict[str, T
     assert reading is None or reading.intent != "request_human"
 
 
+@pytest.mark.parametrize("text", ["thx bye", "merci bcp, au revoir", "ok thanks, bye"])
+def test_a_goodbye_with_thanks_is_a_goodbye(trials: dict[str, Trial], text: str) -> None:
+    reading = read(text, trials)
+    assert reading is not None and reading.intent == "goodbye"
+
+
 def test_words_that_cannot_carry_an_intent_make_it_a_question(trials: dict[str, Trial]) -> None:
     reading = read("the dmx thing, would that suit someone like me?", trials)
     assert reading is not None

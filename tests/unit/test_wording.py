@@ -115,6 +115,14 @@ def test_goodbyes(text: str) -> None:
     assert wording.is_goodbye(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "acknowledges"),
+    [("ok", True), ("d'accord", True), ("ok thanks", True), ("ok but when?", False), ("52", False)],
+)
+def test_acknowledgements(text: str, acknowledges: bool) -> None:
+    assert wording.is_acknowledgement(text) is acknowledges
+
+
 def test_questions_for_the_teams_number_are_told_from_numbers_of_things() -> None:
     from bot.wording import asks_for_contact
 
