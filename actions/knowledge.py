@@ -95,8 +95,8 @@ async def answer_question(
             each_study_team(dispatcher, lang)  # no study in context: the number is one of these
         return []
     decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
-    each = await asyncio.to_thread(_by_question, kb, text, lang, trial)
-    answers = _distinct([d.entry for d in each if d.answered and d.entry is not None])
+    each = await asyncio.to_thread(by_question, kb, text, lang, trial)
+    answers = distinct([d.entry for d in each if d.answered and d.entry is not None])
     if len(answers) > 1 or (answers and not decision.answered):
         # "do i get paid and how many visits r there": each question its own answer; and "im
         # ok now. what do u do with my data" is answered for its question.
@@ -215,7 +215,7 @@ def _courtesy(text: str) -> str | None:
     return None
 
 
-def _by_question(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> list[Decision]:
+def by_question(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> list[Decision]:
     """The knowledge base's decision on each question of a message, when it holds several
     parts (none for a message of one part: the whole message was asked already)."""
     parts = wording.clauses(text)
@@ -224,7 +224,7 @@ def _by_question(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> 
     return [kb.ask(part, lang, trial=trial) for part in parts if wording.asks(part)]
 
 
-def _distinct(entries: list[Entry]) -> list[Entry]:
+def distinct(entries: list[Entry]) -> list[Entry]:
     return [entry for i, entry in enumerate(entries) if entry not in entries[:i]]
 
 

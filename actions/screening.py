@@ -22,7 +22,14 @@ from actions.common import cipher, language
 from actions.common import trials as _trials
 from actions.consent import AFTER_CONSENT, consent_texts, just_asked
 from actions.consent import ask as ask_consent
-from actions.knowledge import answer_instead, contact_entry, knowledge_base, say_answer
+from actions.knowledge import (
+    answer_instead,
+    by_question,
+    contact_entry,
+    distinct,
+    knowledge_base,
+    say_answer,
+)
 from actions.language import ActionChangeLanguage
 from bot import understanding, wording
 from bot.consent.service import has_consent
@@ -298,7 +305,15 @@ async def _answered_as_question(
     if entry := await asyncio.to_thread(contact_entry, kb, tracker, text, language(tracker), trial):
         say_answer(dispatcher, entry, kb.emergency_number)
         return True
-    decision = await asyncio.to_thread(kb.ask, text, language(tracker), trial=trial)
+    lang = language(tracker)
+    decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
+    each = await asyncio.to_thread(by_question, kb, text, lang, trial)
+    answers = distinct([d.entry for d in each if d.answered and d.entry is not None])
+    if len(answers) > 1 or (answers and not decision.answered):
+        # "is there a placebo? do i have to pay anything": each question its own answer.
+        for entry in answers:
+            say_answer(dispatcher, entry, kb.emergency_number)
+        return True
     if not decision.answered or decision.entry is None:
         return False
     say_answer(dispatcher, decision.entry, kb.emergency_number)
