@@ -80,6 +80,11 @@ class Embedder:
         self._backend: Backend | None = None
 
     @property
+    def onnx_path(self) -> Path:
+        """Where this model's ONNX export is kept (made on first load when missing)."""
+        return self._onnx_path
+
+    @property
     def backend(self) -> str:
         """ "onnx" or "sentence-transformers" once loaded; "" before."""
         return self._backend.name if self._backend else ""

@@ -36,7 +36,7 @@ def test_the_onnx_encoder_gives_the_vectors_sentence_transformers_gives(
     cosines = (vectors * torch_vectors).sum(axis=1)
     assert cosines == pytest.approx([1.0] * len(QUESTIONS), abs=1e-4)
     # Questions of different lengths padded into one batch come out the same as one by one.
-    batch = load_backend(default_model_path(), _onnx_file()).encode(QUESTIONS)
+    batch = load_backend(default_model_path(), embedder.onnx_path).encode(QUESTIONS)
     assert (batch * vectors).sum(axis=1) == pytest.approx([1.0] * len(QUESTIONS), abs=1e-4)
 
 
@@ -79,12 +79,6 @@ def test_a_typo_the_stemmer_cannot_fix_still_finds_the_entry(kb: KnowledgeBase) 
     assert decision.candidates[0].entry.id == "placebo"
     decision = kb.ask("can I leave the studdy whenevr I want?", "en")
     assert decision.candidates[0].entry.id == "leave_anytime"
-
-
-def _onnx_file() -> Path:
-    files = list(SHARED_CACHE.glob("encoder-*.onnx"))
-    assert files, "no ONNX export in var/cache: run `make setup` (trialbot kb index)"
-    return files[0]
 
 
 def test_a_model_saved_by_sentence_transformers_6_runs_on_onnx_too(
