@@ -94,12 +94,8 @@ async def answer_question(
         if entry.trials is None:
             each_study_team(dispatcher, lang)  # no study in context: the number is one of these
         return []
-    decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
-    each = await asyncio.to_thread(by_question, kb, text, lang, trial)
-    answers = distinct([d.entry for d in each if d.answered and d.entry is not None])
-    if len(answers) > 1 or (answers and not decision.answered):
-        # "do i get paid and how many visits r there": each question its own answer; and "im
-        # ok now. what do u do with my data" is answered for its question.
+    decision, each, answers = await ask_each(kb, text, lang, trial)
+    if answers:
         for entry in answers:
             say_answer(dispatcher, entry, kb.emergency_number)
         return []
@@ -215,7 +211,7 @@ def _courtesy(text: str) -> str | None:
     return None
 
 
-def by_question(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> list[Decision]:
+def _by_question(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> list[Decision]:
     """The knowledge base's decision on each question of a message, when it holds several
     parts (none for a message of one part: the whole message was asked already)."""
     parts = wording.clauses(text)
@@ -224,7 +220,24 @@ def by_question(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> l
     return [kb.ask(part, lang, trial=trial) for part in parts if wording.asks(part)]
 
 
-def distinct(entries: list[Entry]) -> list[Entry]:
+async def ask_each(
+    kb: KnowledgeBase, text: str, lang: str, trial: str | None
+) -> tuple[Decision, list[Decision], list[Entry]]:
+    """The decision on the whole message, on each of its questions, and the entries to answer
+    it with question by question (none when the whole message's decision is the one to follow).
+
+    "do i get paid and how many visits r there": each question its own answer; and "im ok now.
+    what do u do with my data" is answered for its question.
+    """
+    decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
+    each = await asyncio.to_thread(_by_question, kb, text, lang, trial)
+    answers = _distinct([d.entry for d in each if d.answered and d.entry is not None])
+    if len(answers) > 1 or (answers and not decision.answered):
+        return decision, each, answers
+    return decision, each, []
+
+
+def _distinct(entries: list[Entry]) -> list[Entry]:
     return [entry for i, entry in enumerate(entries) if entry not in entries[:i]]
 
 

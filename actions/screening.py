@@ -24,9 +24,8 @@ from actions.consent import AFTER_CONSENT, consent_texts, just_asked
 from actions.consent import ask as ask_consent
 from actions.knowledge import (
     answer_instead,
-    by_question,
+    ask_each,
     contact_entry,
-    distinct,
     knowledge_base,
     say_answer,
 )
@@ -305,19 +304,12 @@ async def _answered_as_question(
     if entry := await asyncio.to_thread(contact_entry, kb, tracker, text, language(tracker), trial):
         say_answer(dispatcher, entry, kb.emergency_number)
         return True
-    lang = language(tracker)
-    decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
-    each = await asyncio.to_thread(by_question, kb, text, lang, trial)
-    answers = distinct([d.entry for d in each if d.answered and d.entry is not None])
-    if len(answers) > 1 or (answers and not decision.answered):
-        # "is there a placebo? do i have to pay anything": each question its own answer.
-        for entry in answers:
-            say_answer(dispatcher, entry, kb.emergency_number)
-        return True
-    if not decision.answered or decision.entry is None:
-        return False
-    say_answer(dispatcher, decision.entry, kb.emergency_number)
-    return True
+    decision, _, answers = await ask_each(kb, text, language(tracker), trial)
+    if not answers and decision.answered and decision.entry is not None:
+        answers = [decision.entry]
+    for entry in answers:  # "is there a placebo? do i have to pay anything": one answer each
+        say_answer(dispatcher, entry, kb.emergency_number)
+    return bool(answers)
 
 
 def _stop(sender_key: str) -> None:
