@@ -180,8 +180,9 @@ def kb_eval_texts(path: Path = KB_EVAL / "questions.yml") -> Iterator[Text]:
 
 
 def safety_eval_texts(folder: Path = ROOT / "bench" / "safety_eval") -> Iterator[Text]:
-    """The messages of the safety sets: messages.yml, then fresh, unseen and final when present."""
-    for name in ("messages.yml", "fresh.yml", "unseen.yml", "final.yml"):
+    """The messages of the safety sets: messages.yml, then fresh, unseen, final and sealed when
+    present."""
+    for name in ("messages.yml", "fresh.yml", "unseen.yml", "final.yml", "sealed.yml"):
         if (folder / name).exists():
             yield from _labelled(folder / name)
 

@@ -52,6 +52,7 @@ def test_the_overlap_report_lists_a_copy_in_the_unseen_set(
 def test_safety_messages_are_not_in_the_nlu_data() -> None:
     texts = list(overlap.safety_eval_texts())
     assert len(texts) > 300  # messages.yml and fresh.yml at least: the sets were read
+    assert any(t.origin.startswith("bench/safety_eval/sealed.yml") for t in texts)
     _fail_on(overlaps(texts, NLU))
 
 

@@ -1,6 +1,6 @@
 """Recall and false alarms of the safety check on labelled patient messages, per language.
 
-    .venv/bin/python bench/safety_eval [--rules-only] [--misses] [--json]
+    .venv/bin/python bench/safety_eval [--rules-only] [--misses] [--sealed] [--json]
 
 `bench/safety_eval/messages.yml` holds messages written apart from the rules: emergencies of
 seven kinds, side-effect reports, and messages that must not alert (negations, everyday health
@@ -19,7 +19,10 @@ after the second round of tuning and used for nothing else: its "unseen" rows es
 figures on wording never seen. Its misses are never listed, so that it stays unseen; when it
 has been used up, write another. `bench/safety_eval/final.yml` is a fourth such set, written
 during the third round of tuning by writers who saw neither the rules, the NLU data nor a
-figure; its misses are never listed either.
+figure; its misses are never listed either. `bench/safety_eval/sealed.yml` (179 messages per
+language) was written after both had been scored, by a writer who saw none of the above; it is
+sealed: scored only with `--sealed`, when a round of work on the check is done, its misses never
+listed.
 
 The gateway's check is the rules, then the NLU's reading for what they missed: the benchmark
 starts Rasa with the trained model (training it first if the files changed) and scores both
@@ -39,23 +42,26 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.safety_eval.scoring import FINAL, FRESH, TARGETS, UNSEEN, Scores, evaluate, load  # noqa: E402
+from bench.safety_eval import scoring  # noqa: E402
+from bench.safety_eval.scoring import TARGETS, Scores, evaluate, load  # noqa: E402
 from bot.safety.detect import Intent  # noqa: E402
 from bot.settings import get_settings  # noqa: E402
 
 PARTS = ("all", "tuning", "held-out")
 # Sets in fresh.yml's format, scored whole, in the order they were written.
-WHOLE_SETS = {"fresh": FRESH, "unseen": UNSEEN, "final": FINAL}
+WHOLE_SETS = {"fresh": scoring.FRESH, "unseen": scoring.UNSEEN, "final": scoring.FINAL}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules-only", action="store_true", help="do not start Rasa")
     parser.add_argument("--misses", action="store_true", help="what went wrong on the old sets")
+    parser.add_argument("--sealed", action="store_true", help="score the sealed set too")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     messages = load()
-    whole = {name: load(path) for name, path in WHOLE_SETS.items() if path.exists()}
+    sets = {**WHOLE_SETS, **({"sealed": scoring.SEALED} if args.sealed else {})}
+    whole = {name: load(path) for name, path in sets.items() if path.exists()}
     checks: dict[str, dict[str, Intent] | None] = {"rules": None}
     if not args.rules_only:
         checks["rules + NLU"] = _nlu_readings([messages, *whole.values()])

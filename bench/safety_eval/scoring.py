@@ -16,6 +16,10 @@ UNSEEN = Path(__file__).with_name("unseen.yml")  # written after the second; nev
 # Written while the third round of tuning went on, by writers who saw neither the rules, the NLU
 # data nor any figure; never tuned on.
 FINAL = Path(__file__).with_name("final.yml")
+# Written after final.yml's figures were taken, by a writer who saw neither the rules, the NLU data,
+# the older sets nor any figure; sealed: scored only with `--sealed`, once the work it measures is
+# done, and never tuned on.
+SEALED = Path(__file__).with_name("sealed.yml")
 TARGETS = {
     "emergency_recall": 0.97,
     "false_emergency_rate": 0.03,

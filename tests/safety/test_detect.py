@@ -285,3 +285,4 @@ def test_the_benchmark_scores_an_unseen_set_when_there_is_one(
     assert rows["en", "unseen"]["emergency_recall"] == 1.0
     assert rows["fr", "unseen"]["false_alarm_rate"] == 0.0
     assert ("en", "fresh") in rows and ("fr", "held-out") in rows
+    assert ("en", "sealed") not in rows  # scored only when asked for (--sealed)
