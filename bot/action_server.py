@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import socket
+import time
 from functools import partial
 from typing import Any
 
@@ -34,7 +35,7 @@ from sanic.response import BaseHTTPResponse, HTTPResponse
 from sanic.worker.loader import AppLoader
 from sqlalchemy.exc import DBAPIError
 
-from bot import processes
+from bot import processes, timing
 from bot.db.session import driver_reason, unreachable
 
 OPEN_PATHS = frozenset({"/health"})
@@ -71,6 +72,17 @@ def create_app(
             return response.json(FAILED, status=answer.status)
         return None
 
+    async def start_timing(request: Request) -> None:
+        request.ctx.timing = (timing.begin(), time.perf_counter())
+
+    async def where_the_time_went(request: Request, answer: BaseHTTPResponse) -> None:
+        # For Rasa (rasa_addons/timing.py): the action's database and retrieval time.
+        started = getattr(request.ctx, "timing", None)
+        if started is not None:
+            stages = timing.finish(started[0])
+            stages["total"] = (time.perf_counter() - started[1]) * 1000
+            answer.headers[timing.HEADER] = timing.header(stages)
+
     async def no_database(request: Request, error: Exception) -> HTTPResponse:
         if not unreachable(error):
             return app.error_handler.default(request, error)
@@ -79,7 +91,9 @@ def create_app(
         return response.json(NO_DATABASE, status=NO_DATABASE_STATUS)
 
     app.register_middleware(only_rasa, "request")
+    app.register_middleware(start_timing, "request")
     app.register_middleware(nothing_of_the_request, "response")
+    app.register_middleware(where_the_time_went, "response")
     app.error_handler.add(DBAPIError, no_database)
     return app
 

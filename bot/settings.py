@@ -169,6 +169,10 @@ class Settings(BaseSettings):
     # server issued); 0: until the browser is closed. Secure as the staff cookies are.
     web_chat_cookie_days: int = Field(default=30, ge=0, le=400, alias="WEB_CHAT_COOKIE_DAYS")
 
+    # Send where each web chat message's time went (`Server-Timing`: database, safety check,
+    # Rasa's NLU, policies, actions, retrieval) with the answer; for bench/latency, off by default.
+    server_timing: bool = Field(default=False, alias="SERVER_TIMING")
+
     # Abuse limits on the public endpoints (429 with Retry-After past them), counted per minute
     # and shared through REDIS_URL when set. A person typing fast stays far below them; many
     # patients behind one hospital address share the per-address ones.

@@ -18,9 +18,12 @@ from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.nlu.training_data.message import Message
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from rasa_addons import reading, timing
 
 logger = logging.getLogger(__name__)
 
@@ -51,18 +54,44 @@ class GatewayInput(RestInput):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             collector = CollectingOutputChannel()
+            text = self._extract_message(request)
+            metadata = self.get_metadata(request)
             message = UserMessage(
-                self._extract_message(request),
+                text,
                 collector,
                 await self._extract_sender(request),
                 input_channel=self._extract_input_channel(request),
-                metadata=self.get_metadata(request),
+                metadata=metadata,
+                parse_data=given_parse(request.json, text, metadata),
             )
+            started = timing.begin()
             try:
                 await on_new_message(message)
             except Exception as error:
+                timing.end(started)
                 logger.error("a turn failed and was not kept (%s)", reason(error))
                 return response.json(FAILED, status=503)
-            return response.json(collector.messages)
+            stages = timing.end(started)
+            return response.json(collector.messages, headers={timing.HEADER: stages})
 
         return webhook
+
+
+def given_parse(body: Any, text: str, metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The NLU's reading the gateway already has of this very text (`parse`: /model/parse's
+    answer, taken for its safety check), with the gateway's reading of the words applied as the
+    pipeline's last component would; None when there is none or it is of other words."""
+    parse = body.get("parse") if isinstance(body, dict) else None
+    if not isinstance(parse, dict) or parse.get("text") != text:
+        return None
+    intent, entities = parse.get("intent"), parse.get("entities")
+    if not isinstance(intent, dict) or not isinstance(intent.get("name"), str):
+        return None
+    if not isinstance(entities, list):
+        return None
+    given = (metadata or {}).get(reading.READING)
+    if not isinstance(given, dict):
+        return dict(parse)
+    message = Message(data=dict(parse))
+    reading.apply(message, given)
+    return {key: value for key, value in message.data.items() if value is not None}

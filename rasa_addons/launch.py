@@ -69,6 +69,9 @@ def main() -> None:
         from rasa_addons import action_retry
 
         action_retry.install()  # an action call outlives its server's restart
+        from rasa_addons import timing
+
+        timing.install()  # where a turn's time goes; the action server over a kept session
     from rasa.__main__ import main as rasa_main
 
     sys.argv = rasa_arguments(sys.argv[1:], token)

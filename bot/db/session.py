@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import timing
+
 
 def normalise_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs written the usual way."""
@@ -33,8 +35,10 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
             private_database(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    timing.time_database(engine)  # nothing outside a timed request
+    return engine
 
 
 # SQLite gives its -wal, -shm and -journal files the mode of the database file.

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import shutil
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -25,6 +26,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from bot import timing
 from bot.channels import messenger, telegram, web
 from bot.channels.base import Channel, Inbound
 from bot.consent import page as consent_page
@@ -274,8 +276,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             hints=LanguageHints(chosen=body.lang, locale=body.locale),
             referral=body.ref,
         )
+        started = time.perf_counter()
         try:
-            replies = await relay.handle(inbound)
+            with timing.timed_request() as stages:
+                replies = await relay.handle(inbound)
         except limits.TooMany:
             await webchat.forget_if_unused(key)
             raise
@@ -285,7 +289,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if said is not None:
             answer["lang"] = said
         answer["conversation"] = owner.token
-        return with_cookie(JSONResponse(answer), request, owner)
+        reply = JSONResponse(answer)
+        if settings.server_timing:
+            stages["total"] = (time.perf_counter() - started) * 1000
+            reply.headers[timing.HEADER] = timing.header(stages)
+        return with_cookie(reply, request, owner)
 
     @app.post("/api/chat/new")
     async def new_chat(request: Request) -> Response:

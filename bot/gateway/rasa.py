@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from bot import timing
 from bot.redact import redact
 
 JWT_LIFETIME = 300.0  # seconds; a new one is signed when less than a minute is left
@@ -43,23 +44,40 @@ class RasaClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        """Rasa's replies to `text` from `sender`, as its REST channel returns them."""
-        body = {"sender": sender, "message": text, "metadata": metadata}
-        replies = await self._call("POST", "/webhooks/rest/webhook", json=body)
+    async def send(
+        self,
+        sender: str,
+        text: str,
+        metadata: dict[str, Any],
+        parse: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rasa's replies to `text` from `sender`, as its REST channel returns them.
+
+        `parse`: the NLU's reading of this very text, already taken (`parse`): Rasa's channel
+        (rasa_addons/gateway_channel.py) uses it instead of reading the text a second time.
+        """
+        body: dict[str, Any] = {"sender": sender, "message": text, "metadata": metadata}
+        if parse is not None:
+            body["parse"] = parse
+        with timing.stage("rasa"):
+            response = await self._request("POST", "/webhooks/rest/webhook", json=body)
+        # Rasa's own stages (rasa_addons/timing.py), inside the gateway's "rasa".
+        for name, ms in timing.parse(response.headers.get(timing.HEADER, "")).items():
+            timing.add(f"rasa.{name}", ms)
+        replies = self._json(response)
         if not isinstance(replies, list):
             raise RasaUnavailable(
                 f"unexpected reply from Rasa: {type(replies).__name__}", answered=True
             )
         return replies
 
-    async def parse(self, text: str, within: float) -> tuple[str, float]:
-        """The NLU's intent for `text` and its confidence, without touching any conversation."""
+    async def parse(self, text: str, within: float) -> dict[str, Any]:
+        """The NLU's reading of `text` (intent, confidence, entities…), touching no conversation."""
         result = await self._call("POST", "/model/parse", json={"text": text}, timeout=within)
         intent = result.get("intent") if isinstance(result, dict) else None
         if not isinstance(intent, dict) or not isinstance(intent.get("name"), str):
             raise RasaUnavailable(f"unexpected parse from Rasa: {result!r:.200}", answered=True)
-        return intent["name"], float(intent.get("confidence") or 0.0)
+        return dict(result)
 
     async def set_slots(self, sender: str, slots: dict[str, Any], *, new: bool = False) -> None:
         """Set slots; `new` starts the conversation's first session with them.
@@ -120,16 +138,25 @@ class RasaClient:
         return {"Authorization": f"Bearer {self._jwt}"}
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._json(await self._request(method, path, **kwargs))
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = await self._http.request(
                 method, path, headers=self._authorization(), **kwargs
             )
             response.raise_for_status()
-            return response.json()
-        except (httpx.HTTPStatusError, ValueError) as error:
+            return response
+        except httpx.HTTPStatusError as error:
             raise RasaUnavailable(self._describe(error), answered=True) from error
         except httpx.HTTPError as error:
             raise RasaUnavailable(self._describe(error)) from error
+
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as error:
+            raise RasaUnavailable(self._describe(error), answered=True) from error
 
     def _describe(self, error: Exception) -> str:
         return redact(f"{type(error).__name__}: {error}", self._token, self._jwt)

@@ -19,7 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import conversations, understanding, wording
+from bot import conversations, timing, understanding, wording
 from bot.campaigns import parse_referral
 from bot.channels import web
 from bot.channels.base import Channel, Inbound, NotDelivered, Reply
@@ -84,6 +84,7 @@ class Waiting:
     meta: dict[str, Any]
     attempts: int = 0
     fresh: bool = False  # received in this very request, so Rasa cannot have seen it
+    parse: dict[str, Any] | None = None  # the NLU's reading of `text`, if the safety check took it
 
 
 @dataclass(frozen=True)
@@ -145,14 +146,16 @@ class Relay:
         `TooMany`; in a messaging app the person is told once a window, and the rest dropped.
         """
         key = self.sender_key(inbound.channel, inbound.user_id)
-        rules = safety.check(inbound.text)
+        with timing.stage("safety"):
+            rules = safety.check(inbound.text)
         if self._limits is not None and (rules is None or rules.kind != "emergency"):
             refusal = await self._over_limit(self._limits, inbound, key)
             if refusal is not None:
                 return self._refuse(inbound, refusal)
-        finding = await self._assess(inbound.text, rules)
+        with timing.stage("safety"):
+            finding, parse = await self._assess(inbound.text, rules)
         async with self._lock(key):
-            return await asyncio.to_thread(self._receive_once, inbound, key, finding)
+            return await asyncio.to_thread(self._receive_once, inbound, key, finding, parse)
 
     async def _over_limit(self, limits: abuse.Limits, inbound: Inbound, key: str) -> Refusal | None:
         """None within the conversation's limit (and, new on the web, its address's)."""
@@ -190,20 +193,26 @@ class Relay:
         chosen = conversations.as_language(inbound.hints.chosen)
         return chosen or detect_language(inbound.text) or self._settings.default_language
 
-    async def _assess(self, text: str, rules: safety.Finding | None) -> safety.Finding | None:
-        """The safety check: the rules' finding, and the NLU's reading for what they missed.
+    async def _assess(
+        self, text: str, rules: safety.Finding | None
+    ) -> tuple[safety.Finding | None, dict[str, Any] | None]:
+        """The safety check: the rules' finding, and the NLU's reading for what they missed;
+        with that reading, which Rasa takes instead of reading the same words again.
 
         With Rasa down, or slow, the rules decide alone: the message must not wait for it.
         """
-        finding = rules
-        if finding is not None or not safety.worth_reading(text):
-            return finding
+        if rules is not None or not safety.worth_reading(text):
+            return rules, None
         try:
-            name, confidence = await self._rasa.parse(text, within=NLU_TIMEOUT)
+            parse = await self._rasa.parse(text, within=NLU_TIMEOUT)
         except RasaUnavailable as error:
             log.info("safety check without the NLU (%s)", error)
-            return None
-        return safety.from_nlu(text, safety.Intent(name, confidence))
+            return None, None
+        intent = parse["intent"]
+        finding = safety.from_nlu(
+            text, safety.Intent(intent["name"], float(intent.get("confidence") or 0.0))
+        )
+        return finding, parse
 
     async def answer(self, accepted: Accepted) -> list[Reply]:
         """Forward an accepted message, and those waiting before it, to Rasa; the replies."""
@@ -299,17 +308,25 @@ class Relay:
         return lock
 
     def _receive_once(
-        self, inbound: Inbound, key: str, finding: safety.Finding | None
+        self,
+        inbound: Inbound,
+        key: str,
+        finding: safety.Finding | None,
+        parse: dict[str, Any] | None = None,
     ) -> Accepted | None:
         try:
-            return self._receive(inbound, key, finding)
+            return self._receive(inbound, key, finding, parse)
         except IntegrityError:
             # Another gateway created the conversation, or took the same delivery, meanwhile.
             log.info("concurrent delivery for one conversation; reading it again")
-            return self._receive(inbound, key, finding)
+            return self._receive(inbound, key, finding, parse)
 
     def _receive(
-        self, inbound: Inbound, key: str, finding: safety.Finding | None
+        self,
+        inbound: Inbound,
+        key: str,
+        finding: safety.Finding | None,
+        parse: dict[str, Any] | None = None,
     ) -> Accepted | None:
         with self._sessions.begin() as session:
             conversation = conversations.get_or_create(
@@ -373,7 +390,8 @@ class Relay:
             earlier = self._claim_in(session, conversation.id, token, exclude=message.id)
             if notice is not None and not go_on:
                 return Accepted(_turn(conversation), earlier, notice)
-            this = Waiting(id=message.id, text=text, meta=meta, fresh=True)
+            same = parse if text == inbound.text else None  # what Rasa reads was read
+            this = Waiting(id=message.id, text=text, meta=meta, fresh=True, parse=same)
             return Accepted(_turn(conversation), [*earlier, this], notice)
 
     def _safety(
@@ -573,7 +591,7 @@ class Relay:
         }
         if reading := understanding.read(message.text, self._trials.get()):
             metadata["reading"] = reading.as_metadata()
-        replies = await self._rasa.send(turn.sender_key, message.text, metadata)
+        replies = await self._rasa.send(turn.sender_key, message.text, metadata, message.parse)
         if not replies and await self._rasa.replies_to(turn.sender_key, message.id) is None:
             # Rasa answered nothing and never took the message in (its lock store down, say):
             # it waits for the recovery loop instead of being marked answered.

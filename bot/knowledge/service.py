@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import timing
 from bot.knowledge.embeddings import Encoders, Progress
 from bot.knowledge.entries import Entry, Loaded, Problem, load_faq
 from bot.knowledge.index import Calibration, Candidate, KnowledgeIndex, Mode
@@ -90,6 +91,10 @@ class KnowledgeBase:
     def ask(
         self, text: str, lang: str, *, trial: str | None = None, mode: Mode = "hybrid"
     ) -> Decision:
+        with timing.stage("retrieval"):
+            return self._ask(text, lang, trial, mode)
+
+    def _ask(self, text: str, lang: str, trial: str | None, mode: Mode) -> Decision:
         index = self._current()
         calibration = index.calibration(lang)
         decision = decide(index.search(text, lang, trial=trial, mode=mode), calibration)

@@ -121,7 +121,11 @@ def talking_to(
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with FakeBotAPI() as bot_api, FakeGraphAPI() as graph_api:
-        channels = {**channel_env(bot_api, graph_api), "REMINDER_INTERVAL_SECONDS": "1"}
+        channels = {
+            **channel_env(bot_api, graph_api),
+            "REMINDER_INTERVAL_SECONDS": "1",
+            "SERVER_TIMING": "true",  # where each message's time went (test_message_path.py)
+        }
         try:
             with (
                 local_stack(tmp_path_factory.mktemp("stack"), env=channels) as started,

@@ -160,13 +160,19 @@ class _LockStoreDown(RasaClient):
     async def is_up(self) -> bool:
         return True
 
-    async def parse(self, text: str, within: float) -> tuple[str, float]:
-        return "faq", 0.9
+    async def parse(self, text: str, within: float) -> dict[str, Any]:
+        return {"text": text, "intent": {"name": "faq", "confidence": 0.9}, "entities": []}
 
     async def set_slots(self, sender: str, slots: dict[str, Any], *, new: bool = False) -> None:
         return None
 
-    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    async def send(
+        self,
+        sender: str,
+        text: str,
+        metadata: dict[str, Any],
+        parse: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
         return []
 
     async def replies_to(self, sender: str, message_id: int) -> list[dict[str, Any]] | None:

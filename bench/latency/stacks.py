@@ -1,0 +1,124 @@
+"""The stacks `bench/latency` measures: this checkout's, and another revision's beside it.
+
+A revision's stack runs from a git worktree of this repository, with this checkout's virtual
+environments, trained models and embedding cache (symlinked: the same packages, model and
+vectors, so that only the code differs), on its own free ports and throw-away folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.localstack import local_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+# Every stage of each message in a Server-Timing header: the table of where the time goes.
+STACK_ENV = {"SERVER_TIMING": "true"}
+SHARED = (".venv", ".venv-rasa", "models")
+# Started in the worktree: the revision's own local_stack, its URLs on stdout, until stdin closes.
+_SERVE = """
+import json, sys, tempfile, time
+from pathlib import Path
+from bot.localstack import local_stack
+started = time.perf_counter()
+with tempfile.TemporaryDirectory(prefix="trialbot-bench-before-") as var:
+    with local_stack(Path(var), env={"SERVER_TIMING": "true"}) as stack:
+        print(json.dumps({"gateway": stack.gateway_url, "rasa": stack.rasa_url,
+                          "pid": stack.process.pid,
+                          "healthy_after_s": time.perf_counter() - started}), flush=True)
+        sys.stdin.read()
+"""
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str  # "" for this checkout, else the revision
+    gateway: str
+    rasa: str
+    pid: int  # `trialbot run`'s, leader of the stack's process group
+    healthy_after_s: float
+
+
+@contextmanager
+def this_checkout() -> Iterator[Stack]:
+    started = time.perf_counter()
+    with (
+        tempfile.TemporaryDirectory(prefix="trialbot-bench-") as var_dir,
+        local_stack(Path(var_dir), env=STACK_ENV) as stack,
+    ):
+        yield Stack(
+            "", stack.gateway_url, stack.rasa_url, stack.process.pid,
+            time.perf_counter() - started,
+        )  # fmt: skip
+
+
+@contextmanager
+def revision(rev: str) -> Iterator[Stack]:
+    """The stack of revision `rev` of this repository (a commit, a branch, HEAD~3…)."""
+    with tempfile.TemporaryDirectory(prefix="trialbot-bench-rev-") as folder:
+        tree = Path(folder) / "tree"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(tree), rev],
+            check=True,
+        )
+        try:
+            for name in SHARED:
+                (tree / name).symlink_to(ROOT / name)
+            (tree / "var").mkdir()
+            (tree / "var" / "cache").symlink_to(ROOT / "var" / "cache")
+            with _serve(tree) as found:
+                yield Stack(rev, found["gateway"], found["rasa"], found["pid"],
+                            found["healthy_after_s"])  # fmt: skip
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False
+            )
+
+
+@contextmanager
+def _serve(tree: Path) -> Iterator[dict[str, Any]]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}  # the revision's code, not this checkout's
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SERVE], cwd=tree, env=env,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the stack of {tree} did not start (exit {process.wait()})")
+        yield json.loads(line)
+    finally:
+        process.stdin.close()
+        try:
+            process.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def memory_mb(pid: int) -> float:
+    """The proportional set size of every process of the stack's group, in MB (shared pages
+    counted once across the processes)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) != pid:
+                continue
+            for line in (entry / "smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+    return total / 1024
