@@ -69,9 +69,15 @@ def main() -> None:
         from rasa_addons import action_retry
 
         action_retry.install()  # an action call outlives its server's restart
+        from rasa_addons import prediction
+
+        prediction.install()  # from the recent turns; TED asked only when no rule decides
         from rasa_addons import timing
 
-        timing.install()  # where a turn's time goes; the action server over a kept session
+        timing.install()  # where a turn's time goes
+        from rasa_addons import action_calls
+
+        action_calls.install()  # a kept session, the answer's schema compiled once
     from rasa.__main__ import main as rasa_main
 
     sys.argv = rasa_arguments(sys.argv[1:], token)

@@ -6,9 +6,6 @@ actions run (`actions`, the action server's calls included), with the stages the
 reports for its own part (`action.db`, `action.retrieval`…: bot/timing.py over there). The
 gateway adds them to its own header (`rasa.nlu`, …), and bench/latency prints the table.
 Outside a timed turn nothing is collected.
-
-The action server is called over one pooled HTTP session kept for the process, instead of a
-new session, and a new connection, for every call (Rasa's EndpointConfig.request).
 """
 
 from __future__ import annotations
@@ -86,13 +83,12 @@ def _timed_async(name: str, method: Callable[..., Awaitable[T]]) -> Callable[...
 
 
 def install() -> None:
-    """Time the processor's stages, and call the action server over a kept session."""
+    """Time the processor's stages."""
     global _installed
     if _installed:
         return
     from rasa.core.actions.action import RemoteAction
     from rasa.core.processor import MessageProcessor
-    from rasa.utils.endpoints import EndpointConfig
 
     MessageProcessor.parse_message = _timed_async("nlu", MessageProcessor.parse_message)  # type: ignore[method-assign]
     MessageProcessor._predict_next_with_tracker = _timed(  # type: ignore[method-assign]
@@ -101,55 +97,4 @@ def install() -> None:
     MessageProcessor.get_tracker = _timed_async("tracker", MessageProcessor.get_tracker)  # type: ignore[method-assign]
     MessageProcessor.save_tracker = _timed_async("tracker", MessageProcessor.save_tracker)  # type: ignore[method-assign]
     RemoteAction.run = _timed_async("actions", RemoteAction.run)  # type: ignore[method-assign]
-    global _rasa_request
-    _rasa_request = EndpointConfig.request
-    EndpointConfig.request = _kept_session_request  # type: ignore[method-assign]
     _installed = True
-
-
-_sessions: dict[tuple[int, int], Any] = {}
-_rasa_request: Any = None  # EndpointConfig.request as Rasa has it
-
-
-async def _kept_session_request(
-    self: Any,
-    method: str = "post",
-    subpath: str | None = None,
-    content_type: str | None = "application/json",
-    compress: bool = False,
-    **kwargs: Any,
-) -> Any:
-    """Rasa's EndpointConfig.request, over a session kept per endpoint and event loop, and
-    adding the stages the server reports in its `Server-Timing` header."""
-    import asyncio
-
-    import aiohttp
-    from rasa.utils.endpoints import ClientResponseError, concat_url
-
-    headers = {"Content-Type": content_type} if content_type else {}
-    headers.update(kwargs.pop("headers", None) or {})
-    headers.update(self.headers or {})
-    if self.cafile:
-        # Certificates of its own: Rasa's own way, a session per call.
-        return await _rasa_request(self, method, subpath, content_type, compress, **kwargs)
-    key = (id(self), id(asyncio.get_running_loop()))
-    session = _sessions.get(key)
-    if session is None or session.closed:
-        session = _sessions[key] = self.session()
-    async with session.request(
-        method,
-        concat_url(self.url, subpath),
-        headers=headers,
-        params=self.combine_parameters(kwargs),
-        compress=compress,
-        **kwargs,
-    ) as response:
-        reported(response.headers.get(HEADER, ""), "action.")
-        if response.status >= 400:
-            raise ClientResponseError(
-                response.status, response.reason, await response.content.read()
-            )
-        try:
-            return await response.json()
-        except aiohttp.ContentTypeError:
-            return None

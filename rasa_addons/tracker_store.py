@@ -15,15 +15,18 @@ its owner only (SQLite gives its journal the same mode).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -104,11 +107,58 @@ def _make_private(url: str) -> None:
             companion.chmod(0o600)
 
 
+# Conversations whose latest session's events are kept in memory, the most recent ones.
+SESSIONS_KEPT = 2000
+
+
+class _Session:
+    """A conversation's latest session as read: its events, deserialised, and the rows."""
+
+    def __init__(self, events: list[Event], last_id: int, rows: int, start: float | None):
+        self.events = events
+        self.last_id = last_id  # the id of the last row read or written
+        self.rows = rows  # the conversation's rows up to last_id, every session
+        self.start = start  # the session's start, as Rasa filters by it
+        self.stored_in_session = len(events)
+
+    def read(self, rows: list[Any], data: list[dict[str, Any]]) -> None:
+        """Rows written since, by anyone: those of this session are added."""
+        for row, item in zip(rows, data, strict=True):
+            if self.start is None or row.timestamp >= self.start:
+                self.events.append(Event.from_parameters(item))
+        self._advance([row.id for row in rows])
+
+    def saved(self, events: list[Event], ids: list[int]) -> None:
+        self.events.extend(events)
+        self._advance(ids)
+
+    def _advance(self, ids: list[int]) -> None:
+        if ids:
+            self.last_id = max(self.last_id, *ids)
+            self.rows += len(ids)
+        self.stored_in_session = len(self.events)
+
+
+def _sqlite_write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class EncryptedSQLTrackerStore(SQLTrackerStore):
-    """`SQLTrackerStore` whose `events.data` is encrypted; the same table and queries."""
+    """`SQLTrackerStore` whose `events.data` is encrypted; the same table and queries.
+
+    A conversation's latest session is kept in memory once read, so that a turn reads only the
+    rows written since (Rasa's store reads, decrypts and parses the whole session on every
+    turn: the 200th message of a conversation took five times as long as the 2nd). Each read
+    checks that the rows read before are all still there, so an erasure is seen at once; rows
+    another Rasa server wrote are read in, so several servers can share the store.
+    """
 
     def __init__(self, *args: Any, host: str | None = None, **kwargs: Any) -> None:
         self._fernet = _cipher()  # before any connection: no keys, no store
+        self._session_events: OrderedDict[str, _Session] = OrderedDict()
         if host and "://" in host:
             _make_private(host)
         self._named_domain: Any = None
@@ -120,42 +170,104 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     def _test_connections_before_use(self) -> None:
         """Rasa's engine, with each pooled connection tested before use: after a restart of the
         database server, the connections kept from before are replaced, instead of failing the
-        next turns one by one."""
+        next turns one by one. On SQLite, its write-ahead log (as the gateway's database): a
+        commit no longer waits for the disk twice, and a crash of the process loses nothing."""
         url = self.engine.url
         self.engine.dispose()
         self.engine = sqlalchemy.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        if self.engine.dialect.name == "sqlite":
+            sqlalchemy.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
         self.sessionmaker.configure(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the tracker's new events, each one's content encrypted."""
         await self.stream_events(tracker)
+        known = self._session_events.get(tracker.sender_id)
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
-                data = event.as_dict()
-                intent = ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY)
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=self._domain_name(intent),
-                        action_name=self._domain_name(data.get("name")),
-                        data=self._encrypt(data),
-                    )
-                )
+            if known is not None and known.stored_in_session <= len(tracker.events):
+                new = list(itertools.islice(tracker.events, known.stored_in_session, None))
+            else:
+                new = list(self._additional_events(session, tracker))
+            rows = [self._row(tracker.sender_id, event) for event in new]
+            session.add_all(rows)
             session.commit()
+            ids = [row.id for row in rows]
+        if any(isinstance(event, SessionStarted) for event in new):
+            self._session_events.pop(tracker.sender_id, None)  # read from its start next time
+        elif known is not None:
+            known.saved(new, ids)
+
+    def _row(self, sender_id: str, event: Event) -> Any:
+        data = event.as_dict()
+        intent = ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY)
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=self._domain_name(intent),
+            action_name=self._domain_name(data.get("name")),
+            data=self._encrypt(data),
+        )
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
-        with self.session_scope() as session:
-            rows = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            ).all()
-            events = [self._decrypt(row.data) for row in rows]
+        if fetch_events_from_all_sessions:
+            with self.session_scope() as session:
+                rows = self._event_query(session, sender_id, True).all()
+                events = deserialise_events([self._decrypt(row.data) for row in rows])
+        else:
+            events = self._current_session(sender_id)
         if not self.domain or not events:
             return None
-        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
+
+    def _current_session(self, sender_id: str) -> list[Event]:
+        """The events of the conversation's latest session: those read before, kept with the
+        id of the last one, and those written since (by this server or another); read again
+        whole when a new session began or when rows read before are gone (an erasure)."""
+        known = self._session_events.get(sender_id)
+        with self.session_scope() as session:
+            if known is not None:
+                count, last = (
+                    session.query(
+                        sqlalchemy.func.count(self.SQLEvent.id),
+                        sqlalchemy.func.max(self.SQLEvent.id),
+                    )
+                    .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id <= known.last_id)
+                    .one()
+                )
+                newer = (
+                    session.query(self.SQLEvent)
+                    .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > known.last_id)
+                    .order_by(self.SQLEvent.id)
+                    .all()
+                )
+                if (count, last) == (known.rows, known.last_id) and not any(
+                    row.type_name == SessionStarted.type_name for row in newer
+                ):
+                    known.read(newer, [self._decrypt(row.data) for row in newer])
+                    self._session_events.move_to_end(sender_id)
+                    return list(known.events)
+            rows = self._event_query(session, sender_id, False).all()
+            every = (
+                session.query(sqlalchemy.func.count(self.SQLEvent.id))
+                .filter(
+                    self.SQLEvent.sender_id == sender_id,
+                    self.SQLEvent.id <= (rows[-1].id if rows else 0),
+                )
+                .scalar()
+            )
+            events = deserialise_events([self._decrypt(row.data) for row in rows])
+        if rows:
+            starts = [r.timestamp for r in rows if r.type_name == SessionStarted.type_name]
+            start = max(starts, default=None)
+            self._session_events[sender_id] = _Session(events, rows[-1].id, int(every), start)
+            while len(self._session_events) > SESSIONS_KEPT:
+                self._session_events.popitem(last=False)
+        else:
+            self._session_events.pop(sender_id, None)
+        return events
 
     def _encrypt(self, data: dict[str, Any]) -> str:
         return self._fernet.encrypt(json.dumps(data).encode()).decode("ascii")

@@ -1,0 +1,157 @@
+"""The next action, predicted from the conversation's recent turns, and by the rules alone
+when a rule decides it.
+
+Recent turns: Rasa's policies turn the whole tracker into states on every prediction, so a
+prediction took longer with every message (40 ms at the 200th message against 3 ms at the 2nd).
+They look at the last few of them: MemoizationPolicy and TED at `max_history` (4) actions, the
+rules at the few turns a rule spans. The policies are given the last WINDOW_TURNS messages'
+events, opened by the state of the conversation at that point (its slots, active form and its
+interruption, pause) as events, so that every state they look at is the one they would have
+computed from the whole conversation.
+
+Rules alone:
+Rasa asks every policy for every prediction (config.yml: RulePolicy, MemoizationPolicy,
+TEDPolicy), then its ensemble picks one. TED's network is about three quarters of a turn's
+prediction time (py-spy, on rule replies and vetted answers), twice per turn, and it cannot
+change the outcome when a rule predicts: a rule predicts with confidence 1.0 at the highest
+priority, TED (priority 1) can at most tie it and loses ties; TED is trained on intents and not
+on end-to-end text (no story has a `user:` text), so its prediction never overrules by kind; it
+adds no events. So the cheap policies are asked first, and their prediction is the ensemble's
+whenever it has confidence 1.0 from a policy of higher priority than every skipped one and the
+last action was not rejected (a rejected action's confidence is set to 0 across predictions,
+which TED could then win). Otherwise the whole graph runs, as Rasa does.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+SLOW = frozenset({"TEDPolicy", "UnexpecTEDIntentPolicy"})
+# Messages of the person whose turns the policies see; far more than max_history's actions.
+WINDOW_TURNS = 10
+_installed = False
+
+
+def recent(tracker: Any, slots: Any) -> Any:
+    """A tracker of the conversation's last WINDOW_TURNS messages, opened by its state then."""
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActiveLoop,
+        ConversationPaused,
+        LoopInterrupted,
+        SlotSet,
+        UserUttered,
+    )
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = list(tracker.events)
+    said = [i for i, event in enumerate(events) if isinstance(event, UserUttered)]
+    if len(said) <= WINDOW_TURNS:
+        return tracker
+    cut = said[-WINDOW_TURNS]
+    while cut > 0 and not (
+        isinstance(events[cut - 1], ActionExecuted)
+        and events[cut - 1].action_name == ACTION_LISTEN_NAME
+    ):
+        cut -= 1
+    cut = max(cut - 1, 0)  # from the action_listen that waited for that message
+    if cut == 0:
+        return tracker
+    then = DialogueStateTracker.from_events(tracker.sender_id, events[:cut], slots)
+    opening: list[Any] = [
+        SlotSet(name, slot.value)
+        for name, slot in then.slots.items()
+        if slot.value != slot.initial_value
+    ]
+    if then.active_loop is not None and then.active_loop.name:
+        opening.append(ActiveLoop(then.active_loop.name))
+        if then.active_loop.is_interrupted:
+            opening.append(LoopInterrupted(True))
+    if then.is_paused():
+        opening.append(ConversationPaused())
+    return DialogueStateTracker.from_events(tracker.sender_id, opening + events[cut:], slots)
+
+
+def _plan(processor: Any) -> tuple[list[str], int] | None:
+    """The cheap policies' nodes, and the highest priority of the skipped ones; None when the
+    model's ensemble is not Rasa's default one or there is nothing to skip."""
+    from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+
+    schema = processor.model_metadata.predict_schema
+    target = processor.model_metadata.core_target
+    ensemble = schema.nodes.get(target)
+    if ensemble is None or ensemble.uses is not DefaultPolicyPredictionEnsemble:
+        return None
+    policies = [name for key, name in ensemble.needs.items() if key.startswith("policy")]
+    slow = [name for name in policies if schema.nodes[name].uses.__name__ in SLOW]
+    if not slow or len(slow) == len(policies):
+        return None
+    priority = max(
+        int(
+            {**schema.nodes[name].uses.get_default_config(), **schema.nodes[name].config}[
+                "priority"
+            ]
+        )
+        for name in slow
+    )
+    return [name for name in policies if name not in slow], priority
+
+
+def install() -> None:
+    """Once per process."""
+    global _installed
+    if _installed:
+        return
+    from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.core.processor import MessageProcessor
+    from rasa.engine.constants import PLACEHOLDER_TRACKER
+    from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
+
+    original = MessageProcessor._predict_next_with_tracker
+    plans: dict[int, tuple[list[str], int] | None] = {}
+
+    def _rejected_last(tracker: Any) -> bool:
+        last = next(
+            (
+                event
+                for event in reversed(tracker.events)
+                if isinstance(event, (ActionExecutionRejected, ActionExecuted))
+            ),
+            None,
+        )
+        return isinstance(last, ActionExecutionRejected)
+
+    def predict(self: MessageProcessor, tracker: Any) -> PolicyPrediction:
+        key = id(self.model_metadata)
+        if key not in plans:
+            plans[key] = _plan(self)
+        plan = plans[key]
+        if tracker.followup_action:
+            return original(self, tracker)  # no prediction: the action set to follow
+        window = recent(tracker, self.domain.slots)
+        if plan is not None and not _rejected_last(window):
+            nodes, skipped_priority = plan
+            results = self.graph_runner.run(inputs={PLACEHOLDER_TRACKER: window}, targets=nodes)
+            predictions = [results[name] for name in nodes]
+            best = max(predictions, key=lambda p: (p.max_confidence, p.policy_priority))
+            if (
+                best.max_confidence >= 1.0
+                and best.policy_priority > skipped_priority
+                and not any(p.is_end_to_end_prediction for p in predictions)
+            ):
+                return DefaultPolicyPredictionEnsemble().combine_predictions(
+                    predictions, window, self.domain
+                )
+        target = self.model_metadata.core_target
+        prediction: PolicyPrediction = self.graph_runner.run(
+            inputs={PLACEHOLDER_TRACKER: window}, targets=[target]
+        )[target]
+        return prediction
+
+    MessageProcessor._predict_next_with_tracker = predict  # type: ignore[method-assign]
+    _installed = True
