@@ -9,6 +9,9 @@ events, opened by the state of the conversation at that point (its slots, active
 interruption, pause) as events, so that every state they look at is the one they would have
 computed from the whole conversation.
 
+The session's expiry is read from the tracker's latest message, not from a search of the
+conversation's applied events rebuilt on every turn.
+
 Rules alone:
 Rasa asks every policy for every prediction (config.yml: RulePolicy, MemoizationPolicy,
 TEDPolicy), then its ensemble picks one. TED's network is about three quarters of a turn's
@@ -25,6 +28,7 @@ which TED could then win). Otherwise the whole graph runs, as Rasa does.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -32,7 +36,30 @@ logger = logging.getLogger(__name__)
 SLOW = frozenset({"TEDPolicy", "UnexpecTEDIntentPolicy"})
 # Messages of the person whose turns the policies see; far more than max_history's actions.
 WINDOW_TURNS = 10
+STATES_KEPT = 2000
+# Per conversation: the tracker of its events up to a cut, and the event just before the cut,
+# brought forward to the next cut by the few events in between (the tracker store hands out
+# the same event objects turn after turn).
+_states: OrderedDict[str, tuple[int, Any, Any]] = OrderedDict()
 _installed = False
+
+
+def _state_at(sender_id: str, events: list[Any], cut: int, slots: Any) -> Any:
+    """The conversation's tracker after `events[:cut]`."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    known = _states.get(sender_id)
+    if known is not None and known[0] <= cut and events[known[0] - 1] is known[1]:
+        then = known[2]
+        for event in events[known[0] : cut]:
+            then.update(event)
+    else:
+        then = DialogueStateTracker.from_events(sender_id, events[:cut], slots)
+    _states[sender_id] = (cut, events[cut - 1], then)
+    _states.move_to_end(sender_id)
+    while len(_states) > STATES_KEPT:
+        _states.popitem(last=False)
+    return then
 
 
 def recent(tracker: Any, slots: Any) -> Any:
@@ -61,7 +88,7 @@ def recent(tracker: Any, slots: Any) -> Any:
     cut = max(cut - 1, 0)  # from the action_listen that waited for that message
     if cut == 0:
         return tracker
-    then = DialogueStateTracker.from_events(tracker.sender_id, events[:cut], slots)
+    then = _state_at(tracker.sender_id, events, cut, slots)
     opening: list[Any] = [
         SlotSet(name, slot.value)
         for name, slot in then.slots.items()
@@ -154,4 +181,20 @@ def install() -> None:
         return prediction
 
     MessageProcessor._predict_next_with_tracker = predict  # type: ignore[method-assign]
+    MessageProcessor._has_session_expired = _has_session_expired  # type: ignore[method-assign]
     _installed = True
+
+
+def _has_session_expired(self: Any, tracker: Any) -> bool:
+    """Rasa's check, from the latest message the tracker holds instead of a search of the
+    applied events (which rebuilt the whole conversation's list on every turn): the same
+    event, as the tracker's state is the replay of its applied events."""
+    import time
+
+    if not self.domain.session_config.are_sessions_enabled():
+        return False
+    latest = tracker.latest_message
+    if latest is None or latest.is_empty():
+        return False  # no message from the person yet (or since a restart)
+    minutes = (time.time() - latest.timestamp) / 60
+    return bool(minutes > self.domain.session_config.session_expiration_time)

@@ -190,8 +190,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 new = list(self._additional_events(session, tracker))
             rows = [self._row(tracker.sender_id, event) for event in new]
             session.add_all(rows)
+            session.flush()
+            ids = [row.id for row in rows]  # before the commit expires them: no read back
             session.commit()
-            ids = [row.id for row in rows]
         if any(isinstance(event, SessionStarted) for event in new):
             self._session_events.pop(tracker.sender_id, None)  # read from its start next time
         elif known is not None:

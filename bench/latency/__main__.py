@@ -77,7 +77,7 @@ class Sample:
 async def _one(client: httpx.AsyncClient, target: str, sender: str, kind: str) -> Sample:
     text = KINDS[kind]
     if target.startswith("gateway"):
-        request = client.post("/api/chat", json={"sender": sender, "text": text, "lang": "en"})
+        request = client.post("/api/chat", json={"sender": sender, "text": text})
     else:
         request = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
     started = time.perf_counter()

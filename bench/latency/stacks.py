@@ -107,18 +107,23 @@ def _serve(tree: Path) -> Iterator[dict[str, Any]]:
 
 
 def memory_mb(pid: int) -> float:
-    """The proportional set size of every process of the stack's group, in MB (shared pages
-    counted once across the processes)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    """The proportional set size of the stack's processes (`trialbot run` and every process
+    under it), in MB: pages the processes share are counted once across them."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if os.getpgid(int(entry.name)) != pid:
-                continue
-            for line in (entry / "smaps_rollup").read_text().splitlines():
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            for line in (Path("/proc") / str(current) / "smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
                     total += int(line.split()[1])
-        except (OSError, ValueError):
+        except OSError:
             continue
     return total / 1024
