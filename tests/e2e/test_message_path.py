@@ -12,6 +12,7 @@ import pytest
 
 from bot import timing
 from tests.e2e.conftest import Stack
+from tests.e2e.test_screening import Patient
 
 pytestmark = pytest.mark.e2e
 
@@ -45,3 +46,26 @@ def test_a_button_is_read_by_rasa_itself(stack: Stack) -> None:
     # A payload is no one's words: the safety check does not send it to the NLU, Rasa reads it.
     stages, _ = _stages(stack, "e2e-path-button", "/greet")
     assert "rasa.nlu" in stages and "safety" in stages
+
+
+def test_a_long_conversation_keeps_its_pre_screening_through_many_questions(
+    stack: Stack,
+) -> None:
+    # More messages than the policies' window (rasa_addons/prediction.WINDOW_TURNS), before the
+    # pre-screening and inside it: the form's state opens the window the policies see.
+    patient = Patient(stack, "e2e-path-long", "en")
+    for _ in range(12):
+        assert patient.says("hello")
+    patient.says("can I join the diabetes study?")
+    assert "How old are you?" in patient.agrees_to_consent()
+    assert "Which type of diabetes" in patient.says("I'm 52")
+    for _ in range(12):
+        answer = patient.says("is there any payment for taking part")
+        assert "Source: [" in answer and "Which type of diabetes" in answer, answer
+    assert "at least 6 months ago" in patient.presses("Type 2 diabetes")
+    assert "metformin" in patient.presses("Yes")
+    assert "HbA1c" in patient.says("yes I take metformin, and no insulin")
+    assert "dialysis" in patient.says("7.8 %")
+    assert "sex at birth" in patient.says("no")
+    assert "pregnant" in patient.presses("Female")
+    assert "you may be able to take part" in patient.presses("No")
