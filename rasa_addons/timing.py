@@ -5,7 +5,9 @@ and written (`tracker`), the NLU (`nlu`), the policies' predictions (`policies`)
 actions run (`actions`, the action server's calls included), with the stages the action server
 reports for its own part (`action.db`, `action.retrieval`…: bot/timing.py over there). The
 gateway adds them to its own header (`rasa.nlu`, …), and bench/latency prints the table.
-Outside a timed turn nothing is collected.
+Outside a timed turn nothing is collected. The header's format and the collection are
+bot/timing.py's, written again here: Rasa's code imports nothing of `bot/` (another Python, other
+packages).
 """
 
 from __future__ import annotations

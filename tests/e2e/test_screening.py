@@ -67,6 +67,16 @@ class Patient:
         ]
         return self.says(payload)
 
+    def answers_the_diabetes_questions_from_its_type(self) -> str:
+        """The DMX-101 questions after the age, answered as a likely participant; the outcome."""
+        assert "at least 6 months ago" in self.presses("Type 2 diabetes")
+        assert "metformin" in self.presses("Yes")
+        assert "HbA1c" in self.says("yes I take metformin, and no insulin")
+        assert "dialysis" in self.says("7.8 %")
+        assert "sex at birth" in self.says("no")
+        assert "pregnant" in self.presses("Female")
+        return self.presses("No")
+
     @property
     def key(self) -> str:
         secret = Settings(TRIALBOT_VAR_DIR=self.stack.var_dir).pseudonym_secret()

@@ -49,13 +49,7 @@ def _converse(stack: Stack, sender: str, *, restart_rasa: bool = False) -> None:
     assert "Which type of diabetes" in patient.says("I'm 52")
     if restart_rasa:
         _restart_rasa(stack)  # what Rasa knew of the dialogue must come back from its store
-    assert "at least 6 months ago" in patient.presses("Type 2 diabetes")
-    assert "metformin" in patient.presses("Yes")
-    assert "HbA1c" in patient.says("yes I take metformin, and no insulin")
-    assert "dialysis" in patient.says("7.8 %")
-    assert "sex at birth" in patient.says("no")
-    assert "pregnant" in patient.presses("Female")
-    assert "you may be able to take part" in patient.presses("No")
+    assert "you may be able to take part" in patient.answers_the_diabetes_questions_from_its_type()
     assert "Before we go on" in patient.presses("Yes, contact me")
     assert "When would you prefer" in patient.agrees_to_consent()
     assert "How would you like them" in patient.presses("Morning")
