@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import conversations
 from bot.channels.base import Reply
 from bot.crypto import Cipher
-from bot.db.models import InboundMessage, OutboundMessage
+from bot.db.models import Conversation, InboundMessage, OutboundMessage
 from bot.settings import Language
 
 NAME = "web"
@@ -59,6 +59,9 @@ class WebChannel:
         return await asyncio.to_thread(self._claim, sender_key, owner, default_language)
 
     def _claim(self, sender_key: str, owner: str, default_language: Language) -> bool:
+        bound = self._owned_by(sender_key, owner)  # one column, the usual case: it exists
+        if bound is not None:
+            return bound
         try:
             with self._sessions.begin() as session:
                 conversation = conversations.by_sender_key(session, sender_key)
@@ -80,8 +83,10 @@ class WebChannel:
 
     def _owned_by(self, sender_key: str, owner: str) -> bool | None:
         with self._sessions() as session:
-            conversation = conversations.by_sender_key(session, sender_key)
-            return None if conversation is None else _same(conversation.web_owner, owner)
+            row = session.execute(
+                select(Conversation.web_owner).where(Conversation.sender_key == sender_key)
+            ).first()
+            return None if row is None else _same(row.web_owner, owner)
 
     async def forget_if_unused(self, sender_key: str) -> None:
         """Remove a conversation claimed for a message that was then refused (over a limit), if
@@ -105,8 +110,10 @@ class WebChannel:
 
     def _language(self, sender_key: str) -> str | None:
         with self._sessions() as session:
-            conversation = conversations.by_sender_key(session, sender_key)
-            return None if conversation is None else conversation.language
+            language: str | None = session.scalar(
+                select(Conversation.language).where(Conversation.sender_key == sender_key)
+            )
+            return language
 
     async def updates(self, sender_key: str, after: int | None) -> dict[str, Any]:
         return await asyncio.to_thread(self._updates, sender_key, after)
