@@ -88,6 +88,12 @@ def parse(value: str) -> dict[str, float]:
     return found
 
 
+def reported(value: str, prefix: str) -> None:
+    """Add the stages of another server's `Server-Timing` value, under `prefix`."""
+    for name, ms in parse(value).items():
+        add(prefix + name, ms)
+
+
 def time_database(engine: Engine) -> None:
     """Count the engine's statements and commits in stage "db" of the request being timed."""
 

@@ -34,6 +34,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 SLOW = frozenset({"TEDPolicy", "UnexpecTEDIntentPolicy"})
+PLAN = "_trialbot_prediction_plan"  # the processor's attribute holding _plan's answer
 # Messages of the person whose turns the policies see; far more than max_history's actions.
 WINDOW_TURNS = 10
 STATES_KEPT = 2000
@@ -140,7 +141,6 @@ def install() -> None:
     from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
 
     original = MessageProcessor._predict_next_with_tracker
-    plans: dict[int, tuple[list[str], int] | None] = {}
 
     def _rejected_last(tracker: Any) -> bool:
         last = next(
@@ -154,10 +154,9 @@ def install() -> None:
         return isinstance(last, ActionExecutionRejected)
 
     def predict(self: MessageProcessor, tracker: Any) -> PolicyPrediction:
-        key = id(self.model_metadata)
-        if key not in plans:
-            plans[key] = _plan(self)
-        plan = plans[key]
+        if not hasattr(self, PLAN):  # a processor per model: its plan is its own
+            setattr(self, PLAN, _plan(self))
+        plan = getattr(self, PLAN)
         if tracker.followup_action:
             return original(self, tracker)  # no prediction: the action set to follow
         window = recent(tracker, self.domain.slots)

@@ -119,7 +119,6 @@ class _Session:
         self.last_id = last_id  # the id of the last row read or written
         self.rows = rows  # the conversation's rows up to last_id, every session
         self.start = start  # the session's start, as Rasa filters by it
-        self.stored_in_session = len(events)
 
     def read(self, rows: list[Any], data: list[dict[str, Any]]) -> None:
         """Rows written since, by anyone: those of this session are added."""
@@ -136,7 +135,6 @@ class _Session:
         if ids:
             self.last_id = max(self.last_id, *ids)
             self.rows += len(ids)
-        self.stored_in_session = len(self.events)
 
 
 def _sqlite_write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
@@ -184,8 +182,8 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         known = self._session_events.get(tracker.sender_id)
         with self.session_scope() as session:
-            if known is not None and known.stored_in_session <= len(tracker.events):
-                new = list(itertools.islice(tracker.events, known.stored_in_session, None))
+            if known is not None and len(known.events) <= len(tracker.events):
+                new = list(itertools.islice(tracker.events, len(known.events), None))
             else:
                 new = list(self._additional_events(session, tracker))
             rows = [self._row(tracker.sender_id, event) for event in new]

@@ -277,8 +277,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             referral=body.ref,
         )
         started = time.perf_counter()
+        # Stages are collected only to be sent: otherwise nothing on the path times itself.
+        collecting: contextlib.AbstractContextManager[dict[str, float]] = (
+            timing.timed_request() if settings.server_timing else contextlib.nullcontext({})
+        )
         try:
-            with timing.timed_request() as stages:
+            with collecting as stages:
                 replies = await relay.handle(inbound)
         except limits.TooMany:
             await webchat.forget_if_unused(key)

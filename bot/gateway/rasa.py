@@ -62,8 +62,7 @@ class RasaClient:
         with timing.stage("rasa"):
             response = await self._request("POST", "/webhooks/rest/webhook", json=body)
         # Rasa's own stages (rasa_addons/timing.py), inside the gateway's "rasa".
-        for name, ms in timing.parse(response.headers.get(timing.HEADER, "")).items():
-            timing.add(f"rasa.{name}", ms)
+        timing.reported(response.headers.get(timing.HEADER, ""), "rasa.")
         replies = self._json(response)
         if not isinstance(replies, list):
             raise RasaUnavailable(
