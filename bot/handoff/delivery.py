@@ -1,11 +1,11 @@
 """Staff answers to a handoff, delivered on the person's channel and retried until they are.
 
-The answers are an outbox in the database (`HandoffMessage` with a `delivery` state), written
-when staff answer. Any gateway or `trialbot dispatcher` sends them, and `trialbot handoff reply`
-tries at once with the same code. A claim with a lease keeps two senders from sending one
-message; a handoff's pending messages go together, in order. A failure is tried again, sooner at
-first, then every five minutes; one that cannot succeed (the person blocked the bot) is `failed`,
-with its reason, in `trialbot handoff list --all`.
+The answers are an outbox in the database (`HandoffMessage` with a `delivery` state), written when
+staff answer. Any gateway or `trialbot dispatcher` sends them, and `trialbot handoff reply` tries
+at once with the same code. A claim with a lease keeps two senders from sending one message
+(bot.outbox); a handoff's pending messages go together, in order. A failure is tried again, sooner
+at first, then every five minutes; one that cannot succeed (the person blocked the bot) is
+`failed`, with its reason, in `trialbot handoff list --all`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, and_, or_, select, update
+from sqlalchemy import ColumnElement, Update, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import conversations
@@ -26,13 +26,15 @@ from bot.channels.base import Channel, NotDelivered, Reply
 from bot.crypto import Cipher
 from bot.db.models import Handoff, HandoffMessage, utcnow
 from bot.handoff import replies, service
+from bot.outbox import RELEASED, Outbox, retry_wait
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(seconds=60)
 FIRST_WAIT = dt.timedelta(seconds=15)
 LONGEST_WAIT = dt.timedelta(minutes=5)
+# A handoff's pending messages are claimed together; the oldest due first.
+OUTBOX = Outbox(HandoffMessage, dt.timedelta(seconds=60), HandoffMessage.next_attempt_at)
 # Messenger lets a page's staff answer for 7 days after the person last wrote with this tag.
 MESSENGER_TAG = "HUMAN_AGENT"
 
@@ -77,10 +79,14 @@ class HandoffDelivery:
 
     async def run_once(self, handoff_id: int | None = None) -> int:
         """Send the messages due now (of one handoff only, when given); how many went out."""
-        token = uuid.uuid4().hex
+        token, deadline = uuid.uuid4().hex, OUTBOX.deadline()
         batches = await asyncio.to_thread(self._claim, token, handoff_id)
         delivered = 0
-        for batch in batches:
+        for index, batch in enumerate(batches):
+            if deadline.passed():  # the rest to another round, or sender (bot.outbox)
+                rest = [message_id for later in batches[index:] for message_id in later.message_ids]
+                await asyncio.to_thread(self._hand_back, rest, token)
+                break
             try:
                 await self._send(batch)
             except NotDelivered as error:
@@ -167,7 +173,7 @@ class HandoffDelivery:
                 )
                 .values(
                     claim_token=token,
-                    claimed_until=now + LEASE,
+                    claimed_until=now + OUTBOX.lease,
                     attempts=HandoffMessage.attempts + 1,
                 )
                 .execution_options(synchronize_session=False)
@@ -205,15 +211,15 @@ class HandoffDelivery:
             return replies.staff_answer(text, language, still_open=still_open)
         return replies.closed_by_staff(text, language)
 
+    def _hand_back(self, message_ids: list[int], token: str) -> None:
+        with self._sessions.begin() as session:
+            OUTBOX.hand_back(session, message_ids, token)
+
     def _sent(self, batch: _Batch, token: str) -> None:
         with self._sessions.begin() as session:
             session.execute(
                 _held(batch, token).values(
-                    delivery="sent",
-                    sent_at=self._clock(),
-                    claim_token=None,
-                    claimed_until=None,
-                    last_error=None,
+                    **RELEASED, delivery="sent", sent_at=self._clock(), last_error=None
                 )
             )
         log.info("%d message(s) of handoff %d delivered", len(batch.message_ids), batch.handoff_id)
@@ -227,12 +233,11 @@ class HandoffDelivery:
                 ),
                 default=1,
             )
-            wait = min(FIRST_WAIT * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
-            if error.retry_after is not None:  # what the platform asked for, at the least
-                wait = max(wait, dt.timedelta(seconds=error.retry_after))
+            wait = retry_wait(
+                attempts, first=FIRST_WAIT, longest=LONGEST_WAIT, retry_after=error.retry_after
+            )
             values: dict[str, object] = {
-                "claim_token": None,
-                "claimed_until": None,
+                **RELEASED,
                 "last_error": reason,
                 "next_attempt_at": self._clock() + wait,
             }
@@ -252,12 +257,12 @@ def _pending() -> ColumnElement[bool]:
 
 
 def _free(now: dt.datetime) -> ColumnElement[bool]:
-    return or_(HandoffMessage.claimed_until.is_(None), HandoffMessage.claimed_until < now)
+    return OUTBOX.free(now)
 
 
 def _held(batch: _Batch, token: str) -> Update:
     return (
         update(HandoffMessage)
-        .where(and_(HandoffMessage.id.in_(batch.message_ids), HandoffMessage.claim_token == token))
+        .where(OUTBOX.held(batch.message_ids, token))
         .execution_options(synchronize_session=False)
     )

@@ -1,16 +1,15 @@
 """Sends due reminders through the channels, from the database alone: a restart loses nothing.
 
-Each round claims a batch (`claims.claim_due`), checks at the moment of sending that the reminder
-may still go (consent to the version in effect, messages not stopped, a chat bound, the
-appointment not cancelled), writes the send's idempotency key, sends it in the participant's
+Each round claims a batch (`claims.claim_due`, bot.outbox), checks at the moment of sending that
+the reminder may still go (consent to the version in effect, messages not stopped, a chat bound,
+the appointment not cancelled), writes the send's idempotency key, sends it in the participant's
 language, and records the channel's message id under that key. One message at a time, so a
-dispatcher that dies leaves at most one reminder whose key is written but not its record: the
-next holder sends it again (at least once, at most one duplicate) and counts it in `sends`.
-A channel error puts it back with exponential back-off (never sooner than the
-platform's `retry_after`); after `max_attempts`, or at once when trying again cannot help (the
-person blocked the bot), it is `failed` with its reason, for staff (`trialbot reminders list`).
-It runs inside the gateway, which holds the channels, or alone (`standalone`), and needs no Rasa
-server.
+dispatcher that dies leaves at most one reminder whose key is written but not its record: the next
+holder sends it again (at least once, at most one duplicate) and counts it in `sends`. A channel
+error puts it back with exponential back-off (never sooner than the platform's `retry_after`);
+after `max_attempts`, or at once when trying again cannot help (the person blocked the bot), it is
+`failed` with its reason, for staff (`trialbot reminders list`). It runs inside the gateway, which
+holds the channels, or alone (`standalone`), and needs no Rasa server.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,6 +34,7 @@ from bot.db.models import (
     ReminderStatus,
     utcnow,
 )
+from bot.outbox import RELEASED, retry_wait
 from bot.reminders import claims, message, permission
 from bot.reminders.appointments import Trials
 from bot.settings import Settings
@@ -44,6 +43,7 @@ log = logging.getLogger(__name__)
 
 # Messenger allows a message outside its 24-hour window with this tag for appointment updates.
 MESSENGER_TAG = "CONFIRMED_EVENT_UPDATE"
+LONGEST_WAIT = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Dispatcher:
         self._sessions = sessions
         self._channels = channels
         self._batch = batch
-        self._lease = lease or dt.timedelta(seconds=settings.reminder_lease)
+        self._outbox = claims.outbox(lease or dt.timedelta(seconds=settings.reminder_lease))
         self._max_attempts, self._backoff = max_attempts, backoff
         self._clock = clock
         self._consents = ConsentTexts(settings.knowledge_dir)
@@ -84,11 +84,11 @@ class Dispatcher:
         the first half of the lease did not reach is handed back, so that no other dispatcher
         takes over a reminder this one is still about to send.
         """
+        deadline = self._outbox.deadline()
         token, held = await asyncio.to_thread(self._claim)
-        until = time.monotonic() + self._lease.total_seconds() / 2
         sent = 0
         for index, reminder_id in enumerate(held):
-            if time.monotonic() > until:
+            if deadline.passed():
                 await asyncio.to_thread(self._hand_back, held[index:], token)
                 break
             ready = await asyncio.to_thread(self._prepare, reminder_id, token)
@@ -110,16 +110,13 @@ class Dispatcher:
 
     def _claim(self) -> tuple[str, list[int]]:
         with self._sessions.begin() as session:
-            return claims.claim_due(session, self._clock(), limit=self._batch, lease=self._lease)
+            return claims.claim_due(
+                session, self._clock(), limit=self._batch, lease=self._outbox.lease
+            )
 
     def _hand_back(self, reminder_ids: list[int], token: str) -> None:
         with self._sessions.begin() as session:
-            session.execute(
-                update(Reminder)
-                .where(Reminder.id.in_(reminder_ids), Reminder.claim_token == token)
-                .values(claim_token=None, claimed_until=None, attempts=Reminder.attempts - 1)
-                .execution_options(synchronize_session=False)
-            )
+            self._outbox.hand_back(session, reminder_ids, token)
 
     def _prepare(self, reminder_id: int, token: str) -> _Ready | None:
         """The message to send, or None when the reminder may not (or need not) go any more."""
@@ -186,9 +183,8 @@ class Dispatcher:
                     sent_at=self._clock(),
                     channel=ready.channel,
                     message_id=next((i for i in ids if i), None),
-                    claim_token=None,
-                    claimed_until=None,
                     last_error=None,
+                    **RELEASED,
                 )
                 .execution_options(synchronize_session=False)
             )
@@ -205,16 +201,15 @@ class Dispatcher:
                 _release(reminder, status=ReminderStatus.FAILED)  # a dead letter, for staff
                 log.warning("reminder %d failed for good: %s", reminder_id, reason)
                 return
-            wait = min(self._backoff * 2 ** (reminder.attempts - 1), dt.timedelta(hours=1))
-            if error.retry_after is not None:  # what the platform asked for, at the least
-                wait = max(wait, dt.timedelta(seconds=error.retry_after))
+            wait = retry_wait(
+                reminder.attempts, first=self._backoff, longest=LONGEST_WAIT,
+                retry_after=error.retry_after,
+            )  # fmt: skip
             reminder.due_at = self._clock() + wait
             _release(reminder)
             log.info("reminder %d not delivered (%s); again in %s", reminder_id, reason, wait)
 
 
 def _release(reminder: Reminder, **values: object) -> None:
-    reminder.claim_token = None
-    reminder.claimed_until = None
-    for name, value in values.items():
+    for name, value in {**RELEASED, **values}.items():
         setattr(reminder, name, value)

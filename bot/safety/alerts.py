@@ -3,9 +3,9 @@ until delivered.
 
 The alerts are an outbox in the database (`StaffAlert`), one row per place staff asked to be
 told (the staff Telegram chat, e-mail), written in the same transaction as what they tell of: a
-crash loses none. Any gateway or dispatcher sends them; a claim with a lease keeps two from sending
-one alert at once. A failure is tried again, sooner at first, then every five minutes, for as
-long as it takes; `trialbot safety list` shows the events all the same.
+crash loses none. Any gateway or dispatcher sends them; a claim with a lease keeps two from
+sending one alert at once (bot.outbox). A failure is tried again, sooner at first, then every
+five minutes, for as long as it takes; `trialbot safety list` shows the events all the same.
 
 Anyone can open a web chat, so a script can raise events by the thousand. Alerts of events and
 handoffs from web chats with no participant linked are therefore counted: past
@@ -23,21 +23,25 @@ import datetime as dt
 import logging
 import smtplib
 import ssl
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.web import NAME as WEB
 from bot.crypto import Cipher
 from bot.db.models import Handoff, Participant, SafetyEvent, StaffAlert, as_utc, utcnow
+from bot.outbox import Outbox, retry_wait
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Each e-mail may take up to 10 s (the SMTP timeout): a batch stops starting sends after 30 s.
 LEASE = dt.timedelta(seconds=60)
+BATCH = 20
 FIRST_WAIT = dt.timedelta(seconds=15)
 LONGEST_WAIT = dt.timedelta(minutes=5)
 
@@ -239,25 +243,36 @@ class AlertSender:
         sessions: sessionmaker[Session],
         telegram: TelegramSend | None,
         clock: Callable[[], dt.datetime] = utcnow,
+        lease: dt.timedelta | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._telegram = telegram
         self._cipher = Cipher.from_settings(settings)
         self._clock = clock
+        self._outbox = Outbox(StaffAlert, lease or LEASE, StaffAlert.next_attempt_at)
 
     async def run_once(self) -> int:
-        """Send the alerts due now; how many were delivered."""
-        held = await asyncio.to_thread(self._claim)
+        """Send the alerts due now; how many were delivered.
+
+        What the first half of the claim's lease did not reach is handed back (bot.outbox):
+        another sender then sends it, and this one does not.
+        """
+        deadline = self._outbox.deadline()
+        token, held = await asyncio.to_thread(self._claim)
         delivered = 0
-        for alert_ids, target, subject, body in held:
+        for index, (alert_ids, target, subject, body) in enumerate(held):
+            if deadline.passed():
+                rest = [alert_id for ids, *_ in held[index:] for alert_id in ids]
+                await asyncio.to_thread(self._hand_back, rest, token)
+                break
             try:
                 await self._send(target, subject, body)
             except Exception as error:  # any failure of the network or the server: try again
                 reason = f"{type(error).__name__}: {error}"
-                await asyncio.to_thread(self._failed, alert_ids, reason)
+                await asyncio.to_thread(self._failed, alert_ids, token, reason)
                 continue
-            await asyncio.to_thread(self._sent, alert_ids)
+            await asyncio.to_thread(self._sent, alert_ids, token)
             delivered += 1
         return delivered
 
@@ -328,34 +343,16 @@ class AlertSender:
             ) from None
         return smtp
 
-    def _claim(self) -> list[Held]:
-        """The alerts due now: one by one, then the digests of grouped ones."""
-        now = self._clock()
+    def _claim(self) -> tuple[str, list[Held]]:
+        """The alerts due now: one by one, then the digests of grouped ones; one claim."""
+        now, token = self._clock(), uuid.uuid4().hex
         with self._sessions.begin() as session:
-            return [*self._claim_alone(session, now), *self._claim_digests(session, now)]
+            alone = self._claim_alone(session, now, token)
+            return token, [*alone, *self._claim_digests(session, now, token)]
 
-    def _claim_alone(self, session: Session, now: dt.datetime) -> list[Held]:
-        query = (
-            select(StaffAlert.id)
-            .where(
-                StaffAlert.status == "pending",
-                StaffAlert.next_attempt_at <= now,
-                or_(StaffAlert.claimed_until.is_(None), StaffAlert.claimed_until < now),
-            )
-            .order_by(StaffAlert.next_attempt_at)
-            .limit(20)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = list(session.scalars(query))
-        if not ids:
-            return []
-        session.execute(
-            update(StaffAlert)
-            .where(StaffAlert.id.in_(ids))
-            .values(claimed_until=now + LEASE, attempts=StaffAlert.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
+    def _claim_alone(self, session: Session, now: dt.datetime, token: str) -> list[Held]:
+        ready = and_(StaffAlert.status == "pending", StaffAlert.next_attempt_at <= now)
+        _, ids = self._outbox.claim(session, ready, now, limit=BATCH, token=token)
         held: list[Held] = []
         for alert in session.scalars(select(StaffAlert).where(StaffAlert.id.in_(ids))):
             text = self._text(session, alert)
@@ -365,27 +362,23 @@ class AlertSender:
             held.append(((alert.id,), alert.target, *text))
         return held
 
-    def _claim_digests(self, session: Session, now: dt.datetime) -> list[Held]:
+    def _claim_digests(self, session: Session, now: dt.datetime, token: str) -> list[Held]:
         """Grouped alerts whose window has ended: one digest per place, for all of them."""
-        query = (
-            select(StaffAlert)
-            .where(
-                StaffAlert.status == GROUPED,
-                StaffAlert.sent_at.is_(None),
-                StaffAlert.next_attempt_at <= now,
-                or_(StaffAlert.claimed_until.is_(None), StaffAlert.claimed_until < now),
-            )
-            .order_by(StaffAlert.id)
+        ready = and_(
+            StaffAlert.status == GROUPED,
+            StaffAlert.sent_at.is_(None),
+            StaffAlert.next_attempt_at <= now,
         )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+        _, ids = self._outbox.claim(session, ready, now, limit=None, token=token)
         by_target: dict[str, list[StaffAlert]] = collections.defaultdict(list)
-        for alert in session.scalars(query):
+        for alert in session.scalars(
+            select(StaffAlert).where(StaffAlert.id.in_(ids)).order_by(StaffAlert.id)
+        ):
             by_target[alert.target].append(alert)
         held: list[Held] = []
         for target, grouped in by_target.items():
             kinds: collections.Counter[str] = collections.Counter()
-            moments, ids = [], []
+            moments, kept = [], []
             for alert in grouped:
                 record = _record(session, alert)
                 if record is None:  # erased since: nothing left to count
@@ -393,11 +386,10 @@ class AlertSender:
                     continue
                 kinds[record.kind if isinstance(record, SafetyEvent) else "handoff"] += 1
                 moments.append(as_utc(record.created_at))
-                alert.claimed_until, alert.attempts = now + LEASE, alert.attempts + 1
-                ids.append(alert.id)
-            if ids:
+                kept.append(alert.id)
+            if kept:
                 text = digest_text(kinds, min(moments), max(moments), self._settings)
-                held.append((ids, target, *text))
+                held.append((kept, target, *text))
         return held
 
     def _text(self, session: Session, alert: StaffAlert) -> tuple[str, str] | None:
@@ -407,30 +399,40 @@ class AlertSender:
         handoff = session.get(Handoff, alert.handoff_id) if alert.handoff_id else None
         return handoff_text_of(handoff, self._cipher) if handoff is not None else None
 
-    def _sent(self, alert_ids: Sequence[int]) -> None:
+    def _mine(self, session: Session, alert_ids: Sequence[int], token: str) -> list[StaffAlert]:
+        """The alerts this claim still holds; a warning for those it lost meanwhile."""
+        rows = list(session.scalars(select(StaffAlert).where(self._outbox.held(alert_ids, token))))
+        if len(rows) < len(alert_ids):
+            log.warning(
+                "staff alert(s) %s: the claim ran out before the outcome was recorded",
+                ", ".join(str(i) for i in sorted(set(alert_ids) - {a.id for a in rows})),
+            )
+        return rows
+
+    def _sent(self, alert_ids: Sequence[int], token: str) -> None:
         """Delivered; a grouped alert stays `grouped`, with the moment its digest went."""
         with self._sessions.begin() as session:
-            for alert_id in alert_ids:
-                alert = session.get(StaffAlert, alert_id)
-                if alert is not None:
-                    alert.status = GROUPED if alert.status == GROUPED else "sent"
-                    alert.sent_at = self._clock()
-                    alert.claimed_until, alert.last_error = None, None
+            for alert in self._mine(session, alert_ids, token):
+                alert.status = GROUPED if alert.status == GROUPED else "sent"
+                alert.sent_at = self._clock()
+                alert.claim_token, alert.claimed_until, alert.last_error = None, None, None
         log.info("staff alert %s delivered", ", ".join(map(str, alert_ids)))
 
-    def _failed(self, alert_ids: Sequence[int], reason: str) -> None:
+    def _failed(self, alert_ids: Sequence[int], token: str, reason: str) -> None:
         with self._sessions.begin() as session:
-            for alert_id in alert_ids:
-                alert = session.get(StaffAlert, alert_id)
-                if alert is None:
-                    continue
-                wait = min(FIRST_WAIT * 2 ** max(alert.attempts - 1, 0), LONGEST_WAIT)
+            for alert in self._mine(session, alert_ids, token):
+                wait = retry_wait(alert.attempts, first=FIRST_WAIT, longest=LONGEST_WAIT)
                 alert.next_attempt_at = self._clock() + wait
-                alert.claimed_until, alert.last_error = None, reason[:200]
+                alert.claim_token, alert.claimed_until = None, None
+                alert.last_error = reason[:200]
                 log.error(
                     "staff alert %d (%s) not delivered, attempt %d: %s; again in %s",
-                    alert_id, alert.target, alert.attempts, reason, wait,
+                    alert.id, alert.target, alert.attempts, reason, wait,
                 )  # fmt: skip
+
+    def _hand_back(self, alert_ids: Sequence[int], token: str) -> None:
+        with self._sessions.begin() as session:
+            self._outbox.hand_back(session, alert_ids, token)
 
 
 def _record(session: Session, alert: StaffAlert) -> SafetyEvent | Handoff | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +20,9 @@ from bot.channels.web import WebChannel
 from bot.crypto import Cipher
 from bot.db.models import Conversation, HandoffMessage, as_utc, utcnow
 from bot.gateway.relay import Relay
-from bot.handoff.delivery import MESSENGER_TAG, HandoffDelivery
+from bot.handoff import delivery as delivery_module
+from bot.handoff import service
+from bot.handoff.delivery import MESSENGER_TAG, OUTBOX, HandoffDelivery
 from bot.handoff.service import BACK
 from bot.settings import Settings
 from tests.fakes.channels import relay_on_fakes
@@ -203,3 +208,49 @@ async def test_messenger_answers_past_24_hours_go_with_the_human_agent_tag(
     (sent,) = graph_api.sent(PSID)
     assert sent["messaging_type"] == "MESSAGE_TAG" and sent["tag"] == MESSENGER_TAG
     assert sent["message"]["text"].startswith("Message from the study team:")
+
+
+class SlowChannel:
+    """A channel where each delivery takes a while; it counts what it delivered, per text."""
+
+    name = "telegram"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.delivered: collections.Counter[str] = collections.Counter()
+
+    async def deliver(
+        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+    ) -> list[str]:
+        await asyncio.sleep(self.seconds)
+        for reply in replies:
+            self.delivered[reply.text] += 1
+        return ["sent"]
+
+
+async def test_a_slow_round_is_not_delivered_again_by_another_sender(
+    sessions: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lease = dt.timedelta(seconds=1.2)  # less than the round takes: the claim ends mid-round
+    monkeypatch.setattr(delivery_module, "OUTBOX", dataclasses.replace(OUTBOX, lease=lease))
+    cipher = Cipher.from_settings(settings)
+    with sessions.begin() as session:
+        for number in range(6):
+            conversation(session, f"slow-{number}", channel="telegram")
+            opened = handoff(session, cipher, f"slow-{number}")
+            service.reply(session, cipher, opened.id, f"Answer {number} from the study team.")
+    channel = SlowChannel(seconds=0.4)
+
+    def sender() -> HandoffDelivery:
+        return HandoffDelivery(settings=settings, sessions=sessions, channels={"telegram": channel})
+
+    first = asyncio.create_task(sender().run_once())
+    await asyncio.sleep(lease.total_seconds() + 0.3)  # the first sender's claim has run out
+    await asyncio.gather(first, sender().run_once())
+    for _ in range(20):  # the rest, round after round, as the senders' loops would
+        if all(message.delivery == "sent" for message in _messages(sessions)):
+            break
+        await sender().run_once()
+
+    assert len(channel.delivered) == 6  # every answer went
+    assert [text for text, times in channel.delivered.items() if times > 1] == []  # none twice

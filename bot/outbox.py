@@ -1,0 +1,125 @@
+"""One outbox: rows that something must be sent for, each sent by one sender at a time.
+
+Reminders, staff alerts and the study team's answers are written to the database with what they
+tell of (a crash loses none) and sent by any gateway or dispatcher. Each kind is a table with a
+claim: a sender writes its token and a lease on the rows it takes, sends them one by one, and
+records each as sent or failed only while it still holds it (the token matches). What the first
+half of the lease did not reach is handed back, so that no other sender takes over a row this one
+is still about to send: a send starts only while at least half the lease is left, and every send
+is bounded well within that half (SMTP and HTTP timeouts). A sender that dies after sending and
+before recording leaves its rows to another once the lease runs out: at most one duplicate,
+never a loss.
+
+On PostgreSQL the selection skips rows another sender is claiming (`FOR UPDATE SKIP LOCKED`); on
+both engines the claim's update re-checks the lease, so that a row is held by one sender only.
+A failure waits before the next try, doubling from a first wait up to a longest one, and never
+less than the platform asked (its Retry-After).
+
+What each kind adds is small: which rows are ready, in which order, what to send and to whom,
+and whether it is still allowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """The claim on one table: `model` has `id`, `claim_token`, `claimed_until`, `attempts`."""
+
+    model: Any  # a mapped class with the columns above
+    lease: dt.timedelta
+    order: InstrumentedAttribute[Any] | ColumnElement[Any]  # oldest first
+
+    def free(self, now: dt.datetime) -> ColumnElement[bool]:
+        """Rows nobody holds at `now`."""
+        return or_(self.model.claimed_until.is_(None), self.model.claimed_until < now)
+
+    def due(
+        self, ready: ColumnElement[bool], now: dt.datetime, *, limit: int | None
+    ) -> Select[Any]:
+        """The ids of rows `ready` that nobody holds, oldest first: what a claim selects."""
+        query = select(self.model.id).where(ready, self.free(now)).order_by(self.order)
+        return query.limit(limit)
+
+    def claim(
+        self,
+        session: Session,
+        ready: ColumnElement[bool],
+        now: dt.datetime,
+        *,
+        limit: int | None,
+        token: str | None = None,
+    ) -> tuple[str, list[int]]:
+        """Claim up to `limit` (None: all) rows that are `ready` and free, for the lease; the
+        claim's token (`token`, or a new one) and the ids it got, in order."""
+        model, token = self.model, token or uuid.uuid4().hex
+        query = self.due(ready, now, limit=limit)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        candidates = list(session.scalars(query))
+        if not candidates:
+            return token, []
+        session.execute(
+            update(model)
+            .where(model.id.in_(candidates), self.free(now))
+            .values(claimed_until=now + self.lease, claim_token=token, attempts=model.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        held = select(model.id).where(self.held(candidates, token)).order_by(self.order)
+        return token, list(session.scalars(held))
+
+    def held(self, ids: Sequence[int], token: str) -> ColumnElement[bool]:
+        """`ids` that this claim still holds."""
+        return and_(self.model.id.in_(ids), self.model.claim_token == token)
+
+    def hand_back(self, session: Session, ids: Sequence[int], token: str) -> None:
+        """Give back rows claimed and not tried: free at once, their try not counted."""
+        if not ids:
+            return
+        session.execute(
+            update(self.model)
+            .where(self.held(ids, token))
+            .values(**RELEASED, attempts=self.model.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+    def deadline(self) -> Deadline:
+        """When to stop starting sends under a claim taken now: half its lease."""
+        return Deadline(time.monotonic() + self.lease.total_seconds() / 2)
+
+
+# The values that end a claim, whatever its outcome.
+RELEASED: dict[str, Any] = {"claim_token": None, "claimed_until": None}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    at: float  # time.monotonic()
+
+    def passed(self) -> bool:
+        return time.monotonic() > self.at
+
+
+def retry_wait(
+    attempts: int,
+    *,
+    first: dt.timedelta,
+    longest: dt.timedelta,
+    retry_after: float | None = None,
+) -> dt.timedelta:
+    """How long to wait after `attempts` tries that failed: doubling from `first` up to
+    `longest`, and never less than the platform's Retry-After (seconds)."""
+    wait: dt.timedelta = min(first * 2 ** max(attempts - 1, 0), longest)
+    if retry_after is not None and retry_after > 0:
+        wait = max(wait, dt.timedelta(seconds=retry_after))
+    return wait
