@@ -224,7 +224,7 @@ class SlowChannel:
     ) -> list[str]:
         await asyncio.sleep(self.seconds)
         for reply in replies:
-            self.delivered[reply.text] += 1
+            self.delivered[reply.text or ""] += 1
         return ["sent"]
 
 
