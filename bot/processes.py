@@ -11,9 +11,11 @@ import contextlib
 import ctypes
 import os
 import signal
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROC = Path("/proc")
 GUARD = Path(__file__).with_name("guard.py")
@@ -31,6 +33,16 @@ class ProcessInfo:
     group: int
     state: str  # R, S, D, T, Z… as in ps
     command: str
+
+
+def stop(process: subprocess.Popen[Any], timeout: float = 30) -> None:
+    """Ask `process` to stop (SIGTERM); kill it if it has not within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def guarded(argv: list[str]) -> list[str]:

@@ -3,18 +3,19 @@
     .venv/bin/python bench/latency [--messages 80] [--before REV] [--length 200] [--json]
 
 Starts the whole stack (`trialbot run`) on free ports with a throw-away database and, with
-`--before REV`, the stack of another revision of this repository beside it (a git worktree with
-the same environments and model), so that before and after are measured in one run. Three kinds
-of message: a rule reply ("hello"), a custom action's reply (a request for French) and a vetted
-answer from the knowledge base (a question about payment). Each is measured with one sender and
-with 8 concurrent senders, through the gateway and straight to Rasa, the targets taking turns in
-rounds so that the machine's drift hits them alike; a sender starts a new conversation every 10
-messages. Then conversation length: `--length` messages in one conversation, the time of the
-2nd, 50th and 200th (the median of the five around each, over two conversations). Then where the
-time goes, per kind, from the `Server-Timing` header the gateway sends (SERVER_TIMING is on in
-the stacks started here): the gateway's own work, its database, the safety check, and inside
-Rasa the tracker store, the NLU, the policies and the actions, the action server's database and
-the knowledge base's retrieval. Last, how long each stack took to be healthy, and its memory.
+`--before REV`, the stack of another revision of this repository beside it (a git worktree with the
+same environments and model), so that before and after are measured in one run. Three kinds of
+message: a rule reply ("hello"), a custom action's reply (a request for French) and a vetted answer
+from the knowledge base (a question about payment). Each is measured with one sender and with 8
+concurrent senders, through the gateway, straight to Rasa, and through a bare forwarder in front of
+Rasa (the floor: what one more HTTP hop costs without any work), the targets taking turns in rounds
+so that the machine's drift hits them alike; a sender starts a new conversation every 10 messages.
+Then conversation length: `--length` messages in one conversation, the time of the 2nd, 50th and
+200th (the median of the five around each, over two conversations). Then where the time goes, per
+kind, from the `Server-Timing` header the gateway sends (SERVER_TIMING is on in the stacks started
+here): the gateway's own work, its database, the safety check, and inside Rasa the tracker store,
+the NLU, the policies and the actions, the action server's database and the knowledge base's
+retrieval. Last, how long each stack took to be healthy, and its memory.
 
 The issue-20 targets are checked on this checkout's stack: a rule reply at p50 within 1.10× of
 Rasa's own, a vetted answer at p50 ≤ 80 ms and p95 ≤ 130 ms (1 sender), ≥ 20 vetted answers a
@@ -56,6 +57,8 @@ EXPECTED = {"rule": "", "custom action": "", "vetted answer": "Source"}
 PER_CONVERSATION = 10
 ROUNDS = 4  # the targets take turns, so that drift in the machine's load hits all alike
 LENGTH_POINTS = (2, 50, 200)
+# A bare forwarder in front of Rasa (bench/latency/forwarder.py): what one more HTTP hop costs.
+FLOOR = "forwarder"
 TARGETS = {
     "rule_p50_ratio": 1.10,
     "vetted_p50_ms": 80.0,
@@ -221,7 +224,8 @@ async def run_all(
                         }
     if length:
         console.print(f"[dim]conversations of {length} messages…[/dim]")
-        results["length"] = await conversation_length(urls, length)
+        along = {target: url for target, url in urls.items() if target != FLOOR}
+        results["length"] = await conversation_length(along, length)
     return results
 
 
@@ -257,6 +261,13 @@ def _targets(results: dict[str, Any], stack: stacks.Stack) -> dict[str, Any]:
     }
 
 
+def _floor(results: dict[str, Any]) -> float:
+    """The bare forwarder's rule p50 over Rasa's own: no gateway can do better on this machine."""
+    p50: dict[str, float] = {r["target"]: r["p50_ms"] for r in results["figures"]
+           if (r["kind"], r["senders"]) == ("rule", 1)}  # fmt: skip
+    return round(p50[FLOOR] / p50["rasa"], 2)
+
+
 def _report(results: dict[str, Any], console: Console) -> None:
     table = Table(title="Message → reply latency")
     columns = ("kind", "senders", "target", "messages", "p50 ms", "p95 ms", "msg/s", "p50 ratio")
@@ -264,8 +275,8 @@ def _report(results: dict[str, Any], console: Console) -> None:
         table.add_column(column, justify="left" if column in ("kind", "target") else "right")
     for row in results["figures"]:
         ratio = ""
-        if row["target"].startswith("gateway"):
-            straight = row["target"].replace("gateway", "rasa", 1)
+        if row["target"].startswith(("gateway", FLOOR)):
+            straight = row["target"].replace("gateway", "rasa", 1).replace(FLOOR, "rasa")
             same = (row["kind"], row["senders"], straight)
             rasa = next(
                 r for r in results["figures"] if (r["kind"], r["senders"], r["target"]) == same
@@ -307,6 +318,10 @@ def _report(results: dict[str, Any], console: Console) -> None:
         for name, row in results["targets"].items():
             table.add_row(name, str(row["figure"]), str(row["goal"]), "yes" if row["met"] else "NO")
         console.print(table)
+        console.print(
+            f"The floor: a bare forwarder in front of Rasa answers a rule at "
+            f"{results['floor_rule_p50_ratio']:.2f}× Rasa's own p50 (one more HTTP hop, no work)."
+        )
 
 
 def main() -> int:
@@ -329,6 +344,8 @@ def main() -> int:
         for stack in started:
             suffix = f"@{stack.name}" if stack.name else ""
             urls[f"rasa{suffix}"] = stack.rasa
+            if not stack.name:
+                urls[FLOOR] = running.enter_context(stacks.forwarder(stack.rasa))
             urls[f"gateway{suffix}"] = stack.gateway
         results = asyncio.run(run_all(urls, args.messages, args.length, console))
         results["stacks"] = [
@@ -337,6 +354,7 @@ def main() -> int:
             for s in started
         ]  # fmt: skip
         results["targets"] = _targets(results, here)
+        results["floor_rule_p50_ratio"] = _floor(results)
     _report(results, console)
     if args.json:
         print(json.dumps(results, indent=2))

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.localstack import local_stack
+import httpx
+
+from bot.localstack import free_port, local_stack
+from bot.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every stage of each message in a Server-Timing header: the table of where the time goes.
@@ -104,6 +107,31 @@ def _serve(tree: Path) -> Iterator[dict[str, Any]]:
             process.wait(timeout=90)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def forwarder(rasa_url: str) -> Iterator[str]:
+    """The URL of a bare forwarder to `rasa_url` (`bench/latency/forwarder.py`): the floor."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.latency.forwarder", "--rasa", rasa_url, "--port", str(port)],
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the forwarder did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        stop(process, timeout=10)
 
 
 def memory_mb(pid: int) -> float:

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from bot.localstack import free_port
+from bot.processes import stop
 from bot.rasa_server import model_path, rasa_env, rasa_executable, train
 from bot.safety.detect import Intent
 from bot.settings import Settings
@@ -48,11 +49,7 @@ def rasa_api(settings: Settings) -> Iterator[tuple[str, str]]:
             _wait_loaded(url, token, process, log)
             yield url, token
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process, timeout=30)
 
 
 def readings(url: str, token: str, texts: Iterable[str]) -> dict[str, Intent]:
