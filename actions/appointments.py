@@ -12,15 +12,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language
+from actions.common import trials as catalogue
 from actions.consent import AFTER_CONSENT
 from actions.consent import ask as ask_consent
 from actions.knowledge import answer_instead
 from bot import wording
 from bot.db.session import default_sessions
 from bot.reminders import permission, requests
-from bot.reminders.appointments import Trials, TrialSites
 from bot.reminders.message import when
-from bot.settings import get_settings
+from bot.trials import Trial
 
 _ACTIONS: dict[str, requests.Action] = {
     "confirm_appointment": "confirm",
@@ -34,13 +34,8 @@ _STATUS_WORDS = {
 
 
 @functools.cache
-@functools.cache
-def _reader() -> Trials:
-    return Trials(get_settings().knowledge_dir)
-
-
-def _trials() -> dict[str, TrialSites]:
-    return _reader().get()
+def _trials() -> dict[str, Trial]:
+    return catalogue().get()
 
 
 def _describe(item: requests.Upcoming, lang: str) -> str:

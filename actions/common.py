@@ -7,8 +7,8 @@ import functools
 from rasa_sdk import Tracker
 
 from bot.crypto import Cipher
-from bot.screening.trials import Trials
 from bot.settings import get_settings
+from bot.trials import Catalogue
 
 
 def language(tracker: Tracker) -> str:
@@ -23,6 +23,6 @@ def cipher() -> Cipher:
 
 
 @functools.cache
-def trials() -> Trials:
+def trials() -> Catalogue:
     """The trial catalogue, read again whenever its files change."""
-    return Trials(get_settings().knowledge_dir)
+    return Catalogue(get_settings().knowledge_dir)

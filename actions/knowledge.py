@@ -20,8 +20,8 @@ from bot.db.session import default_sessions
 from bot.knowledge import gaps
 from bot.knowledge.entries import Entry
 from bot.knowledge.service import Decision, KnowledgeBase
-from bot.screening.trials import named_in
 from bot.settings import get_settings
+from bot.trials import named_in
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ async def answer_question(
     text = str(tracker.latest_message.get("text") or "")
     # A trial the question names ("how many visits in the asthma study?") before the one the
     # conversation is about.
-    trial = named_in(trials().get(), text) or tracker.get_slot("trial")
+    trial = named_in(trials().screenable(), text) or tracker.get_slot("trial")
     kb = await asyncio.to_thread(knowledge_base)
     chosen = next(tracker.get_latest_entity_values("entry_id"), None)
     if chosen and (entry := kb.entry(str(chosen), lang, trial=trial)):
@@ -138,7 +138,7 @@ def contact_entry(
     context, or of the one named (a promise kept), else the general one."""
     if not _asks_for_contact(tracker, text):
         return None
-    return kb.on_topic(CONTACT_TOPIC, lang, trial=named_in(trials().get(), text) or trial)
+    return kb.on_topic(CONTACT_TOPIC, lang, trial=named_in(trials().screenable(), text) or trial)
 
 
 def each_study_team(dispatcher: CollectingDispatcher, lang: str) -> None:
@@ -146,7 +146,7 @@ def each_study_team(dispatcher: CollectingDispatcher, lang: str) -> None:
     general answer sends them to an information sheet they may not have yet."""
     teams = [
         f"- {trial.title(lang)} ({trial.condition.get(lang, '')}): {trial.phone}"
-        for trial in trials().get().values()
+        for trial in trials().screenable().values()
         if trial.phone
     ]
     if teams:
@@ -180,7 +180,7 @@ def _asked_again(
     answered = next((e for e in kb.entries(lang) if e.id == last), None)
     if answered is None or (close and answered.key not in close):
         return None  # close to other topics: not the same question again
-    return kb.on_topic(answered.key, lang, trial=named_in(trials().get(), text) or trial)
+    return kb.on_topic(answered.key, lang, trial=named_in(trials().screenable(), text) or trial)
 
 
 def _last_answer(tracker: Tracker) -> str | None:

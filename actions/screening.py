@@ -41,7 +41,8 @@ from bot.screening import store
 from bot.screening.criteria import Criteria, Question
 from bot.screening.evaluate import evaluate
 from bot.screening.parse import Unclear, asks, expected, extract
-from bot.screening.trials import Trial, named_in
+from bot.trials import Screenable as Trial
+from bot.trials import named_in
 
 # What the person can press; a typed answer is read the same way.
 YES_NO = {"en": (("Yes", "yes"), ("No", "no")), "fr": (("Oui", "oui"), ("Non", "non"))}
@@ -74,7 +75,7 @@ class ActionStartScreening(Action):
     ) -> list[EventType]:
         text = str(tracker.latest_message.get("text") or "")
         if wording.asks_without_joining(text) and not understanding.asks_to_take_part(
-            text, wording.words(text), _trials().get()
+            text, wording.words(text), _trials().screenable()
         ):
             # Naming a trial in a question ("how many visits in the asthma study?") is no
             # request to take part.
@@ -83,7 +84,7 @@ class ActionStartScreening(Action):
 
 
 def start(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    trials = _trials().get()
+    trials = _trials().screenable()
     lang = language(tracker)
     chosen = _chosen(tracker, trials)
     if not trials:
@@ -208,7 +209,7 @@ def _just_unclear(tracker: Tracker) -> bool:
 
 
 def _current(tracker: Tracker) -> tuple[Criteria, Question] | None:
-    trial = _trials().get().get(str(tracker.get_slot("trial") or ""))
+    trial = _trials().screenable().get(str(tracker.get_slot("trial") or ""))
     question_id = tracker.get_slot("screening_question")
     if trial is None or not question_id:
         return None
@@ -319,7 +320,7 @@ def _stop(sender_key: str) -> None:
 
 def _answer(tracker: Tracker, text: str, *, keep: bool = True) -> _Step:
     """Read the answer and store it; with `keep` false, only say whether it would be read."""
-    trial = _trials().get().get(str(tracker.get_slot("trial") or ""))
+    trial = _trials().screenable().get(str(tracker.get_slot("trial") or ""))
     if trial is None:  # its criteria were removed or broken meanwhile: the outcome says so
         return _Step(None)
     criteria = trial.criteria
@@ -372,7 +373,7 @@ def outcome(
     screening: Screening,
     lang: str,
 ) -> list[EventType]:
-    trials = _trials().get()
+    trials = _trials().screenable()
     trial = trials.get(screening.trial)
     named = {"trial_name": trial.named(lang) if trial else screening.trial}
     phone = _team_phone(trial, lang)
@@ -419,7 +420,7 @@ def _with_phone(
 
 
 def _tracker_phone(tracker: Tracker) -> str | None:
-    trial = _trials().get().get(str(tracker.get_slot("trial") or ""))
+    trial = _trials().screenable().get(str(tracker.get_slot("trial") or ""))
     return _team_phone(trial, language(tracker))
 
 

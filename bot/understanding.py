@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import wording
-from bot.screening.trials import Trial, named_in
+from bot.trials import Screenable as Trial
+from bot.trials import named_in
 
 # The knowledge base's intent: where a message goes that is a question after all.
 QUESTION = "faq"

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.consent.texts import load_consents
 from bot.knowledge.entries import load_faq
-from bot.screening.trials import load_trials
+from bot.trials import read_catalogue, screenable
 
 # Words that tell a language apart; words spelt alike in both ("a", "on", "me") are left out.
 FRENCH = frozenset(
@@ -140,7 +140,7 @@ class Knowledge:
 
 def read_knowledge(knowledge_dir: Path, emergency_number: str) -> Knowledge:
     questions: dict[str, Question] = {}
-    for trial in load_trials(knowledge_dir / "trials").values():
+    for trial in screenable(read_catalogue(knowledge_dir)).values():
         for q in trial.criteria.questions:
             # Its wording, and the plainer one it comes back in after an answer not understood.
             texts = [*q.text.values(), *q.simple.values()]

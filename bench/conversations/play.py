@@ -28,8 +28,8 @@ from bench.conversations.script import LANGS, Conversation, Turn
 from bot.db.models import Appointment, Handoff, Participant, SafetyEvent, Screening
 from bot.i18n import messages
 from bot.pseudonym import pseudonym
-from bot.reminders.appointments import read_trials
 from bot.settings import PROJECT_ROOT, Settings
+from bot.trials import read_catalogue
 
 CHAT_TIMEOUT = 120.0  # seconds: the whole stack on two shared cores can be slow
 LATE_TIMEOUT = 60.0  # seconds to wait for a reply that comes later (Rasa was slow, staff)
@@ -139,7 +139,7 @@ class Player:
                 "--json",
             )
         )
-        site = next(iter(read_trials(self.target.knowledge_dir)[trial].sites))
+        site = next(iter(read_catalogue(self.target.knowledge_dir)[trial].sites))
         starts = (dt.datetime.now(dt.UTC) + VISIT_IN).replace(microsecond=0)
         visits = self.target.var_dir / f"visits-{code}.csv"
         visits.write_text(

@@ -45,12 +45,11 @@ from bot.knowledge import gaps
 from bot.knowledge.entries import Entry
 from bot.knowledge.index import Candidate
 from bot.pseudonym import pseudonym
-from bot.reminders.appointments import read_trials
 from bot.screening.criteria import Answer, Criteria, Question
 from bot.screening.evaluate import Answers, Result, evaluate
 from bot.screening.store import STOPPED
-from bot.screening.trials import load_trials
 from bot.staff import accounts
+from bot.trials import read_catalogue, screenable
 
 QUESTIONS = Path(__file__).with_name("questions.yml")
 T2D, ASTHMA = "demo-t2d-001", "demo-asthma-002"
@@ -206,9 +205,11 @@ class _Builder:
         for table in (Conversation, Screening, Participant, Appointment, Reminder, FollowUp):
             self.site.rows(table)  # the order of insertion: foreign keys first
         self.criteria = {
-            tid: trial.criteria for tid, trial in load_trials(knowledge_dir / "trials").items()
+            tid: trial.criteria for tid, trial in screenable(read_catalogue(knowledge_dir)).items()
         }
-        self.sites = {tid: sorted(trial.sites) for tid, trial in read_trials(knowledge_dir).items()}
+        self.sites = {
+            tid: sorted(trial.sites) for tid, trial in read_catalogue(knowledge_dir).items()
+        }
         faq = sorted((knowledge_dir / "faq" / "en").glob("*.md"))
         self.entry_ids = [path.stem for path in faq]
         self.codes = 0

@@ -104,6 +104,7 @@ def appointments_import(
     """Schedule appointments (and their reminders) from a CSV; bad lines are reported, not fatal."""
     from bot.db.session import create_db_engine, make_session_factory
     from bot.reminders import appointments
+    from bot.trials import read_catalogue
 
     settings = load_settings(knowledge)
     try:
@@ -114,7 +115,7 @@ def appointments_import(
     try:
         with make_session_factory(engine).begin() as session:
             imported = appointments.import_csv(
-                session, text, appointments.read_trials(settings.knowledge_dir)
+                session, text, read_catalogue(settings.knowledge_dir)
             )
             scheduled = [
                 {"line": s.line, "id": s.appointment.id, "reminders": s.reminders}

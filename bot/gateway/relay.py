@@ -47,8 +47,8 @@ from bot.reminders import participants
 from bot.safety import detect as safety
 from bot.safety import events, remainder, respond
 from bot.screening import store as screenings
-from bot.screening.trials import Trials, named_in
 from bot.settings import Settings
+from bot.trials import Catalogue, named_in
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class Relay:
         self._channels = channels
         self._key = settings.pseudonym_secret()
         self._cipher = Cipher.from_settings(settings)
-        self._trials = Trials(settings.knowledge_dir)
+        self._trials = Catalogue(settings.knowledge_dir)
         self._claim = timedelta(seconds=settings.rasa_timeout * 2 + 5)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._bookkeeping: set[asyncio.Task[None]] = set()
@@ -407,7 +407,7 @@ class Relay:
         The message does not go on to Rasa, so a form it interrupted is still where it was.
         """
         trial = self._trial_in_context(session, conversation, screening) or named_in(
-            self._trials.get(), inbound.text
+            self._trials.screenable(), inbound.text
         )
         event = events.record(
             session, self._settings, self._cipher, finding, sender_key=conversation.sender_key,
@@ -416,7 +416,7 @@ class Relay:
         )  # fmt: skip
         # The kind only: the category (suicide, chest pain…) is health data, kept encrypted.
         log.warning("safety event %d: %s", event.id, finding.kind)
-        known = self._trials.get().get(trial) if trial else None
+        known = self._trials.screenable().get(trial) if trial else None
         phone = known.phone if known else None
         return Reply(text=respond.reply_text(finding, conversation.language, self._settings, phone))
 
@@ -451,7 +451,7 @@ class Relay:
             conversation.language_source = LanguageSource.CHOSEN
         log.info("a chat was linked to a participant")
         conversation.trial = participant.trial  # their study is the one their questions are about
-        trial = self._trials.get().get(participant.trial)
+        trial = self._trials.screenable().get(participant.trial)
         title = trial.named(conversation.language) if trial else participant.trial
         text = messages.text("participant_linked", conversation.language, trial=title)
         return Reply(text=text), True
@@ -589,7 +589,7 @@ class Relay:
             "language": turn.language,
             "message_id": message.id,
         }
-        if reading := understanding.read(message.text, self._trials.get()):
+        if reading := understanding.read(message.text, self._trials.screenable()):
             metadata["reading"] = reading.as_metadata()
         replies = await self._rasa.send(turn.sender_key, message.text, metadata, message.parse)
         if not replies and await self._rasa.replies_to(turn.sender_key, message.id) is None:

@@ -26,6 +26,7 @@ from bot.handoff.service import HandoffError, NoSuchHandoff
 from bot.reminders import appointments, report
 from bot.settings import Settings
 from bot.staff import audit
+from bot.trials import Catalogue, Trial
 
 ACTOR = "api-token"  # the API knows a shared token, not a person
 
@@ -51,7 +52,7 @@ class HandoffAnswer(BaseModel):
 def router(settings: Settings) -> APIRouter:
     api = APIRouter(prefix="/api/staff")
     token = settings.staff_token().encode()
-    trials = appointments.Trials(settings.knowledge_dir)
+    trials = Catalogue(settings.knowledge_dir)
     cipher = Cipher.from_settings(settings)
 
     def allowed(authorization: str | None) -> None:
@@ -190,7 +191,7 @@ def _one(session: Session, appointment_id: int) -> dict[str, Any]:
 def _add(
     sessions: sessionmaker[Session],
     address: str | None,
-    trials: dict[str, appointments.TrialSites],
+    trials: dict[str, Trial],
     values: dict[str, Any],
 ) -> dict[str, Any]:
     with sessions.begin() as session:
@@ -209,7 +210,7 @@ def _add(
 def _move(
     sessions: sessionmaker[Session],
     address: str | None,
-    trials: dict[str, appointments.TrialSites],
+    trials: dict[str, Trial],
     appointment_id: int,
     starts_at: str,
 ) -> dict[str, Any]:

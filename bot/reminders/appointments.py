@@ -10,11 +10,9 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -27,8 +25,8 @@ from bot.db.models import (
     as_utc,
     utcnow,
 )
-from bot.reloading import Reloading
-from bot.reminders.plan import DEFAULT_OFFSETS, Rules, plan
+from bot.reminders.plan import Rules, plan
+from bot.trials import Trial
 
 COLUMNS = ("participant_code", "trial", "site", "starts_at", "timezone", "kind")
 
@@ -50,58 +48,8 @@ class Imported:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
 
 
-@dataclass(frozen=True)
-class TrialSites:
-    """What scheduling and reminding need of a trial's files."""
-
-    sites: dict[str, dict[str, Any]]  # id → sites.yml entry (name, address, directions…)
-    offsets: tuple[dt.timedelta, ...] = DEFAULT_OFFSETS
-    title: dict[str, str] = field(default_factory=dict)  # short title per language
-    # The trial as it reads inside a sentence ("the DMX-101 study (…)"), per language.
-    in_sentence: dict[str, str] = field(default_factory=dict)
-    bring: dict[str, str] = field(default_factory=dict)  # what to bring, per language
-
-
-def read_trials(knowledge_dir: Path) -> dict[str, TrialSites]:
-    """Each trial's sites (sites.yml), reminder offsets (`reminder_hours`) and texts (trial.yml)."""
-    found: dict[str, TrialSites] = {}
-    for folder in sorted((knowledge_dir / "trials").glob("*/")):
-        sites = _yaml(folder / "sites.yml").get("sites") or []
-        trial = _yaml(folder / "trial.yml")
-        hours = trial.get("reminder_hours")
-        offsets = (
-            tuple(dt.timedelta(hours=float(h)) for h in hours)
-            if isinstance(hours, list) and hours and all(isinstance(h, int | float) for h in hours)
-            else DEFAULT_OFFSETS
-        )
-        found[folder.name] = TrialSites(
-            sites={str(s["id"]): s for s in sites if isinstance(s, dict) and s.get("id")},
-            offsets=offsets,
-            title=_texts(trial.get("short_title") or trial.get("title")),
-            in_sentence=_texts(trial.get("in_sentence")),
-            bring=_texts(trial.get("bring")),
-        )
-    return found
-
-
-class Trials:
-    """`read_trials`, read again only when a trial file changes (not on every reminder)."""
-
-    def __init__(self, knowledge_dir: Path) -> None:
-        self._trials = Reloading(
-            lambda: (knowledge_dir / "trials").glob("*/*.yml"), lambda: read_trials(knowledge_dir)
-        )
-
-    def get(self) -> dict[str, TrialSites]:
-        return self._trials.get()
-
-
-def _texts(value: Any) -> dict[str, str]:
-    return {str(k): str(v).strip() for k, v in value.items()} if isinstance(value, dict) else {}
-
-
 def import_csv(
-    session: Session, text: str, trials: dict[str, TrialSites], now: dt.datetime | None = None
+    session: Session, text: str, trials: dict[str, Trial], now: dt.datetime | None = None
 ) -> Imported:
     """Schedule each good line; report each bad one with its number and reason."""
     now = now or utcnow()
@@ -125,7 +73,7 @@ def import_csv(
 
 
 def add(
-    session: Session, values: dict[str, Any], trials: dict[str, TrialSites]
+    session: Session, values: dict[str, Any], trials: dict[str, Trial]
 ) -> tuple[Appointment, int]:
     """One appointment (the CSV's columns as keys) and its reminders; InvalidAppointment."""
     appointment = _checked(session, values, trials, utcnow(), set())
@@ -135,7 +83,7 @@ def add(
 def _checked(
     session: Session,
     row: dict[str, Any],
-    trials: dict[str, TrialSites],
+    trials: dict[str, Trial],
     now: dt.datetime,
     seen: set[tuple[str, dt.datetime, str]],
 ) -> Appointment:
@@ -188,7 +136,7 @@ def _checked(
 
 
 def schedule(
-    session: Session, appointment: Appointment, trial: TrialSites, now: dt.datetime | None = None
+    session: Session, appointment: Appointment, trial: Trial, now: dt.datetime | None = None
 ) -> list[Reminder]:
     """Create the appointment's reminders from the plan."""
     moments = plan(
@@ -204,7 +152,7 @@ def schedule(
 
 
 def move(
-    session: Session, appointment: Appointment, starts_at: dt.datetime, trial: TrialSites
+    session: Session, appointment: Appointment, starts_at: dt.datetime, trial: Trial
 ) -> list[Reminder]:
     """A new time: the scheduled reminders are cancelled and planned again."""
     if starts_at <= utcnow():
@@ -254,11 +202,3 @@ def _moment(text: str, zone: ZoneInfo) -> dt.datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(dt.UTC)
-
-
-def _yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return {}
-    return data if isinstance(data, dict) else {}

@@ -36,8 +36,8 @@ from bot.db.models import (
 )
 from bot.outbox import RELEASED, retry_wait
 from bot.reminders import claims, message, permission
-from bot.reminders.appointments import Trials
 from bot.settings import Settings
+from bot.trials import Catalogue
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Dispatcher:
         self._max_attempts, self._backoff = max_attempts, backoff
         self._clock = clock
         self._consents = ConsentTexts(settings.knowledge_dir)
-        self._trials = Trials(settings.knowledge_dir)
+        self._trials = Catalogue(settings.knowledge_dir)
 
     async def run_once(self) -> int:
         """Send what is due now; how many went out.

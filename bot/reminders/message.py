@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.channels.base import Button, Reply
 from bot.db.models import Appointment, as_utc
-from bot.reminders.appointments import TrialSites
+from bot.trials import Trial
 
 _DAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
@@ -49,12 +49,12 @@ def when(moment: dt.datetime, timezone: str, lang: str) -> str:
     return f"{day} {local.day} {month} at {local.hour}:{local.minute:02d}"
 
 
-def render(appointment: Appointment, trial: TrialSites | None, lang: str) -> Reply:
+def render(appointment: Appointment, trial: Trial | None, lang: str) -> Reply:
     lang = "fr" if lang == "fr" else "en"
     starts_at = as_utc(appointment.starts_at)
     # Inside a sentence, never inside brackets: titles may carry brackets of their own.
     title = (
-        trial.in_sentence.get(lang) or trial.title.get(lang) if trial else None
+        trial.in_sentence.get(lang) or trial.short_title.get(lang) if trial else None
     ) or appointment.trial
     site = (trial.sites.get(appointment.site) if trial else None) or {}
     name = _text(site.get("name"), lang) or appointment.site

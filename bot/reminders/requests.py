@@ -25,6 +25,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.reminders import appointments
+from bot.trials import Trial
 
 Action = Literal["confirm", "reschedule", "cancel"]
 _STATUS = {
@@ -108,7 +109,7 @@ def linked(session: Session, sender_key: str) -> bool:
     return session.scalar(query) is not None
 
 
-def opt_in(session: Session, sender_key: str, trials: dict[str, appointments.TrialSites]) -> int:
+def opt_in(session: Session, sender_key: str, trials: dict[str, Trial]) -> int:
     """The participant wants reminders (again): messages allowed, upcoming ones planned again.
 
     Appointments whose reminders were all cancelled (by a "stop" or a withdrawal) get a fresh

@@ -53,7 +53,7 @@ from bot.db.models import (
 from bot.screening.criteria import Criteria
 from bot.screening.evaluate import Answers, evaluate
 from bot.screening.store import STOPPED
-from bot.screening.trials import Trials
+from bot.trials import Catalogue
 
 DIRECT = "(none)"  # people who came without a campaign link; no campaign id has parentheses
 ALL_TRIALS = "(all trials)"
@@ -158,7 +158,7 @@ def question_drop_off(
     back and finished did not drop off. Answers are encrypted, so they are read here, never
     shown. Empty when the trial has no valid criteria.
     """
-    loaded = _trials(knowledge_dir).get().get(trial)
+    loaded = _trials(knowledge_dir).screenable().get(trial)
     if loaded is None:
         return []
     criteria = loaded.criteria
@@ -443,10 +443,10 @@ def _together(trial: str | None, since: dt.datetime | None, campaigns: list[Funn
 
 
 @functools.lru_cache(maxsize=4)
-def _trials(knowledge_dir: Path) -> Trials:
+def _trials(knowledge_dir: Path) -> Catalogue:
     """The trials' criteria, read again when a file changes: parsing the YAML took as long as
     decrypting 8,000 people's answers."""
-    return Trials(knowledge_dir)
+    return Catalogue(knowledge_dir)
 
 
 def _latest(

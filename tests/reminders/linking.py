@@ -11,9 +11,10 @@ from bot.consent.texts import load_consents
 from bot.db.models import Conversation, LanguageSource, utcnow
 from bot.reminders import appointments, participants
 from bot.settings import PROJECT_ROOT
+from bot.trials import read_catalogue
 
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
-TRIALS = appointments.read_trials(KNOWLEDGE)
+TRIALS = read_catalogue(KNOWLEDGE)
 
 
 def linked_participant(

@@ -15,8 +15,9 @@ from bot.cli import app
 from bot.db.models import Appointment, AppointmentStatus, Reminder, ReminderStatus
 from bot.reminders import appointments, participants, report
 from bot.settings import PROJECT_ROOT, get_settings
+from bot.trials import read_catalogue
 
-TRIALS = appointments.read_trials(PROJECT_ROOT / "knowledge")
+TRIALS = read_catalogue(PROJECT_ROOT / "knowledge")
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 ASTHMA_SITES = ", ".join(sorted(TRIALS["demo-asthma-002"].sites))
 HEADER = "participant_code,trial,site,starts_at,timezone,kind\n"

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from bot.db.models import Appointment
-from bot.reminders.appointments import read_trials
 from bot.reminders.message import render
 from bot.settings import PROJECT_ROOT
+from bot.trials import read_catalogue
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ from bot.settings import PROJECT_ROOT
     ],
 )
 def test_the_trial_reads_right_in_the_reminder(lang: str, expected: str) -> None:
-    trials = read_trials(PROJECT_ROOT / "knowledge")
+    trials = read_catalogue(PROJECT_ROOT / "knowledge")
     site = next(iter(trials["demo-t2d-001"].sites))
     appointment = Appointment(
         id=1, participant_id=1, trial="demo-t2d-001", site=site, kind="week 4",

@@ -70,7 +70,7 @@ def test_not_sure_is_offered_once(trial: str, question: str, lang: str, titles: 
     slots = {"trial": trial, "screening_question": question, "language": lang}
     (asked,) = _ask(_tracker(slots))
     assert [b["title"] for b in asked["buttons"]] == titles
-    criteria = common.trials().get()[trial].criteria
+    criteria = common.trials().screenable()[trial].criteria
     chosen = criteria.question(question)
     assert chosen is not None
     for button in asked["buttons"][:-1]:  # pressing a button gives its option
@@ -83,7 +83,7 @@ def button_key(question: Question, button: dict[str, str]) -> str:
 
 
 def test_a_trial_named_in_a_question_is_not_chosen_for_the_questions() -> None:
-    trials = common.trials().get()
+    trials = common.trials().screenable()
     asking = _tracker({}, text="combien de visites pour l'étude asthme ?", intent="faq")
     assert screening._chosen(asking, trials) is None
     joining = _tracker({}, text="je veux participer à l'étude asthme", intent="start_screening")
@@ -109,7 +109,7 @@ def _depth(text: str) -> int:
 
 @pytest.mark.parametrize("trial_id", ["demo-t2d-001", "demo-asthma-002"])
 def test_trial_names_read_right_in_every_sentence(trial_id: str) -> None:
-    trial = common.trials().get()[trial_id]
+    trial = common.trials().screenable()[trial_id]
     for name, variants in _responses().items():
         if not name.startswith(("utter_screening_", "utter_contact_")):
             continue
@@ -126,7 +126,7 @@ def test_trial_names_read_right_in_every_sentence(trial_id: str) -> None:
 
 
 def test_the_outcome_gives_the_team_number_it_promises() -> None:
-    trial = common.trials().get()["demo-t2d-001"]
+    trial = common.trials().screenable()["demo-t2d-001"]
     dispatcher = CollectingDispatcher()
     screening._with_phone(
         dispatcher,

@@ -60,7 +60,7 @@ def chat(
 
 
 def _criteria(trial: str) -> Criteria:
-    return common.trials().get()[trial].criteria
+    return common.trials().screenable()[trial].criteria
 
 
 def _say(

@@ -6,12 +6,12 @@ import re
 import shutil
 from pathlib import Path
 
-from bot.screening.trials import Trials, named_in
 from bot.settings import PROJECT_ROOT
+from bot.trials import Catalogue, named_in
 
 
 def test_a_message_names_a_trial_in_either_language() -> None:
-    trials = Trials(PROJECT_ROOT / "knowledge").get()
+    trials = Catalogue(PROJECT_ROOT / "knowledge").screenable()
     assert set(trials) == {"demo-t2d-001", "demo-asthma-002"}
     assert named_in(trials, "can I join the asthma study?") == "demo-asthma-002"
     assert named_in(trials, "je suis diabétique, je peux m'inscrire ?") == "demo-t2d-001"
@@ -24,7 +24,7 @@ def test_a_message_names_a_trial_in_either_language() -> None:
 
 
 def test_a_trial_has_a_name_for_inside_a_sentence_and_a_number_to_call(tmp_path: Path) -> None:
-    trials = Trials(PROJECT_ROOT / "knowledge").get()
+    trials = Catalogue(PROJECT_ROOT / "knowledge").screenable()
     assert trials["demo-t2d-001"].named("fr") == "l'étude DMX-101 (démonstration fictive)"
     assert trials["demo-t2d-001"].named("en") == "the DMX-101 study (fictional demo)"
     assert trials["demo-t2d-001"].phone == "+33 1 99 00 12 34"
@@ -33,17 +33,17 @@ def test_a_trial_has_a_name_for_inside_a_sentence_and_a_number_to_call(tmp_path:
     path = tmp_path / "trials" / "demo-asthma-002" / "trial.yml"
     text = re.sub(r"\nin_sentence:\n(  .*\n)+", "\n", path.read_text())
     path.write_text(re.sub(r"\n  phone: .*", "", text))
-    trial = Trials(tmp_path).get()["demo-asthma-002"]
+    trial = Catalogue(tmp_path).screenable()["demo-asthma-002"]
     assert trial.named("en") == "AZ-202 asthma study (fictional demo)"
     assert trial.phone == "+33 1 99 00 12 41"
 
 
 def test_an_edited_criteria_file_is_read_again_and_a_broken_one_left_out(tmp_path: Path) -> None:
     shutil.copytree(PROJECT_ROOT / "knowledge" / "trials", tmp_path / "trials")
-    trials = Trials(tmp_path)
-    version = trials.get()["demo-t2d-001"].criteria.version
+    trials = Catalogue(tmp_path)
+    version = trials.screenable()["demo-t2d-001"].criteria.version
     path = tmp_path / "trials" / "demo-t2d-001" / "eligibility.yml"
     path.write_text(path.read_text().replace(f"version: {version} ", f"version: {version + 1} "))
-    assert trials.get()["demo-t2d-001"].criteria.version == version + 1
+    assert trials.screenable()["demo-t2d-001"].criteria.version == version + 1
     path.write_text(path.read_text().replace("{question: age,", "{question: agee,"))
-    assert set(trials.get()) == {"demo-asthma-002"}  # `kb lint` says why, with the line
+    assert set(trials.screenable()) == {"demo-asthma-002"}  # `kb lint` says why, with the line

@@ -16,7 +16,7 @@ from bot.db.models import Appointment, Conversation
 from bot.reminders import participants, requests
 from bot.screening import store
 from bot.screening.criteria import Answer
-from bot.screening.trials import Trial
+from bot.trials import Screenable as Trial
 from tests.reminders.linking import TRIALS, schedule_visit
 
 T2D = "demo-t2d-001"

@@ -20,8 +20,8 @@ from bot.crypto import Cipher
 from bot.knowledge.gaps import record_unanswered
 from bot.safety import events
 from bot.safety.detect import Finding
-from bot.screening.trials import load_trials
 from bot.settings import PROJECT_ROOT
+from bot.trials import read_catalogue, screenable
 from tests.reminders.linking import KNOWLEDGE
 from tests.staff.conftest import PASSWORD, Site
 from tests.staff.factories import ELIGIBLE, SPRING, T2D, UP_TO_HBA1C, People
@@ -58,7 +58,7 @@ def _seed(site: Site) -> None:
     cipher = Cipher.from_settings(site.settings)
     texts = load_consents(KNOWLEDGE)
     with Session(site.engine) as session, session.begin():
-        people = People(session, texts, load_trials(KNOWLEDGE / "trials"), cipher)
+        people = People(session, texts, screenable(read_catalogue(KNOWLEDGE)), cipher)
         for key in ("web-a", "web-b", "web-c", "web-d"):
             people.arrive(key, SPRING)
         people.arrive("web-e", "camp_poster-lyon")

@@ -16,8 +16,9 @@ from bot.consent import service
 from bot.consent.texts import LoadedConsents, load_consents
 from bot.crypto import Cipher
 from bot.screening import store
-from bot.screening.trials import Trial, load_trials
 from bot.staff import funnel as funnels
+from bot.trials import Screenable as Trial
+from bot.trials import read_catalogue, screenable
 from tests.reminders.linking import KNOWLEDGE
 from tests.staff.factories import ASTHMA, ELIGIBLE, SPRING, T2D, UP_TO_HBA1C, People
 
@@ -31,7 +32,7 @@ def texts() -> LoadedConsents:
 
 @pytest.fixture(scope="module")
 def trials() -> dict[str, Trial]:
-    return load_trials(KNOWLEDGE / "trials")
+    return screenable(read_catalogue(KNOWLEDGE))
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.screening.trials import Trial, Trials
+from bot.trials import Catalogue
+from bot.trials import Screenable as Trial
 from bot.understanding import read
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
@@ -14,7 +15,7 @@ KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
 @pytest.fixture(scope="module")
 def trials() -> dict[str, Trial]:
-    return Trials(KNOWLEDGE).get()
+    return Catalogue(KNOWLEDGE).screenable()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,159 @@
+"""The trial catalogue: what staff wrote about each trial, read by one reader.
+
+Each trial is a folder of `knowledge/trials/`: `trial.yml` (titles, keywords, contact, reminder
+times, what to bring), `sites.yml` (where the visits happen) and `eligibility.yml` (the
+pre-screening's criteria). Pre-screening, reminders, appointments, the gateway's reading of a
+message and the staff pages all read them here; `Catalogue` reads them again whenever a file
+changes. A trial whose criteria do not load is not offered for pre-screening (the problem is
+logged; `trialbot kb lint` says what is wrong, with the line) but keeps its sites and texts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.knowledge.analysis import fold
+from bot.reloading import Reloading
+from bot.reminders.plan import DEFAULT_OFFSETS
+from bot.screening.criteria import Criteria, load_criteria
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Trial:
+    id: str
+    criteria: Criteria | None  # None when eligibility.yml is missing or does not load
+    short_title: dict[str, str] = field(default_factory=dict)  # per language
+    condition: dict[str, str] = field(default_factory=dict)
+    keywords: tuple[str, ...] = ()  # folded words that name the trial in a message, any language
+    phone: str | None = None  # the study team's (contact: phone:), else the first site's
+    hours: dict[str, str] = field(default_factory=dict)  # when the team answers, per language
+    # The title as it reads inside a sentence ("participer à l'étude DMX-101"): `in_sentence`.
+    in_sentence: dict[str, str] = field(default_factory=dict)
+    bring: dict[str, str] = field(default_factory=dict)  # what to bring to a visit
+    sites: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → sites.yml entry
+    offsets: tuple[dt.timedelta, ...] = DEFAULT_OFFSETS  # reminders before a visit
+
+    def title(self, lang: str) -> str:
+        return self.short_title.get(lang) or self.short_title.get("en") or self.id
+
+    def named(self, lang: str) -> str:
+        """The trial inside a sentence: "the DMX-101 study (…)", "l'étude DMX-101 (…)"."""
+        return self.in_sentence.get(lang) or self.title(lang)
+
+
+@dataclass(frozen=True)
+class Screenable(Trial):
+    """A trial a person can be pre-screened for: its criteria loaded."""
+
+    criteria: Criteria
+
+
+class Catalogue:
+    """Every trial of `knowledge_dir`, read again whenever one of its files changes."""
+
+    def __init__(self, knowledge_dir: Path) -> None:
+        self._trials = Reloading(
+            lambda: (knowledge_dir / "trials").glob("*/*.yml"),
+            lambda: read_catalogue(knowledge_dir),
+        )
+
+    def get(self) -> dict[str, Trial]:
+        return self._trials.get()
+
+    def screenable(self) -> dict[str, Screenable]:
+        return screenable(self.get())
+
+
+def screenable(trials: dict[str, Trial]) -> dict[str, Screenable]:
+    """The trials whose criteria loaded, by id."""
+    return {tid: trial for tid, trial in trials.items() if isinstance(trial, Screenable)}
+
+
+def read_catalogue(knowledge_dir: Path) -> dict[str, Trial]:
+    """Each trial folder's files, by trial id (the folder's name, or the criteria's `trial`)."""
+    found: dict[str, Trial] = {}
+    for folder in sorted((knowledge_dir / "trials").glob("*/")):
+        trial = _read_trial(folder)
+        found[trial.id] = trial
+    return found
+
+
+def _read_trial(folder: Path) -> Trial:
+    criteria = None
+    if (folder / "eligibility.yml").exists():
+        criteria, problems = load_criteria(folder / "eligibility.yml")
+        for problem in problems:
+            log.error("criteria problem: %s", problem)
+    described = _read(folder / "trial.yml")
+    sites = _read(folder / "sites.yml").get("sites")
+    sites = sites if isinstance(sites, list) else []
+    contact = described.get("contact")
+    hours = described.get("reminder_hours")
+    values: dict[str, Any] = {
+        "short_title": _texts(described.get("short_title") or described.get("title")),
+        "condition": _texts(described.get("condition")),
+        "keywords": tuple(_words(word) for word in _list(described.get("keywords")) if word),
+        "phone": _phone(contact) or next(filter(None, map(_phone, sites)), None),
+        "hours": _texts(contact.get("hours")) if isinstance(contact, dict) else {},
+        "in_sentence": _texts(described.get("in_sentence")),
+        "bring": _texts(described.get("bring")),
+        "sites": {str(s["id"]): s for s in sites if isinstance(s, dict) and s.get("id")},
+        "offsets": (
+            tuple(dt.timedelta(hours=float(h)) for h in hours)
+            if isinstance(hours, list) and hours and all(isinstance(h, int | float) for h in hours)
+            else DEFAULT_OFFSETS
+        ),
+    }
+    if criteria is None:
+        return Trial(id=folder.name, criteria=None, **values)
+    return Screenable(id=criteria.trial, criteria=criteria, **values)
+
+
+def named_in(trials: dict[str, Screenable], text: str) -> str | None:
+    """The one trial a message names ("can I join the asthma study?"), if exactly one."""
+    words = f" {_words(text)} "
+    found = {
+        trial.id
+        for trial in trials.values()
+        if trial.id in text or any(f" {keyword}" in words for keyword in trial.keywords)
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        log.error("%s: %s", path, error)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _texts(value: Any) -> dict[str, str]:
+    return {str(k): str(v).strip() for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [str(word) for words in value.values() for word in _list(words)]
+    return [str(word) for word in value] if isinstance(value, list) else []
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
+def _phone(contact: Any) -> str | None:
+    phone = contact.get("phone") if isinstance(contact, dict) else None
+    return str(phone) if phone else None
