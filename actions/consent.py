@@ -15,9 +15,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import language
 from actions.knowledge import answer_instead
 from bot import wording
-from bot.consent import erasure, ledger, service
+from bot.consent import ledger, service
 from bot.consent.texts import PURPOSES, ConsentText
 from bot.db.session import default_sessions
+from bot.rights import erasure, withdrawal
 from bot.settings import get_settings
 
 # What a yes leads to (the pre-screening questions, when and how to be contacted): registered by
@@ -261,7 +262,7 @@ class ActionWithdrawConfirmed(Action):
             return done
         lang = language(tracker)
         with default_sessions().begin() as session:
-            records = service.withdraw(session, tracker.sender_id)
+            records = withdrawal.withdraw(session, tracker.sender_id)
         if not records:
             dispatcher.utter_message(response="utter_withdraw_nothing")
             return done
@@ -326,4 +327,4 @@ class ActionStopMessages(Action):
     @staticmethod
     def _stop(sender_key: str) -> None:
         with default_sessions().begin() as session:
-            service.stop_messages(session, sender_key)
+            withdrawal.stop_messages(session, sender_key)

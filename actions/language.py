@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.conversations import as_language, choose_language
 from bot.db.session import default_sessions
-from bot.settings import Language
+from bot.i18n.languages import Language
 
 
 def _record_choice(sender_key: str, language: Language) -> None:

@@ -35,7 +35,6 @@ from bot.consent.service import has_consent
 from bot.consent.texts import LoadedConsents
 from bot.db.models import Screening
 from bot.db.session import default_sessions
-from bot.knowledge.analysis import fold
 from bot.safety import detect as safety
 from bot.screening import store
 from bot.screening.criteria import Criteria, Question
@@ -43,6 +42,7 @@ from bot.screening.evaluate import evaluate
 from bot.screening.parse import Unclear, asks, expected, extract
 from bot.trials import Screenable as Trial
 from bot.trials import named_in
+from bot.wording import fold
 
 # What the person can press; a typed answer is read the same way.
 YES_NO = {"en": (("Yes", "yes"), ("No", "no")), "fr": (("Oui", "oui"), ("Non", "non"))}

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
-from bot.knowledge.entries import read_front_matter
+from bot.files import read_front_matter
 
 ROOT = Path(__file__).resolve().parents[1]
 KB_EVAL = ROOT / "bench" / "kb_eval"

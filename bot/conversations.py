@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Conversation, LanguageSource, utcnow
 from bot.i18n.detect import detect_language
-from bot.settings import LANGUAGES, Language
+from bot.i18n.languages import LANGUAGES, Language
 
 # Detection from text decides the language during the first messages; after that a stray
 # English word in a French conversation ("ok", "stop") must not flip it, but a whole sentence

@@ -24,8 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Language = Literal["en", "fr"]
-LANGUAGES: tuple[Language, ...] = ("en", "fr")
+from bot.i18n.languages import Language
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # A secret the processes of a site share is refused shorter than this (16 random URL-safe
@@ -262,7 +261,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _staff_hours_are_readable(self) -> Settings:
-        from bot.handoff.hours import StaffHours  # it needs no settings: no import cycle
+        from bot.staff_hours import StaffHours  # a leaf: it needs no settings
 
         StaffHours.parse(self.staff_hours, self.site_timezone)  # ValueError names the problem
         return self

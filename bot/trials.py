@@ -19,12 +19,14 @@ from typing import Any
 
 import yaml
 
-from bot.knowledge.analysis import fold
 from bot.reloading import Reloading
-from bot.reminders.plan import DEFAULT_OFFSETS
 from bot.screening.criteria import Criteria, load_criteria
+from bot.wording import fold
 
 log = logging.getLogger(__name__)
+
+# Reminders before a visit, unless the trial's `reminder_hours` says otherwise.
+DEFAULT_OFFSETS = (dt.timedelta(hours=72), dt.timedelta(hours=24), dt.timedelta(hours=2))
 
 
 @dataclass(frozen=True)

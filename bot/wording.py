@@ -10,8 +10,14 @@ before acting on them; a reading they set aside is recorded for staff as a gap.
 from __future__ import annotations
 
 import re
+import unicodedata
 
-from bot.knowledge.analysis import fold
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Ça coûte" and "ca coute" become the same words."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
 
 # A question by its first words, in either language, typed as people type.
 _QUESTION_START = re.compile(

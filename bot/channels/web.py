@@ -19,7 +19,7 @@ from bot import conversations
 from bot.channels.base import Reply
 from bot.crypto import Cipher
 from bot.db.models import Conversation, InboundMessage, OutboundMessage
-from bot.settings import Language
+from bot.i18n.languages import Language
 
 NAME = "web"
 

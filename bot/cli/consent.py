@@ -124,7 +124,7 @@ def retention_purge(
     """Delete conversations silent for longer than the retention period, here and in Rasa."""
     import datetime as dt
 
-    from bot.consent import erasure
+    from bot.rights import erasure
 
     settings = load_settings(knowledge)
     period = days or settings.retention_days

@@ -110,7 +110,7 @@ def kb_lint(
 ) -> None:
     """Check every knowledge file; exit 1 if any entry is invalid, expired or conflicting."""
     from bot.knowledge.embeddings import Embedder, default_model_path
-    from bot.knowledge.lint import lint
+    from bot.lint import lint
 
     settings = load_settings(knowledge)
     root = settings.knowledge_dir

@@ -41,7 +41,7 @@ def participants_add(
     import datetime as dt
 
     from bot.db.session import create_db_engine, make_session_factory
-    from bot.knowledge.lint import trial_ids
+    from bot.lint import trial_ids
     from bot.reminders import participants
 
     settings = load_settings(knowledge)

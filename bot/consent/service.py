@@ -1,4 +1,5 @@
-"""Asking for consent, recording the answer, withdrawal and "stop": what the actions call.
+"""Asking for consent and recording the answer: what the actions call (withdrawal and "stop",
+which reach beyond consent, are in bot.rights).
 
 Every function takes the caller's session and commits nothing itself, so that a decision and
 what follows from it (messages stopped, data erased) land together or not at all.
@@ -10,7 +11,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.consent import ledger
@@ -19,12 +20,9 @@ from bot.consent.texts import ConsentText, LoadedConsents, load_consents
 from bot.db.models import (
     ConsentRecord,
     Conversation,
-    OutboundMessage,
     StoredConsentText,
-    utcnow,
 )
 from bot.reloading import Reloading
-from bot.reminders import permission
 
 log = logging.getLogger(__name__)
 
@@ -110,41 +108,6 @@ def decide(session: Session, sender_key: str, reference: str, agreed: bool) -> C
         language=shown.language,
         text_sha256=shown.sha256,
         decision=decision,
-    )
-
-
-def withdraw(session: Session, sender_key: str) -> list[ConsentRecord]:
-    """Withdraw every consent the person gave, and stop everything that relied on it."""
-    records = [
-        ledger.append(
-            session,
-            sender_key=sender_key,
-            channel=channel_of(sender_key),
-            consent_id=given.consent_id,
-            version=given.version,
-            language=given.language,
-            text_sha256=given.text_sha256,
-            decision=Decision.WITHDRAWN,
-        )
-        for given in ledger.granted(session, sender_key).values()
-    ]
-    stop_messages(session, sender_key, reason="consent withdrawn")
-    from bot.screening import store  # screening needs consent; this module must not need it
-
-    store.withdraw(session, sender_key)
-    return records
-
-
-def stop_messages(session: Session, sender_key: str, reason: str = "messages stopped") -> None:
-    """Nothing on the assistant's own initiative any more: reminders cancelled, queue dropped."""
-    permission.cancel_for(session, sender_key, reason)
-    conversation = session.scalar(select(Conversation).where(Conversation.sender_key == sender_key))
-    if conversation is None:
-        return
-    if conversation.messages_stopped_at is None:
-        conversation.messages_stopped_at = utcnow()
-    session.execute(
-        delete(OutboundMessage).where(OutboundMessage.conversation_id == conversation.id)
     )
 
 

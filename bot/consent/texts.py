@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.knowledge.entries import Problem, as_date, read_front_matter
-from bot.settings import LANGUAGES
+from bot.files import Problem, as_date, read_front_matter
+from bot.i18n.languages import LANGUAGES
 
 # What each consent allows, as the assistant names it to the person; it asks for one before the
 # first use that needs it.

@@ -23,7 +23,6 @@ from bot import conversations, timing, understanding, wording
 from bot.campaigns import parse_referral
 from bot.channels import web
 from bot.channels.base import Channel, Inbound, NotDelivered, Reply
-from bot.consent import erasure
 from bot.crypto import Cipher
 from bot.db.models import (
     Conversation,
@@ -44,6 +43,7 @@ from bot.i18n.detect import detect_language
 from bot.pseudonym import pseudonym
 from bot.redact import redact
 from bot.reminders import participants
+from bot.rights import erasure
 from bot.safety import detect as safety
 from bot.safety import events, remainder, respond
 from bot.screening import store as screenings

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.channels.base import Button, Reply
 from bot.db.models import utcnow
-from bot.handoff.hours import availability, staff_hours
 from bot.handoff.service import BACK
 from bot.i18n import messages
 from bot.settings import Settings
+from bot.staff_hours import availability, staff_hours
 
 
 def back_button(language: str) -> Button:

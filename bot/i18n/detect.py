@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.settings import Language
+from bot.i18n.languages import Language
 
 _FRENCH = frozenset(
     """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.settings import Language
+from bot.i18n.languages import Language
 
 _BOTH = "{en}\n\n{fr}"
 

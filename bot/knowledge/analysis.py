@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from functools import cache
@@ -12,6 +11,8 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 import snowballstemmer
+
+from bot.wording import fold
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -36,12 +37,6 @@ _STOP = {
     ),
 }
 _STEMMER_NAMES = {"en": "english", "fr": "french"}
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: "Ça coûte" and "ca coute" become the same words."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def tokens(text: str, lang: str) -> list[str]:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import timing
+from bot.files import Problem
 from bot.knowledge.embeddings import Encoders, Progress
-from bot.knowledge.entries import Entry, Loaded, Problem, load_faq
+from bot.knowledge.entries import Entry, Loaded, load_faq
 from bot.knowledge.index import Calibration, Candidate, KnowledgeIndex, Mode
 from bot.knowledge.tuning import tuned_on
 from bot.settings import Settings

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import LinkCode, Participant, as_utc, utcnow
-from bot.settings import LANGUAGES
+from bot.i18n.languages import LANGUAGES
 
 # Easy to read and to type on a phone: no 0/O, 1/I/L.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.consent.service import has_consent
 from bot.consent.texts import LoadedConsents
 from bot.db.models import (
     Appointment,
@@ -55,8 +56,6 @@ def unlink(session: Session, sender_key: str) -> int:
 
 def refusal(session: Session, texts: LoadedConsents, reminder: Reminder) -> str | None:
     """Why `reminder` must not be sent now, or None when it may."""
-    from bot.consent.service import has_consent  # the consent service cancels through us
-
     if reminder.status != ReminderStatus.SCHEDULED:
         return f"reminder is {reminder.status}"
     participant = session.scalar(

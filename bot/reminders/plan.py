@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-DEFAULT_OFFSETS = (dt.timedelta(hours=72), dt.timedelta(hours=24), dt.timedelta(hours=2))
+from bot.trials import DEFAULT_OFFSETS
 
 
 @dataclass(frozen=True)

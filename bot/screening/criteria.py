@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 import yaml
 
-from bot.knowledge.entries import Problem, as_date
-from bot.settings import LANGUAGES
+from bot.files import Problem, as_date
+from bot.i18n.languages import LANGUAGES
 
 QuestionType = Literal["integer", "number", "yes_no", "choice", "date"]
 TYPES: tuple[str, ...] = ("integer", "number", "yes_no", "choice", "date")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.knowledge.entries import as_date
+from bot.files import as_date
 from bot.screening.criteria import Answer, Condition, Criteria, Question
 
 Outcome = Literal["likely_eligible", "not_eligible", "incomplete", "needs_review"]

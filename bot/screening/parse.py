@@ -15,11 +15,10 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.knowledge.analysis import fold
 from bot.screening.criteria import Answer, Criteria, Question
 from bot.screening.evaluate import holds
 from bot.screening.words import digits, period_days, rate, span, without_times
-from bot.wording import clauses
+from bot.wording import clauses, fold
 
 
 @dataclass(frozen=True)

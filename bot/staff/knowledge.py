@@ -22,7 +22,7 @@ from bot.knowledge import gaps
 from bot.knowledge.embeddings import BATCH, Embedder, default_model_path
 from bot.knowledge.encoders import Vectors
 from bot.knowledge.entries import Entry, load_faq
-from bot.knowledge.lint import EXPIRY_WARNING
+from bot.lint import EXPIRY_WARNING
 from bot.settings import Settings
 
 Encode = Callable[[list[str]], Vectors]  # texts → L2-normalised vectors, one row per text

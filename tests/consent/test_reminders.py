@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.consent import erasure, service
+from bot.consent import service
 from bot.consent.texts import LoadedConsents, load_consents
 from bot.db.models import (
     Appointment,
@@ -20,6 +20,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.reminders.permission import refusal
+from bot.rights import erasure, withdrawal
 from bot.settings import PROJECT_ROOT
 
 WHO = "telegram-5a1b"
@@ -86,7 +87,7 @@ def test_withdrawal_cancels_scheduled_reminders_and_blocks_the_next_send(
     sessions: sessionmaker[Session], texts: LoadedConsents, reminders: list[int]
 ) -> None:
     with sessions.begin() as session:
-        service.withdraw(session, WHO)
+        withdrawal.withdraw(session, WHO)
     with sessions.begin() as session:
         assert _states(session) == [
             ("sent", None),
@@ -107,7 +108,7 @@ def test_stop_cancels_reminders_too(
     sessions: sessionmaker[Session], texts: LoadedConsents, reminders: list[int]
 ) -> None:
     with sessions.begin() as session:
-        service.stop_messages(session, WHO)
+        withdrawal.stop_messages(session, WHO)
     with sessions() as session:
         assert [state for state, _ in _states(session)] == ["sent", "cancelled", "cancelled"]
         assert {reason for _, reason in _states(session)} == {None, "messages stopped"}

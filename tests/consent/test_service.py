@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.consent import erasure, ledger, service
+from bot.consent import ledger, service
 from bot.consent.ledger import Decision
 from bot.consent.texts import load_consents
 from bot.crypto import Cipher
@@ -29,6 +29,7 @@ from bot.db.models import (
 )
 from bot.handoff import service as handoffs
 from bot.keys import reencrypt
+from bot.rights import erasure, withdrawal
 from bot.settings import PROJECT_ROOT
 from tests.handoff.factories import handoff
 
@@ -130,7 +131,7 @@ def test_withdrawal_records_it_and_stops_every_message_but_the_receipt(
         _agree(session, knowledge, "reminders")
         assert service.may_write_first(session, WHO)
     with sessions.begin() as session:
-        withdrawn = service.withdraw(session, WHO)
+        withdrawn = withdrawal.withdraw(session, WHO)
     assert sorted(r.consent_id for r in withdrawn) == ["prescreening", "reminders"]
     with sessions() as session:
         assert ledger.granted(session, WHO) == {}

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from bot.handoff.hours import StaffHours, availability, describe
 from bot.settings import Settings
+from bot.staff_hours import StaffHours, availability, describe
 
 PARIS = ZoneInfo("Europe/Paris")
 HOURS = StaffHours.parse("Mon-Fri 09:00-17:00, Sat 9:30-12:00", "Europe/Paris")

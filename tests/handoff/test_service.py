@@ -9,11 +9,11 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.consent import erasure
 from bot.crypto import Cipher
 from bot.db.models import Handoff, HandoffMessage, utcnow
 from bot.handoff import service
 from bot.handoff.summary import summarise
+from bot.rights import erasure
 from bot.settings import Settings
 from tests.handoff.factories import conversation, handoff
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge.entries import load_faq, parse_entry, unwrap
-from bot.knowledge.lint import lint
+from bot.lint import lint
 from bot.settings import PROJECT_ROOT
 
 GOOD = """---

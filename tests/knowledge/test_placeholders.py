@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.consent.texts import load_consents
 from bot.knowledge.entries import parse_entry
-from bot.knowledge.lint import lint
 from bot.knowledge.placeholders import find_placeholders, mark_for_patients, start_blocker
+from bot.lint import lint
 from bot.settings import PROJECT_ROOT, get_settings
 from tests.knowledge.conftest import SHARED_CACHE
 

@@ -69,7 +69,7 @@ async def main():
                              ActionExecuted("action_listen")] + turn(52), None)
     await one.save(mine)
     found["new_session"] = len((await one.retrieve("p1")).events)
-    # The person's data erased (bot.consent.erasure deletes the rows).
+    # The person's data erased (bot.rights.erasure deletes the rows).
     with one.engine.begin() as connection:
         connection.execute(sqlalchemy.text("DELETE FROM events WHERE sender_id = 'p1'"))
     found["after_erasure"] = await one.retrieve("p1")

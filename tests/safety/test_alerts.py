@@ -12,12 +12,12 @@ from sqlalchemy import Engine, select
 
 from bot.channels.base import Inbound
 from bot.channels.telegram import TelegramChannel
-from bot.consent import erasure
 from bot.crypto import Cipher
 from bot.db.models import SafetyEvent, StaffAlert, as_utc, utcnow
 from bot.db.session import make_session_factory
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
+from bot.rights import erasure
 from bot.safety import alerts
 from bot.settings import Settings
 from tests.fakes.smtp import FakeSMTP

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge.lint import lint
+from bot.lint import lint
 from bot.screening.criteria import load_criteria
 from bot.settings import PROJECT_ROOT
 

@@ -9,10 +9,11 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.consent import erasure, service
+from bot.consent import service
 from bot.consent.texts import LoadedConsents, load_consents
 from bot.crypto import Cipher
 from bot.db.models import Conversation, FollowUp, LanguageSource, Screening
+from bot.rights import erasure, withdrawal
 from bot.screening import store
 from bot.screening.criteria import Criteria, load_criteria
 from bot.settings import PROJECT_ROOT
@@ -109,7 +110,7 @@ def test_withdrawal_stops_an_open_screening_and_refuses_more_answers(
     with sessions.begin() as session:
         started = store.start(session, CIPHER, texts, WHO, criteria)
     with sessions.begin() as session:
-        service.withdraw(session, WHO)
+        withdrawal.withdraw(session, WHO)
     with sessions.begin() as session, pytest.raises(LookupError):
         store.answer(session, CIPHER, texts, started.screening_id, criteria, {"age": 40})
     with sessions() as session:
@@ -186,7 +187,7 @@ def test_follow_ups_are_recorded_cancelled_by_withdrawal_and_erased(
         assert rows[1].phone and "612345678" not in rows[1].phone
         assert CIPHER.decrypt(rows[1].phone) == "+33612345678"
     with sessions.begin() as session:
-        service.withdraw(session, WHO)
+        withdrawal.withdraw(session, WHO)
     with sessions() as session:
         statuses = session.scalars(select(FollowUp.status).order_by(FollowUp.id)).all()
         # Nobody calls a person who withdrew; the review of answers already given stays.

@@ -23,7 +23,6 @@ from bot import keys
 from bot.channels.base import Reply
 from bot.channels.web import WebChannel
 from bot.cli import app
-from bot.consent import erasure
 from bot.consent import service as consent
 from bot.consent.texts import LoadedConsents, load_consents
 from bot.conversations import get_or_create
@@ -33,6 +32,7 @@ from bot.db.models import Base, InboundMessage
 from bot.db.session import create_db_engine, make_session_factory
 from bot.handoff import service as handoffs
 from bot.knowledge.gaps import record_unanswered
+from bot.rights import erasure
 from bot.safety import events
 from bot.safety.detect import Finding
 from bot.screening import report, store

@@ -12,9 +12,9 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.consent import service
 from bot.consent.texts import LoadedConsents, load_consents
 from bot.crypto import Cipher
+from bot.rights import withdrawal
 from bot.screening import store
 from bot.staff import funnel as funnels
 from bot.trials import Screenable as Trial
@@ -57,7 +57,7 @@ def recruited(
         # camp_-SUM-1 is a valid link; "-SUM-1" in a spreadsheet cell is a formula.
         people.arrive("web-h", "camp_-SUM-1")
         assert people.screen("web-h", {"age": 61}) == "incomplete"
-        service.withdraw(session, "web-h")  # leaves the form: its screening is "stopped"
+        withdrawal.withdraw(session, "web-h")  # leaves the form: its screening is "stopped"
     yield sessions
 
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.consent import service
 from bot.db.models import Appointment, Participant, Reminder, ReminderStatus
 from bot.reminders import appointments, participants
+from bot.rights import withdrawal
 from bot.staff import participants as people
 from tests.reminders.linking import TRIALS, linked_participant, schedule_visit
 
@@ -48,7 +48,7 @@ def enrolled(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
         first.status, first.attempts = ReminderStatus.FAILED, 3
         first.last_error = "Forbidden: bot was blocked by the user"
     with sessions.begin() as session:
-        service.withdraw(session, CHAT)
+        withdrawal.withdraw(session, CHAT)
     return sessions
 
 

@@ -34,6 +34,7 @@ from bot.db.models import (
 from bot.db.session import normalise_url
 from bot.handoff import service as handoffs
 from bot.reminders import permission
+from bot.screening import store
 
 log = logging.getLogger(__name__)
 # A custom message action_erase_confirmed sends: the gateway erases once Rasa has saved the turn.
@@ -82,8 +83,6 @@ def erase(session: Session, sender_key: str, tracker_url: str | None) -> Erased:
         session, UnansweredQuestion, UnansweredQuestion.sender_key == sender_key
     )
     feedback = _count_and_delete(session, AnswerFeedback, AnswerFeedback.sender_key == sender_key)
-    from bot.screening import store  # screening needs consent; consent must not need it
-
     screenings = store.erase(session, sender_key)
     reminders = permission.cancel_for(session, sender_key, "erased")
     permission.unlink(session, sender_key)

@@ -10,11 +10,12 @@ import numpy as np
 import yaml
 
 from bot.consent.texts import load_consents
+from bot.files import Problem
+from bot.i18n.languages import LANGUAGES
 from bot.knowledge.embeddings import Embedder
-from bot.knowledge.entries import Entry, Problem, load_faq
+from bot.knowledge.entries import Entry, load_faq
 from bot.knowledge.placeholders import find_placeholders
 from bot.screening.criteria import load_criteria
-from bot.settings import LANGUAGES
 
 EXPIRY_WARNING = dt.timedelta(days=30)
 # Two example questions of different entries this close (cosine) will be confused by retrieval.
