@@ -13,7 +13,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language
 from actions.common import trials as catalogue
-from actions.consent import AFTER_CONSENT
 from actions.consent import ask as ask_consent
 from actions.knowledge import answer_instead
 from bot import wording
@@ -164,9 +163,6 @@ def want_reminders(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[E
         requests.opt_in(session, tracker.sender_id, _trials())
     dispatcher.utter_message(response="utter_reminders_on")
     return [SlotSet("awaiting", None)]
-
-
-AFTER_CONSENT[permission.CONSENT] = want_reminders
 
 
 async def _asked_without_appointments(tracker: Tracker) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -21,18 +20,13 @@ from bot.db.session import default_sessions
 from bot.rights import erasure, withdrawal
 from bot.settings import get_settings
 
-# What a yes leads to (the pre-screening questions, when and how to be contacted): registered by
-# the actions that ask for the consent, since this module must not depend on them.
-AfterConsent = Callable[[CollectingDispatcher, Tracker], list[EventType]]
-AFTER_CONSENT: dict[str, AfterConsent] = {}
-
 
 @functools.cache
 def consent_texts() -> service.ConsentTexts:
     return service.ConsentTexts(get_settings().knowledge_dir)
 
 
-def _purpose(consent_id: str, lang: str) -> str:
+def purpose(consent_id: str, lang: str) -> str:
     return PURPOSES.get(consent_id, {}).get(lang, consent_id)
 
 
@@ -108,75 +102,18 @@ def remind(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType
         return []
     if shown.lang != language(tracker):
         # Asked in the other language: the same consent's text in this one, as a new question.
-        return _ask_again(dispatcher, tracker)
+        return ask_again(dispatcher, tracker)
     dispatcher.utter_message(response="utter_consent_waiting", consent_title=shown.title)
     _question(dispatcher, shown, tracker.sender_id)
     return [SlotSet("awaiting", "consent")]
 
 
-def _ask_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+def ask_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """The consent that was being asked, shown again with its buttons in today's language: the
     old buttons may be in another language, or gone from the page."""
     asked = str(tracker.get_slot("consent_text") or "").split(":")[0]
     shown = next((t for t in consent_texts().get().texts if t.sha256 == asked), None)
     return ask(dispatcher, tracker, shown.id) if shown is not None else []
-
-
-class ActionConsentDecision(Action):
-    """Record the yes or no to the text the person saw (a button, or typed while asked)."""
-
-    def name(self) -> str:
-        return "action_consent_decision"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        decision = next(tracker.get_latest_entity_values("decision"), None)
-        sha = next(tracker.get_latest_entity_values("consent_text"), None)
-        if intent in ("affirm", "deny"):
-            decision = "yes" if intent == "affirm" else "no"
-        if not sha and just_asked(tracker, "consent"):
-            sha = tracker.get_slot("consent_text")  # typed right under the question
-        done = [SlotSet("awaiting", None), SlotSet("consent_text", None)]
-        if decision not in ("yes", "no") or not sha:
-            dispatcher.utter_message(response="utter_consent_not_understood")
-            return done + await asyncio.to_thread(_ask_again, dispatcher, tracker)
-        return done + await asyncio.to_thread(
-            self._record, dispatcher, tracker, str(sha), decision == "yes"
-        )
-
-    def _record(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, sha: str, agreed: bool
-    ) -> list[EventType]:
-        lang = language(tracker)
-        texts = consent_texts().get()
-        with default_sessions().begin() as session:
-            try:
-                record = service.decide(session, tracker.sender_id, sha, agreed)
-            except service.UnknownConsentText:
-                dispatcher.utter_message(response="utter_consent_not_understood")
-                return []
-            current = texts.current(record.consent_id, record.language, record.recorded_at.date())
-        purpose = _purpose(record.consent_id, lang)
-        if not agreed:
-            dispatcher.utter_message(response="utter_consent_refused", consent_purpose=purpose)
-            return []
-        if current is not None and current.version > record.version:
-            # They agreed to a text that has since been replaced: the new one needs its own yes.
-            dispatcher.utter_message(response="utter_consent_text_changed")
-            # Its buttons answer it; a typed yes would be ambiguous after two texts.
-            return [
-                e for e in ask(dispatcher, tracker, record.consent_id) if e["name"] != "awaiting"
-            ]
-        dispatcher.utter_message(
-            response="utter_consent_given",
-            consent_purpose=purpose,
-            consent_version=record.version,
-            consent_date=record.recorded_at.date().isoformat(),
-        )
-        then = AFTER_CONSENT.get(record.consent_id)
-        return then(dispatcher, tracker) if then else []
 
 
 def just_asked(tracker: Tracker, awaiting: str) -> bool:
@@ -234,7 +171,7 @@ class ActionWithdrawConsent(Action):
             return await answer_instead(dispatcher, tracker, misread="withdraw_consent")
         given = await asyncio.to_thread(_granted, tracker.sender_id)
         if given:
-            purposes = "; ".join(_purpose(consent, language(tracker)) for consent in given)
+            purposes = "; ".join(purpose(consent, language(tracker)) for consent in given)
             dispatcher.utter_message(response="utter_withdraw_confirm", consents=purposes)
         else:
             dispatcher.utter_message(response="utter_withdraw_nothing")
@@ -266,7 +203,7 @@ class ActionWithdrawConfirmed(Action):
         if not records:
             dispatcher.utter_message(response="utter_withdraw_nothing")
             return done
-        purposes = "; ".join(_purpose(record.consent_id, lang) for record in records)
+        purposes = "; ".join(purpose(record.consent_id, lang) for record in records)
         dispatcher.utter_message(
             response="utter_withdraw_done",
             consents=purposes,

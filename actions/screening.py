@@ -20,8 +20,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import cipher, language
 from actions.common import trials as _trials
-from actions.consent import AFTER_CONSENT, consent_texts, just_asked
 from actions.consent import ask as ask_consent
+from actions.consent import consent_texts, just_asked
 from actions.knowledge import (
     answer_instead,
     ask_each,
@@ -101,9 +101,6 @@ def start(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]
     if asked:  # a yes comes back through action_consent_decision, which calls `start` again
         return [SlotSet("trial", chosen), *asked]
     return begin(dispatcher, tracker, trials[chosen])
-
-
-AFTER_CONSENT[store.CONSENT] = start
 
 
 def _chosen(tracker: Tracker, trials: dict[str, Trial]) -> str | None:
@@ -470,9 +467,6 @@ class ActionContactAnswer(Action):
 
 def ask_contact_details(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     return [*_clear_contact(), SlotSet("awaiting", "contact_details")]  # the rules open the form
-
-
-AFTER_CONSENT["contact"] = ask_contact_details
 
 
 def _clear_contact() -> list[EventType]:

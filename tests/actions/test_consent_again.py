@@ -9,7 +9,8 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.consent import ActionConsentDecision, consent_texts
+from actions.consent import consent_texts
+from actions.consent_decision import ActionConsentDecision
 
 
 def test_a_typed_yes_after_a_language_switch_gets_the_question_again_in_french() -> None:
