@@ -15,7 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import appointments, consent, screening
+from actions import appointments, consent, contact, screening
 from actions.common import language
 from bot.consent import service
 from bot.db.session import default_sessions
@@ -26,7 +26,7 @@ AfterConsent = Callable[[CollectingDispatcher, Tracker], list[EventType]]
 # What a yes leads to: the pre-screening's questions, when and how to be contacted, reminders.
 AFTER_CONSENT: dict[str, AfterConsent] = {
     store.CONSENT: screening.start,
-    "contact": screening.ask_contact_details,
+    "contact": contact.ask_contact_details,
     permission.CONSENT: appointments.want_reminders,
 }
 

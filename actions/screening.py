@@ -2,7 +2,8 @@
 
 The questions come from the trial's criteria file through the evaluator: the form has one slot,
 `screening_answer`, asked again after each answer with the next question the evaluator needs.
-Its answers are stored (encrypted) as they come, so a break resumes where it stopped.
+Its answers are stored (encrypted) as they come, so a break resumes where it stopped. What is
+stored and decided is `bot.screening.service`'s: these actions read the slots and word its results.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import cipher, language
 from actions.common import trials as _trials
 from actions.consent import ask as ask_consent
-from actions.consent import consent_texts, just_asked
+from actions.consent import consent_texts
 from actions.knowledge import (
     answer_instead,
     ask_each,
@@ -31,15 +31,12 @@ from actions.knowledge import (
 )
 from actions.language import ActionChangeLanguage
 from bot import understanding, wording
-from bot.consent.service import has_consent
 from bot.consent.texts import LoadedConsents
-from bot.db.models import Screening
 from bot.db.session import default_sessions
 from bot.safety import detect as safety
-from bot.screening import store
+from bot.screening import service, store
 from bot.screening.criteria import Criteria, Question
-from bot.screening.evaluate import evaluate
-from bot.screening.parse import Unclear, asks, expected, extract
+from bot.screening.parse import asks, expected
 from bot.trials import Screenable as Trial
 from bot.trials import named_in
 from bot.wording import fold
@@ -136,27 +133,26 @@ def _named_lately(tracker: Tracker, trials: dict[str, Trial], within: int = 3) -
 def begin(dispatcher: CollectingDispatcher, tracker: Tracker, trial: Trial) -> list[EventType]:
     """Start or resume the trial's screening: open the form, or give the outcome at once."""
     lang = language(tracker)
-    with default_sessions().begin() as session:
-        try:
-            progress = store.start(
-                session, cipher(), _consents(), tracker.sender_id, trial.criteria
-            )
-        except store.NoConsent:
-            return ask_consent(dispatcher, tracker, store.CONSENT)
-        screening = session.get(Screening, progress.screening_id)
-        assert screening is not None
-        if progress.result.outcome != "incomplete":
-            return outcome(dispatcher, tracker, session, screening, lang)
+    begun = screenings().begin(tracker.sender_id, trial, lang)
+    if isinstance(begun, service.ConsentNeeded):
+        return ask_consent(dispatcher, tracker, store.CONSENT)
+    if isinstance(begun, service.Outcome):
+        return _say_outcome(dispatcher, begun, lang)
     dispatcher.utter_message(
-        response="utter_screening_resume" if progress.resumed else "utter_screening_intro",
+        response="utter_screening_resume" if begun.resumed else "utter_screening_intro",
         trial_name=trial.named(lang),
     )
     return [
         SlotSet("trial", trial.id),
-        SlotSet("screening_question", progress.result.next_question),
+        SlotSet("screening_question", begun.next_question),
         SlotSet("screening_answer", None),
         SlotSet("awaiting", "screening_questions"),  # the rules open the form on this
     ]
+
+
+def screenings() -> service.Screenings:
+    """The pre-screening's use cases on the action server's database, keys, texts and trials."""
+    return service.Screenings(default_sessions(), cipher(), _consents, _trials().screenable)
 
 
 def _consents() -> LoadedConsents:
@@ -228,14 +224,6 @@ def _buttons(question: Question, lang: str) -> list[dict[str, str]]:
     return [{"title": title, "payload": payload} for title, payload in pairs]
 
 
-@dataclass(frozen=True)
-class _Step:
-    next_question: str | None
-    unclear: Unclear | None = None
-    no_consent: bool = False
-    answered: bool = False  # the question asked was answered
-
-
 class ValidateScreeningForm(FormValidationAction):
     """Read each answer, store it, and ask what the evaluator needs next (or end the form)."""
 
@@ -261,7 +249,7 @@ class ValidateScreeningForm(FormValidationAction):
     ) -> dict[str, Any]:
         text = str(value or "")
         if leaving(tracker, text):
-            await asyncio.to_thread(_stop, tracker.sender_id)
+            await asyncio.to_thread(lambda: screenings().stop(tracker.sender_id))
             dispatcher.utter_message(response="utter_screening_stopped")
             return {"screening_answer": None, "screening_question": None}
         if (tracker.latest_message.get("intent") or {}).get("name") == "change_language":
@@ -310,34 +298,16 @@ async def _answered_as_question(
     return bool(answers)
 
 
-def _stop(sender_key: str) -> None:
-    with default_sessions().begin() as session:
-        store.stop(session, sender_key)
-
-
-def _answer(tracker: Tracker, text: str, *, keep: bool = True) -> _Step:
+def _answer(tracker: Tracker, text: str, *, keep: bool = True) -> service.Step:
     """Read the answer and store it; with `keep` false, only say whether it would be read."""
-    trial = _trials().screenable().get(str(tracker.get_slot("trial") or ""))
-    if trial is None:  # its criteria were removed or broken meanwhile: the outcome says so
-        return _Step(None)
-    criteria = trial.criteria
-    with default_sessions().begin() as session:
-        try:
-            progress = store.start(session, cipher(), _consents(), tracker.sender_id, criteria)
-        except store.NoConsent:
-            return _Step(None, no_consent=True)
-        question = criteria.question(str(tracker.get_slot("screening_question") or ""))
-        if progress.result.outcome != "incomplete" or question is None:
-            # The criteria changed during the question: go on from where the new ones stand.
-            return _Step(progress.result.next_question)
-        read = extract(criteria, text, language(tracker), question, set(progress.answers))
-        if not keep:
-            return _Step(progress.result.next_question, answered=question.id in read.answers)
-        if read.answers:
-            progress = store.answer(
-                session, cipher(), _consents(), progress.screening_id, criteria, read.answers
-            )
-    return _Step(progress.result.next_question, read.unclear if not read.answers else None)
+    return screenings().answer(
+        tracker.sender_id,
+        str(tracker.get_slot("trial") or ""),
+        str(tracker.get_slot("screening_question") or ""),
+        text,
+        language(tracker),
+        keep=keep,
+    )
 
 
 class ActionScreeningOutcome(Action):
@@ -353,60 +323,53 @@ class ActionScreeningOutcome(Action):
 
     @staticmethod
     def _outcome(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        with default_sessions().begin() as session:
-            screening = store.latest(session, tracker.sender_id, tracker.get_slot("trial"))
-            if screening is None or screening.outcome in ("incomplete", store.STOPPED):
-                if screening is not None and screening.outcome == "incomplete":
-                    # The questions ended without an outcome: the trial's criteria went away.
-                    dispatcher.utter_message(response="utter_screening_unavailable")
-                return [SlotSet("screening_question", None), SlotSet("awaiting", None)]
-            return outcome(dispatcher, tracker, session, screening, language(tracker))
+        lang = language(tracker)
+        found = screenings().outcome(tracker.sender_id, tracker.get_slot("trial"), lang)
+        if isinstance(found, service.Outcome):
+            return _say_outcome(dispatcher, found, lang)
+        if found.unavailable:  # the questions ended without an outcome: the criteria went away
+            dispatcher.utter_message(response="utter_screening_unavailable")
+        return [SlotSet("screening_question", None), SlotSet("awaiting", None)]
 
 
-def outcome(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    session: Any,
-    screening: Screening,
-    lang: str,
+def _say_outcome(
+    dispatcher: CollectingDispatcher, said: service.Outcome, lang: str
 ) -> list[EventType]:
-    trials = _trials().screenable()
-    trial = trials.get(screening.trial)
-    named = {"trial_name": trial.named(lang) if trial else screening.trial}
-    phone = _team_phone(trial, lang)
+    """The outcome in words; what can happen next (another trial, or the team's call)."""
+    named = {"trial_name": said.trial_name}
     done: list[EventType] = [
         SlotSet("screening_question", None),
         SlotSet("screening_answer", None),
         SlotSet("awaiting", None),
     ]
-    if screening.outcome == "not_eligible":
+    if said.kind == "not_eligible":
         dispatcher.utter_message(response="utter_screening_not_eligible", **named)
-        others = _others(session, tracker.sender_id, trials, screening.trial, lang)
-        if others:
-            dispatcher.utter_message(response="utter_screening_other_trials", buttons=others)
+        if said.others:
+            buttons = [_other_trial(other, lang) for other in said.others]
+            dispatcher.utter_message(response="utter_screening_other_trials", buttons=buttons)
         else:
             dispatcher.utter_message(response="utter_screening_no_other_trial")
         return done
-    if screening.outcome == "needs_review":
-        store.follow_up(session, cipher(), screening, "review", lang)
-        _with_phone(dispatcher, "utter_screening_needs_review", phone, **named)
+    if said.kind == "needs_review":
+        with_phone(dispatcher, "utter_screening_needs_review", said.team_phone, **named)
     else:
-        _with_phone(dispatcher, "utter_screening_likely_eligible", phone, **named)
+        with_phone(dispatcher, "utter_screening_likely_eligible", said.team_phone, **named)
     dispatcher.utter_message(response="utter_contact_offer")
     return [*done, SlotSet("awaiting", "contact")]
 
 
-def _team_phone(trial: Trial | None, lang: str) -> str | None:
-    """The number the study team answers, with its hours: "+33 1 99 00 12 34 (Monday…)"."""
-    if trial is None or not trial.phone:
-        return None
-    hours = trial.hours.get(lang)
-    if hours and lang == "fr":  # mid-sentence: "(du lundi au vendredi…)"; English days keep theirs
-        hours = hours[:1].lower() + hours[1:]
-    return f"{trial.phone} ({hours})" if hours else trial.phone
+def _other_trial(other: service.OtherTrial, lang: str) -> dict[str, str]:
+    """A button to check another trial the same answers do not rule out."""
+    return {
+        # French puts a space before a colon.
+        "title": f"{other.title}{' :' if lang == 'fr' else ':'} {other.condition}"
+        if other.condition
+        else other.title,
+        "payload": "/start_screening" + _json({"trial": other.id}),
+    }
 
 
-def _with_phone(
+def with_phone(
     dispatcher: CollectingDispatcher, response: str, phone: str | None, **values: Any
 ) -> None:
     """A response that gives the team's number, or its `_no_phone` twin when none is known."""
@@ -416,200 +379,7 @@ def _with_phone(
         dispatcher.utter_message(response=f"{response}_no_phone", **values)
 
 
-def _tracker_phone(tracker: Tracker) -> str | None:
+def team_phone(tracker: Tracker) -> str | None:
+    """The number of the conversation's trial's team, with its hours, when it gives one."""
     trial = _trials().screenable().get(str(tracker.get_slot("trial") or ""))
-    return _team_phone(trial, language(tracker))
-
-
-def _others(
-    session: Any, sender_key: str, trials: dict[str, Trial], current: str, lang: str
-) -> list[dict[str, str]]:
-    """Other trials whose criteria the same answers do not rule out, as buttons to check them."""
-    buttons = []
-    for trial in trials.values():
-        if trial.id == current:
-            continue
-        known = store.known_answers(session, cipher(), sender_key, trial.criteria)
-        if evaluate(trial.criteria, known).outcome != "not_eligible":
-            title = trial.title(lang)
-            condition = trial.condition.get(lang)
-            buttons.append(
-                {
-                    # French puts a space before a colon.
-                    "title": f"{title}{' :' if lang == 'fr' else ':'} {condition}"
-                    if condition
-                    else title,
-                    "payload": "/start_screening" + _json({"trial": trial.id}),
-                }
-            )
-    return buttons
-
-
-class ActionContactAnswer(Action):
-    """The yes or no to "would you like the study team to contact you?"."""
-
-    def name(self) -> str:
-        return "action_contact_answer"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        done: list[EventType] = [SlotSet("awaiting", None)]
-        if intent != "affirm" or not just_asked(tracker, "contact"):
-            _with_phone(dispatcher, "utter_contact_declined", _tracker_phone(tracker))
-            return done
-        asked = await asyncio.to_thread(ask_consent, dispatcher, tracker, "contact")
-        if asked:  # a yes comes back through action_consent_decision, which opens the form
-            return [*done, *asked]
-        return ask_contact_details(dispatcher, tracker)
-
-
-def ask_contact_details(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    return [*_clear_contact(), SlotSet("awaiting", "contact_details")]  # the rules open the form
-
-
-def _clear_contact() -> list[EventType]:
-    return [SlotSet(slot, None) for slot in ("contact_time", "contact_channel", "contact_phone")]
-
-
-# When and how the study team may call, as people type it (buttons send the same words).
-TIMES = {
-    "morning": ("morning", "am", "matin", "matinee", "1"),
-    "afternoon": ("afternoon", "pm", "apres midi", "aprem", "apres-midi", "2"),
-    "evening": ("evening", "soir", "soiree", "fin de journee", "3"),
-    "any": ("any", "anytime", "any time", "whenever", "peu importe", "n importe", "4"),
-}
-CHANNELS = {
-    "chat": ("chat", "here", "message", "messages", "ici", "ce chat", "cette conversation", "1"),
-    "phone": ("phone", "call", "telephone", "tel", "appel", "appelez", "2"),
-}
-DECLINED = "declined"  # the person stopped the contact questions: nothing is recorded
-_PHONE = re.compile(r"^\+?\d{8,15}$")
-
-
-def _pick(choices: dict[str, tuple[str, ...]], text: str) -> str | None:
-    words = f" {' '.join(re.findall(r'[a-z0-9]+', fold(text)))} "
-    found = {key for key, names in choices.items() for name in names if f" {name} " in words}
-    return found.pop() if len(found) == 1 else None
-
-
-class ValidateContactForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_contact_form"
-
-    async def required_slots(
-        self,
-        domain_slots: list[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[str]:
-        if tracker.get_slot("contact_channel") == DECLINED:
-            return []
-        if tracker.get_slot("contact_channel") == "phone":
-            return ["contact_time", "contact_channel", "contact_phone"]
-        return ["contact_time", "contact_channel"]
-
-    def _leave(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str
-    ) -> dict[str, Any] | None:
-        """A "stop" here means: do not contact me after all. The form ends with nothing saved."""
-        if not leaving(tracker, text):
-            return None
-        _with_phone(dispatcher, "utter_contact_declined", _tracker_phone(tracker))
-        return {"contact_channel": DECLINED, "contact_time": None, "contact_phone": None}
-
-    async def validate_contact_time(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return self._leave(dispatcher, tracker, str(value)) or {
-            "contact_time": _pick(TIMES, str(value))  # None: asked again, with its buttons
-        }
-
-    async def validate_contact_channel(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return self._leave(dispatcher, tracker, str(value)) or {
-            "contact_channel": _pick(CHANNELS, str(value))
-        }
-
-    async def validate_contact_phone(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        left = self._leave(dispatcher, tracker, str(value))
-        if left:
-            return left
-        number = re.sub(r"[\s.()-]", "", str(value))
-        if not _PHONE.match(number):
-            dispatcher.utter_message(response="utter_contact_phone_unclear")
-            return {"contact_phone": None}
-        return {"contact_phone": number}
-
-
-class ActionRecordContact(Action):
-    """The contact form is complete: record the request for the study team."""
-
-    def name(self) -> str:
-        return "action_record_contact"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        when = tracker.get_slot("contact_time")
-        how = tracker.get_slot("contact_channel")
-        if not when or how not in CHANNELS:  # they left the form: nothing to record
-            return [*_clear_contact(), SlotSet("awaiting", None)]
-        lang = language(tracker)
-        recorded = await asyncio.to_thread(
-            _record_contact,
-            tracker.sender_id,
-            tracker.get_slot("trial"),
-            lang,
-            when,
-            how,
-            tracker.get_slot("contact_phone"),
-        )
-        if recorded:
-            dispatcher.utter_message(
-                response=f"utter_contact_recorded_{how}", contact_time=_TIME_WORDS[lang][when]
-            )
-        else:
-            _with_phone(dispatcher, "utter_contact_not_recorded", _tracker_phone(tracker))
-        return [*_clear_contact(), SlotSet("awaiting", None)]
-
-
-_TIME_WORDS = {
-    "en": {
-        "morning": "in the morning",
-        "afternoon": "in the afternoon",
-        "evening": "in the evening",
-        "any": "at any time of day",
-    },
-    "fr": {
-        "morning": "le matin",
-        "afternoon": "l'après-midi",
-        "evening": "en soirée",
-        "any": "à n'importe quel moment de la journée",
-    },
-}
-
-
-def _record_contact(
-    sender_key: str, trial: str | None, lang: str, when: str, how: str, phone: str | None
-) -> bool:
-    with default_sessions().begin() as session:
-        screening = store.latest(session, sender_key, trial)
-        if screening is None or not has_consent(session, _consents(), sender_key, "contact"):
-            return False
-        store.follow_up(
-            session,
-            cipher(),
-            screening,
-            "contact",
-            lang,
-            preferred_time=when,
-            channel=how,
-            phone=phone if how == "phone" else None,
-        )
-    return True
+    return trial.team_phone(language(tracker)) if trial else None

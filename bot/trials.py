@@ -51,6 +51,15 @@ class Trial:
         """The trial inside a sentence: "the DMX-101 study (…)", "l'étude DMX-101 (…)"."""
         return self.in_sentence.get(lang) or self.title(lang)
 
+    def team_phone(self, lang: str) -> str | None:
+        """The number the study team answers, with its hours: "+33 1 99 00 12 34 (Monday…)"."""
+        if not self.phone:
+            return None
+        hours = self.hours.get(lang)
+        if hours and lang == "fr":
+            hours = hours[:1].lower() + hours[1:]  # mid-sentence: "(du lundi…)"; English keeps its
+        return f"{self.phone} ({hours})" if hours else self.phone
+
 
 @dataclass(frozen=True)
 class Screenable(Trial):

@@ -118,7 +118,7 @@ def test_trial_names_read_right_in_every_sentence(trial_id: str) -> None:
             values = {
                 "trial_title": trial.title(lang),
                 "trial_name": trial.named(lang),
-                "team_phone": screening._team_phone(trial, lang),
+                "team_phone": trial.team_phone(lang),
             }
             text = _render(variant["text"], values)
             assert _depth(text) <= 1, f"{name}: brackets inside brackets: {text}"
@@ -128,10 +128,10 @@ def test_trial_names_read_right_in_every_sentence(trial_id: str) -> None:
 def test_the_outcome_gives_the_team_number_it_promises() -> None:
     trial = common.trials().screenable()["demo-t2d-001"]
     dispatcher = CollectingDispatcher()
-    screening._with_phone(
+    screening.with_phone(
         dispatcher,
         "utter_screening_likely_eligible",
-        screening._team_phone(trial, "fr"),
+        trial.team_phone("fr"),
         trial_name=trial.named("fr"),
     )
     (said,) = dispatcher.messages
