@@ -1,11 +1,15 @@
-"""What every channel adapter speaks: one inbound message, one outbound reply."""
+"""What every channel adapter speaks: one inbound message, one outbound reply, and the relay
+it hands messages to (`Relaying`), which whoever builds the adapters passes in: a channel
+imports no gateway module.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from bot.conversations import LanguageHints
+from bot.crypto import Cipher
 
 
 @dataclass(frozen=True)
@@ -91,16 +95,64 @@ class NotDelivered(Exception):
         self.retry_after = retry_after
 
 
+# Why a message is delivered outside a request; each platform maps it to its own rules
+# (Messenger: the message tag that carries it past the 24-hour window; the others need none).
+Purpose = Literal["reply", "reminder", "human_answer"]
+
+
 class Channel(Protocol):
     """Delivers replies that were produced outside a request (after an outage, reminders)."""
 
     name: str
 
     async def deliver(
-        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+        self, conversation_id: int, replies: list[Reply], *, purpose: Purpose = "reply"
     ) -> list[str]:
         """Send `replies`; the platform's ids of the messages sent. Raises NotDelivered.
 
-        `tag` allows Messenger after its 24-hour window.
+        `purpose`: "reply" (late replies to the person's own message), "reminder" (an
+        appointment reminder) or "human_answer" (the study team's answer to a handoff).
         """
+        ...
+
+
+class Turn(Protocol):
+    """What an adapter reads of an accepted message's conversation."""
+
+    @property
+    def language(self) -> str: ...
+
+
+class Accepted(Protocol):
+    """A message the relay has committed and will answer."""
+
+    @property
+    def turn(self) -> Turn: ...
+
+
+AcceptedT = TypeVar("AcceptedT", bound=Accepted)
+
+
+class Relaying(Protocol[AcceptedT]):
+    """What an adapter needs of the single message path (bot.gateway.relay.Relay)."""
+
+    @property
+    def cipher(self) -> Cipher:
+        """Decrypts the address a conversation keeps (a chat id, a page-scoped id)."""
+        ...
+
+    def sender_key(self, channel: str, user_id: str) -> str:
+        """The pseudonym a platform's user id is kept under."""
+        ...
+
+    async def accept(self, inbound: Inbound) -> AcceptedT | None:
+        """Commit a message; None when it was delivered before (it is answered once)."""
+        ...
+
+    async def answer(self, accepted: AcceptedT) -> list[Reply]:
+        """The assistant's replies to an accepted message."""
+        ...
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Accept and answer in one."""
         ...

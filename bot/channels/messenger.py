@@ -10,19 +10,23 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import conversations
-from bot.channels.base import Button, Inbound, NotDelivered, Reply
+from bot.channels.base import Accepted, Button, Inbound, NotDelivered, Purpose, Relaying, Reply
+from bot.channels.registry import problem, running
+from bot.channels.spec import Adapter, ChannelSpec, Link
 from bot.channels.text import MESSENGER_TEXT_LIMIT, split_text, to_plain
 from bot.db.models import as_utc
-from bot.gateway.relay import Accepted, Relay
 from bot.i18n import messages
 from bot.settings import Settings
 
@@ -43,6 +47,11 @@ TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
 # What the Get Started button and a bare referral mean: a greeting.
 GREETING = "/greet"
 DRAIN_SECONDS = 10.0
+# Past the 24-hour window, a message needs a tag saying what it is: a reminder is an update of a
+# confirmed event; a study team's answer is a human agent's (allowed for 7 days).
+REMINDER_TAG = "CONFIRMED_EVENT_UPDATE"
+HUMAN_AGENT_TAG = "HUMAN_AGENT"
+TAGS: dict[Purpose, str] = {"reminder": REMINDER_TAG, "human_answer": HUMAN_AGENT_TAG}
 
 
 class InvalidPayload(ValueError):
@@ -241,7 +250,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-class MessengerChannel:
+class MessengerChannel(Adapter):
     """The Messenger page: takes webhook events in, sends answers and late messages out."""
 
     name = NAME
@@ -249,7 +258,7 @@ class MessengerChannel:
     def __init__(
         self,
         settings: Settings,
-        relay: Relay,
+        relay: Relaying[Any],
         sessions: sessionmaker[Session],
         *,
         graph: GraphClient | None = None,
@@ -300,13 +309,26 @@ class MessengerChannel:
         if self._answering:
             await asyncio.wait(self._answering, timeout=DRAIN_SECONDS)
 
+    async def start(self) -> None:
+        if self._verify_token is None:
+            log.warning("MESSENGER_VERIFY_TOKEN is not set: Meta cannot verify the webhook")
+
     async def aclose(self) -> None:
         await self.drain()
         await self._graph.aclose()
 
+    async def stop(self) -> None:
+        await self.aclose()
+
+    def health(self) -> str:
+        return "up"
+
     async def deliver(
-        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+        self, conversation_id: int, replies: list[Reply], *, purpose: Purpose = "reply"
     ) -> list[str]:
+        """Within 24 hours of the person's last message, anything; past them, only what a tag
+        allows (a reminder, the study team's answer)."""
+        tag = tag_for(purpose)
         psid, language, last_seen = await asyncio.to_thread(self._recipient, conversation_id)
         if datetime.now(UTC) - last_seen <= STANDARD_WINDOW:
             envelope = {"messaging_type": "UPDATE" if tag else "RESPONSE"}
@@ -365,6 +387,59 @@ class MessengerChannel:
             return conversation.language if conversation else self._settings.default_language
 
 
+def tag_for(purpose: Purpose) -> str | None:
+    """The message tag a message of this purpose may go with past the 24-hour window."""
+    return TAGS.get(purpose)
+
+
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and (error := task.exception()):
         log.error("a Messenger answer was not sent", exc_info=error)
+
+
+router = APIRouter()
+
+
+def _page(request: Request) -> MessengerChannel | None:
+    page = running(request, NAME)
+    return page if isinstance(page, MessengerChannel) else None
+
+
+@router.get(WEBHOOK_PATH)
+async def messenger_verification(request: Request) -> Response:
+    """Meta's subscription handshake: echo the challenge when the verify token matches."""
+    page = _page(request)
+    if page is None:
+        return problem(404, "Messenger is not configured on this gateway")
+    params = request.query_params
+    if not page.verify_subscription(params.get("hub.mode"), params.get("hub.verify_token")):
+        return problem(403, "verification failed")
+    return PlainTextResponse(params.get("hub.challenge", ""))
+
+
+@router.post(WEBHOOK_PATH)
+async def messenger_webhook(request: Request) -> Response:
+    """Page events from Messenger, signed with the app secret."""
+    page = _page(request)
+    if page is None:
+        return problem(404, "Messenger is not configured on this gateway")
+    body = await request.body()
+    if not page.signature_ok(body, request.headers.get("X-Hub-Signature-256")):
+        return problem(403, "wrong or missing signature")
+    try:
+        events = parse_events(json.loads(body))
+    except (ValueError, InvalidPayload) as error:
+        return problem(400, f"not a Messenger page event ({error})")
+    await page.receive(events)
+    return PlainTextResponse("EVENT_RECEIVED")
+
+
+CHANNEL = ChannelSpec(
+    name=NAME,
+    title="Messenger",
+    enabled=lambda settings: settings.messenger_enabled,
+    build=MessengerChannel,
+    routes=router,
+    # An m.me link: the payload comes as the conversation's referral.
+    link=Link("https://m.me/{account}?ref={payload}", "MESSENGER_PAGE_NAME"),
+)

@@ -1,26 +1,47 @@
 """The channel adapters of a process that writes to people on its own, built from the settings.
 
 `trialbot dispatcher` and `trialbot handoff reply` use them; a gateway builds its own, which also
-serve. Nothing is served here: Telegram is only initialised (no polling, no webhook), Messenger
-only sends, and the web chat's replies are stored for the page to fetch.
+serve. Nothing is served here: each adapter only connects to send (Telegram is initialised, with
+no polling and no webhook; Messenger only sends; the web chat's replies are stored for the page
+to fetch), so the adapters are given a relay that answers nobody (`SendOnly`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Collection
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels import messenger, telegram, web
-from bot.channels.base import Channel
-from bot.gateway.rasa import RasaClient
-from bot.gateway.relay import Relay
+from bot.channels import registry
+from bot.channels.base import Accepted, Channel, Inbound, Reply
+from bot.crypto import Cipher
+from bot.pseudonym import pseudonym
 from bot.settings import Settings
 
-log = logging.getLogger(__name__)
+
+class SendOnly:
+    """The relay of a process that serves no channel: the cipher and the sender keys alone."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._key = settings.pseudonym_secret()
+        self._cipher = Cipher.from_settings(settings)
+
+    @property
+    def cipher(self) -> Cipher:
+        return self._cipher
+
+    def sender_key(self, channel: str, user_id: str) -> str:
+        return pseudonym(self._key, channel, user_id)
+
+    async def accept(self, inbound: Inbound) -> Accepted | None:
+        raise RuntimeError("this process serves no channel: it takes no message in")
+
+    async def answer(self, accepted: Accepted) -> list[Reply]:
+        raise RuntimeError("this process serves no channel: it answers no message")
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        raise RuntimeError("this process serves no channel: it answers no message")
 
 
 @contextlib.asynccontextmanager
@@ -33,44 +54,15 @@ async def outbound_channels(
 ) -> AsyncIterator[dict[str, Channel]]:
     """The configured channels (those in `only`, when given), closed on leaving.
 
-    Telegram must answer before it can send: with `wait`, it is waited for; without, a Telegram
-    that does not answer is left out.
+    A platform must answer before its channel can send (Telegram): with `wait`, it is waited
+    for; without, a channel whose platform does not answer is left out.
     """
-    # The adapters take a relay (for its cipher and sessions); nothing here calls Rasa.
-    rasa = RasaClient(settings.rasa_url, settings.rasa_token(), settings.rasa_timeout)
-    channels: dict[str, Channel] = {}
-    relay = Relay(settings=settings, sessions=sessions, rasa=rasa, channels=channels)
-    bot: telegram.TelegramChannel | None = None
-    page: messenger.MessengerChannel | None = None
-    wanted = set(only) if only is not None else {web.NAME, telegram.NAME, messenger.NAME}
+    adapters = registry.build(settings, SendOnly(settings), sessions, only=only)
     try:
-        if web.NAME in wanted:
-            channels[web.NAME] = web.WebChannel(sessions, relay.cipher)
-        if settings.telegram_enabled and telegram.NAME in wanted:
-            bot = telegram.TelegramChannel(settings, relay, sessions)
-            if await _initialise(bot, wait=wait):
-                channels[telegram.NAME] = bot
-        if settings.messenger_enabled and messenger.NAME in wanted:
-            page = channels[messenger.NAME] = messenger.MessengerChannel(settings, relay, sessions)
+        channels: dict[str, Channel] = {}
+        for name, adapter in adapters.items():
+            if await adapter.open(wait=wait):
+                channels[name] = adapter
         yield channels
     finally:
-        if bot is not None:
-            with contextlib.suppress(Exception):
-                await bot.application.shutdown()
-        if page is not None:
-            await page.aclose()
-        await rasa.aclose()
-
-
-async def _initialise(bot: telegram.TelegramChannel, *, wait: bool) -> bool:
-    """Connect to the Bot API (it says who the bot is); whether it answered."""
-    while True:
-        try:
-            await bot.application.initialize()
-            return True
-        except Exception as error:  # network, bad token: said, and tried again
-            if not wait:
-                log.warning("Telegram is not reachable (%s)", error)
-                return False
-            log.warning("Telegram is not reachable yet (%s); trying again in 5 s", error)
-            await asyncio.sleep(5)
+        await registry.stop(adapters)

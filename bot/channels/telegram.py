@@ -11,13 +11,17 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import hmac
 import html
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import (
     BotCommand,
@@ -42,12 +46,13 @@ from telegram.ext import (
 
 from bot import conversations
 from bot.channels import pacing
-from bot.channels.base import Button, Inbound, NotDelivered, Reply
+from bot.channels.base import Button, Inbound, NotDelivered, Purpose, Relaying, Reply
 from bot.channels.pacing import PacedRateLimiter
+from bot.channels.registry import problem, running
+from bot.channels.spec import Adapter, ChannelSpec, Link
 from bot.channels.text import split_markdown_for_telegram
 from bot.conversations import LanguageHints, as_language
 from bot.db.models import ButtonPayload
-from bot.gateway.relay import Relay
 from bot.i18n import messages
 from bot.settings import Settings
 
@@ -59,6 +64,7 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit on a button's callback data
 SEND_ATTEMPTS = 3
 TYPING_EVERY = 4.5  # seconds; Telegram shows "typing…" for about 5 s per action
+CONNECT_RETRY = 5.0  # seconds between tries to reach the Bot API, when waiting for it
 
 # The conversation's command menu, shown by Telegram next to the message box.
 COMMANDS = ("start", "help", "language", "stop")
@@ -74,7 +80,7 @@ class InvalidUpdate(ValueError):
 
 @dataclass(frozen=True)
 class Services:
-    relay: Relay
+    relay: Relaying[Any]
     buttons: ButtonStore
     emergency_number: str
 
@@ -109,12 +115,14 @@ class ButtonStore:
             return row.payload if row else None
 
 
-class TelegramChannel:
+class TelegramChannel(Adapter):
     """The Telegram bot: its Application, its start and stop, webhook updates and deliveries."""
 
     name = NAME
 
-    def __init__(self, settings: Settings, relay: Relay, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, settings: Settings, relay: Relaying[Any], sessions: sessionmaker[Session]
+    ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._relay = relay
@@ -138,14 +146,45 @@ class TelegramChannel:
         mode = "webhook" if self._settings.telegram_webhook else "polling"
         log.info("Telegram bot @%s is up (%s)", application.bot.username, mode)
 
+    async def open(self, *, wait: bool) -> bool:
+        """Connect to the Bot API only to send (it says who the bot is); whether it answered."""
+        while True:
+            try:
+                await self.application.initialize()
+                return True
+            except Exception as error:  # network, bad token: said, and tried again
+                if not wait:
+                    log.warning("Telegram is not reachable (%s)", error)
+                    return False
+                log.warning(
+                    "Telegram is not reachable yet (%s); trying again in %.0f s",
+                    error,
+                    CONNECT_RETRY,
+                )
+                await asyncio.sleep(CONNECT_RETRY)
+
     async def stop(self) -> None:
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
             await application.stop()
-        await application.shutdown()
+        await application.shutdown()  # returns at once when it was never initialised
         self.ready = False
+
+    def health(self) -> str:
+        # Telegram being unreachable does not stop the gateway serving the other channels.
+        return "up" if self.ready else "starting"
+
+    def secret_ok(self, given: str) -> bool:
+        """Whether a webhook request carries the secret token the webhook was registered with."""
+        # No header never matches, even should the secret somehow be empty.
+        secret = self._webhook_secret
+        return bool(given) and bool(secret) and hmac.compare_digest(given.encode(), secret)
+
+    @functools.cached_property
+    def _webhook_secret(self) -> bytes:
+        return self._settings.telegram_secret().encode()
 
     async def process(self, data: Any) -> None:
         """Handle one update posted to the webhook; InvalidUpdate when it is not one."""
@@ -162,8 +201,9 @@ class TelegramChannel:
         await self.application.process_update(update)
 
     async def deliver(
-        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+        self, conversation_id: int, replies: list[Reply], *, purpose: Purpose = "reply"
     ) -> list[str]:
+        """Every purpose alike: Telegram lets a bot write to its chats at any time."""
         chat_id = await asyncio.to_thread(self._chat_id, conversation_id)
         try:
             return await send_replies(self.application.bot, chat_id, replies, self._buttons)
@@ -200,6 +240,42 @@ class TelegramChannel:
             max_connections=40,
         )
         log.info("Telegram webhook registered at %s", url)
+
+
+router = APIRouter()
+
+
+@router.post(WEBHOOK_PATH)
+async def telegram_webhook(request: Request) -> Response:
+    """Updates from Telegram, when its webhook points here."""
+    bot = running(request, NAME)
+    if not isinstance(bot, TelegramChannel):
+        return problem(404, "Telegram is not configured on this gateway")
+    if not bot.secret_ok(request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")):
+        return problem(403, "wrong or missing secret token")
+    try:
+        data = json.loads(await request.body())
+    except ValueError:
+        return problem(400, "the body is not JSON")
+    if not bot.ready:
+        return problem(503, "the Telegram bot is still starting")
+    try:
+        await bot.process(data)
+    except InvalidUpdate as error:
+        return problem(400, str(error))
+    return JSONResponse({"ok": True})
+
+
+CHANNEL = ChannelSpec(
+    name=NAME,
+    title="Telegram",
+    enabled=lambda settings: settings.telegram_enabled,
+    build=TelegramChannel,
+    routes=router,
+    # A deep link: the chat opens on /start with the payload.
+    link=Link("https://t.me/{account}?start={payload}", "TELEGRAM_BOT_USERNAME"),
+    staff_alerts=True,
+)
 
 
 def build_application(

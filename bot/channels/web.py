@@ -16,15 +16,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import conversations
-from bot.channels.base import Reply
+from bot.channels.base import Purpose, Relaying, Reply
+from bot.channels.spec import Adapter, ChannelSpec
 from bot.crypto import Cipher
 from bot.db.models import Conversation, InboundMessage, OutboundMessage
 from bot.i18n.languages import Language
+from bot.settings import Settings
 
 NAME = "web"
 
 
-class WebChannel:
+class WebChannel(Adapter):
+    """The web chat's side of the gateway: its conversations' owners, and its outbox."""
+
     name = NAME
 
     def __init__(self, sessions: sessionmaker[Session], cipher: Cipher) -> None:
@@ -32,8 +36,9 @@ class WebChannel:
         self._cipher = cipher  # replies wait encrypted: they may repeat the person's words
 
     async def deliver(
-        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+        self, conversation_id: int, replies: list[Reply], *, purpose: Purpose = "reply"
     ) -> list[str]:
+        """Every purpose alike: the page fetches whatever waits."""
         return await asyncio.to_thread(self._store, conversation_id, replies)
 
     def _store(self, conversation_id: int, replies: list[Reply]) -> list[str]:
@@ -147,3 +152,11 @@ class WebChannel:
 
 def _same(bound: str | None, owner: str) -> bool:
     return bound is not None and hmac.compare_digest(bound, owner)
+
+
+def _build(settings: Settings, relay: Relaying[Any], sessions: sessionmaker[Session]) -> WebChannel:
+    return WebChannel(sessions, relay.cipher)
+
+
+# Always on: its page and routes are the gateway's own (bot.gateway.app).
+CHANNEL = ChannelSpec(name=NAME, title="Web chat", enabled=lambda settings: True, build=_build)

@@ -40,6 +40,7 @@ def participants_add(
     """Register an enrolled participant; print the one-time code and links that bind their chat."""
     import datetime as dt
 
+    from bot.channels import registry
     from bot.db.session import create_db_engine, make_session_factory
     from bot.lint import trial_ids
     from bot.reminders import participants
@@ -67,9 +68,7 @@ def participants_add(
     result = {
         "participant_code": added.participant.code,
         "link_code": added.link_code,
-        **participants.links(
-            added.link_code, settings.telegram_bot_username, settings.messenger_page_name
-        ),
+        **registry.links(settings, added.link_code),
         "expires_at": added.expires_at.isoformat(),
     }
     if as_json:
@@ -78,12 +77,12 @@ def participants_add(
     out.print(f"Participant [bold]{added.participant.code}[/] registered for {trial}.")
     until = added.expires_at.strftime("%Y-%m-%d %H:%M UTC")
     out.print(f"One-time link code: [bold]{added.link_code}[/] (works once, until {until})")
-    for name, setting in (
-        ("telegram_link", "TELEGRAM_BOT_USERNAME"),
-        ("messenger_link", "MESSENGER_PAGE_NAME"),
-    ):
-        link = result[name]
-        out.print(f"  {link}" if link else f"  (set {setting} for the {name.split('_')[0]} link)")
+    for spec in registry.specs():
+        if spec.link is not None:
+            link = result[f"{spec.name}_link"]
+            out.print(
+                f"  {link}" if link else f"  (set {spec.link.setting} for the {spec.name} link)"
+            )
     out.print("They can also type the code in any chat with the assistant.")
 
 

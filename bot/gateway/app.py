@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import html
-import json
 import logging
 import re
 import shutil
@@ -20,18 +18,17 @@ from typing import Annotated, Any, Literal
 import httpx
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot import timing
-from bot.channels import messenger, telegram, web
+from bot.channels import registry, web
 from bot.channels.base import Channel, Inbound
 from bot.consent import page as consent_page
 from bot.conversations import LanguageHints, as_language
-from bot.crypto import Cipher
 from bot.db.models import StoredConsentText
 from bot.db.session import create_db_engine, driver_reason, make_session_factory, unreachable
 from bot.gateway import limits, pages, staff
@@ -104,33 +101,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_db_engine(settings.db_url)
         sessions = make_session_factory(engine)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token(), settings.rasa_timeout)
-        webchat = web.WebChannel(sessions, Cipher.from_settings(settings))
-        channels: dict[str, Channel] = {web.NAME: webchat}
+        # The relay delivers late replies through the channels, which relay through it.
+        channels: dict[str, Channel] = {}
         relay = Relay(
             settings=settings, sessions=sessions, rasa=rasa, channels=channels, limits=abuse
         )
+        adapters = registry.build(settings, relay, sessions)
+        channels.update(adapters)
+        registry.serve(app, adapters)
         probe = httpx.AsyncClient(timeout=2.0)
         app.state.engine, app.state.rasa, app.state.relay = engine, rasa, relay
         app.state.sessions = sessions
-        app.state.webchat, app.state.probe = webchat, probe
-        app.state.telegram = app.state.messenger = None
-        bot: telegram.TelegramChannel | None = None
+        app.state.webchat, app.state.probe = adapters[web.NAME], probe
         background = [asyncio.create_task(relay.run_recovery(), name="recovery")]
-        if settings.telegram_enabled:
-            bot = app.state.telegram = channels[telegram.NAME] = telegram.TelegramChannel(
-                settings, relay, sessions
-            )
-            background.append(asyncio.create_task(_keep_trying("Telegram", bot.start)))
-        if settings.messenger_enabled:
-            page = app.state.messenger = channels[messenger.NAME] = messenger.MessengerChannel(
-                settings, relay, sessions
-            )
-            if settings.messenger_verify_token is None:
-                log.warning("MESSENGER_VERIFY_TOKEN is not set: Meta cannot verify the webhook")
+        for spec in registry.specs():
+            if spec.name in adapters:
+                start = _keep_trying(spec.title, adapters[spec.name].start)
+                background.append(asyncio.create_task(start, name=f"{spec.name} start"))
         # Staff alerts of safety events, retried until delivered; every gateway takes part.
-        sender = alerts.AlertSender(
-            settings=settings, sessions=sessions, telegram=alerts.telegram_sender(settings, bot)
-        )
+        staff_chat = alerts.telegram_sender(settings, registry.staff_chat(adapters))
+        sender = alerts.AlertSender(settings=settings, sessions=sessions, telegram=staff_chat)
         background.append(
             asyncio.create_task(sender.run_forever(ALERT_INTERVAL), name="staff alerts")
         )
@@ -153,10 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*background)
-            if app.state.telegram is not None and app.state.telegram.ready:
-                await app.state.telegram.stop()
-            if app.state.messenger is not None:
-                await page.aclose()
+            await registry.stop(adapters)
             await relay.drain()
             await rasa.aclose()
             await probe.aclose()
@@ -220,8 +207,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         identity.forget_cookie(response, secure=secure(request))
         return response
 
-    telegram_secret = settings.telegram_secret().encode() if settings.telegram_enabled else b""
-
     @app.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:
         """Whether Rasa, the action server and the database all answer, and the data folder
@@ -240,12 +225,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if free is not None and free < DISK_FREE_MINIMUM:
             parts["disk"] = "full"  # named only then: the healthy answer keeps CONTRACT's keys
         healthy = all(value == "up" for value in parts.values())
-        body = {"status": "ok" if healthy else "degraded", **parts}
         # A messaging platform being unreachable does not stop the gateway serving the others.
-        if state.telegram is not None:
-            body["telegram"] = "up" if state.telegram.ready else "starting"
-        if state.messenger is not None:
-            body["messenger"] = "up"
+        body = {
+            "status": "ok" if healthy else "degraded",
+            **parts,
+            **registry.health(state.channels),
+        }
         return JSONResponse(body, status_code=200 if healthy else 503)
 
     @app.post("/api/chat", response_model=ChatResponse, response_model_exclude_none=True)
@@ -330,58 +315,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         result: dict[str, Any] = await request.app.state.webchat.updates(key, after)
         return JSONResponse(result)
 
-    @app.post(telegram.WEBHOOK_PATH)
-    async def telegram_webhook(request: Request) -> Response:
-        """Updates from Telegram, when its webhook points here."""
-        bot: telegram.TelegramChannel | None = request.app.state.telegram
-        if bot is None:
-            return _problem(404, "Telegram is not configured on this gateway")
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        # No header never matches, even should the secret somehow be empty.
-        if (
-            not given
-            or not telegram_secret
-            or not hmac.compare_digest(given.encode(), telegram_secret)
-        ):
-            return _problem(403, "wrong or missing secret token")
-        try:
-            data = json.loads(await request.body())
-        except ValueError:
-            return _problem(400, "the body is not JSON")
-        if not bot.ready:
-            return _problem(503, "the Telegram bot is still starting")
-        try:
-            await bot.process(data)
-        except telegram.InvalidUpdate as error:
-            return _problem(400, str(error))
-        return JSONResponse({"ok": True})
-
-    @app.get(messenger.WEBHOOK_PATH)
-    async def messenger_verification(request: Request) -> Response:
-        """Meta's subscription handshake: echo the challenge when the verify token matches."""
-        page: messenger.MessengerChannel | None = request.app.state.messenger
-        if page is None:
-            return _problem(404, "Messenger is not configured on this gateway")
-        params = request.query_params
-        if not page.verify_subscription(params.get("hub.mode"), params.get("hub.verify_token")):
-            return _problem(403, "verification failed")
-        return PlainTextResponse(params.get("hub.challenge", ""))
-
-    @app.post(messenger.WEBHOOK_PATH)
-    async def messenger_webhook(request: Request) -> Response:
-        """Page events from Messenger, signed with the app secret."""
-        page: messenger.MessengerChannel | None = request.app.state.messenger
-        if page is None:
-            return _problem(404, "Messenger is not configured on this gateway")
-        body = await request.body()
-        if not page.signature_ok(body, request.headers.get("X-Hub-Signature-256")):
-            return _problem(403, "wrong or missing signature")
-        try:
-            events = messenger.parse_events(json.loads(body))
-        except (ValueError, messenger.InvalidPayload) as error:
-            return _problem(400, f"not a Messenger page event ({error})")
-        await page.receive(events)
-        return PlainTextResponse("EVENT_RECEIVED")
+    registry.mount(app)  # each channel's webhooks
 
     @app.get("/", response_class=HTMLResponse)
     async def chat_page(request: Request) -> Response:

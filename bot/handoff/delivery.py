@@ -35,8 +35,6 @@ FIRST_WAIT = dt.timedelta(seconds=15)
 LONGEST_WAIT = dt.timedelta(minutes=5)
 # A handoff's pending messages are claimed together; the oldest due first.
 OUTBOX = Outbox(HandoffMessage, dt.timedelta(seconds=60), HandoffMessage.next_attempt_at)
-# Messenger lets a page's staff answer for 7 days after the person last wrote with this tag.
-MESSENGER_TAG = "HUMAN_AGENT"
 
 
 @dataclass(frozen=True)
@@ -138,7 +136,7 @@ class HandoffDelivery:
         if channel is None:
             raise NotDelivered(f"no {batch.channel} channel is configured in this process")
         try:
-            await channel.deliver(batch.conversation_id, batch.replies, tag=MESSENGER_TAG)
+            await channel.deliver(batch.conversation_id, batch.replies, purpose="human_answer")
         except NotDelivered:
             raise
         except Exception as error:  # a channel not started yet, the network: try again later

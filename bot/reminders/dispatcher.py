@@ -41,8 +41,6 @@ from bot.trials import Catalogue
 
 log = logging.getLogger(__name__)
 
-# Messenger allows a message outside its 24-hour window with this tag for appointment updates.
-MESSENGER_TAG = "CONFIRMED_EVENT_UPDATE"
 LONGEST_WAIT = dt.timedelta(hours=1)
 
 
@@ -162,7 +160,7 @@ class Dispatcher:
         try:
             if channel is None:
                 raise NotDelivered(f"no {ready.channel} channel is configured")
-            ids = await channel.deliver(ready.conversation_id, [ready.reply], tag=MESSENGER_TAG)
+            ids = await channel.deliver(ready.conversation_id, [ready.reply], purpose="reminder")
         except NotDelivered as error:
             await asyncio.to_thread(self._failed, ready.reminder_id, token, error)
             return False

@@ -124,12 +124,5 @@ def bind(session: Session, sender_key: str, code: str) -> Participant | None:
     return participant
 
 
-def links(code: str, telegram_bot: str, messenger_page: str) -> dict[str, str | None]:
-    return {
-        "telegram_link": f"https://t.me/{telegram_bot}?start={code}" if telegram_bot else None,
-        "messenger_link": f"https://m.me/{messenger_page}?ref={code}" if messenger_page else None,
-    }
-
-
 def _digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()

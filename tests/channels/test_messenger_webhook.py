@@ -114,7 +114,7 @@ async def test_outside_the_24_hour_window_only_a_tagged_message_goes_out(gateway
     with pytest.raises(NotDelivered, match="24 hours"):
         await page.deliver(conversation_id, [Reply(text="A reminder")])
     assert len(gateway.graph_api.sent("psid-8")) == before
-    await page.deliver(conversation_id, [Reply(text="A reminder")], tag="CONFIRMED_EVENT_UPDATE")
+    await page.deliver(conversation_id, [Reply(text="A reminder")], purpose="reminder")
     last = gateway.graph_api.sent("psid-8")[-1]
     assert last["messaging_type"] == "MESSAGE_TAG" and last["tag"] == "CONFIRMED_EVENT_UPDATE"
     await page.aclose()

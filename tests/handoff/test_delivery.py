@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.base import NotDelivered, Reply
-from bot.channels.messenger import MessengerChannel
+from bot.channels.base import NotDelivered, Purpose, Reply
+from bot.channels.messenger import HUMAN_AGENT_TAG as MESSENGER_TAG
+from bot.channels.messenger import MessengerChannel, tag_for
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import WebChannel
 from bot.crypto import Cipher
@@ -22,7 +23,7 @@ from bot.db.models import Conversation, HandoffMessage, as_utc, utcnow
 from bot.gateway.relay import Relay
 from bot.handoff import delivery as delivery_module
 from bot.handoff import service
-from bot.handoff.delivery import MESSENGER_TAG, OUTBOX, HandoffDelivery
+from bot.handoff.delivery import OUTBOX, HandoffDelivery
 from bot.handoff.service import BACK
 from bot.settings import Settings
 from tests.fakes.channels import relay_on_fakes
@@ -51,12 +52,12 @@ class FlakyChannel:
         self.delivered: list[tuple[int, list[Reply], str | None]] = []
 
     async def deliver(
-        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+        self, conversation_id: int, replies: list[Reply], *, purpose: Purpose = "reply"
     ) -> list[str]:
         if self.failures:
             self.failures -= 1
             raise NotDelivered("the platform is down", final=self.final)
-        self.delivered.append((conversation_id, replies, tag))
+        self.delivered.append((conversation_id, replies, tag_for(purpose)))  # Messenger's tag
         return [str(len(self.delivered))]
 
 
@@ -220,7 +221,7 @@ class SlowChannel:
         self.delivered: collections.Counter[str] = collections.Counter()
 
     async def deliver(
-        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+        self, conversation_id: int, replies: list[Reply], *, purpose: Purpose = "reply"
     ) -> list[str]:
         await asyncio.sleep(self.seconds)
         for reply in replies:

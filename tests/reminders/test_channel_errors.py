@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import Channel
+from bot.channels.messenger import REMINDER_TAG as MESSENGER_TAG
 from bot.channels.messenger import MessengerChannel
 from bot.channels.telegram import TelegramChannel
 from bot.db.models import Reminder, ReminderStatus, as_utc, utcnow
 from bot.gateway.relay import Relay
-from bot.reminders.dispatcher import MESSENGER_TAG, Dispatcher
+from bot.reminders.dispatcher import Dispatcher
 from bot.settings import Settings
 from tests.fakes.channels import relay_on_fakes
 from tests.fakes.graph import FakeGraphAPI

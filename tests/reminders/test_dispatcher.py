@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.base import NotDelivered, Reply
+from bot.channels.base import NotDelivered, Purpose, Reply
+from bot.channels.messenger import REMINDER_TAG as MESSENGER_TAG
+from bot.channels.messenger import tag_for
 from bot.db.models import Conversation, Reminder, ReminderStatus, as_utc
 from bot.reminders import report
 from bot.reminders.claims import claim_due
-from bot.reminders.dispatcher import MESSENGER_TAG, Dispatcher
+from bot.reminders.dispatcher import Dispatcher
 from bot.settings import Settings
 from tests.reminders.linking import linked_participant, schedule_visit
 
@@ -39,10 +41,11 @@ class FakeChannel:
         self.failing: NotDelivered | None = None
 
     async def deliver(
-        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+        self, conversation_id: int, replies: list[Reply], *, purpose: Purpose = "reply"
     ) -> list[str]:
         if self.failing:
             raise self.failing
+        tag = tag_for(purpose)  # what Messenger would send it with
         self.sent.extend((conversation_id, reply, tag) for reply in replies)
         return [str(1000 + len(self.sent))]
 
@@ -182,10 +185,10 @@ def test_nothing_goes_out_after_a_stop_or_to_a_cancelled_appointment(
 
 class SlowChannel(FakeChannel):
     async def deliver(
-        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+        self, conversation_id: int, replies: list[Reply], *, purpose: Purpose = "reply"
     ) -> list[str]:
         await asyncio.sleep(0.6)
-        return await super().deliver(conversation_id, replies, tag=tag)
+        return await super().deliver(conversation_id, replies, purpose=purpose)
 
 
 def test_what_half_the_lease_did_not_reach_is_handed_back(
@@ -210,9 +213,9 @@ class DyingChannel(FakeChannel):
     """Delivers, then the process dies before the dispatcher can record it."""
 
     async def deliver(
-        self, conversation_id: int, replies: list[Reply], *, tag: str | None = None
+        self, conversation_id: int, replies: list[Reply], *, purpose: Purpose = "reply"
     ) -> list[str]:
-        await super().deliver(conversation_id, replies, tag=tag)
+        await super().deliver(conversation_id, replies, purpose=purpose)
         raise asyncio.CancelledError  # what a stop between the send and the record looks like
 
 

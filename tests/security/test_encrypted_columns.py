@@ -224,6 +224,7 @@ CLEAR = {
     "staff_alerts.status": _BOOKKEEPING,
     "staff_alerts.attempts": _BOOKKEEPING,
     "staff_alerts.next_attempt_at": _BOOKKEEPING,
+    "staff_alerts.claim_token": _BOOKKEEPING,
     "staff_alerts.claimed_until": _BOOKKEEPING,
     "staff_alerts.last_error": _ERROR,
     "staff_alerts.sent_at": _BOOKKEEPING,
