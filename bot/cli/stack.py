@@ -268,7 +268,7 @@ def _answers(url: str) -> Any:
 
 
 def _http_ok(url: str) -> Any:
-    from bot.gateway.app import answers_ok
+    from bot.gateway.health import answers_ok
 
     async def check() -> bool:
         async with httpx.AsyncClient(timeout=2.0) as client:

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from bot.db.migrate import upgrade
 from bot.db.session import normalise_url
-from bot.gateway import app as gateway_app
+from bot.gateway import health as gateway_health
 from bot.gateway.app import create_app
 from tests.channels.conftest import gateway_settings
 from tests.fakes.graph import FakeGraphAPI
@@ -87,7 +87,7 @@ def test_healthz_says_when_the_data_folder_has_no_room_left(
         assert "disk" not in httpx.get(f"{url}/healthz", timeout=30).json()  # room enough
         # The folder's disk as good as full: less room than the database needs to write.
         room = shutil.disk_usage(settings.var_dir).free
-        monkeypatch.setattr(gateway_app, "DISK_FREE_MINIMUM", room + 2**30)
+        monkeypatch.setattr(gateway_health, "DISK_FREE_MINIMUM", room + 2**30)
         full = httpx.get(f"{url}/healthz", timeout=30)
     assert full.status_code == 503
     assert full.json()["disk"] == "full" and full.json()["status"] == "degraded"

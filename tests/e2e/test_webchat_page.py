@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 
-from bot.gateway.app import ChatResponse
+from bot.gateway.chat import ChatResponse
 from bot.i18n import messages
 from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import Stack
