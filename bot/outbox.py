@@ -63,20 +63,25 @@ class Outbox:
         """Claim up to `limit` (None: all) rows that are `ready` and free, for the lease; the
         claim's token (`token`, or a new one) and the ids it got, in order."""
         model, token = self.model, token or uuid.uuid4().hex
-        query = self.due(ready, now, limit=limit)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        candidates = list(session.scalars(query))
+        candidates = list(session.scalars(skip_locked(session, self.due(ready, now, limit=limit))))
         if not candidates:
             return token, []
         session.execute(
             update(model)
             .where(model.id.in_(candidates), self.free(now))
-            .values(claimed_until=now + self.lease, claim_token=token, attempts=model.attempts + 1)
+            .values(**self.taken(now, token))
             .execution_options(synchronize_session=False)
         )
         held = select(model.id).where(self.held(candidates, token)).order_by(self.order)
         return token, list(session.scalars(held))
+
+    def taken(self, now: dt.datetime, token: str) -> dict[str, Any]:
+        """The values a claim writes on each row it takes: its token, the lease, one more try."""
+        return {
+            "claim_token": token,
+            "claimed_until": now + self.lease,
+            "attempts": self.model.attempts + 1,
+        }
 
     def held(self, ids: Sequence[int], token: str) -> ColumnElement[bool]:
         """`ids` that this claim still holds."""
@@ -96,6 +101,13 @@ class Outbox:
     def deadline(self) -> Deadline:
         """When to stop starting sends under a claim taken now: half its lease."""
         return Deadline(time.monotonic() + self.lease.total_seconds() / 2)
+
+
+def skip_locked(session: Session, query: Select[Any]) -> Select[Any]:
+    """`query` skipping rows another sender is claiming, where the database can (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
 
 
 # The values that end a claim, whatever its outcome.

@@ -26,7 +26,7 @@ from bot.channels.base import Channel, NotDelivered, Reply
 from bot.crypto import Cipher
 from bot.db.models import Handoff, HandoffMessage, utcnow
 from bot.handoff import replies, service
-from bot.outbox import RELEASED, Outbox, retry_wait
+from bot.outbox import RELEASED, Outbox, retry_wait, skip_locked
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -147,33 +147,27 @@ class HandoffDelivery:
         with self._sessions.begin() as session:
             due = (
                 select(HandoffMessage.handoff_id)
-                .where(_pending(), HandoffMessage.next_attempt_at <= now, _free(now))
+                .where(_pending(), HandoffMessage.next_attempt_at <= now, OUTBOX.free(now))
                 .order_by(HandoffMessage.next_attempt_at)
                 .limit(50)
             )
             if handoff_id is not None:
                 due = due.where(HandoffMessage.handoff_id == handoff_id)
-            if session.get_bind().dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            handoffs = set(session.scalars(due))
+            handoffs = set(session.scalars(skip_locked(session, due)))
             if not handoffs:
                 return []
             # All of a handoff's pending messages go together, in order, unless another sender
             # is sending some of them now (they would overtake each other).
-            busy = select(HandoffMessage.handoff_id).where(_pending(), ~_free(now))
+            busy = select(HandoffMessage.handoff_id).where(_pending(), ~OUTBOX.free(now))
             session.execute(
                 update(HandoffMessage)
                 .where(
                     HandoffMessage.handoff_id.in_(handoffs),
                     HandoffMessage.handoff_id.not_in(busy),
                     _pending(),
-                    _free(now),
+                    OUTBOX.free(now),
                 )
-                .values(
-                    claim_token=token,
-                    claimed_until=now + OUTBOX.lease,
-                    attempts=HandoffMessage.attempts + 1,
-                )
+                .values(**OUTBOX.taken(now, token))
                 .execution_options(synchronize_session=False)
             )
             held = session.scalars(
@@ -252,10 +246,6 @@ class HandoffDelivery:
 
 def _pending() -> ColumnElement[bool]:
     return HandoffMessage.delivery == "pending"
-
-
-def _free(now: dt.datetime) -> ColumnElement[bool]:
-    return OUTBOX.free(now)
 
 
 def _held(batch: _Batch, token: str) -> Update:
