@@ -129,6 +129,32 @@ class Settings(BaseSettings):
     )
     graph_api_version: str = Field(default="v21.0", alias="GRAPH_API_VERSION")
 
+    # WhatsApp Business (Cloud API): the business number's id and a system user's access token
+    # send; the app secret checks the webhook's events; the verify token answers Meta's handshake.
+    whatsapp_access_token: SecretStr | None = Field(default=None, alias="WHATSAPP_ACCESS_TOKEN")
+    whatsapp_phone_number_id: str = Field(default="", alias="WHATSAPP_PHONE_NUMBER_ID")
+    whatsapp_app_secret: SecretStr | None = Field(default=None, alias="WHATSAPP_APP_SECRET")
+    whatsapp_verify_token: SecretStr | None = Field(default=None, alias="WHATSAPP_VERIFY_TOKEN")
+    # The number as people dial it, digits only with the country code (wa.me links).
+    whatsapp_phone_number: str = Field(default="", alias="WHATSAPP_PHONE_NUMBER")
+    # Past the 24-hour window WhatsApp only carries approved templates: a reminder's (one body
+    # parameter, the reminder, and its quick-reply buttons) and the study team's answer's (one
+    # body parameter). A trial's trial.yml may name its own (channels: whatsapp:).
+    whatsapp_reminder_template: str = Field(
+        default="appointment_reminder", alias="WHATSAPP_REMINDER_TEMPLATE"
+    )
+    whatsapp_answer_template: str = Field(
+        default="study_team_answer", alias="WHATSAPP_ANSWER_TEMPLATE"
+    )
+    # The templates' language codes by the assistant's languages, "en:en_GB,fr:fr".
+    whatsapp_template_languages: str = Field(
+        default="en:en,fr:fr", alias="WHATSAPP_TEMPLATE_LANGUAGES"
+    )
+    # Messages a second for the number (Meta's default throughput is 80), shared through Redis.
+    whatsapp_messages_per_second: float = Field(
+        default=70.0, alias="WHATSAPP_MESSAGES_PER_SECOND", gt=0, le=1000
+    )
+
     # Where staff are alerted of a safety event, retried until delivered: a Telegram chat the
     # bot is in (its id), and/or e-mail over SMTP to STAFF_EMAILS (comma-separated).
     staff_telegram_chat_id: str = Field(default="", alias="STAFF_TELEGRAM_CHAT_ID")
@@ -218,6 +244,7 @@ class Settings(BaseSettings):
         "data_encryption_key",
         "telegram_bot_token", "telegram_webhook_secret", "messenger_page_token",
         "messenger_app_secret", "messenger_verify_token", "telegram_mode", "smtp_password",
+        "whatsapp_access_token", "whatsapp_app_secret", "whatsapp_verify_token",
         mode="before",
     )  # fmt: skip
     @classmethod
@@ -308,6 +335,13 @@ class Settings(BaseSettings):
         if self.messenger_page_token and not self.messenger_app_secret:
             # Without it, anyone could post events that look like they came from Messenger.
             raise ValueError("MESSENGER_PAGE_TOKEN is set but MESSENGER_APP_SECRET is not")
+        if self.whatsapp_access_token and not (
+            self.whatsapp_app_secret and self.whatsapp_phone_number_id
+        ):
+            raise ValueError(
+                "WHATSAPP_ACCESS_TOKEN is set: WHATSAPP_APP_SECRET (which checks the webhook's "
+                "events) and WHATSAPP_PHONE_NUMBER_ID (the number that sends) are needed too"
+            )
         if self.telegram_mode == "webhook" and not self.public_url:
             raise ValueError("TELEGRAM_MODE=webhook needs PUBLIC_URL, the gateway's https address")
         return self
@@ -357,6 +391,10 @@ class Settings(BaseSettings):
     @property
     def messenger_enabled(self) -> bool:
         return self.messenger_page_token is not None
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return self.whatsapp_access_token is not None
 
     def telegram_secret(self) -> str:
         """The secret Telegram sends with every webhook call: the setting, else a generated one."""

@@ -43,6 +43,8 @@ class Trial:
     bring: dict[str, str] = field(default_factory=dict)  # what to bring to a visit
     sites: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → sites.yml entry
     offsets: tuple[dt.timedelta, ...] = DEFAULT_OFFSETS  # reminders before a visit
+    # Each channel's own options for this trial (`channels: whatsapp: reminder_template: …`).
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def title(self, lang: str) -> str:
         return self.short_title.get(lang) or self.short_title.get("en") or self.id
@@ -118,6 +120,11 @@ def _read_trial(folder: Path) -> Trial:
         "in_sentence": _texts(described.get("in_sentence")),
         "bring": _texts(described.get("bring")),
         "sites": {str(s["id"]): s for s in sites if isinstance(s, dict) and s.get("id")},
+        "channels": {
+            str(name): options
+            for name, options in (_mapping(described.get("channels"))).items()
+            if isinstance(options, dict)
+        },
         "offsets": (
             tuple(dt.timedelta(hours=float(h)) for h in hours)
             if isinstance(hours, list) and hours and all(isinstance(h, int | float) for h in hours)
@@ -138,6 +145,10 @@ def named_in(trials: dict[str, Screenable], text: str) -> str | None:
         if trial.id in text or any(f" {keyword}" in words for keyword in trial.keywords)
     }
     return found.pop() if len(found) == 1 else None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _read(path: Path) -> dict[str, Any]:

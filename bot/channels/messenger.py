@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import conversations
+from bot.channels import graph
 from bot.channels.base import Accepted, Button, Inbound, NotDelivered, Purpose, Relaying, Reply
+from bot.channels.graph import GraphClient, SendFailed
 from bot.channels.registry import problem, running
 from bot.channels.spec import Adapter, ChannelSpec, Link
 from bot.channels.text import MESSENGER_TEXT_LIMIT, split_text, to_plain
@@ -40,10 +41,6 @@ TEMPLATE_TEXT_LIMIT = 640
 TITLE_LIMIT = 20
 PAYLOAD_LIMIT = 1000
 STANDARD_WINDOW = timedelta(hours=24)
-SEND_ATTEMPTS = 4
-MAX_RETRY_WAIT = 30.0
-# Graph API error codes that say "try again later" (throttling, temporary failures).
-TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
 # What the Get Started button and a bare referral mean: a greeting.
 GREETING = "/greet"
 DRAIN_SECONDS = 10.0
@@ -66,14 +63,6 @@ class Event:
     text: str | None  # None: something the assistant cannot read (a photo, a voice note)
     external_id: str
     referral: str | None = None
-
-
-def signature_ok(body: bytes, header: str | None, app_secret: str) -> bool:
-    """Whether `header` is the HMAC-SHA256 of the raw body with the app secret."""
-    if not header or not header.startswith("sha256="):
-        return False
-    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(header[len("sha256=") :].strip().lower(), expected)
 
 
 def parse_events(payload: Any) -> list[Event]:
@@ -184,70 +173,19 @@ def _title(title: str) -> str:
     return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1].rstrip() + "…"
 
 
-class SendFailed(NotDelivered):
-    """The Send API refused a message, or kept failing."""
-
-
-class GraphClient:
-    """The Send API over httpx, retrying throttling and server errors with back-off."""
-
-    def __init__(self, settings: Settings, *, retry_base: float = 0.5) -> None:
-        token, secret = settings.messenger_page_token, settings.messenger_app_secret
-        if token is None or secret is None:
-            raise ValueError("MESSENGER_PAGE_TOKEN and MESSENGER_APP_SECRET are needed")
-        page_token = token.get_secret_value()
-        proof = hmac.new(secret.get_secret_value().encode(), page_token.encode(), hashlib.sha256)
-        self._params = {"access_token": page_token, "appsecret_proof": proof.hexdigest()}
-        self._path = f"/{settings.graph_api_version}/me/messages"
-        self._retry_base = retry_base
-        self._client = httpx.AsyncClient(base_url=settings.graph_api_base_url, timeout=10.0)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    async def send(self, body: dict[str, Any]) -> dict[str, Any]:
-        """POST one Send API body; the API's answer, or SendFailed."""
-        for attempt in range(1, SEND_ATTEMPTS + 1):
-            try:
-                response = await self._client.post(self._path, params=self._params, json=body)
-            except httpx.TransportError as error:
-                reason, wait = f"network error: {error!r}", None
-            else:
-                answer = _json(response)
-                if response.is_success:
-                    return answer
-                reason, transient = _graph_error(response.status_code, answer)
-                if not transient:
-                    raise SendFailed(reason, final=True)
-                wait = _retry_after(response)
-            if attempt == SEND_ATTEMPTS:
-                raise SendFailed(f"{reason} (after {attempt} attempts)", retry_after=wait)
-            log.warning("Send API: %s; retrying", reason)
-            await asyncio.sleep(wait if wait is not None else self._retry_base * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        value = response.json()
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _graph_error(status: int, answer: dict[str, Any]) -> tuple[str, bool]:
-    error = _dict(answer.get("error")) or {}
-    code = error.get("code")
-    transient = status == 429 or status >= 500 or bool(error.get("is_transient"))
-    transient = transient or code in TRANSIENT_CODES
-    return f"HTTP {status}, code {code}: {error.get('message', 'no message')}", transient
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return min(float(response.headers["Retry-After"]), MAX_RETRY_WAIT)
-    except (KeyError, ValueError):
-        return None
+def graph_client(settings: Settings) -> GraphClient:
+    """The Send API, with the page's token and its proof of the app secret."""
+    token, secret = settings.messenger_page_token, settings.messenger_app_secret
+    if token is None or secret is None:
+        raise ValueError("MESSENGER_PAGE_TOKEN and MESSENGER_APP_SECRET are needed")
+    page_token = token.get_secret_value()
+    proof = hmac.new(secret.get_secret_value().encode(), page_token.encode(), hashlib.sha256)
+    return GraphClient(
+        settings.graph_api_base_url,
+        f"/{settings.graph_api_version}/me/messages",
+        platform="Send API",
+        params={"access_token": page_token, "appsecret_proof": proof.hexdigest()},
+    )
 
 
 class MessengerChannel(Adapter):
@@ -272,7 +210,7 @@ class MessengerChannel(Adapter):
         self._settings = settings
         self._relay = relay
         self._sessions = sessions
-        self._graph = graph or GraphClient(settings)
+        self._graph = graph or graph_client(settings)
         self._answering: set[asyncio.Task[None]] = set()
 
     def verify_subscription(self, mode: str | None, token: str | None) -> bool:
@@ -282,7 +220,7 @@ class MessengerChannel(Adapter):
         return hmac.compare_digest(token.encode(), self._verify_token.encode())
 
     def signature_ok(self, body: bytes, header: str | None) -> bool:
-        return signature_ok(body, header, self._app_secret)
+        return graph.signature_ok(body, header, self._app_secret)
 
     async def receive(self, events: list[Event]) -> None:
         """Commit each event, then answer it in the background: the webhook returns once every

@@ -1,4 +1,5 @@
-"""Keeps the Telegram bot under its flood limits, across every process that sends for it.
+"""Keeps an account on a platform (the Telegram bot, the WhatsApp number) under its flood
+limits, across every process that sends for it.
 
 Telegram allows a bot about 30 messages a second in all and one a second in each chat, after a
 short burst; above that it answers 429 with `retry_after`. python-telegram-bot's own limiter
@@ -86,9 +87,10 @@ class LocalSchedule:
         per_second: float = MESSAGES_PER_SECOND,
         chat_gap: float = SECONDS_BETWEEN_MESSAGES_IN_A_CHAT,
         clock: Callable[[], float] = time.monotonic,
+        burst: int = CHAT_BURST,
     ) -> None:
         self._gap, self._chat_gap, self._clock = 1.0 / per_second, chat_gap, clock
-        self._burst = (CHAT_BURST - 1) * chat_gap
+        self._burst = (burst - 1) * chat_gap
         self._next = 0.0
         self._chats: dict[str, float] = {}  # how far each chat's schedule has reached
 
@@ -120,15 +122,19 @@ class RedisSchedule:
         bot_id: str,
         per_second: float = MESSAGES_PER_SECOND,
         chat_gap: float = SECONDS_BETWEEN_MESSAGES_IN_A_CHAT,
+        *,
+        platform: str = "telegram",
+        burst: int = CHAT_BURST,
     ) -> None:
         import redis.asyncio as redis  # only a site with Redis needs the client
 
         self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._script = self._client.register_script(_RESERVE)
-        self._key = f"trialbot:telegram:{bot_id}:pace"
+        self._key = f"trialbot:{platform}:{bot_id}:pace"
+        self._platform = platform
         self._gap_us, self._chat_gap_us = round(1e6 / per_second), round(chat_gap * 1e6)
-        self._burst_us = (CHAT_BURST - 1) * self._chat_gap_us
-        self._local = LocalSchedule(per_second, chat_gap)
+        self._burst_us = (burst - 1) * self._chat_gap_us
+        self._local = LocalSchedule(per_second, chat_gap, burst=burst)
         self._failing = False
 
     async def reserve(self, chat: str | None) -> float:
@@ -154,25 +160,40 @@ class RedisSchedule:
         except (redis.exceptions.RedisError, OSError) as error:
             if not self._failing:
                 log.warning(
-                    "Redis is not answering (%s): pacing Telegram messages in this process "
+                    "Redis is not answering (%s): pacing %s messages in this process "
                     "alone until it is back",
                     error,
+                    self._platform,
                 )
             self._failing = True
             return None
         if self._failing:
-            log.info("Redis is back: Telegram messages are paced with the other processes again")
+            log.info("Redis is back: %s messages are paced with the others again", self._platform)
             self._failing = False
         return result
 
 
 def schedule_for(settings: Settings, bot_token: str) -> Schedule:
     """The schedule the bot's processes share: in Redis when there is one, else in memory."""
-    rate = settings.telegram_messages_per_second
-    if not settings.redis_url:
-        return LocalSchedule(rate)
     bot_id, _, _ = bot_token.partition(":")
-    return RedisSchedule(settings.redis_url, bot_id or "bot", rate)
+    return shared(settings, "telegram", bot_id or "bot", settings.telegram_messages_per_second)
+
+
+def shared(
+    settings: Settings,
+    platform: str,
+    account: str,
+    per_second: float,
+    chat_gap: float = SECONDS_BETWEEN_MESSAGES_IN_A_CHAT,
+    burst: int = CHAT_BURST,
+) -> Schedule:
+    """The schedule of one account on a platform, shared by every process that sends for it
+    through REDIS_URL when set, else kept in this process."""
+    if not settings.redis_url:
+        return LocalSchedule(per_second, chat_gap, burst=burst)
+    return RedisSchedule(
+        settings.redis_url, account, per_second, chat_gap, platform=platform, burst=burst
+    )
 
 
 class PacedRateLimiter(BaseRateLimiter[int]):

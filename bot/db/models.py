@@ -166,6 +166,24 @@ class OutboundMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DeliveryReceipt(Base):
+    """What a platform said of a message the assistant sent (WhatsApp's statuses): delivered,
+    read, or failed with its error; one row per message, moved forward only."""
+
+    __tablename__ = "delivery_receipts"
+    __table_args__ = (UniqueConstraint("channel", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(128))  # the platform's id of the message
+    status: Mapped[str] = mapped_column(String(16))  # sent, delivered, read or failed
+    delivered_at: Mapped[datetime | None]
+    read_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(200))  # the platform's code and title
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ButtonPayload(Base):
     """A button payload too long for Telegram's 64-byte callback data, kept under a short key."""
 

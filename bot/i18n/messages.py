@@ -203,6 +203,8 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "handoff_on_day": {"en": "on {day} at {time}", "fr": "{day} à {time}"},
     "handoff_zone": {"en": "{city} time", "fr": "heure de {city}"},
     "more_options": {"en": "More options:", "fr": "Autres choix :"},
+    # The button that opens a list of choices (WhatsApp), 20 characters at most.
+    "choose": {"en": "Choose", "fr": "Choisir"},
     "command_start": {"en": "Start the conversation", "fr": "Commencer la conversation"},
     "command_help": {"en": "What I can do", "fr": "Ce que je peux faire"},
     "command_language": {"en": "Change the language", "fr": "Changer de langue"},

@@ -14,8 +14,8 @@ from bot.channels.messenger import (
     InvalidPayload,
     parse_events,
     render,
-    signature_ok,
 )
+from bot.channels.graph import signature_ok
 
 
 def _page(*events: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The settings that switch a gateway's Telegram and Messenger on, pointed at the fakes."""
+"""The settings that switch a gateway's channels on (Telegram, Messenger, WhatsApp), pointed at
+the fakes."""
 
 from __future__ import annotations
 
@@ -16,11 +17,27 @@ from bot.gateway.relay import Relay
 from bot.settings import Settings
 from tests.fakes.graph import FakeGraphAPI
 from tests.fakes.telegram import FakeBotAPI
+from tests.fakes.whatsapp import DISPLAY_NUMBER, FakeCloudAPI
 
 TELEGRAM_SECRET = "telegram-webhook-secret"
 APP_SECRET = "messenger-app-secret"
 VERIFY_TOKEN = "messenger-verify-token"
 PUBLIC_URL = "https://trials.example.org"
+WHATSAPP_APP_SECRET = "whatsapp-app-secret"
+WHATSAPP_VERIFY_TOKEN = "whatsapp-verify-token"
+
+
+def whatsapp_env(cloud_api: FakeCloudAPI, graph_url: str) -> dict[str, str]:
+    """A WhatsApp business number on the fake Cloud API (which shares the Graph API's address
+    with Messenger in production: `graph_url` is where both fakes are reached)."""
+    return {
+        "WHATSAPP_ACCESS_TOKEN": cloud_api.token,
+        "WHATSAPP_PHONE_NUMBER_ID": cloud_api.phone_number_id,
+        "WHATSAPP_APP_SECRET": WHATSAPP_APP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": WHATSAPP_VERIFY_TOKEN,
+        "WHATSAPP_PHONE_NUMBER": DISPLAY_NUMBER,
+        "GRAPH_API_BASE_URL": graph_url,
+    }
 
 
 def channel_env(bot_api: FakeBotAPI, graph_api: FakeGraphAPI) -> dict[str, str]:
