@@ -34,11 +34,18 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 @dataclass(frozen=True)
 class Outbox:
-    """The claim on one table: `model` has `id`, `claim_token`, `claimed_until`, `attempts`."""
+    """The claim on one table: `model` has `id`, `claim_token`, `claimed_until`, `attempts`.
+
+    By default a claim counts a try on each row it takes (`attempts`), so that a sender dying
+    mid-send still counts, and `hand_back` takes that count back for rows it did not try. A kind
+    that counts a try only when it fails, and itself (the relay's waiting messages), sets
+    `count_at_claim=False`: then neither the claim nor `hand_back` touches `attempts`.
+    """
 
     model: Any  # a mapped class with the columns above
     lease: dt.timedelta
     order: InstrumentedAttribute[Any] | ColumnElement[Any]  # oldest first
+    count_at_claim: bool = True
 
     def free(self, now: dt.datetime) -> ColumnElement[bool]:
         """Rows nobody holds at `now`."""
@@ -76,12 +83,13 @@ class Outbox:
         return token, list(session.scalars(held))
 
     def taken(self, now: dt.datetime, token: str) -> dict[str, Any]:
-        """The values a claim writes on each row it takes: its token, the lease, one more try."""
-        return {
-            "claim_token": token,
-            "claimed_until": now + self.lease,
-            "attempts": self.model.attempts + 1,
-        }
+        """The values a claim writes on each row it takes: its token, the lease, and one more
+        try unless the kind counts its tries itself (`count_at_claim`); then plain values, which
+        a new row may also be written with, claimed from the start."""
+        values: dict[str, Any] = {"claim_token": token, "claimed_until": now + self.lease}
+        if self.count_at_claim:
+            values["attempts"] = self.model.attempts + 1
+        return values
 
     def held(self, ids: Sequence[int], token: str) -> ColumnElement[bool]:
         """`ids` that this claim still holds."""
@@ -91,10 +99,11 @@ class Outbox:
         """Give back rows claimed and not tried: free at once, their try not counted."""
         if not ids:
             return
+        uncount = {"attempts": self.model.attempts - 1} if self.count_at_claim else {}
         session.execute(
             update(self.model)
             .where(self.held(ids, token))
-            .values(**RELEASED, attempts=self.model.attempts - 1)
+            .values(**RELEASED, **uncount)
             .execution_options(synchronize_session=False)
         )
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,6 +40,7 @@ from bot.handoff import replies as handoff_replies
 from bot.handoff import service as handoffs
 from bot.i18n import messages
 from bot.i18n.detect import detect_language
+from bot.outbox import RELEASED, Outbox
 from bot.pseudonym import pseudonym
 from bot.redact import redact
 from bot.reminders import participants
@@ -123,7 +124,10 @@ class Relay:
         self._key = settings.pseudonym_secret()
         self._cipher = Cipher.from_settings(settings)
         self._trials = Catalogue(settings.knowledge_dir)
-        self._claim = timedelta(seconds=settings.rasa_timeout * 2 + 5)
+        # Waiting messages are claimed like any outbox's rows (bot.outbox), oldest first; a try
+        # is counted when Rasa fails on it (`_release`), not when it is claimed.
+        lease = timedelta(seconds=settings.rasa_timeout * 2 + 5)
+        self._outbox = Outbox(InboundMessage, lease, InboundMessage.id, count_at_claim=False)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._bookkeeping: set[asyncio.Task[None]] = set()
 
@@ -380,8 +384,7 @@ class Relay:
                 text=self._cipher.encrypt(text),  # free text may hold health details
                 external_id=inbound.external_id,
                 meta=meta,
-                claim_token=token,
-                claimed_until=utcnow() + self._claim,
+                **self._outbox.taken(utcnow(), token),  # claimed by this gateway from the start
             )
             if notice is not None and not go_on:
                 message.status = MessageStatus.DONE  # the gateway answered it alone
@@ -475,7 +478,7 @@ class Relay:
     def _conversations_waiting(self) -> list[Turn]:
         with self._sessions() as session:
             ids = select(InboundMessage.conversation_id).where(
-                InboundMessage.status == MessageStatus.PENDING, _claim_expired()
+                InboundMessage.status == MessageStatus.PENDING, self._outbox.free(utcnow())
             )
             rows = session.scalars(select(Conversation).where(Conversation.id.in_(ids)).limit(100))
             return [_turn(row) for row in rows]
@@ -487,27 +490,19 @@ class Relay:
     def _claim_in(
         self, session: Session, conversation_id: int, token: str, exclude: int | None = None
     ) -> list[Waiting]:
-        """Claim the conversation's waiting messages that nobody holds, in order."""
-        claimed = session.execute(
-            update(InboundMessage)
-            .where(
-                InboundMessage.conversation_id == conversation_id,
-                InboundMessage.status == MessageStatus.PENDING,
-                _claim_expired(),
-            )
-            .values(claim_token=token, claimed_until=utcnow() + self._claim)
-            .execution_options(synchronize_session=False)
+        """Claim the conversation's waiting messages that nobody holds, in order, with `token`
+        (the claim of the message just received, `exclude`, when there is one)."""
+        ready: ColumnElement[bool] = and_(
+            InboundMessage.conversation_id == conversation_id,
+            InboundMessage.status == MessageStatus.PENDING,
         )
-        if not claimed.rowcount:  # type: ignore[attr-defined]
+        if exclude is not None:
+            ready = and_(ready, InboundMessage.id != exclude)
+        _, ids = self._outbox.claim(session, ready, utcnow(), limit=None, token=token)
+        if not ids:
             return []
         rows = session.scalars(
-            select(InboundMessage)
-            .where(
-                InboundMessage.claim_token == token,
-                InboundMessage.status == MessageStatus.PENDING,
-                InboundMessage.id != (exclude or 0),
-            )
-            .order_by(InboundMessage.id)
+            select(InboundMessage).where(InboundMessage.id.in_(ids)).order_by(InboundMessage.id)
         )
         return [
             Waiting(
@@ -618,6 +613,8 @@ class Relay:
             )
 
     def _release(self, waiting: list[Waiting], error: RasaUnavailable) -> None:
+        """Rasa failed on the first of `waiting`: each counts a failed try and is free again;
+        set aside after MAX_ATTEMPTS when Rasa was up (it answered, with an error)."""
         with self._sessions.begin() as session:
             for message in waiting:
                 row = session.get(InboundMessage, message.id)
@@ -625,8 +622,8 @@ class Relay:
                     continue
                 row.attempts += 1
                 row.last_error = redact(str(error))[:200]
-                row.claim_token = None
-                row.claimed_until = None
+                for name, value in RELEASED.items():
+                    setattr(row, name, value)
                 if row.attempts >= MAX_ATTEMPTS and error.answered:
                     row.status = MessageStatus.FAILED
                     log.error("message %d set aside after %d attempts", row.id, row.attempts)
@@ -658,10 +655,6 @@ def _seen(session: Session, conversation_id: int, external_id: str) -> bool:
         )
     )
     return found is not None
-
-
-def _claim_expired() -> Any:
-    return or_(InboundMessage.claimed_until.is_(None), InboundMessage.claimed_until < utcnow())
 
 
 def _turn(conversation: Conversation) -> Turn:
