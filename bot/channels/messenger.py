@@ -24,7 +24,7 @@ from bot import conversations
 from bot.channels import graph
 from bot.channels.base import Accepted, Button, Inbound, NotDelivered, Purpose, Relaying, Reply
 from bot.channels.graph import GraphClient, SendFailed
-from bot.channels.registry import problem, running
+from bot.channels.registry import callback_url, problem, running
 from bot.channels.spec import Adapter, ChannelSpec, Link
 from bot.channels.text import MESSENGER_TEXT_LIMIT, split_text, to_plain
 from bot.db.models import as_utc
@@ -380,4 +380,9 @@ CHANNEL = ChannelSpec(
     routes=router,
     # An m.me link: the payload comes as the conversation's referral.
     link=Link("https://m.me/{account}?ref={payload}", "MESSENGER_PAGE_NAME"),
+    describe=lambda settings: (
+        f"on; Meta's callback URL is {callback_url(settings, WEBHOOK_PATH)}"
+        if settings.messenger_enabled
+        else "off (set MESSENGER_PAGE_TOKEN and MESSENGER_APP_SECRET)"
+    ),
 )

@@ -102,6 +102,11 @@ def staff_chat(adapters: Mapping[str, Adapter]) -> Adapter | None:
     return None
 
 
+def callback_url(settings: Settings, path: str) -> str:
+    """The address a platform posts a webhook to: PUBLIC_URL and the webhook's path."""
+    return f"{settings.public_url.rstrip('/') or '<PUBLIC_URL>'}{path}"
+
+
 def problem(status: int, detail: str) -> JSONResponse:
     """A webhook's refusal, in the gateway's JSON form."""
     return JSONResponse({"detail": detail}, status_code=status)

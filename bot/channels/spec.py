@@ -63,7 +63,7 @@ class Link:
 
     def to(self, settings: Settings, payload: str) -> str | None:
         """The link; None while the settings do not name the account."""
-        account = getattr(settings, self.setting.lower())
+        account = str(getattr(settings, self.setting.lower())).rstrip("/")
         return self.template.format(account=account, payload=payload) if account else None
 
 
@@ -81,3 +81,12 @@ class ChannelSpec:
     link: Link | None = None
     # The staff chat of safety alerts is on this platform (bot.safety.alerts sends through it).
     staff_alerts: bool = False
+    # What `trialbot run` says of the channel under these settings: on and how, or how to
+    # switch it on (see `status`).
+    describe: Callable[[Settings], str] | None = None
+
+    def status(self, settings: Settings) -> str:
+        """The channel's line in `trialbot run`: "Telegram: on (webhook)", "WhatsApp: off (…)"."""
+        if self.describe is not None:
+            return f"{self.title}: {self.describe(settings)}"
+        return f"{self.title}: {'on' if self.enabled(settings) else 'off'}"

@@ -275,6 +275,11 @@ CHANNEL = ChannelSpec(
     # A deep link: the chat opens on /start with the payload.
     link=Link("https://t.me/{account}?start={payload}", "TELEGRAM_BOT_USERNAME"),
     staff_alerts=True,
+    describe=lambda settings: (
+        ("on (webhook)" if settings.telegram_webhook else "on (polling, no public address needed)")
+        if settings.telegram_enabled
+        else "off (set TELEGRAM_BOT_TOKEN to switch it on)"
+    ),
 )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import conversations
 from bot.channels.base import Purpose, Relaying, Reply
-from bot.channels.spec import Adapter, ChannelSpec
+from bot.channels.spec import Adapter, ChannelSpec, Link
 from bot.crypto import Cipher
 from bot.db.models import Conversation, InboundMessage, OutboundMessage
 from bot.i18n.languages import Language
@@ -158,5 +158,12 @@ def _build(settings: Settings, relay: Relaying[Any], sessions: sessionmaker[Sess
     return WebChannel(sessions, relay.cipher)
 
 
-# Always on: its page and routes are the gateway's own (bot.gateway.app).
-CHANNEL = ChannelSpec(name=NAME, title="Web chat", enabled=lambda settings: True, build=_build)
+# Always on: its page and routes are the gateway's own (bot.gateway.app). Its link opens the page
+# with ?ref=<payload>, which the page sends with the first message (while PUBLIC_URL is set).
+CHANNEL = ChannelSpec(
+    name=NAME,
+    title="Web chat",
+    enabled=lambda settings: True,
+    build=_build,
+    link=Link("{account}/?ref={payload}", "PUBLIC_URL"),
+)

@@ -38,7 +38,7 @@ from bot import conversations, receipts
 from bot.channels import graph, pacing
 from bot.channels.base import Accepted, Button, Inbound, NotDelivered, Purpose, Relaying, Reply
 from bot.channels.graph import GraphClient, SendFailed
-from bot.channels.registry import problem, running
+from bot.channels.registry import callback_url, problem, running
 from bot.channels.spec import Adapter, ChannelSpec, Link
 from bot.channels.text import split_text, to_plain
 from bot.db.models import Participant, as_utc
@@ -63,9 +63,10 @@ ROW_DESCRIPTION_LIMIT = 72
 ROW_ID_LIMIT = 200
 TEMPLATE_PARAMETER_LIMIT = 1024
 STANDARD_WINDOW = timedelta(hours=24)
-# Meta's pair rate limit: about one message every 6 seconds to one person, after a burst.
+# Meta's pair rate limit: one message every 6 seconds to one person on average, after a burst
+# of up to 45 (borrowed against the following minutes).
 SECONDS_BETWEEN_MESSAGES_TO_A_PERSON = 6.0
-BURST_TO_A_PERSON = 6
+BURST_TO_A_PERSON = 45
 # Cloud API codes that say "try again later": throughput (130429), the pair rate limit (131056),
 # the spam rate limit (131048), something went wrong (131000), service unavailable (131016,
 # 133004).
@@ -603,4 +604,9 @@ CHANNEL = ChannelSpec(
     routes=router,
     # A wa.me link: the chat opens with "START <payload>" typed in, which the person sends.
     link=Link("https://wa.me/{account}?text=START%20{payload}", "WHATSAPP_PHONE_NUMBER"),
+    describe=lambda settings: (
+        f"on; Meta's callback URL is {callback_url(settings, WEBHOOK_PATH)}"
+        if settings.whatsapp_enabled
+        else "off (set WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_APP_SECRET)"
+    ),
 )

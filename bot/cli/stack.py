@@ -184,19 +184,10 @@ def _upgrade_database(settings: Settings) -> None:
 
 
 def _channel_lines(settings: Settings) -> list[str]:
-    """What `run` says about Telegram and Messenger once the stack is up."""
-    public = settings.public_url.rstrip("/") or "<PUBLIC_URL>"
-    lines = []
-    if settings.telegram_enabled:
-        mode = "webhook" if settings.telegram_webhook else "polling, no public address needed"
-        lines.append(f"Telegram: on ({mode})")
-    else:
-        lines.append("Telegram: off (set TELEGRAM_BOT_TOKEN to switch it on)")
-    if settings.messenger_enabled:
-        lines.append(f"Messenger: on; Meta's callback URL is {public}/webhooks/messenger")
-    else:
-        lines.append("Messenger: off (set MESSENGER_PAGE_TOKEN and MESSENGER_APP_SECRET)")
-    return lines
+    """What `run` says about each platform once the stack is up (the web chat has its line)."""
+    from bot.channels import registry
+
+    return [spec.status(settings) for spec in registry.specs() if spec.describe is not None]
 
 
 def _refuse_unfinished_knowledge(settings: Settings) -> None:

@@ -97,11 +97,12 @@ class Conversation(Base):
     rasa_slots: Mapped[dict[str, Any]] = mapped_column(default=dict)
     messages_seen: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # When the person last wrote: Messenger only lets a page write freely for 24 hours after.
+    # When the person last wrote: Messenger and WhatsApp only let the assistant write freely for
+    # 24 hours after.
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The channel's id for the person (Telegram chat, Messenger PSID), encrypted, so the assistant
-    # can write first (a late answer, a reminder); nothing else stores it.
-    address: Mapped[str | None] = encrypted("the person's id on Telegram or Messenger")
+    # The channel's id for the person (Telegram chat, Messenger PSID, WhatsApp number), encrypted,
+    # so the assistant can write first (a late answer, a reminder); nothing else stores it.
+    address: Mapped[str | None] = encrypted("the person's id on Telegram, Messenger or WhatsApp")
     # The campaign that brought the person (first touch): /start camp_<id>, m.me/…?ref=camp_<id>.
     campaign: Mapped[str | None] = mapped_column(String(64), index=True)
     # The trial a link named (/start trial_<id>, ?ref=camp_<id>__<trial>): pre-screening starts

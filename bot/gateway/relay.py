@@ -355,6 +355,9 @@ class Relay:
             meta = dict(inbound.metadata)
             text = inbound.text
             code = participants.looks_like_code(referral.link_code or inbound.text)
+            if code and referral.link_code and participants.bound_to(session, code, key):
+                # Their own link again (the web page sends it with every message): already done.
+                code = None
             notice, linked = self._link(session, conversation, key, code) if code else (None, False)
             go_on = linked  # whether Rasa also reads the message after the gateway's notice
             if finding is not None and (notice is None or finding.kind == "emergency"):

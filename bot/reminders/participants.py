@@ -124,5 +124,16 @@ def bind(session: Session, sender_key: str, code: str) -> Participant | None:
     return participant
 
 
+def bound_to(session: Session, code: str, sender_key: str) -> bool:
+    """Whether `code` already bound this very chat (its owner followed their link again)."""
+    normalised = looks_like_code(code) or code.strip()
+    owner = session.scalar(
+        select(Participant.sender_key)
+        .join(LinkCode, LinkCode.participant_id == Participant.id)
+        .where(LinkCode.code_sha256 == _digest(normalised), LinkCode.used_at.is_not(None))
+    )
+    return owner is not None and owner == sender_key
+
+
 def _digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from bot.channels.base import Button, Reply
+from bot.channels.graph import signature_ok
 from bot.channels.messenger import (
     GREETING,
     InvalidPayload,
     parse_events,
     render,
 )
-from bot.channels.graph import signature_ok
 
 
 def _page(*events: dict[str, Any]) -> dict[str, Any]:

@@ -16,9 +16,16 @@ import httpx
 import pytest
 
 from bot.localstack import LocalStack, local_stack
-from tests.fakes.channels import APP_SECRET, TELEGRAM_SECRET, channel_env
+from tests.fakes.channels import (
+    APP_SECRET,
+    TELEGRAM_SECRET,
+    WHATSAPP_APP_SECRET,
+    channel_env,
+    whatsapp_env,
+)
 from tests.fakes.graph import FakeGraphAPI, sign
 from tests.fakes.telegram import FakeBotAPI
+from tests.fakes.whatsapp import FakeCloudAPI
 
 
 @dataclass
@@ -28,7 +35,7 @@ class Stack:
     var_dir: Path
     log: Path
     bot_api: FakeBotAPI
-    graph_api: FakeGraphAPI
+    graph_api: FakeGraphAPI  # Messenger's Send API (and WhatsApp's Cloud API: `cloud_api`)
     rasa_url: str = ""
     # One cookie jar per sender, as one browser each: the conversation belongs to the token
     # the gateway gave with its first message.
@@ -51,6 +58,20 @@ class Stack:
             "X-Hub-Signature-256": sign(body, APP_SECRET),
         }
         return httpx.post(f"{self.url}/webhooks/messenger", content=body, headers=headers)
+
+    @property
+    def cloud_api(self) -> FakeCloudAPI:
+        """The Graph API's WhatsApp number (the session's stack has one)."""
+        assert isinstance(self.graph_api, FakeCloudAPI), "this stack has no WhatsApp number"
+        return self.graph_api
+
+    def whatsapp(self, payload: dict[str, Any]) -> httpx.Response:
+        body = json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign(body, WHATSAPP_APP_SECRET),
+        }
+        return httpx.post(f"{self.url}/webhooks/whatsapp", content=body, headers=headers)
 
     def chat(self, sender: str, text: str, **extra: Any) -> list[dict[str, Any]]:
         response = self.client(sender).post(
@@ -120,9 +141,10 @@ def talking_to(
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with FakeBotAPI() as bot_api, FakeGraphAPI() as graph_api:
+    with FakeBotAPI() as bot_api, FakeCloudAPI() as graph_api:
         channels = {
             **channel_env(bot_api, graph_api),
+            **whatsapp_env(graph_api, graph_api.url),
             "REMINDER_INTERVAL_SECONDS": "1",
             "SERVER_TIMING": "true",  # where each message's time went (test_message_path.py)
         }

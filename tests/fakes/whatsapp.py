@@ -61,8 +61,8 @@ class FakeCloudAPI(FakeGraphAPI):
         self.token = token
         self.phone_number_id = phone_number_id
         self.templates = templates or {
-            ("appointment_reminder", "en"): 2,
-            ("appointment_reminder", "fr"): 2,
+            ("appointment_reminder", "en"): 3,
+            ("appointment_reminder", "fr"): 3,
             ("study_team_answer", "en"): 0,
             ("study_team_answer", "fr"): 0,
         }

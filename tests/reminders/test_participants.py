@@ -35,6 +35,9 @@ def test_a_code_binds_one_chat_once(sessions: sessionmaker[Session]) -> None:
         assert participants.bind(session, "telegram-other", code) is None  # single use
         (participant,) = session.scalars(select(Participant)).all()
         assert participant.sender_key == "telegram-abc"
+        # Following one's own link again is recognised (the web page sends it with each message).
+        assert participants.bound_to(session, code, "telegram-abc")
+        assert not participants.bound_to(session, code, "telegram-other")
 
 
 def test_an_expired_code_binds_nothing(sessions: sessionmaker[Session]) -> None:
@@ -86,6 +89,8 @@ def test_participants_add_prints_the_contract_json(
     monkeypatch.setenv("DATABASE_URL", "")
     monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "demo_trials_bot")
     monkeypatch.setenv("MESSENGER_PAGE_NAME", "demotrials")
+    monkeypatch.setenv("WHATSAPP_PHONE_NUMBER", "15550100200")
+    monkeypatch.setenv("PUBLIC_URL", "https://trials.example.org/")
     get_settings.cache_clear()
     runner = CliRunner()
     try:
@@ -98,6 +103,8 @@ def test_participants_add_prints_the_contract_json(
         assert shown["participant_code"] == "S-042"
         assert shown["telegram_link"] == f"https://t.me/demo_trials_bot?start={code}"
         assert shown["messenger_link"] == f"https://m.me/demotrials?ref={code}"
+        assert shown["whatsapp_link"] == f"https://wa.me/15550100200?text=START%20{code}"
+        assert shown["web_link"] == f"https://trials.example.org/?ref={code}"
         again = runner.invoke(app, [*args, "--json"])
         assert again.exit_code == 1 and "already registered" in again.stderr
     finally:
