@@ -172,7 +172,8 @@ def appointments_list(
 def reminders_list(
     participant: ParticipantCode = None, as_json: AsJson = False, knowledge: KnowledgeDir = None
 ) -> None:
-    """Reminders, by due time, with their status and channel."""
+    """Reminders, by due time, with their status, channel, and what the platform said of them
+    since (delivered, read or failed, where it says: WhatsApp)."""
 
     from bot.reminders import report
 
@@ -186,9 +187,11 @@ def reminders_list(
             str(row["appointment"]),
             row["participant_code"],
             row["due_at"][:16].replace("T", " "),
-            row["status"] + (" (maybe twice)" if row["sends"] > 1 else ""),
+            row["status"]
+            + (" (maybe twice)" if row["sends"] > 1 else "")
+            + (f", {row['delivery']}" if row["delivery"] else ""),
             row["channel"] or "",
-            row["last_error"] or row["cancel_reason"] or "",
+            row["last_error"] or row["delivery_error"] or row["cancel_reason"] or "",
         ),
         "No reminder.",
     )

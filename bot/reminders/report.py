@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Appointment, Participant, Reminder, as_utc
+from bot.db.models import Appointment, DeliveryReceipt, Participant, Reminder, as_utc
 
 
 def appointments(
@@ -41,9 +41,17 @@ def appointments(
 
 def reminders(session: Session, participant: str | None = None) -> list[dict[str, Any]]:
     query = (
-        select(Reminder, Appointment, Participant.code)
+        select(Reminder, Appointment, Participant.code, DeliveryReceipt)
         .join(Appointment, Appointment.id == Reminder.appointment_id)
         .join(Participant, Participant.id == Appointment.participant_id)
+        # What the platform said of the message since (WhatsApp): delivered, read, failed.
+        .outerjoin(
+            DeliveryReceipt,
+            and_(
+                DeliveryReceipt.channel == Reminder.channel,
+                DeliveryReceipt.message_id == Reminder.message_id,
+            ),
+        )
         .order_by(Reminder.due_at, Reminder.id)
     )
     if participant:
@@ -61,6 +69,8 @@ def reminders(session: Session, participant: str | None = None) -> list[dict[str
             "sent_at": as_utc(reminder.sent_at).isoformat() if reminder.sent_at else None,
             "last_error": reminder.last_error,
             "cancel_reason": reminder.cancel_reason,
+            "delivery": receipt.status if receipt else None,
+            "delivery_error": receipt.error if receipt else None,
         }
-        for reminder, appointment, code in session.execute(query)
+        for reminder, appointment, code, receipt in session.execute(query)
     ]

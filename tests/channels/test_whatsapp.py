@@ -22,12 +22,22 @@ from bot.channels.base import Button, NotDelivered, Reply
 from bot.channels.whatsapp import WhatsAppChannel, parse_events, render
 from bot.crypto import Cipher
 from bot.db.migrate import upgrade
-from bot.db.models import Conversation, DeliveryReceipt, InboundMessage, utcnow
+from bot.db.models import (
+    Appointment,
+    Conversation,
+    DeliveryReceipt,
+    InboundMessage,
+    Participant,
+    Reminder,
+    ReminderStatus,
+    utcnow,
+)
 from bot.db.session import create_db_engine, make_session_factory
 from bot.gateway.app import create_app
 from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
 from bot.localstack import free_port
+from bot.reminders import report
 from bot.settings import Settings
 from tests.fakes.channels import WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, whatsapp_env
 from tests.fakes.graph import sign
@@ -208,6 +218,39 @@ def test_delivered_read_and_failed_statuses_are_recorded(number: Number) -> None
     assert rows["wamid.two"].status == "failed"
     assert rows["wamid.two"].error == "code 131026: Message undeliverable"
     assert number.api.requests == []  # a status is not a message: nothing is answered
+
+
+def test_staff_see_whether_a_reminder_was_read(number: Number) -> None:
+    with Session(number.engine) as session, session.begin():
+        participant = Participant(code="W-1", trial="demo-t2d-001", sender_key="k")
+        session.add(participant)
+        session.flush()
+        visit = Appointment(
+            participant_id=participant.id,
+            trial="demo-t2d-001",
+            site="paris-nord",
+            starts_at=utcnow() + timedelta(days=1),
+            timezone="Europe/Paris",
+            kind="screening visit",
+        )
+        session.add(visit)
+        session.flush()
+        for message_id in ("wamid.read", "wamid.lost"):
+            session.add(
+                Reminder(
+                    appointment_id=visit.id,
+                    due_at=utcnow(),
+                    status=ReminderStatus.SENT,
+                    channel="whatsapp",
+                    message_id=message_id,
+                )
+            )
+    number.post(status("wamid.read", "read", PERSON))
+    number.post(status("wamid.lost", "failed", PERSON, error_code=131026))
+    with Session(number.engine) as session:
+        rows = report.reminders(session, "W-1")
+    assert [(r["status"], r["delivery"]) for r in rows] == [("sent", "read"), ("sent", "failed")]
+    assert rows[1]["delivery_error"] == "code 131026: Message undeliverable"
 
 
 def test_throttling_and_server_errors_are_retried(number: Number) -> None:
