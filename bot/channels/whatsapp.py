@@ -232,12 +232,14 @@ def _text_message(text: str) -> dict[str, Any]:
 
 
 def _choices(choices: list[Button], text: str | None, language: str) -> list[dict[str, Any]]:
-    """Up to 3 as reply buttons; more as a list of up to 10 rows (past 10, more lists)."""
-    if len(choices) <= BUTTON_LIMIT:
+    """Up to 3 short choices as reply buttons; more, or longer, as a list of up to 10 rows
+    (past 10, more lists), whose titles are longer and can go on over a second line."""
+    if len(choices) <= BUTTON_LIMIT and all(len(b.title) <= BUTTON_TITLE_LIMIT for b in choices):
         bodies = []
         if text is not None and len(text) > BUTTON_BODY_LIMIT:
-            bodies.append(_text_message(text))
-            text = None
+            # The buttons go under the end of the text ("Was this helpful?"), the rest above.
+            head, text = _tail(text, BUTTON_BODY_LIMIT)
+            bodies.append(_text_message(head))
         buttons = [
             {"type": "reply", "reply": {"id": _id(b, BUTTON_ID_LIMIT), "title": _cut(b.title)}}
             for b in choices
@@ -259,10 +261,30 @@ def _choices(choices: list[Button], text: str | None, language: str) -> list[dic
 
 
 def _row(button: Button) -> dict[str, str]:
-    row = {"id": _id(button, ROW_ID_LIMIT), "title": _cut(button.title, ROW_TITLE_LIMIT)}
-    if len(button.title) > ROW_TITLE_LIMIT:  # the whole title, below its shortened form
-        row["description"] = _cut(button.title, ROW_DESCRIPTION_LIMIT)
+    """A list row: a title too long for one goes on in the row's second line."""
+    title, rest = button.title, ""
+    if len(title) > ROW_TITLE_LIMIT:
+        cut = title.rfind(" ", 0, ROW_TITLE_LIMIT + 1)
+        if cut > 0:
+            title, rest = title[:cut], title[cut + 1 :]
+        else:
+            title, rest = _cut(title, ROW_TITLE_LIMIT), title
+    row = {"id": _id(button, ROW_ID_LIMIT), "title": title}
+    if rest:
+        row["description"] = _cut(rest, ROW_DESCRIPTION_LIMIT)
     return row
+
+
+def _tail(text: str, limit: int) -> tuple[str, str]:
+    """`text` as what comes before and its last paragraphs that fit in `limit` characters."""
+    paragraphs = text.split("\n\n")
+    start = len(paragraphs)
+    while start > 1 and len("\n\n".join(paragraphs[start - 1 :])) <= limit:
+        start -= 1
+    if start == len(paragraphs):  # even the last paragraph is too long: its last part
+        *head, last = split_text(text, limit)
+        return "\n\n".join(head), last
+    return "\n\n".join(paragraphs[:start]), "\n\n".join(paragraphs[start:])
 
 
 def _link_message(button: Button, body: str) -> dict[str, Any]:

@@ -337,11 +337,28 @@ def test_up_to_three_choices_are_reply_buttons_and_more_are_a_list() -> None:
     first, second = render(twelve, "fr")
     rows = first["interactive"]["action"]["sections"][0]["rows"]
     assert first["interactive"]["type"] == "list" and len(rows) == 10
-    assert rows[0]["title"] == "A very long trial title…"
-    assert rows[0]["description"] == "A very long trial title number 0"
+    # A title too long for a row goes on over the row's second line.
+    assert (rows[0]["title"], rows[0]["description"]) == ("A very long trial title", "number 0")
     assert first["interactive"]["action"]["button"] == "Choisir"
     assert second["interactive"]["body"]["text"] == "Autres choix :"
     assert len(second["interactive"]["action"]["sections"][0]["rows"]) == 2
+
+
+def test_choices_too_long_for_a_button_go_as_a_list_rather_than_cut() -> None:
+    reply = Reply(text="Shall I?", buttons=(Button("Contact the study team", "/contact"),))
+    (message,) = render(reply, "en")
+    assert message["interactive"]["type"] == "list"
+    (row,) = message["interactive"]["action"]["sections"][0]["rows"]
+    assert row == {"id": "/contact", "title": "Contact the study team"}
+
+
+def test_the_buttons_go_under_the_end_of_a_long_answer() -> None:
+    answer = "\n\n".join(["A paragraph of the answer. " * 20] * 3 + ["Was this helpful?"])
+    reply = Reply(text=answer, buttons=(Button("Yes", "/yes"), Button("No", "/no")))
+    text, question = render(reply, "en")
+    assert text["text"]["body"].startswith("A paragraph") and len(answer) > 1024
+    assert question["interactive"]["body"]["text"].endswith("Was this helpful?")
+    assert len(question["interactive"]["body"]["text"]) <= 1024
 
 
 def test_a_long_answer_is_split_and_links_become_url_buttons() -> None:
