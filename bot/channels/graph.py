@@ -1,5 +1,5 @@
-"""Meta's Graph API, which Messenger and WhatsApp both speak: the signature of webhook events,
-and sending with retries.
+"""Meta's Graph API, which Messenger and WhatsApp both speak: their webhook (Meta's handshake,
+events signed with the app secret, answered in the background), and sending with retries.
 
 A send that Meta refuses for good (a user who cannot be reached, a malformed message) fails at
 once as final; throttling, server errors and the error codes Meta marks as temporary are tried
@@ -9,19 +9,30 @@ again later).
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Collection, Coroutine
+from typing import Any, Generic, TypeVar
 
 import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+from pydantic import SecretStr
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.base import NotDelivered
+from bot import conversations
+from bot.channels.base import NotDelivered, Relaying
+from bot.channels.registry import problem, running
+from bot.channels.spec import Adapter
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+DRAIN_SECONDS = 10.0
 SEND_ATTEMPTS = 4
 MAX_RETRY_WAIT = 30.0
 # Error codes of the Graph API itself that say "try again later" (throttling, temporary faults).
@@ -123,3 +134,122 @@ def _retry_after(response: httpx.Response) -> float | None:
         return min(float(response.headers["Retry-After"]), MAX_RETRY_WAIT)
     except (KeyError, ValueError):
         return None
+
+
+class InvalidEvent(ValueError):
+    """A webhook body that is not the platform's event."""
+
+
+EventsT = TypeVar("EventsT")
+
+
+class MetaChannel(Adapter, Generic[EventsT]):
+    """A channel on Meta's platforms: its webhook's handshake and signature, and answers sent
+    from background tasks once the events are committed (Meta wants a quick 200)."""
+
+    title: str  # the platform's name, for the logs
+
+    def __init__(
+        self,
+        settings: Settings,
+        relay: Relaying[Any],
+        sessions: sessionmaker[Session],
+        *,
+        app_secret: SecretStr | None,
+        verify_token: SecretStr | None,
+        prefix: str,  # of its settings: MESSENGER, WHATSAPP
+    ) -> None:
+        if app_secret is None:
+            raise ValueError(f"{prefix}_APP_SECRET is not set")
+        self._app_secret = app_secret.get_secret_value()
+        self._verify_token = verify_token.get_secret_value() if verify_token else None
+        self._prefix = prefix
+        self._settings = settings
+        self._relay = relay
+        self._sessions = sessions
+        self._answering: set[asyncio.Task[None]] = set()
+
+    @abc.abstractmethod
+    def parse(self, payload: Any) -> EventsT:
+        """The events of a webhook body; InvalidEvent when it is not the platform's."""
+
+    @abc.abstractmethod
+    async def receive(self, events: EventsT) -> None:
+        """Commit the events, and answer them in the background (`in_background`)."""
+
+    def verify_subscription(self, mode: str | None, token: str | None) -> bool:
+        """Meta's GET handshake when the webhook is set up."""
+        if self._verify_token is None or mode != "subscribe" or token is None:
+            return False
+        return hmac.compare_digest(token.encode(), self._verify_token.encode())
+
+    def signature_ok(self, body: bytes, header: str | None) -> bool:
+        return signature_ok(body, header, self._app_secret)
+
+    async def start(self) -> None:
+        if self._verify_token is None:
+            log.warning("%s_VERIFY_TOKEN is not set: Meta cannot verify the webhook", self._prefix)
+
+    async def drain(self) -> None:
+        """Let the answers under way finish (at shutdown); recovery covers what does not."""
+        if self._answering:
+            await asyncio.wait(self._answering, timeout=DRAIN_SECONDS)
+
+    def health(self) -> str:
+        return "up"
+
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(work)
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+        task.add_done_callback(self._log_failure)
+
+    def language_of(self, user_id: str) -> str:
+        """The language of the person's conversation; the default before there is one."""
+        key = self._relay.sender_key(self.name, user_id)
+        with self._sessions() as session:
+            conversation = conversations.by_sender_key(session, key)
+            return conversation.language if conversation else self._settings.default_language
+
+    def _log_failure(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (error := task.exception()):
+            log.error("a %s answer was not sent", self.title, exc_info=error)
+
+
+def webhook_routes(name: str, path: str, title: str, events: str) -> APIRouter:
+    """The webhook of the Meta channel `name` at `path`: Meta's handshake (GET) and its signed
+    events (POST), which the running adapter parses and receives; `events` names them in a 400."""
+    router = APIRouter()
+
+    def channel_of(request: Request) -> MetaChannel[Any] | None:
+        adapter = running(request, name)
+        return adapter if isinstance(adapter, MetaChannel) else None
+
+    @router.get(path, name=f"{name}_verification")
+    async def verification(request: Request) -> Response:
+        """Meta's subscription handshake: echo the challenge when the verify token matches."""
+        channel = channel_of(request)
+        if channel is None:
+            return problem(404, f"{title} is not configured on this gateway")
+        params = request.query_params
+        if not channel.verify_subscription(params.get("hub.mode"), params.get("hub.verify_token")):
+            return problem(403, "verification failed")
+        return PlainTextResponse(params.get("hub.challenge", ""))
+
+    @router.post(path, name=f"{name}_webhook")
+    async def webhook(request: Request) -> Response:
+        """Events from the platform, signed with the app secret."""
+        channel = channel_of(request)
+        if channel is None:
+            return problem(404, f"{title} is not configured on this gateway")
+        body = await request.body()
+        if not channel.signature_ok(body, request.headers.get("X-Hub-Signature-256")):
+            return problem(403, "wrong or missing signature")
+        try:
+            parsed = channel.parse(json.loads(body))
+        except (ValueError, InvalidEvent) as error:
+            return problem(400, f"not {events} ({error})")
+        await channel.receive(parsed)
+        return PlainTextResponse("EVENT_RECEIVED")
+
+    return router

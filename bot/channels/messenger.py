@@ -10,22 +10,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import conversations
 from bot.channels import graph
 from bot.channels.base import Accepted, Button, Inbound, NotDelivered, Purpose, Relaying, Reply
-from bot.channels.graph import GraphClient, SendFailed
-from bot.channels.registry import callback_url, problem, running
-from bot.channels.spec import Adapter, ChannelSpec, Link
+from bot.channels.graph import GraphClient, MetaChannel, SendFailed
+from bot.channels.registry import callback_url
+from bot.channels.spec import ChannelSpec, Link
 from bot.channels.text import MESSENGER_TEXT_LIMIT, split_text, to_plain
 from bot.db.models import as_utc
 from bot.i18n import messages
@@ -43,7 +40,6 @@ PAYLOAD_LIMIT = 1000
 STANDARD_WINDOW = timedelta(hours=24)
 # What the Get Started button and a bare referral mean: a greeting.
 GREETING = "/greet"
-DRAIN_SECONDS = 10.0
 # Past the 24-hour window, a message needs a tag saying what it is: a reminder is an update of a
 # confirmed event; a study team's answer is a human agent's (allowed for 7 days).
 REMINDER_TAG = "CONFIRMED_EVENT_UPDATE"
@@ -51,7 +47,7 @@ HUMAN_AGENT_TAG = "HUMAN_AGENT"
 TAGS: dict[Purpose, str] = {"reminder": REMINDER_TAG, "human_answer": HUMAN_AGENT_TAG}
 
 
-class InvalidPayload(ValueError):
+class InvalidPayload(graph.InvalidEvent):
     """A webhook body that is not a Messenger page event."""
 
 
@@ -188,10 +184,11 @@ def graph_client(settings: Settings) -> GraphClient:
     )
 
 
-class MessengerChannel(Adapter):
+class MessengerChannel(MetaChannel[list[Event]]):
     """The Messenger page: takes webhook events in, sends answers and late messages out."""
 
     name = NAME
+    title = "Messenger"
 
     def __init__(
         self,
@@ -201,33 +198,25 @@ class MessengerChannel(Adapter):
         *,
         graph: GraphClient | None = None,
     ) -> None:
-        secret = settings.messenger_app_secret
-        if secret is None:
-            raise ValueError("MESSENGER_APP_SECRET is not set")
-        self._app_secret = secret.get_secret_value()
-        verify = settings.messenger_verify_token
-        self._verify_token = verify.get_secret_value() if verify else None
-        self._settings = settings
-        self._relay = relay
-        self._sessions = sessions
+        super().__init__(
+            settings,
+            relay,
+            sessions,
+            app_secret=settings.messenger_app_secret,
+            verify_token=settings.messenger_verify_token,
+            prefix="MESSENGER",
+        )
         self._graph = graph or graph_client(settings)
-        self._answering: set[asyncio.Task[None]] = set()
 
-    def verify_subscription(self, mode: str | None, token: str | None) -> bool:
-        """Meta's GET handshake when the webhook is set up."""
-        if self._verify_token is None or mode != "subscribe" or token is None:
-            return False
-        return hmac.compare_digest(token.encode(), self._verify_token.encode())
-
-    def signature_ok(self, body: bytes, header: str | None) -> bool:
-        return graph.signature_ok(body, header, self._app_secret)
+    def parse(self, payload: Any) -> list[Event]:
+        return parse_events(payload)
 
     async def receive(self, events: list[Event]) -> None:
         """Commit each event, then answer it in the background: the webhook returns once every
         event is committed, after its safety check (the NLU's reading waits 3 s at most)."""
         for event in events:
             if event.text is None:
-                self._in_background(self._say_text_only(event.psid))
+                self.in_background(self._say_text_only(event.psid))
                 continue
             accepted = await self._relay.accept(
                 Inbound(
@@ -240,16 +229,7 @@ class MessengerChannel(Adapter):
                 )
             )
             if accepted is not None:
-                self._in_background(self._answer(event.psid, accepted))
-
-    async def drain(self) -> None:
-        """Let the answers under way finish (at shutdown); recovery covers what does not."""
-        if self._answering:
-            await asyncio.wait(self._answering, timeout=DRAIN_SECONDS)
-
-    async def start(self) -> None:
-        if self._verify_token is None:
-            log.warning("MESSENGER_VERIFY_TOKEN is not set: Meta cannot verify the webhook")
+                self.in_background(self._answer(event.psid, accepted))
 
     async def aclose(self) -> None:
         await self.drain()
@@ -257,9 +237,6 @@ class MessengerChannel(Adapter):
 
     async def stop(self) -> None:
         await self.aclose()
-
-    def health(self) -> str:
-        return "up"
 
     async def deliver(
         self, conversation_id: int, replies: list[Reply], *, purpose: Purpose = "reply"
@@ -282,7 +259,7 @@ class MessengerChannel(Adapter):
         await self._send(psid, replies, accepted.turn.language, {"messaging_type": "RESPONSE"})
 
     async def _say_text_only(self, psid: str) -> None:
-        language = await asyncio.to_thread(self._language_of, psid)
+        language = await asyncio.to_thread(self.language_of, psid)
         text = messages.text("text_only", language)
         await self._send(psid, [Reply(text=text)], language, {"messaging_type": "RESPONSE"})
 
@@ -303,12 +280,6 @@ class MessengerChannel(Adapter):
         except SendFailed as error:
             log.info("typing indicator not shown: %s", error)
 
-    def _in_background(self, work: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(work)
-        self._answering.add(task)
-        task.add_done_callback(self._answering.discard)
-        task.add_done_callback(_log_failure)
-
     def _recipient(self, conversation_id: int) -> tuple[str, str, datetime]:
         with self._sessions() as session:
             conversation = conversations.by_id(session, conversation_id)
@@ -318,58 +289,13 @@ class MessengerChannel(Adapter):
             psid = self._relay.cipher.decrypt(conversation.address)
             return psid, conversation.language, last_seen
 
-    def _language_of(self, psid: str) -> str:
-        key = self._relay.sender_key(NAME, psid)
-        with self._sessions() as session:
-            conversation = conversations.by_sender_key(session, key)
-            return conversation.language if conversation else self._settings.default_language
-
 
 def tag_for(purpose: Purpose) -> str | None:
     """The message tag a message of this purpose may go with past the 24-hour window."""
     return TAGS.get(purpose)
 
 
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and (error := task.exception()):
-        log.error("a Messenger answer was not sent", exc_info=error)
-
-
-router = APIRouter()
-
-
-def _page(request: Request) -> MessengerChannel | None:
-    page = running(request, NAME)
-    return page if isinstance(page, MessengerChannel) else None
-
-
-@router.get(WEBHOOK_PATH)
-async def messenger_verification(request: Request) -> Response:
-    """Meta's subscription handshake: echo the challenge when the verify token matches."""
-    page = _page(request)
-    if page is None:
-        return problem(404, "Messenger is not configured on this gateway")
-    params = request.query_params
-    if not page.verify_subscription(params.get("hub.mode"), params.get("hub.verify_token")):
-        return problem(403, "verification failed")
-    return PlainTextResponse(params.get("hub.challenge", ""))
-
-
-@router.post(WEBHOOK_PATH)
-async def messenger_webhook(request: Request) -> Response:
-    """Page events from Messenger, signed with the app secret."""
-    page = _page(request)
-    if page is None:
-        return problem(404, "Messenger is not configured on this gateway")
-    body = await request.body()
-    if not page.signature_ok(body, request.headers.get("X-Hub-Signature-256")):
-        return problem(403, "wrong or missing signature")
-    try:
-        events = parse_events(json.loads(body))
-    except (ValueError, InvalidPayload) as error:
-        return problem(400, f"not a Messenger page event ({error})")
-    await page.receive(events)
-    return PlainTextResponse("EVENT_RECEIVED")
+router = graph.webhook_routes(NAME, WEBHOOK_PATH, "Messenger", "a Messenger page event")
 
 
 CHANNEL = ChannelSpec(

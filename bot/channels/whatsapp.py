@@ -19,8 +19,6 @@ camp_<campaign>, trial_<trial>): sent, it is read as that referral.
 from __future__ import annotations
 
 import asyncio
-import hmac
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -28,8 +26,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,9 +33,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import conversations, receipts
 from bot.channels import graph, pacing
 from bot.channels.base import Accepted, Button, Inbound, NotDelivered, Purpose, Relaying, Reply
-from bot.channels.graph import GraphClient, SendFailed
-from bot.channels.registry import callback_url, problem, running
-from bot.channels.spec import Adapter, ChannelSpec, Link
+from bot.channels.graph import GraphClient, MetaChannel, SendFailed
+from bot.channels.registry import callback_url
+from bot.channels.spec import ChannelSpec, Link
 from bot.channels.text import split_text, to_plain
 from bot.db.models import Participant, as_utc
 from bot.i18n import messages
@@ -84,14 +80,13 @@ UNREACHABLE = {
 # What a reply button or a wa.me link means when it carries no text the NLU should read.
 GREETING = "/greet"
 START = re.compile(r"\A\s*start\s+([A-Za-z0-9_\-]{3,100})\s*\Z", re.IGNORECASE)
-DRAIN_SECONDS = 10.0
 CANNOT_READ = frozenset(
     {"image", "audio", "video", "document", "sticker", "location", "contacts", "unsupported"}
 )
 IGNORED = frozenset({"reaction", "system", "ephemeral", "request_welcome"})
 
 
-class InvalidPayload(ValueError):
+class InvalidPayload(graph.InvalidEvent):
     """A webhook body that is not a WhatsApp Business Account event."""
 
 
@@ -386,10 +381,11 @@ def graph_client(settings: Settings) -> GraphClient:
     )
 
 
-class WhatsAppChannel(Adapter):
+class WhatsAppChannel(MetaChannel[Events]):
     """The business number: takes webhook events in, sends answers and late messages out."""
 
     name = NAME
+    title = "WhatsApp"
 
     def __init__(
         self,
@@ -400,16 +396,15 @@ class WhatsAppChannel(Adapter):
         client: GraphClient | None = None,
         schedule: pacing.Schedule | None = None,
     ) -> None:
-        secret = settings.whatsapp_app_secret
-        if secret is None:
-            raise ValueError("WHATSAPP_APP_SECRET is not set")
-        self._app_secret = secret.get_secret_value()
-        verify = settings.whatsapp_verify_token
-        self._verify_token = verify.get_secret_value() if verify else None
+        super().__init__(
+            settings,
+            relay,
+            sessions,
+            app_secret=settings.whatsapp_app_secret,
+            verify_token=settings.whatsapp_verify_token,
+            prefix="WHATSAPP",
+        )
         self._phone_number_id = settings.whatsapp_phone_number_id
-        self._settings = settings
-        self._relay = relay
-        self._sessions = sessions
         self._client = client or graph_client(settings)
         self._schedule = schedule or pacing.shared(
             settings,
@@ -420,20 +415,9 @@ class WhatsAppChannel(Adapter):
             BURST_TO_A_PERSON,
         )
         self._templates = Templates(settings)
-        self._answering: set[asyncio.Task[None]] = set()
 
-    @property
-    def phone_number_id(self) -> str:
-        return self._phone_number_id
-
-    def verify_subscription(self, mode: str | None, token: str | None) -> bool:
-        """Meta's GET handshake when the webhook is set up."""
-        if self._verify_token is None or mode != "subscribe" or token is None:
-            return False
-        return hmac.compare_digest(token.encode(), self._verify_token.encode())
-
-    def signature_ok(self, body: bytes, header: str | None) -> bool:
-        return graph.signature_ok(body, header, self._app_secret)
+    def parse(self, payload: Any) -> Events:
+        return parse_events(payload, self._phone_number_id)
 
     async def receive(self, events: Events) -> None:
         """Keep the statuses, commit each message, then answer it in the background: the
@@ -442,7 +426,7 @@ class WhatsAppChannel(Adapter):
             await asyncio.to_thread(self._record, events.statuses)
         for event in events.messages:
             if event.text is None:
-                self._in_background(self._say_text_only(event))
+                self.in_background(self._say_text_only(event))
                 continue
             accepted = await self._relay.accept(
                 Inbound(
@@ -455,24 +439,12 @@ class WhatsAppChannel(Adapter):
                 )
             )
             if accepted is not None:
-                self._in_background(self._answer(event, accepted))
-
-    async def drain(self) -> None:
-        """Let the answers under way finish (at shutdown); recovery covers what does not."""
-        if self._answering:
-            await asyncio.wait(self._answering, timeout=DRAIN_SECONDS)
-
-    async def start(self) -> None:
-        if self._verify_token is None:
-            log.warning("WHATSAPP_VERIFY_TOKEN is not set: Meta cannot verify the webhook")
+                self.in_background(self._answer(event, accepted))
 
     async def stop(self) -> None:
         await self.drain()
         await self._client.aclose()
         await self._schedule.aclose()
-
-    def health(self) -> str:
-        return "up"
 
     async def deliver(
         self, conversation_id: int, replies: list[Reply], *, purpose: Purpose = "reply"
@@ -499,7 +471,7 @@ class WhatsAppChannel(Adapter):
         await self._send(event.wa_id, replies, accepted.turn.language)
 
     async def _say_text_only(self, event: Event) -> None:
-        language = await asyncio.to_thread(self._language_of, event.wa_id)
+        language = await asyncio.to_thread(self.language_of, event.wa_id)
         await self._send(event.wa_id, [Reply(text=messages.text("text_only", language))], language)
 
     async def _send(self, wa_id: str, replies: list[Reply], language: str) -> list[str]:
@@ -538,12 +510,6 @@ class WhatsAppChannel(Adapter):
         except SendFailed as error:
             log.info("WhatsApp message not marked as read: %s", error)
 
-    def _in_background(self, work: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(work)
-        self._answering.add(task)
-        task.add_done_callback(self._answering.discard)
-        task.add_done_callback(_log_failure)
-
     def _record(self, statuses: list[receipts.Receipt]) -> None:
         for receipt in statuses:
             if receipt.status == "failed":
@@ -569,53 +535,8 @@ class WhatsAppChannel(Adapter):
             last_seen = as_utc(conversation.last_seen_at)
             return wa_id, conversation.language, last_seen, trial or conversation.trial
 
-    def _language_of(self, wa_id: str) -> str:
-        key = self._relay.sender_key(NAME, wa_id)
-        with self._sessions() as session:
-            conversation = conversations.by_sender_key(session, key)
-            return conversation.language if conversation else self._settings.default_language
 
-
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and (error := task.exception()):
-        log.error("a WhatsApp answer was not sent", exc_info=error)
-
-
-router = APIRouter()
-
-
-def _number(request: Request) -> WhatsAppChannel | None:
-    number = running(request, NAME)
-    return number if isinstance(number, WhatsAppChannel) else None
-
-
-@router.get(WEBHOOK_PATH)
-async def whatsapp_verification(request: Request) -> Response:
-    """Meta's subscription handshake: echo the challenge when the verify token matches."""
-    number = _number(request)
-    if number is None:
-        return problem(404, "WhatsApp is not configured on this gateway")
-    params = request.query_params
-    if not number.verify_subscription(params.get("hub.mode"), params.get("hub.verify_token")):
-        return problem(403, "verification failed")
-    return PlainTextResponse(params.get("hub.challenge", ""))
-
-
-@router.post(WEBHOOK_PATH)
-async def whatsapp_webhook(request: Request) -> Response:
-    """Messages and statuses from WhatsApp, signed with the app secret."""
-    number = _number(request)
-    if number is None:
-        return problem(404, "WhatsApp is not configured on this gateway")
-    body = await request.body()
-    if not number.signature_ok(body, request.headers.get("X-Hub-Signature-256")):
-        return problem(403, "wrong or missing signature")
-    try:
-        events = parse_events(json.loads(body), number.phone_number_id)
-    except (ValueError, InvalidPayload) as error:
-        return problem(400, f"not a WhatsApp Business Account event ({error})")
-    await number.receive(events)
-    return PlainTextResponse("EVENT_RECEIVED")
+router = graph.webhook_routes(NAME, WEBHOOK_PATH, "WhatsApp", "a WhatsApp Business Account event")
 
 
 CHANNEL = ChannelSpec(
