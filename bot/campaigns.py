@@ -1,4 +1,5 @@
-"""Where conversations come from: the payload of a Telegram /start link or an m.me ?ref= link."""
+"""Where conversations come from: the payload of a link (Telegram's /start, m.me's and the web
+chat's ?ref=, wa.me's START), and the payloads of the links staff post."""
 
 from __future__ import annotations
 
@@ -36,6 +37,34 @@ def parse_referral(payload: str | None) -> Referral:
     if _LINK_CODE.fullmatch(value):
         return Referral(link_code=value)
     return Referral()
+
+
+_NAME = re.compile(r"[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*")
+
+
+def link_payload(campaign: str | None, trial: str | None) -> str:
+    """The payload of a recruitment post's links: camp_<campaign>, trial_<trial>, or both.
+
+    ValueError, saying what to change, when the links could not carry it.
+    """
+    if not campaign and not trial:
+        raise ValueError("name a campaign, a trial (--trial), or both")
+    if campaign and not _NAME.fullmatch(campaign):
+        raise ValueError(
+            f"campaign {campaign!r}: use letters, digits and '-' (a single '_' between words)"
+        )
+    if campaign and "__" in campaign:
+        raise ValueError(f"campaign {campaign!r}: '__' separates the campaign from the trial")
+    payload = f"camp_{campaign}" if campaign else f"trial_{trial}"
+    if campaign and trial:
+        payload += f"__{trial}"
+    said = parse_referral(payload)
+    if len(payload) > 64 or (said.campaign, said.trial) != (campaign or None, trial or None):
+        raise ValueError(
+            f"{payload!r} is too long or not readable back: links carry 64 characters at most "
+            "(letters, digits, '_' and '-'); shorten the campaign's name"
+        )
+    return payload
 
 
 @dataclass(frozen=True)

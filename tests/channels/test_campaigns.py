@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from bot.campaigns import Referral, parse_referral
+from bot.campaigns import Referral, link_payload, parse_referral
 from bot.cli import app
 from bot.db.migrate import upgrade
 from bot.db.models import Conversation, LanguageSource
@@ -82,3 +82,60 @@ def test_campaigns_list_counts_conversations(
         {"campaign": "autumn", "conversations": 1},
     ]
     assert "spring" in table.output and "2" in table.output
+
+
+@pytest.mark.parametrize(
+    ("campaign", "trial", "payload"),
+    [
+        ("spring-fb", None, "camp_spring-fb"),
+        (None, "demo-t2d-001", "trial_demo-t2d-001"),
+        ("spring_fb", "demo-t2d-001", "camp_spring_fb__demo-t2d-001"),
+    ],
+)
+def test_a_post_s_links_carry_what_reads_back(
+    campaign: str | None, trial: str | None, payload: str
+) -> None:
+    assert link_payload(campaign, trial) == payload
+    said = parse_referral(payload)
+    assert (said.campaign, said.trial) == (campaign, trial)
+
+
+@pytest.mark.parametrize("campaign", ["spring fb", "a__b", "x" * 60, ""])
+def test_a_campaign_name_the_links_cannot_carry_is_refused(campaign: str) -> None:
+    with pytest.raises(ValueError, match=r"campaign|64 characters"):
+        link_payload(campaign, None)
+
+
+def test_campaigns_link_prints_every_channel_s_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRIALBOT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "demo_trials_bot")
+    monkeypatch.setenv("WHATSAPP_PHONE_NUMBER", "15550100200")
+    monkeypatch.setenv("PUBLIC_URL", "https://trials.example.org")
+    monkeypatch.delenv("MESSENGER_PAGE_NAME", raising=False)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        args = ["campaigns", "link", "spring-fb", "--trial", "demo-t2d-001", "--json"]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        links = json.loads(result.stdout)
+        payload = "camp_spring-fb__demo-t2d-001"
+        assert links == {
+            "payload": payload,
+            "messenger_link": None,
+            "telegram_link": f"https://t.me/demo_trials_bot?start={payload}",
+            "web_link": f"https://trials.example.org/?ref={payload}",
+            "whatsapp_link": f"https://wa.me/15550100200?text=START%20{payload}",
+        }
+        plain = runner.invoke(app, ["campaigns", "link", "spring-fb"])
+        assert "https://wa.me/15550100200?text=START%20camp_spring-fb\n" in plain.stdout
+        assert "set MESSENGER_PAGE_NAME" in plain.stdout
+        unknown = runner.invoke(app, ["campaigns", "link", "x", "--trial", "nope", "--json"])
+        assert unknown.exit_code == 1
+        assert json.loads(unknown.stdout) == {
+            "error": "unknown trial 'nope': no trials/nope/trial.yml"
+        }
+    finally:
+        get_settings.cache_clear()
