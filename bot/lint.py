@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -90,9 +91,37 @@ def trial_ids(root: Path, problems: list[Problem] | None = None) -> set[str]:
             continue
         if isinstance(data, dict) and data.get("id") == path.parent.name:
             found.add(path.parent.name)
+            if problems is not None:
+                problems += _channel_options(path, data.get("channels"))
         elif problems is not None:
             problems.append(Problem(path, 1, f"id must be the folder's name, {path.parent.name!r}"))
     return found
+
+
+def _channel_options(path: Path, channels: Any) -> list[Problem]:
+    """`channels:` of a trial.yml: each channel's options, words or a mapping of words
+    (`whatsapp: {reminder_template: …, template_languages: {en: en_GB}}`)."""
+    if channels is None:
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line = next((n for n, text in enumerate(lines, 1) if text.startswith("channels:")), 1)
+    if not isinstance(channels, dict):
+        return [Problem(path, line, "channels: must map each channel to its options")]
+    problems = []
+    for name, options in channels.items():
+        where = next((n for n, text in enumerate(lines, 1) if text.strip() == f"{name}:"), line)
+        if not isinstance(options, dict):
+            message = f"channels: {name}: must map each option to its value"
+            problems.append(Problem(path, where, message))
+            continue
+        for key, value in options.items():
+            readable = isinstance(value, str) or (
+                isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+            )
+            if not readable:
+                message = f"channels: {name}: {key}: must be a word, or a mapping of words"
+                problems.append(Problem(path, where, message))
+    return problems
 
 
 def _missing_translations(entries: list[Entry]) -> list[Problem]:

@@ -126,3 +126,17 @@ def test_stats_lists_the_most_asked_unanswered_questions(cli_env: dict[str, str]
         ("is there  PARKING at the hospital?", 2),
         ("wifi?", 1),
     ]
+
+
+def test_lint_checks_channel_options(cli_env: dict[str, str], knowledge_copy: Path) -> None:
+    path = knowledge_copy / "trials" / "demo-t2d-001" / "trial.yml"
+    good = "channels:\n  whatsapp:\n    reminder_template: dmx_reminder\n"
+    path.write_text(path.read_text() + good + "    template_languages: {en: en_GB}\n")
+    args = ["kb", "lint", "--fast", "--knowledge", str(knowledge_copy)]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    path.write_text(path.read_text() + "    answer_template: [one, two]\n")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "whatsapp:" in text)
+    assert f"trials/demo-t2d-001/trial.yml:{line}" in result.stdout
+    assert "answer_template: must be a word, or a mapping of words" in result.stdout
