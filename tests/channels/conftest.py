@@ -1,4 +1,5 @@
-"""The gateway over real HTTP with Telegram and Messenger on, their APIs played by local fakes.
+"""The gateway over real HTTP with Telegram and Messenger on (and one with WhatsApp on), their
+APIs played by local fakes.
 
 Rasa is not started here (tests/e2e does that): each message gets the gateway's own apology,
 which is a real reply through the channel's whole path.
@@ -18,17 +19,27 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from bot.channels.whatsapp import WhatsAppChannel
 from bot.crypto import Cipher
 from bot.db.migrate import upgrade
 from bot.db.models import InboundMessage
-from bot.db.session import create_db_engine
+from bot.db.session import create_db_engine, make_session_factory
 from bot.gateway.app import create_app
+from bot.gateway.rasa import RasaClient
+from bot.gateway.relay import Relay
 from bot.localstack import free_port
 from bot.settings import Settings
-from tests.fakes.channels import APP_SECRET, TELEGRAM_SECRET, channel_env
+from tests.fakes.channels import (
+    APP_SECRET,
+    TELEGRAM_SECRET,
+    WHATSAPP_APP_SECRET,
+    channel_env,
+    whatsapp_env,
+)
 from tests.fakes.graph import FakeGraphAPI, sign
 from tests.fakes.server import serve
 from tests.fakes.telegram import FakeBotAPI
+from tests.fakes.whatsapp import FakeCloudAPI
 
 
 @dataclass
@@ -105,3 +116,70 @@ def wait_for_telegram(url: str, timeout: float = 10.0) -> None:
             pass  # not listening yet
         time.sleep(0.05)
     raise AssertionError("the Telegram bot did not start")
+
+
+# A gateway with WhatsApp on, its Cloud API played by a local fake.
+
+PERSON = "33612345678"
+
+
+@dataclass
+class Number:
+    url: str
+    settings: Settings
+    api: FakeCloudAPI
+    engine: Engine
+
+    def post(self, payload: Any, *, signature: str | None = None) -> httpx.Response:
+        body = json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signature
+            if signature is not None
+            else sign(body, WHATSAPP_APP_SECRET),
+        }
+        return httpx.post(f"{self.url}/webhooks/whatsapp", content=body, headers=headers)
+
+    def sent(self, count: int, wa_id: str = PERSON, timeout: float = 15) -> list[dict[str, Any]]:
+        """The first `count` messages sent to `wa_id`, once there are that many."""
+        deadline = time.monotonic() + timeout
+        while len(self.api.whatsapp_sent(wa_id)) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sent = self.api.whatsapp_sent(wa_id)
+        assert len(sent) >= count, f"{len(sent)} message(s) sent, {count} expected"
+        return sent[:count]
+
+    def received_texts(self) -> list[str | None]:
+        cipher = Cipher.from_settings(self.settings)
+        with Session(self.engine) as session:
+            rows = session.scalars(select(InboundMessage).order_by(InboundMessage.id))
+            return [cipher.decrypt(m.text) if m.text else None for m in rows]
+
+    def own_channel(self) -> WhatsAppChannel:
+        """The number as a reminder dispatcher holds it, outside the gateway's event loop."""
+        sessions = make_session_factory(self.engine)
+        rasa = RasaClient(self.settings.rasa_url, "token", timeout=1.0)
+        relay = Relay(settings=self.settings, sessions=sessions, rasa=rasa, channels={})
+        return WhatsAppChannel(self.settings, relay, sessions)
+
+
+@pytest.fixture
+def number(tmp_path: Path) -> Iterator[Number]:
+    database = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade(database)
+    with FakeCloudAPI() as api:
+        values: dict[str, Any] = {
+            "TRIALBOT_VAR_DIR": tmp_path / "var",
+            "DATABASE_URL": database,
+            "PSEUDONYM_KEY": "test-key",
+            "RASA_PORT": free_port(),  # nothing listens there: Rasa is "down"
+            "ACTIONS_PORT": free_port(),
+            "RASA_TIMEOUT_SECONDS": 2,
+            "RECOVERY_INTERVAL_SECONDS": 0.5,
+            **whatsapp_env(api, api.url),
+        }
+        settings = Settings(**values)
+        with serve(create_app(settings), lifespan=True) as url:
+            engine = create_db_engine(settings.db_url)
+            yield Number(url, settings, api, engine)
+            engine.dispose()

@@ -9,7 +9,8 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.channels.conftest import Gateway
+from tests.channels.conftest import Gateway, Number
+from tests.fakes.whatsapp import DEFAULT_PHONE_NUMBER_ID as PHONE_NUMBER_ID
 
 FUZZ = settings(
     max_examples=150,
@@ -140,3 +141,80 @@ def test_arbitrary_bytes_are_refused_cleanly(gateway: Gateway, raw: bytes) -> No
     assert gateway.telegram(None, raw=raw).status_code in (200, 400)
     assert gateway.messenger(None, raw=raw).status_code in (200, 400)
     assert httpx.get(f"{gateway.url}/healthz").status_code in (200, 503)
+
+
+whatsapp_messages = st.fixed_dictionaries(
+    {
+        "from": _maybe(st.text(min_size=1, max_size=15)),
+        "id": _maybe(st.text(min_size=1, max_size=20)),
+        "type": _maybe(
+            st.sampled_from(
+                ["text", "interactive", "button", "image", "location", "reaction", "order"]
+            )
+        ),
+    },
+    optional={
+        "timestamp": anything,
+        "text": _maybe(st.fixed_dictionaries({"body": _maybe(st.text(max_size=200))})),
+        "interactive": anything,
+        "button": anything,
+        "referral": anything,
+    },
+)
+whatsapp_statuses = st.fixed_dictionaries(
+    {
+        "id": _maybe(st.text(min_size=1, max_size=20)),
+        "status": _maybe(st.sampled_from(["sent", "delivered", "read", "failed", "deleted"])),
+    },
+    optional={"timestamp": anything, "recipient_id": anything, "errors": anything},
+)
+whatsapp_bodies = st.fixed_dictionaries(
+    {
+        "object": _maybe(st.just("whatsapp_business_account")),
+        "entry": _maybe(
+            st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "id": anything,
+                        "changes": _maybe(
+                            st.lists(
+                                st.fixed_dictionaries(
+                                    {
+                                        "field": _maybe(st.just("messages")),
+                                        "value": _maybe(
+                                            st.fixed_dictionaries(
+                                                {
+                                                    "metadata": _maybe(
+                                                        st.just(
+                                                            {"phone_number_id": PHONE_NUMBER_ID}
+                                                        )
+                                                    )
+                                                },
+                                                optional={
+                                                    "messages": _maybe(
+                                                        st.lists(whatsapp_messages, max_size=3)
+                                                    ),
+                                                    "statuses": _maybe(
+                                                        st.lists(whatsapp_statuses, max_size=3)
+                                                    ),
+                                                },
+                                            )
+                                        ),
+                                    }
+                                ),
+                                max_size=2,
+                            )
+                        ),
+                    }
+                ),
+                max_size=2,
+            )
+        ),
+    }
+)
+
+
+@FUZZ
+@given(body=whatsapp_bodies)
+def test_whatsapp_events_never_get_a_server_error(number: Number, body: Any) -> None:
+    assert number.post(body).status_code in (200, 400)

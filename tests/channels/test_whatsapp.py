@@ -4,47 +4,32 @@ reply through the channel's whole path (tests/e2e has the conversation with Rasa
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.channels import registry
 from bot.channels.base import Button, NotDelivered, Reply
-from bot.channels.whatsapp import WhatsAppChannel, parse_events, render
-from bot.crypto import Cipher
-from bot.db.migrate import upgrade
+from bot.channels.whatsapp import parse_events, render
 from bot.db.models import (
     Appointment,
     Conversation,
     DeliveryReceipt,
-    InboundMessage,
     Participant,
     Reminder,
     ReminderStatus,
     utcnow,
 )
-from bot.db.session import create_db_engine, make_session_factory
-from bot.gateway.app import create_app
-from bot.gateway.rasa import RasaClient
-from bot.gateway.relay import Relay
-from bot.localstack import free_port
 from bot.reminders import report
-from bot.settings import Settings
-from tests.fakes.channels import WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN, whatsapp_env
+from tests.channels.conftest import PERSON, Number
+from tests.fakes.channels import WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN
 from tests.fakes.graph import sign
-from tests.fakes.server import serve
 from tests.fakes.whatsapp import (
     DEFAULT_PHONE_NUMBER_ID,
-    FakeCloudAPI,
     button_reply,
     image,
     list_reply,
@@ -53,70 +38,6 @@ from tests.fakes.whatsapp import (
     template_button,
     text_message,
 )
-
-PERSON = "33612345678"
-
-
-@dataclass
-class Number:
-    url: str
-    settings: Settings
-    api: FakeCloudAPI
-    engine: Engine
-
-    def post(self, payload: Any, *, signature: str | None = None) -> httpx.Response:
-        body = json.dumps(payload).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Hub-Signature-256": signature
-            if signature is not None
-            else sign(body, WHATSAPP_APP_SECRET),
-        }
-        return httpx.post(f"{self.url}/webhooks/whatsapp", content=body, headers=headers)
-
-    def sent(self, count: int, wa_id: str = PERSON, timeout: float = 15) -> list[dict[str, Any]]:
-        """The first `count` messages sent to `wa_id`, once there are that many."""
-        deadline = time.monotonic() + timeout
-        while len(self.api.whatsapp_sent(wa_id)) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        sent = self.api.whatsapp_sent(wa_id)
-        assert len(sent) >= count, f"{len(sent)} message(s) sent, {count} expected"
-        return sent[:count]
-
-    def received_texts(self) -> list[str | None]:
-        cipher = Cipher.from_settings(self.settings)
-        with Session(self.engine) as session:
-            rows = session.scalars(select(InboundMessage).order_by(InboundMessage.id))
-            return [cipher.decrypt(m.text) if m.text else None for m in rows]
-
-    def own_channel(self) -> WhatsAppChannel:
-        """The number as a reminder dispatcher holds it, outside the gateway's event loop."""
-        sessions = make_session_factory(self.engine)
-        rasa = RasaClient(self.settings.rasa_url, "token", timeout=1.0)
-        relay = Relay(settings=self.settings, sessions=sessions, rasa=rasa, channels={})
-        return WhatsAppChannel(self.settings, relay, sessions)
-
-
-@pytest.fixture
-def number(tmp_path: Path) -> Iterator[Number]:
-    database = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(database)
-    with FakeCloudAPI() as api:
-        values: dict[str, Any] = {
-            "TRIALBOT_VAR_DIR": tmp_path / "var",
-            "DATABASE_URL": database,
-            "PSEUDONYM_KEY": "test-key",
-            "RASA_PORT": free_port(),  # nothing listens there: Rasa is "down"
-            "ACTIONS_PORT": free_port(),
-            "RASA_TIMEOUT_SECONDS": 2,
-            "RECOVERY_INTERVAL_SECONDS": 0.5,
-            **whatsapp_env(api, api.url),
-        }
-        settings = Settings(**values)
-        with serve(create_app(settings), lifespan=True) as url:
-            engine = create_db_engine(settings.db_url)
-            yield Number(url, settings, api, engine)
-            engine.dispose()
 
 
 def _verify(number: Number, token: str) -> httpx.Response:
