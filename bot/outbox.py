@@ -21,15 +21,19 @@ and whether it is still allowed.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -144,3 +148,19 @@ def retry_wait(
     if retry_after is not None and retry_after > 0:
         wait = max(wait, dt.timedelta(seconds=retry_after))
     return wait
+
+
+async def run_forever(what: str, run_once: Callable[[], Awaitable[int]], interval: float) -> None:
+    """Send rounds forever: the next at once while a round sent something (a backlog drains
+    without waiting), else after `interval` seconds; a round that fails is logged, and the
+    next one tries again (what it claimed comes back when its lease runs out)."""
+    while True:
+        try:
+            sent = await run_once()
+        except Exception:
+            log.exception("%s round failed; trying again", what)
+            sent = 0
+        if sent:
+            log.info("sent %d %s", sent, what)
+        else:
+            await asyncio.sleep(interval)

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Update, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import conversations
+from bot import conversations, outbox
 from bot.channels.base import Channel, NotDelivered, Reply
 from bot.crypto import Cipher
 from bot.db.models import Handoff, HandoffMessage, utcnow
@@ -112,12 +112,7 @@ class HandoffDelivery:
         return await asyncio.to_thread(self._outcome, queued)
 
     async def run_forever(self, interval: float) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("handoff delivery round failed; trying again")
-            await asyncio.sleep(interval)
+        await outbox.run_forever("study team message(s)", lambda: self.run_once(), interval)
 
     def _queue(self, write: Callable[[Session, Cipher], HandoffMessage]) -> int:
         with self._sessions.begin() as session:

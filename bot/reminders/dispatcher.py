@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import outbox
 from bot.channels.base import Channel, NotDelivered, Reply
 from bot.consent.service import ConsentTexts
 from bot.db.models import (
@@ -95,16 +96,7 @@ class Dispatcher:
         return sent
 
     async def run_forever(self, interval: float) -> None:
-        while True:
-            try:
-                sent = await self.run_once()
-            except Exception:
-                log.exception("reminder round failed; trying again")
-                sent = 0
-            if sent:
-                log.info("sent %d reminder(s)", sent)
-            else:
-                await asyncio.sleep(interval)
+        await outbox.run_forever("reminder(s)", self.run_once, interval)
 
     def _claim(self) -> tuple[str, list[int]]:
         with self._sessions.begin() as session:

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import outbox
 from bot.channels.web import NAME as WEB
 from bot.crypto import Cipher
 from bot.db.models import Handoff, Participant, SafetyEvent, StaffAlert, as_utc, utcnow
@@ -277,12 +278,7 @@ class AlertSender:
         return delivered
 
     async def run_forever(self, interval: float) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("staff alert round failed; trying again")
-            await asyncio.sleep(interval)
+        await outbox.run_forever("staff alert(s)", self.run_once, interval)
 
     async def _send(self, target: str, subject: str, body: str) -> None:
         if target == "telegram":

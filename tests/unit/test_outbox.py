@@ -1,16 +1,21 @@
 """A failed send waits before the next try: doubling, capped, and never less than asked; a
-claim counts a try, or leaves the count to the kind (the relay's waiting messages)."""
+claim counts a try, or leaves the count to the kind (the relay's waiting messages); the run
+loop drains a backlog at once and outlives a failed round."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import itertools
+import time
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import conversations
 from bot.db.models import InboundMessage
-from bot.outbox import Outbox, retry_wait
+from bot.outbox import Outbox, retry_wait, run_forever
 
 FIRST, LONGEST = dt.timedelta(seconds=15), dt.timedelta(minutes=5)
 
@@ -56,3 +61,26 @@ def test_handing_back_leaves_attempts_alone_when_the_claim_counted_none(
         uncounted.hand_back(session, ids, token)
         rows = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
         assert [(r.attempts, r.claim_token, r.claimed_until) for r in rows] == [(2, None, None)] * 2
+
+
+async def test_the_run_loop_drains_a_backlog_at_once_and_survives_a_failed_round() -> None:
+    rounds: list[float] = []
+    results: list[int | Exception] = [RuntimeError("database away"), 5, 3, 0, 0]
+    queue = iter(results)
+
+    async def run_once() -> int:
+        rounds.append(time.monotonic())
+        result = next(queue, None)
+        if isinstance(result, Exception):
+            raise result
+        if result is None:
+            raise asyncio.CancelledError
+        return result
+
+    with pytest.raises(asyncio.CancelledError):
+        await run_forever("things", run_once, interval=0.2)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(rounds)]
+    assert len(rounds) == 6
+    assert gaps[0] >= 0.2  # after the failed round: the interval
+    assert gaps[1] < 0.1 and gaps[2] < 0.1  # while rounds send something: at once
+    assert gaps[3] >= 0.2 and gaps[4] >= 0.2  # nothing to send: the interval
