@@ -14,9 +14,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import language
 from actions.knowledge import answer_instead
 from bot import wording
-from bot.consent import ledger, service
+from bot.consent import copy, ledger, service
 from bot.consent.texts import PURPOSES, ConsentText
+from bot.db.models import ConsentRecord
 from bot.db.session import default_sessions
+from bot.i18n import messages
 from bot.rights import erasure, withdrawal
 from bot.settings import get_settings
 
@@ -32,10 +34,30 @@ def purpose(consent_id: str, lang: str) -> str:
 
 def _link(sha256: str, sender_key: str) -> str | None:
     """Where the whole text can be read: absolute with PUBLIC_URL, else only in the web chat."""
+    return _address(f"/consent/{sha256}", sender_key)
+
+
+def _address(path: str, sender_key: str) -> str | None:
+    """`path` on the gateway as the person can open it: absolute with PUBLIC_URL, else only in
+    the web chat (which is on the gateway)."""
     public = get_settings().public_url
     if public:
-        return f"{public.rstrip('/')}/consent/{sha256}"
-    return f"/consent/{sha256}" if service.channel_of(sender_key) == "web" else None
+        return f"{public.rstrip('/')}{path}"
+    return path if service.channel_of(sender_key) == "web" else None
+
+
+def offer_copies(
+    dispatcher: CollectingDispatcher, tracker: Tracker, records: list[ConsentRecord]
+) -> None:
+    """A link to the person's copy of each decision just recorded (a PDF, bot.consent.copy)."""
+    tokens = copy.Tokens(get_settings().pseudonym_secret())
+    lang = language(tracker)
+    for record in records:
+        url = _address(f"/consent/copy/{tokens.issue(record)}", tracker.sender_id)
+        if url is not None:
+            title = purpose(record.consent_id, lang)
+            text = messages.text("consent_copy", lang, title=title[:1].upper() + title[1:], url=url)
+            dispatcher.utter_message(text=text)
 
 
 def ask(dispatcher: CollectingDispatcher, tracker: Tracker, consent_id: str) -> list[EventType]:
@@ -209,6 +231,7 @@ class ActionWithdrawConfirmed(Action):
             consents=purposes,
             withdrawn_date=records[-1].recorded_at.date().isoformat(),
         )
+        offer_copies(dispatcher, tracker, records)
         return [*done, SlotSet("consent_text", None)]
 
 

@@ -70,6 +70,7 @@ class ActionConsentDecision(Action):
         purpose = consent.purpose(record.consent_id, lang)
         if not agreed:
             dispatcher.utter_message(response="utter_consent_refused", consent_purpose=purpose)
+            consent.offer_copies(dispatcher, tracker, [record])
             return []
         if current is not None and current.version > record.version:
             # They agreed to a text that has since been replaced: the new one needs its own yes.
@@ -86,5 +87,6 @@ class ActionConsentDecision(Action):
             consent_version=record.version,
             consent_date=record.recorded_at.date().isoformat(),
         )
+        consent.offer_copies(dispatcher, tracker, [record])
         then = AFTER_CONSENT.get(record.consent_id)
         return then(dispatcher, tracker) if then else []

@@ -77,11 +77,14 @@ regenerate it as its first lines say"
 # phone shows rather than empty boxes. Quiet when both are there; a missing Chromium only skips
 # those tests, except under CI (TRIALBOT_REQUIRE_BROWSER=1), which installs it or fails.
 EMOJI_FONT=/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
+# The consent copies' PDF font (bot/consent/copy.py): every letter of both languages.
+PDF_FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 setup_browser() {
   local chromium=${CHROMIUM:-/usr/bin/chromium}
   local packages=""
   [ -x "$chromium" ] || packages=" chromium"
   [ -e "$EMOJI_FONT" ] || packages="$packages fonts-noto-color-emoji"
+  [ -e "$PDF_FONT" ] || packages="$packages fonts-dejavu-core"
   [ -z "$packages" ] && return 0
   local sudo=""
   if [ "$(id -u)" != 0 ]; then

@@ -65,6 +65,41 @@ def _broken(result: Any) -> dict[str, Any]:
     return {"seq": result.broken_seq, "id": result.broken_id, "reason": result.reason}
 
 
+@app.command("copy")
+def consent_copy(
+    participant: Annotated[str, typer.Option("--participant", help="The site's participant code.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The PDF file to write.")],
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="en or fr (theirs if left out).")
+    ] = None,
+    knowledge: KnowledgeDir = None,
+) -> None:
+    """A participant's consent decisions, each with its exact text, as the PDF they got."""
+    from sqlalchemy import select
+
+    from bot.consent import copy
+    from bot.db.models import Participant
+    from bot.gateway.consent_text import channel_title
+
+    with database_session(load_settings(knowledge), write=True) as session:
+        found = session.scalar(select(Participant).where(Participant.code == participant))
+        if found is None:
+            raise fail(f"no participant {participant!r}")
+        history = copy.of_participant(session, found, lang or found.language)
+        if history is None:
+            raise fail(
+                f"participant {participant!r} has made no consent decision"
+                + ("" if found.sender_key else " (their chat is not linked yet)")
+            )
+        pdf = copy.render(history, channel_title)
+        record_audit(
+            session, "consent.copy", f"participant:{participant}",
+            decisions=len(history.entries), to=output.name,
+        )  # fmt: skip
+    output.write_bytes(pdf)
+    out.print(f"Wrote {len(history.entries)} decision(s) of {participant} to {output}.")
+
+
 @app.command("export")
 def consent_export(
     format_: Annotated[

@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router(settings))
     app.include_router(chat.router(settings))
     registry.mount(app)  # each channel's webhooks
-    app.include_router(consent_text.router())
+    app.include_router(consent_text.router(settings))
     return app
 
 

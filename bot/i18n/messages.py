@@ -76,6 +76,10 @@ _TEXTS: dict[str, dict[Language, str]] = {
             "nouveau à l'équipe de l'étude."
         ),
     },
+    "consent_copy": {
+        "en": "📄 Your copy of this decision, to keep: [{title} (PDF)]({url})",
+        "fr": "📄 Votre copie de cette décision, à conserver : [{title} (PDF)]({url})",
+    },
     "text_only": {
         "en": "Sorry, I can only read text messages. Please type your question.",
         "fr": "Désolé, je ne peux lire que les messages écrits. Écrivez-moi votre question.",

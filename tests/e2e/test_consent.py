@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import re
 import sqlite3
 import subprocess
 import sys
+from typing import Any
 
 import httpx
 import pytest
+from pypdf import PdfReader
 
 from bot.consent.texts import load_consents
 from bot.pseudonym import pseudonym
@@ -97,6 +101,10 @@ def test_a_patient_gives_withdraws_and_erases(
 
     reply = stack.chat(sender, question["buttons"][0]["payload"])
     assert recorded in reply[0]["text"]
+    # Their copy of the decision, to keep: a PDF with the meaning and the exact words.
+    agreed = _copy(stack, reply)
+    assert ("Vous avez accepté" if lang == "fr" else "You agreed to") in agreed
+    assert " ".join(_text(lang).split("\n\n")[-1].split()) in agreed
     records = _rows(
         stack,
         "trialbot.db",
@@ -109,6 +117,8 @@ def test_a_patient_gives_withdraws_and_erases(
     assert len(confirm) == 1 and len(confirm[0]["buttons"]) == 2
     done = stack.chat(sender, confirm[0]["buttons"][0]["payload"])
     assert withdrawn in done[0]["text"]
+    taken_back = _copy(stack, done)
+    assert ("Vous avez retiré votre accord" if lang == "fr" else "You withdrew") in taken_back
     assert _rows(
         stack, "trialbot.db", "SELECT decision FROM consent_ledger ORDER BY seq DESC LIMIT 1"
     ) == [("withdrawn",)]
@@ -136,3 +146,14 @@ def test_a_patient_gives_withdraws_and_erases(
         "SELECT consent_id, decision, text_sha256 FROM consent_ledger ORDER BY seq DESC LIMIT 1",
     )
     assert last == [("erasure", "erased", "")]
+
+
+def _copy(stack: Stack, messages: list[dict[str, Any]]) -> str:
+    """The text of the copy the assistant's messages link to, as a PDF reader extracts it."""
+    # PUBLIC_URL is set: the link is absolute, to the site's public address.
+    links = re.findall(r"\]\(https://[^/)]+(/consent/copy/[0-9]+-[0-9a-f]+)\)", str(messages))
+    assert len(links) == 1, messages
+    response = httpx.get(stack.url + links[0], timeout=30)
+    assert response.headers["content-type"] == "application/pdf"
+    pages = PdfReader(io.BytesIO(response.content)).pages
+    return " ".join(" ".join(page.extract_text().split()) for page in pages)

@@ -151,6 +151,7 @@ def test_the_fuzz_covers_every_public_route_and_no_staff_route(gateway: Gateway)
         ("POST", "/webhooks/messenger"),
         ("GET", "/"),
         ("GET", "/consent/{sha256}"),
+        ("GET", "/consent/copy/{token}"),
     } <= covered
     assert not [path for _, path in covered if "staff" in path]
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
+from bot.consent import copy, service
 from bot.db.models import StoredConsentText
 from tests.fakes.channels import channel_env
 from tests.fakes.graph import FakeGraphAPI
@@ -161,6 +162,31 @@ def test_a_consent_page_runs_no_script(site: Site) -> None:
     missing = httpx.get(f"{site.url}/consent/{'0' * 64}", timeout=30)
     assert missing.status_code == 404
     assert missing.headers["x-frame-options"] == "DENY"
+
+
+def test_a_consent_copy_opens_by_its_own_link_only(site: Site) -> None:
+    sha = hashlib.sha256(CONSENT_BODY.encode()).hexdigest()
+    with Session(site.engine) as session, session.begin():
+        session.add(
+            StoredConsentText(
+                sha256=sha, version=1, consent_id="reminders", language="en",
+                title="Reminders", effective=dt.date(2026, 1, 1), body=CONSENT_BODY,
+            )
+        )  # fmt: skip
+        session.flush()
+        record = service.decide(session, "web-c0ffee", f"{sha}:1", agreed=True)
+        token = copy.Tokens(site.settings.pseudonym_secret()).issue(record)
+        seq = record.seq
+    response = httpx.get(f"{site.url}/consent/copy/{token}", timeout=30)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["cache-control"] == "private, no-store"
+    assert f"consent-reminders-v1-{seq}.pdf" in response.headers["content-disposition"]
+    assert response.content.startswith(b"%PDF-")
+    signature = token.partition("-")[2]
+    for wrong in (f"{seq + 1}-{signature}", f"{seq}-{'0' * 32}", "nothing"):
+        refused = httpx.get(f"{site.url}/consent/copy/{wrong}", timeout=30)
+        assert refused.status_code == 404 and "No copy has this link" in refused.text
 
 
 def test_the_browser_s_icon_request_is_no_error(site: Site) -> None:
