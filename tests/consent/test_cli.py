@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -19,7 +20,7 @@ from bot.consent import ledger
 from bot.consent.ledger import Decision
 from bot.crypto import Cipher
 from bot.db.migrate import upgrade
-from bot.db.models import Conversation, LanguageSource
+from bot.db.models import Conversation, LanguageSource, Participant
 from bot.db.session import create_db_engine
 from bot.settings import Settings, get_settings
 
@@ -140,3 +141,28 @@ def test_keys_rotate_adds_a_key_and_reencrypts(
     with database() as session:
         address = session.query(Conversation.address).scalar()
     assert Cipher(keys[:1]).decrypt(address) == "4242"  # readable with the new key alone
+
+
+def test_copy_prints_a_participant_s_decisions_for_the_trial_master_file(
+    database: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with database.begin() as session:
+        session.add(Participant(code="S-042", trial="demo-t2d-001", sender_key="web-a"))
+        session.add(Participant(code="S-043", trial="demo-t2d-001"))
+    target = tmp_path / "S-042.pdf"
+    result = CliRunner().invoke(
+        app, ["consent", "copy", "--participant", "S-042", "-o", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Wrote 2 decision(s) of S-042" in result.stdout
+    pages = PdfReader(target).pages
+    words = " ".join(" ".join(page.extract_text().split()) for page in pages)
+    assert "Consent decisions of participant S-042" in words and len(pages) == 2
+    # The ledger holds no text for these records: the copy says so rather than inventing one.
+    assert "the text of this version is not held by this site" in words
+    unlinked = CliRunner().invoke(app, ["consent", "copy", "--participant", "S-043", "-o", "x.pdf"])
+    said = " ".join(unlinked.stderr.split())
+    assert unlinked.exit_code == 1
+    assert "has made no consent decision (their chat is not linked yet)" in said
+    unknown = CliRunner().invoke(app, ["consent", "copy", "--participant", "NOPE", "-o", "x.pdf"])
+    assert unknown.exit_code == 1 and "no participant 'NOPE'" in unknown.stderr
