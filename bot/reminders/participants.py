@@ -3,6 +3,10 @@
 Staff add a participant by the site's own code; they get a link code (random, short-lived,
 single use) and the Telegram and Messenger links that carry it. Opening a link, or typing the
 code in any channel, binds that chat to the participant. Only the code's SHA-256 is stored.
+A new code (`reissue`: a lost message, a new phone) makes the older unused ones stop working.
+
+What staff see of them (`overview`, `record`) is plain rows, as in `bot.reminders.report`: the
+channel of their chat, never its key or the platform's id for the person.
 """
 
 from __future__ import annotations
@@ -12,13 +16,29 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import LinkCode, Participant, as_utc, utcnow
+from bot.consent import ledger
+from bot.consent.service import has_consent
+from bot.consent.texts import LoadedConsents
+from bot.db.models import (
+    Appointment,
+    AppointmentStatus,
+    Conversation,
+    LinkCode,
+    Participant,
+    Reminder,
+    ReminderStatus,
+    as_utc,
+    utcnow,
+)
 from bot.i18n.languages import LANGUAGES
+from bot.reminders import report
+from bot.reminders.permission import CONSENT
 
 # Easy to read and to type on a phone: no 0/O, 1/I/L.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -32,11 +52,23 @@ class InvalidParticipant(ValueError):
     """What is wrong with a participant to add, in words for staff."""
 
 
+class UnknownParticipant(InvalidParticipant):
+    """No participant has this code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"no participant {code!r}")
+
+
 @dataclass(frozen=True)
 class Added:
     participant: Participant
     link_code: str
     expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Reissued(Added):
+    superseded: int  # older codes, never used, that stopped working
 
 
 def add(
@@ -66,6 +98,36 @@ def add(
     session.flush()
     link, expires_at = new_link_code(session, participant, valid_for)
     return Added(participant, link, expires_at)
+
+
+def reissue(
+    session: Session, code: str, *, valid_for: dt.timedelta = dt.timedelta(hours=72)
+) -> Reissued:
+    """A new link code for a registered participant, linked or not (a new phone: the new code
+    binds the chat that uses it instead).
+
+    Their older codes not yet used stop working: they are marked *expired* (`expires_at` set to
+    now), not used, because `used_at` says a code bound a chat (`bound_to` reads it).
+    """
+    participant = session.scalar(
+        select(Participant).where(Participant.code == code.strip()).with_for_update()
+    )
+    if participant is None:
+        raise UnknownParticipant(code)
+    now = utcnow()
+    superseded = session.execute(
+        update(LinkCode)
+        .where(
+            LinkCode.participant_id == participant.id,
+            LinkCode.used_at.is_(None),
+            LinkCode.expires_at > now,
+        )
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    link, expires_at = new_link_code(session, participant, valid_for)
+    count = int(getattr(superseded, "rowcount", 0) or 0)
+    return Reissued(participant, link, expires_at, superseded=count)
 
 
 def check_timezone(name: str) -> ZoneInfo:
@@ -137,3 +199,135 @@ def bound_to(session: Session, code: str, sender_key: str) -> bool:
 
 def _digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+# What staff see ---------------------------------------------------------------------------------
+
+
+def overview(
+    session: Session,
+    texts: LoadedConsents,
+    *,
+    trial: str | None = None,
+    code: str | None = None,
+    now: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """One row per participant, by code: their chat's channel, their latest link code, their
+    next visit (not cancelled; `report.appointments`' row), whether the reminders consent is in
+    force (`has_consent`, as the dispatcher decides it) and their reminders sent and failed."""
+    now = now or utcnow()
+    query = (
+        select(Participant, Conversation.channel)
+        .outerjoin(Conversation, Conversation.sender_key == Participant.sender_key)
+        .order_by(Participant.code)
+    )
+    if trial is not None:
+        query = query.where(Participant.trial == trial)
+    if code is not None:
+        query = query.where(Participant.code == code)
+    found = session.execute(query).all()
+    ids = [person.id for person, _ in found]
+    codes = _latest_codes(session, ids)
+    counts = _reminder_counts(session, ids)
+    upcoming = _next_appointments(session, code, now)
+    return [
+        {
+            "participant_code": person.code,
+            "trial": person.trial,
+            "language": person.language,
+            "timezone": person.timezone,
+            "linked": person.sender_key is not None,
+            "channel": channel,  # of the conversation bound: never the platform's id
+            "linked_at": _iso(person.linked_at),
+            "link_code": _code_state(codes.get(person.id), now),
+            "next_appointment": upcoming.get(person.code),
+            "reminders_consent": person.sender_key is not None
+            and has_consent(session, texts, person.sender_key, CONSENT),
+            "reminders_sent": counts.get(person.id, (0, 0))[0],
+            "reminders_failed": counts.get(person.id, (0, 0))[1],
+            "created_at": _iso(person.created_at),
+        }
+        for person, channel in found
+    ]
+
+
+def record(
+    session: Session, texts: LoadedConsents, code: str, *, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """A participant's `overview` row, with all their appointments and reminders (the rows of
+    `appointments list` and `reminders list`) and their consent decisions, oldest first."""
+    rows = overview(session, texts, code=code, now=now)
+    if not rows:
+        raise UnknownParticipant(code)
+    sender_key = session.scalar(select(Participant.sender_key).where(Participant.code == code))
+    # Read without creating a pseudonym in the ledger (`history` passes create=False).
+    decisions = ledger.history(session, sender_key) if sender_key else []
+    return {
+        **rows[0],
+        "appointments": report.appointments(session, code),
+        "reminders": report.reminders(session, code),
+        "consents": [
+            {
+                "purpose": decision.consent_id,
+                "decision": decision.decision,
+                "version": decision.version,
+                "language": decision.language,
+                "recorded_at": _iso(decision.recorded_at),
+                "seq": decision.seq,  # its place in `trialbot consent export`
+            }
+            for decision in decisions
+        ],
+    }
+
+
+def _latest_codes(session: Session, ids: list[int]) -> dict[int, LinkCode]:
+    query = select(LinkCode).where(LinkCode.participant_id.in_(ids)).order_by(LinkCode.id)
+    return {link.participant_id: link for link in session.scalars(query)}  # the newest wins
+
+
+def _code_state(link: LinkCode | None, now: dt.datetime) -> dict[str, Any] | None:
+    if link is None:
+        return None
+    if link.used_at is not None:
+        state = "used"
+    elif as_utc(link.expires_at) <= now:
+        state = "expired"
+    else:
+        state = "active"
+    return {"state": state, "expires_at": _iso(link.expires_at), "used_at": _iso(link.used_at)}
+
+
+def _reminder_counts(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per participant: reminders sent, reminders that failed."""
+    query = (
+        select(
+            Appointment.participant_id,
+            func.sum(case((Reminder.status == ReminderStatus.SENT, 1), else_=0)),
+            func.sum(case((Reminder.status == ReminderStatus.FAILED, 1), else_=0)),
+        )
+        .join(Reminder, Reminder.appointment_id == Appointment.id)
+        .where(Appointment.participant_id.in_(ids))
+        .group_by(Appointment.participant_id)
+    )
+    return {
+        person: (int(sent or 0), int(failed or 0))
+        for person, sent, failed in session.execute(query)
+    }
+
+
+def _next_appointments(
+    session: Session, code: str | None, now: dt.datetime
+) -> dict[str, dict[str, Any]]:
+    """Each participant's next visit not cancelled, as `report.appointments` gives it."""
+    upcoming: dict[str, dict[str, Any]] = {}
+    for row in report.appointments(session, code):  # soonest first
+        if (
+            row["status"] != AppointmentStatus.CANCELLED
+            and dt.datetime.fromisoformat(row["starts_at"]) > now
+        ):
+            upcoming.setdefault(row["participant_code"], row)
+    return upcoming
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return as_utc(moment).isoformat() if moment is not None else None

@@ -106,6 +106,7 @@ def test_participants_add_prints_the_contract_json(
         assert shown["whatsapp_link"] == f"https://wa.me/15550100200?text=START%20{code}"
         assert shown["web_link"] == f"https://trials.example.org/?ref={code}"
         again = runner.invoke(app, [*args, "--json"])
-        assert again.exit_code == 1 and "already registered" in again.stderr
+        assert again.exit_code == 1  # with --json the error is JSON too, on stdout
+        assert json.loads(again.stdout) == {"error": "participant 'S-042' is already registered"}
     finally:
         get_settings.cache_clear()
