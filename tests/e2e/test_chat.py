@@ -31,6 +31,7 @@ def test_health_reports_every_part_up(stack: Stack) -> None:
         "database": "up",
         "telegram": "up",
         "messenger": "up",
+        "whatsapp": "up",
     }
 
 
