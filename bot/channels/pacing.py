@@ -14,6 +14,8 @@ to that and says so.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -125,6 +127,7 @@ class RedisSchedule:
         *,
         platform: str = "telegram",
         burst: int = CHAT_BURST,
+        secret: bytes = b"",
     ) -> None:
         import redis.asyncio as redis  # only a site with Redis needs the client
 
@@ -132,17 +135,22 @@ class RedisSchedule:
         self._script = self._client.register_script(_RESERVE)
         self._key = f"trialbot:{platform}:{bot_id}:pace"
         self._platform = platform
+        # A chat's key is a keyed hash of its id (a phone number on WhatsApp): Redis holds none.
+        self._secret = hmac.new(secret, b"trialbot pacing", hashlib.sha256).digest()
         self._gap_us, self._chat_gap_us = round(1e6 / per_second), round(chat_gap * 1e6)
         self._burst_us = (burst - 1) * self._chat_gap_us
         self._local = LocalSchedule(per_second, chat_gap, burst=burst)
         self._failing = False
 
     async def reserve(self, chat: str | None) -> float:
-        keys = [self._key] if chat is None else [self._key, f"{self._key}:chat:{chat}"]
+        keys = [self._key] if chat is None else [self._key, f"{self._key}:chat:{self._chat(chat)}"]
         result = await self._run(keys, 0)
         if result is None:
             return await self._local.reserve(chat)
         return result / 1e6
+
+    def _chat(self, chat: str) -> str:
+        return hmac.new(self._secret, chat.encode(), hashlib.sha256).hexdigest()[:24]
 
     async def pause(self, seconds: float) -> None:
         await self._local.pause(seconds)
@@ -192,7 +200,13 @@ def shared(
     if not settings.redis_url:
         return LocalSchedule(per_second, chat_gap, burst=burst)
     return RedisSchedule(
-        settings.redis_url, account, per_second, chat_gap, platform=platform, burst=burst
+        settings.redis_url,
+        account,
+        per_second,
+        chat_gap,
+        platform=platform,
+        burst=burst,
+        secret=settings.pseudonym_secret(),
     )
 
 

@@ -133,3 +133,24 @@ async def test_without_redis_the_process_paces_alone_and_says_so(
     assert flooded.answered("sendMessage", 429) == []
     said = [r.getMessage() for r in caplog.records]
     assert len([m for m in said if "Redis is not answering" in m]) == 1
+
+
+async def test_redis_holds_no_chat_id_only_a_keyed_hash_of_it(redis_url: str) -> None:
+    import redis.asyncio as redis
+
+    account = f"privacy-{secrets.token_hex(4)}"
+    number = "33612345678"  # a WhatsApp chat is a phone number
+    schedule = RedisSchedule(redis_url, account, platform="whatsapp", secret=b"site secret")
+    other_site = RedisSchedule(redis_url, account, platform="whatsapp", secret=b"another secret")
+    try:
+        await schedule.reserve(number)
+        await other_site.reserve(number)
+        client = redis.Redis.from_url(redis_url)
+        keys = [key.decode() async for key in client.scan_iter(f"trialbot:whatsapp:{account}:*")]
+        await client.aclose()
+    finally:
+        await schedule.aclose()
+        await other_site.aclose()
+    chats = [key for key in keys if ":chat:" in key]
+    assert len(chats) == 2  # one per secret: the same number is not linkable across sites
+    assert not any(number in key for key in keys)
