@@ -325,10 +325,10 @@ class StaffPages:
         @api.get("/")
         async def inbox(request: Request, staff: SignedIn) -> Response:
             lang = language(request)
-            items = await self.db(request, lambda s: inboxes.items(s, self.cipher, lang=lang))
-            return self.render(
-                request, "inbox.html", staff, items=items, counts=inboxes.counts(items)
+            shown = await self.db(
+                request, lambda s: inboxes.page(s, self.cipher, self.settings, lang=lang)
             )
+            return self.render(request, "inbox.html", staff, **shown)
 
         @api.post("/inbox/safety/{event_id}/acknowledge")
         async def acknowledge(request: Request, event_id: int, staff: SignedIn) -> Response:

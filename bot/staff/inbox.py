@@ -4,15 +4,21 @@ Each source keeps its own listing (`events.listed`, `service.listed`, `report.fo
 `report.appointments`); this module only puts them side by side in the shape the page renders,
 and marks an item dealt with. Handoffs are answered and closed through `HandoffDelivery`, which
 sends on the person's channel, not here.
+
+Every time is said in the site's zone (`SITE_TIMEZONE`), every card names its trial when one is
+known, and the page shows each person's items together (`by_person`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Literal, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +39,9 @@ from bot.handoff import service
 from bot.reminders import report as appointments_report
 from bot.safety import events
 from bot.screening import report as screening_report
+from bot.settings import Settings
 from bot.staff.words import t, when
+from bot.trials import Catalogue, Trial
 
 Kind = Literal["safety", "handoff", "follow_up", "reminder"]
 KINDS: tuple[Kind, ...] = ("safety", "handoff", "follow_up", "reminder")
@@ -55,6 +63,8 @@ URGENCY = {
 URGENT = 1  # urgencies shown as urgent: this one and below
 
 UNREADABLE = "(unreadable: encrypted with a retired key)"
+# The zone times are said in when none is given: the setting's own default.
+SITE_ZONE = ZoneInfo(Settings.model_fields["site_timezone"].default)
 
 _SAFETY_TITLES = {"emergency": "Emergency", "adverse_event": "Adverse event"}
 _HANDOFF_TITLES = {
@@ -93,11 +103,15 @@ class InboxItem:
     urgency: int
     title: str
     created_at: dt.datetime
+    received: str  # created_at in the site's time zone, as staff read it
     age: str
-    trial: str | None
+    trial: str | None  # its id (ids, ", "-separated, for a chat bound to several participants)
+    trial_title: str | None  # its short title in the staff's language, else its id
     channel: str | None
     language: str | None
     participant: str  # a participant code, else the conversation's pseudonym
+    code: str | None  # the participant code(s) when the person is a known participant
+    person: str  # who the item is about: the chat's pseudonym, else "participant:<code>"
     text: str
     details: tuple[tuple[str, str], ...]  # (label, value)
     actions: tuple[str, ...]  # the page's buttons: acknowledge, reply, close, done
@@ -113,18 +127,93 @@ class InboxItem:
 
 
 def items(
-    session: Session, cipher: Cipher, *, now: dt.datetime | None = None, lang: str = "en"
+    session: Session,
+    cipher: Cipher,
+    *,
+    now: dt.datetime | None = None,
+    lang: str = "en",
+    zone: ZoneInfo = SITE_ZONE,
+    trials: Mapping[str, Trial] | None = None,
 ) -> list[InboxItem]:
-    """Everything open, most urgent first, then oldest first; labels in the staff's language."""
-    now = now or utcnow()
+    """Everything open, most urgent first, then oldest first; labels in the staff's language,
+    times in `zone`, trials by their titles in `trials` (else by their ids)."""
+    said = _Said(now or utcnow(), lang, zone, trials or {})
     readable = _Readable(cipher)
     found = [
-        *_safety_events(session, readable, now, lang),
-        *_handoffs(session, readable, now, lang),
-        *_follow_ups(session, readable, now, lang),
-        *_failed_reminders(session, now, lang),
+        *_safety_events(session, readable, said),
+        *_handoffs(session, readable, said),
+        *_follow_ups(session, readable, said),
+        *_failed_reminders(session, said),
     ]
     return sorted(found, key=lambda item: (item.urgency, item.created_at, item.key))
+
+
+def page(
+    session: Session,
+    cipher: Cipher,
+    settings: Settings,
+    *,
+    lang: str = "en",
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """What the inbox page shows: the items, their counts, the same grouped by person, and the
+    sentence that says which time zone the times are in."""
+    now = now or utcnow()
+    zone = ZoneInfo(settings.site_timezone)
+    trials = _catalogue(settings.knowledge_dir).get()
+    listed = items(session, cipher, now=now, lang=lang, zone=zone, trials=trials)
+    return {
+        "items": listed,
+        "counts": counts(listed),
+        "people": by_person(listed, lang),
+        "times": zone_said(zone, now, lang),
+    }
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person's items, under one heading."""
+
+    label: str  # "Participant P-042", else "Person 3f2a": never a platform id
+    code: str | None  # the one participant code, for a link to their record
+    items: tuple[InboxItem, ...]
+
+
+def by_person(listed: Sequence[InboxItem], lang: str = "en") -> list[Person]:
+    """The items of each person together, in the order of `items` (most urgent first) both
+    inside a group and between groups: a group stands where its most urgent item stands."""
+    grouped: dict[str, list[InboxItem]] = {}
+    for item in listed:
+        grouped.setdefault(item.person, []).append(item)
+    codes = {
+        person: sorted({code for item in mine if item.code for code in item.code.split(", ")})
+        for person, mine in grouped.items()
+    }
+    # Four characters of the pseudonym tell people apart; more when two share them.
+    short = Counter(_pseudonym(person)[:4] for person in grouped if not codes[person])
+    people = []
+    for person, mine in grouped.items():
+        if codes[person]:
+            label = t(lang, "Participant {code}", code=", ".join(codes[person]))
+        else:
+            shown = _pseudonym(person)[: 4 if short[_pseudonym(person)[:4]] == 1 else 8]
+            label = t(lang, "Person {id}", id=shown)
+        one = codes[person][0] if len(codes[person]) == 1 else None
+        people.append(Person(label, one, tuple(mine)))
+    return people
+
+
+def zone_said(zone: ZoneInfo, now: dt.datetime | None = None, lang: str = "en") -> str:
+    """ "Times are Paris time (UTC+1)." (the offset of `now`)."""
+    offset = (now or utcnow()).astimezone(zone).utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    hours, rest = divmod(abs(minutes), 60)
+    utc = "UTC" if not minutes else f"UTC{'+' if minutes > 0 else '-'}{hours}"
+    utc += f":{rest:02d}" if rest else ""
+    if "/" not in zone.key:  # UTC, GMT: no city to name
+        return t(lang, "Times are {zone}.", zone=utc)
+    city = zone.key.rsplit("/", 1)[-1].replace("_", " ")
+    return t(lang, "Times are {city} time ({offset}).", city=city, offset=utc)
 
 
 def counts(listed: Iterable[InboxItem]) -> dict[str, int]:
@@ -189,24 +278,47 @@ def _pending(
     return row
 
 
-def _safety_events(
-    session: Session, cipher: Cipher, now: dt.datetime, lang: str
-) -> list[InboxItem]:
+@dataclass(frozen=True)
+class _Said:
+    """How every card says things: the staff's language, the site's zone, trials' titles."""
+
+    now: dt.datetime
+    lang: str
+    zone: ZoneInfo
+    trials: Mapping[str, Trial]
+
+    def time(self, moment: dt.datetime, *, weekday: bool = False) -> str:
+        return when(as_utc(moment).astimezone(self.zone), self.lang, weekday=weekday)
+
+    def trial(self, ids: Sequence[str]) -> tuple[str | None, str | None]:
+        """(ids, titles), each ", "-separated; (None, None) when no trial is known."""
+        if not ids:
+            return None, None
+        titles = (self.trials[i].title(self.lang) if i in self.trials else i for i in ids)
+        return ", ".join(ids), ", ".join(titles)
+
+
+@dataclass(frozen=True)
+class _Linked:
+    """The participant(s) a chat is bound to."""
+
+    codes: str  # "P-1", or "P-1, P-2" when a chat holds several participants
+    trials: tuple[str, ...]
+
+
+def _safety_events(session: Session, cipher: Cipher, said: _Said) -> list[InboxItem]:
     rows = events.listed(session, cipher)
-    codes = _participant_codes(session, [row["participant"] for row in rows])
+    linked = _linked(session, [row["participant"] for row in rows])
     return [
-        InboxItem(
+        _item(
+            said,
+            row,
+            linked.get(row["participant"]),
             kind="safety",
-            id=row["id"],
             urgency=URGENCY[row["kind"]],
-            title=f"{t(lang, _SAFETY_TITLES.get(row['kind'], row['kind']))} — "
-            f"{t(lang, _words(row['category']))}",
-            created_at=(created := _moment(row["created_at"])),
-            age=age(created, now, lang),
-            trial=row["trial"],
+            title=f"{t(said.lang, _SAFETY_TITLES.get(row['kind'], row['kind']))} — "
+            f"{t(said.lang, _words(row['category']))}",
             channel=row["channel"],
-            language=row["language"],
-            participant=codes.get(row["participant"], row["participant"]),
             text=row["text"],
             details=(),
             actions=("acknowledge",),
@@ -215,115 +327,159 @@ def _safety_events(
     ]
 
 
-def _handoffs(session: Session, cipher: Cipher, now: dt.datetime, lang: str) -> list[InboxItem]:
+def _handoffs(session: Session, cipher: Cipher, said: _Said) -> list[InboxItem]:
     rows = service.listed(session, cipher)
-    codes = _participant_codes(session, [row["participant"] for row in rows])
+    linked = _linked(session, [row["participant"] for row in rows])
     return [
-        InboxItem(
+        _item(
+            said,
+            row,
+            linked.get(row["participant"]),
             kind="handoff",
-            id=row["id"],
             urgency=URGENCY["handoff"],
-            title=t(lang, _HANDOFF_TITLES.get(row["reason"], "Handoff")),
-            created_at=(created := _moment(row["created_at"])),
-            age=age(created, now, lang),
-            trial=row["trial"],
+            title=t(said.lang, _HANDOFF_TITLES.get(row["reason"], "Handoff")),
             channel=row["channel"],
-            language=row["language"],
-            participant=codes.get(row["participant"], row["participant"]),
             text=row["text"],
-            details=tuple(_said(message, lang) for message in row["messages"]),
+            details=tuple(_message(message, said) for message in row["messages"]),
             actions=("reply", "close"),
         )
         for row in rows
     ]
 
 
-def _said(message: dict[str, Any], lang: str) -> tuple[str, str]:
-    """A handoff message as ("author (when, delivery)", text)."""
-    moment = when(_moment(message["created_at"]), lang)
-    delivery = f", {t(lang, message['delivery'])}" if message["delivery"] else ""
-    return f"{t(lang, message['author'])} ({moment} UTC{delivery})", message["text"]
-
-
-def _follow_ups(session: Session, cipher: Cipher, now: dt.datetime, lang: str) -> list[InboxItem]:
-    rows = screening_report.follow_ups(session, cipher)
-    codes = _participant_codes(session, [row["participant"] for row in rows])
-    return [_follow_up(session, row, codes, now, lang) for row in rows]
-
-
-def _follow_up(
-    session: Session, row: dict[str, Any], codes: dict[str, str], now: dt.datetime, lang: str
+def _item(
+    said: _Said,
+    row: dict[str, Any],
+    linked: _Linked | None,
+    *,
+    kind: Kind,
+    urgency: int,
+    title: str,
+    channel: str | None,
+    text: str,
+    details: tuple[tuple[str, str], ...],
+    actions: tuple[str, ...],
 ) -> InboxItem:
-    appointment = _appointment(session, row["appointment"])
-    who = codes.get(row["participant"], row["participant"])
-    if appointment is not None:
-        who = appointment["participant_code"]
-    # A request about an appointment is known by its participant; a screening's by its trial.
-    about = who if appointment is not None else row["trial"]
+    """An item from a row of a person's chat: a safety event, a handoff, a follow-up. With no
+    trial of its own, the trial of the participant the chat is bound to."""
     created = _moment(row["created_at"])
+    trial, trial_title = said.trial(
+        [row["trial"]] if row["trial"] else linked.trials if linked else []
+    )
+    code = linked.codes if linked else None
     return InboxItem(
-        kind="follow_up",
+        kind=kind,
         id=row["id"],
-        urgency=URGENCY.get(row["kind"], max(URGENCY.values())),
-        title=f"{t(lang, _FOLLOW_UP_TITLES.get(row['kind'], _words(row['kind'])))} — {about}",
+        urgency=urgency,
+        title=title,
         created_at=created,
-        age=age(created, now, lang),
-        trial=row["trial"],
-        channel=channel_of(row["participant"]),
+        received=said.time(created),
+        age=age(created, said.now, said.lang),
+        trial=trial,
+        trial_title=trial_title,
+        channel=channel,
         language=row["language"],
-        participant=who,
-        text=t(lang, _FOLLOW_UP_TEXTS.get(row["kind"], "")),
-        details=_follow_up_details(row, appointment, lang),
-        actions=("done",),
+        participant=code or row["participant"],
+        code=code,
+        person=row["participant"],
+        text=text,
+        details=details,
+        actions=actions,
     )
 
 
+def _message(message: dict[str, Any], said: _Said) -> tuple[str, str]:
+    """A handoff message as ("author (when, delivery)", text), when in the site's time."""
+    moment = said.time(_moment(message["created_at"]))
+    delivery = f", {t(said.lang, message['delivery'])}" if message["delivery"] else ""
+    return f"{t(said.lang, message['author'])} ({moment}{delivery})", message["text"]
+
+
+def _follow_ups(session: Session, cipher: Cipher, said: _Said) -> list[InboxItem]:
+    rows = screening_report.follow_ups(session, cipher)
+    linked = _linked(session, [row["participant"] for row in rows])
+    return [_follow_up(session, row, linked.get(row["participant"]), said) for row in rows]
+
+
+def _follow_up(
+    session: Session, row: dict[str, Any], linked: _Linked | None, said: _Said
+) -> InboxItem:
+    lang = said.lang
+    appointment = _appointment(session, row["appointment"])
+    if appointment is not None:  # the participant and trial of the appointment
+        linked = _Linked(appointment["participant_code"], (appointment["trial"],))
+        row = {**row, "trial": appointment["trial"]}
+    item = _item(
+        said,
+        row,
+        linked,
+        kind="follow_up",
+        urgency=URGENCY.get(row["kind"], max(URGENCY.values())),
+        title="",
+        channel=channel_of(row["participant"]),
+        text=t(lang, _FOLLOW_UP_TEXTS.get(row["kind"], "")),
+        details=_follow_up_details(row, appointment, said),
+        actions=("done",),
+    )
+    # A request about an appointment is known by its participant; a screening's by its trial.
+    about = item.participant if appointment is not None else item.trial_title
+    kind = t(lang, _FOLLOW_UP_TITLES.get(row["kind"], _words(row["kind"])))
+    return replace(item, title=f"{kind} — {about}")
+
+
 def _follow_up_details(
-    row: dict[str, Any], appointment: dict[str, Any] | None, lang: str
+    row: dict[str, Any], appointment: dict[str, Any] | None, said: _Said
 ) -> tuple[tuple[str, str], ...]:
+    lang = said.lang
     given = (
         ("Phone", row["phone"]),
         ("Preferred time", row["preferred_time"] and t(lang, row["preferred_time"])),
         ("Contact by", row["channel"] and t(lang, row["channel"])),
         ("Screening", f"#{row['screening']}" if row["screening"] else None),
-        ("Appointment", _visit(appointment, lang) if appointment else None),
+        ("Appointment", _visit(appointment, said) if appointment else None),
     )
     return tuple((t(lang, label), value) for label, value in given if value)
 
 
-def _failed_reminders(session: Session, now: dt.datetime, lang: str) -> list[InboxItem]:
+def _failed_reminders(session: Session, said: _Said) -> list[InboxItem]:
     rows = session.execute(
         select(Reminder, Participant)
         .join(Appointment, Appointment.id == Reminder.appointment_id)
         .join(Participant, Participant.id == Appointment.participant_id)
         .where(Reminder.status == ReminderStatus.FAILED, Reminder.reviewed_at.is_(None))
     )
-    return [_failed_reminder(session, reminder, who, now, lang) for reminder, who in rows]
+    return [_failed_reminder(session, reminder, who, said) for reminder, who in rows]
 
 
 def _failed_reminder(
-    session: Session, reminder: Reminder, participant: Participant, now: dt.datetime, lang: str
+    session: Session, reminder: Reminder, participant: Participant, said: _Said
 ) -> InboxItem:
+    lang = said.lang
     appointment = _appointment(session, reminder.appointment_id)
     assert appointment is not None  # the reminder was joined to it
     # No time of failure is kept; the last due time is that of the last attempt.
     failed = as_utc(reminder.due_at)
     # A reminder records its channel once sent; one that never went goes by the chat's.
     chat = channel_of(participant.sender_key) if participant.sender_key else None
+    trial, trial_title = said.trial([appointment["trial"]])
     return InboxItem(
         kind="reminder",
         id=reminder.id,
         urgency=URGENCY["reminder"],
         title=f"{t(lang, 'Reminder not delivered')} — {participant.code}",
         created_at=failed,
-        age=age(failed, now, lang),
-        trial=appointment["trial"],
+        received=said.time(failed),
+        age=age(failed, said.now, lang),
+        trial=trial,
+        trial_title=trial_title,
         channel=reminder.channel or chat,
         language=participant.language,
         participant=participant.code,
+        code=participant.code,
+        person=participant.sender_key or f"participant:{participant.code}",
         text=reminder.last_error or t(lang, "The reminder could not be delivered."),
         details=(
-            (t(lang, "Appointment"), _visit(appointment, lang)),
+            (t(lang, "Appointment"), _visit(appointment, said)),
             (t(lang, "Attempts"), str(reminder.attempts)),
         ),
         actions=("done",),
@@ -337,27 +493,46 @@ def _appointment(session: Session, appointment_id: int | None) -> dict[str, Any]
     return rows[0] if rows else None
 
 
-def _visit(appointment: dict[str, Any], lang: str) -> str:
-    """ "Thu 10 Dec 2026 09:00 Europe/Paris, week 4 at paris-nord (scheduled)": site time."""
-    local = when(dt.datetime.fromisoformat(appointment["local_time"]), lang, weekday=True)
+def _visit(appointment: dict[str, Any], said: _Said) -> str:
+    """ "Thu 10 Dec 2026 09:00, week 4 at paris-nord (scheduled)", in the site's time (which the
+    page says once for all its times, whatever zone the appointment was booked in)."""
+    moment = said.time(dt.datetime.fromisoformat(appointment["starts_at"]), weekday=True)
+    lang = said.lang
     visit = t(lang, "{visit} at {site}", visit=appointment["kind"], site=appointment["site"])
-    return f"{local} {appointment['timezone']}, {visit} ({t(lang, _words(appointment['status']))})"
+    return f"{moment}, {visit} ({t(lang, _words(appointment['status']))})"
 
 
-def _participant_codes(session: Session, sender_keys: list[str]) -> dict[str, str]:
-    """The participant codes of the chats that are bound to participants (codes staff know)."""
+def _linked(session: Session, sender_keys: list[str]) -> dict[str, _Linked]:
+    """The participants of the chats that are bound to some (the codes staff know)."""
     if not sender_keys:
         return {}
     rows = session.execute(
-        select(Participant.sender_key, Participant.code)
+        select(Participant.sender_key, Participant.code, Participant.trial)
         .where(Participant.sender_key.in_(set(sender_keys)))
         .order_by(Participant.code)
     )
-    codes: dict[str, list[str]] = {}
-    for sender_key, code in rows:
+    found: dict[str, list[tuple[str, str]]] = {}
+    for sender_key, code, trial in rows:
         if sender_key is not None:  # always, by the query; the column's type allows None
-            codes.setdefault(sender_key, []).append(code)  # a chat may hold several participants
-    return {sender_key: ", ".join(found) for sender_key, found in codes.items()}
+            found.setdefault(sender_key, []).append((code, trial))  # a chat may hold several
+    return {
+        sender_key: _Linked(
+            ", ".join(code for code, _ in theirs),
+            tuple(dict.fromkeys(trial for _, trial in theirs)),
+        )
+        for sender_key, theirs in found.items()
+    }
+
+
+@functools.lru_cache(maxsize=4)
+def _catalogue(knowledge_dir: Path) -> Catalogue:
+    """The trials, for their titles: read again only when one of their files changes."""
+    return Catalogue(knowledge_dir)
+
+
+def _pseudonym(person: str) -> str:
+    """The pseudonym's own characters ("telegram-3f2a…" → "3f2a…"), never a platform id."""
+    return person.split("-", 1)[-1]
 
 
 def _moment(iso: str) -> dt.datetime:

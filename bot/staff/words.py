@@ -67,10 +67,14 @@ FR: dict[str, str] = {
     "What is waiting": "Ce qui attend",
     "{n} urgent": "{n} urgent(s)",
     "{n} waiting": "{n} en attente",
-    "{n} safety events": "{n} événement(s) de sécurité",
-    "{n} requests for the team": "{n} demande(s) pour l'équipe",
-    "{n} follow-ups": "{n} suivi(s)",
-    "{n} failed reminders": "{n} rappel(s) non remis",
+    "{n} safety event": "{n} événement de sécurité",
+    "{n} safety events": "{n} événements de sécurité",
+    "{n} request for the team": "{n} demande pour l'équipe",
+    "{n} requests for the team": "{n} demandes pour l'équipe",
+    "{n} follow-up": "{n} suivi",
+    "{n} follow-ups": "{n} suivis",
+    "{n} failed reminder": "{n} rappel non remis",
+    "{n} failed reminders": "{n} rappels non remis",
     "Nothing is waiting. New safety events, requests for the team, contact and reschedule "
     "requests and failed reminders appear here, urgent ones first.": (
         "Rien n'attend. Les nouveaux événements de sécurité, demandes pour l'équipe, demandes de "
@@ -109,6 +113,9 @@ FR: dict[str, str] = {
     "Screening": "Présélection",
     "Appointment": "Rendez-vous",
     "Attempts": "Tentatives",
+    "Times are {city} time ({offset}).": "Les heures sont celles de {city} ({offset}).",
+    "Times are {zone}.": "Les heures sont en {zone}.",
+    "Person {id}": "Personne {id}",
     "{visit} at {site}": "{visit} à {site}",
     "just now": "à l'instant",
     "{n} min ago": "il y a {n} min",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.fernet import Fernet
@@ -30,7 +31,7 @@ from bot.screening import store
 from bot.settings import Settings
 from bot.staff import inbox
 from tests.handoff.factories import conversation, handoff
-from tests.reminders.linking import linked_participant, schedule_visit
+from tests.reminders.linking import TRIALS, linked_participant, schedule_visit
 
 CIPHER = Cipher([Fernet.generate_key()])
 PARTICIPANT_CHAT = "telegram-5a1b"
@@ -207,8 +208,8 @@ def test_a_participants_requests_name_their_code_and_appointment(
     assert request.title == "Reschedule request — P-1" and request.urgency == 4
     appointment = dict(request.details)["Appointment"]
     day = (utcnow() + dt.timedelta(days=21)).date()
-    assert f"{day:%d %b %Y} 10:00 Europe/Paris" in appointment
-    assert "(reschedule requested)" in appointment
+    # In the site's time (the page says its zone once, at the top), not the booking's zone.
+    assert appointment == f"{day:%a %d %b %Y} 10:00, week 4 at paris-nord (reschedule requested)"
     assert request.channel == "telegram"
 
 
@@ -284,3 +285,69 @@ def test_text_under_a_retired_key_reads_as_a_placeholder(
     assert emergency.text == inbox.UNREADABLE
     assert dict(contact.details)["Phone"] == inbox.UNREADABLE
     assert side_effect.text == "headache since the tablets"  # the others are still read
+
+
+@pytest.mark.parametrize(
+    ("zone", "when", "lang", "said"),
+    [
+        ("Europe/Paris", "2026-12-04T12:00", "en", "Times are Paris time (UTC+1)."),
+        ("Europe/Paris", "2026-07-04T12:00", "en", "Times are Paris time (UTC+2)."),
+        ("Europe/Paris", "2026-12-04T12:00", "fr", "Les heures sont celles de Paris (UTC+1)."),
+        ("America/New_York", "2026-12-04T12:00", "en", "Times are New York time (UTC-5)."),
+        ("Asia/Kolkata", "2026-12-04T12:00", "en", "Times are Kolkata time (UTC+5:30)."),
+        ("Europe/London", "2026-12-04T12:00", "en", "Times are London time (UTC)."),
+        ("UTC", "2026-12-04T12:00", "en", "Times are UTC."),
+    ],
+)
+def test_the_zone_is_said_with_its_offset_of_the_day(
+    zone: str, when: str, lang: str, said: str
+) -> None:
+    now = dt.datetime.fromisoformat(when).replace(tzinfo=dt.UTC)
+    assert inbox.zone_said(ZoneInfo(zone), now, lang) == said
+
+
+def _item(person: str, code: str | None = None, key: int = 1) -> inbox.InboxItem:
+    moment = utcnow()
+    return inbox.InboxItem(
+        kind="follow_up", id=key, urgency=5, title="Contact request", created_at=moment,
+        received="", age="", trial=None, trial_title=None, channel="web", language="en",
+        participant=code or person, code=code, person=person, text="", details=(),
+        actions=("done",),
+    )  # fmt: skip
+
+
+def test_people_are_told_apart_by_their_pseudonyms_never_by_a_platform_id() -> None:
+    listed = [
+        _item("web-3f2a0001ffff", key=1),
+        _item("telegram-3f2a9999ffff", key=2),
+        _item("whatsapp-77c0aaaa", key=3),
+        _item("participant:P-3", "P-3", key=4),  # a participant whose chat is not linked
+        _item("web-3f2a0001ffff", key=5),
+    ]
+    people = inbox.by_person(listed, "fr")
+    # Two pseudonyms start alike: both are said longer.
+    assert [(p.label, [i.id for i in p.items]) for p in people] == [
+        ("Personne 3f2a0001", [1, 5]),
+        ("Personne 3f2a9999", [2]),
+        ("Personne 77c0", [3]),
+        ("Participant P-3", [4]),
+    ]
+    assert [p.code for p in people] == [None, None, None, "P-3"]
+
+
+def test_a_chats_items_without_a_trial_take_its_participants(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with sessions.begin() as session:
+        _participant_with_a_visit(session)
+        events.record(
+            session, settings, CIPHER, Finding("emergency", "breathing", "can't breathe"),
+            sender_key=PARTICIPANT_CHAT, channel="telegram", language="en", text="help",
+            trial=None,
+        )  # fmt: skip
+    with sessions() as session:
+        (item,) = inbox.items(session, CIPHER, lang="fr", trials=TRIALS)
+        (untitled,) = inbox.items(session, CIPHER)
+    assert (item.trial, item.trial_title) == (TRIAL, "Étude DMX-101 (démonstration fictive)")
+    assert (untitled.trial, untitled.trial_title) == (TRIAL, TRIAL)  # no catalogue: the id
+    assert (item.code, item.person) == ("P-1", PARTICIPANT_CHAT)
