@@ -4,7 +4,7 @@ their wire formats.
 
 A participant added by staff opens their link, agrees to reminders, is reminded of a visit and
 confirms it with one tap, asks a question and gets the vetted answer, and starts a
-pre-screening for another trial.
+pre-screening for another trial; in English and in French.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ class Said:
 class Person(abc.ABC):
     """Someone on one platform: what they do there, and everything the assistant sent them."""
 
-    def __init__(self, stack: Stack, who: str) -> None:
-        self.stack, self.who = stack, who
+    def __init__(self, stack: Stack, who: str, lang: str) -> None:
+        self.stack, self.who, self.lang = stack, who, lang
 
     @abc.abstractmethod
     def received(self) -> list[Said]:
@@ -100,8 +100,8 @@ class Person(abc.ABC):
 
 
 class OnTelegram(Person):
-    def __init__(self, stack: Stack, chat: int) -> None:
-        super().__init__(stack, str(chat))
+    def __init__(self, stack: Stack, chat: int, lang: str) -> None:
+        super().__init__(stack, str(chat), lang)
         self.chat = chat
 
     def received(self) -> list[Said]:
@@ -121,14 +121,18 @@ class OnTelegram(Person):
     def _open(self, link: str) -> None:
         (payload,) = parse_qs(urlsplit(link).query)["start"]
         assert self.stack.telegram(
-            telegram.message_update(self.chat, f"/start {payload}")
+            telegram.message_update(self.chat, f"/start {payload}", language_code=self.lang)
         ).is_success
 
     def _say(self, text: str) -> None:
-        assert self.stack.telegram(telegram.message_update(self.chat, text)).is_success
+        assert self.stack.telegram(
+            telegram.message_update(self.chat, text, language_code=self.lang)
+        ).is_success
 
     def _tap(self, choice: Choice) -> None:
-        assert self.stack.telegram(telegram.callback_update(self.chat, choice.payload)).is_success
+        assert self.stack.telegram(
+            telegram.callback_update(self.chat, choice.payload, language_code=self.lang)
+        ).is_success
 
 
 class OnMessenger(Person):
@@ -204,8 +208,8 @@ def _whatsapp_said(body: dict[str, Any]) -> Said:
 
 
 class OnTheWeb(Person):
-    def __init__(self, stack: Stack, sender: str) -> None:
-        super().__init__(stack, sender)
+    def __init__(self, stack: Stack, sender: str, lang: str) -> None:
+        super().__init__(stack, sender, lang)
         self._said: list[Said] = []
         self._after: int | None = None
         self._ref: str | None = None
@@ -223,7 +227,9 @@ class OnTheWeb(Person):
 
     def _say(self, text: str) -> None:
         extra = {"ref": self._ref} if self._ref else {}
-        self._said += [_web_said(m) for m in self.stack.chat(self.who, text, lang="en", **extra)]
+        self._said += [
+            _web_said(m) for m in self.stack.chat(self.who, text, lang=self.lang, **extra)
+        ]
         if self._after is None:
             self._after = self.stack.updates(self.who).get("last_id")
 
@@ -258,32 +264,88 @@ def _trialbot(stack: Stack, *args: str) -> str:
     return done.stdout
 
 
-PEOPLE: dict[str, Callable[[Stack], Person]] = {
-    "telegram": lambda stack: OnTelegram(stack, 70_444),
-    "messenger": lambda stack: OnMessenger(stack, "e2e-every-psid"),
-    "whatsapp": lambda stack: OnWhatsApp(stack, "33655501234"),
-    "web": lambda stack: OnTheWeb(stack, "e2e-every-web"),
+WHATSAPP_NUMBERS = {"en": "33655501230", "fr": "33655501231"}  # one person each
+PEOPLE: dict[str, Callable[[Stack, str], Person]] = {
+    "telegram": lambda stack, lang: OnTelegram(stack, 70_444 if lang == "en" else 70_445, lang),
+    "messenger": lambda stack, lang: OnMessenger(stack, f"e2e-every-psid-{lang}", lang),
+    "whatsapp": lambda stack, lang: OnWhatsApp(
+        stack, f"3365550123{sorted(WORDS).index(lang)}", lang
+    ),
+    "web": lambda stack, lang: OnTheWeb(stack, f"e2e-every-web-{lang}", lang),
 }
 
 
+@dataclass(frozen=True)
+class Words:
+    """What the person types and taps, and what the assistant must say, in one language."""
+
+    linked: str
+    agree: str
+    reminders_on: str
+    visit: str
+    reminder: str
+    confirm: str
+    confirmed: str
+    question: str
+    source: str
+    join: str
+    consent_asked: str
+    first_question: str
+
+
+WORDS = {
+    "en": Words(
+        linked="this chat is now linked to your participation",
+        agree="Yes, I agree",
+        reminders_on="reminders are on",
+        visit="screening visit",
+        reminder="Reminder: your screening visit appointment",
+        confirm="✅ Confirm",
+        confirmed="your appointment is confirmed",
+        question="how much will it cost me to take part in a trial?",
+        source="Source:",
+        join="can I join the asthma study?",
+        consent_asked="Before we go on",
+        first_question="How old are you?",
+    ),
+    "fr": Words(
+        linked="cette conversation est maintenant reliée à votre participation",
+        agree="Oui, j'accepte",
+        reminders_on="rappels de rendez-vous sont activés",
+        visit="visite de sélection",
+        reminder="Rappel : votre rendez-vous « visite de sélection »",
+        confirm="✅ Je confirme",
+        confirmed="votre rendez-vous est confirmé",
+        question="combien ça va me coûter de participer à un essai ?",
+        source="Source :",
+        join="est-ce que je peux participer à l'étude sur l'asthme ?",
+        consent_asked="Avant d'aller plus loin",
+        first_question="Quel âge avez-vous ?",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(WORDS))
 @pytest.mark.parametrize("channel", sorted(PEOPLE))
-def test_the_same_conversation_on_every_channel(channel: str, stack: Stack, tmp_path: Path) -> None:
-    person = PEOPLE[channel](stack)
-    code_name = f"E2E-EVERY-{channel.upper()}"
+def test_the_same_conversation_on_every_channel(
+    channel: str, lang: str, stack: Stack, tmp_path: Path
+) -> None:
+    person, words = PEOPLE[channel](stack, lang), WORDS[lang]
+    code_name = f"E2E-EVERY-{channel.upper()}-{lang.upper()}"
     added = json.loads(
         _trialbot(
             person.stack,
-            *("participants", "add", code_name, "--trial", "demo-t2d-001", "--lang", "en"),
+            *("participants", "add", code_name, "--trial", "demo-t2d-001", "--lang", lang),
             *("--timezone", "Europe/Paris", "--json"),
         )
     )
     link = added[f"{channel}_link"]
     assert added["link_code"] in link
 
-    # The link binds the chat; reminders ask their consent first.
+    # The link binds the chat, in the participant's language; reminders ask their consent first.
     linked = person.opens(link)
-    assert "this chat is now linked to your participation" in _text(linked)
-    assert "reminders are on" in _text(person.taps(linked, "Yes, I agree"))
+    assert words.linked in _text(linked)
+    assert words.reminders_on in _text(person.taps(linked, words.agree))
 
     # Staff import a visit in an hour and a half: the reminder due before it goes out now.
     starts = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=90)
@@ -291,23 +353,21 @@ def test_the_same_conversation_on_every_channel(channel: str, stack: Stack, tmp_
     visits.write_text(
         "participant_code,trial,site,starts_at,timezone,kind\n"
         f"{code_name},demo-t2d-001,paris-nord,{starts.isoformat(timespec='seconds')},"
-        "Europe/Paris,screening visit\n"
+        f"Europe/Paris,{words.visit}\n"
     )
     before = len(person.received())
     _trialbot(person.stack, "appointments", "import", str(visits))
     reminder = person.waits(before)
-    assert _text(reminder).startswith("Reminder: your screening visit appointment")
-    assert "✅ Confirm" in [c.title for m in reminder for c in m.choices]
-    assert "your appointment is confirmed" in _text(person.taps(reminder, "✅ Confirm"))
+    assert _text(reminder).startswith(words.reminder)
+    assert words.confirm in [c.title for m in reminder for c in m.choices]
+    assert words.confirmed in _text(person.taps(reminder, words.confirm))
     listed = _trialbot(person.stack, "appointments", "list", "--participant", code_name, "--json")
     assert [a["status"] for a in json.loads(listed)] == ["confirmed"]
 
     # A question: the vetted answer, with its source.
-    answer = _text(person.says("how much will it cost me to take part in a trial?"))
-    assert "Source:" in answer
+    assert words.source in _text(person.says(words.question))
 
     # A pre-screening for another trial starts with its consent, then its first question.
-    asked = person.says("can I join the asthma study?")
-    assert "Before we go on" in _text(asked)
-    started = person.taps(asked, "Yes, I agree")
-    assert "How old are you?" in _text(started)
+    asked = person.says(words.join)
+    assert words.consent_asked in _text(asked)
+    assert words.first_question in _text(person.taps(asked, words.agree))
