@@ -268,9 +268,7 @@ WHATSAPP_NUMBERS = {"en": "33655501230", "fr": "33655501231"}  # one person each
 PEOPLE: dict[str, Callable[[Stack, str], Person]] = {
     "telegram": lambda stack, lang: OnTelegram(stack, 70_444 if lang == "en" else 70_445, lang),
     "messenger": lambda stack, lang: OnMessenger(stack, f"e2e-every-psid-{lang}", lang),
-    "whatsapp": lambda stack, lang: OnWhatsApp(
-        stack, f"3365550123{sorted(WORDS).index(lang)}", lang
-    ),
+    "whatsapp": lambda stack, lang: OnWhatsApp(stack, WHATSAPP_NUMBERS[lang], lang),
     "web": lambda stack, lang: OnTheWeb(stack, f"e2e-every-web-{lang}", lang),
 }
 
