@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.consent import ledger
 from bot.db.models import ConsentRecord, Participant, StoredConsentText, as_utc
+from bot.i18n import messages
 
 log = logging.getLogger(__name__)
 
@@ -34,75 +35,9 @@ _LABEL = b"trialbot consent copy v1"
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _REGULAR, _BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
 
-_WORDS: dict[str, dict[str, str]] = {
-    "title": {
-        "en": "Your copy of your consent decision",
-        "fr": "Votre copie de votre décision de consentement",
-    },
-    "history": {
-        "en": "Consent decisions of participant {who}",
-        "fr": "Décisions de consentement du participant {who}",
-    },
-    "granted": {"en": "You agreed to “{title}”.", "fr": "Vous avez accepté « {title} »."},
-    "refused": {
-        "en": "You said no to “{title}”. This changes nothing to your care.",
-        "fr": "Vous avez refusé « {title} ». Cela ne change rien à vos soins.",
-    },
-    "withdrawn": {
-        "en": (
-            "You withdrew your agreement to “{title}”. Nothing more is done on that basis; what "
-            "was done before stays as it was."
-        ),
-        "fr": (
-            "Vous avez retiré votre accord à « {title} ». Plus rien n'est fait sur cette base ; "
-            "ce qui a été fait avant reste valable."
-        ),
-    },
-    "erased": {
-        "en": "Your data was erased at your request.",
-        "fr": "Vos données ont été effacées à votre demande.",
-    },
-    "decision": {"en": "Decision", "fr": "Décision"},
-    "text": {"en": "Text", "fr": "Texte"},
-    "version": {"en": "version {version} of {effective}", "fr": "version {version} du {effective}"},
-    "when": {"en": "Date and time", "fr": "Date et heure"},
-    "local": {"en": "{time} ({zone} time)", "fr": "{time} (heure de {zone})"},
-    "channel": {"en": "Channel", "fr": "Canal"},
-    "participant": {"en": "Participant", "fr": "Participant"},
-    "pseudonym": {"en": "{who} (pseudonym)", "fr": "{who} (pseudonyme)"},
-    "record": {"en": "Ledger record", "fr": "Registre"},
-    "record_line": {
-        "en": "no. {seq}, SHA-256 {hash}",
-        "fr": "n° {seq}, SHA-256 {hash}",
-    },
-    "words": {"en": "The text, word for word", "fr": "Le texte, mot pour mot"},
-    "missing": {
-        "en": "(the text of this version is not held by this site)",
-        "fr": "(le texte de cette version n'est pas conservé par ce centre)",
-    },
-    "footer": {
-        "en": (
-            "Keep this copy. The study site keeps the same record in a ledger where each decision "
-            "is chained to the one before: the hash above proves this one was not changed."
-        ),
-        "fr": (
-            "Conservez cette copie. Le centre de l'étude garde le même enregistrement dans un "
-            "registre où chaque décision est chaînée à la précédente : l'empreinte ci-dessus "
-            "prouve qu'elle n'a pas été modifiée."
-        ),
-    },
-}
-_DECISIONS = {
-    "granted": {"en": "agreed", "fr": "accord donné"},
-    "refused": {"en": "refused", "fr": "refus"},
-    "withdrawn": {"en": "withdrawn", "fr": "accord retiré"},
-    "erased": {"en": "erased", "fr": "effacement"},
-}
-
 
 def _say(key: str, lang: str, **values: object) -> str:
-    words = _WORDS[key]
-    return (words.get(lang) or words["en"]).format(**values)
+    return messages.text(f"copy_{key}", lang, **{name: str(v) for name, v in values.items()})
 
 
 class Tokens:
@@ -223,7 +158,7 @@ def _render_entry(
         local = decided.astimezone(ZoneInfo(copy.timezone)).strftime("%Y-%m-%d %H:%M:%S")
         city = copy.timezone.rsplit("/", 1)[-1].replace("_", " ")
         when += " · " + _say("local", lang, time=local, zone=city)
-    decision = _DECISIONS.get(record.decision, {}).get(lang, record.decision)
+    decision = _say(f"decision_{record.decision}", lang)
     effective = text.effective.isoformat() if text else "?"
     who = _say("pseudonym", lang, who=copy.who) if copy.pseudonymous else copy.who
     pdf.fields(

@@ -209,6 +209,68 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "more_options": {"en": "More options:", "fr": "Autres choix :"},
     # The button that opens a list of choices (WhatsApp), 20 characters at most.
     "choose": {"en": "Choose", "fr": "Choisir"},
+    # The participant's copy of a consent decision (bot.consent.copy), a PDF.
+    "copy_title": {
+        "en": "Your copy of your consent decision",
+        "fr": "Votre copie de votre décision de consentement",
+    },
+    "copy_history": {
+        "en": "Consent decisions of participant {who}",
+        "fr": "Décisions de consentement du participant {who}",
+    },
+    "copy_granted": {"en": "You agreed to “{title}”.", "fr": "Vous avez accepté « {title} »."},
+    "copy_refused": {
+        "en": "You said no to “{title}”. This changes nothing to your care.",
+        "fr": "Vous avez refusé « {title} ». Cela ne change rien à vos soins.",
+    },
+    "copy_withdrawn": {
+        "en": (
+            "You withdrew your agreement to “{title}”. Nothing more is done on that basis; what "
+            "was done before stays as it was."
+        ),
+        "fr": (
+            "Vous avez retiré votre accord à « {title} ». Plus rien n'est fait sur cette base ; "
+            "ce qui a été fait avant reste valable."
+        ),
+    },
+    "copy_erased": {
+        "en": "Your data was erased at your request.",
+        "fr": "Vos données ont été effacées à votre demande.",
+    },
+    "copy_decision": {"en": "Decision", "fr": "Décision"},
+    "copy_text": {"en": "Text", "fr": "Texte"},
+    "copy_version": {
+        "en": "version {version} of {effective}",
+        "fr": "version {version} du {effective}",
+    },
+    "copy_when": {"en": "Date and time", "fr": "Date et heure"},
+    "copy_local": {"en": "{time} ({zone} time)", "fr": "{time} (heure de {zone})"},
+    "copy_channel": {"en": "Channel", "fr": "Canal"},
+    "copy_participant": {"en": "Participant", "fr": "Participant"},
+    "copy_pseudonym": {"en": "{who} (pseudonym)", "fr": "{who} (pseudonyme)"},
+    "copy_record": {"en": "Ledger record", "fr": "Registre"},
+    "copy_record_line": {"en": "no. {seq}, SHA-256 {hash}", "fr": "n° {seq}, SHA-256 {hash}"},
+    "copy_words": {"en": "The text, word for word", "fr": "Le texte, mot pour mot"},
+    "copy_missing": {
+        "en": "(the text of this version is not held by this site)",
+        "fr": "(le texte de cette version n'est pas conservé par ce centre)",
+    },
+    "copy_footer": {
+        "en": (
+            "Keep this copy. The study site keeps the same record in a ledger where each "
+            "decision is chained to the one before: the hash above proves this one was not "
+            "changed."
+        ),
+        "fr": (
+            "Conservez cette copie. Le centre de l'étude garde le même enregistrement dans un "
+            "registre où chaque décision est chaînée à la précédente : l'empreinte ci-dessus "
+            "prouve qu'elle n'a pas été modifiée."
+        ),
+    },
+    "copy_decision_granted": {"en": "agreed", "fr": "accord donné"},
+    "copy_decision_refused": {"en": "refused", "fr": "refus"},
+    "copy_decision_withdrawn": {"en": "withdrawn", "fr": "accord retiré"},
+    "copy_decision_erased": {"en": "erased", "fr": "effacement"},
     "command_start": {"en": "Start the conversation", "fr": "Commencer la conversation"},
     "command_help": {"en": "What I can do", "fr": "Ce que je peux faire"},
     "command_language": {"en": "Change the language", "fr": "Changer de langue"},

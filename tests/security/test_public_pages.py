@@ -143,15 +143,22 @@ def test_the_chat_page_runs_only_its_own_script(site: Site) -> None:
     assert policy["connect-src"] == "connect-src 'self'"
 
 
-def test_a_consent_page_runs_no_script(site: Site) -> None:
+def _stored_consent_text(session: Session) -> str:
+    """A consent text as the assistant keeps it once shown; its SHA-256."""
     sha = hashlib.sha256(CONSENT_BODY.encode()).hexdigest()
+    session.add(
+        StoredConsentText(
+            sha256=sha, version=1, consent_id="reminders", language="en",
+            title="Reminders", effective=dt.date(2026, 1, 1), body=CONSENT_BODY,
+        )
+    )  # fmt: skip
+    session.flush()
+    return sha
+
+
+def test_a_consent_page_runs_no_script(site: Site) -> None:
     with Session(site.engine) as session, session.begin():
-        session.add(
-            StoredConsentText(
-                sha256=sha, version=1, consent_id="reminders", language="en",
-                title="Reminders", effective=dt.date(2026, 1, 1), body=CONSENT_BODY,
-            )
-        )  # fmt: skip
+        sha = _stored_consent_text(session)
     response = httpx.get(f"{site.url}/consent/{sha}", timeout=30)
     assert response.status_code == 200 and "You can stop them" in response.text
     _framing_and_referrer(response)
@@ -165,15 +172,8 @@ def test_a_consent_page_runs_no_script(site: Site) -> None:
 
 
 def test_a_consent_copy_opens_by_its_own_link_only(site: Site) -> None:
-    sha = hashlib.sha256(CONSENT_BODY.encode()).hexdigest()
     with Session(site.engine) as session, session.begin():
-        session.add(
-            StoredConsentText(
-                sha256=sha, version=1, consent_id="reminders", language="en",
-                title="Reminders", effective=dt.date(2026, 1, 1), body=CONSENT_BODY,
-            )
-        )  # fmt: skip
-        session.flush()
+        sha = _stored_consent_text(session)
         record = service.decide(session, "web-c0ffee", f"{sha}:1", agreed=True)
         token = copy.Tokens(site.settings.pseudonym_secret()).issue(record)
         seq = record.seq
