@@ -89,6 +89,11 @@ def health(adapters: Mapping[str, Adapter]) -> dict[str, str]:
     return {name: part for name, part in parts.items() if part is not None}
 
 
+def title(name: str) -> str:
+    """A channel as people call it ("WhatsApp", "Web chat"); the name itself when unknown."""
+    return next((spec.title for spec in specs() if spec.name == name), name)
+
+
 def links(settings: Settings, payload: str) -> dict[str, str | None]:
     """Each channel's link carrying `payload`, as `<name>_link` (see ChannelSpec.link)."""
     return {f"{spec.name}_link": spec.link.to(settings, payload) for spec in specs() if spec.link}

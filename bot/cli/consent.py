@@ -77,9 +77,9 @@ def consent_copy(
     """A participant's consent decisions, each with its exact text, as the PDF they got."""
     from sqlalchemy import select
 
+    from bot.channels import registry
     from bot.consent import copy
     from bot.db.models import Participant
-    from bot.gateway.consent_text import channel_title
 
     with database_session(load_settings(knowledge), write=True) as session:
         found = session.scalar(select(Participant).where(Participant.code == participant))
@@ -91,7 +91,7 @@ def consent_copy(
                 f"participant {participant!r} has made no consent decision"
                 + ("" if found.sender_key else " (their chat is not linked yet)")
             )
-        pdf = copy.render(history, channel_title)
+        pdf = copy.render(history, registry.title)
         record_audit(
             session, "consent.copy", f"participant:{participant}",
             decisions=len(history.entries), to=output.name,

@@ -62,13 +62,7 @@ def _copy(engine: Any, tokens: copy.Tokens, token: str) -> tuple[str, bytes] | N
         record = tokens.record(session, token)
         if record is None:
             return None
-        return copy.filename(record), copy.render(copy.of_record(session, record), channel_title)
-
-
-def channel_title(name: str) -> str:
-    """A channel as people call it: "WhatsApp", "Web chat"."""
-    titles = {spec.name: spec.title for spec in registry.specs()}
-    return titles.get(name, name)
+        return copy.filename(record), copy.render(copy.of_record(session, record), registry.title)
 
 
 def _stored_text(engine: Any, sha256: str) -> StoredConsentText | None:

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +29,7 @@ from bot.consent.texts import LoadedConsents
 from bot.db.models import (
     Appointment,
     AppointmentStatus,
+    ConsentRecord,
     Conversation,
     LinkCode,
     Participant,
@@ -215,6 +217,78 @@ def overview(
     """One row per participant, by code: their chat's channel, their latest link code, their
     next visit (not cancelled; `report.appointments`' row), whether the reminders consent is in
     force (`has_consent`, as the dispatcher decides it) and their reminders sent and failed."""
+    found = standings(session, trial=trial, code=code, now=now)
+    return [_row(session, texts, standing) for standing in found]
+
+
+def record(
+    session: Session, texts: LoadedConsents, code: str, *, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """A participant's `overview` row, with all their appointments and reminders (the rows of
+    `appointments list` and `reminders list`) and their consent decisions, oldest first."""
+    found = whole(session, code, now=now)
+    return {
+        **_row(session, texts, found.standing),
+        "appointments": found.appointments,
+        "reminders": found.reminders,
+        "consents": [
+            {
+                "purpose": decision.consent_id,
+                "decision": decision.decision,
+                "version": decision.version,
+                "language": decision.language,
+                "recorded_at": _iso(decision.recorded_at),
+                "seq": decision.seq,  # its place in `trialbot consent export`
+            }
+            for decision in found.consents
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a participant stands: the facts of their `overview` row (the CLI's JSON), which
+    the staff pages say in words."""
+
+    participant: Participant
+    channel: str | None  # of the conversation bound: never the platform's id
+    link_code: dict[str, Any] | None  # the latest: its state (active, used, expired), times
+    next_appointment: dict[str, Any] | None  # not cancelled, to come: `report.appointments`' row
+    appointments: int  # all of them, cancelled ones too
+    reminders_sent: int
+    reminders_failed: int
+
+
+@dataclass(frozen=True)
+class Whole:
+    """A participant whole (`record`): their standing, their appointments and reminders
+    (`report`'s rows, soonest first) and their consent decisions, oldest first."""
+
+    standing: Standing
+    appointments: list[dict[str, Any]]
+    reminders: list[dict[str, Any]]
+    consents: list[ConsentRecord]
+
+
+def matching(session: Session, text: str | None, *, limit: int) -> list[str]:
+    """The codes that contain `text` (any case; a typed _ or % is itself; all when empty), as a
+    person reads a list of them: by code in any case, `limit` at most."""
+    query = select(Participant.code).order_by(func.lower(Participant.code), Participant.code)
+    if text and text.strip():
+        query = query.where(Participant.code.icontains(text.strip(), autoescape=True))
+    return list(session.scalars(query.limit(limit)))
+
+
+def standings(
+    session: Session,
+    *,
+    trial: str | None = None,
+    code: str | None = None,
+    codes: Sequence[str] | None = None,
+    now: dt.datetime | None = None,
+) -> list[Standing]:
+    """Where each participant stands (of `trial`, with `code`, among `codes`): by code, or in the
+    order of `codes` when given."""
     now = now or utcnow()
     query = (
         select(Participant, Conversation.channel)
@@ -225,58 +299,63 @@ def overview(
         query = query.where(Participant.trial == trial)
     if code is not None:
         query = query.where(Participant.code == code)
-    found = session.execute(query).all()
+    if codes is not None:
+        query = query.where(Participant.code.in_(codes))
+    found = list(session.execute(query).all())
+    if codes is not None:
+        place = {one: i for i, one in enumerate(codes)}
+        found.sort(key=lambda row: place[row[0].code])
     ids = [person.id for person, _ in found]
-    codes = _latest_codes(session, ids)
-    counts = _reminder_counts(session, ids)
-    upcoming = _next_appointments(session, code, now)
+    latest = _latest_codes(session, ids)
+    counts = _counts(session, ids)
+    upcoming: dict[str, dict[str, Any]] = {}
+    for one in [code] if codes is None else codes:  # None: everyone's
+        upcoming.update(_next_appointments(session, one, now))
     return [
-        {
-            "participant_code": person.code,
-            "trial": person.trial,
-            "language": person.language,
-            "timezone": person.timezone,
-            "linked": person.sender_key is not None,
-            "channel": channel,  # of the conversation bound: never the platform's id
-            "linked_at": _iso(person.linked_at),
-            "link_code": _code_state(codes.get(person.id), now),
-            "next_appointment": upcoming.get(person.code),
-            "reminders_consent": person.sender_key is not None
-            and has_consent(session, texts, person.sender_key, CONSENT),
-            "reminders_sent": counts.get(person.id, (0, 0))[0],
-            "reminders_failed": counts.get(person.id, (0, 0))[1],
-            "created_at": _iso(person.created_at),
-        }
+        Standing(
+            person,
+            channel,
+            _code_state(latest.get(person.id), now),
+            upcoming.get(person.code),
+            *counts.get(person.id, (0, 0, 0)),  # appointments, reminders sent and failed
+        )
         for person, channel in found
     ]
 
 
-def record(
-    session: Session, texts: LoadedConsents, code: str, *, now: dt.datetime | None = None
-) -> dict[str, Any]:
-    """A participant's `overview` row, with all their appointments and reminders (the rows of
-    `appointments list` and `reminders list`) and their consent decisions, oldest first."""
-    rows = overview(session, texts, code=code, now=now)
-    if not rows:
+def whole(session: Session, code: str, *, now: dt.datetime | None = None) -> Whole:
+    """A participant whole, by their code (`UnknownParticipant` for none)."""
+    found = standings(session, code=code, now=now)
+    if not found:
         raise UnknownParticipant(code)
-    sender_key = session.scalar(select(Participant.sender_key).where(Participant.code == code))
-    # Read without creating a pseudonym in the ledger (`history` passes create=False).
-    decisions = ledger.history(session, sender_key) if sender_key else []
+    sender_key = found[0].participant.sender_key
+    return Whole(
+        standing=found[0],
+        appointments=report.appointments(session, code),
+        reminders=report.reminders(session, code),
+        # Read without creating a pseudonym in the ledger (`history` passes create=False).
+        consents=ledger.history(session, sender_key) if sender_key else [],
+    )
+
+
+def _row(session: Session, texts: LoadedConsents, standing: Standing) -> dict[str, Any]:
+    """A participant's `overview` row."""
+    person = standing.participant
     return {
-        **rows[0],
-        "appointments": report.appointments(session, code),
-        "reminders": report.reminders(session, code),
-        "consents": [
-            {
-                "purpose": decision.consent_id,
-                "decision": decision.decision,
-                "version": decision.version,
-                "language": decision.language,
-                "recorded_at": _iso(decision.recorded_at),
-                "seq": decision.seq,  # its place in `trialbot consent export`
-            }
-            for decision in decisions
-        ],
+        "participant_code": person.code,
+        "trial": person.trial,
+        "language": person.language,
+        "timezone": person.timezone,
+        "linked": person.sender_key is not None,
+        "channel": standing.channel,  # of the conversation bound: never the platform's id
+        "linked_at": _iso(person.linked_at),
+        "link_code": standing.link_code,
+        "next_appointment": standing.next_appointment,
+        "reminders_consent": person.sender_key is not None
+        and has_consent(session, texts, person.sender_key, CONSENT),
+        "reminders_sent": standing.reminders_sent,
+        "reminders_failed": standing.reminders_failed,
+        "created_at": _iso(person.created_at),
     }
 
 
@@ -297,21 +376,24 @@ def _code_state(link: LinkCode | None, now: dt.datetime) -> dict[str, Any] | Non
     return {"state": state, "expires_at": _iso(link.expires_at), "used_at": _iso(link.used_at)}
 
 
-def _reminder_counts(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Per participant: reminders sent, reminders that failed."""
+def _counts(session: Session, ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """Per participant: appointments, reminders sent, reminders that failed."""
+    if not ids:
+        return {}
     query = (
         select(
             Appointment.participant_id,
+            func.count(func.distinct(Appointment.id)),
             func.sum(case((Reminder.status == ReminderStatus.SENT, 1), else_=0)),
             func.sum(case((Reminder.status == ReminderStatus.FAILED, 1), else_=0)),
         )
-        .join(Reminder, Reminder.appointment_id == Appointment.id)
+        .outerjoin(Reminder, Reminder.appointment_id == Appointment.id)
         .where(Appointment.participant_id.in_(ids))
         .group_by(Appointment.participant_id)
     )
     return {
-        person: (int(sent or 0), int(failed or 0))
-        for person, sent, failed in session.execute(query)
+        person: (int(appointments), int(sent or 0), int(failed or 0))
+        for person, appointments, sent, failed in session.execute(query)
     }
 
 

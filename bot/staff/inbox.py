@@ -40,7 +40,7 @@ from bot.reminders import report as appointments_report
 from bot.safety import events
 from bot.screening import report as screening_report
 from bot.settings import Settings
-from bot.staff.words import t, when
+from bot.staff.words import channel_title, t, when
 from bot.trials import Catalogue, Trial
 
 Kind = Literal["safety", "handoff", "follow_up", "reminder"]
@@ -124,6 +124,11 @@ class InboxItem:
     @property
     def urgent(self) -> bool:
         return self.urgency <= URGENT
+
+    @property
+    def channel_title(self) -> str | None:
+        """The channel as people call it ("Telegram"), for the page."""
+        return channel_title(self.channel)
 
 
 def items(

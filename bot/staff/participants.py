@@ -1,9 +1,9 @@
 """The participants page: enrolled people by their site code, their visits, reminders, consents.
 
 Only what a coordinator needs to help a participant: no chat text, no conversation key, no
-channel address or phone number. Appointments and reminders come from `bot.reminders.report`
-(what `trialbot appointments list` and `reminders list` print); consents from the ledger, which
-knows the person by a keyed hash of the chat their participant code is bound to.
+channel address or phone number. The facts are those of `trialbot participants list` and `show`
+(`bot.reminders.participants`: `standings`, `whole`); this module only says them as the pages
+show them: views, local times in words, in the staff member's language.
 """
 
 from __future__ import annotations
@@ -14,22 +14,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from bot.consent import ledger
-from bot.db.models import (
-    Appointment,
-    AppointmentStatus,
-    ConsentRecord,
-    Participant,
-    Reminder,
-    ReminderStatus,
-    as_utc,
-    utcnow,
-)
-from bot.reminders import report
-from bot.staff.words import when
+from bot.db.models import ConsentRecord, as_utc
+from bot.reminders import participants
+from bot.reminders.participants import Standing
+from bot.staff.words import channel_title, when
 
 HASH_SHOWN = 12  # enough to find a record in `trialbot consent export`, short enough to read
 
@@ -58,11 +48,16 @@ class ReminderView:
     due_at: dt.datetime  # UTC
     local_time: str  # when it is due, in the appointment's time zone
     status: str  # scheduled | sent | failed | cancelled
-    channel: str | None
+    channel: str | None  # its name ("telegram")
     attempts: int
     sent_at: dt.datetime | None
     last_error: str | None
     cancel_reason: str | None
+
+    @property
+    def channel_title(self) -> str | None:
+        """The channel as people call it ("Telegram")."""
+        return channel_title(self.channel)
 
     def to_json(self) -> dict[str, Any]:
         return _json(self)
@@ -98,6 +93,18 @@ class ConsentView:
 
 
 @dataclass(frozen=True)
+class LinkCodeView:
+    """The participant's latest one-time link code: what became of it."""
+
+    state: str  # active | used | expired
+    expires_at: dt.datetime  # UTC
+    used_at: dt.datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return _json(self)
+
+
+@dataclass(frozen=True)
 class ParticipantDetail:
     code: str
     trial: str
@@ -105,13 +112,21 @@ class ParticipantDetail:
     timezone: str
     linked: bool
     linked_at: dt.datetime | None
+    channel: str | None  # of the chat bound, by its name ("telegram"); never its key
+    link_code: LinkCodeView | None
     created_at: dt.datetime
     appointments: tuple[AppointmentView, ...]  # soonest first
     consents: tuple[ConsentView, ...]  # oldest first; none until the chat is bound
 
+    @property
+    def channel_title(self) -> str | None:
+        """The channel as people call it ("Telegram")."""
+        return channel_title(self.channel)
+
     def to_json(self) -> dict[str, Any]:
         return {
             **_json(self),
+            "link_code": self.link_code.to_json() if self.link_code else None,
             "appointments": [a.to_json() for a in self.appointments],
             "consents": [c.to_json() for c in self.consents],
         }
@@ -126,25 +141,17 @@ def search(
     lang: str = "en",
 ) -> list[ParticipantRow]:
     """Participants whose code contains `query` (any case; all when empty), by code."""
-    found = select(Participant).order_by(func.lower(Participant.code), Participant.code)
-    found = found.limit(limit)
-    if query and query.strip():
-        found = found.where(Participant.code.icontains(query.strip(), autoescape=True))
-    people = list(session.scalars(found))
-    ids = [person.id for person in people]
-    counts = _counts(session, ids)
-    upcoming = _next_appointments(session, ids, now or utcnow())
-    return [
-        _row(person, counts.get(person.id, (0, 0, 0)), upcoming.get(person.id), lang)
-        for person in people
-    ]
+    codes = participants.matching(session, query, limit=limit)
+    return [_row(found, lang) for found in participants.standings(session, codes=codes, now=now)]
 
 
 def detail(session: Session, code: str, *, lang: str = "en") -> ParticipantDetail | None:
     """Everything the participant's page shows; None for an unknown code."""
-    person = session.scalar(select(Participant).where(Participant.code == code))
-    if person is None:
+    try:
+        found = participants.whole(session, code)
+    except participants.UnknownParticipant:
         return None
+    person = found.standing.participant
     return ParticipantDetail(
         code=person.code,
         trial=person.trial,
@@ -152,12 +159,11 @@ def detail(session: Session, code: str, *, lang: str = "en") -> ParticipantDetai
         timezone=person.timezone,
         linked=person.sender_key is not None,
         linked_at=_utc(person.linked_at),
+        channel=found.standing.channel,
+        link_code=_link_code(found.standing.link_code),
         created_at=as_utc(person.created_at),
-        appointments=_appointments(session, person.code, lang),
-        # The ledger is read without creating a pseudonym (create=False inside `history`).
-        consents=tuple(_consent(r) for r in ledger.history(session, person.sender_key))
-        if person.sender_key
-        else (),
+        appointments=_appointments(found.appointments, found.reminders, lang),
+        consents=tuple(_consent(record) for record in found.consents),
     )
 
 
@@ -170,49 +176,9 @@ def local_text(moment: dt.datetime, timezone: str, lang: str = "en") -> str:
 # Search ----------------------------------------------------------------------------------------
 
 
-def _counts(session: Session, ids: list[int]) -> dict[int, tuple[int, int, int]]:
-    """Per participant: appointments, reminders sent, reminders that failed."""
-    if not ids:
-        return {}
-    query = (
-        select(
-            Appointment.participant_id,
-            func.count(func.distinct(Appointment.id)),
-            func.sum(case((Reminder.status == ReminderStatus.SENT, 1), else_=0)),
-            func.sum(case((Reminder.status == ReminderStatus.FAILED, 1), else_=0)),
-        )
-        .outerjoin(Reminder, Reminder.appointment_id == Appointment.id)
-        .where(Appointment.participant_id.in_(ids))
-        .group_by(Appointment.participant_id)
-    )
-    return {
-        person: (int(appointments), int(sent or 0), int(failed or 0))
-        for person, appointments, sent, failed in session.execute(query)
-    }
-
-
-def _next_appointments(
-    session: Session, ids: list[int], now: dt.datetime
-) -> dict[int, Appointment]:
-    if not ids:
-        return {}
-    query = (
-        select(Appointment)
-        .where(
-            Appointment.participant_id.in_(ids),
-            Appointment.starts_at > now,
-            Appointment.status != AppointmentStatus.CANCELLED,
-        )
-        .order_by(Appointment.starts_at.desc())
-    )
-    # Latest first, so that each participant's soonest one is written last.
-    return {appointment.participant_id: appointment for appointment in session.scalars(query)}
-
-
-def _row(
-    person: Participant, counts: tuple[int, int, int], upcoming: Appointment | None, lang: str
-) -> ParticipantRow:
-    appointments, sent, failed = counts
+def _row(found: Standing, lang: str) -> ParticipantRow:
+    person, upcoming = found.participant, found.next_appointment
+    starts_at = _moment(upcoming["starts_at"]) if upcoming else None
     return ParticipantRow(
         code=person.code,
         trial=person.trial,
@@ -221,30 +187,32 @@ def _row(
         linked=person.sender_key is not None,
         linked_at=_utc(person.linked_at),
         next_appointment=(
-            f"{local_text(upcoming.starts_at, upcoming.timezone, lang)} · {upcoming.kind}"
-            if upcoming
+            f"{local_text(starts_at, upcoming['timezone'], lang)} · {upcoming['kind']}"
+            if upcoming and starts_at
             else None
         ),
-        next_appointment_at=_utc(upcoming.starts_at) if upcoming else None,
-        appointments=appointments,
-        reminders_sent=sent,
-        reminders_failed=failed,
+        next_appointment_at=starts_at,
+        appointments=found.appointments,
+        reminders_sent=found.reminders_sent,
+        reminders_failed=found.reminders_failed,
     )
 
 
 # Detail ----------------------------------------------------------------------------------------
 
 
-def _appointments(session: Session, code: str, lang: str) -> tuple[AppointmentView, ...]:
-    listed = report.appointments(session, code)
+def _appointments(
+    listed: list[dict[str, Any]], reminded: list[dict[str, Any]], lang: str
+) -> tuple[AppointmentView, ...]:
+    """`report.appointments`' rows, each with its reminders (`report.reminders`' rows)."""
     zones = {row["id"]: row["timezone"] for row in listed}
     reminders: dict[int, list[ReminderView]] = defaultdict(list)
-    for row in report.reminders(session, code):
+    for row in reminded:
         reminders[row["appointment"]].append(_reminder(row, zones[row["appointment"]], lang))
     return tuple(
         AppointmentView(
             id=row["id"],
-            starts_at=(starts_at := dt.datetime.fromisoformat(row["starts_at"])),
+            starts_at=(starts_at := _moment(row["starts_at"])),
             timezone=row["timezone"],
             local_time=local_text(starts_at, row["timezone"], lang),
             kind=row["kind"],
@@ -257,7 +225,7 @@ def _appointments(session: Session, code: str, lang: str) -> tuple[AppointmentVi
 
 
 def _reminder(row: dict[str, Any], timezone: str, lang: str) -> ReminderView:
-    due_at = dt.datetime.fromisoformat(row["due_at"])
+    due_at = _moment(row["due_at"])
     return ReminderView(
         id=row["id"],
         due_at=due_at,
@@ -265,7 +233,7 @@ def _reminder(row: dict[str, Any], timezone: str, lang: str) -> ReminderView:
         status=row["status"],
         channel=row["channel"],
         attempts=row["attempts"],
-        sent_at=dt.datetime.fromisoformat(row["sent_at"]) if row["sent_at"] else None,
+        sent_at=_moment(row["sent_at"]) if row["sent_at"] else None,
         last_error=row["last_error"],
         cancel_reason=row["cancel_reason"],
     )
@@ -281,6 +249,22 @@ def _consent(record: ConsentRecord) -> ConsentView:
         recorded_at=as_utc(record.recorded_at),
         hash_prefix=record.hash[:HASH_SHOWN],
     )
+
+
+def _link_code(state: dict[str, Any] | None) -> LinkCodeView | None:
+    if state is None:
+        return None
+    used_at = state["used_at"]
+    return LinkCodeView(
+        state=state["state"],
+        expires_at=_moment(state["expires_at"]),
+        used_at=_moment(used_at) if used_at else None,
+    )
+
+
+def _moment(iso: str) -> dt.datetime:
+    """A time of the plain rows (ISO, UTC) as a moment."""
+    return dt.datetime.fromisoformat(iso)
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from bot.channels import registry
+
 Lang = Literal["en", "fr"]
 LANGUAGES: tuple[Lang, ...] = ("en", "fr")
 
@@ -258,6 +260,10 @@ FR: dict[str, str] = {
     "Participant {code}": "Participant {code}",
     "chat linked": "messagerie liée",
     "chat not linked yet": "messagerie pas encore liée",
+    "link code active until {time}": "code de liaison valable jusqu'au {time}",
+    "link code used": "code de liaison utilisé",
+    "link code expired": "code de liaison expiré",
+    "Web chat": "Chat web",
     "Appointments and reminders": "Rendez-vous et rappels",
     "No appointments.": "Aucun rendez-vous.",
     "When (participant's time)": "Quand (heure du participant)",
@@ -346,3 +352,8 @@ def when(moment: dt.datetime, lang: str, *, weekday: bool = False) -> str:
         return moment.strftime("%a %d %b %Y %H:%M" if weekday else "%d %b %Y %H:%M")
     day = f"{_DAYS['fr'][moment.weekday()]} " if weekday else ""
     return f"{day}{moment.day} {_MONTHS['fr'][moment.month - 1]} {moment.year} {moment:%H:%M}"
+
+
+def channel_title(name: str | None) -> str | None:
+    """A channel as people call it: "Telegram", "WhatsApp", "Web chat" (in French with `t`)."""
+    return None if name is None else registry.title(name)

@@ -5,17 +5,32 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
+import re
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.crypto import Cipher
-from bot.db.models import FollowUp, HandoffMessage, Screening, StaffAudit, utcnow
+from bot.db.models import (
+    FollowUp,
+    HandoffMessage,
+    LinkCode,
+    Reminder,
+    ReminderStatus,
+    Screening,
+    StaffAudit,
+    as_utc,
+    utcnow,
+)
+from bot.reminders import participants
 from bot.screening import store
 from bot.settings import PROJECT_ROOT
+from bot.staff.words import when
 from tests.handoff.factories import conversation, handoff
 from tests.reminders.linking import linked_participant, schedule_visit
 from tests.staff.conftest import Site, csrf_of, running_site
@@ -111,6 +126,43 @@ def test_a_participants_record_shows_visits_and_reminders_and_the_look_is_audite
         ("c@site.example", "participant.view", "participant:P-042"),
         ("c@site.example", "participant.view", "participant:P-999"),
     ]
+
+
+def test_a_participants_page_says_what_became_of_their_link_code_in_both_languages(
+    site: Site,
+) -> None:
+    with Session(site.engine) as session, session.begin():
+        waiting = participants.add(session, "P-043", TRIAL, {TRIAL}, language="fr")
+        lost = participants.add(session, "P-044", TRIAL, {TRIAL}).participant.id
+        session.execute(
+            update(LinkCode)
+            .where(LinkCode.participant_id == lost)
+            .values(expires_at=utcnow() - dt.timedelta(minutes=1))
+        )
+        linked_participant(session, "P-042", TRIAL, "telegram-5a1b")
+        schedule_visit(session, "P-042", TRIAL, f"{utcnow().date() + dt.timedelta(days=9)}T10:00")
+        sent = session.scalars(select(Reminder).order_by(Reminder.due_at)).first()
+        assert sent is not None
+        sent.status, sent.channel, sent.sent_at = ReminderStatus.SENT, "telegram", utcnow()
+    until = as_utc(waiting.expires_at).astimezone(ZoneInfo(site.settings.site_timezone))
+    site.add_staff("c@site.example")
+    with site.browser() as browser:
+        browser.sign_in("c@site.example")
+
+        def page(code: str) -> str:
+            shown = re.sub(r"<[^>]+>", "", browser.get(f"/staff/participants/{code}").text)
+            return " ".join(html.unescape(shown).split())  # its words, as they read
+
+        linked = page("P-042")
+        assert "chat linked (Telegram) · link code used" in linked
+        assert "· Telegram" in linked and "telegram" not in linked  # the reminder sent
+        assert f"chat not linked yet · link code active until {when(until, 'en')}" in page("P-043")
+        assert "link code expired" in page("P-044")
+
+        browser.get("/staff/language/fr", params={"back": "/staff"})
+        assert "messagerie liée (Telegram) · code de liaison utilisé" in page("P-042")
+        assert f"code de liaison valable jusqu'au {when(until, 'fr')}" in page("P-043")
+        assert "code de liaison expiré" in page("P-044")
 
 
 def test_the_funnel_export_is_what_the_page_shows(site: Site) -> None:

@@ -6,10 +6,10 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db.models import Appointment, Participant, Reminder, ReminderStatus
+from bot.db.models import Appointment, LinkCode, Participant, Reminder, ReminderStatus, utcnow
 from bot.reminders import appointments, participants
 from bot.rights import withdrawal
 from bot.staff import participants as people
@@ -134,3 +134,30 @@ def test_a_record_never_shows_the_chat_behind_the_code(enrolled: sessionmaker[Se
 def test_an_unknown_code_has_no_record(enrolled: sessionmaker[Session]) -> None:
     with enrolled() as session:
         assert people.detail(session, "P-999") is None
+
+
+def test_detail_says_what_became_of_the_link_code(enrolled: sessionmaker[Session]) -> None:
+    with enrolled.begin() as session:
+        lost = session.scalar(select(Participant.id).where(Participant.code == "X_1"))
+        session.execute(
+            update(LinkCode)
+            .where(LinkCode.participant_id == lost)
+            .values(expires_at=utcnow() - dt.timedelta(minutes=1))
+        )
+    with enrolled() as session:
+        used, active, expired = [people.detail(session, code) for code in ("P-001", "p-002", "X_1")]
+    assert used is not None and active is not None and expired is not None
+    assert used.link_code is not None and active.link_code is not None
+    assert (used.link_code.state, expired.link_code and expired.link_code.state) == (
+        "used",
+        "expired",
+    )
+    assert used.link_code.used_at is not None and active.link_code.used_at is None
+    assert active.link_code.state == "active" and active.link_code.expires_at > utcnow()
+    # The chat's channel by the platform's name; never the chat's key (to_json stays JSON).
+    assert (used.channel, used.channel_title, active.channel_title) == (
+        "telegram",
+        "Telegram",
+        None,
+    )
+    assert json.loads(json.dumps(used.to_json()))["link_code"]["state"] == "used"
