@@ -30,7 +30,7 @@ def campaigns_link(
     from bot.channels import registry
     from bot.trials import Catalogue
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     problem = None
     if trial and trial not in Catalogue(settings.knowledge_dir).get():
         problem = f"unknown trial {trial!r}: no trials/{trial}/trial.yml"
@@ -65,7 +65,7 @@ def campaigns_list(as_json: AsJson = False, knowledge: KnowledgeDir = None) -> N
     from bot.campaigns import campaign_counts
     from bot.db.session import create_db_engine, make_session_factory
 
-    engine = create_db_engine(load_settings(knowledge).db_url)
+    engine = create_db_engine(load_settings(knowledge, as_json=as_json).db_url)
     try:
         with make_session_factory(engine)() as session:
             counts = campaign_counts(session)

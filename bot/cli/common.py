@@ -38,20 +38,28 @@ KnowledgeDir = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def load_settings(knowledge: Path | None) -> Settings:
-    """The settings, with --knowledge applied for this command and the processes it starts."""
+def load_settings(knowledge: Path | None, *, as_json: bool = False) -> Settings:
+    """The settings, with --knowledge applied for this command and the processes it starts; a
+    setting to correct stops the command (as JSON on standard output with `as_json`)."""
     if knowledge is not None:
         os.environ["TRIALBOT_KNOWLEDGE_DIR"] = str(knowledge.resolve())
         get_settings.cache_clear()
     try:
         return get_settings()
     except ValidationError as error:  # a setting to correct: one line, not a traceback
-        refuse(f"{settings_problems(error)} (correct it in the environment or in .env)")
+        refuse(
+            f"{settings_problems(error)} (correct it in the environment or in .env)",
+            as_json=as_json,
+        )
 
 
-def refuse(problem: str) -> NoReturn:
-    """Stop on a setting to correct: one line that says which and how, exit code 2."""
-    err.print(f"[red]error:[/] {escape(problem)}", soft_wrap=True, highlight=False)
+def refuse(problem: str, *, as_json: bool = False) -> NoReturn:
+    """Stop on a setting to correct: one line that says which and how, exit code 2; with
+    `as_json`, `{"error": …}` on standard output, for the script that asked for JSON."""
+    if as_json:
+        out.print_json(json.dumps({"error": problem}))
+    else:
+        err.print(f"[red]error:[/] {escape(problem)}", soft_wrap=True, highlight=False)
     raise typer.Exit(2)
 
 

@@ -30,7 +30,7 @@ def consent_verify(as_json: AsJson = False, knowledge: KnowledgeDir = None) -> N
     """Check the ledger's hash chain; exit 1 naming the first broken record."""
     from bot.consent import ledger
 
-    with database_session(load_settings(knowledge)) as session:
+    with database_session(load_settings(knowledge, as_json=as_json)) as session:
         result = ledger.verify(session)
     if as_json:
         out.print_json(
@@ -161,7 +161,7 @@ def retention_purge(
 
     from bot.rights import erasure
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     period = days or settings.retention_days
     with database_session(settings, write=not dry_run) as session:
         purged = erasure.purge(

@@ -26,7 +26,7 @@ def db_status(as_json: AsJson = False, knowledge: KnowledgeDir = None) -> None:
     """Show the applied and the latest migration."""
     from bot.db.migrate import current_revision, head_revision
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     current, head = current_revision(settings.db_url), head_revision()
     status = {"current": current, "head": head, "up_to_date": current == head}
     if as_json:

@@ -29,7 +29,7 @@ def handoff_list(
     from bot.crypto import Cipher
     from bot.handoff import service
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     cipher = Cipher.from_settings(settings)
     rows = read(settings, lambda s: service.listed(s, cipher, everything=everything))
     show(
@@ -71,7 +71,7 @@ def handoff_reply(
 ) -> None:
     """Answer the person on their channel: at once, or retried by the gateway or dispatcher."""
     outcome = _handoff_send(
-        load_settings(knowledge), handoff_id, "handoff.reply",
+        load_settings(knowledge, as_json=as_json), handoff_id, "handoff.reply",
         lambda d: d.answer(handoff_id, text, close=close), chars=len(text), close=close,
     )  # fmt: skip
     _said(outcome, as_json, f"Answer to handoff {handoff_id}", closed=close)
@@ -83,7 +83,10 @@ def handoff_close(
 ) -> None:
     """Close a request; the person is told they are back with the assistant."""
     outcome = _handoff_send(
-        load_settings(knowledge), handoff_id, "handoff.close", lambda d: d.close(handoff_id)
+        load_settings(knowledge, as_json=as_json),
+        handoff_id,
+        "handoff.close",
+        lambda d: d.close(handoff_id),
     )
     _said(outcome, as_json, f"The notice that handoff {handoff_id} is closed", closed=True)
 

@@ -54,7 +54,7 @@ def kb_ask(
     knowledge: KnowledgeDir = None,
 ) -> None:
     """Ask the knowledge base one question (or many, one JSON object per line, with -)."""
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     kb = _knowledge_base(settings, quiet=True)
     if text == "-":
         for line in sys.stdin:
@@ -112,7 +112,7 @@ def kb_lint(
     from bot.knowledge.embeddings import Embedder, default_model_path
     from bot.lint import lint
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     root = settings.knowledge_dir
     embedder = (
         None
@@ -152,7 +152,7 @@ def kb_stats(as_json: AsJson = False, knowledge: KnowledgeDir = None) -> None:
     from bot.knowledge.entries import load_faq
     from bot.knowledge.gaps import top_unanswered
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     loaded = load_faq(settings.knowledge_dir)
     today = dt.date.today()
     soon = [e for e in loaded.entries if e.review_due - today <= dt.timedelta(days=30)]

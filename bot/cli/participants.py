@@ -51,7 +51,7 @@ def participants_add(
     from bot.lint import trial_ids
     from bot.reminders import participants
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     try:
         with database_session(settings, write=True) as session:
             added = participants.add(
@@ -87,7 +87,7 @@ def participants_list(
     from bot.lint import trial_ids
     from bot.reminders import participants
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     texts = load_consents(settings.knowledge_dir)
     rows = read(settings, lambda session: participants.overview(session, texts, trial=trial))
     if trial is not None and not rows:
@@ -115,7 +115,7 @@ def participants_show(
     from bot.consent.texts import load_consents
     from bot.reminders import participants
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     texts = load_consents(settings.knowledge_dir)
     try:
         with database_session(settings) as session:
@@ -164,7 +164,7 @@ def participants_reissue(
 
     from bot.reminders import participants
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     try:
         with database_session(settings, write=True) as session:
             issued = participants.reissue(
@@ -343,7 +343,7 @@ def appointments_import(
     from bot.reminders import appointments
     from bot.trials import read_catalogue
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     try:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
@@ -388,7 +388,9 @@ def appointments_list(
 
     from bot.reminders import report
 
-    rows = read(load_settings(knowledge), lambda s: report.appointments(s, participant))
+    rows = read(
+        load_settings(knowledge, as_json=as_json), lambda s: report.appointments(s, participant)
+    )
     show(rows, as_json, APPOINTMENT_COLUMNS, _appointment_cells, "No appointment.")
 
 
@@ -401,5 +403,7 @@ def reminders_list(
 
     from bot.reminders import report
 
-    rows = read(load_settings(knowledge), lambda s: report.reminders(s, participant))
+    rows = read(
+        load_settings(knowledge, as_json=as_json), lambda s: report.reminders(s, participant)
+    )
     show(rows, as_json, REMINDER_COLUMNS, _reminder_cells, "No reminder.")

@@ -45,7 +45,7 @@ def safety_list(
         except ValueError:
             raise fail(f"--since {since!r} is not an ISO-8601 date or time") from None
         start = start if start.tzinfo else start.replace(tzinfo=UTC)
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     cipher = Cipher.from_settings(settings)
     rows = read(settings, lambda s: events.listed(s, cipher, since=start, everything=everything))
     show(

@@ -32,7 +32,7 @@ def screen(
     from bot.screening.criteria import load_criteria
     from bot.screening.evaluate import evaluate, validate
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     path = settings.knowledge_dir / "trials" / trial / "eligibility.yml"
     if not path.exists():
         raise fail(f"no criteria for trial {trial!r}: {path} does not exist")
@@ -79,7 +79,7 @@ def screenings_list(
     from bot.crypto import Cipher
     from bot.screening import report
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     cipher = Cipher.from_settings(settings)
     rows = read(settings, lambda s: report.screenings(s, cipher, outcome=outcome, answers=answers))
     show(
@@ -111,7 +111,7 @@ def screenings_follow_ups(
     from bot.crypto import Cipher
     from bot.screening import report
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     cipher = Cipher.from_settings(settings)
     rows = read(settings, lambda s: report.follow_ups(s, cipher, everything=everything))
 

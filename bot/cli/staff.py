@@ -70,7 +70,7 @@ def staff_add(
     from bot.db.session import create_db_engine, make_session_factory
     from bot.staff import accounts
 
-    settings = load_settings(knowledge)
+    settings = load_settings(knowledge, as_json=as_json)
     try:
         address = accounts.normalise_email(email)
         if role not in accounts.ROLES:
@@ -106,7 +106,7 @@ def staff_list(as_json: AsJson = False, knowledge: KnowledgeDir = None) -> None:
         return listed
 
     show(
-        read(load_settings(knowledge), rows),
+        read(load_settings(knowledge, as_json=as_json), rows),
         as_json,
         ("e-mail", "role", "state", "last sign-in (UTC)"),
         lambda row: (row["email"], row["role"], row["state"], row["last_login_at"] or "never"),
@@ -171,7 +171,10 @@ def staff_audit(
     from bot.staff import audit
 
     show(
-        read(load_settings(knowledge), lambda s: audit.entries(s, actor=who, limit=limit)),
+        read(
+            load_settings(knowledge, as_json=as_json),
+            lambda s: audit.entries(s, actor=who, limit=limit),
+        ),
         as_json,
         ("when (UTC)", "who", "action", "subject", "from"),
         lambda row: (

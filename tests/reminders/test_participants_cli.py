@@ -240,3 +240,20 @@ def test_add_says_what_is_wrong_as_json(enrolled: Site, args: list[str], message
     as_text = enrolled.run("participants", "add", *args)
     assert as_text.exit_code == 1 and as_text.stdout == ""
     assert message in as_text.stderr
+
+
+@pytest.mark.parametrize("command", [["participants", "list"], ["participants", "show", "S-1"]])
+def test_a_setting_to_correct_is_json_too_when_json_was_asked(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRIALBOT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("RETENTION_DAYS", "zero")
+    get_settings.cache_clear()
+    try:
+        asked = CliRunner().invoke(app, [*command, "--json"])
+        told = CliRunner().invoke(app, command)
+    finally:
+        get_settings.cache_clear()
+    assert asked.exit_code == 2 and told.exit_code == 2
+    assert json.loads(asked.stdout)["error"].startswith("RETENTION_DAYS: ")
+    assert told.stdout == "" and "RETENTION_DAYS: " in told.stderr
