@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from bot.crypto import Cipher
 from bot.settings import get_settings
 from bot.trials import Catalogue
+from bot.trials import shared as shared_catalogue
 
 
 def language(tracker: Tracker) -> str:
@@ -25,4 +26,4 @@ def cipher() -> Cipher:
 @functools.cache
 def trials() -> Catalogue:
     """The trial catalogue, read again whenever its files change."""
-    return Catalogue(get_settings().knowledge_dir)
+    return shared_catalogue(get_settings().knowledge_dir)

@@ -46,11 +46,17 @@ def _address(path: str, sender_key: str) -> str | None:
     return path if service.channel_of(sender_key) == "web" else None
 
 
+@functools.cache
+def _copy_tokens() -> copy.Tokens:
+    """The copies' link signer, its key derived once per process (the secret may be a file)."""
+    return copy.Tokens(get_settings().pseudonym_secret())
+
+
 def offer_copies(
     dispatcher: CollectingDispatcher, tracker: Tracker, records: list[ConsentRecord]
 ) -> None:
     """A link to the person's copy of each decision just recorded (a PDF, bot.consent.copy)."""
-    tokens = copy.Tokens(get_settings().pseudonym_secret())
+    tokens = _copy_tokens()
     lang = language(tracker)
     for record in records:
         url = _address(f"/consent/copy/{tokens.issue(record)}", tracker.sender_id)

@@ -79,8 +79,9 @@ def trial_ids(root: Path, problems: list[Problem] | None = None) -> set[str]:
     found: set[str] = set()
     folder = root / "trials"
     for path in sorted(folder.glob("*/*.yml")) if folder.is_dir() else []:
+        text = path.read_text(encoding="utf-8")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.safe_load(text)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1
@@ -92,18 +93,17 @@ def trial_ids(root: Path, problems: list[Problem] | None = None) -> set[str]:
         if isinstance(data, dict) and data.get("id") == path.parent.name:
             found.add(path.parent.name)
             if problems is not None:
-                problems += _channel_options(path, data.get("channels"))
+                problems += _channel_options(path, text.splitlines(), data.get("channels"))
         elif problems is not None:
             problems.append(Problem(path, 1, f"id must be the folder's name, {path.parent.name!r}"))
     return found
 
 
-def _channel_options(path: Path, channels: Any) -> list[Problem]:
+def _channel_options(path: Path, lines: list[str], channels: Any) -> list[Problem]:
     """`channels:` of a trial.yml: each channel's options, words or a mapping of words
     (`whatsapp: {reminder_template: …, template_languages: {en: en_GB}}`)."""
     if channels is None:
         return []
-    lines = path.read_text(encoding="utf-8").splitlines()
     line = next((n for n, text in enumerate(lines, 1) if text.startswith("channels:")), 1)
     if not isinstance(channels, dict):
         return [Problem(path, line, "channels: must map each channel to its options")]

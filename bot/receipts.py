@@ -59,15 +59,3 @@ def record(session: Session, channel: str, receipts: Collection[Receipt]) -> int
         row.updated_at = utcnow()
         session.flush()
     return moved
-
-
-def statuses(session: Session, channel: str, message_ids: Collection[str]) -> dict[str, str]:
-    """The furthest status of each of `message_ids` that has a receipt."""
-    if not message_ids:
-        return {}
-    rows = session.execute(
-        select(DeliveryReceipt.message_id, DeliveryReceipt.status).where(
-            DeliveryReceipt.channel == channel, DeliveryReceipt.message_id.in_(message_ids)
-        )
-    )
-    return {message_id: status for message_id, status in rows}

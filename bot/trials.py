@@ -11,6 +11,7 @@ logged; `trialbot kb lint` says what is wrong, with the line) but keeps its site
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -84,6 +85,13 @@ class Catalogue:
 
     def screenable(self) -> dict[str, Screenable]:
         return screenable(self.get())
+
+
+@functools.lru_cache(maxsize=4)
+def shared(knowledge_dir: Path) -> Catalogue:
+    """The catalogue of `knowledge_dir` that every part of this process reads: parsed once, and
+    again only when a file changes."""
+    return Catalogue(knowledge_dir)
 
 
 def screenable(trials: dict[str, Trial]) -> dict[str, Screenable]:

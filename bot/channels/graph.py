@@ -16,6 +16,8 @@ import hmac
 import json
 import logging
 from collections.abc import Collection, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -28,11 +30,15 @@ from bot import conversations
 from bot.channels.base import NotDelivered, Relaying
 from bot.channels.registry import problem, running
 from bot.channels.spec import Adapter
+from bot.db.models import as_utc
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 10.0
+# Meta's customer-service window: a business writes freely for 24 hours after the person last
+# wrote; past it, only what the platform allows (Messenger's tags, WhatsApp's templates).
+STANDARD_WINDOW = timedelta(hours=24)
 SEND_ATTEMPTS = 4
 MAX_RETRY_WAIT = 30.0
 # Error codes of the Graph API itself that say "try again later" (throttling, temporary faults).
@@ -143,6 +149,22 @@ class InvalidEvent(ValueError):
 EventsT = TypeVar("EventsT")
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """Whom a late message goes to: the platform's id (decrypted), their language, and whether
+    the window is open."""
+
+    address: str
+    language: str
+    last_seen: datetime
+    sender_key: str
+    trial: str | None  # the trial a link named in this conversation
+
+    def in_window(self) -> bool:
+        """Whether the person wrote in the last 24 hours (Meta's customer-service window)."""
+        return datetime.now(UTC) - self.last_seen <= STANDARD_WINDOW
+
+
 class MetaChannel(Adapter, Generic[EventsT]):
     """A channel on Meta's platforms: its webhook's handshake and signature, and answers sent
     from background tasks once the events are committed (Meta wants a quick 200)."""
@@ -203,6 +225,21 @@ class MetaChannel(Adapter, Generic[EventsT]):
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
         task.add_done_callback(self._log_failure)
+
+    def recipient(self, conversation_id: int) -> Recipient:
+        """The person a conversation's late message goes to; NotDelivered (final) for none."""
+        with self._sessions() as session:
+            conversation = conversations.by_id(session, conversation_id)
+            if conversation is None or conversation.address is None:
+                message = f"no {self.title} user is known for this conversation"
+                raise NotDelivered(message, final=True)
+            return Recipient(
+                address=self._relay.cipher.decrypt(conversation.address),
+                language=conversation.language,
+                last_seen=as_utc(conversation.last_seen_at),
+                sender_key=conversation.sender_key,
+                trial=conversation.trial,
+            )
 
     def language_of(self, user_id: str) -> str:
         """The language of the person's conversation; the default before there is one."""

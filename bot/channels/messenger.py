@@ -12,19 +12,16 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import conversations
 from bot.channels import graph
 from bot.channels.base import Accepted, Button, Inbound, NotDelivered, Purpose, Relaying, Reply
 from bot.channels.graph import GraphClient, MetaChannel, SendFailed
 from bot.channels.registry import callback_url
 from bot.channels.spec import ChannelSpec, Link
-from bot.channels.text import MESSENGER_TEXT_LIMIT, split_text, to_plain
-from bot.db.models import as_utc
+from bot.channels.text import MESSENGER_TEXT_LIMIT, shorten, split_text, to_plain
 from bot.i18n import messages
 from bot.settings import Settings
 
@@ -37,7 +34,6 @@ TEMPLATE_BUTTON_LIMIT = 3
 TEMPLATE_TEXT_LIMIT = 640
 TITLE_LIMIT = 20
 PAYLOAD_LIMIT = 1000
-STANDARD_WINDOW = timedelta(hours=24)
 # What the Get Started button and a bare referral mean: a greeting.
 GREETING = "/greet"
 # Past the 24-hour window, a message needs a tag saying what it is: a reminder is an update of a
@@ -166,7 +162,7 @@ def _template_button(button: Button) -> dict[str, str]:
 
 
 def _title(title: str) -> str:
-    return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1].rstrip() + "…"
+    return shorten(title, TITLE_LIMIT)
 
 
 def graph_client(settings: Settings) -> GraphClient:
@@ -244,14 +240,15 @@ class MessengerChannel(MetaChannel[list[Event]]):
         """Within 24 hours of the person's last message, anything; past them, only what a tag
         allows (a reminder, the study team's answer)."""
         tag = tag_for(purpose)
-        psid, language, last_seen = await asyncio.to_thread(self._recipient, conversation_id)
-        if datetime.now(UTC) - last_seen <= STANDARD_WINDOW:
+        person = await asyncio.to_thread(self.recipient, conversation_id)
+        if person.in_window():
             envelope = {"messaging_type": "UPDATE" if tag else "RESPONSE"}
         elif tag:
             envelope = {"messaging_type": "MESSAGE_TAG", "tag": tag}
         else:
             raise NotDelivered("the person last wrote over 24 hours ago (Messenger's window)")
-        return await self._send(psid, replies, language, envelope)  # SendFailed is NotDelivered
+        # SendFailed is NotDelivered.
+        return await self._send(person.address, replies, person.language, envelope)
 
     async def _answer(self, psid: str, accepted: Accepted) -> None:
         await self._sender_action(psid, "typing_on")
@@ -279,15 +276,6 @@ class MessengerChannel(MetaChannel[list[Event]]):
             await self._graph.send({"recipient": {"id": psid}, "sender_action": action})
         except SendFailed as error:
             log.info("typing indicator not shown: %s", error)
-
-    def _recipient(self, conversation_id: int) -> tuple[str, str, datetime]:
-        with self._sessions() as session:
-            conversation = conversations.by_id(session, conversation_id)
-            if conversation is None or conversation.address is None:
-                raise NotDelivered("no Messenger user is known for this conversation", final=True)
-            last_seen = as_utc(conversation.last_seen_at)
-            psid = self._relay.cipher.decrypt(conversation.address)
-            return psid, conversation.language, last_seen
 
 
 def tag_for(purpose: Purpose) -> str | None:

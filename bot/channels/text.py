@@ -325,6 +325,11 @@ def _require_limit(limit: int, minimum: int) -> None:
         raise ValueError(f"limit must be at least {minimum}, not {limit}")
 
 
+def shorten(title: str, limit: int) -> str:
+    """`title` in at most `limit` characters, cut with "…" when longer (a button's label)."""
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
 def split_text(text: str, limit: int) -> list[str]:
     """Plain text in chunks of at most `limit` UTF-16 units, cut where a reader expects it."""
     _require_limit(limit, 2)

@@ -23,24 +23,23 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import conversations, receipts
+from bot import receipts, trials
 from bot.channels import graph, pacing
 from bot.channels.base import Accepted, Button, Inbound, NotDelivered, Purpose, Relaying, Reply
-from bot.channels.graph import GraphClient, MetaChannel, SendFailed
+from bot.channels.graph import GraphClient, MetaChannel, Recipient, SendFailed
 from bot.channels.registry import callback_url
 from bot.channels.spec import ChannelSpec, Link
-from bot.channels.text import split_text, to_plain
-from bot.db.models import Participant, as_utc
+from bot.channels.text import shorten, split_text, to_plain
+from bot.db.models import Participant
 from bot.i18n import messages
 from bot.settings import Settings
-from bot.trials import Catalogue
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,6 @@ ROW_TITLE_LIMIT = 24
 ROW_DESCRIPTION_LIMIT = 72
 ROW_ID_LIMIT = 200
 TEMPLATE_PARAMETER_LIMIT = 1024
-STANDARD_WINDOW = timedelta(hours=24)
 # Meta's pair rate limit: one message every 6 seconds to one person on average, after a burst
 # of up to 45 (borrowed against the following minutes).
 SECONDS_BETWEEN_MESSAGES_TO_A_PERSON = 6.0
@@ -300,7 +298,7 @@ def _id(button: Button, limit: int) -> str:
 
 
 def _cut(title: str, limit: int = BUTTON_TITLE_LIMIT) -> str:
-    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+    return shorten(title, limit)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,7 +316,7 @@ class Templates:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._catalogue = Catalogue(settings.knowledge_dir)
+        self._catalogue = trials.shared(settings.knowledge_dir)
         self._languages = _pairs(settings.whatsapp_template_languages)
 
     def choose(self, purpose: Purpose, trial: str | None, language: str) -> Template | None:
@@ -451,18 +449,17 @@ class WhatsAppChannel(MetaChannel[Events]):
     ) -> list[str]:
         """Within 24 hours of the person's last message, anything; past them, a reminder or
         the study team's answer as its approved template, and nothing else."""
-        wa_id, language, last_seen, trial = await asyncio.to_thread(
-            self._recipient, conversation_id
-        )
-        if datetime.now(UTC) - last_seen <= STANDARD_WINDOW:
-            return await self._send(wa_id, replies, language)
-        template = self._templates.choose(purpose, trial, language)
+        person = await asyncio.to_thread(self.recipient, conversation_id)
+        if person.in_window():
+            return await self._send(person.address, replies, person.language)
+        trial = await asyncio.to_thread(self._trial_of, person)
+        template = self._templates.choose(purpose, trial, person.language)
         if template is None:
             raise NotDelivered("the person last wrote over 24 hours ago (WhatsApp's window)")
         sent = []
         for reply in replies:
             if reply.text:
-                sent.append(await self._post(wa_id, template_message(template, reply)))
+                sent.append(await self._post(person.address, template_message(template, reply)))
         return sent
 
     async def _answer(self, event: Event, accepted: Accepted) -> None:
@@ -523,17 +520,14 @@ class WhatsAppChannel(MetaChannel[Events]):
                 if attempt == 2:
                     raise
 
-    def _recipient(self, conversation_id: int) -> tuple[str, str, datetime, str | None]:
+    def _trial_of(self, person: Recipient) -> str | None:
+        """The trial whose templates a late message goes with: the participant's, else the one
+        a link named in the conversation."""
         with self._sessions() as session:
-            conversation = conversations.by_id(session, conversation_id)
-            if conversation is None or conversation.address is None:
-                raise NotDelivered("no WhatsApp user is known for this conversation", final=True)
             trial = session.scalar(
-                select(Participant.trial).where(Participant.sender_key == conversation.sender_key)
+                select(Participant.trial).where(Participant.sender_key == person.sender_key)
             )
-            wa_id = self._relay.cipher.decrypt(conversation.address)
-            last_seen = as_utc(conversation.last_seen_at)
-            return wa_id, conversation.language, last_seen, trial or conversation.trial
+        return trial or person.trial
 
 
 router = graph.webhook_routes(NAME, WEBHOOK_PATH, "WhatsApp", "a WhatsApp Business Account event")

@@ -25,7 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.consent import ledger
-from bot.db.models import ConsentRecord, Participant, StoredConsentText, as_utc
+from bot.db.models import (
+    ConsentRecord,
+    ConsentSubject,
+    Participant,
+    StoredConsentText,
+    as_utc,
+)
 from bot.i18n import messages
 
 log = logging.getLogger(__name__)
@@ -116,13 +122,16 @@ def _entry(session: Session, record: ConsentRecord) -> Entry:
 
 
 def _participant(session: Session, pseudonym: str) -> tuple[str | None, str | None]:
-    """The participant code and time zone behind a ledger pseudonym, when linked."""
-    for participant in session.scalars(
-        select(Participant).where(Participant.sender_key.is_not(None))
-    ):
-        assert participant.sender_key is not None
-        if ledger.participant(session, participant.sender_key, create=False) == pseudonym:
-            return participant.code, participant.timezone
+    """The participant code and time zone behind a ledger pseudonym, when linked: one query,
+    each linked participant's pseudonym computed here (a pseudonym cannot be looked up)."""
+    linked = session.execute(
+        select(Participant.code, Participant.timezone, ConsentSubject).join(
+            ConsentSubject, ConsentSubject.sender_key == Participant.sender_key
+        )
+    )
+    for code, zone, subject in linked:
+        if ledger.pseudonym_of(subject, subject.sender_key) == pseudonym:
+            return code, zone
     return None, None
 
 

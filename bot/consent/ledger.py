@@ -71,6 +71,11 @@ def participant(session: Session, sender_key: str, *, create: bool = True) -> st
         subject = ConsentSubject(sender_key=sender_key, secret=secrets.token_hex(32))
         session.add(subject)
         session.flush()
+    return pseudonym_of(subject, sender_key)
+
+
+def pseudonym_of(subject: ConsentSubject, sender_key: str) -> str:
+    """The ledger's pseudonym of `sender_key` under its subject's secret."""
     digest = hmac.new(bytes.fromhex(subject.secret), sender_key.encode(), hashlib.sha256)
     return "p-" + digest.hexdigest()[:32]
 

@@ -308,9 +308,7 @@ def standings(
     ids = [person.id for person, _ in found]
     latest = _latest_codes(session, ids)
     counts = _counts(session, ids)
-    upcoming: dict[str, dict[str, Any]] = {}
-    for one in [code] if codes is None else codes:  # None: everyone's
-        upcoming.update(_next_appointments(session, one, now))
+    upcoming = _next_appointments(session, [person.code for person, _ in found], now)
     return [
         Standing(
             person,
@@ -398,11 +396,14 @@ def _counts(session: Session, ids: list[int]) -> dict[int, tuple[int, int, int]]
 
 
 def _next_appointments(
-    session: Session, code: str | None, now: dt.datetime
+    session: Session, codes: Sequence[str], now: dt.datetime
 ) -> dict[str, dict[str, Any]]:
-    """Each participant's next visit not cancelled, as `report.appointments` gives it."""
+    """Each participant's next visit not cancelled, as `report.appointments` gives it (one
+    query for all of them)."""
     upcoming: dict[str, dict[str, Any]] = {}
-    for row in report.appointments(session, code):  # soonest first
+    if not codes:
+        return upcoming
+    for row in report.appointments(session, participants=codes):  # soonest first
         if (
             row["status"] != AppointmentStatus.CANCELLED
             and dt.datetime.fromisoformat(row["starts_at"]) > now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,8 +13,13 @@ from bot.db.models import Appointment, DeliveryReceipt, Participant, Reminder, a
 
 
 def appointments(
-    session: Session, participant: str | None = None, appointment_id: int | None = None
+    session: Session,
+    participant: str | None = None,
+    appointment_id: int | None = None,
+    *,
+    participants: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
+    """Appointments, soonest first: of one participant, of `participants` (codes), or all."""
     query = (
         select(Appointment, Participant.code)
         .join(Participant, Participant.id == Appointment.participant_id)
@@ -21,6 +27,8 @@ def appointments(
     )
     if participant:
         query = query.where(Participant.code == participant)
+    if participants is not None:
+        query = query.where(Participant.code.in_(participants))
     if appointment_id is not None:
         query = query.where(Appointment.id == appointment_id)
     return [

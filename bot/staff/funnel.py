@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import html
 import io
 import json
@@ -53,7 +52,7 @@ from bot.db.models import (
 from bot.screening.criteria import Criteria
 from bot.screening.evaluate import Answers, evaluate
 from bot.screening.store import STOPPED
-from bot.trials import Catalogue
+from bot.trials import shared as shared_catalogue
 
 DIRECT = "(none)"  # people who came without a campaign link; no campaign id has parentheses
 ALL_TRIALS = "(all trials)"
@@ -158,7 +157,8 @@ def question_drop_off(
     back and finished did not drop off. Answers are encrypted, so they are read here, never
     shown. Empty when the trial has no valid criteria.
     """
-    loaded = _trials(knowledge_dir).screenable().get(trial)
+    # Shared and parsed once: parsing the YAML took as long as decrypting 8,000 people's answers.
+    loaded = shared_catalogue(knowledge_dir).screenable().get(trial)
     if loaded is None:
         return []
     criteria = loaded.criteria
@@ -440,13 +440,6 @@ def _together(trial: str | None, since: dt.datetime | None, campaigns: list[Funn
 
 
 # Pre-screening questions -----------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4)
-def _trials(knowledge_dir: Path) -> Catalogue:
-    """The trials' criteria, read again when a file changes: parsing the YAML took as long as
-    decrypting 8,000 people's answers."""
-    return Catalogue(knowledge_dir)
 
 
 def _latest(

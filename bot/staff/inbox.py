@@ -12,11 +12,9 @@ known, and the page shows each person's items together (`by_person`).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -41,7 +39,8 @@ from bot.safety import events
 from bot.screening import report as screening_report
 from bot.settings import Settings
 from bot.staff.words import channel_title, t, when
-from bot.trials import Catalogue, Trial
+from bot.trials import Trial
+from bot.trials import shared as shared_catalogue
 
 Kind = Literal["safety", "handoff", "follow_up", "reminder"]
 KINDS: tuple[Kind, ...] = ("safety", "handoff", "follow_up", "reminder")
@@ -165,7 +164,7 @@ def page(
     sentence that says which time zone the times are in."""
     now = now or utcnow()
     zone = ZoneInfo(settings.site_timezone)
-    trials = _catalogue(settings.knowledge_dir).get()
+    trials = shared_catalogue(settings.knowledge_dir).get()
     listed = items(session, cipher, now=now, lang=lang, zone=zone, trials=trials)
     return {
         "items": listed,
@@ -527,12 +526,6 @@ def _linked(session: Session, sender_keys: list[str]) -> dict[str, _Linked]:
         )
         for sender_key, theirs in found.items()
     }
-
-
-@functools.lru_cache(maxsize=4)
-def _catalogue(knowledge_dir: Path) -> Catalogue:
-    """The trials, for their titles: read again only when one of their files changes."""
-    return Catalogue(knowledge_dir)
 
 
 def _pseudonym(person: str) -> str:

@@ -80,6 +80,11 @@ class Gateway:
 def gateway_settings(
     tmp_path: Path, bot_api: FakeBotAPI, graph_api: FakeGraphAPI, **extra: Any
 ) -> Settings:
+    return _rasa_down_settings(tmp_path, **channel_env(bot_api, graph_api), **extra)
+
+
+def _rasa_down_settings(tmp_path: Path, **channels: Any) -> Settings:
+    """A gateway on a migrated SQLite database under `tmp_path`, whose Rasa never answers."""
     database = f"sqlite:///{tmp_path / 'app.db'}"
     upgrade(database)
     values: dict[str, Any] = {
@@ -90,8 +95,7 @@ def gateway_settings(
         "ACTIONS_PORT": free_port(),
         "RASA_TIMEOUT_SECONDS": 2,
         "RECOVERY_INTERVAL_SECONDS": 0.5,
-        **channel_env(bot_api, graph_api),
-        **extra,
+        **channels,
     }
     return Settings(**values)
 
@@ -165,20 +169,8 @@ class Number:
 
 @pytest.fixture
 def number(tmp_path: Path) -> Iterator[Number]:
-    database = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(database)
     with FakeCloudAPI() as api:
-        values: dict[str, Any] = {
-            "TRIALBOT_VAR_DIR": tmp_path / "var",
-            "DATABASE_URL": database,
-            "PSEUDONYM_KEY": "test-key",
-            "RASA_PORT": free_port(),  # nothing listens there: Rasa is "down"
-            "ACTIONS_PORT": free_port(),
-            "RASA_TIMEOUT_SECONDS": 2,
-            "RECOVERY_INTERVAL_SECONDS": 0.5,
-            **whatsapp_env(api, api.url),
-        }
-        settings = Settings(**values)
+        settings = _rasa_down_settings(tmp_path, **whatsapp_env(api, api.url))
         with serve(create_app(settings), lifespan=True) as url:
             engine = create_db_engine(settings.db_url)
             yield Number(url, settings, api, engine)

@@ -4,7 +4,9 @@ gateway on free ports, SQLite under a temporary folder, and the model trained on
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,8 +18,10 @@ import httpx
 import pytest
 
 from bot.localstack import LocalStack, local_stack
+from bot.settings import PROJECT_ROOT
 from tests.fakes.channels import (
     APP_SECRET,
+    PUBLIC_URL,
     TELEGRAM_SECRET,
     WHATSAPP_APP_SECRET,
     channel_env,
@@ -25,7 +29,7 @@ from tests.fakes.channels import (
 )
 from tests.fakes.graph import FakeGraphAPI, sign
 from tests.fakes.telegram import FakeBotAPI
-from tests.fakes.whatsapp import FakeCloudAPI
+from tests.fakes.whatsapp import DISPLAY_NUMBER, FakeCloudAPI
 
 
 @dataclass
@@ -89,6 +93,26 @@ class Stack:
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         return result
+
+    def trialbot(self, *args: str) -> str:
+        """What `trialbot ARGS` prints, run as staff run it beside this stack (the accounts set
+        that make each channel's link); it must succeed."""
+        environment = {
+            **os.environ,
+            "TRIALBOT_VAR_DIR": str(self.var_dir),
+            "DATABASE_URL": "",
+            "TELEGRAM_BOT_USERNAME": "demo_trials_bot",
+            "MESSENGER_PAGE_NAME": "demotrials",
+            "WHATSAPP_PHONE_NUMBER": DISPLAY_NUMBER,
+            "PUBLIC_URL": PUBLIC_URL,
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            capture_output=True, text=True, env=environment, cwd=PROJECT_ROOT, timeout=120,
+            check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
 
     def health(self) -> httpx.Response:
         return httpx.get(f"{self.url}/healthz", timeout=10)

@@ -12,9 +12,6 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +21,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import Stack
 from tests.fakes import graph, telegram, whatsapp
 
@@ -246,24 +242,6 @@ def _text(said: list[Said]) -> str:
     return "\n".join(message.text for message in said)
 
 
-def _trialbot(stack: Stack, *args: str) -> str:
-    environment = {
-        **os.environ,
-        "TRIALBOT_VAR_DIR": str(stack.var_dir),
-        "DATABASE_URL": "",
-        "TELEGRAM_BOT_USERNAME": "demo_trials_bot",
-        "MESSENGER_PAGE_NAME": "demotrials",
-        "WHATSAPP_PHONE_NUMBER": whatsapp.DISPLAY_NUMBER,
-        "PUBLIC_URL": "https://trials.example.org",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True, text=True, env=environment, cwd=PROJECT_ROOT, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
 WHATSAPP_NUMBERS = {"en": "33655501230", "fr": "33655501231"}  # one person each
 PEOPLE: dict[str, Callable[[Stack, str], Person]] = {
     "telegram": lambda stack, lang: OnTelegram(stack, 70_444 if lang == "en" else 70_445, lang),
@@ -331,8 +309,7 @@ def test_the_same_conversation_on_every_channel(
     person, words = PEOPLE[channel](stack, lang), WORDS[lang]
     code_name = f"E2E-EVERY-{channel.upper()}-{lang.upper()}"
     added = json.loads(
-        _trialbot(
-            person.stack,
+        person.stack.trialbot(
             *("participants", "add", code_name, "--trial", "demo-t2d-001", "--lang", lang),
             *("--timezone", "Europe/Paris", "--json"),
         )
@@ -354,12 +331,12 @@ def test_the_same_conversation_on_every_channel(
         f"Europe/Paris,{words.visit}\n"
     )
     before = len(person.received())
-    _trialbot(person.stack, "appointments", "import", str(visits))
+    person.stack.trialbot("appointments", "import", str(visits))
     reminder = person.waits(before)
     assert _text(reminder).startswith(words.reminder)
     assert words.confirm in [c.title for m in reminder for c in m.choices]
     assert words.confirmed in _text(person.taps(reminder, words.confirm))
-    listed = _trialbot(person.stack, "appointments", "list", "--participant", code_name, "--json")
+    listed = person.stack.trialbot("appointments", "list", "--participant", code_name, "--json")
     assert [a["status"] for a in json.loads(listed)] == ["confirmed"]
 
     # A question: the vetted answer, with its source.

@@ -12,7 +12,7 @@ import pytest
 from bot.pseudonym import pseudonym
 from bot.settings import Settings
 from tests.e2e.conftest import Stack
-from tests.e2e.test_screening import Patient, _trialbot
+from tests.e2e.test_screening import Patient
 from tests.fakes.channels import channel_env
 from tests.fakes.telegram import message_update
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _handoff_of(stack: Stack, participant: str) -> dict[str, Any] | None:
-    listed = json.loads(_trialbot(stack, "handoff", "list", "--json"))
+    listed = json.loads(stack.trialbot("handoff", "list", "--json"))
     return next((row for row in listed if row["participant"] == participant), None)
 
 
@@ -44,7 +44,7 @@ def test_a_web_chat_patient_asks_for_a_person_and_gets_the_answer_in_the_chat(
     assert patient.buttons == ["Back to the assistant"]
 
     after = stack.updates(patient.sender)["last_id"]
-    done = _trialbot(stack, "handoff", "reply", str(handoff["id"]), "Yes, she is welcome.")
+    done = stack.trialbot("handoff", "reply", str(handoff["id"]), "Yes, she is welcome.")
     assert f"Answer to handoff {handoff['id']} was delivered on web." in " ".join(done.split())
     (answer,) = stack.updates(patient.sender, after)["messages"]
     assert answer["text"] == "Message from the study team:\nYes, she is welcome."
@@ -114,7 +114,7 @@ def test_a_telegram_patient_gets_the_answer_on_telegram(
 
     for name, value in channel_env(stack.bot_api, stack.graph_api).items():
         monkeypatch.setenv(name, value)  # staff's shell has the site's settings
-    done = _trialbot(stack, "handoff", "reply", str(handoff["id"]), "We will call you at 3 pm.")
+    done = stack.trialbot("handoff", "reply", str(handoff["id"]), "We will call you at 3 pm.")
     assert "was delivered on telegram" in done
     answer = stack.bot_api.sent_messages(chat)[-1]
     assert answer["text"] == "Message from the study team:\nWe will call you at 3 pm."

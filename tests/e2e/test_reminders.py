@@ -4,34 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import Stack, wait_until
 from tests.fakes.telegram import callback_update, message_update
 
 pytestmark = pytest.mark.e2e
-
-
-def _trialbot(stack: Stack, *args: str) -> str:
-    environment = {
-        **os.environ,
-        "TRIALBOT_VAR_DIR": str(stack.var_dir),
-        "DATABASE_URL": "",
-        "TELEGRAM_BOT_USERNAME": "demo_trials_bot",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True, text=True, env=environment, cwd=PROJECT_ROOT, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def _button(message: dict[str, Any], title: str) -> str:
@@ -43,7 +24,7 @@ def _button(message: dict[str, Any], title: str) -> str:
 def test_a_participant_is_reminded_and_confirms_with_one_tap(stack: Stack, tmp_path: Path) -> None:
     chat = 70777
     add = ["participants", "add", "E2E-007", "--trial", "demo-t2d-001", "--lang", "fr"]
-    added = json.loads(_trialbot(stack, *add, "--timezone", "Europe/Paris", "--json"))
+    added = json.loads(stack.trialbot(*add, "--timezone", "Europe/Paris", "--json"))
     code = added["link_code"]
     assert added["telegram_link"] == f"https://t.me/demo_trials_bot?start={code}"
 
@@ -69,7 +50,7 @@ def test_a_participant_is_reminded_and_confirms_with_one_tap(stack: Stack, tmp_p
     )
     # Counted first: the dispatcher may send it while the import command is still exiting.
     before = len(stack.bot_api.sent_messages(chat))
-    _trialbot(stack, "appointments", "import", str(visits))
+    stack.trialbot("appointments", "import", str(visits))
     wait_until(
         lambda: len(stack.bot_api.sent_messages(chat)) > before, 30, "the reminder on Telegram"
     )
@@ -77,7 +58,7 @@ def test_a_participant_is_reminded_and_confirms_with_one_tap(stack: Stack, tmp_p
     assert reminder["text"].startswith("Rappel : votre rendez-vous « visite de sélection »")
     assert "Hôpital de démonstration Paris-Nord" in reminder["text"]
     reminders = json.loads(
-        _trialbot(stack, "reminders", "list", "--participant", "E2E-007", "--json")
+        stack.trialbot("reminders", "list", "--participant", "E2E-007", "--json")
     )
     assert [(r["status"], r["channel"]) for r in reminders] == [("sent", "telegram")]
     assert reminders[0]["attempts"] == 1
@@ -86,7 +67,7 @@ def test_a_participant_is_reminded_and_confirms_with_one_tap(stack: Stack, tmp_p
     stack.telegram(callback_update(chat, _button(reminder, "✅ Je confirme"), language_code="fr"))
     assert "votre rendez-vous est confirmé" in stack.bot_api.sent_messages(chat)[-1]["text"]
     # Other tests' participants share this stack: this one's appointment.
-    listed = _trialbot(stack, "appointments", "list", "--participant", "E2E-007", "--json")
+    listed = stack.trialbot("appointments", "list", "--participant", "E2E-007", "--json")
     (appointment,) = json.loads(listed)
     assert appointment["status"] == "confirmed" and appointment["participant_code"] == "E2E-007"
     stack.telegram(

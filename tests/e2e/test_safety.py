@@ -15,13 +15,13 @@ from bench.safety_eval.scoring import TARGETS, evaluate, load
 from bot.safety.detect import Intent, check
 from bot.settings import Settings
 from tests.e2e.conftest import Stack
-from tests.e2e.test_screening import Patient, _trialbot
+from tests.e2e.test_screening import Patient
 
 pytestmark = pytest.mark.e2e
 
 
 def _events(stack: Stack, patient: Patient) -> list[tuple[str, str]]:
-    listed = json.loads(_trialbot(stack, "safety", "list", "--json"))
+    listed = json.loads(stack.trialbot("safety", "list", "--json"))
     return [(e["kind"], e["text"]) for e in listed if e["participant"] == patient.key]
 
 

@@ -7,34 +7,16 @@ Every outcome of the CONTRACT is reached: likely eligible (with a contact reques
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from bot.pseudonym import pseudonym
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.e2e
-
-
-def _trialbot(stack: Stack, *args: str) -> str:
-    environment = {**os.environ, "TRIALBOT_VAR_DIR": str(stack.var_dir), "DATABASE_URL": ""}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 class Patient:
@@ -218,12 +200,12 @@ def test_needs_review_in_french_records_a_staff_follow_up(stack: Stack) -> None:
     ]
     assert "personne ne vous contactera" in patient.presses("Non merci")
     # Staff see what to review, and the answers (decrypted only on request).
-    follow_ups = json.loads(_trialbot(stack, "screenings", "follow-ups", "--json"))
+    follow_ups = json.loads(stack.trialbot("screenings", "follow-ups", "--json"))
     mine = [f for f in follow_ups if f["participant"] == patient.key]
     assert [(f["kind"], f["trial"], f["language"]) for f in mine] == [
         ("review", "demo-t2d-001", "fr")
     ]
-    listed = json.loads(_trialbot(stack, "screenings", "list", "--answers", "--json"))
+    listed = json.loads(stack.trialbot("screenings", "list", "--answers", "--json"))
     (screening,) = [s for s in listed if s["participant"] == patient.key]
     assert screening["answers"]["hba1c"] is None and screening["answers"]["age"] == 58
     assert {"criterion": "hba1c between 7.0 and 10.5", "question": "hba1c", "met": None} in (
