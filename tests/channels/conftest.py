@@ -80,7 +80,8 @@ class Gateway:
 def gateway_settings(
     tmp_path: Path, bot_api: FakeBotAPI, graph_api: FakeGraphAPI, **extra: Any
 ) -> Settings:
-    return _rasa_down_settings(tmp_path, **channel_env(bot_api, graph_api), **extra)
+    # `extra` overrides the channels' settings (TELEGRAM_MODE=polling, say).
+    return _rasa_down_settings(tmp_path, **{**channel_env(bot_api, graph_api), **extra})
 
 
 def _rasa_down_settings(tmp_path: Path, **channels: Any) -> Settings:
