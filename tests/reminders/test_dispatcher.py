@@ -184,10 +184,13 @@ def test_nothing_goes_out_after_a_stop_or_to_a_cancelled_appointment(
 
 
 class SlowChannel(FakeChannel):
+    """Each delivery takes 1.6 s: under a 5 s lease, the second starts before half of it (2.5 s)
+    with 0.9 s to spare for the database on a loaded machine, the third always after."""
+
     async def deliver(
         self, conversation_id: int, replies: list[Reply], *, purpose: Purpose = "reply"
     ) -> list[str]:
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(1.6)
         return await super().deliver(conversation_id, replies, purpose=purpose)
 
 
@@ -198,9 +201,9 @@ def test_what_half_the_lease_did_not_reach_is_handed_back(
     later = Clock(dt.datetime(2026, 12, 9, 19, 30, tzinfo=dt.UTC))  # all three are due
     dispatcher = Dispatcher(
         settings=settings, sessions=linked, channels={"telegram": channel}, clock=later,
-        lease=dt.timedelta(seconds=2),
+        lease=dt.timedelta(seconds=5),
     )  # fmt: skip
-    assert asyncio.run(dispatcher.run_once()) == 2  # the third would start after 1 s
+    assert asyncio.run(dispatcher.run_once()) == 2  # the third would start after 3.2 s
     assert _statuses(linked) == ["sent", "sent", "scheduled"]
     with linked() as session:
         last = session.scalars(select(Reminder).order_by(Reminder.id.desc())).first()
