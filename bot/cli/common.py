@@ -68,6 +68,15 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+def fail_as(message: str, as_json: bool) -> typer.Exit:
+    """An error: `{"error": …}` on stdout with --json (the CONTRACT), a line on stderr otherwise;
+    exit 1 either way."""
+    if as_json:
+        out.print_json(json.dumps({"error": message}))
+        return typer.Exit(1)
+    return fail(escape(message))
+
+
 @contextlib.contextmanager
 def database_session(settings: Settings, *, write: bool = False) -> Iterator[Any]:
     """A session on the application database, committed at the end when `write`."""

@@ -18,6 +18,7 @@ from bot.cli.common import (
     database_session,
     err,
     fail,
+    fail_as,
     load_settings,
     out,
     read,
@@ -67,7 +68,7 @@ def participants_add(
                 session, "participant.add", f"participant:{added.participant.code}", trial=trial
             )
     except participants.InvalidParticipant as error:
-        raise _refuse(str(error), as_json) from None
+        raise fail_as(str(error), as_json) from None
     _print_link_code(
         settings, added, as_json, f"Participant [bold]{escape(added.participant.code)}[/] "
         f"registered for {escape(trial)}.",
@@ -93,7 +94,7 @@ def participants_list(
     if trial is not None and not rows:
         known = trial_ids(settings.knowledge_dir)
         if trial not in known:
-            raise _refuse(
+            raise fail_as(
                 f"unknown trial {trial!r} (known: {', '.join(sorted(known)) or 'none'})", as_json
             )
     if as_json:
@@ -121,7 +122,7 @@ def participants_show(
         with database_session(settings) as session:
             found = participants.record(session, texts, code)
     except participants.UnknownParticipant as error:
-        raise _refuse(str(error), as_json) from None
+        raise fail_as(str(error), as_json) from None
     if as_json:
         out.print_json(json.dumps(found))
         return
@@ -176,22 +177,13 @@ def participants_reissue(
             )  # fmt: skip
             linked = issued.participant.sender_key is not None
     except participants.UnknownParticipant as error:
-        raise _refuse(str(error), as_json) from None
+        raise fail_as(str(error), as_json) from None
     headline = f"New link code for participant [bold]{escape(issued.participant.code)}[/]"
     if issued.superseded:
         headline += f"; {issued.superseded} older unused code(s) no longer work"
     if linked:
         headline += " (their chat stays bound until the new code binds another)"
     _print_link_code(settings, issued, as_json, headline + ".")
-
-
-def _refuse(message: str, as_json: bool) -> typer.Exit:
-    """An error: `{"error": …}` on stdout with --json (the CONTRACT), a line on stderr otherwise;
-    exit 1 either way."""
-    if as_json:
-        out.print_json(json.dumps({"error": message}))
-        return typer.Exit(1)
-    return fail(escape(message))
 
 
 def _print_link_code(settings: Settings, added: Added, as_json: bool, headline: str) -> None:

@@ -452,6 +452,16 @@ class SafetyEvent(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     acknowledged_at: Mapped[datetime | None]
+    # A side effect's follow-up (bot.safety.followup.Facts as JSON), encrypted: health data.
+    follow_up: Mapped[str | None] = mapped_column(
+        Text, nullable=True, info={ENCRYPTED: "a side effect's onset, course, care and treatment"}
+    )
+    # The question the follow-up waits for an answer to; "later" while a form has the person's
+    # attention, "done" once asked out; None for an emergency.
+    follow_up_step: Mapped[str | None] = mapped_column(String(16))
+    serious: Mapped[bool | None]
+    report_due: Mapped[datetime | None]  # a serious event's reporting deadline
+    alerted_at: Mapped[datetime | None]  # when staff were last alerted of a serious event
 
 
 class StaffAlert(Base):

@@ -45,8 +45,8 @@ from bot.pseudonym import pseudonym
 from bot.redact import redact
 from bot.reminders import participants
 from bot.rights import erasure
+from bot.safety import asking, events, followup, remainder, respond
 from bot.safety import detect as safety
-from bot.safety import events, remainder, respond
 from bot.screening import store as screenings
 from bot.settings import Settings
 from bot.trials import Catalogue, named_in
@@ -96,6 +96,11 @@ class Accepted:
     waiting: list[Waiting]
     # What the gateway answers itself (a participant's link code, an emergency), instead of Rasa.
     notice: Reply | None = None
+    # What the gateway says after the rest: a side effect's follow-up question.
+    after: tuple[Reply, ...] = ()
+    # A side effect whose follow-up waited for a form to end: asked after Rasa's answer if the
+    # form is over by then.
+    resume: int | None = None
 
 
 @dataclass(frozen=True)
@@ -235,7 +240,21 @@ class Relay:
                 "rasa_unavailable", turn.language, emergency_number=self._settings.emergency_number
             )
             replies.append(Reply(text=apology))
+        elif accepted.resume is not None:
+            resumed = await asyncio.to_thread(self._resume_follow_up, accepted.resume)
+            replies.extend([resumed] if resumed is not None else [])
+        replies.extend(accepted.after)
         return replies
+
+    def _resume_follow_up(self, event_id: int) -> Reply | None:
+        """A side effect's first follow-up question, once the form that held it back is over."""
+        with self._sessions.begin() as session:
+            event = session.get(SafetyEvent, event_id, with_for_update=True)
+            if event is None or event.follow_up_step != asking.LATER:
+                return None
+            if _waits_for_answer(screenings.latest(session, event.sender_key)):
+                return None
+            return asking.resume(session, self._cipher, event)
 
     async def _nothing_answered(self, turn: Turn, waiting: list[Waiting]) -> str:
         """What to say when the dialogue had nothing to say: to an "ok" just after an
@@ -360,19 +379,46 @@ class Relay:
                 code = None
             notice, linked = self._link(session, conversation, key, code) if code else (None, False)
             go_on = linked  # whether Rasa also reads the message after the gateway's notice
+            after: tuple[Reply, ...] = ()
+            resume = None
+            if notice is None and (finding is None or finding.kind != "emergency"):
+                # A side effect's follow-up waiting for an answer reads the message first (its
+                # own words about the side effect are the answer, not a new report).
+                pending = asking.open_for(session, key)
+                if pending is not None and pending.follow_up_step == asking.LATER:
+                    resume = pending.id
+                elif pending is not None:
+                    answered = asking.answer(
+                        session, self._settings, self._cipher, pending, inbound.text
+                    )
+                    if answered.answered:
+                        notice, finding = answered.reply, None
+                elif followup.is_button(inbound.text):
+                    # A follow-up's button tapped after its questions ended.
+                    notice = Reply(text=messages.text("follow_up_ended", conversation.language))
             if finding is not None and (notice is None or finding.kind == "emergency"):
                 # An emergency comes before all else, a link code in the same message included.
                 go_on = go_on and finding.kind != "emergency"
                 screening = screenings.latest(session, conversation.sender_key)
-                notice = self._safety(session, conversation, inbound, finding, screening)
+                notice, event = self._safety(session, conversation, inbound, finding, screening)
                 if finding.kind == "adverse_event":
                     # The report is acknowledged; what else the message asks still gets its
                     # answer, and a pre-screening waiting for an answer asks its question again
-                    # (an emergency stops everything else).
+                    # (an emergency stops everything else). Then the follow-up's questions,
+                    # unless a form has the person's attention: they come once it is over.
                     text = remainder.rest(inbound.text) or (
                         inbound.text if _waits_for_answer(screening) else ""
                     )
                     go_on = bool(text) and not self._noted_for_team(session, conversation, text)
+                    first = asking.start(
+                        session, self._settings, self._cipher, event, inbound.text,
+                        ask_now=not go_on and not _waits_for_answer(screening),
+                    )  # fmt: skip
+                    after = (first,) if first else ()
+                    # With the rest of the message before Rasa, asked after its answer
+                    # unless that answer is a form's question.
+                    later = go_on and event.follow_up_step == asking.LATER
+                    resume = event.id if later and not _waits_for_answer(screening) else None
             if notice is None:
                 if wording.back_to_the_assistant(inbound.text) or wording.drops_request(
                     inbound.text
@@ -395,10 +441,10 @@ class Relay:
             session.flush()
             earlier = self._claim_in(session, conversation.id, token, exclude=message.id)
             if notice is not None and not go_on:
-                return Accepted(_turn(conversation), earlier, notice)
+                return Accepted(_turn(conversation), earlier, notice, after)
             same = parse if text == inbound.text else None  # what Rasa reads was read
             this = Waiting(id=message.id, text=text, meta=meta, fresh=True, parse=same)
-            return Accepted(_turn(conversation), [*earlier, this], notice)
+            return Accepted(_turn(conversation), [*earlier, this], notice, after, resume)
 
     def _safety(
         self,
@@ -407,7 +453,7 @@ class Relay:
         inbound: Inbound,
         finding: safety.Finding,
         screening: Screening | None,
-    ) -> Reply:
+    ) -> tuple[Reply, SafetyEvent]:
         """An emergency or a side effect: recorded for staff, answered at once by the gateway.
 
         The message does not go on to Rasa, so a form it interrupted is still where it was.
@@ -424,7 +470,8 @@ class Relay:
         log.warning("safety event %d: %s", event.id, finding.kind)
         known = self._trials.screenable().get(trial) if trial else None
         phone = known.phone if known else None
-        return Reply(text=respond.reply_text(finding, conversation.language, self._settings, phone))
+        said = respond.reply_text(finding, conversation.language, self._settings, phone)
+        return Reply(text=said), event
 
     @staticmethod
     def _trial_in_context(

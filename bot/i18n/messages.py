@@ -314,3 +314,106 @@ def text(key: str, language: str, **values: str) -> str:
     variants = _TEXTS[key]
     chosen = variants["fr"] if language == "fr" else variants["en"]
     return chosen.format(**values) if values else chosen
+
+
+# The follow-up of a side effect (bot.safety.asking): one question at a time, each skippable.
+_TEXTS.update(
+    {
+        "follow_up_intro": {
+            "en": (
+                "To help the study team, I have a few short questions about it. You can skip "
+                "any of them."
+            ),
+            "fr": (
+                "Pour aider l'équipe de l'étude, j'ai quelques questions courtes à ce sujet. "
+                "Vous pouvez passer celles que vous voulez."
+            ),
+        },
+        "follow_up_onset": {
+            "en": ('When did it start? You can write a date, or for example "3 days ago".'),
+            "fr": (
+                "Quand cela a-t-il commencé ? Vous pouvez écrire une date, ou par exemple "
+                "« il y a 3 jours »."
+            ),
+        },
+        "follow_up_ongoing": {
+            "en": "Is it still going on?",
+            "fr": "Est-ce que ça dure encore ?",
+        },
+        "follow_up_severity": {
+            "en": (
+                "How much does it affect your daily life?\n"
+                "Mild: you notice it, but it does not stop you.\n"
+                "Moderate: it gets in the way of what you usually do.\n"
+                "Severe: you cannot do what you usually do."
+            ),
+            "fr": (
+                "À quel point cela gêne-t-il votre vie de tous les jours ?\n"
+                "Léger : vous le sentez, sans que cela vous arrête.\n"
+                "Modéré : cela vous gêne dans ce que vous faites d'habitude.\n"
+                "Sévère : vous ne pouvez pas faire ce que vous faites d'habitude."
+            ),
+        },
+        "follow_up_care": {
+            "en": "Did you need any care for it?",
+            "fr": "Avez-vous eu besoin de soins pour cela ?",
+        },
+        "follow_up_product": {
+            "en": (
+                "Which study treatment are you taking, and when did you last take it? "
+                '(For example: "the tablets, this morning".)'
+            ),
+            "fr": (
+                "Quel traitement de l'étude prenez-vous, et quand l'avez-vous pris pour la "
+                "dernière fois ? (Par exemple : « les comprimés, ce matin ».)"
+            ),
+        },
+        "follow_up_again": {
+            "en": 'Sorry, I did not understand. Please tap one of the buttons, or "Skip".',
+            "fr": ("Désolé, je n'ai pas compris. Touchez l'un des boutons, ou « Passer »."),
+        },
+        "follow_up_done": {
+            "en": (
+                "Thank you. I have added your answers to your report for the study team. "
+                "If anything changes or you feel worse, tell me or call them."
+            ),
+            "fr": (
+                "Merci. J'ai ajouté vos réponses à votre signalement pour l'équipe de l'étude. "
+                "Si quelque chose change ou si vous vous sentez plus mal, dites-le-moi ou "
+                "appelez-la."
+            ),
+        },
+        "follow_up_ended": {
+            "en": (
+                "All right, no more questions. The study team has your report and may contact you."
+            ),
+            "fr": (
+                "D'accord, plus de questions. L'équipe de l'étude a votre signalement et pourra "
+                "vous contacter."
+            ),
+        },
+        "follow_up_serious": {
+            "en": (
+                "Because of what you describe, the study team will treat your report as urgent. "
+                "If you feel very unwell, call {emergency_number}."
+            ),
+            "fr": (
+                "D'après ce que vous décrivez, l'équipe de l'étude traitera votre signalement en "
+                "priorité. Si vous vous sentez très mal, appelez le {emergency_number}."
+            ),
+        },
+        "follow_up_button_today": {"en": "Today", "fr": "Aujourd'hui"},
+        "follow_up_button_yesterday": {"en": "Yesterday", "fr": "Hier"},
+        "follow_up_button_yes": {"en": "Yes, still", "fr": "Oui, encore"},
+        "follow_up_button_no": {"en": "No, it stopped", "fr": "Non, c'est passé"},
+        "follow_up_button_mild": {"en": "Mild", "fr": "Léger"},
+        "follow_up_button_moderate": {"en": "Moderate", "fr": "Modéré"},
+        "follow_up_button_severe": {"en": "Severe", "fr": "Sévère"},
+        "follow_up_button_none": {"en": "No care", "fr": "Aucun soin"},
+        "follow_up_button_doctor": {"en": "Saw a doctor", "fr": "Vu un médecin"},
+        "follow_up_button_emergency": {"en": "Emergency care", "fr": "Urgences"},
+        "follow_up_button_hospital": {"en": "Stayed in hospital", "fr": "Hospitalisé(e)"},
+        "follow_up_button_skip": {"en": "Skip", "fr": "Passer"},
+        "follow_up_button_end": {"en": "No more questions", "fr": "Plus de questions"},
+    }
+)

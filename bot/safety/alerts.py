@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import outbox
@@ -36,6 +36,7 @@ from bot.channels.web import NAME as WEB
 from bot.crypto import Cipher
 from bot.db.models import Handoff, Participant, SafetyEvent, StaffAlert, as_utc, utcnow
 from bot.outbox import Outbox, retry_wait
+from bot.safety import report
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,35 @@ def queue(session: Session, event: SafetyEvent, settings: Settings) -> None:
     """The event's alerts, in the transaction that records it."""
     what, listing = f"safety event {event.id}", "safety list"
     _queue(session, settings, event, what, listing, event_id=event.id)
+
+
+def realert(session: Session, settings: Settings, now: dt.datetime | None = None) -> int:
+    """Alert staff again of each serious event none of them has acknowledged for
+    `SAFETY_REALERT_MINUTES`; how many. Safe with several senders: an event's turn is taken
+    by one update."""
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(minutes=settings.safety_realert_minutes)
+    due = session.scalars(
+        select(SafetyEvent.id).where(
+            SafetyEvent.status == "open",
+            SafetyEvent.serious.is_(True),
+            SafetyEvent.alerted_at < cutoff,
+        )
+    ).all()
+    count = 0
+    for event_id in due:
+        taken = session.execute(
+            update(SafetyEvent)
+            .where(SafetyEvent.id == event_id, SafetyEvent.alerted_at < cutoff)
+            .values(alerted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            event = session.get(SafetyEvent, event_id)
+            if event is not None:
+                queue(session, event, settings)
+                count += 1
+    return count
 
 
 def queue_handoff(session: Session, handoff: Handoff, settings: Settings) -> None:
@@ -188,9 +218,11 @@ def digest_text(
     return subject, body
 
 
-def text_of(event: SafetyEvent, cipher: Cipher) -> tuple[str, str]:
+def text_of(event: SafetyEvent, cipher: Cipher, now: dt.datetime | None = None) -> tuple[str, str]:
     """The alert's subject and body, for staff (in English)."""
     what = "EMERGENCY" if event.kind == "emergency" else "Side effect reported"
+    if event.serious:
+        what = "SERIOUS side effect"
     category = cipher.decrypt(event.category)  # stored encrypted: it is health data
     subject = f"[trial assistant] {what} ({category}) — safety event {event.id}"
     when = as_utc(event.created_at).strftime("%Y-%m-%d %H:%M UTC")
@@ -198,14 +230,35 @@ def text_of(event: SafetyEvent, cipher: Cipher) -> tuple[str, str]:
         [
             f"⚠️ {what}: {category.replace('_', ' ')}",
             f"Received: {when} (the site learnt of it then)",
+            *_deadline(event, now or utcnow()),
             *_whose(event),
             "",
             f"Message: {cipher.decrypt(event.text)}",
+            *_follow_up(event, cipher),
             "",
             f"The assistant answered at once. Review, then: trialbot safety ack {event.id}",
         ]
     )
     return subject, body
+
+
+def _deadline(event: SafetyEvent, now: dt.datetime) -> list[str]:
+    """A serious event's reporting deadline and the time left."""
+    if not event.serious or event.report_due is None:
+        return []
+    due = as_utc(event.report_due)
+    left = due - now
+    hours = int(left.total_seconds() // 3600)
+    still = f"{hours} h left" if left.total_seconds() > 0 else "OVERDUE"
+    return [f"Report to the sponsor by: {due.strftime('%Y-%m-%d %H:%M UTC')} ({still})"]
+
+
+def _follow_up(event: SafetyEvent, cipher: Cipher) -> list[str]:
+    """What the follow-up has learnt so far, one line."""
+    facts = report.follow_up(event, cipher)
+    if facts is None:
+        return []
+    return [f"Follow-up: {report.one_line(facts)}"]
 
 
 def handoff_text_of(handoff: Handoff, cipher: Cipher) -> tuple[str, str]:
@@ -260,6 +313,7 @@ class AlertSender:
         another sender then sends it, and this one does not.
         """
         deadline = self._outbox.deadline()
+        await asyncio.to_thread(self._realert)
         token, held = await asyncio.to_thread(self._claim)
         delivered = 0
         for index, (alert_ids, target, subject, body) in enumerate(held):
@@ -279,6 +333,12 @@ class AlertSender:
 
     async def run_forever(self, interval: float) -> None:
         await outbox.run_forever("staff alert(s)", self.run_once, interval)
+
+    def _realert(self) -> None:
+        """Serious side effects still unacknowledged: alerted again."""
+        with self._sessions.begin() as session:
+            if count := realert(session, self._settings, self._clock()):
+                log.warning("%d serious side effect(s) still unacknowledged: alerted again", count)
 
     async def _send(self, target: str, subject: str, body: str) -> None:
         if target == "telegram":

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.crypto import Cipher
 from bot.db.models import SafetyEvent, as_utc, utcnow
-from bot.safety import alerts
+from bot.safety import alerts, report
 from bot.safety.detect import Finding
 from bot.settings import Settings
 
@@ -72,6 +72,7 @@ def listed(
             "acknowledged_at": (
                 as_utc(event.acknowledged_at).isoformat() if event.acknowledged_at else None
             ),
+            **(report.summary(event, cipher) if event.kind == "adverse_event" else {}),
         }
         for event in session.scalars(query)
     ]

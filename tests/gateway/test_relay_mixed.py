@@ -57,10 +57,11 @@ async def test_a_side_effect_alone_is_answered_by_the_gateway_only(
     migrated_engine: Engine, settings: Settings
 ) -> None:
     relay = _relay(migrated_engine, settings)
-    (ack,) = await relay.handle(
+    ack, follow_up = await relay.handle(
         Inbound("web", "p-alone", "since the study drug my arm is red and swollen, is that normal?")
     )
     assert ack.text is not None and "passed this on to the study team" in ack.text
+    assert follow_up.text is not None and "When did it start?" in follow_up.text
     assert [status for status, _ in _messages(migrated_engine, relay)] == [MessageStatus.DONE]
 
 
@@ -79,7 +80,7 @@ async def test_during_a_pre_screening_the_side_effect_names_that_trial_and_its_n
                 answers=relay.cipher.encrypt(json.dumps({"age": 54})),
             )
         )
-    (ack,) = await relay.handle(
+    ack, _ = await relay.handle(
         Inbound("web", "p-screen", "depuis le traitement j'ai des vertiges tous les matins")
     )
     assert ack.text is not None and f"Appelez-la aussi au {T2D_PHONE}." in ack.text
@@ -91,7 +92,7 @@ async def test_during_a_pre_screening_the_side_effect_names_that_trial_and_its_n
 async def test_with_no_trial_known_the_person_is_told_where_the_number_is(
     migrated_engine: Engine, settings: Settings
 ) -> None:
-    (ack,) = await _relay(migrated_engine, settings).handle(
+    ack, _ = await _relay(migrated_engine, settings).handle(
         Inbound("web", "p-none", "since the new tablets I get bad headaches every afternoon")
     )
     assert ack.text is not None
@@ -103,7 +104,7 @@ async def test_a_site_phone_is_given_when_no_trial_is_known(
     migrated_engine: Engine, settings: Settings
 ) -> None:
     site = settings.model_copy(update={"site_phone": "+33 1 99 00 10 00"})
-    (ack,) = await _relay(migrated_engine, site).handle(
+    ack, _ = await _relay(migrated_engine, site).handle(
         Inbound("web", "p-site", "depuis la piqure j'ai des boutons partout")
     )
     assert ack.text is not None and "Appelez-la aussi au +33 1 99 00 10 00." in ack.text

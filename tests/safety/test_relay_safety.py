@@ -48,9 +48,10 @@ async def test_a_side_effect_is_acknowledged_with_advice_and_recorded(
 ) -> None:
     relay = _relay(migrated_engine, settings)
     text = "since the new tablets I get bad headaches every afternoon"
-    (reply,) = await relay.handle(Inbound("web", "p-ae", text))
+    reply, follow_up = await relay.handle(Inbound("web", "p-ae", text))
     assert reply.text is not None
     assert "passed this on to the study team" in reply.text
+    assert follow_up.text is not None and "When did it start?" in follow_up.text
     assert "do not stop or change your study treatment" in reply.text.lower()
     with make_session_factory(migrated_engine)() as session:
         (event,) = session.scalars(select(SafetyEvent)).all()

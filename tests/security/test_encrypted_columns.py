@@ -33,7 +33,7 @@ from bot.db.session import create_db_engine, make_session_factory
 from bot.handoff import service as handoffs
 from bot.knowledge.gaps import record_unanswered
 from bot.rights import erasure
-from bot.safety import events
+from bot.safety import asking, events
 from bot.safety.detect import Finding
 from bot.screening import report, store
 from bot.screening.criteria import Criteria, load_criteria
@@ -51,6 +51,7 @@ ENCRYPTED = {
     "follow_ups.phone": "the number the person gave to be called back on",
     "safety_events.text": "the message that reported an emergency or a side effect",
     "safety_events.category": "what the emergency is: chest pain, bleeding, suicide…",
+    "safety_events.follow_up": "a side effect's onset, course, care, treatment and the answers",
     "handoffs.summary": "what the person asked the study team",
     "handoff_messages.text": "the person's messages and staff answers",
 }
@@ -217,6 +218,10 @@ CLEAR = {
     "safety_events.status": _BOOKKEEPING,
     "safety_events.created_at": "when the site learnt of it: reporting clocks start then",
     "safety_events.acknowledged_at": _BOOKKEEPING,
+    "safety_events.follow_up_step": "the follow-up question awaited (its name, never an answer)",
+    "safety_events.serious": "whether the event is serious; what makes it so is in follow_up",
+    "safety_events.report_due": "the reporting deadline: created_at plus a setting",
+    "safety_events.alerted_at": _BOOKKEEPING,
     "screenings.id": _BOOKKEEPING,
     "screenings.sender_key": _PSEUDONYM,
     "screenings.trial": _TRIAL,
@@ -275,6 +280,7 @@ WHO, SHE = "web-5e1f", "telegram-77aa"
 PHONE = "+33 6 12 34 56 78"
 SAID = "I want to end my life, I stopped my insulin"
 ASKED = "Can I still join if I am on dialysis three times a week?"
+REPORTED = "Since yesterday the tablets give me a rash on both arms"
 SUMMARY = "Wants to know if her pregnancy excludes her"
 WROTE = "I think I am pregnant, is that a problem?"
 ANSWER = "Message from the study team: your HbA1c of 9.1 is in range"
@@ -357,6 +363,11 @@ def _people_write(
             session, settings, cipher, Finding("emergency", "suicide", "end my life"),
             sender_key=WHO, channel="web", language="en", text=SAID, trial="demo-t2d-001",
         )  # fmt: skip
+        side_effect = events.record(
+            session, settings, cipher, Finding("adverse_event", "reported", "rash"),
+            sender_key=WHO, channel="web", language="en", text=REPORTED, trial="demo-t2d-001",
+        )  # fmt: skip
+        asking.start(session, settings, cipher, side_effect, REPORTED, ask_now=True)
     with sessions.begin() as session:
         started = store.start(session, cipher, texts, SHE, criteria)
         progress = store.answer(
@@ -432,8 +443,10 @@ def test_no_patient_text_or_health_data_is_stored_in_clear(
         (screened, *_) = report.screenings(session, cipher, outcome="not_eligible")
         assert {"criterion": "not excluded: insulin equals yes", "question": "insulin",
                 "met": False} in screened["reasons"]  # fmt: skip
-        (event,) = events.listed(session, cipher)
+        side_effect, event = events.listed(session, cipher)  # newest first
         assert (event["category"], event["text"]) == ("suicide", SAID)
+        assert side_effect["text"] == REPORTED
+        assert side_effect["follow_up"]["onset"] is not None  # "since yesterday", read back
     outbox = WebChannel(sessions, cipher)._updates(WHO, 0)["messages"]
     assert [m["text"] for m in outbox] == [ANSWER]
 
@@ -457,7 +470,7 @@ def test_after_a_rotation_the_old_key_can_go_and_everything_still_reads(
     assert {name for name, _ in held} == set(ENCRYPTED)  # every column had a value to rotate
     # The operator reads what was re-encrypted, column by column.
     said = " ".join(rotated.stdout.split())
-    assert "safety_events.text 1" in said and "screenings.reasons 2" in said
+    assert "safety_events.text 2" in said and "screenings.reasons 2" in said
 
 
 def test_the_migration_encrypts_what_was_stored_in_clear_and_downgrade_restores_it(
@@ -562,4 +575,6 @@ def test_erasure_removes_every_encrypted_value_but_the_safety_reports(
             erasure.erase(session, who, None)
     left = {f"{where}.{name}" for where, name, value in _raw_rows(engine) if value}
     # Safety reports are kept for pharmacovigilance (encrypted, under a pseudonym).
-    assert left & set(ENCRYPTED) == {"safety_events.text", "safety_events.category"}
+    assert left & set(ENCRYPTED) == {
+        "safety_events.text", "safety_events.category", "safety_events.follow_up"
+    }  # fmt: skip

@@ -1,0 +1,311 @@
+"""The follow-up of a side effect in the person's chat, and its record for staff.
+
+The gateway acknowledges a side effect at once (bot.safety.respond); then, if the person is
+not in the middle of a form, it asks the follow-up's first question. While a pre-screening
+waits for an answer the follow-up waits too ("later"), and starts once the form is over.
+Each answer is read by bot.safety.followup; the next question follows, until none is left,
+the person asks for no more questions, or writes something that is not an answer (a question
+of their own goes on to the assistant as usual, and the follow-up ends there: every question
+can be skipped). An emergency always comes first: it is checked before any of this.
+
+The facts are kept encrypted on the event (`SafetyEvent.follow_up`). When they make the event
+serious, its reporting deadline is set (`report_due`, `SAFETY_REPORT_HOURS` after the report
+arrived) and staff are alerted at once, then again every `SAFETY_REALERT_MINUTES` until one of
+them acknowledges it (`alerts.realert`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import wording
+from bot.channels.base import Button, Reply
+from bot.crypto import Cipher
+from bot.db.models import SafetyEvent, as_utc, utcnow
+from bot.i18n import messages
+from bot.safety import alerts
+from bot.safety.followup import (
+    CARE,
+    CRITERIA,
+    SEVERITIES,
+    STEPS,
+    Facts,
+    Step,
+    extract,
+    onset_button,
+    payload,
+    read_answer,
+)
+from bot.settings import Settings
+
+LATER = "later"  # waits for the form the person is in to end
+DONE = "done"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the follow-up makes of a message: its reply, and whether the message was an answer
+    (else it goes on to the assistant as any message would)."""
+
+    reply: Reply | None
+    answered: bool
+
+
+def facts_of(event: SafetyEvent, cipher: Cipher) -> Facts:
+    return Facts.from_dict(_record(event, cipher))
+
+
+def open_for(session: Session, sender_key: str) -> SafetyEvent | None:
+    """The person's side effect whose follow-up is not over, if any (the latest)."""
+    return session.scalar(
+        select(SafetyEvent)
+        .where(
+            SafetyEvent.sender_key == sender_key,
+            SafetyEvent.kind == "adverse_event",
+            SafetyEvent.follow_up_step.is_not(None),
+            SafetyEvent.follow_up_step != DONE,
+        )
+        .order_by(SafetyEvent.id.desc())
+        .limit(1)
+    )
+
+
+def start(
+    session: Session,
+    settings: Settings,
+    cipher: Cipher,
+    event: SafetyEvent,
+    text: str,
+    *,
+    ask_now: bool,
+) -> Reply | None:
+    """Read what the report says; the first question when it may be asked now."""
+    for older in session.scalars(
+        select(SafetyEvent).where(
+            SafetyEvent.sender_key == event.sender_key,
+            SafetyEvent.id != event.id,
+            SafetyEvent.follow_up_step.is_not(None),
+            SafetyEvent.follow_up_step != DONE,
+        )
+    ):
+        older.follow_up_step = DONE  # a new report: its questions, not the old one's
+    received = as_utc(event.created_at)
+    save(session, settings, cipher, event, extract(text, received))
+    step = facts_of(event, cipher).next_step()
+    if step is None:
+        event.follow_up_step = DONE
+        return None
+    if not ask_now:
+        event.follow_up_step = LATER
+        return None
+    event.follow_up_step = step
+    return question(step, event.language, intro=True)
+
+
+def resume(session: Session, cipher: Cipher, event: SafetyEvent) -> Reply | None:
+    """The first question of a follow-up that waited for a form to end."""
+    step = facts_of(event, cipher).next_step()
+    event.follow_up_step = step or DONE
+    return question(step, event.language, intro=True) if step else None
+
+
+def answer(
+    session: Session,
+    settings: Settings,
+    cipher: Cipher,
+    event: SafetyEvent,
+    text: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Turn:
+    """What `text` does to the follow-up waiting for an answer to its question."""
+    step: Step = event.follow_up_step  # type: ignore[assignment]
+    language = event.language
+    now = now or utcnow()
+    button = text.strip().removeprefix(payload(step, ""))
+    read = onset_button(button, now) if step == "onset" and button != text.strip() else None
+    found = read or read_answer(step, text, now)
+    facts = facts_of(event, cipher)
+    if found == "end":
+        event.follow_up_step = DONE
+        return Turn(Reply(text=messages.text("follow_up_ended", language)), True)
+    if found is None:
+        if wording.asks(text) or _asked_again(event, cipher) == step or len(text.split()) > 12:
+            # Not an answer: the person has moved on, and the assistant goes with them.
+            event.follow_up_step = DONE
+            return Turn(None, False)
+        _note(session, cipher, event, asked_again=step)
+        return Turn(question(step, language, again=True), True)
+    was_serious = bool(event.serious)
+    if found == "skip":
+        facts = replace(facts, skipped=(*facts.skipped, step))
+    else:
+        facts = facts.merged(found)
+        facts = replace(facts, answers=(*facts.answers, (step, text.strip()[:500])))
+    save(session, settings, cipher, event, facts)
+    # Told at once when an answer makes it serious, before any further question.
+    urgent = ""
+    if event.serious and not was_serious:
+        number = settings.emergency_number
+        urgent = messages.text("follow_up_serious", language, emergency_number=number) + "\n\n"
+    step_next = facts.next_step()
+    if step_next is not None:
+        event.follow_up_step = step_next
+        asked = question(step_next, language)
+        return Turn(replace(asked, text=urgent + (asked.text or "")), True)
+    event.follow_up_step = DONE
+    return Turn(Reply(text=urgent + messages.text("follow_up_done", language)), True)
+
+
+def save(
+    session: Session,
+    settings: Settings,
+    cipher: Cipher,
+    event: SafetyEvent,
+    facts: Facts,
+    *,
+    now: dt.datetime | None = None,
+) -> None:
+    """Keep `facts` on the event; a newly serious event gets its deadline and its alerts."""
+    record = {**_record(event, cipher), **facts.as_dict()}
+    event.follow_up = cipher.encrypt(json.dumps(record, sort_keys=True))
+    was_serious = bool(event.serious)
+    event.serious = facts.serious
+    if facts.serious:
+        if event.report_due is None:
+            hours = dt.timedelta(hours=settings.safety_report_hours)
+            event.report_due = as_utc(event.created_at) + hours
+        if not was_serious:
+            session.flush()
+            alerts.queue(session, event, settings)
+            event.alerted_at = now or utcnow()
+    else:
+        event.report_due = None
+
+
+def question(step: Step, language: str, *, intro: bool = False, again: bool = False) -> Reply:
+    """A follow-up question, with its buttons (and always a way to skip it)."""
+    said = messages.text(f"follow_up_{step}", language)
+    if intro:
+        said = messages.text("follow_up_intro", language) + "\n\n" + said
+    if again:
+        said = messages.text("follow_up_again", language) + "\n\n" + said
+    values = _BUTTONS[step]
+    buttons = [
+        Button(messages.text(f"follow_up_button_{value}", language), payload(step, value))
+        for value in (*values, "skip")
+    ]
+    if step != STEPS[-1]:
+        buttons.append(
+            Button(messages.text("follow_up_button_end", language), payload(step, "end"))
+        )
+    return Reply(text=said, buttons=tuple(buttons))
+
+
+_BUTTONS: dict[Step, tuple[str, ...]] = {
+    "onset": ("today", "yesterday"),
+    "ongoing": ("yes", "no"),
+    "severity": ("mild", "moderate", "severe"),
+    "care": ("none", "doctor", "emergency", "hospital"),
+    "product": (),
+}
+
+
+def _record(event: SafetyEvent, cipher: Cipher) -> dict[str, Any]:
+    if not event.follow_up:
+        return {}
+    data = json.loads(cipher.decrypt(event.follow_up))
+    return data if isinstance(data, dict) else {}
+
+
+def _asked_again(event: SafetyEvent, cipher: Cipher) -> str | None:
+    value = _record(event, cipher).get("asked_again")
+    return value if isinstance(value, str) else None
+
+
+def _note(session: Session, cipher: Cipher, event: SafetyEvent, **values: Any) -> None:
+    record = {**_record(event, cipher), **values}
+    event.follow_up = cipher.encrypt(json.dumps(record, sort_keys=True))
+
+
+# What staff may set on a follow-up, and how each value is read from text.
+CORRECTABLE = ("onset", "ongoing", "severity", "care", "product", "last_dose", "criteria")
+
+
+class InvalidCorrection(ValueError):
+    """A correction staff must change; the message says which value and why."""
+
+
+def correct(
+    session: Session,
+    settings: Settings,
+    cipher: Cipher,
+    event: SafetyEvent,
+    changes: dict[str, str],
+) -> list[str]:
+    """Staff complete or correct a side effect's record; the fields changed (for the audit
+    log: names, never the values, which are health data). An empty value clears a field."""
+    if event.kind != "adverse_event":
+        raise InvalidCorrection(f"safety event {event.id} is an emergency: it has no follow-up")
+    facts = facts_of(event, cipher)
+    values: dict[str, Any] = {}
+    for name, raw in changes.items():
+        if name not in CORRECTABLE:
+            known = ", ".join(CORRECTABLE)
+            raise InvalidCorrection(f"{name!r} cannot be corrected (one of {known})")
+        values[name] = _corrected_value(name, raw.strip())
+    changed = [
+        name
+        for name, value in values.items()
+        if (tuple(value) if isinstance(value, list) else value) != getattr(facts, name)
+    ]
+    if not changed:
+        return []
+    if "criteria" in values:
+        values["criteria"] = tuple(values["criteria"])
+    if "onset" in values:
+        values["onset_said"] = None
+    save(session, settings, cipher, event, replace(facts, **values))
+    record = _record(event, cipher)
+    record["corrected_by_staff"] = sorted({*record.get("corrected_by_staff", []), *changed})
+    event.follow_up = cipher.encrypt(json.dumps(record, sort_keys=True))
+    return changed
+
+
+def _corrected_value(name: str, raw: str) -> Any:
+    if not raw:
+        return [] if name == "criteria" else None
+    if name in ("onset", "last_dose"):
+        try:
+            return dt.date.fromisoformat(raw).isoformat()
+        except ValueError:
+            raise InvalidCorrection(f"{name} {raw!r} is not a date (YYYY-MM-DD)") from None
+    if name == "ongoing":
+        if raw.lower() in ("yes", "true", "oui"):
+            return True
+        if raw.lower() in ("no", "false", "non"):
+            return False
+        raise InvalidCorrection(f"ongoing {raw!r} is not yes or no")
+    if name == "severity":
+        if raw not in SEVERITIES:
+            raise InvalidCorrection(f"severity {raw!r} is not one of {', '.join(SEVERITIES)}")
+        return raw
+    if name == "care":
+        if raw not in CARE:
+            raise InvalidCorrection(f"care {raw!r} is not one of {', '.join(CARE)}")
+        return raw
+    if name == "criteria":
+        criteria = [part.strip() for part in raw.split(",") if part.strip()]
+        unknown = [c for c in criteria if c not in CRITERIA]
+        if unknown:
+            raise InvalidCorrection(
+                f"{', '.join(unknown)}: not a seriousness criterion ({', '.join(CRITERIA)})"
+            )
+        return criteria
+    return raw[:200]

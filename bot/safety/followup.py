@@ -1,0 +1,585 @@
+"""The follow-up of a reported side effect: the facts a safety officer needs, read from the
+person's words and asked for one question at a time.
+
+A report ("since monday my arm is swollen where they injected, had to go to A&E") often says
+some of the facts already; `extract` reads them, and the follow-up asks only for the rest, in
+the order of `STEPS`: when it started, whether it is still going on, how much it affects daily
+life, what care it needed, and which study treatment (and when it was last taken). Every
+question can be skipped; an answer that cannot be read is asked once more, then skipped.
+
+Seriousness follows the usual criteria of an individual case safety report (ICH E2A): death,
+life-threatening, hospitalisation, disability, congenital anomaly, other medically important.
+Emergency care without a stay in hospital counts as "other medically important" until staff
+decide otherwise: a safety officer would rather review one event too many. Severity is not
+seriousness: the worst migraine of one's life, treated at home, is severe and not serious.
+
+Everything here reads folded text (lower case, no accents), in English and French, typed as
+people type on a phone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+from bot.screening import words as dates
+from bot.wording import fold
+
+Step = Literal["onset", "ongoing", "severity", "care", "product"]
+STEPS: tuple[Step, ...] = ("onset", "ongoing", "severity", "care", "product")
+SEVERITIES = ("mild", "moderate", "severe")
+# What care the side effect needed, from least to most.
+CARE = ("none", "doctor", "emergency", "hospital")
+CRITERIA = (
+    "death",
+    "life_threatening",
+    "hospitalisation",
+    "disability",
+    "congenital_anomaly",
+    "other_medically_important",
+)
+SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What is known of one side effect; None where it is not (yet) known."""
+
+    onset: str | None = None  # ISO date
+    onset_said: str | None = None  # the words, when they date it less precisely than a day
+    ongoing: bool | None = None
+    severity: str | None = None
+    care: str | None = None  # one of CARE
+    product: str | None = None  # the study treatment, in the person's words
+    last_dose: str | None = None  # ISO date, when the answer gives one
+    criteria: tuple[str, ...] = ()  # seriousness criteria the words state themselves
+    skipped: tuple[str, ...] = ()  # the steps the person skipped or could not answer
+    answers: tuple[tuple[str, str], ...] = field(default=())  # (step, their words)
+
+    @property
+    def seriousness(self) -> list[str]:
+        found = set(self.criteria)
+        if self.care == "hospital":
+            found.add("hospitalisation")
+        elif self.care == "emergency":
+            found.add("other_medically_important")
+        return [criterion for criterion in CRITERIA if criterion in found]
+
+    @property
+    def serious(self) -> bool | None:
+        """True with a criterion; False once the care needed is known and none applies."""
+        if self.seriousness:
+            return True
+        return False if self.care is not None else None
+
+    @property
+    def complete(self) -> bool:
+        return None not in (self.onset or self.onset_said, self.ongoing, self.severity, self.care)
+
+    def known(self, step: Step) -> bool:
+        """Whether `step` needs no question: answered, skipped, or said in the report."""
+        if step in self.skipped:
+            return True
+        if step == "onset" and self.onset_said and any(s == "onset" for s, _ in self.answers):
+            return True  # asked, and answered as precisely as the person could
+        value = {
+            "onset": self.onset,  # "since the injection" said in a report: asked all the same
+            "ongoing": self.ongoing,
+            "severity": self.severity,
+            "care": self.care,
+            "product": self.product,
+        }[step]
+        return value is not None
+
+    def next_step(self) -> Step | None:
+        return next((step for step in STEPS if not self.known(step)), None)
+
+    def merged(self, other: Facts) -> Facts:
+        """These facts, with what `other` knows and these do not."""
+        values = {
+            name: getattr(self, name) if getattr(self, name) is not None else getattr(other, name)
+            for name in ("onset", "onset_said", "ongoing", "severity", "care", "product")
+        }
+        values["last_dose"] = self.last_dose or other.last_dose
+        if values["care"] is not None and other.care is not None:
+            values["care"] = max(values["care"], other.care, key=CARE.index)
+        criteria = tuple(c for c in CRITERIA if c in {*self.criteria, *other.criteria})
+        return replace(self, **values, criteria=criteria)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "criteria": list(self.criteria),
+            "skipped": list(self.skipped),
+            "answers": [list(pair) for pair in self.answers],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Facts:
+        return cls(
+            onset=data.get("onset"),
+            onset_said=data.get("onset_said"),
+            ongoing=data.get("ongoing"),
+            severity=data.get("severity"),
+            care=data.get("care"),
+            product=data.get("product"),
+            last_dose=data.get("last_dose"),
+            criteria=tuple(data.get("criteria") or ()),
+            skipped=tuple(data.get("skipped") or ()),
+            answers=tuple((str(a), str(b)) for a, b in data.get("answers") or ()),
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """The CONTRACT's `follow_up` object."""
+        return {
+            "onset": self.onset or self.onset_said,
+            "ongoing": self.ongoing,
+            "severity": self.severity,
+            "serious": self.serious,
+            "seriousness": self.seriousness,
+            "complete": self.complete,
+        }
+
+
+def extract(text: str, received: dt.datetime) -> Facts:
+    """What a report says of its side effect, with nothing guessed."""
+    folded = _folded(text)
+    today = received.date()
+    onset, said = _onset(folded, today)
+    return Facts(
+        onset=onset,
+        onset_said=said,
+        ongoing=_ongoing(folded),
+        severity=_severity(folded),
+        care=_care(folded),
+        criteria=_criteria(folded),
+    )
+
+
+Answer = Facts | Literal["skip", "end"] | None
+
+
+def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
+    """The facts an answer to `step`'s question gives: "skip" when the person passes, "end"
+    when they want no more questions, None when it does not read as an answer to it."""
+    folded = _folded(text)
+    button = _BUTTON.match(text.strip())
+    if button is not None:
+        return _from_button(button["step"], button["value"])
+    if _END.search(folded):
+        return "end"
+    if _SKIP.search(folded):
+        return "skip"
+    today = received.date()
+    found = extract(text, received)
+    if step == "onset":
+        if found.onset or found.onset_said:
+            return Facts(onset=found.onset, onset_said=found.onset_said)
+        return None
+    if step == "ongoing":
+        ongoing = found.ongoing if found.ongoing is not None else _yes_no(folded)
+        return None if ongoing is None else Facts(ongoing=ongoing)
+    if step == "severity":
+        severity = found.severity or _severity_word(folded)
+        return None if severity is None else Facts(severity=severity)
+    if step == "care":
+        care = found.care or ("none" if _yes_no(folded) is False else None)
+        if care is None and _NOBODY.search(folded):
+            care = "none"
+        return None if care is None else Facts(care=care, criteria=found.criteria)
+    # product: their words; a date in them is the last dose.
+    if len(folded.split()) > 40:
+        return None
+    onset, _ = _onset(folded, today)
+    return Facts(product=text.strip()[:200], last_dose=onset)
+
+
+def payload(step: Step, value: str) -> str:
+    """What a follow-up button sends: the gateway reads it, Rasa never sees it."""
+    return f"/follow_up:{step}={value}"
+
+
+def is_button(text: str) -> bool:
+    return _BUTTON.match(text.strip()) is not None
+
+
+def _from_button(step: str, value: str) -> Answer:
+    if value == "skip":
+        return "skip"
+    if value == "end":
+        return "end"
+    if step == "ongoing" and value in ("yes", "no"):
+        return Facts(ongoing=value == "yes")
+    if step == "severity" and value in SEVERITIES:
+        return Facts(severity=value)
+    if step == "care" and value in CARE:
+        return Facts(care=value)
+    return None  # onset buttons carry their date: see `onset_button`
+
+
+def onset_button(value: str, received: dt.datetime) -> Facts | None:
+    """ "today" / "yesterday" as a date, from the moment the answer came."""
+    days = {"today": 0, "yesterday": 1}.get(value)
+    if days is None:
+        return None
+    return Facts(onset=(received.date() - dt.timedelta(days=days)).isoformat())
+
+
+_BUTTON = re.compile(r"^/follow_up:(?P<step>[a-z_]+)=(?P<value>[a-z_]+)$")
+
+# Typing and SMS spellings, read as words before the patterns run.
+_SPELLINGS = (
+    (r"\b(?:2day|tday|tdy)\b", "today"),
+    (r"\b(?:yday|yest|ystrday|yesterdy|yestrday|yesterady)\b", "yesterday"),
+    (r"\b(?:tonite|2nite)\b", "tonight"),
+    (r"\b(?:aujourdhui|aujourd hui|auj|ajd|aujd)\b", "aujourd'hui"),
+    (
+        r"(?<!il )\b(?:il ya|ya|y a)\b(?= (?:\d|un|une|deux|trois|quatre|cinq|six|huit|dix|"
+        r"quinze|quelques|plus))",
+        "il y a",
+    ),
+    (r"\b(?:hier soir|cette nuit)\b", "hier"),
+    (r"\b(?:jsuis|chuis|jsui|chui)\b", "je suis"),
+    (r"\b(?:tjrs|tjs|toujour)\b", "toujours"),
+    (r"\b(?:qd|qnd)\b", "quand"),
+    (r"\b(?:pcq|pck|psk)\b", "parce que"),
+    (r"\b(?:hopital|hosto|hostau|hospital|hosp|hospitl|hosiptal)\b", "hospital"),
+    (r"\b(?:dr|doc|docteur|gp|medecin|medcin|generaliste|toubib)\b", "doctor"),
+    (r"\bmnt\b", "maintenant"),
+    (r"\bbcp\b", "beaucoup"),
+    (r"\bwk\b", "week"),
+    (r"\bwks\b", "weeks"),
+)
+_SPELLING_RES = tuple((re.compile(pattern), word) for pattern, word in _SPELLINGS)
+
+
+def _folded(text: str) -> str:
+    folded = re.sub(r"[’`´]", "'", fold(text))
+    folded = re.sub(r"\s+", " ", folded.replace("&", " and ")).strip()
+    for pattern, word in _SPELLING_RES:
+        folded = pattern.sub(word, folded)
+    return folded
+
+
+# A negation among the words just before a match: "didn't go to A&E", "pas allé aux urgences".
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|didn'?t|didnt|did not|haven'?t|havent|have not|wasn'?t|wasnt|don'?t|"
+    r"dont|no need|without|ne|n'|pas|jamais|sans|aucun|aucune|nobody|personne)\b|n'"
+)
+
+
+def _negated(folded: str, start: int, words: int = 5) -> bool:
+    before = " ".join(folded[:start].split()[-words:])
+    return _NEGATION.search(before) is not None
+
+
+def _first(pattern: re.Pattern[str], folded: str) -> re.Match[str] | None:
+    """The first match of `pattern` with no negation before it."""
+    return next((m for m in pattern.finditer(folded) if not _negated(folded, m.start())), None)
+
+
+_WEEKDAYS = {
+    "monday": 0, "lundi": 0, "tuesday": 1, "tues": 1, "mardi": 1, "wednesday": 2, "weds": 2,
+    "mercredi": 2, "thursday": 3, "thurs": 3, "jeudi": 3, "friday": 4, "vendredi": 4,
+    "saturday": 5, "samedi": 5, "sunday": 6, "dimanche": 6,
+}  # fmt: skip
+_MONTHS = {
+    "jan": 1, "january": 1, "janvier": 1, "janv": 1, "feb": 2, "february": 2, "fevrier": 2,
+    "fev": 2, "mar": 3, "march": 3, "mars": 3, "apr": 4, "april": 4, "avril": 4, "avr": 4,
+    "may": 5, "mai": 5, "jun": 6, "june": 6, "juin": 6, "jul": 7, "july": 7, "juillet": 7,
+    "juil": 7, "aug": 8, "august": 8, "aout": 8, "sep": 9, "sept": 9, "september": 9,
+    "septembre": 9, "oct": 10, "october": 10, "octobre": 10, "nov": 11, "november": 11,
+    "novembre": 11, "dec": 12, "december": 12, "decembre": 12,
+}  # fmt: skip
+_WEEKDAY_WORD = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
+_MONTH_WORD = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_TODAY = re.compile(
+    r"\b(?:today|this morning|this afternoon|this evening|tonight|earlier today|"
+    r"aujourd'hui|ce matin|cet apres[- ]midi|ce soir|tout a l'heure|depuis ce matin|"
+    r"(?:\d+|an|a few|couple of) (?:hours?|hrs?|minutes?|mins?) ago|"
+    r"il y a (?:\d+|une|quelques) ?(?:heures?|h|minutes?|min))\b"
+)
+_YESTERDAY = re.compile(r"\b(?:yesterday|last night|hier|avant[- ]hier)\b")
+_WEEKDAY = re.compile(rf"\b(?:(last|dernier) )?({_WEEKDAY_WORD})\b(?: (dernier))?")
+_DAY_MONTH = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th|er)? (?:of )?({_MONTH_WORD})\b\.?|"
+    rf"\b({_MONTH_WORD}) (\d{{1,2}})(?:st|nd|rd|th)?\b|"
+    r"(?<![\d/.-])(\d{1,2})/(\d{1,2})(?![\d/])"
+)
+_AGO = re.compile(
+    r"\b(?:(\d+) (days?|jours?|weeks?|semaines?) ago|(?:il y a|ca fait|sa fait|depuis) "
+    r"(\d+) (jours?|semaines?|days?|weeks?))\b"
+)
+# Days the words date only roughly: kept as words, never as a guessed date.
+_ROUGHLY = re.compile(
+    r"\b(?:last week|a few days|few days|couple (?:of )?days|for a while|a while|some time|"
+    r"la semaine derniere|quelques jours|plusieurs jours|depuis un moment|depuis quelque temps|"
+    r"depuis un bout|recently|recemment|ces derniers jours|the past few days|"
+    r"(?:since|after|depuis|apres) (?:the|my|la|le|ma|mon) (?:first|second|third|last|\d+\w*|"
+    r"premiere?|deuxieme|seconde?|troisieme|derniere?)? ?(?:dose|injection|shot|jab|piqure|"
+    r"prise|visit|visite|perfusion|infusion|cure))\b"
+)
+
+
+def _onset(folded: str, today: dt.date) -> tuple[str | None, str | None]:
+    """The day it started (ISO), or the rough words that date it, or neither."""
+    day = _onset_day(folded, today)
+    if day is not None and day <= today:
+        return day.isoformat(), None
+    rough = _ROUGHLY.search(folded)
+    return None, rough.group(0) if rough else None
+
+
+def _onset_day(folded: str, today: dt.date) -> dt.date | None:
+    text = dates.digits(folded)
+    if (ago := _AGO.search(text)) is not None:
+        count = int(ago[1] or ago[3])
+        unit = ago[2] or ago[4]
+        return today - dt.timedelta(days=count * (7 if unit.startswith(("w", "s")) else 1))
+    if re.search(r"\b(?:a|one|1) week ago\b|\bil y a (?:une|1) semaine\b|\bhuit jours\b", text):
+        return today - dt.timedelta(days=7)
+    if re.search(r"\b(?:2|two) weeks ago\b|\bil y a (?:2|deux) semaines\b|\bquinze jours\b", text):
+        return today - dt.timedelta(days=14)
+    if re.search(r"\bavant[- ]hier\b|\bday before yesterday\b", folded):
+        return today - dt.timedelta(days=2)
+    if _YESTERDAY.search(folded):
+        return today - dt.timedelta(days=1)
+    if _TODAY.search(folded):
+        return today
+    if (named := _DAY_MONTH.search(text)) is not None:
+        return _dated(named, today)
+    if (weekday := _WEEKDAY.search(folded)) is not None:
+        wanted = _WEEKDAYS[weekday[2]]
+        back = (today.weekday() - wanted) % 7
+        if back == 0 and (weekday[1] or weekday[3]):
+            back = 7
+        return today - dt.timedelta(days=back)
+    span = dates.span(text, today)
+    if span is not None and span.earliest is not None and span.earliest == span.latest:
+        return span.earliest
+    return None
+
+
+def _dated(found: re.Match[str], today: dt.date) -> dt.date | None:
+    if found[1]:
+        day, month = int(found[1]), _MONTHS[found[2]]
+    elif found[3]:
+        day, month = int(found[4]), _MONTHS[found[3]]
+    else:
+        day, month = int(found[5]), int(found[6])
+    try:
+        when = dt.date(today.year, month, day)
+    except ValueError:
+        return None
+    return when if when <= today else _year_before(when)
+
+
+def _year_before(day: dt.date) -> dt.date | None:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return None
+
+
+_STILL = re.compile(
+    r"\b(?:still|ongoing|keeps? (?:on|coming|happening|getting)|keep getting|won'?t go|wont go|"
+    r"not (?:gone|going away|stopped|better)|hasn'?t (?:gone|stopped|settled|cleared)|"
+    r"hasnt (?:gone|stopped|settled|cleared)|isn'?t (?:going|getting better)|getting worse|"
+    r"worse and worse|every (?:day|morning|night|evening)|each (?:day|morning)|all the time|"
+    r"constantly|non stop|nonstop|right now|at the moment|as we speak|currently|"
+    r"toujours|encore|continue|persiste|ne passe pas|passe pas|ne part pas|part pas|"
+    r"pas (?:parti|passe|fini|disparu|partie)|s'aggrave|s aggrave|empire|de pire en pire|"
+    r"tous les (?:jours|matins|soirs)|chaque (?:jour|matin|soir|nuit)|en ce moment|"
+    r"actuellement|sans arret|non[- ]stop|la maintenant|depuis (?:ce matin|hier|\d+ jours))\b"
+)
+_STOPPED = re.compile(
+    r"\b(?:gone|went away|go away on its own|stopped|passed|it'?s over|its over|over now|"
+    r"settled|resolved|cleared(?: up)?|disappeared|only lasted|lasted (?:about |around |for )?"
+    r"(?:\d+|an?|a few|half)|for (?:about |around )?(?:\d+|an?|a few) (?:minutes?|hours?|mins?)|"
+    r"no longer|(?:not|no|isn'?t|isnt) (?:there |here )?any ?more|fine now|ok now|okay now|"
+    r"back to normal|better now|"
+    r"c'?est passe|ca (?:s'?est )?passe|c passe|est passe|passe maintenant|parti|partie|"
+    r"disparu|disparue|fini|finie|termine|terminee|plus rien|n'?ai plus|ai plus|j'?ai plus|"
+    r"a dure|n'a dure|seulement \d+ (?:minutes?|heures?)|pendant (?:\d+|une|quelques) "
+    r"(?:minutes?|heures?)|revenu a la normale|ca va mieux maintenant|tout va bien maintenant)\b"
+)
+
+
+# "ça passe pas": French puts its negation after the verb.
+_NOT_AFTER = re.compile(r"\s*(?:pas|toujours pas|not)\b")
+
+
+def _ongoing(folded: str) -> bool | None:
+    """Still going on (True), over (False), or not said."""
+    still = _STILL.search(folded)
+    stopped = next(
+        (
+            m
+            for m in _STOPPED.finditer(folded)
+            if not _negated(folded, m.start()) and not _NOT_AFTER.match(folded, m.end())
+        ),
+        None,
+    )
+    if still is not None and (stopped is None or still.start() > stopped.start()):
+        return True
+    if stopped is not None:
+        return False
+    return None
+
+
+_MILD = re.compile(
+    r"\b(?:a (?:bit|little|tad)|a little bit|slight(?:ly)?|mild(?:ly)?|minor|not (?:too|that|so) "
+    r"bad|nothing (?:major|serious|much)|bearable|manageable|un peu|leger|legere|legerement|"
+    r"pas (?:trop|tres) (?:grave|fort|forte|mal)|pas grave|supportable|rien de grave)\b"
+)
+_MODERATE = re.compile(
+    r"\b(?:moderate(?:ly)?|quite (?:bad|painful|sore|strong)|pretty (?:bad|painful|sore)|"
+    r"annoying|hard to (?:work|sleep|concentrate|focus|walk)|gets in the way|"
+    r"assez (?:fort|forte|genant|penible|douloureux|douloureuse)|modere|moderee|genant|genante|"
+    r"penible|difficile de)\b"
+)
+_SEVERE = re.compile(
+    r"\b(?:severe(?:ly)?|unbearable|excruciating|agoni[sz]ing|worst|terrible|horrible|awful|"
+    r"can'?t (?:do anything|get out of bed|get up|work|function|move|stand)|"
+    r"couldn'?t (?:do anything|get out of bed|get up|work|function|move|stand|go to work)|"
+    r"cant (?:do anything|get out of bed|get up|work|function|move)|"
+    r"(?:stayed|stuck|in) (?:in )?bed all day|bed ?ridden|off work|"
+    r"insupportable|atroce|horrible|terrible|affreux|affreuse|cloue au lit|clouee au lit|"
+    r"au lit toute la journee|(?:pas pu|impossible de|peux pas|peux plus|pu) "
+    r"(?:me lever|travailler|bouger|rien faire|aller (?:au|bosser))|arret de travail|"
+    r"sever|enorme)\b"
+)
+
+
+def _severity(folded: str) -> str | None:
+    if _first(_SEVERE, folded):
+        return "severe"
+    if _first(_MODERATE, folded):
+        return "moderate"
+    if _MILD.search(folded):
+        return "mild"
+    return None
+
+
+def _severity_word(folded: str) -> str | None:
+    """A one-word answer to the severity question: "mild", "modéré", "1", "moyen"."""
+    words = {
+        "mild": "mild", "light": "mild", "low": "mild", "leger": "mild", "legere": "mild",
+        "faible": "mild", "moderate": "moderate", "medium": "moderate", "moyen": "moderate",
+        "moyenne": "moderate", "modere": "moderate", "moderee": "moderate", "severe": "severe",
+        "bad": "severe", "strong": "severe", "fort": "severe", "forte": "severe",
+        "grave": "severe", "1": "mild", "2": "moderate", "3": "severe",
+    }  # fmt: skip
+    for word in folded.replace("-", " ").split():
+        if word.strip(".!,") in words:
+            return words[word.strip(".!,")]
+    return None
+
+
+_HOSPITAL_STAY = re.compile(
+    r"\b(?:admitted|kept (?:me |him |her )?(?:in|overnight)|stayed (?:\d+ |a |one |two |the )?"
+    r"(?:nights?|days?)? ?(?:in|at) (?:the )?hospital|overnight (?:in|at) (?:the )?hospital|"
+    r"(?:nights?|days?) (?:in|at) (?:the )?hospital|in hospital for|hospitali[sz]ed|"
+    r"i'?m in (?:the )?hospital|im in (?:the )?hospital|still in (?:the )?hospital|"
+    r"hospitalise|hospitalisee|hospitalisation|garde(?:e)? (?:a l'?hospital|en observation|"
+    r"la nuit|\d+ (?:nuits?|jours))|reste(?:e)? (?:\d+ |une |deux |trois )?(?:nuits?|jours?) "
+    r"(?:a l'?hospital|a l hospital)|(?:nuits?|jours?) a l'?hospital|je suis a l'?hospital|"
+    r"suis a l'?hospital)\b"
+)
+_EMERGENCY_CARE = re.compile(
+    r"\b(?:a and e|a ?& ?e|emergency (?:room|department|dept|services?|care)|the er|er visit|"
+    r"to er|in er|at er|casualty|ambulance|paramedics?|999|911|112|15|samu|pompiers|"
+    r"urgences?|urgence|aux urg|hospital)\b"
+)
+_DOCTOR = re.compile(
+    r"\b(?:doctor|nurse|pharmacist|clinic|walk[- ]in|saw someone|infirmiere|pharmacien|"
+    r"pharmacienne|pharmacie|consult(?:e|ation)?|cabinet|sos medecins)\b"
+)
+_NOBODY = re.compile(
+    r"\b(?:nobody|no one|noone|didn'?t (?:see|need) anyone|no need|nothing|nope|nah|no care|"
+    r"just (?:rested|slept|took)|took (?:some )?(?:paracetamol|ibuprofen|tylenol|advil)|"
+    r"personne|rien|pas besoin|j'?ai vu personne|ai vu personne|pris (?:un |du )?(?:doliprane|"
+    r"paracetamol|dafalgan|efferalgan|ibuprofene|advil|spasfon)|non|aucun)\b"
+)
+
+
+def _care(folded: str) -> str | None:
+    """The most care the words say it needed (never guessed from a denial)."""
+    if _first(_HOSPITAL_STAY, folded):
+        return "hospital"
+    if (found := _first(_EMERGENCY_CARE, folded)) is not None and not _dose_number(found):
+        return "emergency"
+    if _first(_DOCTOR, folded):
+        return "doctor"
+    if re.search(
+        r"\b(?:didn'?t|did not|haven'?t|have not|no need to|not) (?:see|seen|call|called|go|gone|"
+        r"need|needed|bother)\b.*\b(?:doctor|anyone|anybody|hospital|a and e|urgences?)|"
+        r"\b(?:pas|jamais) (?:vu|consulte|appele|alle|besoin)\b|\bj'?ai vu personne\b|"
+        r"\bvu personne\b|\b(?:saw|seen|see|called|asked) (?:nobody|no one|noone)\b|"
+        r"\bno (?:doctor|need to see)\b",
+        folded,
+    ):
+        return "none"
+    return None
+
+
+def _dose_number(found: re.Match[str]) -> bool:
+    """ "15" as an emergency number only where it is one, not "15 mg" or "since the 15th"."""
+    if found.group(0) not in ("15", "112", "999", "911"):
+        return False
+    after = found.string[found.end() : found.end() + 12]
+    before = found.string[max(0, found.start() - 12) : found.start()]
+    called = re.search(r"(?:called|call|appele|appeler|fait le|compose)\s*$", before)
+    return called is None or re.match(r"\s*(?:mg|ml|min|h|jours?|days?)", after) is not None
+
+
+_CRITERIA = {
+    "life_threatening": re.compile(
+        r"\b(?:(?:nearly|almost|could have|could've|thought i (?:was going to|would)|"
+        r"thought i'?d) die[d]?|life[- ]threatening|intensive care|icu|resuscitat\w*|"
+        r"my life was in danger|(?:j'?ai|jai|on a) (?:failli|cru) mourir|reanimation|"
+        r"soins intensifs|pronostic vital|en danger de mort|reanime)\b"
+    ),
+    "disability": re.compile(
+        r"\b(?:(?:can'?t|cannot|cant|unable to) (?:walk|see|hear|work) any ?more|"
+        r"lost (?:my|the) (?:sight|hearing|vision|use)|permanent(?:ly)? (?:damage|disab\w*)|"
+        r"paraly[sz]\w*|disabled now|(?:ne )?(?:peux|peut|pourrai) plus (?:marcher|voir|"
+        r"entendre|travailler)|paralyse\w*|handicap\w*|perdu (?:la vue|l'?audition|l'?usage))\b"
+    ),
+    "congenital_anomaly": re.compile(
+        r"\b(?:birth defect|born with|congenital|malformation|ne avec|nee avec|"
+        r"anomalie congenitale)\b"
+    ),
+    "death": re.compile(r"\b(?:passed away|has died|she died|he died|est decede\w*|est mort\w*)\b"),
+}
+
+
+def _criteria(folded: str) -> tuple[str, ...]:
+    return tuple(name for name, pattern in _CRITERIA.items() if _first(pattern, folded))
+
+
+_YES = re.compile(
+    r"^(?:yes|yeah|yep|yup|ya|yh|y|still|oui|ouais|ouai|ouii+|wi|si|bien sur|of course|"
+    r"sure|definitely|toujours|encore)\b"
+)
+_NO = re.compile(r"^(?:no|nope|nah|non|nan|n|pas du tout|not at all|not really|pas vraiment)\b")
+
+
+def _yes_no(folded: str) -> bool | None:
+    if _NO.search(folded):
+        return False
+    if _YES.search(folded):
+        return True
+    return None
+
+
+_SKIP = re.compile(
+    r"^(?:skip|pass|next|dunno|idk|i don'?t know|dont know|not sure|no idea|je (?:ne )?sais pas|"
+    r"jsais pas|jsp|chais pas|sais pas|aucune idee|passer|suivant|je passe)\b"
+)
+_END = re.compile(
+    r"\b(?:no more questions|enough questions|stop (?:the|these|asking) questions?|"
+    r"plus de questions|arrete(?:z)? (?:les|vos|de poser des) questions|assez de questions)\b"
+)

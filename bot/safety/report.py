@@ -1,0 +1,119 @@
+"""A side effect as a safety officer reads it: the person's words beside the structured
+record, with fields named as in an individual case safety report (ICH E2B): onset, outcome,
+seriousness criteria, suspected product, reporter."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.crypto import Cipher
+from bot.db.models import SafetyEvent, as_utc
+from bot.safety.followup import Facts
+
+# ICH E2B's outcomes, as far as the follow-up can tell them.
+OUTCOMES = {True: "not recovered/not resolved", False: "recovered/resolved", None: "unknown"}
+CARE_SAID = {
+    "none": "no care",
+    "doctor": "saw a doctor",
+    "emergency": "emergency care",
+    "hospital": "stayed in hospital",
+}
+COLUMNS = (
+    "id", "trial", "participant", "participant_code", "reporter", "received_at", "report_due",
+    "status", "reaction", "category", "onset", "ongoing", "outcome", "severity", "care",
+    "serious", "seriousness_criteria", "suspected_product", "last_dose", "follow_up_complete",
+    "channel", "language",
+)  # fmt: skip
+
+
+def follow_up(event: SafetyEvent, cipher: Cipher) -> Facts | None:
+    """The event's follow-up facts; None for an emergency or an event from before them."""
+    if event.kind != "adverse_event" or not event.follow_up:
+        return None
+    data = json.loads(cipher.decrypt(event.follow_up))
+    return Facts.from_dict(data if isinstance(data, dict) else {})
+
+
+def one_line(facts: Facts) -> str:
+    """ "onset 2026-11-16 · still going on · severe · emergency care · SERIOUS (…)"."""
+    parts = [
+        f"onset {facts.onset or facts.onset_said or 'unknown'}",
+        {True: "still going on", False: "over", None: "course unknown"}[facts.ongoing],
+        facts.severity or "severity unknown",
+        CARE_SAID.get(facts.care or "", "care unknown"),
+    ]
+    if facts.serious:
+        parts.append("SERIOUS (" + ", ".join(c.replace("_", " ") for c in facts.seriousness) + ")")
+    elif facts.serious is False:
+        parts.append("not serious")
+    if facts.product:
+        parts.append(f"treatment: {facts.product}")
+    return " · ".join(parts)
+
+
+def summary(event: SafetyEvent, cipher: Cipher) -> dict[str, Any]:
+    """What `safety list --json` adds to an adverse event: its `follow_up` (CONTRACT's shape)
+    and, when serious, its `report_due`."""
+    facts = follow_up(event, cipher) or Facts()
+    added: dict[str, Any] = {"follow_up": facts.summary()}
+    if event.serious and event.report_due is not None:
+        added["report_due"] = as_utc(event.report_due).isoformat()
+    return added
+
+
+def case(event: SafetyEvent, cipher: Cipher, participant_code: str | None) -> dict[str, Any]:
+    """One event whole, as `safety show` and `safety export` give it."""
+    facts = follow_up(event, cipher) or Facts()
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "trial": event.trial,
+        "participant": event.sender_key,
+        "participant_code": participant_code,
+        "reporter": "participant",
+        "received_at": as_utc(event.created_at).isoformat(),
+        "report_due": as_utc(event.report_due).isoformat() if event.report_due else None,
+        "status": event.status,
+        "acknowledged_at": (
+            as_utc(event.acknowledged_at).isoformat() if event.acknowledged_at else None
+        ),
+        "reaction": cipher.decrypt(event.text),
+        "category": cipher.decrypt(event.category),
+        "onset": facts.onset,
+        "onset_said": facts.onset_said,
+        "ongoing": facts.ongoing,
+        "outcome": OUTCOMES[facts.ongoing],
+        "severity": facts.severity,
+        "care": facts.care,
+        "serious": facts.serious if event.kind == "adverse_event" else None,
+        "seriousness_criteria": facts.seriousness,
+        "suspected_product": facts.product,
+        "last_dose": facts.last_dose,
+        "follow_up_complete": facts.complete,
+        "follow_up_answers": [{"question": step, "answer": said} for step, said in facts.answers],
+        "corrected_by_staff": sorted(_corrected(event, cipher)),
+        "channel": event.channel,
+        "language": event.language,
+    }
+
+
+def row(case_: dict[str, Any]) -> list[str]:
+    """A case as one CSV row, in COLUMNS' order."""
+    values = []
+    for column in COLUMNS:
+        value = case_.get(column)
+        if isinstance(value, list):
+            value = ";".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        values.append("" if value is None else str(value))
+    return values
+
+
+def _corrected(event: SafetyEvent, cipher: Cipher) -> list[str]:
+    if not event.follow_up:
+        return []
+    data = json.loads(cipher.decrypt(event.follow_up))
+    found = data.get("corrected_by_staff") if isinstance(data, dict) else None
+    return [str(name) for name in found] if isinstance(found, list) else []
