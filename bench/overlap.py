@@ -187,6 +187,22 @@ def safety_eval_texts(folder: Path = ROOT / "bench" / "safety_eval") -> Iterator
             yield from _labelled(folder / name)
 
 
+def followup_eval_texts(
+    path: Path = ROOT / "bench" / "safety_followup" / "reports.yml",
+) -> Iterator[Text]:
+    """The side-effect reports of bench/safety_followup, and the answers typed after them of
+    more than one word: "no", "oui" or "nah" is every yes-or-no question's answer, and no
+    set of such answers can avoid the NLU's examples of affirm and deny."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for language in ("en", "fr"):
+        for index, item in enumerate(data.get(language) or []):
+            origin = f"{path.relative_to(ROOT)} {language}[{index}]"
+            yield Text(item["report"], origin)
+            for step, typed in (item.get("answers") or {}).items():
+                if len(str(typed).split()) > 1:
+                    yield Text(str(typed), f"{origin} {step}")
+
+
 def conversation_texts(folder: Path = ROOT / "bench" / "conversations") -> Iterator[Text]:
     """What the person types in the conversation benchmark's files, when there are some.
 
@@ -239,6 +255,7 @@ def report() -> list[Overlap]:
     return [
         *overlaps(questions, [*knowledge, *nlu]),
         *overlaps(safety_eval_texts(), nlu),
+        *overlaps(followup_eval_texts(), [*knowledge, *nlu]),
         *overlaps(conversation_texts(), [*knowledge, *nlu]),
     ]
 

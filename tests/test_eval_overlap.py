@@ -56,6 +56,13 @@ def test_safety_messages_are_not_in_the_nlu_data() -> None:
     _fail_on(overlaps(texts, NLU))
 
 
+def test_side_effect_reports_are_not_in_the_entries_or_the_nlu_data() -> None:
+    texts = list(overlap.followup_eval_texts())
+    assert len([t for t in texts if " " not in t.origin.split("] ", 1)[-1]]) >= 80  # reports
+    assert sum(1 for t in texts if t.origin.split()[1].startswith("fr[")) > 40  # both languages
+    _fail_on(overlaps(texts, KNOWLEDGE + NLU))
+
+
 def test_conversation_turns_are_not_in_the_entries_or_the_nlu_data() -> None:
     folder = overlap.ROOT / "bench" / "conversations"
     turns = list(overlap.conversation_texts(folder))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
@@ -56,6 +57,9 @@ class Facts:
     last_dose: str | None = None  # ISO date, when the answer gives one
     criteria: tuple[str, ...] = ()  # seriousness criteria the words state themselves
     skipped: tuple[str, ...] = ()  # the steps the person skipped or could not answer
+    # Values read from how the report is told rather than said outright ("I feel sick since
+    # Monday": still going on, by its tense); their question is asked all the same.
+    inferred: tuple[str, ...] = ()
     answers: tuple[tuple[str, str], ...] = field(default=())  # (step, their words)
 
     @property
@@ -82,6 +86,8 @@ class Facts:
         """Whether `step` needs no question: answered, skipped, or said in the report."""
         if step in self.skipped:
             return True
+        if step in self.inferred:
+            return False
         if step == "onset" and self.onset_said and any(s == "onset" for s, _ in self.answers):
             return True  # asked, and answered as precisely as the person could
         value = {
@@ -99,9 +105,15 @@ class Facts:
     def merged(self, other: Facts) -> Facts:
         """These facts, with what `other` knows and these do not."""
         values = {
-            name: getattr(self, name) if getattr(self, name) is not None else getattr(other, name)
+            name: (
+                getattr(other, name)
+                if getattr(other, name) is not None
+                and (getattr(self, name) is None or name in self.inferred)
+                else getattr(self, name)
+            )
             for name in ("onset", "onset_said", "ongoing", "severity", "care", "product")
         }
+        values["inferred"] = tuple(n for n in self.inferred if getattr(other, n, None) is None)
         values["last_dose"] = self.last_dose or other.last_dose
         if values["care"] is not None and other.care is not None:
             values["care"] = max(values["care"], other.care, key=CARE.index)
@@ -113,6 +125,7 @@ class Facts:
             **asdict(self),
             "criteria": list(self.criteria),
             "skipped": list(self.skipped),
+            "inferred": list(self.inferred),
             "answers": [list(pair) for pair in self.answers],
         }
 
@@ -128,6 +141,7 @@ class Facts:
             last_dose=data.get("last_dose"),
             criteria=tuple(data.get("criteria") or ()),
             skipped=tuple(data.get("skipped") or ()),
+            inferred=tuple(data.get("inferred") or ()),
             answers=tuple((str(a), str(b)) for a, b in data.get("answers") or ()),
         )
 
@@ -148,10 +162,16 @@ def extract(text: str, received: dt.datetime) -> Facts:
     folded = _folded(text)
     today = received.date()
     onset, said = _onset(folded, today)
+    ongoing = _ongoing(folded)
+    if ongoing is None and _told_as_present(folded):
+        ongoing, inferred = True, ("ongoing",)
+    else:
+        inferred = ()
     return Facts(
         onset=onset,
         onset_said=said,
-        ongoing=_ongoing(folded),
+        ongoing=ongoing,
+        inferred=inferred,
         severity=_severity(folded),
         care=_care(folded),
         criteria=_criteria(folded),
@@ -271,7 +291,8 @@ _NEGATION = re.compile(
 
 
 def _negated(folded: str, start: int, words: int = 5) -> bool:
-    before = " ".join(folded[:start].split()[-words:])
+    clause = re.split(r"[.;!?,]| but | mais ", folded[:start])[-1]  # within its own clause
+    before = " ".join(clause.split()[-words:])
     return _NEGATION.search(before) is not None
 
 
@@ -297,7 +318,7 @@ _WEEKDAY_WORD = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
 _MONTH_WORD = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _TODAY = re.compile(
     r"\b(?:today|this morning|this afternoon|this evening|tonight|earlier today|"
-    r"aujourd'hui|ce matin|cet apres[- ]midi|ce soir|tout a l'heure|depuis ce matin|"
+    r"aujourd'hui|ce matin|a matin|cet apres[- ]midi|ce soir|tout a l'heure|depuis ce matin|"
     r"(?:\d+|an|a few|couple of) (?:hours?|hrs?|minutes?|mins?) ago|"
     r"il y a (?:\d+|une|quelques) ?(?:heures?|h|minutes?|min))\b"
 )
@@ -333,33 +354,70 @@ def _onset(folded: str, today: dt.date) -> tuple[str | None, str | None]:
 
 
 def _onset_day(folded: str, today: dt.date) -> dt.date | None:
+    """The earliest day the words name: a report tells how it began, then what followed
+    ("since the 10th…, ended up in A&E on saturday")."""
+    found = [day for day in _days(folded, today) if day is not None and day <= today]
+    return min(found) if found else None
+
+
+def _days(folded: str, today: dt.date) -> Iterator[dt.date | None]:
     text = dates.digits(folded)
-    if (ago := _AGO.search(text)) is not None:
+    for ago in _AGO.finditer(text):
         count = int(ago[1] or ago[3])
         unit = ago[2] or ago[4]
-        return today - dt.timedelta(days=count * (7 if unit.startswith(("w", "s")) else 1))
-    if re.search(r"\b(?:a|one|1) week ago\b|\bil y a (?:une|1) semaine\b|\bhuit jours\b", text):
-        return today - dt.timedelta(days=7)
-    if re.search(r"\b(?:2|two) weeks ago\b|\bil y a (?:2|deux) semaines\b|\bquinze jours\b", text):
-        return today - dt.timedelta(days=14)
+        yield today - dt.timedelta(days=count * (7 if unit.startswith(("w", "s")) else 1))
+    if re.search(r"\b(?:a|one|1) week ago\b|\bil y a (?:une|1) semaine\b", text):
+        yield today - dt.timedelta(days=7)
+    if re.search(r"\b(?:2|two) weeks ago\b|\bil y a (?:2|deux) semaines\b", text):
+        yield today - dt.timedelta(days=14)
     if re.search(r"\bavant[- ]hier\b|\bday before yesterday\b", folded):
-        return today - dt.timedelta(days=2)
+        yield today - dt.timedelta(days=2)
     if _YESTERDAY.search(folded):
-        return today - dt.timedelta(days=1)
+        yield today - dt.timedelta(days=1)
     if _TODAY.search(folded):
-        return today
-    if (named := _DAY_MONTH.search(text)) is not None:
-        return _dated(named, today)
-    if (weekday := _WEEKDAY.search(folded)) is not None:
+        yield today
+    for named in _DAY_MONTH.finditer(text):
+        yield _dated(named, today)
+    for day in _DAY_ALONE.finditer(text):
+        yield _in_month(int(day[1] or day[2]), today)
+    for weekday in _WEEKDAY.finditer(folded):
         wanted = _WEEKDAYS[weekday[2]]
         back = (today.weekday() - wanted) % 7
         if back == 0 and (weekday[1] or weekday[3]):
             back = 7
-        return today - dt.timedelta(days=back)
-    span = dates.span(text, today)
-    if span is not None and span.earliest is not None and span.earliest == span.latest:
-        return span.earliest
-    return None
+        yield today - dt.timedelta(days=back)
+    if _LASTING.search(text):  # "for 2 weeks now", "depuis 10 jours": a span up to today
+        span = dates.span(text, today)
+        if span is not None and span.earliest is not None and span.earliest == span.latest:
+            yield span.earliest
+
+
+# "on the 12th", "since the 10th", "le 12", "depuis le 10": a day of this month (else the last).
+_DAY_ALONE = re.compile(
+    r"\b(?:on|since|from) the (\d{1,2})(?:st|nd|rd|th)\b|"
+    r"\b(?:le|depuis le|du) (\d{1,2})(?:er)?\b(?! ?(?:mg|ml|h|heures?|ans|jours|fois|%|g|/|\d))"
+)
+# A time that runs up to now: "for 2 weeks now", "has been blurry for 10 days", "depuis 3 jours".
+_LASTING = re.compile(
+    r"\b(?:depuis|dpuis|ca fait|sa fait|il y a)\b|\bfor \d+ \w+ now\b|"
+    r"\b(?:been|have had|'ve had|ve had|has had)\b.*\bfor \d+\b|\bago\b"
+)
+
+
+def _in_month(day: int, today: dt.date) -> dt.date | None:
+    if not 1 <= day <= 31:
+        return None
+    try:
+        when = today.replace(day=day)
+    except ValueError:
+        return None
+    if when <= today:
+        return when
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    try:
+        return last.replace(day=day)
+    except ValueError:
+        return None
 
 
 def _dated(found: re.Match[str], today: dt.date) -> dt.date | None:
@@ -395,7 +453,7 @@ _STILL = re.compile(
     r"actuellement|sans arret|non[- ]stop|la maintenant|depuis (?:ce matin|hier|\d+ jours))\b"
 )
 _STOPPED = re.compile(
-    r"\b(?:gone|went away|go away on its own|stopped|passed|it'?s over|its over|over now|"
+    r"\b(?:gone|went away|go away on its own|stopped|passed(?! away)|it'?s over|its over|over now|"
     r"settled|resolved|cleared(?: up)?|disappeared|only lasted|lasted (?:about |around |for )?"
     r"(?:\d+|an?|a few|half)|for (?:about |around )?(?:\d+|an?|a few) (?:minutes?|hours?|mins?)|"
     r"no longer|(?:not|no|isn'?t|isnt) (?:there |here )?any ?more|fine now|ok now|okay now|"
@@ -403,7 +461,9 @@ _STOPPED = re.compile(
     r"c'?est passe|ca (?:s'?est )?passe|c passe|est passe|passe maintenant|parti|partie|"
     r"disparu|disparue|fini|finie|termine|terminee|plus rien|n'?ai plus|ai plus|j'?ai plus|"
     r"a dure|n'a dure|seulement \d+ (?:minutes?|heures?)|pendant (?:\d+|une|quelques) "
-    r"(?:minutes?|heures?)|revenu a la normale|ca va mieux maintenant|tout va bien maintenant)\b"
+    r"(?:minutes?|heures?)|revenu a la normale|ca va mieux maintenant|tout va bien maintenant|"
+    r"(?:been |all )?fine since|(?:was |been )?fine by|all fine now|(?:they'?re|theyre|it'?s|its) "
+    r"fine|ca va maintenant|va bien depuis|redescendu|rentree? dans l'?ordre)\b"
 )
 
 
@@ -413,6 +473,8 @@ _NOT_AFTER = re.compile(r"\s*(?:pas|toujours pas|not)\b")
 
 def _ongoing(folded: str) -> bool | None:
     """Still going on (True), over (False), or not said."""
+    if _CRITERIA["death"].search(folded):
+        return None  # the outcome is death: neither going on nor over
     still = _STILL.search(folded)
     stopped = next(
         (
@@ -424,9 +486,30 @@ def _ongoing(folded: str) -> bool | None:
     )
     if still is not None and (stopped is None or still.start() > stopped.start()):
         return True
+    if stopped is not None and _RECURRING.search(folded) and _EPISODE.search(stopped.group(0)):
+        return True  # "almost every evening; on Sunday it lasted an hour": one bout of many
     if stopped is not None:
         return False
     return None
+
+
+def _told_as_present(folded: str) -> bool:
+    """ "I feel sick since the new pills": told in the present, it likely goes on."""
+    return _PRESENT.search(folded) is not None
+
+
+_RECURRING = re.compile(
+    r"\b(?:every|each|tous les|toutes les|chaque|on and off|de temps en temps|presque tous)\b"
+)
+_EPISODE = re.compile(r"lasted|dure|for |pendant|seulement")
+# Told in the present tense: what the person has now, or has had up to now.
+_PRESENT = re.compile(
+    r"\b(?:since|depuis|dpuis)\b(?!\s*(?:then|$|[.,!]))|\b(?:i'?ve been|ive been|i have been|"
+    r"has been|have been|i feel|i get|i keep|i have|i'?ve got|ive got|i'?m getting|im getting|"
+    r"i'?m having|im having|on and off|after every (?:dose|injection|tablet|pill))\b|"
+    r"\b(?:toutes les|tous les) (?:nuits|soirs|jours|matins)\b|\bpresque tous les\b|"
+    r"\bde temps en temps\b"
+)
 
 
 _MILD = re.compile(
@@ -486,7 +569,12 @@ _HOSPITAL_STAY = re.compile(
     r"hospitalise|hospitalisee|hospitalisation|garde(?:e)? (?:a l'?hospital|en observation|"
     r"la nuit|\d+ (?:nuits?|jours))|reste(?:e)? (?:\d+ |une |deux |trois )?(?:nuits?|jours?) "
     r"(?:a l'?hospital|a l hospital)|(?:nuits?|jours?) a l'?hospital|je suis a l'?hospital|"
-    r"suis a l'?hospital)\b"
+    r"suis a l'?hospital|spent (?:\w+ ){0,2}(?:nights?|days?|weeks?) (?:in|on|at)|"
+    r"kept (?:me|him|her) (?:on|in) |kept (?:me|him|her)\b[^.]{0,40}\b(?:nights?|overnight)|"
+    r"(?:nights?|days?) (?:in|on) (?:the )?(?:\w+ ){0,2}(?:ward|unit|intensive care|icu)|"
+    r"(?:nuits?|jours?|semaines?) en (?:rea|reanimation|soins intensifs|observation)|"
+    r"garde(?:e|s)? (?:\w+ ){0,3}(?:a l'?hospital|en observation|nuits?|la nuit)|"
+    r"jusqu'?au lendemain|intensive care|icu|soins intensifs|en rea(?:nimation)?)\b"
 )
 _EMERGENCY_CARE = re.compile(
     r"\b(?:a and e|a ?& ?e|emergency (?:room|department|dept|services?|care)|the er|er visit|"
@@ -495,7 +583,8 @@ _EMERGENCY_CARE = re.compile(
 )
 _DOCTOR = re.compile(
     r"\b(?:doctor|nurse|pharmacist|clinic|walk[- ]in|saw someone|infirmiere|pharmacien|"
-    r"pharmacienne|pharmacie|consult(?:e|ation)?|cabinet|sos medecins)\b"
+    r"pharmacienne|pharmacie|consult(?:e|ation)?|cabinet|sos medecins|optician|optometrist|"
+    r"dentist|physio\w*|opticien\w*|audioprothesiste|dentiste|kine\w*|osteo\w*)\b"
 )
 _NOBODY = re.compile(
     r"\b(?:nobody|no one|noone|didn'?t (?:see|need) anyone|no need|nothing|nope|nah|no care|"
@@ -506,10 +595,16 @@ _NOBODY = re.compile(
 
 
 def _care(folded: str) -> str | None:
-    """The most care the words say it needed (never guessed from a denial)."""
+    """The most care the words say it needed (never guessed from a denial, or from what
+    someone only wanted to do: "my husband wanted to call an ambulance but I said no")."""
     if _first(_HOSPITAL_STAY, folded):
         return "hospital"
-    if (found := _first(_EMERGENCY_CARE, folded)) is not None and not _dose_number(found):
+    emergency = [
+        m
+        for m in _EMERGENCY_CARE.finditer(folded)
+        if not _negated(folded, m.start()) and not _HYPOTHETICAL.search(_clause(folded, m))
+    ]
+    if emergency and not all(_dose_number(m) for m in emergency):
         return "emergency"
     if _first(_DOCTOR, folded):
         return "doctor"
@@ -523,6 +618,19 @@ def _care(folded: str) -> str | None:
     ):
         return "none"
     return None
+
+
+# Care someone meant or offered, not care given.
+_HYPOTHETICAL = re.compile(
+    r"\b(?:wanted (?:me )?to|want(?:s|ed)? me to|was going to|were going to|almost|nearly|"
+    r"offered to|suggested|thought about|voulait|voulais|allait|allais|a propose|proposait|"
+    r"hesite)\b"
+)
+
+
+def _clause(folded: str, match: re.Match[str]) -> str:
+    """The words of `match`'s clause before it."""
+    return re.split(r"[.;!?,]| but | mais ", folded[: match.start()])[-1]
 
 
 def _dose_number(found: re.Match[str]) -> bool:
@@ -540,16 +648,22 @@ _CRITERIA = {
         r"\b(?:(?:nearly|almost|could have|could've|thought i (?:was going to|would)|"
         r"thought i'?d) die[d]?|life[- ]threatening|intensive care|icu|resuscitat\w*|"
         r"my life was in danger|(?:j'?ai|jai|on a) (?:failli|cru) mourir|reanimation|"
-        r"soins intensifs|pronostic vital|en danger de mort|reanime)\b"
+        r"soins intensifs|pronostic vital|en danger de mort|reanime|could(?: have|'ve) killed me|"
+        r"(?:j'?aurais|il aurait|elle aurait) pu (?:y rester|mourir|y passer)|"
+        r"aurait pu (?:me |le |la )?tuer)\b"
     ),
     "disability": re.compile(
         r"\b(?:(?:can'?t|cannot|cant|unable to) (?:walk|see|hear|work) any ?more|"
         r"lost (?:my|the) (?:sight|hearing|vision|use)|permanent(?:ly)? (?:damage|disab\w*)|"
         r"paraly[sz]\w*|disabled now|(?:ne )?(?:peux|peut|pourrai) plus (?:marcher|voir|"
-        r"entendre|travailler)|paralyse\w*|handicap\w*|perdu (?:la vue|l'?audition|l'?usage))\b"
+        r"entendre|travailler|me servir|utiliser|reprendre)|paralyse\w*|handicap\w*|"
+        r"perdu (?:la vue|l'?audition|l'?usage)|(?:can'?t|cannot|cant) walk without|"
+        r"may not improve|might not improve|won'?t (?:be able to )?(?:go back to|return to) "
+        r"(?:my )?(?:job|work)|(?:restera|resterait) comme ca|sequelles?)\b"
     ),
     "congenital_anomaly": re.compile(
-        r"\b(?:birth defect|born with|congenital|malformation|ne avec|nee avec|"
+        r"\b(?:birth defect|born\b[^.]{0,30}\bwith|congenital|malformation|nee?s?\b[^.]{0,40}"
+        r"\bavec|"
         r"anomalie congenitale)\b"
     ),
     "death": re.compile(r"\b(?:passed away|has died|she died|he died|est decede\w*|est mort\w*)\b"),

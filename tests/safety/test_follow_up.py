@@ -47,7 +47,7 @@ def alerting(tmp_path: Path) -> Settings:
         ("jai vomi toute la nuit hier, jsuis allé aux urgences", "2026-11-17", None, "emergency"),
         ("depuis 2 jours mal au ventre ça passe pas", "2026-11-16", True, None),
         ("rash after the second dose, they kept me 2 nights in hospital", None, None, "hospital"),
-        ("dizzy since 12/11, didn't see anyone about it", "2026-11-12", None, "none"),
+        ("dizzy since 12/11, didn't see anyone about it", "2026-11-12", True, "none"),
     ],
 )
 def test_a_report_says_what_it_says_and_nothing_is_guessed(

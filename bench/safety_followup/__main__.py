@@ -1,0 +1,141 @@
+"""What the side-effect follow-up extracts from written reports, per language.
+
+    .venv/bin/python bench/safety_followup [--misses] [--json]
+
+`bench/safety_followup/reports.yml` holds reports written apart from the extractor (see its
+header), each with the answers the person typed to the questions the report left open, and what
+a careful reader takes from them. Each report is played as the follow-up plays it: the facts the
+report gives, then, question by question, the typed answer (a question with no answer given is
+skipped). It prints, for each language and each half (even places: tuning; odd places:
+held out), the share of reports whose onset, course (ongoing or over) and seriousness (serious
+or not, and the criteria) come out right, each and all three together. The target is ≥ 0.90 for
+each of the three on every set. `--misses` lists what went wrong on the tuning half only, so
+that the held-out half stays unseen. Exit code 0 when the targets are met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bot.safety.followup import Facts, extract, read_answer  # noqa: E402
+
+REPORTS = Path(__file__).resolve().parent / "reports.yml"
+TARGET = 0.90
+FIELDS = ("onset", "ongoing", "seriousness")
+PARTS = ("tuning", "held-out")
+
+
+@dataclass
+class Score:
+    reports: int = 0
+    right: dict[str, int] = field(default_factory=lambda: dict.fromkeys((*FIELDS, "all"), 0))
+    misses: list[str] = field(default_factory=list)
+
+    def share(self, name: str) -> float:
+        return self.right[name] / self.reports if self.reports else 0.0
+
+    def meets(self) -> bool:
+        return all(self.share(name) >= TARGET for name in FIELDS)
+
+
+def played(item: dict[str, Any], received: dt.datetime) -> Facts:
+    """The facts once the follow-up has asked what the report left open."""
+    facts = extract(item["report"], received)
+    answers = item.get("answers") or {}
+    while (step := facts.next_step()) is not None:
+        typed = answers.get(step)
+        found = read_answer(step, typed, received) if typed else None
+        if isinstance(found, Facts):
+            facts = facts.merged(found)
+            facts = replace(facts, answers=(*facts.answers, (step, typed)))
+        else:
+            facts = replace(facts, skipped=(*facts.skipped, step))
+    return facts
+
+
+def score(items: list[dict[str, Any]], received: dt.datetime) -> Score:
+    result = Score()
+    for item in items:
+        facts, expect = played(item, received), item["expect"]
+        got = {
+            "onset": facts.onset,
+            "ongoing": facts.ongoing,
+            "seriousness": (facts.serious, sorted(facts.seriousness)),
+        }
+        wanted = {
+            "onset": expect.get("onset"),
+            "ongoing": expect.get("ongoing"),
+            "seriousness": (expect.get("serious"), sorted(expect.get("seriousness") or [])),
+        }
+        result.reports += 1
+        wrong = [name for name in FIELDS if got[name] != wanted[name]]
+        for name in FIELDS:
+            result.right[name] += name not in wrong
+        result.right["all"] += not wrong
+        if wrong:
+            said = "; ".join(f"{n}: got {got[n]!r}, want {wanted[n]!r}" for n in wrong)
+            result.misses.append(f"{item['report']!r} {item.get('answers') or ''} -> {said}")
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--misses", action="store_true", help="list the tuning half's misses")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    data = yaml.safe_load(REPORTS.read_text(encoding="utf-8"))
+    received = dt.datetime.fromisoformat(data["received"])
+    results: dict[tuple[str, str], Score] = {}
+    for language in ("en", "fr"):
+        items = data[language]
+        halves = {"tuning": items[0::2], "held-out": items[1::2]}
+        for part in PARTS:
+            results[language, part] = score(halves[part], received)
+    if args.json:
+        rows = [
+            {
+                "language": language, "part": part, "reports": s.reports,
+                **{name: round(s.share(name), 3) for name in (*FIELDS, "all")},
+            }
+            for (language, part), s in results.items()
+        ]  # fmt: skip
+        print(json.dumps(rows, indent=2))
+    else:
+        _show(results)
+    if args.misses:
+        for (language, part), s in results.items():
+            if part == "tuning":
+                for line in s.misses:
+                    print(f"{language}: {line}")
+    return 0 if all(s.meets() for s in results.values()) else 1
+
+
+def _show(results: dict[tuple[str, str], Score]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Side-effect follow-up on written reports")
+    for column in ("language", "part", "reports", *FIELDS, "all three"):
+        table.add_column(column, justify="right")
+    for (language, part), s in results.items():
+        table.add_row(
+            language, part, str(s.reports), *(f"{s.share(name):.2f}" for name in (*FIELDS, "all"))
+        )
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    console.print(table)
+    console.print(f"target: ≥ {TARGET:.2f} for each of {', '.join(FIELDS)} on every set")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
