@@ -54,7 +54,7 @@ def played(item: dict[str, Any], received: dt.datetime) -> Facts:
     facts = extract(item["report"], received)
     answers = item.get("answers") or {}
     while (step := facts.next_step()) is not None:
-        typed = answers.get(step)
+        typed = str(answers.get(step) or "")
         found = read_answer(step, typed, received) if typed else None
         if isinstance(found, Facts):
             facts = facts.merged(found)

@@ -163,10 +163,9 @@ def extract(text: str, received: dt.datetime) -> Facts:
     today = received.date()
     onset, said = _onset(folded, today)
     ongoing = _ongoing(folded)
+    inferred: tuple[str, ...] = ()
     if ongoing is None and _told_as_present(folded):
         ongoing, inferred = True, ("ongoing",)
-    else:
-        inferred = ()
     return Facts(
         onset=onset,
         onset_said=said,
