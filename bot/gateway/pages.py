@@ -339,6 +339,20 @@ class StaffPages:
                 "Safety event {id} acknowledged.", id=event_id,
             )  # fmt: skip
 
+        @api.post("/inbox/safety/{event_id}/correct")
+        async def correct(request: Request, event_id: int, staff: SignedIn) -> Response:
+            form = await self.form(request, staff)
+            changes = {
+                name: str(form.get(name) or "")[:200]
+                for name in ("onset", "ongoing", "severity", "care", "product", "last_dose")
+            }
+            changes["criteria"] = ",".join(str(c) for c in form.getlist("criteria"))
+            return await self.inbox_action(
+                request, staff, "safety.correct", f"safety_event:{event_id}",
+                lambda s: inboxes.correct_safety(s, self.settings, self.cipher, event_id, changes),
+                "Safety event {id}: its record is saved.", id=event_id,
+            )  # fmt: skip
+
         @api.post("/inbox/follow-ups/{follow_up_id}/done")
         async def follow_up_done(request: Request, follow_up_id: int, staff: SignedIn) -> Response:
             await self.form(request, staff)

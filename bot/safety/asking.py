@@ -260,17 +260,19 @@ def correct(
             known = ", ".join(CORRECTABLE)
             raise InvalidCorrection(f"{name!r} cannot be corrected (one of {known})")
         values[name] = _corrected_value(name, raw.strip())
-    changed = [
-        name
-        for name, value in values.items()
-        if (tuple(value) if isinstance(value, list) else value) != getattr(facts, name)
-    ]
+    if "criteria" in values:
+        # What the care needed implies is not kept twice: it follows the care if corrected.
+        care = values.get("care", facts.care)
+        implied = {"hospital": "hospitalisation", "emergency": "other_medically_important"}
+        kept = {c for c in values["criteria"] if c != implied.get(care or "")}
+        values["criteria"] = tuple(c for c in CRITERIA if c in kept)
+    before = replace(facts, criteria=tuple(c for c in CRITERIA if c in facts.criteria))
+    changed = [name for name, value in values.items() if value != getattr(before, name)]
     if not changed:
         return []
-    if "criteria" in values:
-        values["criteria"] = tuple(values["criteria"])
-    if "onset" in values:
+    if "onset" in values and values["onset"] is not None:
         values["onset_said"] = None
+    values["inferred"] = tuple(name for name in facts.inferred if name not in changed)
     save(session, settings, cipher, event, replace(facts, **values))
     record = _record(event, cipher)
     record["corrected_by_staff"] = sorted({*record.get("corrected_by_staff", []), *changed})

@@ -35,7 +35,7 @@ from bot.db.models import (
 )
 from bot.handoff import service
 from bot.reminders import report as appointments_report
-from bot.safety import events
+from bot.safety import asking, events, report
 from bot.screening import report as screening_report
 from bot.settings import Settings
 from bot.staff.words import channel_title, t, when
@@ -50,6 +50,7 @@ KINDS: tuple[Kind, ...] = ("safety", "handoff", "follow_up", "reminder")
 # their chat for a human. An appointment change or an undelivered reminder has a visit date
 # behind it; a call-back or a screening to review has none.
 URGENCY = {
+    "serious_adverse_event": 0,  # first: a sponsor must have it within 24 hours
     "emergency": 1,
     "adverse_event": 2,
     "handoff": 3,
@@ -65,7 +66,27 @@ UNREADABLE = "(unreadable: encrypted with a retired key)"
 # The zone times are said in when none is given: the setting's own default.
 SITE_ZONE = ZoneInfo(Settings.model_fields["site_timezone"].default)
 
-_SAFETY_TITLES = {"emergency": "Emergency", "adverse_event": "Adverse event"}
+_SAFETY_TITLES = {
+    "emergency": "Emergency",
+    "adverse_event": "Adverse event",
+    "serious_adverse_event": "Serious adverse event",
+}
+# The side effect's record, as the page labels it (bot.safety.report.case's keys).
+_RECORD_LABELS = (
+    ("onset", "Onset"),
+    ("ongoing", "Still going on"),
+    ("severity", "Effect on daily life"),
+    ("care", "Care needed"),
+    ("seriousness_criteria", "Seriousness"),
+    ("suspected_product", "Study treatment"),
+    ("last_dose", "Last dose"),
+)
+_CARE_SAID = {
+    "none": "No care",
+    "doctor": "Saw a doctor",
+    "emergency": "Emergency care",
+    "hospital": "Stayed in hospital",
+}
 _HANDOFF_TITLES = {
     "asked": "Wants the study team",
     "misunderstood": "Not understood twice — handed to the team",
@@ -113,7 +134,8 @@ class InboxItem:
     person: str  # who the item is about: the chat's pseudonym, else "participant:<code>"
     text: str
     details: tuple[tuple[str, str], ...]  # (label, value)
-    actions: tuple[str, ...]  # the page's buttons: acknowledge, reply, close, done
+    actions: tuple[str, ...]  # the page's buttons: acknowledge, correct, reply, close, done
+    record: dict[str, Any] | None = None  # a side effect's record, for the correction form
 
     @property
     def key(self) -> str:
@@ -227,6 +249,23 @@ def counts(listed: Iterable[InboxItem]) -> dict[str, int]:
     return {**{kind: tally[kind] for kind in KINDS}, "urgent": sum(i.urgent for i in listed)}
 
 
+def correct_safety(
+    session: Session, settings: Settings, cipher: Cipher, event_id: int, changes: dict[str, str]
+) -> list[str]:
+    """Staff complete or correct a side effect's record; the fields changed."""
+    event = _pending(
+        session.get(SafetyEvent, event_id, with_for_update=True),
+        event_id,
+        lambda row: row.kind == "adverse_event",
+        "There is no safety event {id}.",
+        "The safety event {id} is an emergency: it has no side-effect record.",
+    )
+    try:
+        return asking.correct(session, settings, cipher, event, changes)
+    except asking.InvalidCorrection as error:
+        raise InboxError(str(error)) from None
+
+
 def acknowledge_safety(session: Session, event_id: int) -> SafetyEvent:
     """Staff have reviewed the event: it leaves the inbox."""
     event = _pending(
@@ -313,22 +352,82 @@ class _Linked:
 def _safety_events(session: Session, cipher: Cipher, said: _Said) -> list[InboxItem]:
     rows = events.listed(session, cipher)
     linked = _linked(session, [row["participant"] for row in rows])
-    return [
-        _item(
-            said,
-            row,
-            linked.get(row["participant"]),
-            kind="safety",
-            urgency=URGENCY[row["kind"]],
-            title=f"{t(said.lang, _SAFETY_TITLES.get(row['kind'], row['kind']))} — "
-            f"{t(said.lang, _words(row['category']))}",
-            channel=row["channel"],
-            text=row["text"],
-            details=(),
-            actions=("acknowledge",),
+    items = []
+    for row in rows:
+        case = _case(session, cipher, row)
+        serious = row["kind"] == "adverse_event" and bool(case and case["serious"])
+        kind = "serious_adverse_event" if serious else row["kind"]
+        title = (
+            f"{t(said.lang, _SAFETY_TITLES.get(kind, kind))} — "
+            f"{t(said.lang, _words(row['category']))}"
         )
-        for row in rows
-    ]
+        if serious and row.get("report_due"):
+            title += f" · {_time_left(_moment(row['report_due']), said)}"
+        items.append(
+            _item(
+                said,
+                row,
+                linked.get(row["participant"]),
+                kind="safety",
+                urgency=URGENCY[kind],
+                title=title,
+                channel=row["channel"],
+                text=row["text"],
+                details=_record(case, row, said) if case else (),
+                actions=("acknowledge", "correct") if case else ("acknowledge",),
+            )
+        )
+        if case:
+            items[-1] = replace(items[-1], record=case)
+    return items
+
+
+def _case(session: Session, cipher: Cipher, row: dict[str, Any]) -> dict[str, Any] | None:
+    """A side effect's whole record (None for an emergency)."""
+    if row["kind"] != "adverse_event":
+        return None
+    event = session.get(SafetyEvent, row["id"])
+    return report.case(event, cipher, None) if event is not None else None
+
+
+def _time_left(due: dt.datetime, said: _Said) -> str:
+    """ "report due in 21 h" / "report overdue by 3 h"."""
+    hours = (due - said.now).total_seconds() / 3600
+    if hours >= 0:
+        return t(said.lang, "report due in {n} h", n=max(1, int(hours)) if hours >= 1 else 0)
+    return t(said.lang, "report overdue by {n} h", n=max(1, int(-hours)))
+
+
+def _record(case: dict[str, Any], row: dict[str, Any], said: _Said) -> tuple[tuple[str, str], ...]:
+    """The side effect's structured record beside the person's words, and their answers."""
+    lang = said.lang
+    shown: list[tuple[str, str]] = []
+    if row.get("report_due"):
+        shown.append((t(lang, "Report to the sponsor by"), said.time(_moment(row["report_due"]))))
+    for key, label in _RECORD_LABELS:
+        value = case.get(key)
+        if key == "onset" and value is None:
+            value = case.get("onset_said")
+        if key == "ongoing" and value is not None:
+            value = t(lang, "yes" if value else "no")
+        elif key == "care" and value is not None:
+            value = t(lang, _CARE_SAID.get(value, value))
+        elif key == "severity" and value is not None:
+            value = t(lang, value)
+        elif key == "seriousness_criteria":
+            if case.get("serious") is None:
+                value = None
+            else:
+                named = ", ".join(t(lang, _words(c)) for c in value or [])
+                value = named or t(lang, "not serious")
+        shown.append((t(lang, label), str(value) if value else t(lang, "not known yet")))
+    for answer in case.get("follow_up_answers", []):
+        label = t(lang, "Answer ({question})", question=t(lang, _words(answer["question"])))
+        shown.append((label, answer["answer"]))
+    if case.get("corrected_by_staff"):
+        fields = ", ".join(t(lang, _words(f)) for f in case["corrected_by_staff"])
+        shown.append((t(lang, "Corrected by staff"), fields))
+    return tuple(shown)
 
 
 def _handoffs(session: Session, cipher: Cipher, said: _Said) -> list[InboxItem]:

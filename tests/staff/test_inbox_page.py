@@ -11,10 +11,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.crypto import Cipher
-from bot.db.models import utcnow
+from bot.db.models import SafetyEvent, StaffAudit, utcnow
+from bot.safety import asking
 from tests.staff.conftest import Site, running_site
 from tests.staff.factories import ASTHMA, IN_TEN_DAYS, T2D, Desk
 
@@ -205,3 +207,52 @@ def test_french_headings_and_counts(site: Site) -> None:
     assert [heading for heading, _ in _people(page)] == ["Personne 3f2a"]
     assert "Les heures sont celles de Paris (" in page
     assert "1 suivi<" in page and "suivis" not in page  # one follow-up, said in the singular
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_serious_side_effect_comes_first_with_its_deadline_and_staff_correct_its_record(
+    site: Site,
+) -> None:
+    session, desk = _desk(site)
+    now = utcnow()
+    with session, session.begin():
+        desk.chat(STRANGER)
+        desk.chat(WORRIED)
+        emergency = desk.safety(STRANGER, "crushing pain in my chest", now)
+        said = "since yesterday a rash all over, they kept me in hospital overnight"
+        serious = desk.safety(
+            WORRIED, said, now - dt.timedelta(hours=3), kind="adverse_event", category="reported"
+        )
+        event = session.get(SafetyEvent, serious)
+        assert event is not None
+        asking.start(session, site.settings, desk.cipher, event, said, ask_now=True)
+    site.add_staff("c@site.example")
+    with site.browser() as browser:
+        browser.sign_in("c@site.example")
+        page = browser.get("/staff").text
+        assert [heading for heading, _ in _people(page)] == ["Person 3f2a", "Person 77c0"]
+        card = _card(page, f"safety:{serious}")
+        assert "Serious adverse event" in card and "report due in 2" in card  # 24 h from receipt
+        assert "Care needed Stayed in hospital" in card and "Seriousness hospitalisation" in card
+        assert "Still going on not known yet" in card and said in card
+        assert "Complete or correct the record" in card
+
+        saved = browser.submit(
+            "/staff", f"/staff/inbox/safety/{serious}/correct",
+            onset="2026-11-10", ongoing="no", severity="severe", care="hospital",
+            product="DMX-101 tablets", last_dose="",
+        )  # fmt: skip
+        assert saved.status_code == 303
+        after = browser.get("/staff").text
+        assert f"Safety event {serious}: its record is saved." in after
+        card = _card(after, f"safety:{serious}")
+        assert "Onset 2026-11-10" in card and "Study treatment DMX-101 tablets" in card
+        assert "Corrected by staff" in card
+        wrong = browser.submit("/staff", f"/staff/inbox/safety/{emergency}/correct", care="x")
+        assert wrong.status_code == 303
+        assert "is an emergency: it has no side-effect record" in browser.get("/staff").text
+    with Session(site.engine) as check:
+        audited = check.scalars(
+            select(StaffAudit.action).where(StaffAudit.action == "safety.correct")
+        ).all()
+        assert audited == ["safety.correct"]
