@@ -9,8 +9,14 @@ report gives, then, question by question, the typed answer (a question with no a
 skipped). It prints, for each language and each half (even places: tuning; odd places:
 held out), the share of reports whose onset, course (ongoing or over) and seriousness (serious
 or not, and the criteria) come out right, each and all three together. The target is ≥ 0.90 for
-each of the three on every set. `--misses` lists what went wrong on the tuning half only, so
-that the held-out half stays unseen. Exit code 0 when the targets are met.
+each of the three on every set. Exit code 0 when the targets are met.
+
+The held-out half of reports.yml gave the first figures on unseen wording (issue 22's closing
+note), then was tuned on too: both halves are regression data now, and `--misses` lists what
+goes wrong on either. `bench/safety_followup/fresh.yml`, in the same format, was written after
+that by a writer who saw neither the extractor nor reports.yml; it is scored whole ("fresh")
+and its misses are never listed, so that it stays unseen; when it has been used up, write
+another.
 """
 
 from __future__ import annotations
@@ -31,9 +37,10 @@ sys.path.insert(0, str(ROOT))
 from bot.safety.followup import Facts, extract, read_answer  # noqa: E402
 
 REPORTS = Path(__file__).resolve().parent / "reports.yml"
+FRESH = Path(__file__).resolve().parent / "fresh.yml"
 TARGET = 0.90
 FIELDS = ("onset", "ongoing", "seriousness")
-PARTS = ("tuning", "held-out")
+PARTS = ("tuning", "held-out", "fresh")
 
 
 @dataclass
@@ -91,17 +98,20 @@ def score(items: list[dict[str, Any]], received: dt.datetime) -> Score:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--misses", action="store_true", help="list the tuning half's misses")
+    parser.add_argument("--misses", action="store_true", help="what went wrong on reports.yml")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     data = yaml.safe_load(REPORTS.read_text(encoding="utf-8"))
     received = dt.datetime.fromisoformat(data["received"])
     results: dict[tuple[str, str], Score] = {}
+    fresh = yaml.safe_load(FRESH.read_text(encoding="utf-8")) if FRESH.exists() else None
     for language in ("en", "fr"):
         items = data[language]
-        halves = {"tuning": items[0::2], "held-out": items[1::2]}
-        for part in PARTS:
-            results[language, part] = score(halves[part], received)
+        results[language, "tuning"] = score(items[0::2], received)
+        results[language, "held-out"] = score(items[1::2], received)
+        if fresh is not None:
+            moment = dt.datetime.fromisoformat(fresh["received"])
+            results[language, "fresh"] = score(fresh[language], moment)
     if args.json:
         rows = [
             {
@@ -115,7 +125,7 @@ def main() -> int:
         _show(results)
     if args.misses:
         for (language, part), s in results.items():
-            if part == "tuning":
+            if part != "fresh":  # never the fresh set's
                 for line in s.misses:
                     print(f"{language}: {line}")
     return 0 if all(s.meets() for s in results.values()) else 1

@@ -343,9 +343,16 @@ _ROUGHLY = re.compile(
 )
 
 
+# "a week or so ago", "il y a environ 10 jours": said as roughly as that, kept as words.
+_APPROXIMATE = re.compile(
+    r"\b(?:or so|ish|roughly|give or take|more or less|a peu pres|a peu pret|environ|"
+    r"plus ou moins)\b"
+)
+
+
 def _onset(folded: str, today: dt.date) -> tuple[str | None, str | None]:
     """The day it started (ISO), or the rough words that date it, or neither."""
-    day = _onset_day(folded, today)
+    day = None if _APPROXIMATE.search(folded) else _onset_day(folded, today)
     if day is not None and day <= today:
         return day.isoformat(), None
     rough = _ROUGHLY.search(folded)
@@ -393,7 +400,8 @@ def _days(folded: str, today: dt.date) -> Iterator[dt.date | None]:
 
 # "on the 12th", "since the 10th", "le 12", "depuis le 10": a day of this month (else the last).
 _DAY_ALONE = re.compile(
-    r"\b(?:on|since|from) the (\d{1,2})(?:st|nd|rd|th)\b|"
+    r"\b(?:on|since|from) the (\d{1,2})(?:st|nd|rd|th)\b(?! (?:dose|injection|shot|jab|infusion|"
+    r"visit|course|cycle|week|day|time|tablet|pill|treatment))|"
     r"\b(?:le|depuis le|du) (\d{1,2})(?:er)?\b(?! ?(?:mg|ml|h|heures?|ans|jours|fois|%|g|/|\d))"
 )
 # A time that runs up to now: "for 2 weeks now", "has been blurry for 10 days", "depuis 3 jours".
@@ -453,14 +461,17 @@ _STILL = re.compile(
 )
 _STOPPED = re.compile(
     r"\b(?:gone|went away|go away on its own|stopped|passed(?! away)|it'?s over|its over|over now|"
-    r"settled|resolved|cleared(?: up)?|disappeared|only lasted|lasted (?:about |around |for )?"
-    r"(?:\d+|an?|a few|half)|for (?:about |around )?(?:\d+|an?|a few) (?:minutes?|hours?|mins?)|"
+    r"settled|resolved|cleared(?: up)?|disappeared|only lasted|lasted (?:about |around |for |"
+    r"maybe |like |roughly )?(?:\d+|an?|a few|half)|for (?:about |around |maybe |like )?"
+    r"(?:\d+|an?|a few) ?(?:minutes?|hours?|mins?|hrs?|h)\b|"
+    r"(?:been )?(?:ok|okay|fine|good|alright|all right) since|depuis (?:ca|sa|c) va|ca va depuis|"
     r"no longer|(?:not|no|isn'?t|isnt) (?:there |here )?any ?more|fine now|ok now|okay now|"
     r"back to normal|better now|"
     r"c'?est passe|ca (?:s'?est )?passe|c passe|est passe|passe maintenant|parti|partie|"
     r"disparu|disparue|fini|finie|termine|terminee|plus rien|n'?ai plus|ai plus|j'?ai plus|"
-    r"a dure|n'a dure|seulement \d+ (?:minutes?|heures?)|pendant (?:\d+|une|quelques) "
-    r"(?:minutes?|heures?)|revenu a la normale|ca va mieux maintenant|tout va bien maintenant|"
+    r"a dure|n'a dure|seulement \d+ (?:minutes?|heures?)|pendant (?:genre |environ |a peu pres )?"
+    r"(?:\d+ ?(?:min|minutes?|h|heures?)|une heure|une minute|quelques (?:minutes|heures))|"
+    r"revenu a la normale|ca va mieux maintenant|tout va bien maintenant|"
     r"(?:been |all )?fine since|(?:was |been )?fine by|all fine now|(?:they'?re|theyre|it'?s|its) "
     r"fine|ca va maintenant|va bien depuis|redescendu|rentree? dans l'?ordre)\b"
 )
@@ -507,7 +518,9 @@ _PRESENT = re.compile(
     r"has been|have been|i feel|i get|i keep|i have|i'?ve got|ive got|i'?m getting|im getting|"
     r"i'?m having|im having|on and off|after every (?:dose|injection|tablet|pill))\b|"
     r"\b(?:toutes les|tous les) (?:nuits|soirs|jours|matins)\b|\bpresque tous les\b|"
-    r"\bde temps en temps\b"
+    r"\bde temps en temps\b|\bfor [\w ]{1,15} now\b|\bfor ages\b|\bbeen like (?:that|this)\b|"
+    r"\bca fait (?:un moment|un bout|longtemps|des semaines|\d+|quelques)\b|"
+    r"\b(?:every \w+|whenever|each time|a chaque fois|chaque fois)\b"
 )
 
 
@@ -567,7 +580,8 @@ _HOSPITAL_STAY = re.compile(
     r"i'?m in (?:the )?hospital|im in (?:the )?hospital|still in (?:the )?hospital|"
     r"hospitalise|hospitalisee|hospitalisation|garde(?:e)? (?:a l'?hospital|en observation|"
     r"la nuit|\d+ (?:nuits?|jours))|reste(?:e)? (?:\d+ |une |deux |trois )?(?:nuits?|jours?) "
-    r"(?:a l'?hospital|a l hospital)|(?:nuits?|jours?) a l'?hospital|je suis a l'?hospital|"
+    r"(?:a l'?hospital|a l hospital)|(?:nuits?|jours?|semaines?) a l'?hospital|"
+    r"je suis a l'?hospital|"
     r"suis a l'?hospital|spent (?:\w+ ){0,2}(?:nights?|days?|weeks?) (?:in|on|at)|"
     r"kept (?:me|him|her) (?:on|in) |kept (?:me|him|her)\b[^.]{0,40}\b(?:nights?|overnight)|"
     r"(?:nights?|days?) (?:in|on) (?:the )?(?:\w+ ){0,2}(?:ward|unit|intensive care|icu)|"
@@ -578,12 +592,17 @@ _HOSPITAL_STAY = re.compile(
 _EMERGENCY_CARE = re.compile(
     r"\b(?:a and e|a ?& ?e|emergency (?:room|department|dept|services?|care)|the er|er visit|"
     r"to er|in er|at er|casualty|ambulance|paramedics?|999|911|112|15|samu|pompiers|"
-    r"urgences?|urgence|aux urg|hospital)\b"
+    r"urgences?|urgence|aux urg|hospital|(?:to|at|in) (?:the )?ed)\b"
 )
 _DOCTOR = re.compile(
     r"\b(?:doctor|nurse|pharmacist|clinic|walk[- ]in|saw someone|infirmiere|pharmacien|"
     r"pharmacienne|pharmacie|consult(?:e|ation)?|cabinet|sos medecins|optician|optometrist|"
     r"dentist|physio\w*|opticien\w*|audioprothesiste|dentiste|kine\w*|osteo\w*)\b"
+)
+# "the nurse said to report this": an instruction to tell the team, not care given.
+_TOLD_TO_REPORT = re.compile(
+    r"\s*(?:said|told me|asked me|m'?a dit|m'?a demande)\s*(?:to|de)\s*(?:vous\s*)?"
+    r"(?:le\s*|l'?\s*)?(?:report|tell|let you know|signaler|dire|prevenir|declarer)"
 )
 _NOBODY = re.compile(
     r"\b(?:nobody|no one|noone|didn'?t (?:see|need) anyone|no need|nothing|nope|nah|no care|"
@@ -605,7 +624,7 @@ def _care(folded: str) -> str | None:
     ]
     if emergency and not all(_dose_number(m) for m in emergency):
         return "emergency"
-    if _first(_DOCTOR, folded):
+    if any(not _TOLD_TO_REPORT.match(folded, m.end()) for m in _DOCTOR.finditer(folded)):
         return "doctor"
     if re.search(
         r"\b(?:didn'?t|did not|haven'?t|have not|no need to|not) (?:see|seen|call|called|go|gone|"
@@ -658,7 +677,12 @@ _CRITERIA = {
         r"entendre|travailler|me servir|utiliser|reprendre)|paralyse\w*|handicap\w*|"
         r"perdu (?:la vue|l'?audition|l'?usage)|(?:can'?t|cannot|cant) walk without|"
         r"may not improve|might not improve|won'?t (?:be able to )?(?:go back to|return to) "
-        r"(?:my )?(?:job|work)|(?:restera|resterait) comme ca|sequelles?)\b"
+        r"(?:my )?(?:job|work)|(?:restera|resterait) comme ca|sequelles?|"
+        r"permanent|permanente|definitif|definitive|"
+        r"for good|(?:had|have) to (?:stop|give up|quit) (?:working|work|my job)|"
+        r"stop(?:ped)? working|won'?t come back|(?:ne )?reviendra (?:pas|plus|jamais)|"
+        r"can'?t see out of|(?:du|dois|devoir) arreter (?:mon|de) (?:boulot|travail|travailler)|"
+        r"pourrai(?:t|s)? plus (?:reprendre|travailler|marcher|voir))\b"
     ),
     "congenital_anomaly": re.compile(
         r"\b(?:birth defect|born\b[^.]{0,30}\bwith|congenital|malformation|nee?s?\b[^.]{0,40}"
