@@ -187,12 +187,18 @@ def safety_eval_texts(folder: Path = ROOT / "bench" / "safety_eval") -> Iterator
             yield from _labelled(folder / name)
 
 
-def followup_eval_texts(
-    path: Path = ROOT / "bench" / "safety_followup" / "reports.yml",
-) -> Iterator[Text]:
-    """The side-effect reports of bench/safety_followup, and the answers typed after them of
-    more than one word: "no", "oui" or "nah" is every yes-or-no question's answer, and no
-    set of such answers can avoid the NLU's examples of affirm and deny."""
+def followup_eval_texts(folder: Path = ROOT / "bench" / "safety_followup") -> Iterator[Text]:
+    """The side-effect reports of bench/safety_followup (reports.yml, and fresh.yml when
+    present), and the answers typed after them of more than one word."""
+    for name in ("reports.yml", "fresh.yml"):
+        if (folder / name).exists():
+            yield from _followup_texts(folder / name)
+
+
+def _followup_texts(path: Path) -> Iterator[Text]:
+    """One set's reports and answers; not the one-word answers: "no", "oui" or "nah" is every
+    yes-or-no question's answer, and no set of such answers can avoid the NLU's examples of
+    affirm and deny."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     for language in ("en", "fr"):
         for index, item in enumerate(data.get(language) or []):
