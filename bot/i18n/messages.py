@@ -375,12 +375,13 @@ _TEXTS.update(
         "follow_up_done": {
             "en": (
                 "Thank you. I have added your answers to your report for the study team. "
-                "If anything changes or you feel worse, tell me or call them."
+                "If anything changes, tell me here. If you feel very unwell, call "
+                "{emergency_number}."
             ),
             "fr": (
                 "Merci. J'ai ajouté vos réponses à votre signalement pour l'équipe de l'étude. "
-                "Si quelque chose change ou si vous vous sentez plus mal, dites-le-moi ou "
-                "appelez-la."
+                "Si quelque chose change, dites-le-moi ici. Si vous vous sentez très mal, "
+                "appelez le {emergency_number}."
             ),
         },
         "follow_up_ended": {
@@ -394,12 +395,11 @@ _TEXTS.update(
         },
         "follow_up_serious": {
             "en": (
-                "Because of what you describe, the study team will treat your report as urgent. "
-                "If you feel very unwell, call {emergency_number}."
+                "Because of what you describe, the study team will treat your report as urgent."
             ),
             "fr": (
                 "D'après ce que vous décrivez, l'équipe de l'étude traitera votre signalement en "
-                "priorité. Si vous vous sentez très mal, appelez le {emergency_number}."
+                "priorité."
             ),
         },
         "follow_up_button_today": {"en": "Today", "fr": "Aujourd'hui"},

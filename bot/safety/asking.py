@@ -38,6 +38,7 @@ from bot.safety.followup import (
     Facts,
     Step,
     extract,
+    leaves,
     onset_button,
     payload,
     read_answer,
@@ -135,15 +136,20 @@ def answer(
     if found == "end":
         event.follow_up_step = DONE
         return Turn(Reply(text=messages.text("follow_up_ended", language)), True)
+    if found is None and (wording.asks(text) or len(text.split()) > 12 or leaves(text)):
+        # Not an answer: the person has moved on, and the assistant goes with them.
+        event.follow_up_step = DONE
+        return Turn(None, False)
     if found is None:
-        if wording.asks(text) or _asked_again(event, cipher) == step or len(text.split()) > 12:
-            # Not an answer: the person has moved on, and the assistant goes with them.
-            event.follow_up_step = DONE
-            return Turn(None, False)
+        # An answer to another of the questions ("assez gênant" asked whether it goes on)?
+        elsewhere = _answers_another(facts, step, text, now)
+        if elsewhere is not None:
+            step, found = elsewhere
+    if found is None and _asked_again(event, cipher) != step:
         _note(session, cipher, event, asked_again=step)
         return Turn(question(step, language, again=True), True)
     was_serious = bool(event.serious)
-    if found == "skip":
+    if found is None or found == "skip":  # not understood twice: the question is passed
         facts = replace(facts, skipped=(*facts.skipped, step))
     else:
         facts = facts.merged(found)
@@ -152,15 +158,28 @@ def answer(
     # Told at once when an answer makes it serious, before any further question.
     urgent = ""
     if event.serious and not was_serious:
-        number = settings.emergency_number
-        urgent = messages.text("follow_up_serious", language, emergency_number=number) + "\n\n"
+        urgent = messages.text("follow_up_serious", language) + "\n\n"
     step_next = facts.next_step()
     if step_next is not None:
         event.follow_up_step = step_next
         asked = question(step_next, language)
         return Turn(replace(asked, text=urgent + (asked.text or "")), True)
     event.follow_up_step = DONE
-    return Turn(Reply(text=urgent + messages.text("follow_up_done", language)), True)
+    done = messages.text("follow_up_done", language, emergency_number=settings.emergency_number)
+    return Turn(Reply(text=urgent + done), True)
+
+
+def _answers_another(
+    facts: Facts, asked: Step, text: str, now: dt.datetime
+) -> tuple[Step, Facts] | None:
+    """The question still open, other than `asked`, that `text` answers, and what it says."""
+    for step in STEPS:
+        if step in (asked, "product") or facts.known(step):
+            continue
+        found = read_answer(step, text, now)
+        if isinstance(found, Facts):
+            return step, found
+    return None
 
 
 def save(

@@ -215,6 +215,11 @@ def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
     return Facts(product=text.strip()[:200], last_dose=onset)
 
 
+def leaves(text: str) -> bool:
+    """A message that closes the exchange rather than answers ("stop", "c'est bon merci")."""
+    return _LEAVES.search(_folded(text)) is not None
+
+
 def payload(step: Step, value: str) -> str:
     """What a follow-up button sends: the gateway reads it, Rasa never sees it."""
     return f"/follow_up:{step}={value}"
@@ -449,7 +454,10 @@ def _year_before(day: dt.date) -> dt.date | None:
 
 
 _STILL = re.compile(
-    r"\b(?:still|ongoing|keeps? (?:on|coming|happening|getting)|keep getting|won'?t go|wont go|"
+    r"\b(?:(?<!can )(?<!could )(?<!cn )still(?! (?:able|manage))|ongoing|"
+    r"keeps? (?:on|coming|happening|getting)|keep getting|won'?t go|wont go|"
+    r"comes? and goes?|on and off|off and on|ca va ca vient|ca vient et ca repart|par moments|"
+    r"par periodes|intermittent\w*|"
     r"not (?:gone|going away|stopped|better)|hasn'?t (?:gone|stopped|settled|cleared)|"
     r"hasnt (?:gone|stopped|settled|cleared)|isn'?t (?:going|getting better)|getting worse|"
     r"worse and worse|every (?:day|morning|night|evening)|each (?:day|morning)|all the time|"
@@ -527,7 +535,9 @@ _PRESENT = re.compile(
 _MILD = re.compile(
     r"\b(?:a (?:bit|little|tad)|a little bit|slight(?:ly)?|mild(?:ly)?|minor|not (?:too|that|so) "
     r"bad|nothing (?:major|serious|much)|bearable|manageable|un peu|leger|legere|legerement|"
-    r"pas (?:trop|tres) (?:grave|fort|forte|mal)|pas grave|supportable|rien de grave)\b"
+    r"pas (?:trop|tres) (?:grave|fort|forte|mal)|pas grave|supportable|rien de grave|"
+    r"(?:can|could|cn) still (?:work|go|do|get on)|(?:still|ai) (?:able|managed?) to|"
+    r"(?:j'?arrive|jarrive|je peux) (?:encore|quand meme|qd meme) a?)\b"
 )
 _MODERATE = re.compile(
     r"\b(?:moderate(?:ly)?|quite (?:bad|painful|sore|strong)|pretty (?:bad|painful|sore)|"
@@ -595,7 +605,8 @@ _EMERGENCY_CARE = re.compile(
     r"urgences?|urgence|aux urg|hospital|(?:to|at|in) (?:the )?ed)\b"
 )
 _DOCTOR = re.compile(
-    r"\b(?:doctor|nurse|pharmacist|clinic|walk[- ]in|saw someone|infirmiere|pharmacien|"
+    r"\b(?:doctor|nurse|pharmacist|pharmacy|chemist|clinic|walk[- ]in|saw someone|infirmiere|"
+    r"pharmacien|"
     r"pharmacienne|pharmacie|consult(?:e|ation)?|cabinet|sos medecins|optician|optometrist|"
     r"dentist|physio\w*|opticien\w*|audioprothesiste|dentiste|kine\w*|osteo\w*)\b"
 )
@@ -715,6 +726,11 @@ def _yes_no(folded: str) -> bool | None:
 _SKIP = re.compile(
     r"^(?:skip|pass|next|dunno|idk|i don'?t know|dont know|not sure|no idea|je (?:ne )?sais pas|"
     r"jsais pas|jsp|chais pas|sais pas|aucune idee|passer|suivant|je passe)\b"
+)
+_LEAVES = re.compile(
+    r"^(?:stop|arret|arrete|arreter|unsubscribe|cancel|annuler|help|aide|menu|bye|goodbye|"
+    r"au revoir|ciao|thanks?|thank you|thx|ty|merci|ok thanks|ok merci|that'?s all|c'?est bon|"
+    r"cest bon|c bon|c'?est tout|cest tout|laisse tomber|forget it|never ?mind)\b"
 )
 _END = re.compile(
     r"\b(?:no more questions|enough questions|stop (?:the|these|asking) questions?|"

@@ -107,3 +107,26 @@ def test_every_emergency_of_the_evaluation_set_gets_the_number_in_the_middle_of_
     assert missed == []
     after = patient.says("40")  # the questions were where they were all along
     assert "diagnosed you with asthma" in after or "diagnostiqué un asthme" in after
+
+
+def test_a_side_effect_is_followed_up_around_the_real_dialogue(stack: Stack) -> None:
+    """The report and a question in one message: the acknowledgement, Rasa's answer, then the
+    first follow-up question; answers read by the gateway; a question of the person's own ends
+    the follow-up and Rasa answers it; the record is in `safety show`."""
+    patient = Patient(stack, "e2e-safety-follow-up", "en")
+    said = patient.says("since the injection my arm is swollen, and is there a placebo?")
+    assert "passed this on to the study team" in said
+    assert "placebo" in said.lower()  # the vetted answer to the rest of the message
+    assert said.rstrip().endswith("When did it start? You can write a date, or for example "
+                                  '"3 days ago".')  # fmt: skip
+    assert patient.buttons[-4:] == ["Today", "Yesterday", "Skip", "No more questions"]
+    assert "Is it still going on?" in patient.says("2 days ago")
+    assert "daily life" in patient.presses("Yes, still")
+    went_on = patient.says("how long does the study last?")
+    assert "Did you need any care" not in went_on and went_on.strip()
+    listed = json.loads(stack.trialbot("safety", "list", "--json"))
+    (event,) = [e for e in listed if e["participant"] == patient.key]
+    assert event["follow_up"]["ongoing"] is True and event["follow_up"]["onset"] is not None
+    shown = json.loads(stack.trialbot("safety", "show", str(event["id"]), "--json"))
+    assert shown["reaction"] == "since the injection my arm is swollen, and is there a placebo?"
+    assert shown["outcome"] == "not recovered/not resolved" and shown["serious"] is None

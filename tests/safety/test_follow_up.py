@@ -196,7 +196,7 @@ async def test_a_question_of_their_own_ends_the_follow_up_and_goes_on(
     assert _event(migrated_engine).follow_up_step == asking.DONE
 
 
-async def test_an_unreadable_answer_is_asked_again_once(
+async def test_an_unreadable_answer_is_asked_again_once_then_passed(
     migrated_engine: Engine, alerting: Settings
 ) -> None:
     relay = _relay(migrated_engine, alerting)
@@ -204,6 +204,10 @@ async def test_an_unreadable_answer_is_asked_again_once(
     (again,) = await _say(relay, "p-u", "hmm")
     assert again.text is not None and again.text.startswith("Sorry, I did not understand")
     assert "When did it start?" in again.text and _titles(again)[:2] == ["Today", "Yesterday"]
+    # Not understood twice: the question is passed, the next one asked (not sent to Rasa, which
+    # would answer "hmm" as a question).
+    (following,) = await _say(relay, "p-u", "hmm")
+    assert following.text is not None and following.text.startswith("Is it still going on?")
     (typed,) = await _say(relay, "p-u", "no more questions")
     assert typed.text is not None and "no more questions" in typed.text
     (later,) = await _say(relay, "p-u", "/follow_up:ongoing=yes")  # an old button, tapped later
@@ -297,3 +301,36 @@ async def test_staff_show_export_and_correct_the_record(
 def test_payloads_are_the_gateways_alone() -> None:
     assert followup.is_button(followup.payload("care", "none"))
     assert not followup.is_button("/confirm_appointment")
+
+
+async def test_answers_as_patients_give_them_in_french(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Played on the phone-sized web chat: "ça va ça vient" goes on, "assez gênant" answers the
+    next question, and "c'est bon merci" ends the questions instead of being asked again."""
+    relay = _relay(migrated_engine, alerting)
+    await _say(relay, "p-f", "jai mal au ventre depuis les comprimés")
+    (ongoing,) = await _say(relay, "p-f", "avant hier")
+    assert ongoing.text is not None and ongoing.text.startswith("Est-ce que ça dure encore")
+    (severity,) = await _say(relay, "p-f", "ca va ca vient")
+    assert severity.text is not None and "vie de tous les jours" in severity.text
+    await _say(relay, "p-f", "Passer")
+    (care,) = await _say(relay, "p-f", "assez genant")  # the severity, passed: no care answer
+    assert care.text is not None and care.text.startswith("Désolé")  # not an answer to care
+    facts = asking.facts_of(_event(migrated_engine), relay.cipher)
+    assert facts.ongoing is True and facts.onset is not None
+    (gone_on,) = await _say(relay, "p-f", "cest bon merci")
+    assert gone_on.text is not None and "Désolé, je ne peux pas répondre" in gone_on.text  # Rasa
+    assert _event(migrated_engine).follow_up_step == asking.DONE
+
+
+async def test_a_question_in_the_same_message_is_answered_first_then_the_follow_up_waits(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    relay = _relay(migrated_engine, alerting)
+    ack, answer = await _say(relay, "p-b", "since the injection my arm is swollen, is it paid?")
+    assert ack.text is not None and "passed this on" in ack.text
+    assert answer.text is not None and "can't answer right now" in answer.text  # Rasa is down
+    assert _event(migrated_engine).follow_up_step == asking.LATER
+    (back,) = await _say(relay, "p-b", "ok")  # Rasa still down: the follow-up waits for it
+    assert back.text is not None and "can't answer right now" in back.text
