@@ -387,7 +387,9 @@ class Relay:
                 pending = asking.open_for(session, key)
                 if pending is not None and pending.follow_up_step == asking.LATER:
                     resume = pending.id
-                elif pending is not None:
+                elif pending is not None and not _other_button(inbound.text):
+                    # (Another button, "Was this helpful? 👍", goes on to Rasa; the question
+                    # stays open.)
                     answered = asking.answer(
                         session, self._settings, self._cipher, pending, inbound.text
                     )
@@ -677,6 +679,11 @@ class Relay:
                 if row.attempts >= MAX_ATTEMPTS and error.answered:
                     row.status = MessageStatus.FAILED
                     log.error("message %d set aside after %d attempts", row.id, row.attempts)
+
+
+def _other_button(text: str) -> bool:
+    """A button's payload other than the follow-up's own (they start with "/")."""
+    return text.startswith("/") and not followup.is_button(text)
 
 
 def _waits_for_answer(screening: Screening | None) -> bool:

@@ -334,3 +334,17 @@ async def test_a_question_in_the_same_message_is_answered_first_then_the_follow_
     assert _event(migrated_engine).follow_up_step == asking.LATER
     (back,) = await _say(relay, "p-b", "ok")  # Rasa still down: the follow-up waits for it
     assert back.text is not None and "can't answer right now" in back.text
+
+
+async def test_another_button_tapped_meanwhile_goes_on_and_the_question_stays_open(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    relay = _relay(migrated_engine, alerting)
+    await _say(relay, "p-t", "the study pills make me dizzy")
+    (rasa,) = await _say(relay, "p-t", '/feedback{"helpful":"yes"}')  # an answer's 👍
+    assert rasa.text is not None and "can't answer right now" in rasa.text  # went to Rasa
+    assert _event(migrated_engine).follow_up_step == "onset"
+    # (The tap still waits for Rasa, down here: it is tried again, and apologised for, too.)
+    ongoing, *waiting = await _say(relay, "p-t", "yesterday")
+    assert ongoing.text is not None and ongoing.text.startswith("Is it still going on?")
+    assert [reply.text and "can't answer right now" in reply.text for reply in waiting] == [True]
