@@ -394,7 +394,8 @@ class Relay:
                         session, self._settings, self._cipher, pending, inbound.text
                     )
                     if answered.answered:
-                        notice, finding = answered.reply, None
+                        notice, finding = answered.replies[0], None
+                        after = answered.replies[1:]
                 elif followup.is_button(inbound.text):
                     # A follow-up's button tapped after its questions ended.
                     notice = Reply(text=messages.text("follow_up_ended", conversation.language))
@@ -412,11 +413,10 @@ class Relay:
                         inbound.text if _waits_for_answer(screening) else ""
                     )
                     go_on = bool(text) and not self._noted_for_team(session, conversation, text)
-                    first = asking.start(
+                    after = asking.start(
                         session, self._settings, self._cipher, event, inbound.text,
                         ask_now=not go_on and not _waits_for_answer(screening),
                     )  # fmt: skip
-                    after = (first,) if first else ()
                     # With the rest of the message before Rasa, asked after its answer
                     # unless that answer is a form's question.
                     later = go_on and event.follow_up_step == asking.LATER

@@ -317,28 +317,30 @@ def text(key: str, language: str, **values: str) -> str:
 
 
 # The follow-up of a side effect (bot.safety.asking): one question at a time, each skippable.
+# French puts a non-breaking space before ":", "?", "»" and after "«" (the line never breaks
+# there on a phone).
 _TEXTS.update(
     {
         "follow_up_intro": {
             "en": (
-                "To help the study team, I have a few short questions about it. You can skip "
-                "any of them."
+                "To help the study team with what you reported, I have a few short questions. "
+                "You can skip any of them."
             ),
             "fr": (
-                "Pour aider l'équipe de l'étude, j'ai quelques questions courtes à ce sujet. "
-                "Vous pouvez passer celles que vous voulez."
+                "Pour aider l'équipe de l'étude au sujet de ce que vous avez signalé, j'ai "
+                "quelques questions courtes. Vous pouvez passer celles que vous voulez."
             ),
         },
         "follow_up_onset": {
-            "en": ('When did it start? You can write a date, or for example "3 days ago".'),
+            "en": 'When did it start? You can write a date, or for example "3 days ago".',
             "fr": (
-                "Quand cela a-t-il commencé ? Vous pouvez écrire une date, ou par exemple "
-                "« il y a 3 jours »."
+                "Quand cela a-t-il commencé\u00a0? Vous pouvez écrire une date, ou par exemple "
+                "«\u00a0il y a 3 jours\u00a0»."
             ),
         },
         "follow_up_ongoing": {
             "en": "Is it still going on?",
-            "fr": "Est-ce que ça dure encore ?",
+            "fr": "Est-ce que ça dure encore\u00a0?",
         },
         "follow_up_severity": {
             "en": (
@@ -348,15 +350,15 @@ _TEXTS.update(
                 "Severe: you cannot do what you usually do."
             ),
             "fr": (
-                "À quel point cela gêne-t-il votre vie de tous les jours ?\n"
-                "Léger : vous le sentez, sans que cela vous arrête.\n"
-                "Modéré : cela vous gêne dans ce que vous faites d'habitude.\n"
-                "Sévère : vous ne pouvez pas faire ce que vous faites d'habitude."
+                "À quel point cela gêne-t-il votre vie de tous les jours\u00a0?\n"
+                "Léger\u00a0: vous le sentez, sans que cela vous arrête.\n"
+                "Modéré\u00a0: cela vous gêne dans ce que vous faites d'habitude.\n"
+                "Sévère\u00a0: vous ne pouvez pas faire ce que vous faites d'habitude."
             ),
         },
         "follow_up_care": {
             "en": "Did you need any care for it?",
-            "fr": "Avez-vous eu besoin de soins pour cela ?",
+            "fr": "Avez-vous eu besoin de soins pour cela\u00a0?",
         },
         "follow_up_product": {
             "en": (
@@ -365,12 +367,16 @@ _TEXTS.update(
             ),
             "fr": (
                 "Quel traitement de l'étude prenez-vous, et quand l'avez-vous pris pour la "
-                "dernière fois ? (Par exemple : « les comprimés, ce matin ».)"
+                "dernière fois\u00a0? (Par exemple\u00a0: «\u00a0les comprimés, ce matin\u00a0».)"
             ),
         },
         "follow_up_again": {
             "en": 'Sorry, I did not understand. Please tap one of the buttons, or "Skip".',
-            "fr": ("Désolé, je n'ai pas compris. Touchez l'un des boutons, ou « Passer »."),
+            "fr": "Désolé, je n'ai pas compris. Touchez l'un des boutons, ou «\u00a0Passer\u00a0».",
+        },
+        "follow_up_passed": {
+            "en": "I'll leave that question out.",
+            "fr": "Je laisse cette question de côté.",
         },
         "follow_up_done": {
             "en": (
@@ -389,8 +395,20 @@ _TEXTS.update(
                 "All right, no more questions. The study team has your report and may contact you."
             ),
             "fr": (
-                "D'accord, plus de questions. L'équipe de l'étude a votre signalement et pourra "
+                "D'accord, je m'arrête là. L'équipe de l'étude a votre signalement et pourra "
                 "vous contacter."
+            ),
+        },
+        "follow_up_ended_stop": {
+            "en": (
+                "All right, no more questions. The study team has your report and may contact "
+                "you. If you also want me to stop sending you messages and reminders, write "
+                "STOP again."
+            ),
+            "fr": (
+                "D'accord, je m'arrête là. L'équipe de l'étude a votre signalement et pourra "
+                "vous contacter. Si vous voulez aussi que je ne vous envoie plus de messages ni "
+                "de rappels, écrivez à nouveau STOP."
             ),
         },
         "follow_up_serious": {
@@ -404,7 +422,7 @@ _TEXTS.update(
         },
         "follow_up_button_today": {"en": "Today", "fr": "Aujourd'hui"},
         "follow_up_button_yesterday": {"en": "Yesterday", "fr": "Hier"},
-        "follow_up_button_yes": {"en": "Yes, still", "fr": "Oui, encore"},
+        "follow_up_button_yes": {"en": "Yes, still", "fr": "Oui, toujours"},
         "follow_up_button_no": {"en": "No, it stopped", "fr": "Non, c'est passé"},
         "follow_up_button_mild": {"en": "Mild", "fr": "Léger"},
         "follow_up_button_moderate": {"en": "Moderate", "fr": "Modéré"},
@@ -414,6 +432,6 @@ _TEXTS.update(
         "follow_up_button_emergency": {"en": "Emergency care", "fr": "Urgences"},
         "follow_up_button_hospital": {"en": "Stayed in hospital", "fr": "Hospitalisé(e)"},
         "follow_up_button_skip": {"en": "Skip", "fr": "Passer"},
-        "follow_up_button_end": {"en": "No more questions", "fr": "Plus de questions"},
+        "follow_up_button_end": {"en": "Stop the questions", "fr": "Arrêter les questions"},
     }
 )

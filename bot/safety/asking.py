@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,16 +46,19 @@ from bot.safety.followup import (
 )
 from bot.settings import Settings
 
+# "stop" alone, while a question waits.
+_STOP = re.compile(r"^(?:stop|stopp?e?r?|arr[eê]te[rz]?|arret)[.!]*$")
+
 LATER = "later"  # waits for the form the person is in to end
 DONE = "done"
 
 
 @dataclass(frozen=True)
 class Turn:
-    """What the follow-up makes of a message: its reply, and whether the message was an answer
+    """What the follow-up makes of a message: its replies, and whether the message was an answer
     (else it goes on to the assistant as any message would)."""
 
-    reply: Reply | None
+    replies: tuple[Reply, ...]
     answered: bool
 
 
@@ -85,8 +89,10 @@ def start(
     text: str,
     *,
     ask_now: bool,
-) -> Reply | None:
-    """Read what the report says; the first question when it may be asked now."""
+) -> tuple[Reply, ...]:
+    """Read what the report says; what to say after the acknowledgement: that the team will
+    treat it as urgent when the report itself says why, and the first question when it may be
+    asked now."""
     for older in session.scalars(
         select(SafetyEvent).where(
             SafetyEvent.sender_key == event.sender_key,
@@ -98,15 +104,17 @@ def start(
         older.follow_up_step = DONE  # a new report: its questions, not the old one's
     received = as_utc(event.created_at)
     save(session, settings, cipher, event, extract(text, received))
+    urgent = (Reply(text=messages.text("follow_up_serious", event.language)),)
+    said = urgent if event.serious else ()
     step = facts_of(event, cipher).next_step()
     if step is None:
         event.follow_up_step = DONE
-        return None
+        return said
     if not ask_now:
         event.follow_up_step = LATER
-        return None
+        return said
     event.follow_up_step = step
-    return question(step, event.language, intro=True)
+    return (*said, question(step, event.language, intro=True))
 
 
 def resume(session: Session, cipher: Cipher, event: SafetyEvent) -> Reply | None:
@@ -133,13 +141,16 @@ def answer(
     read = onset_button(button, now) if step == "onset" and button != text.strip() else None
     found = read or read_answer(step, text, now)
     facts = facts_of(event, cipher)
-    if found == "end":
+    if found == "end" or (found is None and _STOP.match(text.strip().lower())):
+        # "stop" here most likely means these questions: they end, and the person is told how
+        # to stop every message (STOP again, which then goes to the assistant as ever).
         event.follow_up_step = DONE
-        return Turn(Reply(text=messages.text("follow_up_ended", language)), True)
+        key = "follow_up_ended" if found == "end" else "follow_up_ended_stop"
+        return Turn((Reply(text=messages.text(key, language)),), True)
     if found is None and (wording.asks(text) or len(text.split()) > 12 or leaves(text)):
         # Not an answer: the person has moved on, and the assistant goes with them.
         event.follow_up_step = DONE
-        return Turn(None, False)
+        return Turn((), False)
     if found is None:
         # An answer to another of the questions ("assez gênant" asked whether it goes on)?
         elsewhere = _answers_another(facts, step, text, now)
@@ -147,26 +158,29 @@ def answer(
             step, found = elsewhere
     if found is None and _asked_again(event, cipher) != step:
         _note(session, cipher, event, asked_again=step)
-        return Turn(question(step, language, again=True), True)
+        return Turn((question(step, language, again=True),), True)
     was_serious = bool(event.serious)
-    if found is None or found == "skip":  # not understood twice: the question is passed
+    passed = ""
+    if found is None:  # not understood twice: the question is passed, and the person told
+        passed = messages.text("follow_up_passed", language) + "\n\n"
+    if found is None or found == "skip":
         facts = replace(facts, skipped=(*facts.skipped, step))
     else:
         facts = facts.merged(found)
         facts = replace(facts, answers=(*facts.answers, (step, text.strip()[:500])))
     save(session, settings, cipher, event, facts)
-    # Told at once when an answer makes it serious, before any further question.
-    urgent = ""
+    # Told at once, in a message of its own, when an answer makes it serious.
+    urgent: tuple[Reply, ...] = ()
     if event.serious and not was_serious:
-        urgent = messages.text("follow_up_serious", language) + "\n\n"
+        urgent = (Reply(text=messages.text("follow_up_serious", language)),)
     step_next = facts.next_step()
     if step_next is not None:
         event.follow_up_step = step_next
         asked = question(step_next, language)
-        return Turn(replace(asked, text=urgent + (asked.text or "")), True)
+        return Turn((*urgent, replace(asked, text=passed + (asked.text or ""))), True)
     event.follow_up_step = DONE
     done = messages.text("follow_up_done", language, emergency_number=settings.emergency_number)
-    return Turn(Reply(text=urgent + done), True)
+    return Turn((*urgent, Reply(text=passed + done)), True)
 
 
 def _answers_another(

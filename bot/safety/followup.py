@@ -728,11 +728,13 @@ _SKIP = re.compile(
     r"jsais pas|jsp|chais pas|sais pas|aucune idee|passer|suivant|je passe)\b"
 )
 _LEAVES = re.compile(
-    r"^(?:stop|arret|arrete|arreter|unsubscribe|cancel|annuler|help|aide|menu|bye|goodbye|"
+    r"^(?:unsubscribe|cancel|annuler|help|aide|menu|bye|goodbye|"
     r"au revoir|ciao|thanks?|thank you|thx|ty|merci|ok thanks|ok merci|that'?s all|c'?est bon|"
     r"cest bon|c bon|c'?est tout|cest tout|laisse tomber|forget it|never ?mind)\b"
 )
 _END = re.compile(
     r"\b(?:no more questions|enough questions|stop (?:the|these|asking) questions?|"
+    r"^(?:please )?stop asking(?: me)?(?: questions)?|^no more\b|^enough\b|^ca suffit|"
+    r"^arrete(?:z)? (?:de (?:me )?(?:demander|poser)|les questions)|"
     r"plus de questions|arrete(?:z)? (?:les|vos|de poser des) questions|assez de questions)\b"
 )

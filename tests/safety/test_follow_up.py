@@ -112,12 +112,12 @@ async def test_the_follow_up_asks_only_what_the_report_did_not_say(
     assert ack.text is not None and "passed this on to the study team" in ack.text
     # The onset was said: the first question is the next one, with its buttons and a way out.
     assert first.text is not None and "Is it still going on?" in first.text
-    assert "You can skip any of them" in first.text
-    assert _titles(first) == ["Yes, still", "No, it stopped", "Skip", "No more questions"]
+    assert "You can skip any of them" in first.text and "what you reported" in first.text
+    assert _titles(first) == ["Yes, still", "No, it stopped", "Skip", "Stop the questions"]
 
     (severity,) = await _say(relay, "p-1", "yeah still there")
     assert severity.text is not None and "daily life" in severity.text
-    assert _titles(severity) == ["Mild", "Moderate", "Severe", "Skip", "No more questions"]
+    assert _titles(severity) == ["Mild", "Moderate", "Severe", "Skip", "Stop the questions"]
     (care,) = await _say(relay, "p-1", "/follow_up:severity=moderate")
     assert care.text is not None and "any care" in care.text
     (product,) = await _say(relay, "p-1", "no just paracetamol")
@@ -156,9 +156,10 @@ async def test_a_serious_answer_sets_the_deadline_and_alerts_staff_at_once_in_fr
     sessions = make_session_factory(migrated_engine)
     with sessions() as session:
         before = session.scalar(select(func.count(StaffAlert.id)))
-    (product,) = await _say(relay, "p-fr", "j'ai passé la nuit à l'hôpital")
+    urgent, product = await _say(relay, "p-fr", "j'ai passé la nuit à l'hôpital")
     assert product.text is not None and "traitement de l'étude" in product.text
-    assert product.text.startswith("D'après ce que vous décrivez")  # told at once
+    assert urgent.text is not None  # told at once, in a message of its own
+    assert urgent.text.startswith("D'après ce que vous décrivez")
     event = _event(migrated_engine)
     assert event.serious is True
     assert event.report_due is not None
@@ -207,7 +208,8 @@ async def test_an_unreadable_answer_is_asked_again_once_then_passed(
     # Not understood twice: the question is passed, the next one asked (not sent to Rasa, which
     # would answer "hmm" as a question).
     (following,) = await _say(relay, "p-u", "hmm")
-    assert following.text is not None and following.text.startswith("Is it still going on?")
+    assert following.text is not None
+    assert following.text.startswith("I'll leave that question out.\n\nIs it still going on?")
     (typed,) = await _say(relay, "p-u", "no more questions")
     assert typed.text is not None and "no more questions" in typed.text
     (later,) = await _say(relay, "p-u", "/follow_up:ongoing=yes")  # an old button, tapped later
@@ -348,3 +350,38 @@ async def test_another_button_tapped_meanwhile_goes_on_and_the_question_stays_op
     ongoing, *waiting = await _say(relay, "p-t", "yesterday")
     assert ongoing.text is not None and ongoing.text.startswith("Is it still going on?")
     assert [reply.text and "can't answer right now" in reply.text for reply in waiting] == [True]
+
+
+async def test_stop_at_a_question_ends_the_questions_and_says_how_to_stop_messages(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: "stop" at a question cancelled every reminder (the stop_messages
+    command). It now ends the questions; STOP again stops the messages, as the reply says."""
+    relay = _relay(migrated_engine, alerting)
+    await _say(relay, "p-stop", "the tablets give me a rash since monday")
+    (ended,) = await _say(relay, "p-stop", "stop")
+    assert ended.text is not None and ended.text.startswith("All right, no more questions.")
+    assert "write STOP again" in ended.text
+    assert _event(migrated_engine).follow_up_step == asking.DONE
+    (rasa,) = await _say(relay, "p-stop", "STOP")  # now the command, for Rasa (down here)
+    assert rasa.text is not None and "can't answer right now" in rasa.text
+    await _say(relay, "p-stop2", "since the injection my arm itches")
+    (asked_to,) = await _say(relay, "p-stop2", "stop asking me")
+    assert asked_to.text == (
+        "All right, no more questions. The study team has your report and may contact you."
+    )
+
+
+async def test_a_report_that_says_why_it_is_serious_is_told_urgent_at_once(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    relay = _relay(migrated_engine, alerting)
+    _ack, urgent, first = await _say(
+        relay, "p-now", "the tablets made me so dizzy i fell and they kept me overnight in hospital"
+    )
+    assert (
+        urgent.text
+        == "Because of what you describe, the study team will treat your report as urgent."
+    )
+    assert first.text is not None and "When did it start?" in first.text
+    assert _event(migrated_engine).serious is True
