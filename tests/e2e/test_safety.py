@@ -119,7 +119,7 @@ def test_a_side_effect_is_followed_up_around_the_real_dialogue(stack: Stack) -> 
     assert "placebo" in said.lower()  # the vetted answer to the rest of the message
     assert said.rstrip().endswith("When did it start? You can write a date, or for example "
                                   '"3 days ago".')  # fmt: skip
-    assert patient.buttons[-4:] == ["Today", "Yesterday", "Skip", "No more questions"]
+    assert patient.buttons[-4:] == ["Today", "Yesterday", "Skip", "Stop the questions"]
     assert "Is it still going on?" in patient.says("2 days ago")
     assert "daily life" in patient.presses("Yes, still")
     went_on = patient.says("how long does the study last?")
