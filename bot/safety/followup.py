@@ -310,14 +310,7 @@ _WEEKDAYS = {
     "mercredi": 2, "thursday": 3, "thurs": 3, "jeudi": 3, "friday": 4, "vendredi": 4,
     "saturday": 5, "samedi": 5, "sunday": 6, "dimanche": 6,
 }  # fmt: skip
-_MONTHS = {
-    "jan": 1, "january": 1, "janvier": 1, "janv": 1, "feb": 2, "february": 2, "fevrier": 2,
-    "fev": 2, "mar": 3, "march": 3, "mars": 3, "apr": 4, "april": 4, "avril": 4, "avr": 4,
-    "may": 5, "mai": 5, "jun": 6, "june": 6, "juin": 6, "jul": 7, "july": 7, "juillet": 7,
-    "juil": 7, "aug": 8, "august": 8, "aout": 8, "sep": 9, "sept": 9, "september": 9,
-    "septembre": 9, "oct": 10, "october": 10, "octobre": 10, "nov": 11, "november": 11,
-    "novembre": 11, "dec": 12, "december": 12, "decembre": 12,
-}  # fmt: skip
+_MONTHS = dates.MONTHS
 _WEEKDAY_WORD = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
 _MONTH_WORD = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _TODAY = re.compile(

@@ -159,10 +159,12 @@ class Span:
         return max(least, 0.0), max(most, 0.0)
 
 
-_MONTHS = {
+# Month names and their usual short forms, folded, in both languages.
+MONTHS = {
     "jan": 1, "janv": 1, "january": 1, "janvier": 1, "feb": 2, "fev": 2, "february": 2,
     "fevrier": 2, "mar": 3, "march": 3, "mars": 3, "apr": 4, "avr": 4, "april": 4, "avril": 4,
     "may": 5, "mai": 5, "jun": 6, "june": 6, "juin": 6, "jul": 7, "july": 7, "juillet": 7,
+    "juil": 7,
     "aug": 8, "august": 8, "aout": 8, "sep": 9, "sept": 9, "september": 9, "septembre": 9,
     "oct": 10, "october": 10, "octobre": 10, "nov": 11, "november": 11, "novembre": 11,
     "dec": 12, "december": 12, "decembre": 12,
@@ -172,7 +174,7 @@ _SEASONS = {
     "spring": 3, "printemps": 3, "summer": 6, "ete": 6, "autumn": 9, "fall": 9, "automne": 9,
     "winter": 12, "hiver": 12,
 }  # fmt: skip
-_MONTH_WORD = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH_WORD = "|".join(sorted(MONTHS, key=len, reverse=True))
 _SEASON_WORD = "|".join(_SEASONS)
 _LAST = r"(?:last|dernier|derniere|passe|passee)"
 _MORE = r"(?:more than|over|at least|plus de|plus d|au moins|above|depuis plus de)"
@@ -256,7 +258,7 @@ def _exact_date(text: str, today: dt.date) -> Span | None:
                 year -= 100
             day = dt.date(year, int(numeric[2]), int(numeric[1]))
         elif named:
-            day = dt.date(int(named[3]), _MONTHS[named[2]], int(named[1]))
+            day = dt.date(int(named[3]), MONTHS[named[2]], int(named[1]))
         else:
             return None
     except ValueError:
@@ -268,7 +270,7 @@ def _month_year(text: str, today: dt.date) -> Span | None:
     named = re.search(rf"\b({_MONTH_WORD})\.?\s+(?:de\s+|of\s+)?(\d{{4}})\b", text)
     numeric = re.search(r"(?<![\d/.-])(\d{1,2})[/.-](\d{4})\b", text)
     if named:
-        month, year = _MONTHS[named[1]], int(named[2])
+        month, year = MONTHS[named[1]], int(named[2])
     elif numeric and 1 <= int(numeric[1]) <= 12:
         month, year = int(numeric[1]), int(numeric[2])
     else:
@@ -324,8 +326,8 @@ def _named_period(text: str, today: dt.date) -> Span | None:
     if re.search(r"\bthis year\b|\bcette annee\b", text):
         return Span(dt.date(today.year, 1, 1), today)
     month = re.search(rf"\b(?:(last|this past)\s+)?({_MONTH_WORD})\b(?:\s+({_LAST}))?", text)
-    if month and month[2] in _MONTHS and (month[1] or month[3] or _alone(text, month[2])):
-        number = _MONTHS[month[2]]
+    if month and month[2] in MONTHS and (month[1] or month[3] or _alone(text, month[2])):
+        number = MONTHS[month[2]]
         year = today.year if number < today.month else today.year - 1
         return _month(year, number)
     season = re.search(rf"\b(?:(last|this past)\s+)?({_SEASON_WORD})\b(?:\s+({_LAST}))?", text)
