@@ -3,10 +3,13 @@
 The gateway acknowledges a side effect at once (bot.safety.respond); then, if the person is
 not in the middle of a form, it asks the follow-up's first question. While a pre-screening
 waits for an answer the follow-up waits too ("later"), and starts once the form is over.
-Each answer is read by bot.safety.followup; the next question follows, until none is left,
-the person asks for no more questions, or writes something that is not an answer (a question
-of their own goes on to the assistant as usual, and the follow-up ends there: every question
-can be skipped). An emergency always comes first: it is checked before any of this.
+Each answer is read by bot.safety.followup; the next question follows, until none is left or
+the person asks for no more questions ("stop" at a question means these questions: the reply
+says that STOP again stops every message). An answer that cannot be read is asked once more,
+then its question is passed; a question or request of the person's own goes on to the
+assistant as usual, and the follow-up ends there: every question can be skipped. Another
+button tapped meanwhile goes on to the assistant and leaves the question open. An emergency
+always comes first: it is checked before any of this.
 
 The facts are kept encrypted on the event (`SafetyEvent.follow_up`). When they make the event
 serious, its reporting deadline is set (`report_due`, `SAFETY_REPORT_HOURS` after the report
