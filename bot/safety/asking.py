@@ -33,7 +33,7 @@ from bot.channels.base import Button, Reply
 from bot.crypto import Cipher
 from bot.db.models import SafetyEvent, as_utc, utcnow
 from bot.i18n import messages
-from bot.safety import alerts
+from bot.safety import alerts, report
 from bot.safety.followup import (
     CARE,
     CRITERIA,
@@ -43,7 +43,6 @@ from bot.safety.followup import (
     Step,
     extract,
     leaves,
-    onset_button,
     payload,
     read_answer,
 )
@@ -66,7 +65,7 @@ class Turn:
 
 
 def facts_of(event: SafetyEvent, cipher: Cipher) -> Facts:
-    return Facts.from_dict(_record(event, cipher))
+    return Facts.from_dict(report.record(event, cipher))
 
 
 def open_for(session: Session, sender_key: str) -> SafetyEvent | None:
@@ -140,9 +139,7 @@ def answer(
     step: Step = event.follow_up_step  # type: ignore[assignment]
     language = event.language
     now = now or utcnow()
-    button = text.strip().removeprefix(payload(step, ""))
-    read = onset_button(button, now) if step == "onset" and button != text.strip() else None
-    found = read or read_answer(step, text, now)
+    found = read_answer(step, text, now)
     facts = facts_of(event, cipher)
     if found == "end" or (found is None and _STOP.match(text.strip().lower())):
         # "stop" here most likely means these questions: they end, and the person is told how
@@ -209,7 +206,7 @@ def save(
     now: dt.datetime | None = None,
 ) -> None:
     """Keep `facts` on the event; a newly serious event gets its deadline and its alerts."""
-    record = {**_record(event, cipher), **facts.as_dict()}
+    record = {**report.record(event, cipher), **facts.as_dict()}
     event.follow_up = cipher.encrypt(json.dumps(record, sort_keys=True))
     was_serious = bool(event.serious)
     event.serious = facts.serious
@@ -253,20 +250,13 @@ _BUTTONS: dict[Step, tuple[str, ...]] = {
 }
 
 
-def _record(event: SafetyEvent, cipher: Cipher) -> dict[str, Any]:
-    if not event.follow_up:
-        return {}
-    data = json.loads(cipher.decrypt(event.follow_up))
-    return data if isinstance(data, dict) else {}
-
-
 def _asked_again(event: SafetyEvent, cipher: Cipher) -> str | None:
-    value = _record(event, cipher).get("asked_again")
+    value = report.record(event, cipher).get("asked_again")
     return value if isinstance(value, str) else None
 
 
 def _note(session: Session, cipher: Cipher, event: SafetyEvent, **values: Any) -> None:
-    record = {**_record(event, cipher), **values}
+    record = {**report.record(event, cipher), **values}
     event.follow_up = cipher.encrypt(json.dumps(record, sort_keys=True))
 
 
@@ -310,7 +300,7 @@ def correct(
         values["onset_said"] = None
     values["inferred"] = tuple(name for name in facts.inferred if name not in changed)
     save(session, settings, cipher, event, replace(facts, **values))
-    record = _record(event, cipher)
+    record = report.record(event, cipher)
     record["corrected_by_staff"] = sorted({*record.get("corrected_by_staff", []), *changed})
     event.follow_up = cipher.encrypt(json.dumps(record, sort_keys=True))
     return changed

@@ -41,7 +41,6 @@ CRITERIA = (
     "congenital_anomaly",
     "other_medically_important",
 )
-SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -186,7 +185,7 @@ def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
     folded = _folded(text)
     button = _BUTTON.match(text.strip())
     if button is not None:
-        return _from_button(button["step"], button["value"])
+        return _from_button(button["step"], button["value"], received)
     if _END.search(folded):
         return "end"
     if _SKIP.search(folded):
@@ -229,7 +228,8 @@ def is_button(text: str) -> bool:
     return _BUTTON.match(text.strip()) is not None
 
 
-def _from_button(step: str, value: str) -> Answer:
+def _from_button(step: str, value: str, received: dt.datetime) -> Answer:
+    """What a follow-up button says; "today" and "yesterday" dated from when it was tapped."""
     if value == "skip":
         return "skip"
     if value == "end":
@@ -240,12 +240,7 @@ def _from_button(step: str, value: str) -> Answer:
         return Facts(severity=value)
     if step == "care" and value in CARE:
         return Facts(care=value)
-    return None  # onset buttons carry their date: see `onset_button`
-
-
-def onset_button(value: str, received: dt.datetime) -> Facts | None:
-    """ "today" / "yesterday" as a date, from the moment the answer came."""
-    days = {"today": 0, "yesterday": 1}.get(value)
+    days = {"today": 0, "yesterday": 1}.get(value) if step == "onset" else None
     if days is None:
         return None
     return Facts(onset=(received.date() - dt.timedelta(days=days)).isoformat())

@@ -27,12 +27,19 @@ COLUMNS = (
 )  # fmt: skip
 
 
+def record(event: SafetyEvent, cipher: Cipher) -> dict[str, Any]:
+    """The follow-up's stored record (the facts, and the follow-up's own notes), decrypted."""
+    if not event.follow_up:
+        return {}
+    data = json.loads(cipher.decrypt(event.follow_up))
+    return data if isinstance(data, dict) else {}
+
+
 def follow_up(event: SafetyEvent, cipher: Cipher) -> Facts | None:
     """The event's follow-up facts; None for an emergency or an event from before them."""
     if event.kind != "adverse_event" or not event.follow_up:
         return None
-    data = json.loads(cipher.decrypt(event.follow_up))
-    return Facts.from_dict(data if isinstance(data, dict) else {})
+    return Facts.from_dict(record(event, cipher))
 
 
 def one_line(facts: Facts) -> str:
@@ -64,7 +71,9 @@ def summary(event: SafetyEvent, cipher: Cipher) -> dict[str, Any]:
 
 def case(event: SafetyEvent, cipher: Cipher, participant_code: str | None) -> dict[str, Any]:
     """One event whole, as `safety show` and `safety export` give it."""
-    facts = follow_up(event, cipher) or Facts()
+    stored = record(event, cipher) if event.kind == "adverse_event" else {}
+    facts = Facts.from_dict(stored)
+    corrected = stored.get("corrected_by_staff")
     return {
         "id": event.id,
         "kind": event.kind,
@@ -92,7 +101,7 @@ def case(event: SafetyEvent, cipher: Cipher, participant_code: str | None) -> di
         "last_dose": facts.last_dose,
         "follow_up_complete": facts.complete,
         "follow_up_answers": [{"question": step, "answer": said} for step, said in facts.answers],
-        "corrected_by_staff": sorted(_corrected(event, cipher)),
+        "corrected_by_staff": sorted(map(str, corrected)) if isinstance(corrected, list) else [],
         "channel": event.channel,
         "language": event.language,
     }
@@ -109,11 +118,3 @@ def row(case_: dict[str, Any]) -> list[str]:
             value = "yes" if value else "no"
         values.append("" if value is None else str(value))
     return values
-
-
-def _corrected(event: SafetyEvent, cipher: Cipher) -> list[str]:
-    if not event.follow_up:
-        return []
-    data = json.loads(cipher.decrypt(event.follow_up))
-    found = data.get("corrected_by_staff") if isinstance(data, dict) else None
-    return [str(name) for name in found] if isinstance(found, list) else []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select, update
@@ -128,8 +129,9 @@ async def test_the_follow_up_asks_only_what_the_report_did_not_say(
 
     event = _event(migrated_engine)
     facts = asking.facts_of(event, relay.cipher)
+    yesterday = event.created_at.date() - dt.timedelta(days=1)  # "since yesterday"
     assert facts.summary() == {
-        "onset": "2026-" + facts.onset[5:] if facts.onset else None,
+        "onset": yesterday.isoformat(),
         "ongoing": True,
         "severity": "moderate",
         "serious": False,
@@ -259,7 +261,8 @@ async def test_staff_show_export_and_correct_the_record(
         runner = CliRunner()
         (listed,) = json.loads(runner.invoke(app, ["safety", "list", "--json"]).output)
         assert listed["follow_up"] == {
-            "onset": listed["follow_up"]["onset"], "ongoing": True, "severity": "mild",
+            "onset": listed["follow_up"]["onset"] and _monday(listed), "ongoing": True,
+            "severity": "mild",
             "serious": None, "seriousness": [], "complete": False,
         }  # fmt: skip
         assert "report_due" not in listed
@@ -298,6 +301,14 @@ async def test_staff_show_export_and_correct_the_record(
     with Session(migrated_engine) as session:
         actions = session.scalars(select(StaffAudit.action).order_by(StaffAudit.id)).all()
         assert actions == ["safety.correct", "safety.export", "safety.export"]
+
+
+def _monday(listed: dict[str, Any]) -> str:
+    """The reported onset, when it is the Monday before the report ("since monday")."""
+    onset = dt.date.fromisoformat(listed["follow_up"]["onset"])
+    received = dt.datetime.fromisoformat(listed["created_at"]).date()
+    assert onset.weekday() == 0 and 0 <= (received - onset).days < 7, (onset, received)
+    return str(onset.isoformat())
 
 
 def test_payloads_are_the_gateways_alone() -> None:
