@@ -187,6 +187,12 @@ def _vocabulary() -> tuple[frozenset[str], tuple[str, ...]]:
 @lru_cache(maxsize=65_536)  # bounded: people write words without end
 def _correct(word: str) -> str:
     known, stems = _vocabulary()
+    if 4 <= len(word) <= 6 and word not in known and word.isalpha():
+        # A doubled letter typed once ("dizy", "swolen"): the commonest slip on a phone.
+        doubled = (word[: i + 1] + word[i:] for i in range(1, len(word)))
+        found = next((w for w in doubled if w in known), None)
+        if found is not None:
+            return found
     if len(word) == 4 and word not in known:  # short words: two letters swapped only
         return next((w for w in rules.SHORT_WORDS if sorted(w) == sorted(word)
                      and _one_slip(word, w)), word)  # fmt: skip

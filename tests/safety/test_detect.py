@@ -48,6 +48,9 @@ def test_emergencies_are_caught_in_both_languages(text: str, category: str) -> N
         "since the new tablets I get headaches every afternoon",
         "depuis la piqure j'ai des boutons partout",
         "the injection site is swollen and red since yesterday's dose",
+        # A doubled letter typed once, tried on the phone-sized chat: no acknowledgement at all.
+        "the tablets made me so dizy i fell and they kept me overnight in hospital",
+        "my arm is swolen since the injection",
     ],
 )
 def test_side_effects_of_the_treatment_are_caught(text: str) -> None:
