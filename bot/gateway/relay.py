@@ -240,10 +240,11 @@ class Relay:
                 "rasa_unavailable", turn.language, emergency_number=self._settings.emergency_number
             )
             replies.append(Reply(text=apology))
-        elif accepted.resume is not None:
+        replies.extend(accepted.after)
+        if not failed and accepted.resume is not None:
+            # The question last: "treated as urgent", among `after`, is said before it.
             resumed = await asyncio.to_thread(self._resume_follow_up, accepted.resume)
             replies.extend([resumed] if resumed is not None else [])
-        replies.extend(accepted.after)
         return replies
 
     def _resume_follow_up(self, event_id: int) -> Reply | None:
