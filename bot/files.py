@@ -98,3 +98,28 @@ def _key_lines(node: Any) -> dict[str, int]:
     if not isinstance(node, yaml.MappingNode):
         return {}
     return {str(key.value): key.start_mark.line + 2 for key, _ in node.value}
+
+
+@dataclass(frozen=True)
+class YamlMapping:
+    """A YAML file that holds a mapping: its data, and its node tree (for line numbers)."""
+
+    data: dict[str, Any]
+    node: Any
+
+
+def read_yaml_mapping(path: Path) -> YamlMapping | Problem:
+    """The mapping in `path`, or the problem that stops it being read (with its line)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError) as error:
+        return Problem(path, 1, f"cannot read the file: {error}")
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        return Problem(path, line, f"not valid YAML: {getattr(error, 'problem', error)}")
+    if not isinstance(data, dict):
+        return Problem(path, 1, f"{path.name} must be a mapping")
+    return YamlMapping(data, node)

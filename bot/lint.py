@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from bot.checkins.schedule import FILE as CHECKINS
+from bot.checkins.schedule import load_schedule
 from bot.consent.texts import load_consents
 from bot.files import Problem
 from bot.i18n.languages import LANGUAGES
@@ -60,6 +62,8 @@ def lint(
             warnings.append(Problem(entry.path, line, message))
     for criteria_file in sorted((root / "trials").glob("*/eligibility.yml")):
         errors += load_criteria(criteria_file)[1]
+    for checkins_file in sorted((root / "trials").glob(f"*/{CHECKINS}")):
+        errors += load_schedule(checkins_file)[1]
     consents = load_consents(root)
     errors += consents.problems
     for text in consents.texts:

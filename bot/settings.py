@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # How long a dispatcher holds the reminders it claimed; those of a dispatcher that died are
     # sent by another once it has passed.
     reminder_lease: float = Field(default=120.0, alias="REMINDER_LEASE_SECONDS", ge=2)
+    # How often a dispatcher plans the check-ins still to come (checkins.yml, bot.checkins).
+    checkin_plan_interval: float = Field(default=60.0, alias="CHECKIN_PLAN_SECONDS", gt=0)
     # Off when dedicated `trialbot dispatcher` processes send the reminders.
     reminders_in_gateway: bool = Field(default=True, alias="REMINDERS_IN_GATEWAY")
     # The staff API's bearer token (/api/staff/…); generated under var/secrets/ when unset.

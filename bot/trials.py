@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from bot.checkins.schedule import FILE, Schedule, load_schedule
 from bot.reloading import Reloading
 from bot.screening.criteria import Criteria, load_criteria
 from bot.wording import fold
@@ -46,6 +47,7 @@ class Trial:
     offsets: tuple[dt.timedelta, ...] = DEFAULT_OFFSETS  # reminders before a visit
     # Each channel's own options for this trial (`channels: whatsapp: reminder_template: …`).
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checkins: Schedule | None = None  # checkins.yml, when there is one and it loads
 
     def title(self, lang: str) -> str:
         return self.short_title.get(lang) or self.short_title.get("en") or self.id
@@ -114,6 +116,11 @@ def _read_trial(folder: Path) -> Trial:
         criteria, problems = load_criteria(folder / "eligibility.yml")
         for problem in problems:
             log.error("criteria problem: %s", problem)
+    checkins = None
+    if (folder / FILE).exists():
+        checkins, problems = load_schedule(folder / FILE)
+        for problem in problems:
+            log.error("check-ins problem: %s", problem)
     described = _read(folder / "trial.yml")
     sites = _read(folder / "sites.yml").get("sites")
     sites = sites if isinstance(sites, list) else []
@@ -138,6 +145,7 @@ def _read_trial(folder: Path) -> Trial:
             if isinstance(hours, list) and hours and all(isinstance(h, int | float) for h in hours)
             else DEFAULT_OFFSETS
         ),
+        "checkins": checkins,
     }
     if criteria is None:
         return Trial(id=folder.name, criteria=None, **values)

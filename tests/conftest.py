@@ -26,6 +26,15 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(TRIALBOT_VAR_DIR=tmp_path / "var", DATABASE_URL="", PSEUDONYM_KEY="test-key")
 
 
+@pytest.fixture
+def alerting(tmp_path: Path) -> Settings:
+    """Settings where staff are alerted by e-mail (the alerts are queued, not sent, here)."""
+    return Settings(
+        TRIALBOT_VAR_DIR=tmp_path / "var", DATABASE_URL="", PSEUDONYM_KEY="test-key",
+        SMTP_HOST="127.0.0.1", STAFF_EMAILS="safety@site.example",
+    )  # fmt: skip
+
+
 def _postgres_reachable() -> str | None:
     """None when PostgreSQL answers, else why not."""
     try:

@@ -60,6 +60,7 @@ def test_side_effect_reports_are_not_in_the_entries_or_the_nlu_data() -> None:
     texts = list(overlap.followup_eval_texts())
     assert len([t for t in texts if t.origin.endswith("]")]) >= 120  # reports, not answers
     assert any(t.origin.startswith("bench/safety_followup/fresh.yml") for t in texts)
+    assert any(t.origin.startswith("bench/safety_followup/sealed.yml") for t in texts)
     assert sum(1 for t in texts if t.origin.split()[1].startswith("fr[")) > 40  # both languages
     _fail_on(overlaps(texts, KNOWLEDGE + NLU))
 

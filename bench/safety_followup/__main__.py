@@ -1,6 +1,6 @@
 """What the side-effect follow-up extracts from written reports, per language.
 
-    .venv/bin/python bench/safety_followup [--misses] [--json]
+    .venv/bin/python bench/safety_followup [--misses] [--sealed] [--json]
 
 `bench/safety_followup/reports.yml` holds reports written apart from the extractor (see its
 header), each with the answers the person typed to the questions the report left open, and what
@@ -11,12 +11,15 @@ held out), the share of reports whose onset, course (ongoing or over) and seriou
 or not, and the criteria) come out right, each and all three together. The target is ≥ 0.90 for
 each of the three on every set. Exit code 0 when the targets are met.
 
-The held-out half of reports.yml gave the first figures on unseen wording (issue 22's closing
-note), then was tuned on too: both halves are regression data now, and `--misses` lists what
-goes wrong on either. `bench/safety_followup/fresh.yml`, in the same format, was written after
-that by a writer who saw neither the extractor nor reports.yml; it is scored whole ("fresh")
-and its misses are never listed, so that it stays unseen; when it has been used up, write
-another.
+The held-out half of reports.yml gave the first figures on unseen wording, then was tuned on
+too: both halves are regression data now. `bench/safety_followup/fresh.yml`, in the same format,
+was written after that by a writer who saw neither the extractor nor reports.yml; it gave the
+second figures on unseen wording (0.86 / 0.82 / 0.91 in English, 0.86 / 0.82 / 0.89 in French),
+then was tuned on as well. `--misses` lists what goes wrong on any of them.
+
+`bench/safety_followup/sealed.yml` was written after that tuning, by a writer who saw neither the
+extractor nor the earlier sets. It is scored whole, and only with `--sealed`; its misses are
+never listed, so that it stays unseen. When it has been used up, write another.
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ from bot.safety.followup import Facts, extract, read_answer  # noqa: E402
 
 REPORTS = Path(__file__).resolve().parent / "reports.yml"
 FRESH = Path(__file__).resolve().parent / "fresh.yml"
+SEALED = Path(__file__).resolve().parent / "sealed.yml"
 TARGET = 0.90
 FIELDS = ("onset", "ongoing", "seriousness")
-PARTS = ("tuning", "held-out", "fresh")
+PARTS = ("tuning", "held-out", "fresh", "sealed")
 
 
 @dataclass
@@ -98,20 +102,25 @@ def score(items: list[dict[str, Any]], received: dt.datetime) -> Score:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--misses", action="store_true", help="what went wrong on reports.yml")
+    parser.add_argument(
+        "--misses", action="store_true", help="what went wrong (never on the sealed set)"
+    )
+    parser.add_argument("--sealed", action="store_true", help="also score sealed.yml, whole")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     data = yaml.safe_load(REPORTS.read_text(encoding="utf-8"))
     received = dt.datetime.fromisoformat(data["received"])
     results: dict[tuple[str, str], Score] = {}
-    fresh = yaml.safe_load(FRESH.read_text(encoding="utf-8")) if FRESH.exists() else None
+    whole = {"fresh": yaml.safe_load(FRESH.read_text(encoding="utf-8"))}
+    if args.sealed:
+        whole["sealed"] = yaml.safe_load(SEALED.read_text(encoding="utf-8"))
     for language in ("en", "fr"):
         items = data[language]
         results[language, "tuning"] = score(items[0::2], received)
         results[language, "held-out"] = score(items[1::2], received)
-        if fresh is not None:
-            moment = dt.datetime.fromisoformat(fresh["received"])
-            results[language, "fresh"] = score(fresh[language], moment)
+        for part, loaded in whole.items():
+            moment = dt.datetime.fromisoformat(loaded["received"])
+            results[language, part] = score(loaded[language], moment)
     if args.json:
         rows = [
             {
@@ -125,7 +134,7 @@ def main() -> int:
         _show(results)
     if args.misses:
         for (language, part), s in results.items():
-            if part != "fresh":  # never the fresh set's
+            if part != "sealed":  # never the sealed set's
                 for line in s.misses:
                     print(f"{language}: {line}")
     return 0 if all(s.meets() for s in results.values()) else 1

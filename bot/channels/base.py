@@ -97,7 +97,7 @@ class NotDelivered(Exception):
 
 # Why a message is delivered outside a request; each platform maps it to its own rules
 # (Messenger: the message tag that carries it past the 24-hour window; the others need none).
-Purpose = Literal["reply", "reminder", "human_answer"]
+Purpose = Literal["reply", "reminder", "checkin", "human_answer"]
 
 
 class Channel(Protocol):
@@ -111,7 +111,10 @@ class Channel(Protocol):
         """Send `replies`; the platform's ids of the messages sent. Raises NotDelivered.
 
         `purpose`: "reply" (late replies to the person's own message), "reminder" (an
-        appointment reminder) or "human_answer" (the study team's answer to a handoff).
+        appointment reminder), "checkin" (a scheduled check-in's first question) or
+        "human_answer" (the study team's answer to a handoff). Past a platform's messaging
+        window (Messenger, WhatsApp: 24 hours) a check-in has no tag or template to go with:
+        the platform refuses it, and it fails with that reason, for staff.
         """
         ...
 

@@ -508,16 +508,27 @@ async def _retrying(call: Callable[[], Awaitable[T]]) -> T:
     raise AssertionError("unreachable")
 
 
+# Number buttons ("0" … "10" of a scale) share rows, this many to a row; others have one each.
+NUMBERS_PER_ROW = 6
+
+
 async def _keyboard(buttons: tuple[Button, ...], store: ButtonStore) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
-    rows = []
+    rows: list[list[InlineKeyboardButton]] = []
+    shared = False  # whether the last row is of numbers
     for button in buttons:
         if button.url:
-            rows.append([InlineKeyboardButton(button.title, url=button.url)])
+            key = InlineKeyboardButton(button.title, url=button.url)
         else:
             data = await store.callback_data(button.payload or button.title)
-            rows.append([InlineKeyboardButton(button.title, callback_data=data)])
+            key = InlineKeyboardButton(button.title, callback_data=data)
+        number = not button.url and button.title.isdigit()
+        if number and shared and len(rows[-1]) < NUMBERS_PER_ROW:
+            rows[-1].append(key)
+        else:
+            rows.append([key])
+        shared = number
     return InlineKeyboardMarkup(rows)
 
 

@@ -10,6 +10,7 @@ import typer
 
 from bot.cli import (
     campaigns,
+    checkins,
     consent,
     database,
     handoff,
@@ -47,6 +48,7 @@ for name, group in (
     ("reminders", participants.reminders_app),
     ("keys", keys.app),
     ("safety", safety.app),
+    ("checkins", checkins.app),
     ("handoff", handoff.app),
     ("staff", staff.app),
 ):

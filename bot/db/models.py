@@ -345,7 +345,28 @@ class Appointment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Reminder(Base):
+class Sendable:
+    """The columns of a row the dispatcher sends (reminders, check-ins: bot.outbox,
+    bot.reminders.dispatcher): where and when it went, its tries, and its claim."""
+
+    channel: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    # Why it will not go out (withdrawn consent, messages stopped, appointment cancelled).
+    cancel_reason: Mapped[str | None] = mapped_column(String(64))
+    # A dispatcher's lease: it sends this row until then; after, another may take it over.
+    claimed_until: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    # The idempotency key of the send in progress, written before the message goes: found on a
+    # row still scheduled, it says a dispatcher stopped between sending and recording, so the
+    # message may have gone out; `sends` counts the sends begun (2 or more: maybe twice).
+    send_key: Mapped[str | None] = mapped_column(String(32))
+    sends: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class Reminder(Sendable, Base):
     """One reminder of one appointment, due at a moment; its state lives here, not in memory."""
 
     __tablename__ = "reminders"
@@ -360,23 +381,59 @@ class Reminder(Base):
         Enum(ReminderStatus, native_enum=False, length=16, values_callable=_values),
         default=ReminderStatus.SCHEDULED,
     )
-    channel: Mapped[str | None] = mapped_column(String(32))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    sent_at: Mapped[datetime | None]
-    message_id: Mapped[str | None] = mapped_column(String(64))
-    last_error: Mapped[str | None] = mapped_column(String(200))
-    # Why it will not go out (withdrawn consent, messages stopped, appointment cancelled).
-    cancel_reason: Mapped[str | None] = mapped_column(String(64))
-    # A dispatcher's lease: it sends this reminder until then; after, another may take it over.
-    claimed_until: Mapped[datetime | None]
-    claim_token: Mapped[str | None] = mapped_column(String(32))
-    # The idempotency key of the send in progress, written before the message goes: found on a
-    # reminder still scheduled, it says a dispatcher stopped between sending and recording, so
-    # the message may have gone out; `sends` counts the sends begun (2 or more: maybe twice).
-    send_key: Mapped[str | None] = mapped_column(String(32))
-    sends: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # When staff marked a failed reminder as dealt with (it leaves their inbox).
     reviewed_at: Mapped[datetime | None]
+
+
+class CheckinStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"  # not due yet, or due and waiting for its send
+    SENT = "sent"  # its questions are asked, answers are awaited until `closes_at`
+    ANSWERED = "answered"  # every question answered or passed (or the person stopped it)
+    MISSED = "missed"  # closed with no answer
+    FAILED = "failed"  # the channel could not deliver it
+    CANCELLED = "cancelled"  # may not go (no consent, messages stopped, the visit cancelled)
+
+
+class Checkin(Sendable, Base):
+    """One scheduled check-in of one participant (`knowledge/trials/<trial>/checkins.yml`):
+    sent through the outbox like a reminder, then answered question by question in the chat.
+
+    `occasion` says what it is relative to, "enrolment" or "appointment:<id>": with the
+    participant and the check-in's id it is unique, so that planning it twice (two dispatchers,
+    a restart) makes one row. The answers are encrypted: health data.
+    """
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        Index("ix_checkins_status_due_at", "status", "due_at"),
+        UniqueConstraint("participant_id", "checkin", "occasion"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    trial: Mapped[str] = mapped_column(String(64))
+    checkin: Mapped[str] = mapped_column(String(64))  # its id in checkins.yml
+    occasion: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)  # of checkins.yml when it was planned
+    due_at: Mapped[datetime] = mapped_column()
+    closes_at: Mapped[datetime] = mapped_column()  # answers are taken until then
+    status: Mapped[CheckinStatus] = mapped_column(
+        Enum(CheckinStatus, native_enum=False, length=16, values_callable=_values),
+        default=CheckinStatus.SCHEDULED,
+    )
+    # The question waiting for an answer; None before it is sent and once it is over.
+    step: Mapped[str | None] = mapped_column(String(64))
+    asked_again: Mapped[bool] = mapped_column(default=False)  # the step was asked a second time
+    answers: Mapped[str | None] = mapped_column(
+        Text, nullable=True, info={ENCRYPTED: "a participant's answers to a check-in"}
+    )
+    answered_at: Mapped[datetime | None]
+    # The side effect an answer reported, with its follow-up.
+    safety_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("safety_events.id", ondelete="SET NULL")
+    )
 
 
 class Screening(Base):

@@ -30,6 +30,8 @@ from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 
+from bot.checkins import report
+from bot.checkins.schedule import Schedule
 from bot.crypto import Cipher
 from bot.db.models import as_utc
 from bot.gateway import limits
@@ -42,6 +44,7 @@ from bot.staff import funnel as funnels
 from bot.staff import inbox as inboxes
 from bot.staff import knowledge as insights
 from bot.staff import participants as people
+from bot.trials import shared as shared_catalogue
 
 COOKIE = "trialbot_staff"
 LOGIN_COOKIE = "trialbot_login"  # the sign-in form's CSRF token (double submit)
@@ -220,6 +223,10 @@ class StaffPages:
             secure=self.secure(request),
         )  # fmt: skip
         return response
+
+    def checkin_plans(self) -> dict[str, Schedule]:
+        """Each trial's check-ins file (read again only when a file changed): in a worker."""
+        return report.schedules(shared_catalogue(self.settings.knowledge_dir).get())
 
     async def db(self, request: Request, work: Callable[[Session], T]) -> T:
         """Read in a worker thread: the event loop keeps serving patients meanwhile."""
@@ -432,9 +439,12 @@ class StaffPages:
         @api.get("/participants/{code}")
         async def participant(request: Request, code: str, staff: SignedIn) -> Response:
             # Looking at a person's record is itself an action worth recording.
+            lang = language(request)
             record = await self.act(
                 request, staff, "participant.view", f"participant:{code[:64]}",
-                lambda s: people.detail(s, code, lang=language(request)),
+                lambda s: people.detail(
+                    s, code, lang=lang, cipher=self.cipher, plans=self.checkin_plans()
+                ),
             )  # fmt: skip
             if record is None:
                 raise Refused(404, "No participant with the code {code}.", code=code)
@@ -619,6 +629,9 @@ class StaffPages:
                 else [],
                 "trials": funnels.trials(knowledge_dir),
                 "campaign_names": funnels.campaigns(session),
+                "retention": funnels.retention(
+                    session, knowledge_dir, trial=trial, campaign=campaign, since=since
+                ),
             }
 
         view = await self.db(request, read)

@@ -23,6 +23,7 @@ from bot import conversations, timing, understanding, wording
 from bot.campaigns import parse_referral
 from bot.channels import web
 from bot.channels.base import Channel, Inbound, NotDelivered, Reply
+from bot.checkins import asking as checkins
 from bot.crypto import Cipher
 from bot.db.models import (
     Conversation,
@@ -255,6 +256,8 @@ class Relay:
                 return None
             if _waits_for_answer(screenings.latest(session, event.sender_key)):
                 return None
+            if checkins.open_for(session, event.sender_key, utcnow()) is not None:
+                return None  # the check-in's questions first: it asks this after them
             return asking.resume(session, self._cipher, event)
 
     async def _nothing_answered(self, turn: Turn, waiting: list[Waiting]) -> str:
@@ -383,6 +386,10 @@ class Relay:
             after: tuple[Reply, ...] = ()
             resume = None
             if notice is None and (finding is None or finding.kind != "emergency"):
+                # A check-in waiting for an answer reads the message first; a side effect it
+                # tells of is recorded with it.
+                notice, after, finding = self._checkin(session, conversation, inbound, finding)
+            if notice is None and (finding is None or finding.kind != "emergency"):
                 # A side effect's follow-up waiting for an answer reads the message first (its
                 # own words about the side effect are the answer, not a new report).
                 pending = asking.open_for(session, key)
@@ -475,6 +482,32 @@ class Relay:
         phone = known.phone if known else None
         said = respond.reply_text(finding, conversation.language, self._settings, phone)
         return Reply(text=said), event
+
+    def _checkin(
+        self,
+        session: Session,
+        conversation: Conversation,
+        inbound: Inbound,
+        finding: safety.Finding | None,
+    ) -> tuple[Reply | None, tuple[Reply, ...], safety.Finding | None]:
+        """What an open check-in makes of the message: the gateway's notice and what follows
+        it when it was an answer (the finding then dealt with); else what to say after the
+        assistant's reply (the check-in's question, still open)."""
+        now = utcnow()
+        row = checkins.open_for(session, conversation.sender_key, now)
+        if row is None:
+            if checkins.is_button(inbound.text):  # tapped after the check-in closed
+                return Reply(text=messages.text("checkin_closed", conversation.language)), (), None
+            return None, (), finding
+        trial = self._trials.get().get(row.trial)
+        planned = trial.checkins.get(row.checkin) if trial and trial.checkins else None
+        turn = checkins.answer(
+            session, self._settings, self._cipher, row, planned, inbound.text,
+            language=conversation.language, trial=trial, finding=finding, now=now,
+        )  # fmt: skip
+        if not turn.answered:
+            return None, turn.replies, finding
+        return turn.replies[0], turn.replies[1:], None
 
     @staticmethod
     def _trial_in_context(
@@ -684,7 +717,7 @@ class Relay:
 
 def _other_button(text: str) -> bool:
     """A button's payload other than the follow-up's own (they start with "/")."""
-    return text.startswith("/") and not followup.is_button(text)
+    return text.startswith("/") and not followup.is_button(text) and not checkins.is_button(text)
 
 
 def _waits_for_answer(screening: Screening | None) -> bool:

@@ -435,3 +435,72 @@ _TEXTS.update(
         "follow_up_button_end": {"en": "Stop the questions", "fr": "Arrêter les questions"},
     }
 )
+
+# Scheduled check-ins (bot.checkins.asking).
+_TEXTS.update(
+    {
+        "checkin_intro": {
+            "en": (
+                "📋 {title}: {count} short questions for the study team. You can skip any of them."
+            ),
+            "fr": (
+                "📋 {title} : {count} questions courtes pour l'équipe de l'étude. Vous "
+                "pouvez passer celles que vous voulez."
+            ),
+        },
+        "checkin_for_trial": {"en": "{title} for {trial}", "fr": "{title} pour {trial}"},
+        "checkin_intro_one": {
+            "en": "📋 {title}: one short question for the study team.",
+            "fr": "📋 {title} : une question courte pour l'équipe de l'étude.",
+        },
+        "checkin_again": {
+            "en": 'Sorry, I did not understand. Please answer with {expected}, or tap "Skip".',
+            "fr": ("Désolé, je n'ai pas compris. Répondez par {expected}, ou touchez « Passer »."),
+        },
+        "checkin_again_buttons": {
+            "en": 'Sorry, I did not understand. Please tap one of the buttons, or "Skip".',
+            "fr": "Désolé, je n'ai pas compris. Touchez l'un des boutons, ou « Passer ».",
+        },
+        "checkin_done": {
+            "en": (
+                "Thank you, your answers are with the study team. If anything worries you "
+                "before your next visit, tell me here."
+            ),
+            "fr": (
+                "Merci, vos réponses sont transmises à l'équipe de l'étude. Si quelque chose "
+                "vous inquiète d'ici votre prochaine visite, dites-le-moi ici."
+            ),
+        },
+        "checkin_stopped": {
+            "en": (
+                "All right, I'll stop this check-in here. The answers you gave are kept for "
+                "the study team. If you also want me to stop sending you messages and "
+                "reminders, write STOP again."
+            ),
+            "fr": (
+                "D'accord, j'arrête ce point ici. Les réponses que vous avez données sont "
+                "gardées pour l'équipe de l'étude. Si vous voulez aussi que je ne vous envoie "
+                "plus de messages ni de rappels, écrivez à nouveau STOP."
+            ),
+        },
+        "checkin_closed": {
+            "en": (
+                "That check-in is closed now, thank you. You can still tell me anything here, "
+                "or ask me a question."
+            ),
+            "fr": (
+                "Ce point est terminé, merci. Vous pouvez toujours m'écrire ici, ou me poser "
+                "une question."
+            ),
+        },
+        "checkin_still_open": {
+            "en": "When you are ready, the check-in's question is still open:",
+            "fr": "Quand vous voulez, la question du point reste ouverte :",
+        },
+        "checkin_button_yes": {"en": "Yes", "fr": "Oui"},
+        "checkin_button_no": {"en": "No", "fr": "Non"},
+        "checkin_button_dont_know": {"en": "I don't know", "fr": "Je ne sais pas"},
+        "checkin_button_skip": {"en": "Skip", "fr": "Passer"},
+        "checkin_button_stop": {"en": "Stop the check-in", "fr": "Arrêter le point"},
+    }
+)

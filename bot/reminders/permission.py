@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.checkins import planning as checkins
 from bot.consent.service import has_consent
 from bot.consent.texts import LoadedConsents
 from bot.db.models import (
@@ -25,7 +26,9 @@ CONSENT = "reminders"
 
 
 def cancel_for(session: Session, sender_key: str, reason: str) -> int:
-    """Cancel the scheduled reminders of every participant bound to this chat; how many."""
+    """Cancel the scheduled reminders of every participant bound to this chat, and their
+    check-ins to come or waiting for answers; how many reminders."""
+    checkins.cancel_for(session, sender_key, reason)
     appointments = (
         select(Appointment.id)
         .join(Participant, Participant.id == Appointment.participant_id)
@@ -63,6 +66,14 @@ def refusal(session: Session, texts: LoadedConsents, reminder: Reminder) -> str 
         .join(Appointment, Appointment.participant_id == Participant.id)
         .where(Appointment.id == reminder.appointment_id)
     )
+    return may_write(session, texts, participant)
+
+
+def may_write(
+    session: Session, texts: LoadedConsents, participant: Participant | None
+) -> str | None:
+    """Why nothing may be sent to `participant` of the assistant's own accord (a reminder, a
+    check-in), or None when it may."""
     if participant is None or participant.sender_key is None:
         return "no chat is bound to the participant"
     stopped = session.scalar(

@@ -56,13 +56,25 @@ def _missed(now: dt.datetime, starts_at: dt.datetime, zone: ZoneInfo, rules: Rul
     now = now.astimezone(dt.UTC)
     if not in_quiet_hours(now, zone, rules):
         return now
-    local = now.astimezone(zone)
+    ends = quiet_hours_end(now, zone, rules)
+    latest = starts_at - min(rules.offsets, default=dt.timedelta(0))
+    return ends if ends <= latest else now
+
+
+def quiet_hours_end(moment: dt.datetime, zone: ZoneInfo, rules: Rules = Rules()) -> dt.datetime:
+    """When the quiet hours `moment` falls in end (UTC); `moment` itself outside them."""
+    if not in_quiet_hours(moment, zone, rules):
+        return moment.astimezone(dt.UTC)
+    local = moment.astimezone(zone)
     day = local.date()
     if local.time() >= rules.quiet_end:
         day += dt.timedelta(days=1)  # the evening: they end tomorrow morning
-    ends = dt.datetime.combine(day, rules.quiet_end, tzinfo=zone).astimezone(dt.UTC)
-    latest = starts_at - min(rules.offsets, default=dt.timedelta(0))
-    return ends if ends <= latest else now
+    return dt.datetime.combine(day, rules.quiet_end, tzinfo=zone).astimezone(dt.UTC)
+
+
+def before_quiet_hours(due: dt.datetime, zone: ZoneInfo, rules: Rules = Rules()) -> dt.datetime:
+    """`due` (UTC); in the quiet hours, the evening before they begin."""
+    return _outside_quiet(due, zone, rules).astimezone(dt.UTC)
 
 
 def in_quiet_hours(moment: dt.datetime, zone: ZoneInfo, rules: Rules = Rules()) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, delete, func, inspect, select, text, updat
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from bot.checkins import planning as checkins
 from bot.consent import ledger
 from bot.consent.service import channel_of
 from bot.db.models import (
@@ -85,6 +86,7 @@ def erase(session: Session, sender_key: str, tracker_url: str | None) -> Erased:
     feedback = _count_and_delete(session, AnswerFeedback, AnswerFeedback.sender_key == sender_key)
     screenings = store.erase(session, sender_key)
     reminders = permission.cancel_for(session, sender_key, "erased")
+    checkins.forget_answers(session, sender_key)  # before the chat is unlinked from them
     permission.unlink(session, sender_key)
     unlinked = 0
     if ledger.participant(session, sender_key, create=False) is not None:

@@ -49,7 +49,7 @@ from bot.safety.followup import (
 from bot.settings import Settings
 
 # "stop" alone, while a question waits.
-_STOP = re.compile(r"^(?:stop|stopp?e?r?|arr[eê]te[rz]?|arret)[.!]*$")
+STOP = re.compile(r"^(?:stop|stopp?e?r?|arr[eê]te[rz]?|arret)[.!]*$")
 
 LATER = "later"  # waits for the form the person is in to end
 DONE = "done"
@@ -141,7 +141,7 @@ def answer(
     now = now or utcnow()
     found = read_answer(step, text, now)
     facts = facts_of(event, cipher)
-    if found == "end" or (found is None and _STOP.match(text.strip().lower())):
+    if found == "end" or (found is None and STOP.match(text.strip().lower())):
         # "stop" here most likely means these questions: they end, and the person is told how
         # to stop every message (STOP again, which then goes to the assistant as ever).
         event.follow_up_step = DONE

@@ -266,6 +266,13 @@ _SPELLINGS = (
     (r"\b(?:pcq|pck|psk)\b", "parce que"),
     (r"\b(?:hopital|hosto|hostau|hospital|hosp|hospitl|hosiptal)\b", "hospital"),
     (r"\b(?:dr|doc|docteur|gp|medecin|medcin|generaliste|toubib)\b", "doctor"),
+    (
+        r"\b(?:dermatolog\w*|neurolog\w*|cardiolog\w*|gastro\w*|pneumolog\w*|rhumatolog\w*|"
+        r"ophtalmo\w*|ophthalmolog\w*|gyn[ae]\w*|specialist|specialiste|orl)\b",
+        "doctor",
+    ),
+    (r"\b(?:la nuit derniere|last evening)\b", "last night"),
+    (r"\b(?:ca a passe|sa a passe|c'?est passe tout seul)\b", "ca passe"),
     (r"\bmnt\b", "maintenant"),
     (r"\bbcp\b", "beaucoup"),
     (r"\bwk\b", "week"),
@@ -285,7 +292,8 @@ def _folded(text: str) -> str:
 # A negation among the words just before a match: "didn't go to A&E", "pas allé aux urgences".
 _NEGATION = re.compile(
     r"\b(?:not|no|never|didn'?t|didnt|did not|haven'?t|havent|have not|wasn'?t|wasnt|don'?t|"
-    r"dont|no need|without|ne|n'|pas|jamais|sans|aucun|aucune|nobody|personne)\b|n'"
+    r"dont|no need|without|ne|n'|pas|jamais|sans|aucun|aucune|nobody|personne|failli|"
+    r"told me to|told us to|said to|advised|dit d'?|conseille)\b|n'"
 )
 
 
@@ -314,15 +322,16 @@ _TODAY = re.compile(
     r"(?:\d+|an|a few|couple of) (?:hours?|hrs?|minutes?|mins?) ago|"
     r"il y a (?:\d+|une|quelques) ?(?:heures?|h|minutes?|min))\b"
 )
-_YESTERDAY = re.compile(r"\b(?:yesterday|last night|hier|avant[- ]hier)\b")
-_WEEKDAY = re.compile(rf"\b(?:(last|dernier) )?({_WEEKDAY_WORD})\b(?: (dernier))?")
+_YESTERDAY = re.compile(r"\b(?:yesterday|last night|hier|avant[- ]hier|all night|toute la nuit)\b")
+_WEEKDAY = re.compile(rf"\b(?:(last|dernier) )?({_WEEKDAY_WORD})\b(?: (dernier|passe))?")
 _DAY_MONTH = re.compile(
     rf"\b(\d{{1,2}})(?:st|nd|rd|th|er)? (?:of )?({_MONTH_WORD})\b\.?|"
     rf"\b({_MONTH_WORD}) (\d{{1,2}})(?:st|nd|rd|th)?\b|"
     r"(?<![\d/.-])(\d{1,2})/(\d{1,2})(?![\d/])"
 )
 _AGO = re.compile(
-    r"\b(?:(\d+) (days?|jours?|weeks?|semaines?) ago|(?:il y a|ca fait|sa fait|depuis) "
+    r"\b(?:(\d+) (days?|jours?|weeks?|semaines?) (?:ago|now|back)|"
+    r"(?:il y a|ca fait|sa fait|depuis|since|^for) "
     r"(\d+) (jours?|semaines?|days?|weeks?))\b"
 )
 # Days the words date only roughly: kept as words, never as a guessed date.
@@ -338,13 +347,35 @@ _ROUGHLY = re.compile(
 
 # "a week or so ago", "il y a environ 10 jours": said as roughly as that, kept as words.
 _APPROXIMATE = re.compile(
-    r"\b(?:or so|ish|roughly|give or take|more or less|a peu pres|a peu pret|environ|"
-    r"plus ou moins)\b"
+    r"\b(?:(?:about|around|roughly|approximately|approx|maybe|environ|a peu pres|a peu pret|"
+    r"plus ou moins|genre|une) (?:\d+|a|one|two|une|deux|dizaine) ?(?:days?|weeks?|jours?|"
+    r"semaines?|de jours)|(?:days?|weeks?|ago|week) or so|(?:\d+|a) (?:days?|weeks?) ish|"
+    r"(?:days?|weeks?|jours?|semaines?) (?:give or take|more or less|plus ou moins|environ))\b"
 )
+# A month named without its day ("in October", "en octobre"), before this one: said roughly.
+_MONTH_ONLY = re.compile(rf"\b(?:in|en|since|depuis|during|debut|fin|mid) ({_MONTH_WORD})\b(?! \d)")
+# When it ended, not when it began: "fini depuis hier", "gone since yesterday".
+_ENDED_WHEN = re.compile(
+    r"\b(?:fini|finie|termine|terminee|parti|partie|passe|disparu|disparue|gone|finished|"
+    r"stopped|cleared|fine|better|mieux|ca va)(?: \w+){0,2} (?:depuis|since|on|le)? ?"
+    rf"(?:hier|yesterday|today|aujourd'hui|ce matin|this morning|last night|{_WEEKDAY_WORD})\b"
+)
+# The clause that tells of a death dates the death, not the side effect, when the report tells
+# of what came before it ("short of breath for a few days before", "admis quatre jours plus tôt").
+_DEATH_CLAUSE = re.compile(
+    r"[^.;]*\b(?:passed away|has died|she died|he died|decede\w*|est mort\w*)\b[^.;]*"
+)
+_BEFORE_DEATH = re.compile(r"\b(?:before|beforehand|plus tot|avant|had been|avait ete)\b")
 
 
 def _onset(folded: str, today: dt.date) -> tuple[str | None, str | None]:
     """The day it started (ISO), or the rough words that date it, or neither."""
+    if _BEFORE_DEATH.search(folded):
+        folded = _DEATH_CLAUSE.sub(" ", folded)
+    folded = _ENDED_WHEN.sub(" ", folded)
+    month = _MONTH_ONLY.search(folded)
+    if month is not None and _MONTHS[month[1]] != today.month:
+        return None, month.group(0)  # "en octobre": no day to give
     day = None if _APPROXIMATE.search(folded) else _onset_day(folded, today)
     if day is not None and day <= today:
         return day.isoformat(), None
@@ -453,7 +484,11 @@ _STILL = re.compile(
     r"toujours|encore|continue|persiste|ne passe pas|passe pas|ne part pas|part pas|"
     r"pas (?:parti|passe|fini|disparu|partie)|s'aggrave|s aggrave|empire|de pire en pire|"
     r"tous les (?:jours|matins|soirs)|chaque (?:jour|matin|soir|nuit)|en ce moment|"
-    r"actuellement|sans arret|non[- ]stop|la maintenant|depuis (?:ce matin|hier|\d+ jours))\b"
+    r"actuellement|sans arret|non[- ]stop|la maintenant|depuis (?:ce matin|hier|\d+ jours)|"
+    r"persist\w*|reste\w* (?:gonfle\w*|rouge\w*|douloureu\w*|enfle\w*)|remains?|"
+    r"(?:can|could) no longer|can'?t \w+ (?:\w+ )?any ?more|permanent\w*|definiti\w*|for life|"
+    r"a vie|sequelles?|toujours pas|ne \w+ (?:toujours )?plus|n'?entends? plus|worse in the|"
+    r"\d+ (?:days?|weeks?) now|driving me)\b"
 )
 _STOPPED = re.compile(
     r"\b(?:gone|went away|go away on its own|stopped|passed(?! away)|it'?s over|its over|over now|"
@@ -469,7 +504,10 @@ _STOPPED = re.compile(
     r"(?:\d+ ?(?:min|minutes?|h|heures?)|une heure|une minute|quelques (?:minutes|heures))|"
     r"revenu a la normale|ca va mieux maintenant|tout va bien maintenant|"
     r"(?:been |all )?fine since|(?:was |been )?fine by|all fine now|(?:they'?re|theyre|it'?s|its) "
-    r"fine|ca va maintenant|va bien depuis|redescendu|rentree? dans l'?ordre)\b"
+    r"fine|ca va maintenant|va bien depuis|redescendu|rentree? dans l'?ordre|finished|"
+    r"(?:fine|ok|okay|better|good|alright|all right) (?:today|this morning)|brought it down|"
+    r"(?:ce matin|aujourd'?hui) (?:ca va|c'?est bon|plus rien)|va mieux|plus de \w+ depuis|"
+    r"no more \w+ since)\b"
 )
 
 
@@ -481,16 +519,25 @@ def _ongoing(folded: str) -> bool | None:
     """Still going on (True), over (False), or not said."""
     if _CRITERIA["death"].search(folded):
         return None  # the outcome is death: neither going on nor over
-    still = _STILL.search(folded)
+    folded = _ENDED_WHEN.sub(" it's over ", folded)  # "fini depuis hier": not a "depuis" of now
+    stills = list(_STILL.finditer(folded))
     stopped = next(
         (
             m
             for m in _STOPPED.finditer(folded)
-            if not _negated(folded, m.start()) and not _NOT_AFTER.match(folded, m.end())
+            if not _negated(folded, m.start())
+            and not _NOT_AFTER.match(folded, m.end())
+            # "can no longer close my eye" says a loss that lasts, not an end.
+            and not any(s.start() <= m.start() < s.end() for s in stills)
         ),
         None,
     )
-    if still is not None and (stopped is None or still.start() > stopped.start()):
+    # What is still there, said after what ended: "better now, but the leg is still swollen";
+    # "fini depuis hier" is an end, not a "depuis" that runs up to now.
+    still = next((s for s in stills if stopped is None or s.start() >= stopped.end()), None)
+    if still is None and stopped is None and stills:
+        still = stills[0]
+    if still is not None:
         return True
     if stopped is not None and _RECURRING.search(folded) and _EPISODE.search(stopped.group(0)):
         return True  # "almost every evening; on Sunday it lasted an hour": one bout of many
@@ -516,7 +563,10 @@ _PRESENT = re.compile(
     r"\b(?:toutes les|tous les) (?:nuits|soirs|jours|matins)\b|\bpresque tous les\b|"
     r"\bde temps en temps\b|\bfor [\w ]{1,15} now\b|\bfor ages\b|\bbeen like (?:that|this)\b|"
     r"\bca fait (?:un moment|un bout|longtemps|des semaines|\d+|quelques)\b|"
-    r"\b(?:every \w+|whenever|each time|a chaque fois|chaque fois)\b"
+    r"\b(?:every \w+|whenever|each time|a chaque fois|chaque fois)\b|"
+    r"\b(?:started|began|start(?:ed)? on|a commence|ca a commence|has had|have had|'?ve had|"
+    r"it'?s (?:really |very |so )?\w+ing|i'?m \w+ing|is \w+ing|elle fait|il fait|"
+    r"ca fait mal|me gratte|me lance|j'?ai (?:mal|des|une|un) )"
 )
 
 
@@ -585,7 +635,8 @@ _HOSPITAL_STAY = re.compile(
     r"(?:nights?|days?) (?:in|on) (?:the )?(?:\w+ ){0,2}(?:ward|unit|intensive care|icu)|"
     r"(?:nuits?|jours?|semaines?) en (?:rea|reanimation|soins intensifs|observation)|"
     r"garde(?:e|s)? (?:\w+ ){0,3}(?:a l'?hospital|en observation|nuits?|la nuit)|"
-    r"jusqu'?au lendemain|intensive care|icu|soins intensifs|en rea(?:nimation)?)\b"
+    r"jusqu'?au lendemain|intensive care|icu|soins intensifs|en rea(?:nimation)?|"
+    r"admise?s?|(?:still |now )?(?:on|in) the ward|kept in|hospitalisee?s?)\b"
 )
 _EMERGENCY_CARE = re.compile(
     r"\b(?:a and e|a ?& ?e|emergency (?:room|department|dept|services?|care)|the er|er visit|"
@@ -667,7 +718,8 @@ _CRITERIA = {
         r"my life was in danger|(?:j'?ai|jai|on a) (?:failli|cru) mourir|reanimation|"
         r"soins intensifs|pronostic vital|en danger de mort|reanime|could(?: have|'ve) killed me|"
         r"(?:j'?aurais|il aurait|elle aurait) pu (?:y rester|mourir|y passer)|"
-        r"aurait pu (?:me |le |la )?tuer)\b"
+        r"aurait pu (?:me |le |la )?tuer|heart (?:had )?stopped|cardiac arrest|"
+        r"arret cardiaque|coeur (?:s'?est )?arrete|had to shock|defibrillat\w*)\b"
     ),
     "disability": re.compile(
         r"\b(?:(?:can'?t|cannot|cant|unable to) (?:walk|see|hear|work) any ?more|"

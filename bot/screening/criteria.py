@@ -12,11 +12,14 @@ from typing import Any, Literal
 
 import yaml
 
-from bot.files import Problem, as_date
+from bot.files import Problem, as_date, read_yaml_mapping
 from bot.i18n.languages import LANGUAGES
 
-QuestionType = Literal["integer", "number", "yes_no", "choice", "date"]
+QuestionType = Literal["integer", "number", "yes_no", "choice", "date", "scale"]
 TYPES: tuple[str, ...] = ("integer", "number", "yes_no", "choice", "date")
+# A check-in's questions may also be a scale: a whole number from 0 to 10.
+SCALE = (0, 10)
+NUMERIC: tuple[str, ...] = ("integer", "number", "scale")
 QUESTION_FIELDS = ("id", "type", "text", "simple", "options", "min", "max", "ask_if", "keywords")
 OPERATORS = ("equals", "not_equals", "in", "not_in", "between", "min", "max")
 Answer = int | float | bool | str | None  # None: "I don't know"
@@ -76,32 +79,24 @@ class Criteria:
 
 def load_criteria(path: Path) -> tuple[Criteria | None, list[Problem]]:
     """The criteria in `path`, or None with every reason they cannot be used."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError) as error:
-        return None, [Problem(path, 1, f"cannot read the file: {error}")]
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        return None, [Problem(path, line, f"not valid YAML: {getattr(error, 'problem', error)}")]
-    if not isinstance(data, dict):
-        return None, [Problem(path, 1, "eligibility.yml must be a mapping")]
-    return _Reader(path, node).read(data)
+    read = read_yaml_mapping(path)
+    if isinstance(read, Problem):
+        return None, [read]
+    return Reader(path, read.node).read(read.data)
 
 
-class _Reader:
-    def __init__(self, path: Path, node: Any) -> None:
+class Reader:
+    def __init__(self, path: Path, node: Any, types: tuple[str, ...] = TYPES) -> None:
         self.path = path
         self.node = node
+        self.types = types  # the question types this file may use
         self.problems: list[Problem] = []
 
     def fail(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.path, line, message))
 
     def read(self, data: dict[str, Any]) -> tuple[Criteria | None, list[Problem]]:
-        lines = _lines(self.node)
+        lines = key_lines(self.node)
         trial = data.get("trial")
         if not isinstance(trial, str) or trial != self.path.parent.name:
             self.fail(
@@ -117,9 +112,9 @@ class _Reader:
         if not isinstance(raw_questions, list) or not raw_questions:
             self.fail(lines.get("questions", 1), "questions must be a non-empty list")
             raw_questions = []
-        nodes = _child(self.node, "questions")
+        nodes = child(self.node, "questions")
         questions = [
-            self.question(raw, _item_line(nodes, index)) for index, raw in enumerate(raw_questions)
+            self.question(raw, item_line(nodes, index)) for index, raw in enumerate(raw_questions)
         ]
         known = [q for q in questions if q is not None]
         self.check_questions(known)
@@ -138,8 +133,8 @@ class _Reader:
             self.fail(line, "each question needs an id")
             return None
         kind = raw.get("type")
-        if kind not in TYPES:
-            self.fail(line, f"question {raw['id']!r}: type must be one of {', '.join(TYPES)}")
+        if kind not in self.types:
+            self.fail(line, f"question {raw['id']!r}: type must be one of {', '.join(self.types)}")
             return None
         text = raw.get("text")
         if not isinstance(text, dict):
@@ -169,6 +164,8 @@ class _Reader:
         for name, bound in (("min", low), ("max", high)):
             if bound is not None and (not _is_number(bound) or kind not in ("integer", "number")):
                 self.fail(line, f"question {raw['id']!r}: {name} needs a number question and value")
+        if kind == "scale":
+            low, high = SCALE  # always 0 to 10
         if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
             self.fail(line, f"question {raw['id']!r}: min {low} is above max {high}")
         ask_if = None
@@ -231,17 +228,26 @@ class _Reader:
                 self.check_value(condition, questions[seen[condition.question]])
 
     def conditions(
-        self, data: dict[str, Any], key: str, questions: list[Question]
+        self,
+        data: dict[str, Any],
+        key: str,
+        questions: list[Question],
+        *,
+        within: Any = None,
+        line: int = 1,
     ) -> tuple[Condition, ...]:
+        """The conditions listed under `key` of `data` (whose YAML node is `within`, by default
+        the file's; `line` when `key` is not in it)."""
+        within = self.node if within is None else within
         raw = data.get(key, [])
-        nodes = _child(self.node, key)
+        nodes = child(within, key)
         if not isinstance(raw, list):
-            self.fail(_lines(self.node).get(key, 1), f"{key} must be a list of conditions")
+            self.fail(key_lines(within).get(key, line), f"{key} must be a list of conditions")
             return ()
         by_id = {q.id: q for q in questions}
         found = []
         for index, item in enumerate(raw):
-            line = _item_line(nodes, index)
+            line = item_line(nodes, index)
             condition = self.condition(item, line, key)
             if condition is None:
                 continue
@@ -286,13 +292,13 @@ class _Reader:
 
 def _impossible(question: Question, value: Any, operator: str) -> str | None:
     """Why `value` can never be an answer to `question`, or None."""
-    if operator in ("min", "max", "between") and question.type not in ("integer", "number", "date"):
+    if operator in ("min", "max", "between") and question.type not in (*NUMERIC, "date"):
         return f"{operator} needs a number or date question, {question.id!r} is {question.type}"
     if question.type == "yes_no" and not isinstance(value, bool):
         return "a yes_no answer is true or false"
     if question.type == "choice" and value not in question.options:
         return f"{value!r} is not an option of {question.id!r}"
-    if question.type in ("integer", "number"):
+    if question.type in NUMERIC:
         if not _is_number(value):
             return f"{value!r} is not a number"
         if (question.min is not None and value < question.min) or (
@@ -312,13 +318,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _lines(node: Any) -> dict[str, int]:
+def key_lines(node: Any) -> dict[str, int]:
     if not isinstance(node, yaml.MappingNode):
         return {}
     return {str(key.value): key.start_mark.line + 1 for key, _ in node.value}
 
 
-def _child(node: Any, key: str) -> Any:
+def child(node: Any, key: str) -> Any:
     if isinstance(node, yaml.MappingNode):
         for name, value in node.value:
             if name.value == key:
@@ -326,7 +332,7 @@ def _child(node: Any, key: str) -> Any:
     return None
 
 
-def _item_line(node: Any, index: int) -> int:
+def item_line(node: Any, index: int) -> int:
     if isinstance(node, yaml.SequenceNode) and index < len(node.value):
         return int(node.value[index].start_mark.line) + 1
     return 1

@@ -188,7 +188,7 @@ def _bad_answer(question: Question, value: Any) -> str | None:
         return None if as_date(value) else "a date written YYYY-MM-DD"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "a number"
-    if question.type == "integer" and not float(value).is_integer():
+    if question.type in ("integer", "scale") and not float(value).is_integer():
         return "a whole number"
     if (question.min is not None and value < question.min) or (
         question.max is not None and value > question.max

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.screening.criteria import Answer, Criteria, Question
+from bot.screening.criteria import NUMERIC, Answer, Criteria, Question
 from bot.screening.evaluate import holds
 from bot.screening.words import digits, period_days, rate, span, without_times
 from bot.wording import clauses, fold
@@ -173,7 +173,7 @@ def _read_rest(
     grave ?": an answer followed by a question is the answer, the question left aside.
     """
     if asked.id in found:
-        if found[asked.id] is None and asked.type in ("integer", "number"):
+        if found[asked.id] is None and asked.type in NUMERIC:
             reading = parse(asked, " ".join(left), lang, today)
             if isinstance(reading, Parsed) and reading.value is not None:
                 found[asked.id] = reading.value
@@ -262,7 +262,7 @@ def _names(question: Question, words: str, clause: str, lang: str) -> bool:
     )
     if not any(_has_keyword(words, keyword) for keyword in keywords):
         return False
-    if question.type in ("integer", "number"):
+    if question.type in NUMERIC:
         # "diagnosed 3 years ago" says nothing of the age: times are left out.
         numbers = without_times(digits(fold(clause)))
         return bool(_NUMBER.search(numbers) or _METRES.search(numbers)) or _dont_know(words)
@@ -354,7 +354,7 @@ def parse(
 def _hedged(question: Question, text: str, lang: str) -> Parsed:
     """ "Not sure, maybe 7.5": a number given with doubt is still the number; a time ("I don't
     know, it was 3 months ago") is not one, and "I don't know" alone stays "don't know"."""
-    if question.type in ("integer", "number"):
+    if question.type in NUMERIC:
         reading = _number(question, without_times(digits(fold(text))), lang)
         if isinstance(reading, Parsed):
             return reading
@@ -620,7 +620,7 @@ def _number(question: Question, text: str, lang: str) -> Parsed | Unclear:
     expected = _range_text(question, lang)
     if value is None:
         return Unclear(expected)
-    if question.type == "integer":
+    if question.type in ("integer", "scale"):
         if not value.is_integer():
             return Unclear(expected)
         number: int | float = int(value)

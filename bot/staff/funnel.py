@@ -21,6 +21,11 @@ is a loss further down, not a change of the past.
   the person, who binds the chat with a link code).
 - confirmed: an appointment whose status is `confirmed`: the participant's tap on "Confirm" in a
   reminder is the only place a confirmation is recorded (`bot/reminders/requests.py`).
+
+After enrolment, retention: per trial and per check-in of its `checkins.yml`, how many scheduled
+check-ins were answered of those closed ("X of Y answered"; `bot.checkins.report.retention` says
+what counts). A campaign or a period keeps the check-ins of the participants whose chat is one
+of those conversations, as every step above does.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from sqlalchemy import ColumnElement, Select, Subquery, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.campaigns import campaign_counts
+from bot.checkins import report
 from bot.crypto import Cipher, DecryptionError
 from bot.db.models import (
     Appointment,
@@ -177,6 +183,24 @@ def question_drop_off(
     ]
 
 
+def retention(
+    session: Session,
+    knowledge_dir: Path,
+    *,
+    trial: str | None = None,
+    campaign: str | None = None,
+    since: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> list[report.TrialRetention]:
+    """Per trial, per check-in: answered of those closed, and those still open. With a campaign
+    or a period, only the participants whose conversation is in that cohort."""
+    plans = report.schedules(shared_catalogue(knowledge_dir).get())
+    people = None
+    if campaign is not None or since is not None:
+        people = select(Conversation.sender_key).where(*_cohort(campaign, since))
+    return report.retention(session, plans, trial=trial, people=people, now=now)
+
+
 def trials(knowledge_dir: Path) -> list[str]:
     """The trials in the knowledge folder (`trials/<id>/`), for the page's selector."""
     folder = knowledge_dir / "trials"
@@ -203,8 +227,11 @@ CSV_COLUMNS = (
     "people",  # funnel: people at the step
     "percent_of_conversations",  # funnel
     "lost_from_previous_step",  # funnel
-    "answered",  # question
+    "answered",  # question, retention: check-ins answered
     "stopped_here",  # question
+    "closed",  # retention: check-ins answered, missed or not delivered
+    "still_open",  # retention: due or sent, not answered yet
+    "percent_answered",  # retention: answered of closed
 )
 
 
@@ -217,7 +244,8 @@ def to_csv(
     campaign: str | None = None,
     since: dt.datetime | None = None,
 ) -> str:
-    """The funnel as a spreadsheet: one row per trial × campaign × step, then per question.
+    """The funnel as a spreadsheet: one row per trial × campaign × step, then per question,
+    then per check-in (`section` retention: answered, closed, still open).
 
     Long rather than wide so that a filter on `section`, `trial` or `campaign`, or a pivot
     table, gives any view. Without a trial: all trials together, then each trial. Without a
@@ -238,9 +266,11 @@ def to_csv(
         )
         where = (shown, campaign or ALL_CAMPAIGNS)
         rows += [
-            ("question", *where, d.question, d.text, "", "", "", d.answered, d.stopped)
+            ("question", *where, d.question, d.text, "", "", "", d.answered, d.stopped, "", "", "")
             for d in drops
         ]
+    for kept in retention(session, knowledge_dir, trial=trial, campaign=campaign, since=since):
+        rows += [_retention_row(kept.trial, campaign, item) for item in kept.checkins]
     out = io.StringIO()
     csv.writer(out).writerows([_safe(cell) for cell in row] for row in rows)
     return out.getvalue()
@@ -503,7 +533,18 @@ def _step_row(shown: Funnel, step: Step) -> tuple[object, ...]:
         step.drop,
         "",
         "",
+        "",
+        "",
+        "",
     )
+
+
+def _retention_row(trial: str, campaign: str | None, kept: report.Retention) -> tuple[object, ...]:
+    share = "" if kept.share is None else round(kept.share * 100, 1)
+    return (
+        "retention", trial, campaign or ALL_CAMPAIGNS, kept.checkin, kept.named("en"),
+        "", "", "", kept.answered, "", kept.closed, kept.open, share,
+    )  # fmt: skip
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula; campaign names come

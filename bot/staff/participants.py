@@ -1,25 +1,32 @@
-"""The participants page: enrolled people by their site code, their visits, reminders, consents.
+"""The participants page: enrolled people by their site code, their visits, reminders, consents
+and check-ins.
 
 Only what a coordinator needs to help a participant: no chat text, no conversation key, no
 channel address or phone number. The facts are those of `trialbot participants list` and `show`
-(`bot.reminders.participants`: `standings`, `whole`); this module only says them as the pages
-show them: views, local times in words, in the staff member's language.
+(`bot.reminders.participants`: `standings`, `whole`) and of `trialbot checkins list`
+(`bot.checkins.report`); this module only says them as the pages show them: views, local times in
+words, in the staff member's language.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.checkins import report
+from bot.checkins.report import CheckinReport, Counts
+from bot.checkins.schedule import Schedule
+from bot.crypto import Cipher
 from bot.db.models import ConsentRecord, as_utc
 from bot.reminders import participants
 from bot.reminders.participants import Standing
-from bot.staff.words import channel_title, when
+from bot.staff.words import channel_title, t, when
 
 HASH_SHOWN = 12  # enough to find a record in `trialbot consent export`, short enough to read
 
@@ -37,6 +44,7 @@ class ParticipantRow:
     appointments: int
     reminders_sent: int
     reminders_failed: int
+    checkins: Counts = field(default_factory=Counts)  # by state, as `trialbot checkins list`
 
     def to_json(self) -> dict[str, Any]:
         return _json(self)
@@ -105,6 +113,46 @@ class LinkCodeView:
 
 
 @dataclass(frozen=True)
+class AnswerView:
+    question: str  # the question's text, in the staff member's language
+    answer: str  # in words: "Yes", the option's label, "7", "Don't know", "Passed"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CheckinView:
+    id: int
+    checkin: str  # its id in checkins.yml
+    title: str
+    due_at: dt.datetime  # UTC
+    local_time: str  # when it is due, in the participant's time zone
+    state: str  # bot.checkins.report.STATES
+    state_label: str  # the state in words, in the staff member's language
+    answered_at: dt.datetime | None
+    safety_event_id: int | None  # the side effect one of its answers reported
+    answers: tuple[AnswerView, ...]
+    note: str | None  # stopped early, or answers no key decrypts
+
+    @property
+    def overdue(self) -> bool:
+        return self.state == "overdue"
+
+    def to_json(self) -> dict[str, Any]:
+        return {**_json(self), "answers": [a.to_json() for a in self.answers]}
+
+
+@dataclass(frozen=True)
+class CheckinsView:
+    counts: Counts
+    items: tuple[CheckinView, ...]  # by due time
+
+    def to_json(self) -> dict[str, Any]:
+        return {"counts": self.counts.to_json(), "items": [c.to_json() for c in self.items]}
+
+
+@dataclass(frozen=True)
 class ParticipantDetail:
     code: str
     trial: str
@@ -117,6 +165,7 @@ class ParticipantDetail:
     created_at: dt.datetime
     appointments: tuple[AppointmentView, ...]  # soonest first
     consents: tuple[ConsentView, ...]  # oldest first; none until the chat is bound
+    checkins: CheckinsView = field(default_factory=lambda: CheckinsView(Counts(), ()))
 
     @property
     def channel_title(self) -> str | None:
@@ -129,6 +178,7 @@ class ParticipantDetail:
             "link_code": self.link_code.to_json() if self.link_code else None,
             "appointments": [a.to_json() for a in self.appointments],
             "consents": [c.to_json() for c in self.consents],
+            "checkins": self.checkins.to_json(),
         }
 
 
@@ -142,16 +192,29 @@ def search(
 ) -> list[ParticipantRow]:
     """Participants whose code contains `query` (any case; all when empty), by code."""
     codes = participants.matching(session, query, limit=limit)
-    return [_row(found, lang) for found in participants.standings(session, codes=codes, now=now)]
+    found = participants.standings(session, codes=codes, now=now)
+    counts = report.counts_by_participant(session, [f.participant.id for f in found], now=now)
+    return [_row(one, lang, counts.get(one.participant.id, Counts())) for one in found]
 
 
-def detail(session: Session, code: str, *, lang: str = "en") -> ParticipantDetail | None:
-    """Everything the participant's page shows; None for an unknown code."""
+def detail(
+    session: Session,
+    code: str,
+    *,
+    lang: str = "en",
+    cipher: Cipher | None = None,
+    plans: Mapping[str, Schedule] | None = None,
+    now: dt.datetime | None = None,
+) -> ParticipantDetail | None:
+    """Everything the participant's page shows; None for an unknown code. The check-ins'
+    answers are read with `cipher`; `plans` (`report.schedules`) gives their titles and
+    questions."""
     try:
-        found = participants.whole(session, code)
+        found = participants.whole(session, code, now=now)
     except participants.UnknownParticipant:
         return None
     person = found.standing.participant
+    checkins = report.of_participant(session, code, plans or {}, cipher, now=now, lang=lang)
     return ParticipantDetail(
         code=person.code,
         trial=person.trial,
@@ -164,6 +227,7 @@ def detail(session: Session, code: str, *, lang: str = "en") -> ParticipantDetai
         created_at=as_utc(person.created_at),
         appointments=_appointments(found.appointments, found.reminders, lang),
         consents=tuple(_consent(record) for record in found.consents),
+        checkins=_checkins(checkins, lang) if checkins else CheckinsView(Counts(), ()),
     )
 
 
@@ -176,7 +240,7 @@ def local_text(moment: dt.datetime, timezone: str, lang: str = "en") -> str:
 # Search ----------------------------------------------------------------------------------------
 
 
-def _row(found: Standing, lang: str) -> ParticipantRow:
+def _row(found: Standing, lang: str, checkins: Counts) -> ParticipantRow:
     person, upcoming = found.participant, found.next_appointment
     starts_at = _moment(upcoming["starts_at"]) if upcoming else None
     return ParticipantRow(
@@ -195,6 +259,7 @@ def _row(found: Standing, lang: str) -> ParticipantRow:
         appointments=found.appointments,
         reminders_sent=found.reminders_sent,
         reminders_failed=found.reminders_failed,
+        checkins=checkins,
     )
 
 
@@ -236,6 +301,47 @@ def _reminder(row: dict[str, Any], timezone: str, lang: str) -> ReminderView:
         sent_at=_moment(row["sent_at"]) if row["sent_at"] else None,
         last_error=row["last_error"],
         cancel_reason=row["cancel_reason"],
+    )
+
+
+# What each state of a check-in is called on the page (French in `words`).
+STATE_WORDS = {
+    "scheduled": "scheduled",
+    "due": "due: waiting to be sent",
+    "open": "awaiting answers",
+    "overdue": "overdue: no answer for a day",
+    "answered": "answered",
+    "missed": "missed",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+
+
+def _checkins(found: report.ParticipantCheckins, lang: str) -> CheckinsView:
+    return CheckinsView(
+        counts=found.counts,
+        items=tuple(_checkin(row, found.timezone, lang) for row in found.checkins),
+    )
+
+
+def _checkin(row: CheckinReport, timezone: str, lang: str) -> CheckinView:
+    note = None
+    if row.unreadable:
+        note = t(lang, "Its answers were encrypted with a key no longer configured.")
+    elif row.stopped:
+        note = t(lang, "Stopped before the last question.")
+    return CheckinView(
+        id=row.id,
+        checkin=row.checkin,
+        title=row.title,
+        due_at=row.due_at,
+        local_time=local_text(row.due_at, timezone, lang),
+        state=row.state,
+        state_label=t(lang, STATE_WORDS.get(row.state, row.state)),
+        answered_at=row.answered_at,
+        safety_event_id=row.safety_event_id,
+        answers=tuple(AnswerView(a.text, a.answer) for a in row.answers or ()),
+        note=note,
     )
 
 

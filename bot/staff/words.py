@@ -243,6 +243,25 @@ FR: dict[str, str] = {
     "Agreed to be contacted": "D'accord pour être contacté",
     "Got an appointment": "Rendez-vous obtenu",
     "Confirmed an appointment": "Rendez-vous confirmé",
+    "Retention: check-ins answered": "Rétention : points de suivi répondus",
+    "Scheduled check-ins of enrolled participants, per trial and check-in. Closed: answered, "
+    "missed or not delivered; still open: due or sent, not answered yet. Cancelled ones are left "
+    "out.": (
+        "Points de suivi programmés des participants inclus, par essai et par point. Clos : "
+        "répondus, manqués ou non remis ; encore ouverts : à envoyer ou envoyés, sans réponse pour "
+        "l'instant. Les points annulés ne sont pas comptés."
+    ),
+    "Only the participants whose conversation began in the chosen campaign and period.": (
+        "Seulement les participants dont la conversation a commencé dans la campagne et la "
+        "période choisies."
+    ),
+    "No trial has check-ins.": "Aucun essai n'a de points de suivi.",
+    "Still open": "Encore ouverts",
+    "{answered} of {closed} answered": "{answered} sur {closed} répondus",
+    "{answered} of {closed} answered ({percent} %)": (
+        "{answered} sur {closed} répondus ({percent} %)"
+    ),
+    "All check-ins": "Tous les points de suivi",
     # Participants
     "Participant code": "Code participant",
     "Find": "Chercher",
@@ -296,6 +315,36 @@ FR: dict[str, str] = {
     "refused": "refusé",
     "withdrawn": "retiré",
     "erased": "effacé",
+    # A participant's check-ins
+    "Check-ins": "Points de suivi",
+    "Check-in": "Point de suivi",
+    "No check-ins.": "Aucun point de suivi.",
+    "{n} answered": "{n} répondu(s)",
+    "{n} missed": "{n} manqué(s)",
+    "{n} overdue": "{n} en retard",
+    "{n} awaiting answers": "{n} en attente de réponses",
+    "{n} to send": "{n} à envoyer",
+    "{answered} answered, {missed} missed": "{answered} répondu(s), {missed} manqué(s)",
+    "Overdue: sent a day ago or more and not answered yet; the participant may need a call.": (
+        "En retard : envoyé il y a un jour ou plus et toujours sans réponse ; le participant a "
+        "peut-être besoin d'un appel."
+    ),
+    "Due (participant's time)": "Prévu (heure du participant)",
+    "Answers": "Réponses",
+    "Safety event {id}": "Événement de sécurité {id}",
+    "due: waiting to be sent": "à envoyer : attend son heure d'envoi",
+    "awaiting answers": "en attente de réponses",
+    "overdue: no answer for a day": "en retard : sans réponse depuis un jour",
+    "answered": "répondu",
+    "missed": "manqué",
+    "Yes": "Oui",
+    "No": "Non",
+    "Don't know": "Ne sait pas",
+    "Passed": "Passée",
+    "Stopped before the last question.": "Arrêté avant la dernière question.",
+    "Its answers were encrypted with a key no longer configured.": (
+        "Ses réponses ont été chiffrées avec une clé qui n'est plus configurée."
+    ),
     # Admin
     "Accounts and audit log": "Comptes et journal d'audit",
     "Staff accounts": "Comptes de l'équipe",

@@ -43,6 +43,20 @@ async def test_a_long_answer_comes_in_parts_with_the_buttons_under_the_last(
     assert "<b>le matin</b>" in parts[0]["text"]
 
 
+async def test_a_scale_from_0_to_10_fits_in_two_rows_with_skip_below(
+    bot_api: FakeBotAPI, store: ButtonStore
+) -> None:
+    scale = tuple(Button(str(n), f"/checkin:mood={n}") for n in range(11))
+    reply = Reply(
+        text="Your mood, 0 to 10?", buttons=(*scale, Button("Skip", "/checkin:mood=skip"))
+    )
+    async with _bot(bot_api) as bot:
+        await send_replies(bot, 3002, [reply], store)
+    (sent,) = bot_api.sent_messages(3002)
+    rows = [[b["text"] for b in row] for row in sent["reply_markup"]["inline_keyboard"]]
+    assert rows == [["0", "1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"], ["Skip"]]
+
+
 async def test_markup_in_the_text_is_shown_not_obeyed(
     bot_api: FakeBotAPI, store: ButtonStore
 ) -> None:

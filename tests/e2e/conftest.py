@@ -170,6 +170,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             **channel_env(bot_api, graph_api),
             **whatsapp_env(graph_api, graph_api.url),
             "REMINDER_INTERVAL_SECONDS": "1",
+            "CHECKIN_PLAN_SECONDS": "1",
             "SERVER_TIMING": "true",  # where each message's time went (test_message_path.py)
         }
         try:

@@ -28,15 +28,6 @@ from tests.gateway.test_relay_offline import _relay
 RECEIVED = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.UTC)  # a Wednesday
 
 
-@pytest.fixture
-def alerting(tmp_path: Path) -> Settings:
-    """Settings where staff are alerted by e-mail (the alerts are queued, not sent, here)."""
-    return Settings(
-        TRIALBOT_VAR_DIR=tmp_path / "var", DATABASE_URL="", PSEUDONYM_KEY="test-key",
-        SMTP_HOST="127.0.0.1", STAFF_EMAILS="safety@site.example",
-    )  # fmt: skip
-
-
 # --- reading the person's words ---------------------------------------------------------------
 
 

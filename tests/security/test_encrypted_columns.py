@@ -8,6 +8,7 @@ test until it is added to one list or the other.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,13 +23,14 @@ from typer.testing import CliRunner
 from bot import keys
 from bot.channels.base import Reply
 from bot.channels.web import WebChannel
+from bot.checkins import asking as checkin_asking
 from bot.cli import app
 from bot.consent import service as consent
 from bot.consent.texts import LoadedConsents, load_consents
 from bot.conversations import get_or_create
 from bot.crypto import Cipher, DecryptionError
 from bot.db.migrate import downgrade, upgrade
-from bot.db.models import Base, InboundMessage
+from bot.db.models import Base, Checkin, CheckinStatus, InboundMessage, Participant, utcnow
 from bot.db.session import create_db_engine, make_session_factory
 from bot.handoff import service as handoffs
 from bot.knowledge.gaps import record_unanswered
@@ -38,6 +40,7 @@ from bot.safety.detect import Finding
 from bot.screening import report, store
 from bot.screening.criteria import Criteria, load_criteria
 from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.trials import read_catalogue
 
 # What must never be stored in clear: table.column, and what it holds.
 ENCRYPTED = {
@@ -52,6 +55,7 @@ ENCRYPTED = {
     "safety_events.text": "the message that reported an emergency or a side effect",
     "safety_events.category": "what the emergency is: chest pain, bleeding, suicide…",
     "safety_events.follow_up": "a side effect's onset, course, care, treatment and the answers",
+    "checkins.answers": "a participant's answers to a check-in: symptoms, doses missed",
     "handoffs.summary": "what the person asked the study team",
     "handoff_messages.text": "the person's messages and staff answers",
 }
@@ -82,6 +86,29 @@ CLEAR = {
     "button_payloads.key": "a hash of the payload",
     "button_payloads.payload": "a button the assistant offered, linked to no person",
     "button_payloads.created_at": _BOOKKEEPING,
+    "checkins.id": _BOOKKEEPING,
+    "checkins.participant_id": _BOOKKEEPING,
+    "checkins.trial": _TRIAL,
+    "checkins.checkin": "the check-in's id in the trial's schedule, the same for everyone",
+    "checkins.occasion": "enrolment, or the id of the visit it follows",
+    "checkins.version": "the schedule file's version",
+    "checkins.due_at": _BOOKKEEPING,
+    "checkins.closes_at": _BOOKKEEPING,
+    "checkins.status": "scheduled, sent, answered, missed…: whether, never what, they answered",
+    "checkins.step": "the id of the question waiting for an answer, the same for everyone",
+    "checkins.asked_again": _BOOKKEEPING,
+    "checkins.answered_at": _BOOKKEEPING,
+    "checkins.safety_event_id": "the side effect an answer reported; its text is encrypted",
+    "checkins.channel": "web, telegram or messenger",
+    "checkins.attempts": _BOOKKEEPING,
+    "checkins.sent_at": _BOOKKEEPING,
+    "checkins.message_id": "the platform's id of the message sent",
+    "checkins.last_error": _ERROR,
+    "checkins.cancel_reason": "why it will not go: a reason of the assistant's own",
+    "checkins.claimed_until": _BOOKKEEPING,
+    "checkins.claim_token": _BOOKKEEPING,
+    "checkins.send_key": _BOOKKEEPING,
+    "checkins.sends": _BOOKKEEPING,
     "consent_ledger.id": _BOOKKEEPING,
     "consent_ledger.seq": _BOOKKEEPING,
     "consent_ledger.participant": "a pseudonym whose secret erasure deletes (unlinking the record)",
@@ -288,7 +315,9 @@ CHAT_ID = "987654321"
 PATIENT_WORDS = (
     PHONE, "12 34 56 78", "end my life", "dialysis three", "pregnan", "hba1c of 9",
     "insulin", "dialysis", "metformin", "diabetes_type", "breastfeeding", "suicide", CHAT_ID,
+    "wellbeing", "every morning",
 )  # fmt: skip
+CHECKED_IN = ("2 hypos", "yes, nausea every morning", "4")  # a participant's check-in answers
 
 
 def _name(model: Any, attribute: str) -> str:
@@ -390,6 +419,30 @@ def _people_write(
         web = get_or_create(session, channel="web", sender_key=WHO, default_language="en")
         web_id = web.id
     WebChannel(sessions, cipher)._store(web_id, [Reply(text=ANSWER)])
+    _checks_in(sessions, settings, cipher)
+
+
+def _checks_in(sessions: sessionmaker[Session], settings: Settings, cipher: Cipher) -> None:
+    """WHO, enrolled in the diabetes study, answers their two-week check-in in the chat."""
+    trial = read_catalogue(PROJECT_ROOT / "knowledge")["demo-t2d-001"]
+    assert trial.checkins is not None
+    planned = trial.checkins.checkins[0]
+    with sessions.begin() as session:
+        person = Participant(code="P-ENC", trial=trial.id, sender_key=WHO, linked_at=utcnow())
+        session.add(person)
+        session.flush()
+        row = Checkin(
+            participant_id=person.id, trial=trial.id, checkin=planned.id, occasion="enrolment",
+            version=1, due_at=utcnow(), closes_at=utcnow() + dt.timedelta(days=2),
+            status=CheckinStatus.SENT, step=planned.questions[0].id, channel="web",
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        for said in CHECKED_IN:
+            checkin_asking.answer(
+                session, settings, cipher, row, planned, said, language="en", trial=trial
+            )
+        assert row.status == CheckinStatus.ANSWERED and row.safety_event_id is not None
 
 
 def _raw_rows(engine: Engine) -> Iterator[tuple[str, str, Any]]:
@@ -443,7 +496,11 @@ def test_no_patient_text_or_health_data_is_stored_in_clear(
         (screened, *_) = report.screenings(session, cipher, outcome="not_eligible")
         assert {"criterion": "not excluded: insulin equals yes", "question": "insulin",
                 "met": False} in screened["reasons"]  # fmt: skip
-        side_effect, event = events.listed(session, cipher)  # newest first
+        checked_in, side_effect, event = events.listed(session, cipher)  # newest first
+        assert "low blood sugar" in checked_in["text"] and "2 hypos" in checked_in["text"]
+        row = session.scalars(select(Checkin)).one()
+        given = checkin_asking.Given.of(row, cipher)
+        assert given.answers == {"hypos": 2, "stomach": True, "wellbeing": 4}
         assert (event["category"], event["text"]) == ("suicide", SAID)
         assert side_effect["text"] == REPORTED
         assert side_effect["follow_up"]["onset"] is not None  # "since yesterday", read back
@@ -470,7 +527,8 @@ def test_after_a_rotation_the_old_key_can_go_and_everything_still_reads(
     assert {name for name, _ in held} == set(ENCRYPTED)  # every column had a value to rotate
     # The operator reads what was re-encrypted, column by column.
     said = " ".join(rotated.stdout.split())
-    assert "safety_events.text 2" in said and "screenings.reasons 2" in said
+    assert "safety_events.text 3" in said and "screenings.reasons 2" in said
+    assert "checkins.answers 1" in said
 
 
 def test_the_migration_encrypts_what_was_stored_in_clear_and_downgrade_restores_it(

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.consent.texts import LoadedConsents, load_consents
 from bot.crypto import Cipher
+from bot.db.models import CheckinStatus, Participant, utcnow
 from bot.rights import withdrawal
 from bot.screening import store
 from bot.staff import funnel as funnels
 from bot.trials import Screenable as Trial
 from bot.trials import read_catalogue, screenable
+from tests.checkins.test_report import HOUR, add_checkin, enrol
 from tests.reminders.linking import KNOWLEDGE
+from tests.staff.conftest import Site
 from tests.staff.factories import ASTHMA, ELIGIBLE, SPRING, T2D, UP_TO_HBA1C, People
 
 CIPHER = Cipher([Fernet.generate_key()])
@@ -252,3 +258,62 @@ def test_the_chart_escapes_what_a_link_put_in_it() -> None:
 
 def test_trials_come_from_the_knowledge_folder() -> None:
     assert funnels.trials(KNOWLEDGE) == [ASTHMA, T2D]
+
+
+# Retention -------------------------------------------------------------------------------------
+
+
+def week_two(session: Session, person: Participant, *statuses: CheckinStatus) -> None:
+    """`person`'s two-week check-ins (one per occasion), sent a week ago, in these states."""
+    for status in statuses:
+        add_checkin(session, person, "week-2", status=status, due_at=utcnow() - 168 * HOUR)
+
+
+def test_retention_keeps_the_funnels_people(recruited: sessionmaker[Session]) -> None:
+    """P-001 came from the fb-spring campaign; P-777 was enrolled at the clinic, no chat."""
+    answered, missed = CheckinStatus.ANSWERED, CheckinStatus.MISSED
+    with recruited.begin() as session:
+        recruit = session.scalars(select(Participant).where(Participant.code == "P-001")).one()
+        week_two(session, recruit, answered, answered, missed)
+        add_checkin(session, recruit, "after-visit", due_at=utcnow() - HOUR)  # still open
+        week_two(session, enrol(session, "P-777", T2D), missed)
+    with recruited() as session:
+        everyone = funnels.retention(session, KNOWLEDGE, trial=T2D)
+        spring = funnels.retention(session, KNOWLEDGE, trial=T2D, campaign="fb-spring")
+        text = funnels.to_csv(session, CIPHER, KNOWLEDGE, trial=T2D, campaign="fb-spring")
+    ((all_week, _),) = [kept.checkins for kept in everyone]
+    assert (all_week.checkin, all_week.answered, all_week.closed) == ("week-2", 2, 4)
+    ((week, visit),) = [kept.checkins for kept in spring]
+    assert (week.answered, week.closed, week.open) == (2, 3, 0)
+    assert (visit.checkin, visit.closed, visit.open, visit.share) == ("after-visit", 0, 1, None)
+    rows = [row for row in csv.DictReader(io.StringIO(text)) if row["section"] == "retention"]
+    columns = ("key", "answered", "closed", "still_open", "percent_answered")
+    assert [tuple(row[c] for c in columns) for row in rows] == [
+        ("week-2", "2", "3", "0", "66.7"),
+        ("after-visit", "0", "0", "1", ""),
+    ]
+    assert rows[0]["label"] == "Your two-week check-in" and rows[0]["campaign"] == "fb-spring"
+
+
+def _words(page: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_funnel_page_says_how_many_answered_in_both_languages(site: Site) -> None:
+    answered, missed = CheckinStatus.ANSWERED, CheckinStatus.MISSED
+    with Session(site.engine) as session, session.begin():
+        week_two(session, enrol(session, "P-1", T2D), answered, missed, answered)
+        week_two(session, enrol(session, "P-2", T2D), CheckinStatus.CANCELLED)  # not counted
+    site.add_staff("c@site.example")
+    with site.browser() as browser:
+        browser.sign_in("c@site.example")
+        said = _words(browser.get("/staff/funnel", params={"trial": T2D}).text)
+        assert "Retention: check-ins answered" in said
+        assert "Your two-week check-in (week-2) 2 of 3 answered (67 %) 0" in said
+        assert "A check-in after your visit (after-visit) 0 of 0 answered 0" in said
+        assert "All check-ins 2 of 3 answered (67 %)" in said
+        assert ASTHMA not in said.split("Retention")[1]  # one trial chosen: that trial only
+        browser.get("/staff/language/fr", params={"back": "/staff"})
+        french = _words(browser.get("/staff/funnel", params={"trial": T2D}).text)
+        assert "Votre point des deux premières semaines (week-2) 2 sur 3 répondus (67 %)" in french

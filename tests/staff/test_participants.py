@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import re
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db.models import Appointment, LinkCode, Participant, Reminder, ReminderStatus, utcnow
+from bot.checkins.report import Counts
+from bot.crypto import Cipher
+from bot.db.models import (
+    Appointment,
+    CheckinStatus,
+    LinkCode,
+    Participant,
+    Reminder,
+    ReminderStatus,
+    utcnow,
+)
 from bot.reminders import appointments, participants
 from bot.rights import withdrawal
 from bot.staff import participants as people
+from tests.checkins.test_report import CIPHER, HOUR, PLANS, add_checkin, enrol, stored
 from tests.reminders.linking import TRIALS, linked_participant, schedule_visit
+from tests.staff.conftest import Site
 
 T2D = "demo-t2d-001"
 CHAT = "telegram-5b1e0c"
@@ -161,3 +175,98 @@ def test_detail_says_what_became_of_the_link_code(enrolled: sessionmaker[Session
         None,
     )
     assert json.loads(json.dumps(used.to_json()))["link_code"]["state"] == "used"
+
+
+# Check-ins ---------------------------------------------------------------------------------------
+
+BREATHING = "How has your breathing been this week, from 0 (very bad) to 10 (very good)?"
+
+
+def checked_in(session: Session, cipher: Cipher, now: dt.datetime) -> dt.datetime:
+    """P-500 (asthma, Paris) answered their first week, missed a check-in after a visit, has not
+    answered the next one for 30 hours, and has one to come; P-501 has none. The overdue one's
+    due time."""
+    person = enrol(session, "P-500")
+    add_checkin(
+        session, person, "week-1", status=CheckinStatus.ANSWERED, due_at=now - 72 * HOUR,
+        answered_at=now - 71 * HOUR,
+        answers=stored(cipher, {"breathing": 7, "missed_doses": None, "new_symptoms": True}),
+    )  # fmt: skip
+    add_checkin(session, person, "after-visit", status=CheckinStatus.MISSED, due_at=now - 99 * HOUR)
+    overdue = add_checkin(session, person, "after-visit", due_at=now - 30 * HOUR)
+    add_checkin(
+        session, person, "after-visit", status=CheckinStatus.SCHEDULED, due_at=now + 48 * HOUR
+    )
+    enrol(session, "P-501")
+    return overdue.due_at
+
+
+def test_the_list_counts_each_participants_check_ins(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        checked_in(session, CIPHER, utcnow())
+    with sessions() as session:
+        busy, idle = people.search(session, "P-50")
+    assert busy.checkins == Counts(answered=1, missed=1, overdue=1, scheduled=1)
+    assert not idle.checkins.any and busy.to_json()["checkins"]["overdue"] == 1
+
+
+def test_the_record_has_each_check_in_in_local_time_with_its_answers(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        due = checked_in(session, CIPHER, utcnow())
+    with sessions() as session:
+        record = people.detail(session, "P-500", cipher=CIPHER, plans=PLANS)
+        french = people.detail(session, "P-500", cipher=CIPHER, plans=PLANS, lang="fr")
+        unread = people.detail(session, "P-500")
+    assert record is not None and french is not None and unread is not None
+    shown = record.checkins
+    assert (shown.counts.answered, shown.counts.missed, shown.counts.overdue) == (1, 1, 1)
+    missed, answered, overdue, later = shown.items  # by due time
+    assert (answered.title, answered.state_label) == ("Your first-week check-in", "answered")
+    assert [(a.question, a.answer) for a in answered.answers] == [
+        (BREATHING, "7"),
+        ("How many doses of the study inhaler did you miss this week? Answer 0 if none.",
+         "Don't know"),
+        ("Have you had any new or unusual symptoms since you started the study inhaler?", "Yes"),
+    ]  # fmt: skip
+    assert (missed.state, later.state) == ("missed", "scheduled")
+    assert overdue.overdue and overdue.state_label == "overdue: no answer for a day"
+    assert overdue.local_time == people.local_text(due, "Europe/Paris")  # the participant's time
+    assert [a.answer for a in french.checkins.items[1].answers] == ["7", "Ne sait pas", "Oui"]
+    assert french.checkins.items[2].state_label == "en retard : sans réponse depuis un jour"
+    assert french.checkins.items[1].title == "Votre point de la première semaine"
+    # Without the cipher nothing is read, and the counts are the same.
+    assert unread.checkins.counts == shown.counts and unread.checkins.items[1].answers == ()
+    assert json.loads(json.dumps(record.to_json()))["checkins"]["counts"]["overdue"] == 1
+
+
+def _words(page: str) -> str:
+    """A page's text as a person reads it."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_pages_show_check_ins_overdue_first_to_the_eye(site: Site) -> None:
+    with Session(site.engine) as session, session.begin():
+        checked_in(session, Cipher.from_settings(site.settings), utcnow())
+    site.add_staff("c@site.example")
+    with site.browser() as browser:
+        browser.sign_in("c@site.example")
+        listed = _words(browser.get("/staff/participants", params={"q": "P-50"}).text)
+        assert "1 answered, 1 missed, 1 overdue" in listed
+        page = browser.get("/staff/participants/P-500").text
+        said = _words(page)
+        assert "Check-ins 1 answered 1 missed 1 overdue" in said
+        assert f"{BREATHING} 7" in said and "Don't know" in said
+        assert "Your first-week check-in (week-1) answered" in said
+        # Overdue stands out: the count and the check-in's state are marked urgent.
+        assert '<span class="pill urgent">1 overdue</span>' in page
+        assert '<span class="badge urgent">overdue: no answer for a day</span>' in page
+        browser.get("/staff/language/fr", params={"back": "/staff"})
+        french = _words(browser.get("/staff/participants/P-500").text)
+        assert "Points de suivi 1 répondu(s) 1 manqué(s) 1 en retard" in french
+        assert "Ne sait pas" in french and "Oui" in french
+        assert "1 répondu(s), 1 manqué(s), 1 en retard" in _words(
+            browser.get("/staff/participants", params={"q": "P-50"}).text
+        )

@@ -1,0 +1,1 @@
+"""Scheduled check-ins: short questionnaires sent to participants between visits."""
