@@ -501,6 +501,6 @@ _TEXTS.update(
         "checkin_button_no": {"en": "No", "fr": "Non"},
         "checkin_button_dont_know": {"en": "I don't know", "fr": "Je ne sais pas"},
         "checkin_button_skip": {"en": "Skip", "fr": "Passer"},
-        "checkin_button_stop": {"en": "Stop the check-in", "fr": "Arrêter le point"},
+        "checkin_button_stop": {"en": "Stop the check-in", "fr": "Arrêter ce point"},
     }
 )

@@ -8,9 +8,9 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from bot.db.models import Checkin, Participant
+from bot.db.models import Participant
 from bot.db.session import create_db_engine, make_session_factory
 from bot.settings import Settings
 from tests.e2e.conftest import Stack, wait_until
@@ -19,33 +19,21 @@ from tests.e2e.test_screening import Patient
 pytestmark = pytest.mark.e2e
 
 
-def _midday_zone() -> str:
-    """A time zone where it is about midday now: the check-in must not wait for quiet hours."""
-    hours = (12 - dt.datetime.now(dt.UTC).hour + 12) % 24 - 12  # -12 … 11
+def _evening_zone() -> str:
+    """A time zone where it is now between 18:00 and 19:00: a week after linking, the first-week
+    check-in (18:00 local) is due, and the quiet hours (from 21:00) are not yet."""
+    hours = (18 - dt.datetime.now(dt.UTC).hour + 12) % 24 - 12  # -12 … 11
     return "Etc/GMT" if hours == 0 else f"Etc/GMT{-hours:+d}"  # Etc/GMT-3 is UTC+3
 
 
-def _due_now(stack: Stack, code: str) -> None:
-    """A week passes: the participant's first-week check-in is due (planned by the dispatcher)."""
+def _a_week_later(stack: Stack, code: str) -> None:
+    """A week passes: the participant was linked seven days ago (the dispatcher plans again)."""
     settings = Settings(TRIALBOT_VAR_DIR=stack.var_dir, DATABASE_URL="")
-    engine = create_db_engine(settings.database_url)
-    sessions = make_session_factory(engine)
-    person = select(Participant.id).where(Participant.code == code)
-
-    def planned() -> bool:
-        with sessions() as session:
-            return (
-                session.scalar(select(Checkin.id).where(Checkin.participant_id.in_(person)))
-                is not None
-            )
-
-    wait_until(planned, 30, "the check-ins planned")
-    now = dt.datetime.now(dt.UTC)
-    with sessions.begin() as session:
+    engine = create_db_engine(settings.db_url)
+    linked = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+    with make_session_factory(engine).begin() as session:
         session.execute(
-            update(Checkin)
-            .where(Checkin.participant_id.in_(person), Checkin.checkin == "week-1")
-            .values(due_at=now, closes_at=now + dt.timedelta(hours=48))
+            update(Participant).where(Participant.code == code).values(linked_at=linked)
         )
     engine.dispose()
 
@@ -54,18 +42,18 @@ def test_a_check_in_is_sent_and_answered_around_the_real_dialogue(stack: Stack) 
     patient = Patient(stack, "e2e-check-in", "en")
     code = "E2E-CHECKIN"
     add = ("participants", "add", code, "--trial", "demo-asthma-002", "--lang", "en")
-    added = json.loads(stack.trialbot(*add, "--timezone", _midday_zone(), "--json"))
+    added = json.loads(stack.trialbot(*add, "--timezone", _evening_zone(), "--json"))
     assert "this chat is now linked" in patient.says(added["link_code"])
     assert "reminders are on" in patient.agrees_to_consent()
-    seen = len(stack.updates(patient.sender)["messages"])
+    start = stack.updates(patient.sender)["last_id"]  # what the page has shown so far
 
-    _due_now(stack, code)
+    _a_week_later(stack, code)
 
     def sent() -> bool:
-        return len(stack.updates(patient.sender)["messages"]) > seen
+        return bool(stack.updates(patient.sender, start)["messages"])
 
     wait_until(sent, 30, "the check-in in the web chat")
-    (message,) = stack.updates(patient.sender)["messages"][seen:]
+    (message,) = stack.updates(patient.sender, start)["messages"]
     assert message["text"].startswith(
         "📋 Your first-week check-in for the AZ-202 asthma study (fictional demo): 3"
     )
