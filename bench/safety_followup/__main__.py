@@ -15,7 +15,11 @@ The held-out half of reports.yml gave the first figures on unseen wording, then 
 too: both halves are regression data now. `bench/safety_followup/fresh.yml`, in the same format,
 was written after that by a writer who saw neither the extractor nor reports.yml; it gave the
 second figures on unseen wording (0.86 / 0.82 / 0.91 in English, 0.86 / 0.82 / 0.89 in French),
-then was tuned on as well. `--misses` lists what goes wrong on any of them.
+then was tuned on as well. `tuning2.yml` (83 + 86 reports, by another writer who saw neither
+the extractor nor the other sets) was written for tuning, weighted towards the course of a side
+effect told without "still" or "gone", and towards care that is not what it seems (advised by
+phone, almost taken, a study visit at the hospital). `--misses` lists what goes wrong on any of
+them.
 
 `bench/safety_followup/sealed.yml` was written after that tuning, by a writer who saw neither the
 extractor nor the earlier sets. It is scored whole, and only with `--sealed`; its misses are
@@ -41,10 +45,11 @@ from bot.safety.followup import Facts, extract, read_answer  # noqa: E402
 
 REPORTS = Path(__file__).resolve().parent / "reports.yml"
 FRESH = Path(__file__).resolve().parent / "fresh.yml"
+TUNING2 = Path(__file__).resolve().parent / "tuning2.yml"
 SEALED = Path(__file__).resolve().parent / "sealed.yml"
 TARGET = 0.90
 FIELDS = ("onset", "ongoing", "seriousness")
-PARTS = ("tuning", "held-out", "fresh", "sealed")
+PARTS = ("tuning", "held-out", "fresh", "tuning2", "sealed")
 
 
 @dataclass
@@ -111,7 +116,10 @@ def main() -> int:
     data = yaml.safe_load(REPORTS.read_text(encoding="utf-8"))
     received = dt.datetime.fromisoformat(data["received"])
     results: dict[tuple[str, str], Score] = {}
-    whole = {"fresh": yaml.safe_load(FRESH.read_text(encoding="utf-8"))}
+    whole = {
+        "fresh": yaml.safe_load(FRESH.read_text(encoding="utf-8")),
+        "tuning2": yaml.safe_load(TUNING2.read_text(encoding="utf-8")),
+    }
     if args.sealed:
         whole["sealed"] = yaml.safe_load(SEALED.read_text(encoding="utf-8"))
     for language in ("en", "fr"):

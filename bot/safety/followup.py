@@ -272,6 +272,8 @@ _SPELLINGS = (
         "doctor",
     ),
     (r"\b(?:la nuit derniere|last evening)\b", "last night"),
+    (r"\b24/7\b", "all the time"),
+    (r"\b(\d+) ?j\b(?!')", r"\1 jours"),
     (r"\b(?:ca a passe|sa a passe|c'?est passe tout seul)\b", "ca passe"),
     (r"\bmnt\b", "maintenant"),
     (r"\bbcp\b", "beaucoup"),
@@ -293,12 +295,12 @@ def _folded(text: str) -> str:
 _NEGATION = re.compile(
     r"\b(?:not|no|never|didn'?t|didnt|did not|haven'?t|havent|have not|wasn'?t|wasnt|don'?t|"
     r"dont|no need|without|ne|n'|pas|jamais|sans|aucun|aucune|nobody|personne|failli|"
-    r"told me to|told us to|said to|advised|dit d'?|conseille)\b|n'"
+    r"told me to|told us to|said to|said go|advised|dit d'?|conseille|voulaient|wanted to)\b|n'"
 )
 
 
 def _negated(folded: str, start: int, words: int = 5) -> bool:
-    clause = re.split(r"[.;!?,]| but | mais ", folded[:start])[-1]  # within its own clause
+    clause = re.split(r"[.;!?,]| but | mais | and | et | puis ", folded[:start])[-1]  # its clause
     before = " ".join(clause.split()[-words:])
     return _NEGATION.search(before) is not None
 
@@ -331,7 +333,7 @@ _DAY_MONTH = re.compile(
 )
 _AGO = re.compile(
     r"\b(?:(\d+) (days?|jours?|weeks?|semaines?) (?:ago|now|back)|"
-    r"(?:il y a|ca fait|sa fait|depuis|since|^for) "
+    r"(?:il y a|ca fait|sa fait|depuis|since|^for|the (?:last|past)|these (?:last|past)) "
     r"(\d+) (jours?|semaines?|days?|weeks?))\b"
 )
 # Days the words date only roughly: kept as words, never as a guessed date.
@@ -339,6 +341,7 @@ _ROUGHLY = re.compile(
     r"\b(?:last week|a few days|few days|couple (?:of )?days|for a while|a while|some time|"
     r"la semaine derniere|quelques jours|plusieurs jours|depuis un moment|depuis quelque temps|"
     r"depuis un bout|recently|recemment|ces derniers jours|the past few days|"
+    r"(?:since|over|depuis|pendant) (?:the |le |la )?(?:week[- ]?end|fin de semaine)|"
     r"(?:since|after|depuis|apres) (?:the|my|la|le|ma|mon) (?:first|second|third|last|\d+\w*|"
     r"premiere?|deuxieme|seconde?|troisieme|derniere?)? ?(?:dose|injection|shot|jab|piqure|"
     r"prise|visit|visite|perfusion|infusion|cure))\b"
@@ -354,6 +357,11 @@ _APPROXIMATE = re.compile(
 )
 # A month named without its day ("in October", "en octobre"), before this one: said roughly.
 _MONTH_ONLY = re.compile(rf"\b(?:in|en|since|depuis|during|debut|fin|mid) ({_MONTH_WORD})\b(?! \d)")
+# "since the weekend", "depuis la 2e dose": when it began is no day, whatever follows.
+_SINCE_ROUGH = re.compile(
+    r"\b(?:since|depuis) (?:the |le |la )?(?:week[- ]?end|fin de semaine|(?:\d+\w*|first|second|"
+    r"premiere?|deuxieme|seconde?) (?:dose|injection|shot|jab|piqure|prise))\b"
+)
 # When it ended, not when it began: "fini depuis hier", "gone since yesterday".
 _ENDED_WHEN = re.compile(
     r"\b(?:fini|finie|termine|terminee|parti|partie|passe|disparu|disparue|gone|finished|"
@@ -373,6 +381,9 @@ def _onset(folded: str, today: dt.date) -> tuple[str | None, str | None]:
     if _BEFORE_DEATH.search(folded):
         folded = _DEATH_CLAUSE.sub(" ", folded)
     folded = _ENDED_WHEN.sub(" ", folded)
+    since = _SINCE_ROUGH.search(folded)
+    if since is not None:
+        return None, since.group(0)  # "since the weekend…, the last one this morning"
     month = _MONTH_ONLY.search(folded)
     if month is not None and _MONTHS[month[1]] != today.month:
         return None, month.group(0)  # "en octobre": no day to give
@@ -424,9 +435,11 @@ def _days(folded: str, today: dt.date) -> Iterator[dt.date | None]:
 
 # "on the 12th", "since the 10th", "le 12", "depuis le 10": a day of this month (else the last).
 _DAY_ALONE = re.compile(
-    r"\b(?:on|since|from) the (\d{1,2})(?:st|nd|rd|th)\b(?! (?:dose|injection|shot|jab|infusion|"
+    r"(?:\b(?:on|since|from|noticed|started|began)|^) ?the (\d{1,2})(?:st|nd|rd|th)\b"
+    r"(?! (?:dose|injection|shot|jab|infusion|"
     r"visit|course|cycle|week|day|time|tablet|pill|treatment))|"
-    r"\b(?:le|depuis le|du) (\d{1,2})(?:er)?\b(?! ?(?:mg|ml|h|heures?|ans|jours|fois|%|g|/|\d))"
+    r"\b(?:le|depuis le|du|mardi|lundi|mercredi|jeudi|vendredi|samedi|dimanche) (\d{1,2})(?:er)?\b"
+    r"(?! ?(?:mg|ml|h|heures?|ans|jours|fois|%|g|/|\d))"
 )
 # A time that runs up to now: "for 2 weeks now", "has been blurry for 10 days", "depuis 3 jours".
 _LASTING = re.compile(
@@ -488,10 +501,14 @@ _STILL = re.compile(
     r"persist\w*|reste\w* (?:gonfle\w*|rouge\w*|douloureu\w*|enfle\w*)|remains?|"
     r"(?:can|could) no longer|can'?t \w+ (?:\w+ )?any ?more|permanent\w*|definiti\w*|for life|"
     r"a vie|sequelles?|toujours pas|ne \w+ (?:toujours )?plus|n'?entends? plus|worse in the|"
-    r"\d+ (?:days?|weeks?) now|driving me)\b"
+    r"\d+ (?:days?|weeks?) now|driving me|scars?|scarred|cicatrices?|same thing again|"
+    r"the (?:second|third|fourth|\d+\w*) time|(?:is|'?s|are) in (?:intensive care|icu|the hospital|"
+    r"hospital)|(?:est|suis) (?:en rea|hospitalisee?|au lit|couchee?)|en rea depuis|"
+    r"n'?arrive plus|mais ca va mieux|presque partie?|commence a partir|encore (?:la|un peu))\b"
 )
 _STOPPED = re.compile(
-    r"\b(?:gone|went away|go away on its own|stopped|passed(?! away)|it'?s over|its over|over now|"
+    r"\b(?:gone|went away|go away on its own|stopped(?! \w+ing)|passed(?! away)|"
+    r"it'?s over|its over|over now|"
     r"settled|resolved|cleared(?: up)?|disappeared|only lasted|lasted (?:about |around |for |"
     r"maybe |like |roughly )?(?:\d+|an?|a few|half)|for (?:about |around |maybe |like )?"
     r"(?:\d+|an?|a few) ?(?:minutes?|hours?|mins?|hrs?|h)\b|"
@@ -507,7 +524,18 @@ _STOPPED = re.compile(
     r"fine|ca va maintenant|va bien depuis|redescendu|rentree? dans l'?ordre|finished|"
     r"(?:fine|ok|okay|better|good|alright|all right) (?:today|this morning)|brought it down|"
     r"(?:ce matin|aujourd'?hui) (?:ca va|c'?est bon|plus rien)|va mieux|plus de \w+ depuis|"
-    r"no more \w+ since)\b"
+    r"no more \w+ since|eased(?: off)?|settled|went down|healed|(?:fully )?recovered|"
+    r"(?:was|is) normal (?:by|again|now)|normal by|normal again|lasted (?:from|till|until)|"
+    r"(?:haven'?t|havent|have not|not|never) (?:had|felt|noticed) (?:any ?more|another|"
+    r"anything|that \w+ again|it again)|nothing since|no (?:further|more) (?:\w+ )?(?:since|"
+    r"problems?|episodes?|issues?|symptoms?)|(?:hasn'?t|has not|not|it'?s not) come back|"
+    r"home now and (?:feeling )?(?:fine|ok|well)|feel(?:ing)? (?:fine|ok|okay|well)|"
+    r"doing (?:alright|ok|fine|well)|"
+    r"(?:fievre|temperature|tension) (?:est )?(?:tombee|redescendue)|calme|"
+    r"s'?est arrete\w*|a arrete|allait mieux|"
+    r"ca allait|je vais bien|va bien|se porte bien|je me sens bien|depuis (?:tout va bien|"
+    r"plus rien|je n'?ai plus rien|rien)|plus maintenant|a part ca tout va bien|"
+    r"redescendue?)\b"
 )
 
 
@@ -564,7 +592,9 @@ _PRESENT = re.compile(
     r"\bde temps en temps\b|\bfor [\w ]{1,15} now\b|\bfor ages\b|\bbeen like (?:that|this)\b|"
     r"\bca fait (?:un moment|un bout|longtemps|des semaines|\d+|quelques)\b|"
     r"\b(?:every \w+|whenever|each time|a chaque fois|chaque fois)\b|"
-    r"\b(?:started|began|start(?:ed)? on|a commence|ca a commence|has had|have had|'?ve had|"
+    r"\b(?:(?:is|are) (?:swollen|sore|numb|itchy|red|painful|weak|heavy)|feels? heavy|"
+    r"(?:tremblent|gonflent|grattent|piquent|brulent)|"
+    r"started|began|start(?:ed)? on|a commence|ca a commence|has had|have had|'?ve had|"
     r"it'?s (?:really |very |so )?\w+ing|i'?m \w+ing|is \w+ing|elle fait|il fait|"
     r"ca fait mal|me gratte|me lance|j'?ai (?:mal|des|une|un) )"
 )
@@ -636,7 +666,9 @@ _HOSPITAL_STAY = re.compile(
     r"(?:nuits?|jours?|semaines?) en (?:rea|reanimation|soins intensifs|observation)|"
     r"garde(?:e|s)? (?:\w+ ){0,3}(?:a l'?hospital|en observation|nuits?|la nuit)|"
     r"jusqu'?au lendemain|intensive care|icu|soins intensifs|en rea(?:nimation)?|"
-    r"admise?s?|(?:still |now )?(?:on|in) the ward|kept in|hospitalisee?s?)\b"
+    r"admise?s?|(?:still |now )?(?:on|in) the ward|kept in|hospitalisee?s?|"
+    r"took (?:me|him|her) in|stayed (?:\w+ ){0,2}nights?|"
+    r"passe (?:\w+ ){0,2}jours? (?:a l'?hospital|aux soins intensifs|en rea))\b"
 )
 _EMERGENCY_CARE = re.compile(
     r"\b(?:a and e|a ?& ?e|emergency (?:room|department|dept|services?|care)|the er|er visit|"
@@ -670,7 +702,9 @@ def _care(folded: str) -> str | None:
     emergency = [
         m
         for m in _EMERGENCY_CARE.finditer(folded)
-        if not _negated(folded, m.start()) and not _HYPOTHETICAL.search(_clause(folded, m))
+        if not _negated(folded, m.start())
+        and not _HYPOTHETICAL.search(_clause(folded, m))
+        and not _A_VISIT.search(folded[max(0, m.start() - 30) : m.start()])
     ]
     if emergency and not all(_dose_number(m) for m in emergency):
         return "emergency"
@@ -681,13 +715,16 @@ def _care(folded: str) -> str | None:
         r"need|needed|bother)\b.*\b(?:doctor|anyone|anybody|hospital|a and e|urgences?)|"
         r"\b(?:pas|jamais) (?:vu|consulte|appele|alle|besoin)\b|\bj'?ai vu personne\b|"
         r"\bvu personne\b|\b(?:saw|seen|see|called|asked) (?:nobody|no one|noone)\b|"
-        r"\bno (?:doctor|need to see)\b",
+        r"\bno (?:doctor|need to see)\b|\b(?:told me to rest|manage at home|rest at home|"
+        r"stay(?:ed)? at home|resté a la maison|reste a la maison|suis reste\w* a la maison)\b",
         folded,
     ):
         return "none"
     return None
 
 
+# "my study visit at the hospital": the place of a visit, not care needed.
+_A_VISIT = re.compile(r"\b(?:visit|visite|appointment|rendez[- ]vous|rdv|consultation)\b")
 # Care someone meant or offered, not care given.
 _HYPOTHETICAL = re.compile(
     r"\b(?:wanted (?:me )?to|want(?:s|ed)? me to|was going to|were going to|almost|nearly|"
@@ -719,7 +756,9 @@ _CRITERIA = {
         r"soins intensifs|pronostic vital|en danger de mort|reanime|could(?: have|'ve) killed me|"
         r"(?:j'?aurais|il aurait|elle aurait) pu (?:y rester|mourir|y passer)|"
         r"aurait pu (?:me |le |la )?tuer|heart (?:had )?stopped|cardiac arrest|"
-        r"arret cardiaque|coeur (?:s'?est )?arrete|had to shock|defibrillat\w*)\b"
+        r"arret cardiaque|coeur (?:s'?est )?arrete|had to shock|defibrillat\w*|"
+        r"could have been fatal|potentially fatal|ventilator|intubat\w*|cpr|choc septique|"
+        r"en rea|aurais pu y rester|massage cardiaque)\b"
     ),
     "disability": re.compile(
         r"\b(?:(?:can'?t|cannot|cant|unable to) (?:walk|see|hear|work) any ?more|"
@@ -736,11 +775,14 @@ _CRITERIA = {
         r"pourrai(?:t|s)? plus (?:reprendre|travailler|marcher|voir))\b"
     ),
     "congenital_anomaly": re.compile(
-        r"\b(?:birth defect|born\b[^.]{0,30}\bwith|congenital|malformation|nee?s?\b[^.]{0,40}"
-        r"\bavec|"
+        r"\b(?:birth defect|born\b[^.]{0,30}\bwith|congenital|malformation|"
+        r"(?:est|suis|sont|bebe|enfant|fille|fils) (?:\w+ )?nee?s?\b[^.]{0,40}\bavec|"
         r"anomalie congenitale)\b"
     ),
-    "death": re.compile(r"\b(?:passed away|has died|she died|he died|est decede\w*|est mort\w*)\b"),
+    "death": re.compile(
+        r"\b(?:passed away|has died|she died|he died|(?<!nearly )(?<!almost )(?<!have )died|"
+        r"est decede\w*|decede\w*|est mort\w*|deces)\b"
+    ),
 }
 
 
