@@ -21,9 +21,11 @@ effect told without "still" or "gone", and towards care that is not what it seem
 phone, almost taken, a study visit at the hospital). `--misses` lists what goes wrong on any of
 them.
 
-`bench/safety_followup/sealed.yml` was written after that tuning, by a writer who saw neither the
-extractor nor the earlier sets. It is scored whole, and only with `--sealed`; its misses are
-never listed, so that it stays unseen. When it has been used up, write another.
+`bench/safety_followup/sealed.yml` was written after the tuning on fresh.yml, by a writer who saw
+neither the extractor nor the earlier sets. It is scored whole, and only with `--sealed`; its
+misses are never listed, so that it stays unseen. It was scored twice: after the tuning on
+fresh.yml, then after the tuning on tuning2.yml (never tuned on). When it has been used up,
+write another.
 """
 
 from __future__ import annotations

@@ -494,7 +494,10 @@ class Relay:
         it when it was an answer (the finding then dealt with); else what to say after the
         assistant's reply (the check-in's question, still open)."""
         now = utcnow()
-        row = checkins.open_for(session, conversation.sender_key, now)
+        # A participant's chat always names their trial (`_link`): no query for anyone else.
+        row = (
+            checkins.open_for(session, conversation.sender_key, now) if conversation.trial else None
+        )
         if row is None:
             if checkins.is_button(inbound.text):  # tapped after the check-in closed
                 return Reply(text=messages.text("checkin_closed", conversation.language)), (), None

@@ -216,6 +216,8 @@ async def _sent_checkin(engine: Engine, settings: Settings, user: str, language:
     with sessions.begin() as session:
         linked_participant(session, f"P-{user}", "demo-asthma-002", key, language=language)
         session.execute(update(Participant).values(linked_at=LINKED, timezone="Europe/Paris"))
+        # As the gateway's link does: the chat is about the participant's trial.
+        session.execute(update(Conversation).values(trial="demo-asthma-002"))
     dispatcher = _dispatcher(sessions, settings, FakeChannel(), Clock(WEEK_1))
     assert await dispatcher.run_once() == 1
     return relay
