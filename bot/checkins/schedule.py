@@ -151,7 +151,8 @@ class _ScheduleReader(Reader):
         for key in raw:
             if key not in _FIELDS:
                 self.fail(lines.get(key, line), f"check-in {name!r}: unknown field {key!r}")
-        timing = self.timing(raw, line, name)
+        said = next((key for key in WHEN if key in raw), None)
+        timing = self.timing(raw, lines.get(said, line) if said else line, name)
         window = self.window(raw.get("answer_within"), lines.get("answer_within", line), name)
         title = raw.get("title")
         if not isinstance(title, dict) or any(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -81,11 +82,25 @@ def test_mistakes_in_the_file_are_told_with_their_line(tmp_path: Path) -> None:
     schedule, problems = load_schedule(path)
     assert schedule is None
     said = [p.render() for p in problems]
-    assert any(":4:" in s and "at is a local time" in s for s in said)
+    assert any(":5:" in s and "at is a local time" in s for s in said)
     assert any(":8:" in s and "min needs a number question" in s for s in said)
     assert any(":8:" in s and "has no fr text" in s for s in said)
     assert any(":13:" in s and "unknown question 'pain'" in s for s in said)
-    assert any(":14:" in s and "before_visit is {hours: 24}" in s for s in said)
+    assert any(":15:" in s and "before_visit is {hours: 24}" in s for s in said)
+
+
+def test_kb_lint_names_a_broken_check_in_with_its_file_and_line(tmp_path: Path) -> None:
+    root = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, root)
+    path = root / "trials" / "demo-asthma-002" / "checkins.yml"
+    broken = path.read_text(encoding="utf-8").replace("after_visit: {hours: 48}", "after_visit: 48")
+    path.write_text(broken, encoding="utf-8")
+    line = broken.splitlines().index("    after_visit: 48") + 1
+    said = [p.render(root) for p in lint(root, None).errors]
+    assert said == [
+        f"knowledge/trials/demo-asthma-002/checkins.yml:{line}: "
+        "check-in 'after-visit': after_visit is {hours: 24}"
+    ]
 
 
 # --- when each goes --------------------------------------------------------------------------
