@@ -55,10 +55,13 @@ SKIP, DONT_KNOW, STOP = "skip", "dont_know", "stop"
 @dataclass(frozen=True)
 class Turn:
     """What the check-in makes of a message: its replies, and whether the message was an answer
-    (else it goes on to the assistant, and `replies` come after the assistant's)."""
+    (else it goes on to the assistant, and `replies` come after the assistant's). An answer
+    that also asks something ("7, and is there a placebo?") goes on to the assistant as well
+    (`goes_on`): its answer first, then the check-in's replies."""
 
     replies: tuple[Reply, ...]
     answered: bool
+    goes_on: bool = False
 
 
 @dataclass
@@ -219,11 +222,16 @@ def answer(
         row.step = following.id
         shown = question(following, lang, last=_last(planned, following, given))
         replies.append(Reply(text=passed + (shown.text or ""), buttons=shown.buttons))
-        return Turn(tuple(replies), True)
+        return Turn(tuple(replies), True, _also_asks(text, value))
     _close(row, now)
     replies.append(Reply(text=passed + messages.text("checkin_done", lang)))
     replies.extend(_follow_up(session, cipher, row))
-    return Turn(tuple(replies), True)
+    return Turn(tuple(replies), True, _also_asks(text, value))
+
+
+def _also_asks(text: str, button: str | None) -> bool:
+    """Whether an answer also asks something of the assistant ("7, and is there a placebo?")."""
+    return button is None and (asks(text) is True or wording.asks(text))
 
 
 def _reports(planned: Planned, asked: Question, parsed: Parsed | None) -> bool:

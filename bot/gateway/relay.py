@@ -388,8 +388,12 @@ class Relay:
             if notice is None and (finding is None or finding.kind != "emergency"):
                 # A check-in waiting for an answer reads the message first; a side effect it
                 # tells of is recorded with it.
-                notice, after, finding = self._checkin(session, conversation, inbound, finding)
-            if notice is None and (finding is None or finding.kind != "emergency"):
+                notice, after, finding, checked = self._checkin(
+                    session, conversation, inbound, finding
+                )
+            else:
+                checked = False
+            if notice is None and not checked and (finding is None or finding.kind != "emergency"):
                 # A side effect's follow-up waiting for an answer reads the message first (its
                 # own words about the side effect are the answer, not a new report).
                 pending = asking.open_for(session, key)
@@ -489,10 +493,11 @@ class Relay:
         conversation: Conversation,
         inbound: Inbound,
         finding: safety.Finding | None,
-    ) -> tuple[Reply | None, tuple[Reply, ...], safety.Finding | None]:
+    ) -> tuple[Reply | None, tuple[Reply, ...], safety.Finding | None, bool]:
         """What an open check-in makes of the message: the gateway's notice and what follows
         it when it was an answer (the finding then dealt with); else what to say after the
-        assistant's reply (the check-in's question, still open)."""
+        assistant's reply (the check-in's question, still open); and whether a check-in was
+        open (then no follow-up reads the message)."""
         now = utcnow()
         # A participant's chat always names their trial (`_link`): no query for anyone else.
         row = (
@@ -500,8 +505,9 @@ class Relay:
         )
         if row is None:
             if checkins.is_button(inbound.text):  # tapped after the check-in closed
-                return Reply(text=messages.text("checkin_closed", conversation.language)), (), None
-            return None, (), finding
+                closed = Reply(text=messages.text("checkin_closed", conversation.language))
+                return closed, (), None, True
+            return None, (), finding, False
         trial = self._trials.get().get(row.trial)
         planned = trial.checkins.get(row.checkin) if trial and trial.checkins else None
         turn = checkins.answer(
@@ -509,8 +515,10 @@ class Relay:
             language=conversation.language, trial=trial, finding=finding, now=now,
         )  # fmt: skip
         if not turn.answered:
-            return None, turn.replies, finding
-        return turn.replies[0], turn.replies[1:], None
+            return None, turn.replies, finding, True
+        if turn.goes_on:
+            return None, turn.replies, None, True  # the assistant answers the rest first
+        return turn.replies[0], turn.replies[1:], None, True
 
     @staticmethod
     def _trial_in_context(

@@ -22,6 +22,8 @@ from bot.db.models import (
     Checkin,
     CheckinStatus,
     Conversation,
+    InboundMessage,
+    MessageStatus,
     Participant,
     SafetyEvent,
     StaffAlert,
@@ -336,6 +338,21 @@ async def test_a_question_of_their_own_goes_on_and_the_check_in_waits(
     # (The question still waits for Rasa: it is tried again, and the apology said again.)
     doses, *_ = await _say(relay, "p-4", "/checkin:breathing=9")
     assert doses.text is not None and "How many doses" in doses.text
+
+
+async def test_an_answer_that_also_asks_is_recorded_and_the_question_goes_on(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    relay = await _sent_checkin(migrated_engine, settings, "p-8", "en")
+    # Rasa is down here: its part is the apology, and the message waits for it; then the
+    # check-in's next question.
+    sorry, doses = await _say(relay, "p-8", "7, and is there a placebo in this study?")
+    assert sorry.text is not None and "Sorry" in sorry.text
+    assert doses.text is not None and "How many doses" in doses.text
+    assert _answers(migrated_engine, settings)["answers"] == {"breathing": 7}
+    with sessionmaker(migrated_engine)() as session:
+        waiting = session.scalars(select(InboundMessage.status)).all()
+    assert waiting == [MessageStatus.PENDING]  # the question is answered once Rasa is back
 
 
 async def test_an_emergency_comes_first_and_the_check_in_stays_open(
