@@ -189,7 +189,8 @@ def safety_eval_texts(folder: Path = ROOT / "bench" / "safety_eval") -> Iterator
 
 def followup_eval_texts(folder: Path = ROOT / "bench" / "safety_followup") -> Iterator[Text]:
     """The side-effect reports of bench/safety_followup (reports.yml, and fresh.yml,
-    tuning2.yml and sealed.yml when present), and the answers typed after them of more than one word."""
+    tuning2.yml and sealed.yml when present), and the answers typed after them of more than one
+    word."""
     for name in ("reports.yml", "fresh.yml", "tuning2.yml", "sealed.yml"):
         if (folder / name).exists():
             yield from _followup_texts(folder / name)
