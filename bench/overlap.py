@@ -188,10 +188,11 @@ def safety_eval_texts(folder: Path = ROOT / "bench" / "safety_eval") -> Iterator
 
 
 def followup_eval_texts(folder: Path = ROOT / "bench" / "safety_followup") -> Iterator[Text]:
-    """The side-effect reports of bench/safety_followup (reports.yml, and fresh.yml,
-    tuning2.yml and sealed.yml when present), and the answers typed after them of more than one
-    word."""
-    for name in ("reports.yml", "fresh.yml", "tuning2.yml", "sealed.yml"):
+    """The side-effect reports of bench/safety_followup that give figures on wording the
+    extractor had not met when they were scored (reports.yml, and fresh.yml and sealed.yml when
+    present), and the answers typed after them of more than one word. tuning2.yml is not one of
+    them: it was written to be tuned on."""
+    for name in ("reports.yml", "fresh.yml", "sealed.yml"):
         if (folder / name).exists():
             yield from _followup_texts(folder / name)
 
