@@ -132,7 +132,7 @@ def question(asked: Question, language: str, *, again: bool = False, last: bool 
     if again:
         simpler = asked.simple.get(lang) or said
         if asked.type in ("yes_no", "choice", "scale"):
-            sorry = messages.text("checkin_again_buttons", lang)
+            sorry = messages.text("follow_up_again", lang)
         else:
             sorry = messages.text("checkin_again", lang, expected=expected(asked, lang))
         said = f"{sorry}\n\n{simpler}"

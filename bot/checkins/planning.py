@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from bot.db.models import (
     Participant,
     as_utc,
 )
-from bot.reminders.plan import Rules, before_quiet_hours, quiet_hours_end
+from bot.reminders.plan import Rules, before_quiet_hours, quiet_hours_end, zone_of
 from bot.trials import Trial
 
 ENROLMENT = "enrolment"
@@ -98,7 +98,7 @@ def plan(session: Session, trials: dict[str, Trial], now: dt.datetime) -> int:
     for person in people:
         schedule = scheduled[person.trial]
         assert schedule is not None
-        zone = _zone(person.timezone)
+        zone = zone_of(person.timezone)
         for checkin in schedule.checkins:
             if checkin.relative_to == "after_enrolment":
                 when = due_at(checkin, zone, linked_at=person.linked_at)
@@ -114,7 +114,7 @@ def plan(session: Session, trials: dict[str, Trial], now: dt.datetime) -> int:
                 if visit.status == AppointmentStatus.CANCELLED:
                     _cancel(row, "visit cancelled")
                     continue
-                when = due_at(checkin, _zone(visit.timezone), visit_at=visit.starts_at)
+                when = due_at(checkin, zone_of(visit.timezone), visit_at=visit.starts_at)
                 made += _make(session, row, person, checkin, occasion, when, now, schedule.version)
     session.flush()  # another dispatcher's same rows: IntegrityError, for the caller
     return made
@@ -156,13 +156,6 @@ def _make(
 def _cancel(row: Checkin | None, reason: str) -> None:
     if row is not None and row.status == CheckinStatus.SCHEDULED:
         row.status, row.cancel_reason = CheckinStatus.CANCELLED, reason
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")  # checked when the participant was added
 
 
 def close_over(session: Session, now: dt.datetime) -> None:

@@ -31,7 +31,6 @@ from typing import Any, Literal
 from bot.files import Problem, read_yaml_mapping
 from bot.i18n.languages import LANGUAGES
 from bot.screening.criteria import (
-    NUMERIC,
     TYPES,
     Condition,
     Question,
@@ -242,7 +241,3 @@ class _ScheduleReader(Reader):
         if key not in raw:
             return ()
         return self.conditions(raw, key, questions, within=node, line=line)
-
-
-def numeric(question: Question) -> bool:
-    return question.type in NUMERIC

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
@@ -35,7 +34,7 @@ from bot.db.models import (
 )
 from bot.reminders.kind import Later, Prepared
 from bot.reminders.permission import may_write
-from bot.reminders.plan import in_quiet_hours, quiet_hours_end
+from bot.reminders.plan import in_quiet_hours, quiet_hours_end, zone_of
 from bot.safety import asking as follow_up
 from bot.trials import Catalogue
 
@@ -65,7 +64,7 @@ class Checkins:
         if why is not None:
             return why
         assert participant is not None and participant.sender_key is not None
-        zone = _zone(participant.timezone)
+        zone = zone_of(participant.timezone)
         if in_quiet_hours(now, zone):
             return Later(quiet_hours_end(now, zone))
         if _busy(session, participant.sender_key, checkin.id, now):
@@ -83,10 +82,3 @@ def _busy(session: Session, sender_key: str, checkin_id: int, now: dt.datetime) 
     return (other is not None and other.id != checkin_id) or follow_up.open_for(
         session, sender_key
     ) is not None
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")

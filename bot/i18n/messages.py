@@ -457,10 +457,6 @@ _TEXTS.update(
             "en": 'Sorry, I did not understand. Please answer with {expected}, or tap "Skip".',
             "fr": ("Désolé, je n'ai pas compris. Répondez par {expected}, ou touchez « Passer »."),
         },
-        "checkin_again_buttons": {
-            "en": 'Sorry, I did not understand. Please tap one of the buttons, or "Skip".',
-            "fr": "Désolé, je n'ai pas compris. Touchez l'un des boutons, ou « Passer ».",
-        },
         "checkin_done": {
             "en": (
                 "Thank you, your answers are with the study team. If anything worries you "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.trials import DEFAULT_OFFSETS
 
@@ -93,3 +93,12 @@ def _outside_quiet(due: dt.datetime, zone: ZoneInfo, rules: Rules) -> dt.datetim
         day -= dt.timedelta(days=1)  # after midnight: the quiet hours began the evening before
     begins = dt.datetime.combine(day, rules.quiet_start, tzinfo=zone)
     return (begins - rules.before_quiet).astimezone(dt.UTC)
+
+
+def zone_of(name: str) -> ZoneInfo:
+    """A participant's or visit's time zone; UTC for a name that is not one (names are checked
+    when staff enter them: this only keeps a later mistake from stopping every send)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
