@@ -363,9 +363,12 @@ _SINCE_ROUGH = re.compile(
     r"premiere?|deuxieme|seconde?) (?:dose|injection|shot|jab|piqure|prise))\b"
 )
 # When it ended, not when it began: "fini depuis hier", "gone since yesterday".
+# What a person can lose, so that "je n'ai plus d'appétit" tells of a symptom that goes on.
+_FACULTY = "(?:appetit|faim|gout|odorat|energie|force|sommeil|envie|souffle|libido)"
 _ENDED_WHEN = re.compile(
-    r"\b(?:fini|finie|termine|terminee|parti|partie|passe|disparu|disparue|gone|finished|"
-    r"stopped|cleared|fine|better|mieux|ca va)(?: \w+){0,2} (?:depuis|since|on|le)? ?"
+    rf"\b(?:(?:n'?|j'?)?ai plus(?! (?:du tout )?(?:d'?|de )?{_FACULTY})|fini|finie|termine|"
+    r"terminee|parti|partie|passe|disparu|disparue|gone|finished|stopped|cleared|fine|better|"
+    r"mieux|ca va)(?: \w+){0,2} (?:depuis|since|on|le)? ?"
     rf"(?:hier|yesterday|today|aujourd'hui|ce matin|this morning|last night|{_WEEKDAY_WORD})\b"
 )
 # The clause that tells of a death dates the death, not the side effect, when the report tells
@@ -504,7 +507,9 @@ _STILL = re.compile(
     r"\d+ (?:days?|weeks?) now|driving me|scars?|scarred|cicatrices?|same thing again|"
     r"the (?:second|third|fourth|\d+\w*) time|(?:is|'?s|are) in (?:intensive care|icu|the hospital|"
     r"hospital)|(?:est|suis) (?:en rea|hospitalisee?|au lit|couchee?)|en rea depuis|"
-    r"n'?arrive plus|mais ca va mieux|presque partie?|commence a partir|encore (?:la|un peu))\b"
+    r"n'?arrive plus|mais ca va mieux|presque partie?|commence a partir|encore (?:la|un peu)|"
+    # "je n'ai plus d'appétit": a faculty lost, which goes on, not a symptom that ended.
+    rf"(?:n'?|j'?)?ai plus (?:du tout )?(?:d'?|de )?{_FACULTY}|plus (?:d'?|de ){_FACULTY})\b"
 )
 _STOPPED = re.compile(
     r"\b(?:gone|went away|go away on its own|stopped(?! \w+ing)|passed(?! away)|"
@@ -516,7 +521,10 @@ _STOPPED = re.compile(
     r"no longer|(?:not|no|isn'?t|isnt) (?:there |here )?any ?more|fine now|ok now|okay now|"
     r"back to normal|better now|"
     r"c'?est passe|ca (?:s'?est )?passe|c passe|est passe|passe maintenant|parti|partie|"
-    r"disparu|disparue|fini|finie|termine|terminee|plus rien|n'?ai plus|ai plus|j'?ai plus|"
+    r"disparu|disparue|fini|finie|termine|terminee|plus rien|"
+    # "je n'ai plus de fièvre depuis hier": the "depuis" dates the end.
+    r"(?:n'?|j'?)?ai plus (?:de |d'?)?\w+ depuis (?:ce matin|hier|\d+ jours|\w+)|"
+    r"n'?ai plus|ai plus|j'?ai plus|"
     r"a dure|n'a dure|seulement \d+ (?:minutes?|heures?)|pendant (?:genre |environ |a peu pres )?"
     r"(?:\d+ ?(?:min|minutes?|h|heures?)|une heure|une minute|quelques (?:minutes|heures))|"
     r"revenu a la normale|ca va mieux maintenant|tout va bien maintenant|"

@@ -40,6 +40,9 @@ RECEIVED = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.UTC)  # a Wednesday
         ("depuis 2 jours mal au ventre ça passe pas", "2026-11-16", True, None),
         ("rash after the second dose, they kept me 2 nights in hospital", None, None, "hospital"),
         ("dizzy since 12/11, didn't see anyone about it", "2026-11-12", True, "none"),
+        # A faculty lost goes on; a symptom no longer had is over, and its "depuis" dates the end.
+        ("je n'ai plus d'appétit depuis lundi", "2026-11-16", True, None),
+        ("je n'ai plus de fièvre depuis hier", None, False, None),
     ],
 )
 def test_a_report_says_what_it_says_and_nothing_is_guessed(
