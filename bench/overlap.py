@@ -189,10 +189,18 @@ def safety_eval_texts(folder: Path = ROOT / "bench" / "safety_eval") -> Iterator
 
 def followup_eval_texts(folder: Path = ROOT / "bench" / "safety_followup") -> Iterator[Text]:
     """The side-effect reports of bench/safety_followup that give figures on wording the
-    extractor had not met when they were scored (reports.yml, and fresh.yml and sealed.yml when
-    present), and the answers typed after them of more than one word. tuning2.yml is not one of
-    them: it was written to be tuned on."""
-    for name in ("reports.yml", "fresh.yml", "sealed.yml"):
+    extractor had not met when they were scored (reports.yml, and fresh.yml, sealed.yml and
+    sealed3.yml when present), and the answers typed after them of more than one word.
+    tuning2.yml and tuning3.yml are not among them: they were written to be tuned on."""
+    for name in ("reports.yml", "fresh.yml", "sealed.yml", "sealed3.yml"):
+        if (folder / name).exists():
+            yield from _followup_texts(folder / name)
+
+
+def followup_tuning_texts(folder: Path = ROOT / "bench" / "safety_followup") -> Iterator[Text]:
+    """The reports written to tune the extractor on (tuning2.yml, tuning3.yml), which the sealed
+    sets must not repeat."""
+    for name in ("tuning2.yml", "tuning3.yml"):
         if (folder / name).exists():
             yield from _followup_texts(folder / name)
 

@@ -24,8 +24,21 @@ them.
 `bench/safety_followup/sealed.yml` was written after the tuning on fresh.yml, by a writer who saw
 neither the extractor nor the earlier sets. It is scored whole, and only with `--sealed`; its
 misses are never listed, so that it stays unseen. It was scored twice: after the tuning on
-fresh.yml, then after the tuning on tuning2.yml (never tuned on). When it has been used up,
-write another.
+fresh.yml, then after the tuning on tuning2.yml, then after the tuning on tuning3.yml (never
+tuned on).
+
+`tuning3.yml` (120 + 120 reports, by another writer who saw neither the extractor nor the other
+sets) was written for tuning, half of it telling the course of a side effect without the usual
+words ("coffee smells like coffee again", "une toux qui me lâche pas"). Its first reading gave
+0.89 / 0.58 / 0.88 in English and 0.86 / 0.60 / 0.89 in French; then it was tuned on.
+`sealed3.yml` (64 + 64, by a writer who saw neither the extractor nor the other sets, written
+before the tuning on tuning3.yml and not read since) is scored whole with `--sealed`, like
+sealed.yml. Two of its reports were left out unread because they repeated reports of
+tuning3.yml (tests/test_eval_overlap.py).
+
+Each figure is printed with the share said wrong beside it: a course, onset or seriousness
+given that is not the reader's. What the extractor does not say is asked in the chat, so a
+miss that is not said wrong is a question the person answers; one said wrong is not asked.
 """
 
 from __future__ import annotations
@@ -48,20 +61,29 @@ from bot.safety.followup import Facts, extract, read_answer  # noqa: E402
 REPORTS = Path(__file__).resolve().parent / "reports.yml"
 FRESH = Path(__file__).resolve().parent / "fresh.yml"
 TUNING2 = Path(__file__).resolve().parent / "tuning2.yml"
+TUNING3 = Path(__file__).resolve().parent / "tuning3.yml"
 SEALED = Path(__file__).resolve().parent / "sealed.yml"
+SEALED3 = Path(__file__).resolve().parent / "sealed3.yml"
 TARGET = 0.90
 FIELDS = ("onset", "ongoing", "seriousness")
-PARTS = ("tuning", "held-out", "fresh", "tuning2", "sealed")
+PARTS = ("tuning", "held-out", "fresh", "tuning2", "tuning3", "sealed", "sealed3")
+SEALED_PARTS = ("sealed", "sealed3")
 
 
 @dataclass
 class Score:
     reports: int = 0
     right: dict[str, int] = field(default_factory=lambda: dict.fromkeys((*FIELDS, "all"), 0))
+    # Wrong and said: a value given that is not the reader's (a course when there was none, the
+    # other course, serious when not). What is missing is asked in the chat; what is wrong is not.
+    said_wrong: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
     misses: list[str] = field(default_factory=list)
 
     def share(self, name: str) -> float:
         return self.right[name] / self.reports if self.reports else 0.0
+
+    def wrong_share(self, name: str) -> float:
+        return self.said_wrong[name] / self.reports if self.reports else 0.0
 
     def meets(self) -> bool:
         return all(self.share(name) >= TARGET for name in FIELDS)
@@ -100,6 +122,8 @@ def score(items: list[dict[str, Any]], received: dt.datetime) -> Score:
         wrong = [name for name in FIELDS if got[name] != wanted[name]]
         for name in FIELDS:
             result.right[name] += name not in wrong
+            given = {**got, "seriousness": facts.serious}[name]
+            result.said_wrong[name] += name in wrong and given is not None
         result.right["all"] += not wrong
         if wrong:
             said = "; ".join(f"{n}: got {got[n]!r}, want {wanted[n]!r}" for n in wrong)
@@ -112,7 +136,7 @@ def main() -> int:
     parser.add_argument(
         "--misses", action="store_true", help="what went wrong (never on the sealed set)"
     )
-    parser.add_argument("--sealed", action="store_true", help="also score sealed.yml, whole")
+    parser.add_argument("--sealed", action="store_true", help="also score the sealed sets, whole")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     data = yaml.safe_load(REPORTS.read_text(encoding="utf-8"))
@@ -121,9 +145,11 @@ def main() -> int:
     whole = {
         "fresh": yaml.safe_load(FRESH.read_text(encoding="utf-8")),
         "tuning2": yaml.safe_load(TUNING2.read_text(encoding="utf-8")),
+        "tuning3": yaml.safe_load(TUNING3.read_text(encoding="utf-8")),
     }
     if args.sealed:
         whole["sealed"] = yaml.safe_load(SEALED.read_text(encoding="utf-8"))
+        whole["sealed3"] = yaml.safe_load(SEALED3.read_text(encoding="utf-8"))
     for language in ("en", "fr"):
         items = data[language]
         results[language, "tuning"] = score(items[0::2], received)
@@ -136,6 +162,7 @@ def main() -> int:
             {
                 "language": language, "part": part, "reports": s.reports,
                 **{name: round(s.share(name), 3) for name in (*FIELDS, "all")},
+                **{f"{name}_said_wrong": round(s.wrong_share(name), 3) for name in FIELDS},
             }
             for (language, part), s in results.items()
         ]  # fmt: skip
@@ -144,7 +171,7 @@ def main() -> int:
         _show(results)
     if args.misses:
         for (language, part), s in results.items():
-            if part != "sealed":  # never the sealed set's
+            if part not in SEALED_PARTS:  # never the sealed sets'
                 for line in s.misses:
                     print(f"{language}: {line}")
     return 0 if all(s.meets() for s in results.values()) else 1
@@ -159,11 +186,19 @@ def _show(results: dict[tuple[str, str], Score]) -> None:
         table.add_column(column, justify="right")
     for (language, part), s in results.items():
         table.add_row(
-            language, part, str(s.reports), *(f"{s.share(name):.2f}" for name in (*FIELDS, "all"))
+            language,
+            part,
+            str(s.reports),
+            *(f"{s.share(name):.2f} ({s.wrong_share(name):.2f})" for name in FIELDS),
+            f"{s.share('all'):.2f}",
         )
     console = Console(width=None if sys.stdout.isatty() else 120)
     console.print(table)
-    console.print(f"target: ≥ {TARGET:.2f} for each of {', '.join(FIELDS)} on every set")
+    console.print(
+        f"Each field: share right (share said wrong). Target: ≥ {TARGET:.2f} right for each of "
+        f"{', '.join(FIELDS)} on every set. What is not said is asked in the chat; the rest of "
+        "the misses are said wrong."
+    )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from bot.screening import words as dates
+from bot.screening.parse import polarity
 from bot.wording import fold
 
 Step = Literal["onset", "ongoing", "severity", "care", "product"]
@@ -163,8 +164,9 @@ def extract(text: str, received: dt.datetime) -> Facts:
     onset, said = _onset(folded, today)
     ongoing = _ongoing(folded)
     inferred: tuple[str, ...] = ()
-    if ongoing is None and _told_as_present(folded):
+    if ongoing is None and _told_as_present(folded) and not _CRITERIA["death"].search(folded):
         ongoing, inferred = True, ("ongoing",)
+    criteria = _criteria(folded)
     return Facts(
         onset=onset,
         onset_said=said,
@@ -172,7 +174,7 @@ def extract(text: str, received: dt.datetime) -> Facts:
         inferred=inferred,
         severity=_severity(folded),
         care=_care(folded),
-        criteria=_criteria(folded),
+        criteria=criteria,
     )
 
 
@@ -191,19 +193,22 @@ def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
     if _SKIP.search(folded):
         return "skip"
     today = received.date()
+    if step == "onset":
+        text = _as_when(folded)
     found = extract(text, received)
     if step == "onset":
         if found.onset or found.onset_said:
             return Facts(onset=found.onset, onset_said=found.onset_said)
         return None
     if step == "ongoing":
-        ongoing = found.ongoing if found.ongoing is not None else _yes_no(folded)
+        ongoing = _course_answer(text, folded, found)
         return None if ongoing is None else Facts(ongoing=ongoing)
     if step == "severity":
         severity = found.severity or _severity_word(folded)
         return None if severity is None else Facts(severity=severity)
     if step == "care":
-        care = found.care or ("none" if _yes_no(folded) is False else None)
+        said_no = _yes_no(folded) is False or polarity(text) is False
+        care = found.care or ("none" if said_no else None)
         if care is None and _NOBODY.search(folded):
             care = "none"
         return None if care is None else Facts(care=care, criteria=found.criteria)
@@ -212,6 +217,25 @@ def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
         return None
     onset, _ = _onset(folded, today)
     return Facts(product=text.strip()[:200], last_dose=onset)
+
+
+_SHORT_DAY = re.compile(
+    r"^((?:since |from |on |depuis |le )?(?:last )?)(sat|sun|mon|tue|wed|thu|thur|fri|sam|dim|"
+    r"lun|mar|mer|jeu|"
+    r"ven)\b"
+)
+_SHORT_DAYS = {
+    "sat": "saturday", "sun": "sunday", "mon": "monday", "tue": "tuesday", "wed": "wednesday",
+    "thu": "thursday", "thur": "thursday", "fri": "friday", "sam": "samedi", "dim": "dimanche",
+    "lun": "lundi", "mar": "mardi", "mer": "mercredi", "jeu": "jeudi", "ven": "vendredi",
+}  # fmt: skip
+
+
+def _as_when(folded: str) -> str:
+    """An answer to "when did it start?" as a report would say it: "sat nite" is Saturday
+    night, "3 jours" three days ago. Only in an answer: in a report, "the sun" is no day."""
+    folded = _SHORT_DAY.sub(lambda m: f"{m[1]}{_SHORT_DAYS[m[2]]}", folded)
+    return re.sub(r"^(?:about |around |environ )?(\d+) (days?|jours?)$", r"\1 \2 ago", folded)
 
 
 def leaves(text: str) -> bool:
@@ -265,9 +289,20 @@ _SPELLINGS = (
     (r"\b(?:qd|qnd)\b", "quand"),
     (r"\b(?:pcq|pck|psk)\b", "parce que"),
     (r"\b(?:hopital|hosto|hostau|hospital|hosp|hospitl|hosiptal)\b", "hospital"),
+    # "je suis en cardiologie depuis": a ward, a stay in hospital, not a visit to a specialist.
+    (
+        r"\b(?:suis|est|etait|etais) (?:encore |toujours )?en (?:cardiolog|neurolog|pneumolog|"
+        r"gastro)\w*",
+        "suis hospitalise",
+    ),
+    # "Bonjour docteur," greets; it is no care given.
+    (
+        r"^(?:bonjour|bonsoir|salut|hello|hi|dear|cher|chere)\s+(?:docteur|doctor|dr|doc)\b",
+        "bonjour",
+    ),
     (r"\b(?:dr|doc|docteur|gp|medecin|medcin|generaliste|toubib)\b", "doctor"),
     (
-        r"\b(?:dermatolog\w*|neurolog\w*|cardiolog\w*|gastro\w*|pneumolog\w*|rhumatolog\w*|"
+        r"\b(?:dermato\w*|neurolog\w*|cardiolog\w*|gastro\w*|pneumolog\w*|rhumatolog\w*|"
         r"ophtalmo\w*|ophthalmolog\w*|gyn[ae]\w*|specialist|specialiste|orl)\b",
         "doctor",
     ),
@@ -329,7 +364,7 @@ _WEEKDAY = re.compile(rf"\b(?:(last|dernier) )?({_WEEKDAY_WORD})\b(?: (dernier|p
 _DAY_MONTH = re.compile(
     rf"\b(\d{{1,2}})(?:st|nd|rd|th|er)? (?:of )?({_MONTH_WORD})\b\.?|"
     rf"\b({_MONTH_WORD}) (\d{{1,2}})(?:st|nd|rd|th)?\b|"
-    r"(?<![\d/.-])(\d{1,2})/(\d{1,2})(?![\d/])"
+    r"(?<![\d/.-])(\d{1,2})/(\d{1,2})(?:/(?:20)?\d\d)?(?![\d/])"
 )
 _AGO = re.compile(
     r"\b(?:(\d+) (days?|jours?|weeks?|semaines?) (?:ago|now|back)|"
@@ -384,6 +419,7 @@ def _onset(folded: str, today: dt.date) -> tuple[str | None, str | None]:
     if _BEFORE_DEATH.search(folded):
         folded = _DEATH_CLAUSE.sub(" ", folded)
     folded = _ENDED_WHEN.sub(" ", folded)
+    folded = _ENDED_THEN.sub(" ", folded)
     since = _SINCE_ROUGH.search(folded)
     if since is not None:
         return None, since.group(0)  # "since the weekend…, the last one this morning"
@@ -474,6 +510,8 @@ def _dated(found: re.Match[str], today: dt.date) -> dt.date | None:
         day, month = int(found[4]), _MONTHS[found[3]]
     else:
         day, month = int(found[5]), int(found[6])
+        if month > 12 >= day:
+            day, month = month, day  # "11/13": written month first
     try:
         when = dt.date(today.year, month, day)
     except ValueError:
@@ -497,7 +535,7 @@ _STILL = re.compile(
     r"hasnt (?:gone|stopped|settled|cleared)|isn'?t (?:going|getting better)|getting worse|"
     r"worse and worse|every (?:day|morning|night|evening)|each (?:day|morning)|all the time|"
     r"constantly|non stop|nonstop|right now|at the moment|as we speak|currently|"
-    r"toujours|encore|continue|persiste|ne passe pas|passe pas|ne part pas|part pas|"
+    r"toujours|encore|continue(?! a | to )|persiste|ne passe pas|passe pas|ne part pas|part pas|"
     r"pas (?:parti|passe|fini|disparu|partie)|s'aggrave|s aggrave|empire|de pire en pire|"
     r"tous les (?:jours|matins|soirs)|chaque (?:jour|matin|soir|nuit)|en ce moment|"
     r"actuellement|sans arret|non[- ]stop|la maintenant|depuis (?:ce matin|hier|\d+ jours)|"
@@ -509,10 +547,17 @@ _STILL = re.compile(
     r"hospital)|(?:est|suis) (?:en rea|hospitalisee?|au lit|couchee?)|en rea depuis|"
     r"n'?arrive plus|mais ca va mieux|presque partie?|commence a partir|encore (?:la|un peu)|"
     # "je n'ai plus d'appétit": a faculty lost, which goes on, not a symptom that ended.
-    rf"(?:n'?|j'?)?ai plus (?:du tout )?(?:d'?|de )?{_FACULTY}|plus (?:d'?|de ){_FACULTY})\b"
+    rf"(?:n'?|j'?)?ai plus (?:du tout )?(?:d'?|de )?{_FACULTY}|plus (?:d'?|de ){_FACULTY}|"
+    # What does not end: "une toux qui me lâche pas", "the sight never came back", a ward now.
+    r"come?s? and go(?:es)?|(?:me )?lache(?:nt)? pas|(?:sight|vision|hearing|smell|taste|"
+    r"feeling|strength) (?:\w+ ){0,4}never (?:came|come|comes) back|"
+    r"(?:i'?m|im|is|'s) on the \w+ ward|hospital bed|lit d'?hopital|"
+    r"(?:ecris|ecrit) (?:de|depuis) l'?hopital|never (?:settles?|goes|stops|eases)(?: down| away)?|"
+    r"(?:doesn'?t|does not|don'?t) work (?:like|as) (?:before|it used to)|"
+    r"(?:ne )?marche plus comme avant)\b"
 )
 _STOPPED = re.compile(
-    r"\b(?:gone|went away|go away on its own|stopped(?! \w+ing)|passed(?! away)|"
+    r"\b(?:gone(?! through)|went away|go away on its own|stopped(?! \w+ing)|passed(?! away)|"
     r"it'?s over|its over|over now|"
     r"settled|resolved|cleared(?: up)?|disappeared|only lasted|lasted (?:about |around |for |"
     r"maybe |like |roughly )?(?:\d+|an?|a few|half)|for (?:about |around |maybe |like )?"
@@ -528,14 +573,17 @@ _STOPPED = re.compile(
     r"a dure|n'a dure|seulement \d+ (?:minutes?|heures?)|pendant (?:genre |environ |a peu pres )?"
     r"(?:\d+ ?(?:min|minutes?|h|heures?)|une heure|une minute|quelques (?:minutes|heures))|"
     r"revenu a la normale|ca va mieux maintenant|tout va bien maintenant|"
-    r"(?:been |all )?fine since|(?:was |been )?fine by|all fine now|(?:they'?re|theyre|it'?s|its) "
-    r"fine|ca va maintenant|va bien depuis|redescendu|rentree? dans l'?ordre|finished|"
+    r"(?:been |all )?fine since|(?:was |been )?fine by|all fine now|(?<!said )(?<!says )"
+    r"(?:they'?re|theyre|it'?s|its) fine|ca va maintenant|va bien depuis|redescendu|"
+    r"rentree? dans l'?ordre|finished|"
     r"(?:fine|ok|okay|better|good|alright|all right) (?:today|this morning)|brought it down|"
     r"(?:ce matin|aujourd'?hui) (?:ca va|c'?est bon|plus rien)|va mieux|plus de \w+ depuis|"
-    r"no more \w+ since|eased(?: off)?|settled|went down|healed|(?:fully )?recovered|"
+    r"no (?:more )?\w+ since|aucune? \w+ depuis|eased(?: off)?|settled|went down|healed|"
+    r"(?:fully )?recovered|"
     r"(?:was|is) normal (?:by|again|now)|normal by|normal again|lasted (?:from|till|until)|"
     r"(?:haven'?t|havent|have not|not|never) (?:had|felt|noticed) (?:any ?more|another|"
-    r"anything|that \w+ again|it again)|nothing since|no (?:further|more) (?:\w+ )?(?:since|"
+    r"one|any|anything|that \w+ again|it again)|nothing since|no (?:further|"
+    r"more) (?:\w+ )?(?:since|"
     r"problems?|episodes?|issues?|symptoms?)|(?:hasn'?t|has not|not|it'?s not) come back|"
     r"home now and (?:feeling )?(?:fine|ok|well)|feel(?:ing)? (?:fine|ok|okay|well)|"
     r"doing (?:alright|ok|fine|well)|"
@@ -543,12 +591,38 @@ _STOPPED = re.compile(
     r"s'?est arrete\w*|a arrete|allait mieux|"
     r"ca allait|je vais bien|va bien|se porte bien|je me sens bien|depuis (?:tout va bien|"
     r"plus rien|je n'?ai plus rien|rien)|plus maintenant|a part ca tout va bien|"
-    r"redescendue?)\b"
+    r"redescendue?|"
+    # Back to how things were: "coffee smells like coffee again", "right as rain", "nickel".
+    r"(?:smooth|normal|clear|fine|myself|human|well|eating|sleeping|walking|working|running)"
+    r" again|(?:smells?|tastes?) (?:of|like) \w+ again|right as rain|like nothing happened|"
+    r"back (?:to|at|on|in) (?:my |the )?(?:normal|usual|myself|work|desk|track|feet|routine)|"
+    r"(?:not|no) (?:a )?trace|can'?t find it|slept it off|packed (?:in|up)|"
+    r"(?:heal|clear|settle)(?:ed)? up|took (?:about |around )?(?:a |\w+ )(?:days?|weeks?) to "
+    r"(?:heal|clear|settle|go)|next day (?:i was|i'?m) (?:out|back|fine)|all good now|"
+    r"repartie? comme en 40|effacee?s?|(?:m'?ont|m'?a|m'?a enfin|m'?ont enfin) lachee?s?|"
+    r"ca va ben|histoire ancienne|retrouve (?:l'?|le |la |mes |mon )\w+|plus trace|"
+    r"(?:etait|est) (?:nickel|correct|normale?)|(?:a l'?air|semble) normale?|envolee?s?|"
+    r"que dalle|rentree?s? dans l'?ordre|c'?etait correct|redevenue?s? normale?s?|"
+    r"jamais eu ca depuis|rien depuis|tarie?s?|(?:mangeais|dormais|marchais|travaillais) "
+    r"normalement|je revis|plus eu (?:de |d'?)\w+)\b"
 )
 
 
 # "ça passe pas": French puts its negation after the verb.
 _NOT_AFTER = re.compile(r"\s*(?:pas|toujours pas|not)\b")
+
+
+# An end followed, in its clause, by the day it came: "plus rien depuis samedi", "la fièvre est
+# tombée jeudi", "packed in on Monday". That day dates the end, not the onset.
+_ENDED_THEN = re.compile(
+    rf"\b(?:plus rien|nothing since|no \w+ since|(?:n'?|j'?)?ai plus (?:mal|(?:de |d'?)"
+    rf"(?!{_FACULTY})\w+)|"
+    r"je revis|(?:s'?est |est )?(?:envolee?|tombee|tarie?|calmee?|effacee?s?)|"
+    r"rentree?s? dans l'?ordre|redevenue?s? normale?s?|retrouve (?:l'?|le |la |mes |mon )\w+|"
+    r"packed (?:in|up)|cleared(?: up)?|went away|disappeared|disparue?s?)"
+    r"[^.,;!?]{0,30}?\b(?:depuis |since |on |le |vers |by )?"
+    rf"(?:hier|yesterday|today|aujourd'hui|ce matin|this morning|last night|{_WEEKDAY_WORD})\b"
+)
 
 
 def _ongoing(folded: str) -> bool | None:
@@ -604,7 +678,13 @@ _PRESENT = re.compile(
     r"(?:tremblent|gonflent|grattent|piquent|brulent)|"
     r"started|began|start(?:ed)? on|a commence|ca a commence|has had|have had|'?ve had|"
     r"it'?s (?:really |very |so )?\w+ing|i'?m \w+ing|is \w+ing|elle fait|il fait|"
-    r"ca fait mal|me gratte|me lance|j'?ai (?:mal|des|une|un) )"
+    r"ca fait mal|me gratte|me lance|j'?ai (?:mal|des|une|un) |"
+    # What a person lives with, told as it is: "ankles puff up by lunchtime", "je tousse".
+    r"\b(?:puffs? up|(?:is|are) (?:the|about the) size of|drives? me (?:nuts|mad|crazy)|"
+    r"itch(?:es|y)|hang(?:s|ing)? (?:about|around)|faded to|(?:is|are) (?:fat|purple|raw|hot|"
+    r"tender|stiff|blurry|dry|red|sore)|keeps? me (?:up|awake)|worse (?:at|in the) \w+|"
+    r"je passe mes (?:journees|nuits)|chaque (?:apres[- ]midi|semaine)|je me reveille|"
+    r"je tousse|reviennent|ca revient|apres chaque (?:prise|dose|injection|piqure))\b)"
 )
 
 
@@ -660,7 +740,9 @@ def _severity_word(folded: str) -> str | None:
 
 
 _HOSPITAL_STAY = re.compile(
-    r"\b(?:admitted|kept (?:me |him |her )?(?:in|overnight)|stayed (?:\d+ |a |one |two |the )?"
+    r"\b(?:admitted|kept (?:me |him |her )?(?:in|overnight)|(?:on|in) the (?:\w+ )?unit for|"
+    r"hospital bed|lit d'?hopital|"
+    r"(?:ecris|ecrit) (?:de|depuis) l'?hopital|stayed (?:\d+ |a |one |two |the )?"
     r"(?:nights?|days?)? ?(?:in|at) (?:the )?hospital|overnight (?:in|at) (?:the )?hospital|"
     r"(?:nights?|days?) (?:in|at) (?:the )?hospital|in hospital for|hospitali[sz]ed|"
     r"i'?m in (?:the )?hospital|im in (?:the )?hospital|still in (?:the )?hospital|"
@@ -674,7 +756,7 @@ _HOSPITAL_STAY = re.compile(
     r"(?:nuits?|jours?|semaines?) en (?:rea|reanimation|soins intensifs|observation)|"
     r"garde(?:e|s)? (?:\w+ ){0,3}(?:a l'?hospital|en observation|nuits?|la nuit)|"
     r"jusqu'?au lendemain|intensive care|icu|soins intensifs|en rea(?:nimation)?|"
-    r"admise?s?|(?:still |now )?(?:on|in) the ward|kept in|hospitalisee?s?|"
+    r"admise?s?|(?:still |now )?(?:on|in) the (?:\w+ )?ward|kept in|hospitalisee?s?|"
     r"took (?:me|him|her) in|stayed (?:\w+ ){0,2}nights?|"
     r"passe (?:\w+ ){0,2}jours? (?:a l'?hospital|aux soins intensifs|en rea))\b"
 )
@@ -685,8 +767,10 @@ _EMERGENCY_CARE = re.compile(
 )
 _DOCTOR = re.compile(
     r"\b(?:doctor|nurse|pharmacist|pharmacy|chemist|clinic|walk[- ]in|saw someone|infirmiere|"
+    r"infirmier|"
     r"pharmacien|"
-    r"pharmacienne|pharmacie|consult(?:e|ation)?|cabinet|sos medecins|optician|optometrist|"
+    r"pharmacienne|pharmacie|pharma|dispensaire|centre de sante|consult(?:e|ation)?|cabinet|"
+    r"sos medecins|optician|optometrist|"
     r"dentist|physio\w*|opticien\w*|audioprothesiste|dentiste|kine\w*|osteo\w*)\b"
 )
 # "the nurse said to report this": an instruction to tell the team, not care given.
@@ -707,23 +791,26 @@ def _care(folded: str) -> str | None:
     someone only wanted to do: "my husband wanted to call an ambulance but I said no")."""
     if _first(_HOSPITAL_STAY, folded):
         return "hospital"
-    emergency = [
-        m
-        for m in _EMERGENCY_CARE.finditer(folded)
-        if not _negated(folded, m.start())
-        and not _HYPOTHETICAL.search(_clause(folded, m))
-        and not _A_VISIT.search(folded[max(0, m.start() - 30) : m.start()])
-    ]
+    emergency: list[re.Match[str]] = []
+    meant: list[re.Match[str]] = []
+    for m in _EMERGENCY_CARE.finditer(folded):
+        if _A_VISIT.search(folded[max(0, m.start() - 30) : m.start()]):
+            continue
+        denied = _negated(folded, m.start()) or _HYPOTHETICAL.search(_clause(folded, m))
+        (meant if denied else emergency).append(m)
     if emergency and not all(_dose_number(m) for m in emergency):
         return "emergency"
     if any(not _TOLD_TO_REPORT.match(folded, m.end()) for m in _DOCTOR.finditer(folded)):
         return "doctor"
+    if meant and _REFUSED.search(folded):
+        return "none"  # "wanted to call an ambulance but I said no": no care was needed
     if re.search(
         r"\b(?:didn'?t|did not|haven'?t|have not|no need to|not) (?:see|seen|call|called|go|gone|"
         r"need|needed|bother)\b.*\b(?:doctor|anyone|anybody|hospital|a and e|urgences?)|"
         r"\b(?:pas|jamais) (?:vu|consulte|appele|alle|besoin)\b|\bj'?ai vu personne\b|"
         r"\bvu personne\b|\b(?:saw|seen|see|called|asked) (?:nobody|no one|noone)\b|"
-        r"\bno (?:doctor|need to see)\b|\b(?:told me to rest|manage at home|rest at home|"
+        r"\bno (?:doctor|need to see)\b|\b(?:(?:rang|called|phoned) (?:111|the (?:trial|study) "
+        r"(?:line|team|nurse))|keep an eye on it|told me to rest|manage at home|rest at home|"
         r"stay(?:ed)? at home|resté a la maison|reste a la maison|suis reste\w* a la maison)\b",
         folded,
     ):
@@ -738,6 +825,15 @@ _HYPOTHETICAL = re.compile(
     r"\b(?:wanted (?:me )?to|want(?:s|ed)? me to|was going to|were going to|almost|nearly|"
     r"offered to|suggested|thought about|voulait|voulais|allait|allais|a propose|proposait|"
     r"hesite)\b"
+)
+
+
+# Care someone meant that did not happen: "almost went", "I said no", "finalement ça s'est calmé".
+_REFUSED = re.compile(
+    r"\b(?:almost|nearly|said no|refused|didn'?t (?:go|need)|did not (?:go|need)|"
+    r"(?:settled|went|passed|calmed) (?:down |away )?(?:by itself|on its own)|j'?ai refuse|"
+    r"failli|finalement|a passe tout seul|s'?est calme|"
+    r"(?:rentre|rentree|reste|restee) (?:a la maison|chez moi|en taxi))\b"
 )
 
 
@@ -760,7 +856,9 @@ _CRITERIA = {
     "life_threatening": re.compile(
         r"\b(?:(?:nearly|almost|could have|could've|thought i (?:was going to|would)|"
         r"thought i'?d) die[d]?|life[- ]threatening|intensive care|icu|resuscitat\w*|"
-        r"my life was in danger|(?:j'?ai|jai|on a) (?:failli|cru) mourir|reanimation|"
+        r"my life was in danger|minutes from (?:dying|death)|failli y passer|(?:c'?etait|c etait) "
+        r"moins une|cru (?:me |le |la |l'?)perdre|resus|tube down (?:my|his|her) throat|(?:j'?ai|"
+        r"jai|on a) (?:failli|cru) mourir|reanimation|"
         r"soins intensifs|pronostic vital|en danger de mort|reanime|could(?: have|'ve) killed me|"
         r"(?:j'?aurais|il aurait|elle aurait) pu (?:y rester|mourir|y passer)|"
         r"aurait pu (?:me |le |la )?tuer|heart (?:had )?stopped|cardiac arrest|"
@@ -769,7 +867,10 @@ _CRITERIA = {
         r"en rea|aurais pu y rester|massage cardiaque)\b"
     ),
     "disability": re.compile(
-        r"\b(?:(?:can'?t|cannot|cant|unable to) (?:walk|see|hear|work) any ?more|"
+        r"\b(?:(?:doesn'?t|does not|don'?t) work (?:like|as) (?:before|it used to)|"
+        r"(?:ne )?marche plus comme avant|irreversible|as good as it gets|perte de (?:la vue|la "
+        r"vision|l'?audition|l'?ouie)|(?:sight|vision|hearing) (?:\w+ ){0,5}never (?:came|"
+        r"come) back|(?:can'?t|cannot|cant|unable to) (?:walk|see|hear|work) any ?more|"
         r"lost (?:my|the) (?:sight|hearing|vision|use)|permanent(?:ly)? (?:damage|disab\w*)|"
         r"paraly[sz]\w*|disabled now|(?:ne )?(?:peux|peut|pourrai) plus (?:marcher|voir|"
         r"entendre|travailler|me servir|utiliser|reprendre)|paralyse\w*|handicap\w*|"
@@ -785,7 +886,10 @@ _CRITERIA = {
     "congenital_anomaly": re.compile(
         r"\b(?:birth defect|born\b[^.]{0,30}\bwith|congenital|malformation|"
         r"(?:est|suis|sont|bebe|enfant|fille|fils) (?:\w+ )?nee?s?\b[^.]{0,40}\bavec|"
-        r"anomalie congenitale)\b"
+        r"anomalie congenitale|born [^.]{0,30}\b(?:has|had) an? (?:extra|missing|hole|cleft)|"
+        r"nee?s? [^.]{0,40}\ba une (?:fente|malformation|anomalie)|fente labiale|pied bot|"
+        r"bec de lievre|spina bifida|cleft (?:lip|palate)|club ?foot|extra (?:finger|toe)|"
+        r"hole in (?:his|her|the|their) heart)\b"
     ),
     "death": re.compile(
         r"\b(?:passed away|has died|she died|he died|(?<!nearly )(?<!almost )(?<!have )died|"
@@ -799,10 +903,44 @@ def _criteria(folded: str) -> tuple[str, ...]:
 
 
 _YES = re.compile(
-    r"^(?:yes|yeah|yep|yup|ya|yh|y|still|oui|ouais|ouai|ouii+|wi|si|bien sur|of course|"
+    r"^(?:yes|yeah|yep|yup|ya|ye|yh|y|still|oui|ouais|ouai|ouii+|wi|si|bien sur|of course|"
     r"sure|definitely|toujours|encore)\b"
 )
-_NO = re.compile(r"^(?:no|nope|nah|non|nan|n|pas du tout|not at all|not really|pas vraiment)\b")
+_NO = re.compile(r"^(?:no|nope|nah|na|non|nan|n|pas du tout|not at all|not really|pas vraiment)\b")
+
+
+# Short answers to "is it still going on?" that say more than yes or no: "a bit" and "ça revient
+# la nuit" say it is; "all good now", "RAS" and "c bon" say it is over.
+_STILL_ANSWER = re.compile(
+    r"^(?:(?:a |just a )?(?:bit|little)|a little bit|kinda|kind of|sort of|slightly|sometimes|"
+    r"some days|now and then|(?:tbh |honestly )?yeah|it comes back|comes back|"
+    r"un peu|un petit peu|legerement|bof|parfois|des fois|par moments|ca revient|ca reprend|"
+    r"de temps en temps)\b|"
+    r"\b(?:going down|getting better|improving|healing|slowly|recovering|better but|"
+    r"mieux mais|je recupere|ca s'?ameliore|s'?ameliore|en train de|pele|desquame)\b"
+)
+_OVER_ANSWER = re.compile(
+    r"^(?:all (?:good|fine|gone|clear)|ras|r a s|c bon|c'?est bon|cest bon|ca va|sa va|"
+    r"rien|nothing|none|fine|good|no more)\b(?! mais| but)|"
+    r"\b(?:\w+ing again|rien depuis|nothing since|(?:pas|plus) eu (?:de |d'?)|"
+    r"arrete\w* (?:tout seul|toute seule|de lui[- ]meme|d'?elle[- ]meme)|"
+    r"stopped (?:by|on) its own|went away)\b"
+)
+
+
+def _course_answer(text: str, folded: str, found: Facts) -> bool | None:
+    """An answer to "is it still going on?": its short forms first ("a bit", "RAS"), then what
+    it says as a report would, then yes or no."""
+    if _STILL_ANSWER.search(folded):
+        return True
+    if found.ongoing is not None and "ongoing" not in found.inferred:
+        return found.ongoing
+    if _OVER_ANSWER.search(folded):
+        return False
+    if found.ongoing is not None:
+        return found.ongoing
+    said = _yes_no(folded)
+    return polarity(text) if said is None else said
 
 
 def _yes_no(folded: str) -> bool | None:
@@ -824,7 +962,7 @@ _LEAVES = re.compile(
 )
 _END = re.compile(
     r"\b(?:no more questions|enough questions|stop (?:the|these|asking) questions?|"
-    r"^(?:please )?stop asking(?: me)?(?: questions)?|^no more\b|^enough\b|^ca suffit|"
+    r"^(?:please )?stop asking(?: me)?(?: questions)?|^no more\b(?! since)|^enough\b|^ca suffit|"
     r"^arrete(?:z)? (?:de (?:me )?(?:demander|poser)|les questions)|"
     r"plus de questions|arrete(?:z)? (?:les|vos|de poser des) questions|assez de questions)\b"
 )

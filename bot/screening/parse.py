@@ -385,6 +385,12 @@ def _yes_no(question: Question, words: str, lang: str, today: dt.date) -> Parsed
     return Unclear(expected(question, lang))
 
 
+def polarity(text: str) -> bool | None:
+    """Yes (True) or no (False) as people write them ("ouais", "nop", "nn", "not anymore"), for
+    readers of other questions than the pre-screening's; None when neither, both or unsure."""
+    return _polarity(_words(text))
+
+
 def _polarity(words: str) -> bool | None:
     """True for a yes, False for a no, None when neither or both (or someone else's)."""
     words = re.sub(r"([a-z])\1{2,}", r"\1", words)  # "ouiii", "nooo"

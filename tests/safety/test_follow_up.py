@@ -81,6 +81,55 @@ def test_answers_typed_as_people_type_and_skips() -> None:
     assert read_answer("onset", "banana", RECEIVED) is None
 
 
+@pytest.mark.parametrize(
+    ("step", "typed", "read"),
+    [
+        # Short answers that say more than yes or no.
+        ("ongoing", "a bit", Facts(ongoing=True)),
+        ("ongoing", "bof ouais", Facts(ongoing=True)),
+        ("ongoing", "ça revient la nuit", Facts(ongoing=True)),
+        ("ongoing", "going down slowly", Facts(ongoing=True)),
+        ("ongoing", "RAS", Facts(ongoing=False)),
+        ("ongoing", "all good now", Facts(ongoing=False)),
+        ("ongoing", "no more since", Facts(ongoing=False)),
+        ("ongoing", "arrêté tout seul", Facts(ongoing=False)),
+        # Yes and no in SMS spelling, read as the pre-screening reads them.
+        ("ongoing", "ui", Facts(ongoing=True)),
+        ("ongoing", "nop", Facts(ongoing=False)),
+        ("care", "nn", Facts(care="none")),
+        ("care", "rang 111, they said keep an eye on it", Facts(care="none")),
+        # Days as people shorten them.
+        ("onset", "sat nite", Facts(onset="2026-11-14")),
+        ("onset", "since last wed", Facts(onset="2026-11-11")),
+        ("onset", "3j", Facts(onset="2026-11-15")),
+        ("onset", "11/13", Facts(onset="2026-11-13")),
+    ],
+)
+def test_short_answers_as_patients_type_them(step: followup.Step, typed: str, read: Facts) -> None:
+    assert read_answer(step, typed, RECEIVED) == read
+
+
+@pytest.mark.parametrize(
+    ("text", "onset", "ongoing", "serious"),
+    [
+        # The day an end came is not the day it began.
+        ("plus rien depuis samedi, c'était des diarrhées pendant deux jours", None, False, None),
+        ("the eye twitch lasted the whole weekend then packed in on Monday", None, False, None),
+        ("headache that lasted from Thursday till Saturday", "2026-11-12", False, None),
+        # Care meant and not needed is no care; a ward now is a stay.
+        ("my son wanted to call an ambulance but I said no, it passed", None, False, False),
+        ("Je suis en cardiologie depuis jeudi, arrêt cardiaque", "2026-11-12", True, True),
+        # A faculty that never came back is a disability, not an end.
+        ("the sight in my eye never came back after the bleed", None, True, True),
+    ],
+)
+def test_what_ended_and_what_stays(
+    text: str, onset: str | None, ongoing: bool | None, serious: bool | None
+) -> None:
+    facts = extract(text, RECEIVED)
+    assert (facts.onset, facts.ongoing, facts.serious) == (onset, ongoing, serious)
+
+
 # --- in the chat ------------------------------------------------------------------------------
 
 
