@@ -434,6 +434,8 @@ class Checkin(Sendable, Base):
     safety_event_id: Mapped[int | None] = mapped_column(
         ForeignKey("safety_events.id", ondelete="SET NULL")
     )
+    # When staff marked a check-in that could not be delivered as dealt with (inbox).
+    reviewed_at: Mapped[datetime | None]
 
 
 class Screening(Base):

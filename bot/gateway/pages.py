@@ -378,6 +378,15 @@ class StaffPages:
                 "Failed reminder {id} marked as dealt with.", id=reminder_id,
             )  # fmt: skip
 
+        @api.post("/inbox/checkins/{checkin_id}/done")
+        async def checkin_done(request: Request, checkin_id: int, staff: SignedIn) -> Response:
+            await self.form(request, staff)
+            return await self.inbox_action(
+                request, staff, "checkin.reviewed", f"checkin:{checkin_id}",
+                lambda s: inboxes.review_checkin(s, checkin_id),
+                "Failed check-in {id} marked as dealt with.", id=checkin_id,
+            )  # fmt: skip
+
         @api.post("/inbox/handoffs/{handoff_id}/reply")
         async def handoff_reply(request: Request, handoff_id: int, staff: SignedIn) -> Response:
             form = await self.form(request, staff)

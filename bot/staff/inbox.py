@@ -25,6 +25,8 @@ from bot.consent.service import channel_of
 from bot.crypto import Cipher, DecryptionError
 from bot.db.models import (
     Appointment,
+    Checkin,
+    CheckinStatus,
     FollowUp,
     Participant,
     Reminder,
@@ -42,13 +44,13 @@ from bot.staff.words import channel_title, t, when
 from bot.trials import Trial
 from bot.trials import shared as shared_catalogue
 
-Kind = Literal["safety", "handoff", "follow_up", "reminder"]
-KINDS: tuple[Kind, ...] = ("safety", "handoff", "follow_up", "reminder")
+Kind = Literal["safety", "handoff", "follow_up", "reminder", "checkin"]
+KINDS: tuple[Kind, ...] = ("safety", "handoff", "follow_up", "reminder", "checkin")
 
 # 1 is the most urgent. An emergency may be a life at risk now. A side effect starts the
 # regulatory reporting clock (24 hours for a serious one). A person in a handoff is waiting in
 # their chat for a human. An appointment change or an undelivered reminder has a visit date
-# behind it; a call-back or a screening to review has none.
+# behind it; a call-back, a screening to review or an undelivered check-in has none.
 URGENCY = {
     "serious_adverse_event": 0,  # first: a sponsor must have it within 24 hours
     "emergency": 1,
@@ -59,6 +61,7 @@ URGENCY = {
     "reminder": 4,
     "contact": 5,
     "review": 5,
+    "checkin": 5,
 }
 URGENT = 1  # urgencies shown as urgent: this one and below
 
@@ -170,6 +173,7 @@ def items(
         *_handoffs(session, readable, said),
         *_follow_ups(session, readable, said),
         *_failed_reminders(session, said),
+        *_failed_checkins(session, said),
     ]
     return sorted(found, key=lambda item: (item.urgency, item.created_at, item.key))
 
@@ -305,6 +309,21 @@ def review_reminder(session: Session, reminder_id: int) -> Reminder:
         raise InboxError("Reminder {id} was already marked done.", id=reminder_id)
     reminder.reviewed_at = utcnow()
     return reminder
+
+
+def review_checkin(session: Session, checkin_id: int) -> Checkin:
+    """Staff dealt with a check-in that could not be delivered (called the participant, …)."""
+    checkin = _pending(
+        session.get(Checkin, checkin_id, with_for_update=True),
+        checkin_id,
+        lambda row: row.status == CheckinStatus.FAILED,
+        "There is no check-in {id}.",
+        "The check-in {id} was not a failed one.",
+    )
+    if checkin.reviewed_at is not None:
+        raise InboxError("Check-in {id} was already marked done.", id=checkin_id)
+    checkin.reviewed_at = utcnow()
+    return checkin
 
 
 _Row = TypeVar("_Row")
@@ -584,6 +603,48 @@ def _failed_reminder(
         details=(
             (t(lang, "Appointment"), _visit(appointment, said)),
             (t(lang, "Attempts"), str(reminder.attempts)),
+        ),
+        actions=("done",),
+    )
+
+
+def _failed_checkins(session: Session, said: _Said) -> list[InboxItem]:
+    rows = session.execute(
+        select(Checkin, Participant)
+        .join(Participant, Participant.id == Checkin.participant_id)
+        .where(Checkin.status == CheckinStatus.FAILED, Checkin.reviewed_at.is_(None))
+    )
+    return [_failed_checkin(checkin, who, said) for checkin, who in rows]
+
+
+def _failed_checkin(checkin: Checkin, participant: Participant, said: _Said) -> InboxItem:
+    lang = said.lang
+    failed = as_utc(checkin.due_at)  # the due time of its last attempt, as for reminders
+    trial, trial_title = said.trial([checkin.trial])
+    found = said.trials.get(checkin.trial)
+    plan = found.checkins if found is not None else None
+    planned = plan.get(checkin.checkin) if plan is not None else None
+    title = (planned.title.get(lang) or planned.title.get("en")) if planned else checkin.checkin
+    chat = channel_of(participant.sender_key) if participant.sender_key else None
+    return InboxItem(
+        kind="checkin",
+        id=checkin.id,
+        urgency=URGENCY["checkin"],
+        title=f"{t(lang, 'Check-in not delivered')} — {participant.code}",
+        created_at=failed,
+        received=said.time(failed),
+        age=age(failed, said.now, lang),
+        trial=trial,
+        trial_title=trial_title,
+        channel=checkin.channel or chat,
+        language=participant.language,
+        participant=participant.code,
+        code=participant.code,
+        person=participant.sender_key or f"participant:{participant.code}",
+        text=checkin.last_error or t(lang, "The check-in could not be delivered."),
+        details=(
+            (t(lang, "Check-in"), title or checkin.checkin),
+            (t(lang, "Attempts"), str(checkin.attempts)),
         ),
         actions=("done",),
     )

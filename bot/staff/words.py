@@ -77,10 +77,13 @@ FR: dict[str, str] = {
     "{n} follow-ups": "{n} suivis",
     "{n} failed reminder": "{n} rappel non remis",
     "{n} failed reminders": "{n} rappels non remis",
+    "{n} failed check-in": "{n} point de suivi non remis",
+    "{n} failed check-ins": "{n} points de suivi non remis",
     "Nothing is waiting. New safety events, requests for the team, contact and reschedule "
-    "requests and failed reminders appear here, urgent ones first.": (
+    "requests, failed reminders and failed check-ins appear here, urgent ones first.": (
         "Rien n'attend. Les nouveaux événements de sécurité, demandes pour l'équipe, demandes de "
-        "contact ou de report et rappels non remis apparaissent ici, les urgents d'abord."
+        "contact ou de report, rappels et points de suivi non remis apparaissent ici, les "
+        "urgents d'abord."
     ),
     "Urgent": "Urgent",
     "Acknowledge": "Pris en compte",
@@ -109,6 +112,8 @@ FR: dict[str, str] = {
     "Cancelled an appointment from a reminder.": "A annulé un rendez-vous depuis un rappel.",
     "Reminder not delivered": "Rappel non remis",
     "The reminder could not be delivered.": "Le rappel n'a pas pu être remis.",
+    "Check-in not delivered": "Point de suivi non remis",
+    "The check-in could not be delivered.": "Le point de suivi n'a pas pu être remis.",
     "Phone": "Téléphone",
     "Preferred time": "Moment préféré",
     "Contact by": "Contact par",
@@ -156,6 +161,16 @@ FR: dict[str, str] = {
     "There is no reminder {id}.": "Il n'y a pas de rappel {id}.",
     "The reminder {id} was not a failed one.": "Le rappel {id} n'était pas un rappel non remis.",
     "Reminder {id} was already marked done.": "Le rappel {id} était déjà marqué comme traité.",
+    "Failed check-in {id} marked as dealt with.": (
+        "Point de suivi non remis {id} marqué comme traité."
+    ),
+    "There is no check-in {id}.": "Il n'y a pas de point de suivi {id}.",
+    "The check-in {id} was not a failed one.": (
+        "Le point de suivi {id} n'était pas un point de suivi non remis."
+    ),
+    "Check-in {id} was already marked done.": (
+        "Le point de suivi {id} était déjà marqué comme traité."
+    ),
     "Write an answer before sending it.": "Écrivez une réponse avant de l'envoyer.",
     "The answer is too long (4,000 characters at most).": (
         "La réponse est trop longue (4 000 caractères au plus)."

@@ -236,6 +236,7 @@ CLEAR = {
     "reminders.send_key": _BOOKKEEPING,
     "reminders.sends": _BOOKKEEPING,
     "reminders.reviewed_at": _BOOKKEEPING,
+    "checkins.reviewed_at": _BOOKKEEPING,
     "safety_events.id": _BOOKKEEPING,
     "safety_events.kind": "emergency or side effect: the category and the text say what",
     "safety_events.sender_key": _PSEUDONYM,

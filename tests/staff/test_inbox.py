@@ -15,7 +15,10 @@ from bot.consent.service import channel_of
 from bot.crypto import Cipher
 from bot.db.models import (
     Appointment,
+    Checkin,
+    CheckinStatus,
     FollowUp,
+    Participant,
     Reminder,
     ReminderStatus,
     Screening,
@@ -156,7 +159,8 @@ def test_the_most_urgent_come_first_then_the_oldest(
     assert listed[0].actions == ("acknowledge",) and listed[3].actions == ("reply", "close")
     assert all(item.created_at.tzinfo is not None for item in listed)
     assert inbox.counts(listed) == {
-        "safety": 3, "handoff": 1, "follow_up": 1, "reminder": 1, "urgent": 2,
+        "safety": 3, "handoff": 1, "follow_up": 1, "reminder": 1, "checkin": 0,
+        "urgent": 2,
     }  # fmt: skip
 
 
@@ -266,6 +270,49 @@ def test_a_reviewed_reminder_leaves_the_inbox_and_only_failed_ones_can_be(
     assert waiting is not None
     with sessions.begin() as session, pytest.raises(inbox.InboxError, match="not a failed one"):
         inbox.review_reminder(session, waiting)
+
+
+def _failed_checkin(session: Session, status: CheckinStatus = CheckinStatus.FAILED) -> int:
+    """P-1's two-week check-in, as the dispatcher leaves it when the chat could not be reached."""
+    person = session.scalars(select(Participant).where(Participant.code == "P-1")).one()
+    due = utcnow() - dt.timedelta(hours=3)
+    occasion = "enrolment" if status is CheckinStatus.FAILED else "appointment:1"
+    row = Checkin(
+        participant_id=person.id, trial=TRIAL, checkin="week-2", occasion=occasion,
+        version=1, due_at=due, closes_at=due + dt.timedelta(hours=48), status=status,
+        attempts=5 if status is CheckinStatus.FAILED else 0,
+        last_error="Forbidden: bot was blocked by the user" if status is CheckinStatus.FAILED
+        else None,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def test_a_check_in_that_could_not_be_delivered_is_in_the_inbox_until_dealt_with(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with sessions.begin() as session:
+        linked_participant(session, "P-1", TRIAL, PARTICIPANT_CHAT, language="fr")
+        failed = _failed_checkin(session)
+        waiting = _failed_checkin(session, CheckinStatus.SCHEDULED)
+    with sessions() as session:
+        (item,) = inbox.items(session, CIPHER, trials=TRIALS)
+        (french,) = inbox.items(session, CIPHER, trials=TRIALS, lang="fr")
+    assert item.key == f"checkin:{failed}" and item.title == "Check-in not delivered — P-1"
+    assert item.text == "Forbidden: bot was blocked by the user" and item.channel == "telegram"
+    assert dict(item.details) == {"Check-in": "Your two-week check-in", "Attempts": "5"}
+    assert item.trial == TRIAL and item.actions == ("done",)
+    assert french.title == "Point de suivi non remis — P-1"
+    assert dict(french.details)["Point de suivi"] == "Votre point des deux premières semaines"
+    with sessions.begin() as session:
+        inbox.review_checkin(session, failed)
+    with sessions() as session:
+        assert inbox.items(session, CIPHER) == []
+    with sessions.begin() as session, pytest.raises(inbox.InboxError, match="already marked"):
+        inbox.review_checkin(session, failed)
+    with sessions.begin() as session, pytest.raises(inbox.InboxError, match="not a failed one"):
+        inbox.review_checkin(session, waiting)
 
 
 def test_text_under_a_retired_key_reads_as_a_placeholder(

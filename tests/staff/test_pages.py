@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session
 
 from bot.crypto import Cipher
 from bot.db.models import (
+    Checkin,
+    CheckinStatus,
     FollowUp,
     HandoffMessage,
     LinkCode,
+    Participant,
     Reminder,
     ReminderStatus,
     Screening,
@@ -99,6 +102,35 @@ def test_contact_and_reschedule_requests_are_marked_done_once(site: Site) -> Non
         assert closed is not None and closed.status == "done" and closed.closed_at is not None
     # The second attempt changed nothing, so it left no record either.
     assert _actions(site) == [("c@site.example", "follow_up.done", f"follow_up:{request_id}")]
+
+
+def test_a_check_in_that_could_not_be_delivered_is_marked_done_from_the_inbox(site: Site) -> None:
+    with Session(site.engine) as session, session.begin():
+        linked_participant(session, "P-042", TRIAL, "telegram-5a1b")
+        person = session.scalars(select(Participant).where(Participant.code == "P-042")).one()
+        due = utcnow() - dt.timedelta(hours=2)
+        failed = Checkin(
+            participant_id=person.id, trial=TRIAL, checkin="week-2", occasion="enrolment",
+            version=1, due_at=due, closes_at=due + dt.timedelta(hours=48),
+            status=CheckinStatus.FAILED, attempts=5, last_error="Forbidden: bot was blocked",
+        )  # fmt: skip
+        session.add(failed)
+        session.flush()
+        checkin_id = failed.id
+    site.add_staff("c@site.example")
+    with site.browser() as browser:
+        browser.sign_in("c@site.example")
+        page = browser.get("/staff").text
+        assert "Check-in not delivered — P-042" in page and "Your two-week check-in" in page
+        assert "1 failed check-in" in page
+        action = f"/staff/inbox/checkins/{checkin_id}/done"
+        assert action in page
+        token = csrf_of(page)
+        assert browser.post(action, data={"csrf_token": token}).status_code == 303
+        assert "Check-in not delivered" not in browser.get("/staff").text
+        again = browser.post(action, data={"csrf_token": token})
+        assert "already marked done" in browser.get(again.headers["location"]).text
+    assert _actions(site) == [("c@site.example", "checkin.reviewed", f"checkin:{checkin_id}")]
 
 
 def test_a_participants_record_shows_visits_and_reminders_and_the_look_is_audited(
