@@ -190,8 +190,11 @@ def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
         return _from_button(button["step"], button["value"], received)
     if _END.search(folded):
         return "end"
-    if _SKIP.search(folded):
-        return "skip"
+    skipped = _SKIP.search(folded)
+    if skipped is not None:
+        rest = folded[skipped.end() :].strip(" ,.;!?")
+        found = read_answer(step, rest, received) if rest else None
+        return found if isinstance(found, Facts) else "skip"  # "jsp, moyen": moderate
     today = received.date()
     if step == "onset":
         text = _as_when(folded)
@@ -207,7 +210,13 @@ def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
         severity = found.severity or _severity_word(folded)
         return None if severity is None else Facts(severity=severity)
     if step == "care":
-        said_no = _yes_no(folded) is False or polarity(text) is False
+        # "nn", "nop": a no alone; "pas trop" (to another question) is not one.
+        alone = len(folded.split()) == 1
+        said_no = (
+            _yes_no(folded) is False
+            or (alone and polarity(text) is False)
+            or _NOT_YET.search(folded) is not None
+        )
         care = found.care or ("none" if said_no else None)
         if care is None and _NOBODY.search(folded):
             care = "none"
@@ -215,7 +224,7 @@ def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
     # product: their words; a date in them is the last dose.
     if len(folded.split()) > 40:
         return None
-    onset, _ = _onset(folded, today)
+    onset, _ = _onset(_as_when(folded, alone=False), today)
     return Facts(product=text.strip()[:200], last_dose=onset)
 
 
@@ -231,9 +240,16 @@ _SHORT_DAYS = {
 }  # fmt: skip
 
 
-def _as_when(folded: str) -> str:
-    """An answer to "when did it start?" as a report would say it: "sat nite" is Saturday
-    night, "3 jours" three days ago. Only in an answer: in a report, "the sun" is no day."""
+def _as_when(folded: str, *, alone: bool = True) -> str:
+    """An answer to "when did it start?" (or "when did you last take it?") as a report would
+    say it: "sat nite" is Saturday night, "3 jours" three days ago, "this morn" this morning.
+    Only in an answer: in a report, "the sun" is no day. `alone`: the answer is only the day."""
+    folded = re.sub(r"\bthis (?:am|morn)\b", "this morning", folded)
+    folded = re.sub(r"\b(?:ce mat|c matin|ce mat1)\b", "ce matin", folded)
+    folded = re.sub(r"\b(?:last nite|lastnight|las nite)\b", "last night", folded)
+    if not alone:
+        days = "|".join(_SHORT_DAYS)
+        return re.sub(rf"\blast ({days})\b", lambda m: f"last {_SHORT_DAYS[m[1]]}", folded)
     folded = _SHORT_DAY.sub(lambda m: f"{m[1]}{_SHORT_DAYS[m[2]]}", folded)
     return re.sub(r"^(?:about |around |environ )?(\d+) (days?|jours?)$", r"\1 \2 ago", folded)
 
@@ -689,8 +705,9 @@ _PRESENT = re.compile(
 
 
 _MILD = re.compile(
-    r"\b(?:a (?:bit|little|tad)|a little bit|slight(?:ly)?|mild(?:ly)?|minor|not (?:too|that|so) "
-    r"bad|nothing (?:major|serious|much)|bearable|manageable|un peu|leger|legere|legerement|"
+    r"\b(?:a (?:bit|little|tad)|a little bit|slight(?:ly)?|mild(?:ly)?|minor|not (?:too |that |so "
+    r"|really )?bad|^pas trop\b|^pas tant|^not (?:much|really|a lot)|nothing (?:major|serious|"
+    r"much)|bearable|manageable|un peu|leger|legere|legerement|"
     r"pas (?:trop|tres) (?:grave|fort|forte|mal)|pas grave|supportable|rien de grave|"
     r"(?:can|could|cn) still (?:work|go|do|get on)|(?:still|ai) (?:able|managed?) to|"
     r"(?:j'?arrive|jarrive|je peux) (?:encore|quand meme|qd meme) a?)\b"
@@ -706,6 +723,7 @@ _SEVERE = re.compile(
     r"can'?t (?:do anything|get out of bed|get up|work|function|move|stand)|"
     r"couldn'?t (?:do anything|get out of bed|get up|work|function|move|stand|go to work)|"
     r"cant (?:do anything|get out of bed|get up|work|function|move)|"
+    r"(?:can'?t|cant|cannot) (?:go|get) (?:to|into) (?:work|school)|"
     r"(?:stayed|stuck|in) (?:in )?bed all day|bed ?ridden|off work|"
     r"insupportable|atroce|horrible|terrible|affreux|affreuse|cloue au lit|clouee au lit|"
     r"au lit toute la journee|(?:pas pu|impossible de|peux pas|peux plus|pu) "
@@ -733,9 +751,10 @@ def _severity_word(folded: str) -> str | None:
         "bad": "severe", "strong": "severe", "fort": "severe", "forte": "severe",
         "grave": "severe", "1": "mild", "2": "moderate", "3": "severe",
     }  # fmt: skip
-    for word in folded.replace("-", " ").split():
-        if word.strip(".!,") in words:
-            return words[word.strip(".!,")]
+    said = [word.strip(".!,") for word in folded.replace("-", " ").split()]
+    for before, word in zip(["", *said], said, strict=False):
+        if word in words and before not in ("not", "no", "pas", "never", "jamais"):
+            return words[word]  # "not bad" is no "bad"
     return None
 
 
@@ -746,6 +765,7 @@ _HOSPITAL_STAY = re.compile(
     r"(?:nights?|days?)? ?(?:in|at) (?:the )?hospital|overnight (?:in|at) (?:the )?hospital|"
     r"(?:nights?|days?) (?:in|at) (?:the )?hospital|in hospital for|hospitali[sz]ed|"
     r"i'?m in (?:the )?hospital|im in (?:the )?hospital|still in (?:the )?hospital|"
+    r"(?:s?he'?s|s?hes|she is|he is|they'?re|is) (?:still )?in (?:the )?hospital|"
     r"hospitalise|hospitalisee|hospitalisation|garde(?:e)? (?:a l'?hospital|en observation|"
     r"la nuit|\d+ (?:nuits?|jours))|reste(?:e)? (?:\d+ |une |deux |trois )?(?:nuits?|jours?) "
     r"(?:a l'?hospital|a l hospital)|(?:nuits?|jours?|semaines?) a l'?hospital|"
@@ -800,7 +820,10 @@ def _care(folded: str) -> str | None:
         (meant if denied else emergency).append(m)
     if emergency and not all(_dose_number(m) for m in emergency):
         return "emergency"
-    if any(not _TOLD_TO_REPORT.match(folded, m.end()) for m in _DOCTOR.finditer(folded)):
+    if any(
+        not _TOLD_TO_REPORT.match(folded, m.end()) and not _negated(folded, m.start())
+        for m in _DOCTOR.finditer(folded)
+    ):
         return "doctor"
     if meant and _REFUSED.search(folded):
         return "none"  # "wanted to call an ambulance but I said no": no care was needed
@@ -810,7 +833,8 @@ def _care(folded: str) -> str | None:
         r"\b(?:pas|jamais) (?:vu|consulte|appele|alle|besoin)\b|\bj'?ai vu personne\b|"
         r"\bvu personne\b|\b(?:saw|seen|see|called|asked) (?:nobody|no one|noone)\b|"
         r"\bno (?:doctor|need to see)\b|\b(?:(?:rang|called|phoned) (?:111|the (?:trial|study) "
-        r"(?:line|team|nurse))|keep an eye on it|told me to rest|manage at home|rest at home|"
+        r"(?:line|team|nurse))|keep an eye on it|told me to rest|(?:m'?ont|"
+        r"m'?a) dit de (?:me reposer|rester)|manage at home|rest at home|"
         r"stay(?:ed)? at home|resté a la maison|reste a la maison|suis reste\w* a la maison)\b",
         folded,
     ):
@@ -913,7 +937,8 @@ _NO = re.compile(r"^(?:no|nope|nah|na|non|nan|n|pas du tout|not at all|not reall
 # la nuit" say it is; "all good now", "RAS" and "c bon" say it is over.
 _STILL_ANSWER = re.compile(
     r"^(?:(?:a |just a )?(?:bit|little)|a little bit|kinda|kind of|sort of|slightly|sometimes|"
-    r"some days|now and then|(?:tbh |honestly )?yeah|it comes back|comes back|"
+    r"some days|now and then|(?:tbh |honestly )?yeah|it comes back|comes back|worse|same|"
+    r"pire|pareil|idem|"
     r"un peu|un petit peu|legerement|bof|parfois|des fois|par moments|ca revient|ca reprend|"
     r"de temps en temps)\b|"
     r"\b(?:going down|getting better|improving|healing|slowly|recovering|better but|"
@@ -928,6 +953,10 @@ _OVER_ANSWER = re.compile(
 )
 
 
+# "not yet", "pas encore vu de médecin", "lol no": no care so far.
+_NOT_YET = re.compile(r"^(?:not yet|pas encore|nobody yet)\b|\b(?:no|non|nope|nah|nan)$")
+
+
 def _course_answer(text: str, folded: str, found: Facts) -> bool | None:
     """An answer to "is it still going on?": its short forms first ("a bit", "RAS"), then what
     it says as a report would, then yes or no."""
@@ -940,7 +969,9 @@ def _course_answer(text: str, folded: str, found: Facts) -> bool | None:
     if found.ongoing is not None:
         return found.ongoing
     said = _yes_no(folded)
-    return polarity(text) if said is None else said
+    if said is None and len(folded.split()) == 1:
+        said = polarity(text)  # "ui", "nop"; not "pas trop", which answers another question
+    return said
 
 
 def _yes_no(folded: str) -> bool | None:
@@ -964,5 +995,6 @@ _END = re.compile(
     r"\b(?:no more questions|enough questions|stop (?:the|these|asking) questions?|"
     r"^(?:please )?stop asking(?: me)?(?: questions)?|^no more\b(?! since)|^enough\b|^ca suffit|"
     r"^arrete(?:z)? (?:de (?:me )?(?:demander|poser)|les questions)|"
-    r"plus de questions|arrete(?:z)? (?:les|vos|de poser des) questions|assez de questions)\b"
+    r"plus de questions|arrete(?:z)? (?:les|vos|de poser des|avec (?:tes|vos|les)) questions|"
+    r"assez de questions|stop (?:with )?(?:the |your )?questions)\b"
 )

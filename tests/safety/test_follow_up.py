@@ -103,9 +103,28 @@ def test_answers_typed_as_people_type_and_skips() -> None:
         ("onset", "since last wed", Facts(onset="2026-11-11")),
         ("onset", "3j", Facts(onset="2026-11-15")),
         ("onset", "11/13", Facts(onset="2026-11-13")),
+        # Negations and half-answers, as typed in the phone-sized chat.
+        ("severity", "not bad", Facts(severity="mild")),
+        ("severity", "pas trop", Facts(severity="mild")),
+        ("severity", "cant go to work", Facts(severity="severe")),
+        ("severity", "jsp moyen", Facts(severity="moderate")),
+        ("care", "no doctor", Facts(care="none")),
+        ("care", "I have not seen my GP yet", Facts(care="none")),
+        ("care", "pas encore vu le médecin", Facts(care="none")),
+        ("care", "shes in hospital i told u", Facts(care="hospital")),
+        ("care", "appelé le 15 ils m'ont dit de me reposer", Facts(care="none")),
+        ("ongoing", "worse tbh", Facts(ongoing=True)),
+        (
+            "product",
+            "the tablets, this morn",
+            Facts(product="the tablets, this morn", last_dose="2026-11-18"),
+        ),
+        ("severity", "arrete avec tes questions stp", "end"),
     ],
 )
-def test_short_answers_as_patients_type_them(step: followup.Step, typed: str, read: Facts) -> None:
+def test_short_answers_as_patients_type_them(
+    step: followup.Step, typed: str, read: Facts | str
+) -> None:
     assert read_answer(step, typed, RECEIVED) == read
 
 
