@@ -168,6 +168,7 @@ def extract(text: str, received: dt.datetime) -> Facts:
         ongoing, inferred = True, ("ongoing",)
     criteria = _criteria(folded)
     return Facts(
+        product=_product(text),
         onset=onset,
         onset_said=said,
         ongoing=ongoing,
@@ -859,6 +860,26 @@ _REFUSED = re.compile(
     r"failli|finalement|a passe tout seul|s'?est calme|"
     r"(?:rentre|rentree|reste|restee) (?:a la maison|chez moi|en taxi))\b"
 )
+
+
+# The study treatment named in a report ("since I started the study tablets", "après la piqûre de
+# l'essai"): its question is then not asked again. Only the study's own, not any medicine.
+_PRODUCT = re.compile(
+    r"\b(?:(?:the |my )?(?:study|trial) (?:drug|med(?:ication|icine|s)?|tablets?|pills?|capsules?|"
+    r"injections?|infusions?|treatment|jabs?|shots?|patch(?:es)?|inhaler|spray)|"
+    r"(?:traitement|medicament|medoc|cachets?|comprimes?|gelules?|piqures?|injections?|"
+    r"perfusions?|patchs?|inhalateur) de l'?(?:etude|essai))\b"
+)
+
+
+def _product(text: str) -> str | None:
+    """The study treatment a report names, in the person's own words."""
+    plain = re.sub(r"[’`´]", "'", fold(text))
+    found = _PRODUCT.search(plain)
+    if found is None:
+        return None
+    same = len(plain) == len(text)  # folding kept every character's place
+    return (text[found.start() : found.end()] if same else found.group(0)).strip()
 
 
 def _clause(folded: str, match: re.Match[str]) -> str:

@@ -458,3 +458,12 @@ async def test_a_report_that_says_why_it_is_serious_is_told_urgent_at_once(
     )
     assert first.text is not None and "When did it start?" in first.text
     assert _event(migrated_engine).serious is True
+
+
+def test_a_report_that_names_the_study_treatment_is_not_asked_it_again() -> None:
+    said = extract("sore throat since i started the Study Tablets i think", RECEIVED)
+    assert said.product == "the Study Tablets" and said.known("product")
+    assert extract("mal au ventre depuis les comprimés de l'étude", RECEIVED).product == (
+        "comprimés de l'étude"
+    )
+    assert not extract("rash after my jab", RECEIVED).known("product")  # which one: asked
