@@ -872,6 +872,48 @@ _PRODUCT = re.compile(
 )
 
 
+def reporter(text: str) -> str:
+    """Who tells of the side effect: "participant", or "relative" when someone writes about
+    them ("this is his daughter", "mon mari a fait un malaise"). A parent telling of the baby
+    born during the study is the participant."""
+    folded = _folded(text)
+    if _CRITERIA["congenital_anomaly"].search(folded):
+        return "participant"
+    if _FOR_SOMEONE.search(folded):
+        return "relative"
+    if _ABOUT_SOMEONE.search(folded) and not _MYSELF.search(folded):
+        return "relative"
+    return "participant"
+
+
+_KIN_EN = (
+    r"(?:mum|mom|mother|dad|father|husband|wife|son|daughter|partner|brother|sister|grandma|"
+    r"grandmother|grandpa|grandfather|uncle|aunt|fiance|fiancee)"
+)
+_KIN_FR = (
+    r"(?:mari|femme|epouse|conjoint|conjointe|compagnon|compagne|pere|mere|papa|maman|fils|fille|"
+    r"frere|soeur|grand[- ]mere|grand[- ]pere|oncle|tante)"
+)
+# Someone says who they are to the participant: they write for them.
+_FOR_SOMEONE = re.compile(
+    rf"\b(?:this is (?:his|her|their) {_KIN_EN}|i'?m (?:the |his |her )?{_KIN_EN} of|"
+    rf"(?:writing|messaging|texting|contacting you) (?:for|on behalf of|about) (?:my|our) |"
+    rf"j'?ecris (?:pour|au sujet de|de la part de) (?:mon|ma|notre) |je suis (?:sa|son) {_KIN_FR})"
+)
+# A relative as the one it happened to ("my husband collapsed", "ma mère est décédée"), told by
+# someone who tells of nothing that happened to themselves.
+_ABOUT_SOMEONE = re.compile(
+    rf"\b(?:(?:my|our) {_KIN_EN}(?:'s| is| was| has| had| passed| died| collapsed| ended| got|"
+    rf" went| can'?t| couldn'?t| who| \(?(?:participant|trial|study))|"
+    rf"(?:mon|ma|notre) {_KIN_FR} (?:a |est |avait |etait |qui |s'?est |ne |n'|participe))"
+)
+_MYSELF = re.compile(
+    r"\b(?:i (?:was|had|have|feel|felt|got|get|am|can'?t|couldn'?t)|i'?m|i'?ve|me|myself|"
+    r"j'?ai (?:eu|mal|fait|des|une|un|vomi|saigne)|je (?:suis|me|sens|peux)|"
+    r"m'?(?:a|ont) (?:emmene|conduit|garde|hospitalise|soigne|transporte)\w*)\b"
+)
+
+
 def _product(text: str) -> str | None:
     """The study treatment a report names, in the person's own words."""
     plain = re.sub(r"[’`´]", "'", fold(text))

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.crypto import Cipher
 from bot.db.models import SafetyEvent, as_utc
-from bot.safety.followup import Facts
+from bot.safety.followup import Facts, reporter
 
 # ICH E2B's outcomes, as far as the follow-up can tell them.
 OUTCOMES = {True: "not recovered/not resolved", False: "recovered/resolved", None: "unknown"}
@@ -80,7 +80,7 @@ def case(event: SafetyEvent, cipher: Cipher, participant_code: str | None) -> di
         "trial": event.trial,
         "participant": event.sender_key,
         "participant_code": participant_code,
-        "reporter": "participant",
+        "reporter": reporter(cipher.decrypt(event.text)) if event.text else "participant",
         "received_at": as_utc(event.created_at).isoformat(),
         "report_due": as_utc(event.report_due).isoformat() if event.report_due else None,
         "status": event.status,

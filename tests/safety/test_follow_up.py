@@ -467,3 +467,22 @@ def test_a_report_that_names_the_study_treatment_is_not_asked_it_again() -> None
         "comprimés de l'étude"
     )
     assert not extract("rash after my jab", RECEIVED).known("product")  # which one: asked
+
+
+@pytest.mark.parametrize(
+    ("text", "who"),
+    [
+        ("this is his daughter. my dad passed away on the 13th", "relative"),
+        ("J'écris pour mon conjoint qui participe à l'étude, il a de la fièvre", "relative"),
+        ("Mon mari a été transporté par le SAMU, il est en réa", "relative"),
+        # The participant telling of their own, with a relative in the story.
+        ("my husband had to drive me to A&E", "participant"),
+        ("mon mari a appelé le 15, j'ai fait un malaise", "participant"),
+        # A mother in the study telling of her baby is the participant.
+        ("Our son was born on 3 November with a hole in his heart", "participant"),
+    ],
+)
+def test_the_reporter_is_the_participant_or_a_relative_writing_for_them(
+    text: str, who: str
+) -> None:
+    assert followup.reporter(text) == who
