@@ -356,6 +356,20 @@ _TEXTS.update(
                 "Sévère\u00a0: vous ne pouvez pas faire ce que vous faites d'habitude."
             ),
         },
+        "follow_up_severity_over": {
+            "en": (
+                "How much did it affect your daily life?\n"
+                "Mild: you noticed it, but it did not stop you.\n"
+                "Moderate: it got in the way of what you usually do.\n"
+                "Severe: you could not do what you usually do."
+            ),
+            "fr": (
+                "À quel point cela a-t-il gêné votre vie de tous les jours\u00a0?\n"
+                "Léger\u00a0: vous l'avez senti, sans que cela vous arrête.\n"
+                "Modéré\u00a0: cela vous a gêné dans ce que vous faites d'habitude.\n"
+                "Sévère\u00a0: vous ne pouviez pas faire ce que vous faites d'habitude."
+            ),
+        },
         "follow_up_care": {
             "en": "Did you need any care for it?",
             "fr": "Avez-vous eu besoin de soins pour cela\u00a0?",

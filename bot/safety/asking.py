@@ -108,7 +108,8 @@ def start(
     save(session, settings, cipher, event, extract(text, received))
     urgent = (Reply(text=messages.text("follow_up_serious", event.language)),)
     said = urgent if event.serious else ()
-    step = facts_of(event, cipher).next_step()
+    facts = facts_of(event, cipher)
+    step = facts.next_step()
     if step is None:
         event.follow_up_step = DONE
         return said
@@ -116,14 +117,17 @@ def start(
         event.follow_up_step = LATER
         return said
     event.follow_up_step = step
-    return (*said, question(step, event.language, intro=True))
+    return (*said, question(step, event.language, intro=True, over=facts.ongoing is False))
 
 
 def resume(session: Session, cipher: Cipher, event: SafetyEvent) -> Reply | None:
     """The first question of a follow-up that waited for a form to end."""
-    step = facts_of(event, cipher).next_step()
+    facts = facts_of(event, cipher)
+    step = facts.next_step()
     event.follow_up_step = step or DONE
-    return question(step, event.language, intro=True) if step else None
+    if step is None:
+        return None
+    return question(step, event.language, intro=True, over=facts.ongoing is False)
 
 
 def answer(
@@ -158,7 +162,7 @@ def answer(
             step, found = elsewhere
     if found is None and _asked_again(event, cipher) != step:
         _note(session, cipher, event, asked_again=step)
-        return Turn((question(step, language, again=True),), True)
+        return Turn((question(step, language, again=True, over=facts.ongoing is False),), True)
     was_serious = bool(event.serious)
     passed = ""
     if found is None:  # not understood twice: the question is passed, and the person told
@@ -176,7 +180,7 @@ def answer(
     step_next = facts.next_step()
     if step_next is not None:
         event.follow_up_step = step_next
-        asked = question(step_next, language)
+        asked = question(step_next, language, over=facts.ongoing is False)
         return Turn((*urgent, replace(asked, text=passed + (asked.text or ""))), True)
     event.follow_up_step = DONE
     done = messages.text("follow_up_done", language, emergency_number=settings.emergency_number)
@@ -222,9 +226,14 @@ def save(
         event.report_due = None
 
 
-def question(step: Step, language: str, *, intro: bool = False, again: bool = False) -> Reply:
-    """A follow-up question, with its buttons (and always a way to skip it)."""
-    said = messages.text(f"follow_up_{step}", language)
+def question(
+    step: Step, language: str, *, intro: bool = False, again: bool = False, over: bool = False
+) -> Reply:
+    """A follow-up question, with its buttons (and always a way to skip it); `over`: the side
+    effect has ended, and the severity is asked of the past."""
+    said = messages.text(
+        f"follow_up_{step}{'_over' if over and step == 'severity' else ''}", language
+    )
     if intro:
         said = messages.text("follow_up_intro", language) + "\n\n" + said
     if again:

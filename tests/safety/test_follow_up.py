@@ -206,6 +206,20 @@ async def test_the_follow_up_asks_only_what_the_report_did_not_say(
     assert "paracetamol" not in (event.follow_up or "")  # encrypted at rest
 
 
+async def test_once_it_has_stopped_its_effect_on_daily_life_is_asked_of_the_past(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    relay = _relay(migrated_engine, alerting)
+    await _say(relay, "p-past", "since yesterday the tablets give me bad headaches")
+    (severity,) = await _say(relay, "p-past", "/follow_up:ongoing=no")
+    assert severity.text is not None
+    assert severity.text.startswith("How much did it affect your daily life?")
+    assert "you could not do what you usually do" in severity.text
+    await _say(relay, "p-fr", "j'ai eu des nausées mardi avec les comprimés")
+    (grave,) = await _say(relay, "p-fr", "non c passé")
+    assert grave.text is not None and "a-t-il gêné votre vie" in grave.text
+
+
 async def test_a_serious_answer_sets_the_deadline_and_alerts_staff_at_once_in_french(
     migrated_engine: Engine, alerting: Settings
 ) -> None:
