@@ -6,9 +6,11 @@ TRIALBOT := $(VENV)/bin/trialbot
 
 .PHONY: setup run test lint format audit bench clean
 
-## setup: build what is missing — both environments, the database schema, the Rasa model
+## setup: build what is missing — both environments, Chromium and HAProxy, the database schema,
+## the Rasa model
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
 	@scripts/setup.sh browser
+	@scripts/setup.sh haproxy
 	@$(TRIALBOT) db upgrade
 	@$(TRIALBOT) kb tune --if-needed || echo "The encoder was not tuned: run .venv/bin/trialbot kb tune"
 	@$(TRIALBOT) kb index || echo "The knowledge files have problems: run .venv/bin/trialbot kb lint"

@@ -21,6 +21,9 @@ INHERITED = (
     "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "PYTHONUNBUFFERED",
     "OMP_NUM_THREADS", "LOG_LEVEL", "SANIC_WORKERS", "POSTGRESQL_SCHEMA", "SQL_POOL_SIZE",
     "SQL_MAX_OVERFLOW",
+    # How long a Rasa server's hold on a conversation (its Redis lock store) outlives a server
+    # killed while handling it: another waits that long for the conversation (default 60 s).
+    "TICKET_LOCK_LIFETIME",
 )  # fmt: skip
 INHERITED_PREFIXES = ("LC_",)
 
@@ -83,13 +86,14 @@ def _prune_old_models(folder: Path, keep: Path) -> None:
 
 
 def run_argv(settings: Settings, model: Path, root: Path = PROJECT_ROOT) -> list[str]:
-    """`rasa run` with the HTTP API on loopback behind the token, which `run_env` holds."""
+    """`rasa run` with the HTTP API behind the token, which `run_env` holds, on RASA_HOST
+    (loopback by default)."""
     rasa_executable(settings)  # the same message when the environment is missing
     return [
         str(settings.rasa_venv / "bin" / "python"), "-m", "rasa_addons.launch",
         "rasa", "run",
         "--enable-api",
-        "--interface", "127.0.0.1",
+        "--interface", settings.rasa_host,
         "--port", str(settings.rasa_port),
         "--model", str(model),
         "--endpoints", str(root / "endpoints.yml"),
@@ -117,6 +121,7 @@ def rasa_env(settings: Settings, root: Path = PROJECT_ROOT) -> dict[str, str]:
         **{name: value for name, value in os.environ.items() if _inherited(name)},
         "PYTHONPATH": str(root),  # rasa_addons
         "ACTIONS_PORT": str(settings.actions_port),
+        "ACTIONS_URL": settings.actions_url,  # endpoints.yml: where Rasa calls the actions
         "ACTION_RETRY_SECONDS": str(settings.action_retry),
         "TRACKER_STORE_DIALECT": tracker.split(":", 1)[0].split("+", 1)[0],
         "TRACKER_STORE_URL": tracker,

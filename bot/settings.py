@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     gateway_port: int = Field(default=8000, alias="GATEWAY_PORT")
     rasa_port: int = Field(default=5005, alias="RASA_PORT")
     actions_port: int = Field(default=5055, alias="ACTIONS_PORT")
+    # A fleet (several machines, or replicas behind a load balancer): where the gateway reaches
+    # Rasa (one URL, the balancer's when there are several Rasa servers) and where Rasa reaches
+    # the action server (endpoints.yml). Unset: http://127.0.0.1:RASA_PORT / ACTIONS_PORT, the
+    # one-machine stack of `trialbot run`.
+    rasa_url_setting: str = Field(default="", alias="RASA_URL")
+    actions_url_setting: str = Field(default="", alias="ACTIONS_URL")
+    # The address `trialbot rasa` and `trialbot actions` listen on: loopback unless a balancer
+    # on another machine must reach them.
+    rasa_host: str = Field(default="127.0.0.1", alias="RASA_HOST")
+    actions_host: str = Field(default="127.0.0.1", alias="ACTIONS_HOST")
     rasa_auth_token: SecretStr | None = Field(default=None, alias="RASA_AUTH_TOKEN")
     # The secret Rasa sends the action server, which refuses calls without it; generated under
     # var/secrets/ when unset.
@@ -277,6 +287,17 @@ class Settings(BaseSettings):
             raise ValueError(f"{name} may only hold A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
 
+    @field_validator("rasa_url_setting", "actions_url_setting")
+    @classmethod
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
+        if value.strip() and not re.fullmatch(r"https?://[^/\s]+/?", value.strip()):
+            name = cls.model_fields[str(info.field_name)].alias
+            raise ValueError(
+                f"{name}: {value!r} is not an address such as http://10.0.0.5:5005 (scheme, "
+                "host and port, no path)"
+            )
+        return value.strip()
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:
@@ -375,11 +396,13 @@ class Settings(BaseSettings):
 
     @property
     def rasa_url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}"
+        """Where the gateway reaches Rasa: RASA_URL, else this machine's Rasa."""
+        return self.rasa_url_setting.rstrip("/") or f"http://127.0.0.1:{self.rasa_port}"
 
     @property
     def actions_url(self) -> str:
-        return f"http://127.0.0.1:{self.actions_port}"
+        """Where Rasa reaches the action server: ACTIONS_URL, else this machine's."""
+        return self.actions_url_setting.rstrip("/") or f"http://127.0.0.1:{self.actions_port}"
 
     @property
     def gateway_url(self) -> str:

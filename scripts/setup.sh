@@ -107,9 +107,42 @@ CHROMIUM to its path if it is not /usr/bin/chromium."
   printf '\033[33mnote:\033[0m %s\nUntil then those tests are skipped.\n' "$advice" >&2
 }
 
+# Debian's HAProxy, the load balancer in front of the fleet's replicas for bench/fleet and
+# tests/fleet (never started as a system service: each run starts its own on free ports). Quiet
+# when it is there; without it those tests are skipped, except under CI (CI=true), which
+# installs it or fails.
+setup_haproxy() {
+  local haproxy=${HAPROXY:-/usr/sbin/haproxy}
+  [ -x "$haproxy" ] && return 0
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; fi
+  fi
+  if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ -n "$sudo" ]; }; then
+    say "[haproxy] installing Debian's haproxy for the fleet tests (its service stays stopped)"
+    # policy-rc.d 101: the package's install starts no service of its own.
+    local policy=/usr/sbin/policy-rc.d made_policy=""
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy"
+      made_policy=1
+    fi
+    $sudo apt-get install -y --no-install-recommends haproxy >/dev/null \
+      || { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends haproxy >/dev/null; } \
+      || { [ -n "$made_policy" ] && $sudo rm -f "$policy"; die "could not install haproxy with apt-get; install it, or set HAPROXY to its binary"; }
+    [ -n "$made_policy" ] && $sudo rm -f "$policy"
+    return 0
+  fi
+  local advice="HAProxy is needed for the fleet tests (tests/fleet, bench/fleet). Install it
+(Debian/Ubuntu: 'sudo apt-get install haproxy'; macOS: 'brew install haproxy') and set HAPROXY
+to its path if it is not /usr/sbin/haproxy."
+  [ "${CI:-}" = true ] && die "$advice"
+  printf '\033[33mnote:\033[0m %s\nUntil then those tests are skipped.\n' "$advice" >&2
+}
+
 case "${1:-}" in
   app) setup_app ;;
   rasa) setup_rasa ;;
   browser) setup_browser ;;
-  *) die "usage: scripts/setup.sh app|rasa|browser" ;;
+  haproxy) setup_haproxy ;;
+  *) die "usage: scripts/setup.sh app|rasa|browser|haproxy" ;;
 esac

@@ -30,6 +30,7 @@ for command in (
     stack.serve,
     stack.dispatcher,
     stack.actions,
+    stack.rasa,
     stack.train,
     stack.chat,
     screening.screen,

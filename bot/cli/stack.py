@@ -1,5 +1,16 @@
 """The commands that run the assistant: the whole stack, or one of its processes, the Rasa model
-and the terminal chat. They stand at the top level (`trialbot run`), put there by `bot.cli`."""
+and the terminal chat. They stand at the top level (`trialbot run`), put there by `bot.cli`.
+
+On one machine, `trialbot run` starts and watches everything. A fleet (several machines, or
+replicas behind a load balancer) runs each role as a command of its own, configured by settings
+alone: `trialbot serve` (gateways), `trialbot rasa` (Rasa servers), `trialbot actions` (action
+servers) and `trialbot dispatcher` (reminders). Its steps, once per release, before any of them
+starts: `trialbot db upgrade` (the schema; one-shot, never every gateway at its start, which
+would race) and `trialbot train` (the model, into RASA_MODEL_DIR, which every Rasa server reads;
+`trialbot rasa` refuses to start without it). Every process of a fleet holds the same secrets
+from its settings: a role process on a shared database never makes one of its own (see
+`_secrets_ready`).
+"""
 
 from __future__ import annotations
 
@@ -27,7 +38,7 @@ def run(knowledge: KnowledgeDir = None) -> None:
     """Start the whole stack: action server, Rasa and the gateway."""
     from bot.supervisor import Supervisor
 
-    settings = load_settings(knowledge)
+    settings = _one_machine(load_settings(knowledge))
     try:  # nothing starts on top of a stranger's port, or trips on a setting later
         preflight.check(settings)
     except preflight.StartProblem as problem:
@@ -63,15 +74,23 @@ def run(knowledge: KnowledgeDir = None) -> None:
     raise typer.Exit(asyncio.run(Supervisor(specs, err).run(on_ready=ready)))
 
 
+def _one_machine(settings: Settings) -> Settings:
+    """`run`'s settings: its children on this machine, whatever RASA_URL and ACTIONS_URL say
+    (they are for a fleet); the children inherit the same through the environment."""
+    for name in ("RASA_URL", "ACTIONS_URL"):
+        os.environ[name] = ""
+    return settings.model_copy(update={"rasa_url_setting": "", "actions_url_setting": ""})
+
+
 def serve(knowledge: KnowledgeDir = None) -> None:
-    """Run the gateway alone (web chat, channel webhooks, health)."""
+    """Run the gateway alone (web chat, channel webhooks, health); it reaches Rasa at RASA_URL."""
     import uvicorn
 
     from bot.gateway.app import create_app
 
     settings = load_settings(knowledge)
     _refuse_unfinished_knowledge(settings)
-    _secrets_ready(settings)
+    _secrets_ready(settings, make=_alone(settings))
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
@@ -96,7 +115,7 @@ def dispatcher(knowledge: KnowledgeDir = None) -> None:
     from bot.reminders import standalone
 
     settings = load_settings(knowledge)
-    _secrets_ready(settings)
+    _secrets_ready(settings, make=_alone(settings))
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
@@ -106,15 +125,40 @@ def dispatcher(knowledge: KnowledgeDir = None) -> None:
 
 
 def actions(knowledge: KnowledgeDir = None) -> None:
-    """Run the Rasa action server (on 127.0.0.1), for Rasa alone (ACTION_SERVER_TOKEN)."""
+    """Run the Rasa action server (on ACTIONS_HOST, 127.0.0.1 by default), for Rasa alone
+    (ACTION_SERVER_TOKEN)."""
     from bot import action_server
 
     settings = load_settings(knowledge)
-    _secrets_ready(settings)
+    _secrets_ready(settings, make=_alone(settings))
     os.environ.setdefault("LOG_LEVEL", settings.log_level.upper())  # rasa_sdk reads it
+    os.environ.setdefault("SANIC_HOST", settings.actions_host)
     action_server.run(
         "actions", settings.action_token(), settings.actions_port, settings.log_level.upper()
     )
+
+
+def rasa(knowledge: KnowledgeDir = None) -> None:
+    """Run a Rasa server alone on the trained model (`trialbot train` makes it), on RASA_HOST
+    and RASA_PORT; it calls the actions at ACTIONS_URL. With several Rasa servers, REDIS_URL
+    (their lock store) and a shared tracker store (TRACKER_STORE_URL or DATABASE_URL on
+    PostgreSQL) are needed: one conversation's messages are then handled one at a time."""
+    settings = load_settings(knowledge)
+    _secrets_ready(settings, make=_alone(settings))
+    model = rasa_server.model_path(settings)
+    if not model.exists():
+        raise fail(
+            f"no trained model for these files in {settings.rasa_model_dir} ({model.name}): "
+            "run `trialbot train` first (once per release, into a RASA_MODEL_DIR that every "
+            "Rasa server reads)"
+        )
+    try:
+        argv = rasa_server.run_argv(settings, model)
+    except rasa_server.RasaNotInstalled as error:
+        raise fail(str(error)) from None
+    # Rasa becomes this process: a signal to it is a signal to Rasa (no supervisor here).
+    os.chdir(PROJECT_ROOT)
+    os.execve(argv[0], argv, rasa_server.run_env(settings))  # noqa: S606
 
 
 def train(
@@ -142,9 +186,47 @@ def chat(
     raise typer.Exit(chat_loop(settings.gateway_url, who, lang, out, tokens if sender else None))
 
 
-def _secrets_ready(settings: Settings) -> None:
-    """Read (making them the first time) the secrets the processes use, before starting any:
-    an empty or damaged secret file stops start-up in one line that names it."""
+def _alone(settings: Settings) -> bool:
+    """Whether a role process may make the secrets it lacks: only on a database of its own
+    (SQLite on this machine). On a shared database (PostgreSQL) it is one process of a fleet,
+    whose every process must hold the same secrets, from its settings: one made here would be
+    this machine's alone (a gateway's pseudonyms unlike another's, data no one else decrypts)."""
+    return settings.db_url.startswith("sqlite")
+
+
+# Each secret's setting, and its file under var/secrets/ (the embedded default's).
+_SHARED_SECRETS = {
+    "PSEUDONYM_KEY": ("pseudonym_key", "pseudonym_key"),
+    "DATA_ENCRYPTION_KEY": ("data_encryption_key", "data_key"),
+    "STAFF_API_TOKEN": ("staff_api_token", "staff_api_token"),
+    "RASA_AUTH_TOKEN": ("rasa_auth_token", "rasa_auth_token"),
+    "ACTION_SERVER_TOKEN": ("action_server_token", "action_server_token"),
+}
+
+
+def missing_shared_secrets(settings: Settings) -> list[str]:
+    """The secrets a fleet process lacks: neither set nor already in a file under var/secrets/."""
+    missing = [
+        name
+        for name, (field, file) in _SHARED_SECRETS.items()
+        if getattr(settings, field) is None and not (settings.var_dir / "secrets" / file).exists()
+    ]
+    telegram = settings.var_dir / "secrets" / "telegram_webhook_secret"
+    if settings.telegram_enabled and not settings.telegram_webhook_secret and not telegram.exists():
+        missing.append("TELEGRAM_WEBHOOK_SECRET")
+    return missing
+
+
+def _secrets_ready(settings: Settings, *, make: bool = True) -> None:
+    """Read (making them the first time, when `make`) the secrets the processes use, before
+    starting any: an empty or damaged secret file stops start-up in one line that names it, and
+    so does a secret that a process of a fleet (`make` False) was not given."""
+    if not make and (missing := missing_shared_secrets(settings)):
+        refuse(
+            f"{', '.join(missing)}: not set, and this process shares its database with others "
+            "(DATABASE_URL is not SQLite): every process of the site needs the same ones, set "
+            "in its environment or .env (see .env.example for how to make each)"
+        )
     try:
         settings.pseudonym_secret(), settings.data_keys(), settings.staff_token()
         settings.rasa_token(), settings.action_token()

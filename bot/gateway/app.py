@@ -91,7 +91,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*background)
             await registry.stop(adapters)
-            await relay.drain()
             await rasa.aclose()
             await probe.aclose()
             if abuse is not None:

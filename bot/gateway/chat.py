@@ -39,6 +39,10 @@ class ChatRequest(BaseModel):
     locale: str | None = Field(default=None, max_length=35)
     # The page's ?ref= (a campaign), sent with the first message.
     ref: str | None = Field(default=None, max_length=64)
+    # The client's own id for this message, unique in the conversation: a request sent again
+    # with it (its answer never came: a gateway died with it) is not handled twice. The repeat
+    # is answered with no messages; the answer comes through /api/chat/updates.
+    id: str | None = Field(default=None, min_length=1, max_length=64)
 
     @field_validator("text")
     @classmethod
@@ -117,6 +121,7 @@ def router(settings: Settings) -> APIRouter:
             text=body.text,
             hints=LanguageHints(chosen=body.lang, locale=body.locale),
             referral=body.ref,
+            external_id=f"web:{body.id}" if body.id else None,
         )
         started = time.perf_counter()
         # Stages are collected only to be sent: otherwise nothing on the path times itself.

@@ -3,6 +3,15 @@
 A message is committed before it goes to Rasa and marked answered after; if Rasa is down the
 person is told so in their language and the message waits. A recovery loop forwards waiting
 messages once Rasa is back and delivers the replies through the conversation's channel.
+
+With several gateways (a fleet behind a load balancer) one conversation's messages still go to
+Rasa one at a time and in order: a gateway forwards a message only once every earlier waiting
+message of its conversation is answered or in its own hands. One that another gateway holds is
+waited for (that gateway is forwarding it), and taken over when that gateway's lease runs out
+(it died); past RASA_TIMEOUT_SECONDS of waiting, the new message is kept for the recovery loop,
+which forwards the conversation's messages in order too. A message is marked answered before
+its replies leave the gateway, so that a gateway killed after Rasa answered leaves a message
+that the recovery loop finds answered in Rasa's tracker (`_send`) and delivers once, late.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -62,6 +71,9 @@ NLU_TIMEOUT = 3.0
 
 # After this many failed forwards with Rasa up, a message is set aside instead of retried forever.
 MAX_ATTEMPTS = 5
+
+# How often a message waits to see whether an earlier one, held by another gateway, is done.
+BEHIND_POLL = 0.2
 
 # How long after an emergency an "ok" gets the emergency number again rather than an offer.
 EMERGENCY_STILL_IN_MIND = timedelta(minutes=30)
@@ -135,7 +147,6 @@ class Relay:
         lease = timedelta(seconds=settings.rasa_timeout * 2 + 5)
         self._outbox = Outbox(InboundMessage, lease, InboundMessage.id, count_at_claim=False)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._bookkeeping: set[asyncio.Task[None]] = set()
 
     def sender_key(self, channel: str, user_id: str) -> str:
         return pseudonym(self._key, channel, user_id)
@@ -229,9 +240,15 @@ class Relay:
         turn = accepted.turn
         replies: list[Reply] = [accepted.notice] if accepted.notice is not None else []
         failed = False
+        answered: list[Reply]
         if accepted.waiting:
-            async with self._lock(turn.sender_key):
-                answered, failed = await self._forward(turn, accepted.waiting)
+            # Waited for outside the lock: the earlier message may be this gateway's own.
+            waiting = await self._after_earlier(turn, accepted.waiting)
+            if waiting is None:  # still behind another gateway's: the recovery loop's
+                answered, failed = [], True
+            else:
+                async with self._lock(turn.sender_key):
+                    answered, failed = await self._forward(turn, waiting)
             replies.extend(answered)
             if not replies and not failed:
                 # Nothing in the dialogue answered it: never silence.
@@ -247,6 +264,48 @@ class Relay:
             resumed = await asyncio.to_thread(self._resume_follow_up, accepted.resume)
             replies.extend([resumed] if resumed is not None else [])
         return replies
+
+    async def _after_earlier(self, turn: Turn, waiting: list[Waiting]) -> list[Waiting] | None:
+        """`waiting`, with the conversation's earlier messages that it must follow, once no
+        other gateway holds any of them; None (`waiting` handed back to the recovery loop) when
+        one is still held after RASA_TIMEOUT_SECONDS."""
+        deadline = asyncio.get_running_loop().time() + self._settings.rasa_timeout
+        ours = [message.id for message in waiting]
+        while True:
+            behind, taken = await asyncio.to_thread(self._earlier, turn.conversation_id, ours)
+            if not behind:
+                return sorted([*taken, *waiting], key=lambda message: message.id)
+            if asyncio.get_running_loop().time() >= deadline:
+                log.info("a message waits behind another gateway's; kept for recovery")
+                await asyncio.to_thread(self._hand_back, ours)
+                return None
+            await asyncio.sleep(BEHIND_POLL)
+
+    def _earlier(self, conversation_id: int, ours: list[int]) -> tuple[bool, list[Waiting]]:
+        """Whether another gateway holds a waiting message of the conversation from before the
+        last of `ours`; if not, those of them that wait free (a dead gateway's), now claimed."""
+        with self._sessions.begin() as session:
+            before = and_(
+                InboundMessage.conversation_id == conversation_id,
+                InboundMessage.status == MessageStatus.PENDING,
+                InboundMessage.id < max(ours),
+                InboundMessage.id.not_in(ours),
+            )
+            held = session.scalar(
+                select(InboundMessage.id).where(before, ~self._outbox.free(utcnow())).limit(1)
+            )
+            if held is not None:
+                return True, []
+            return False, self._claimed(session, before, uuid.uuid4().hex)
+
+    def _hand_back(self, ids: list[int]) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.id.in_(ids), InboundMessage.status == MessageStatus.PENDING)
+                .values(**RELEASED)
+                .execution_options(synchronize_session=False)
+            )
 
     def _resume_follow_up(self, event_id: int) -> Reply | None:
         """A side effect's first follow-up question, once the form that held it back is over."""
@@ -300,11 +359,6 @@ class Relay:
             if failed:
                 break
         return forwarded
-
-    async def drain(self) -> None:
-        """Wait for the answered-marks still being written (at shutdown)."""
-        if self._bookkeeping:
-            await asyncio.gather(*self._bookkeeping, return_exceptions=True)
 
     async def run_recovery(self) -> None:
         """Recover forever, every `recovery_interval` seconds (a gateway background task)."""
@@ -588,13 +642,25 @@ class Relay:
         self, session: Session, conversation_id: int, token: str, exclude: int | None = None
     ) -> list[Waiting]:
         """Claim the conversation's waiting messages that nobody holds, in order, with `token`
-        (the claim of the message just received, `exclude`, when there is one)."""
+        (the claim of the message just received, `exclude`, when there is one); none from the
+        first that another gateway holds on, which must reach Rasa before them."""
         ready: ColumnElement[bool] = and_(
             InboundMessage.conversation_id == conversation_id,
             InboundMessage.status == MessageStatus.PENDING,
         )
         if exclude is not None:
             ready = and_(ready, InboundMessage.id != exclude)
+        held = session.scalar(
+            select(func.min(InboundMessage.id)).where(
+                ready, ~self._outbox.free(utcnow()), InboundMessage.claim_token != token
+            )
+        )
+        if held is not None:
+            ready = and_(ready, InboundMessage.id < held)
+        return self._claimed(session, ready, token)
+
+    def _claimed(self, session: Session, ready: ColumnElement[bool], token: str) -> list[Waiting]:
+        """The messages `ready` that nobody holds, claimed with `token`, in order."""
         _, ids = self._outbox.claim(session, ready, utcnow(), limit=None, token=token)
         if not ids:
             return []
@@ -634,7 +700,10 @@ class Relay:
                 # event before it, the slots just set: they are sent again with the next one.
                 slots = {}
                 await asyncio.to_thread(self._slots_sent, turn.conversation_id, slots)
-            self._in_background(self._answered, message.id)
+            # Marked before the replies leave: a gateway killed after this sent them, or dies
+            # with the request; one killed before leaves it for the recovery loop, which finds
+            # Rasa's answer in the tracker (`_send`) and delivers it once.
+            await asyncio.to_thread(self._answered, message.id)
             erase = any(_erasure(item) for item in answer)
             replies.extend(Reply.from_rasa(item) for item in answer if not _erasure(item))
             if erase:
@@ -661,13 +730,6 @@ class Relay:
         if turn.trial:
             wanted["trial"] = turn.trial
         return {name: value for name, value in wanted.items() if known.get(name) != value}
-
-    def _in_background(self, work: Any, *args: Any) -> None:
-        """Run bookkeeping off the reply's path; recovery covers a crash before it is written."""
-        task = asyncio.create_task(asyncio.to_thread(work, *args))
-        self._bookkeeping.add(task)
-        task.add_done_callback(self._bookkeeping.discard)
-        task.add_done_callback(_log_failure)
 
     async def _send(self, turn: Turn, message: Waiting) -> list[dict[str, Any]]:
         if not message.fresh:
@@ -742,11 +804,6 @@ def _erasure(message: dict[str, Any]) -> bool:
     """The action server's sign that the person confirmed erasure (never shown to them)."""
     custom = message.get("custom")
     return isinstance(custom, dict) and custom.get(erasure.ERASE_MARKER) is True
-
-
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and (error := task.exception()):
-        log.error("bookkeeping failed; recovery will retry the message", exc_info=error)
 
 
 def _seen(session: Session, conversation_id: int, external_id: str) -> bool:

@@ -1,0 +1,1 @@
+"""The fleet behind HAProxy under load and faults: `bench/fleet` and tests/fleet."""

@@ -1,0 +1,158 @@
+"""Two gateways on one database: a conversation's messages reach Rasa one at a time and in order,
+even when the gateway holding an earlier message died with it, and an answer Rasa gave before
+such a gateway died is delivered once, never asked of Rasa again."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, update
+
+from bot.channels.base import Inbound, Reply
+from bot.db.models import InboundMessage, utcnow
+from bot.db.session import create_db_engine, make_session_factory
+from bot.gateway.rasa import RasaClient
+from bot.gateway.relay import Relay
+from bot.settings import Settings
+
+
+class _Rasa(RasaClient):
+    """One Rasa server behind both gateways: what it was sent, in order, and its tracker."""
+
+    def __init__(self) -> None:
+        super().__init__("http://127.0.0.1:9", "token", timeout=2.0)
+        self.sent: list[str] = []
+        self.tracker: dict[int, list[dict[str, Any]]] = {}
+
+    async def is_up(self) -> bool:
+        return True
+
+    async def parse(self, text: str, within: float) -> dict[str, Any]:
+        return {"text": text, "intent": {"name": "faq", "confidence": 0.9}, "entities": []}
+
+    async def set_slots(self, sender: str, slots: dict[str, Any], *, new: bool = False) -> None:
+        return None
+
+    async def send(
+        self,
+        sender: str,
+        text: str,
+        metadata: dict[str, Any],
+        parse: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        self.sent.append(text)
+        replies = [{"text": f"about {text}"}]
+        self.tracker[metadata["message_id"]] = replies
+        return replies
+
+    async def replies_to(self, sender: str, message_id: int) -> list[dict[str, Any]] | None:
+        return self.tracker.get(message_id)
+
+
+class _Web:
+    """The web chat's outbox: what the recovery loop delivered late."""
+
+    def __init__(self) -> None:
+        self.delivered: list[str | None] = []
+
+    async def deliver(
+        self, conversation_id: int, replies: list[Reply], *, purpose: str = "reply"
+    ) -> list[str]:
+        self.delivered.extend(reply.text for reply in replies)
+        return []
+
+
+@pytest.fixture
+def quick(tmp_path: Path) -> Settings:
+    """A gateway that waits one second for Rasa, and so for another gateway's message."""
+    return Settings(
+        TRIALBOT_VAR_DIR=tmp_path / "var", DATABASE_URL="", PSEUDONYM_KEY="test-key",
+        RASA_TIMEOUT_SECONDS=1,
+    )  # fmt: skip
+
+
+def _gateways(
+    engine: Engine, database_url: str, settings: Settings, rasa: _Rasa, web: _Web
+) -> tuple[Relay, Relay, Engine]:
+    other = create_db_engine(database_url)  # the second gateway's own connections
+    channels: Any = {"web": web}
+    first = Relay(
+        settings=settings, sessions=make_session_factory(engine), rasa=rasa, channels=channels
+    )
+    second = Relay(
+        settings=settings, sessions=make_session_factory(other), rasa=rasa, channels=channels
+    )
+    return first, second, other
+
+
+def _lease_runs_out(engine: Engine) -> None:
+    """As if the gateway holding the messages had died and its lease had passed."""
+    with make_session_factory(engine).begin() as session:
+        session.execute(update(InboundMessage).values(claimed_until=utcnow() - timedelta(1)))
+
+
+async def test_a_message_waits_for_the_one_a_dead_gateway_held_and_follows_it(
+    migrated_engine: Engine, database_url: str, quick: Settings
+) -> None:
+    rasa, web = _Rasa(), _Web()
+    first, second, other = _gateways(migrated_engine, database_url, quick, rasa, web)
+    try:
+        # The first gateway took "first question" and died before forwarding it.
+        assert await first.accept(Inbound("web", "p-order", "first question")) is not None
+        later = asyncio.create_task(second.handle(Inbound("web", "p-order", "second question")))
+        await asyncio.sleep(0.5)
+        assert rasa.sent == []  # not before the earlier one, which a gateway still holds
+        _lease_runs_out(migrated_engine)
+        replies = await later
+        assert rasa.sent == ["first question", "second question"]
+        assert [reply.text for reply in replies] == [
+            "about first question",
+            "about second question",
+        ]
+    finally:
+        other.dispose()
+
+
+async def test_past_the_wait_the_message_is_kept_and_recovered_after_the_earlier_one(
+    migrated_engine: Engine, database_url: str, quick: Settings
+) -> None:
+    rasa, web = _Rasa(), _Web()
+    first, second, other = _gateways(migrated_engine, database_url, quick, rasa, web)
+    try:
+        assert await first.accept(Inbound("web", "p-kept", "first question")) is not None
+        (reply,) = await second.handle(Inbound("web", "p-kept", "second question"))
+        assert reply.text is not None and "I have kept your message" in reply.text
+        assert await second.recover() == 0  # still behind the held one
+        assert rasa.sent == []
+        _lease_runs_out(migrated_engine)
+        assert await second.recover() == 2
+        assert rasa.sent == ["first question", "second question"]
+        assert web.delivered == ["about first question", "about second question"]
+        assert await first.recover() == 0 and await second.recover() == 0
+    finally:
+        other.dispose()
+
+
+async def test_an_answer_given_before_the_gateway_died_is_delivered_once_and_not_asked_again(
+    migrated_engine: Engine, database_url: str, quick: Settings
+) -> None:
+    rasa, web = _Rasa(), _Web()
+    first, second, other = _gateways(migrated_engine, database_url, quick, rasa, web)
+    try:
+        accepted = await first.accept(Inbound("web", "p-died", "how long is the study?"))
+        assert accepted is not None
+        (message,) = accepted.waiting
+        # Rasa answered; the gateway was killed before marking it answered or replying.
+        await rasa.send(accepted.turn.sender_key, message.text, {"message_id": message.id})
+        _lease_runs_out(migrated_engine)
+        assert await second.recover() == 1
+        assert rasa.sent == ["how long is the study?"]  # not handled a second time
+        assert web.delivered == ["about how long is the study?"]
+        assert await second.recover() == 0 and await first.recover() == 0
+        assert web.delivered == ["about how long is the study?"]
+    finally:
+        other.dispose()
