@@ -181,6 +181,10 @@ def dispatchers(
     settings: Settings, api: FakeBotAPI, count: int, environment: dict[str, str]
 ) -> Iterator[Dispatchers]:
     fleet = Dispatchers()
+    # The dispatchers share this machine's var folder and its secrets, made here once as
+    # `trialbot run` makes them: a process on PostgreSQL makes none of its own (bot.cli.stack).
+    settings.pseudonym_secret(), settings.data_keys(), settings.staff_token()
+    settings.rasa_token(), settings.action_token(), settings.telegram_secret()
     env = {
         **os.environ,
         "TRIALBOT_VAR_DIR": str(settings.var_dir),
