@@ -225,10 +225,12 @@ def test_the_knowledge_page_follows_the_files_staff_edit(tmp_path: Path) -> None
     knowledge = tmp_path / "knowledge"
     shutil.copytree(PROJECT_ROOT / "knowledge", knowledge)
     entry = knowledge / "faq" / "en" / "blinding.md"
-    soon = dt.date.today() + dt.timedelta(days=12)
     with running_site(
         tmp_path, f"sqlite:///{tmp_path / 'app.db'}", TRIALBOT_KNOWLEDGE_DIR=knowledge
     ) as site:
+        # The page counts days in the site's zone: near midnight UTC, Paris is a day ahead.
+        today = dt.datetime.now(ZoneInfo(site.settings.site_timezone)).date()
+        soon = today + dt.timedelta(days=12)
         site.add_staff("c@site.example")
         with site.browser() as browser:
             browser.sign_in("c@site.example")
@@ -238,7 +240,7 @@ def test_the_knowledge_page_follows_the_files_staff_edit(tmp_path: Path) -> None
             )
             page = browser.get("/staff/knowledge").text
             assert "faq/en/blinding.md" in page and "in 12 days" in page
-            past = dt.date.today() - dt.timedelta(days=1)
+            past = today - dt.timedelta(days=1)
             entry.write_text(
                 entry.read_text().replace(f"review_due: {soon}", f"review_due: {past}")
             )
