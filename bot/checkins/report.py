@@ -274,7 +274,6 @@ def _report(
 ) -> CheckinReport:
     plan = plans.get(row.trial)
     planned = plan.get(row.checkin) if plan is not None else None
-    title = (planned.title.get(lang) or planned.title.get("en")) if planned else None
     answers: tuple[AnswerInWords, ...] | None = None
     stopped = unreadable = False
     if cipher is not None:
@@ -287,7 +286,7 @@ def _report(
         participant=code,
         trial=row.trial,
         checkin=row.checkin,
-        title=title or row.checkin,
+        title=planned.named(lang) if planned else row.checkin,
         occasion=row.occasion,
         due_at=as_utc(row.due_at),
         closes_at=as_utc(row.closes_at),

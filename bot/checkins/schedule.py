@@ -63,6 +63,10 @@ class Checkin:
     visit_kinds: tuple[str, ...] = ()  # empty: every visit
     line: int = 0
 
+    def named(self, lang: str) -> str:
+        """Its title in `lang`, else in English, else its id."""
+        return self.title.get(lang) or self.title.get("en") or self.id
+
     def question(self, question_id: str | None) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
 

@@ -74,20 +74,21 @@ def case(event: SafetyEvent, cipher: Cipher, participant_code: str | None) -> di
     stored = record(event, cipher) if event.kind == "adverse_event" else {}
     facts = Facts.from_dict(stored)
     corrected = stored.get("corrected_by_staff")
+    reaction = cipher.decrypt(event.text)
     return {
         "id": event.id,
         "kind": event.kind,
         "trial": event.trial,
         "participant": event.sender_key,
         "participant_code": participant_code,
-        "reporter": reporter(cipher.decrypt(event.text)) if event.text else "participant",
+        "reporter": reporter(reaction) if reaction else "participant",
         "received_at": as_utc(event.created_at).isoformat(),
         "report_due": as_utc(event.report_due).isoformat() if event.report_due else None,
         "status": event.status,
         "acknowledged_at": (
             as_utc(event.acknowledged_at).isoformat() if event.acknowledged_at else None
         ),
-        "reaction": cipher.decrypt(event.text),
+        "reaction": reaction,
         "category": cipher.decrypt(event.category),
         "onset": facts.onset,
         "onset_said": facts.onset_said,

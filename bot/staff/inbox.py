@@ -576,36 +576,12 @@ def _failed_reminders(session: Session, said: _Said) -> list[InboxItem]:
 def _failed_reminder(
     session: Session, reminder: Reminder, participant: Participant, said: _Said
 ) -> InboxItem:
-    lang = said.lang
     appointment = _appointment(session, reminder.appointment_id)
     assert appointment is not None  # the reminder was joined to it
-    # No time of failure is kept; the last due time is that of the last attempt.
-    failed = as_utc(reminder.due_at)
-    # A reminder records its channel once sent; one that never went goes by the chat's.
-    chat = channel_of(participant.sender_key) if participant.sender_key else None
-    trial, trial_title = said.trial([appointment["trial"]])
-    return InboxItem(
-        kind="reminder",
-        id=reminder.id,
-        urgency=URGENCY["reminder"],
-        title=f"{t(lang, 'Reminder not delivered')} — {participant.code}",
-        created_at=failed,
-        received=said.time(failed),
-        age=age(failed, said.now, lang),
-        trial=trial,
-        trial_title=trial_title,
-        channel=reminder.channel or chat,
-        language=participant.language,
-        participant=participant.code,
-        code=participant.code,
-        person=participant.sender_key or f"participant:{participant.code}",
-        text=reminder.last_error or t(lang, "The reminder could not be delivered."),
-        details=(
-            (t(lang, "Appointment"), _visit(appointment, said)),
-            (t(lang, "Attempts"), str(reminder.attempts)),
-        ),
-        actions=("done",),
-    )
+    return _undelivered(
+        "reminder", reminder, participant, said, appointment["trial"],
+        (t(said.lang, "Appointment"), _visit(appointment, said)),
+    )  # fmt: skip
 
 
 def _failed_checkins(session: Session, said: _Said) -> list[InboxItem]:
@@ -618,34 +594,55 @@ def _failed_checkins(session: Session, said: _Said) -> list[InboxItem]:
 
 
 def _failed_checkin(checkin: Checkin, participant: Participant, said: _Said) -> InboxItem:
-    lang = said.lang
-    failed = as_utc(checkin.due_at)  # the due time of its last attempt, as for reminders
-    trial, trial_title = said.trial([checkin.trial])
     found = said.trials.get(checkin.trial)
     plan = found.checkins if found is not None else None
     planned = plan.get(checkin.checkin) if plan is not None else None
-    title = (planned.title.get(lang) or planned.title.get("en")) if planned else checkin.checkin
+    title = planned.named(said.lang) if planned else checkin.checkin
+    return _undelivered(
+        "checkin", checkin, participant, said, checkin.trial, (t(said.lang, "Check-in"), title)
+    )
+
+
+# What each kind of undelivered message says on its card.
+_UNDELIVERED = {
+    "reminder": ("Reminder not delivered", "The reminder could not be delivered."),
+    "checkin": ("Check-in not delivered", "The check-in could not be delivered."),
+}
+
+
+def _undelivered(
+    kind: Kind,
+    row: Reminder | Checkin,
+    participant: Participant,
+    said: _Said,
+    trial_id: str,
+    about: tuple[str, str],
+) -> InboxItem:
+    """The card of a reminder or a check-in the dispatcher could not deliver."""
+    lang = said.lang
+    # No time of failure is kept; the last due time is that of the last attempt.
+    failed = as_utc(row.due_at)
+    # A row records its channel once sent; one that never went goes by the chat's.
     chat = channel_of(participant.sender_key) if participant.sender_key else None
+    trial, trial_title = said.trial([trial_id])
+    title, fallback = _UNDELIVERED[kind]
     return InboxItem(
-        kind="checkin",
-        id=checkin.id,
-        urgency=URGENCY["checkin"],
-        title=f"{t(lang, 'Check-in not delivered')} — {participant.code}",
+        kind=kind,
+        id=row.id,
+        urgency=URGENCY[kind],
+        title=f"{t(lang, title)} — {participant.code}",
         created_at=failed,
         received=said.time(failed),
         age=age(failed, said.now, lang),
         trial=trial,
         trial_title=trial_title,
-        channel=checkin.channel or chat,
+        channel=row.channel or chat,
         language=participant.language,
         participant=participant.code,
         code=participant.code,
         person=participant.sender_key or f"participant:{participant.code}",
-        text=checkin.last_error or t(lang, "The check-in could not be delivered."),
-        details=(
-            (t(lang, "Check-in"), title or checkin.checkin),
-            (t(lang, "Attempts"), str(checkin.attempts)),
-        ),
+        text=row.last_error or t(lang, fallback),
+        details=(about, (t(lang, "Attempts"), str(row.attempts))),
         actions=("done",),
     )
 

@@ -12,9 +12,10 @@ from sqlalchemy import Engine, select, update
 from bot.channels.base import Inbound
 from bot.db.models import InboundMessage, MessageStatus, utcnow
 from bot.db.session import create_db_engine, make_session_factory
-from bot.gateway.rasa import RasaClient, RasaUnavailable
+from bot.gateway.rasa import RasaUnavailable
 from bot.gateway.relay import MAX_ATTEMPTS, Relay
 from bot.settings import Settings
+from tests.fakes.rasa import UpRasa
 from tests.gateway.test_relay_offline import _relay  # Rasa unreachable
 
 
@@ -77,20 +78,8 @@ async def test_an_expired_claim_is_taken_over_with_the_messages_before_a_new_one
     assert [r.attempts for r in rows] == [0, 0]
 
 
-class _RasaErring(RasaClient):
+class _RasaErring(UpRasa):
     """Rasa up, answering every message with an error: retrying the same will not help."""
-
-    def __init__(self) -> None:
-        super().__init__("http://127.0.0.1:9", "token", timeout=2.0)
-
-    async def is_up(self) -> bool:
-        return True
-
-    async def parse(self, text: str, within: float) -> dict[str, Any]:
-        return {"text": text, "intent": {"name": "faq", "confidence": 0.9}, "entities": []}
-
-    async def set_slots(self, sender: str, slots: dict[str, Any], *, new: bool = False) -> None:
-        return None
 
     async def send(
         self,
@@ -100,9 +89,6 @@ class _RasaErring(RasaClient):
         parse: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         raise RasaUnavailable("Rasa answered 500", answered=True)
-
-    async def replies_to(self, sender: str, message_id: int) -> list[dict[str, Any]] | None:
-        return None
 
 
 async def test_each_failed_forward_counts_one_try_and_the_message_is_set_aside_after_the_last(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -16,6 +15,7 @@ from bot.gateway.relay import Relay
 from bot.i18n import messages
 from bot.reminders import participants
 from bot.settings import Settings
+from tests.fakes.rasa import UpRasa
 
 
 def _closed_port() -> int:
@@ -150,33 +150,9 @@ async def test_a_link_code_binds_the_chat_once_and_is_answered_without_rasa(
         }  # fmt: skip
 
 
-class _LockStoreDown(RasaClient):
+class _LockStoreDown(UpRasa):
     """Rasa up, but its lock store (Redis) down: its REST channel answers an empty list and
-    the message never reaches the conversation."""
-
-    def __init__(self) -> None:
-        super().__init__("http://127.0.0.1:9", "token", timeout=2.0)
-
-    async def is_up(self) -> bool:
-        return True
-
-    async def parse(self, text: str, within: float) -> dict[str, Any]:
-        return {"text": text, "intent": {"name": "faq", "confidence": 0.9}, "entities": []}
-
-    async def set_slots(self, sender: str, slots: dict[str, Any], *, new: bool = False) -> None:
-        return None
-
-    async def send(
-        self,
-        sender: str,
-        text: str,
-        metadata: dict[str, Any],
-        parse: dict[str, Any] | None = None,
-    ) -> list[dict[str, Any]]:
-        return []
-
-    async def replies_to(self, sender: str, message_id: int) -> list[dict[str, Any]] | None:
-        return None
+    the message never reaches the conversation (UpRasa's `send`)."""
 
 
 async def test_a_message_rasa_did_not_take_in_waits_instead_of_being_dropped(

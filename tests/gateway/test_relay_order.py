@@ -15,27 +15,18 @@ from sqlalchemy import Engine, update
 from bot.channels.base import Inbound, Reply
 from bot.db.models import InboundMessage, utcnow
 from bot.db.session import create_db_engine, make_session_factory
-from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
 from bot.settings import Settings
+from tests.fakes.rasa import UpRasa
 
 
-class _Rasa(RasaClient):
+class _Rasa(UpRasa):
     """One Rasa server behind both gateways: what it was sent, in order, and its tracker."""
 
     def __init__(self) -> None:
-        super().__init__("http://127.0.0.1:9", "token", timeout=2.0)
+        super().__init__()
         self.sent: list[str] = []
         self.tracker: dict[int, list[dict[str, Any]]] = {}
-
-    async def is_up(self) -> bool:
-        return True
-
-    async def parse(self, text: str, within: float) -> dict[str, Any]:
-        return {"text": text, "intent": {"name": "faq", "confidence": 0.9}, "entities": []}
-
-    async def set_slots(self, sender: str, slots: dict[str, Any], *, new: bool = False) -> None:
-        return None
 
     async def send(
         self,
