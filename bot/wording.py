@@ -222,6 +222,11 @@ def is_question(text: str) -> bool:
     return text.rstrip().endswith("?") or bool(_QUESTION_START.search(_words(text)))
 
 
+def opens_as_question(text: str) -> bool:
+    """Whether `text` begins as a question does ("can I…", "est-ce que…"), whatever follows."""
+    return bool(_QUESTION_START.search(_words(text)))
+
+
 def asks_whether_one_may_leave(text: str) -> bool:
     """A question about leaving ("can i quit anytime?"), not a withdrawal of consent."""
     return is_question(text) and not _CONSENT.search(_words(text))

@@ -462,6 +462,8 @@ class Relay:
                     if answered.answered:
                         notice, finding = answered.replies[0], None
                         after = answered.replies[1:]
+                    elif pending.follow_up_step == asking.LATER:
+                        resume = pending.id  # the assistant answers; then the question again
                 elif followup.is_button(inbound.text):
                     # A follow-up's button tapped after its questions ended.
                     notice = Reply(text=messages.text("follow_up_ended", conversation.language))

@@ -309,6 +309,10 @@ _TEXTS["rate_limited"] = {
 }
 
 
+def has(key: str) -> bool:
+    return key in _TEXTS
+
+
 def text(key: str, language: str, **values: str) -> str:
     """The gateway text `key` in `language` (English when the language is unknown)."""
     variants = _TEXTS[key]
@@ -382,6 +386,57 @@ _TEXTS.update(
             "fr": (
                 "Quel traitement de l'étude prenez-vous, et quand l'avez-vous pris pour la "
                 "dernière fois\u00a0? (Par exemple\u00a0: «\u00a0les comprimés, ce matin\u00a0».)"
+            ),
+        },
+        # Someone writes for the participant (a relative): asked about them, not "you".
+        "follow_up_severity_relative": {
+            "en": (
+                "How much does it affect their daily life?\n"
+                "Mild: they notice it, but it does not stop them.\n"
+                "Moderate: it gets in the way of what they usually do.\n"
+                "Severe: they cannot do what they usually do."
+            ),
+            "fr": (
+                "À quel point cela gêne-t-il sa vie de tous les jours\u00a0?\n"
+                "Léger\u00a0: la personne le sent, sans que cela l'arrête.\n"
+                "Modéré\u00a0: cela la gêne dans ce qu'elle fait d'habitude.\n"
+                "Sévère\u00a0: elle ne peut pas faire ce qu'elle fait d'habitude."
+            ),
+        },
+        "follow_up_severity_over_relative": {
+            "en": (
+                "How much did it affect their daily life?\n"
+                "Mild: they noticed it, but it did not stop them.\n"
+                "Moderate: it got in the way of what they usually do.\n"
+                "Severe: they could not do what they usually do."
+            ),
+            "fr": (
+                "À quel point cela a-t-il gêné sa vie de tous les jours\u00a0?\n"
+                "Léger\u00a0: la personne l'a senti, sans que cela l'arrête.\n"
+                "Modéré\u00a0: cela l'a gênée dans ce qu'elle fait d'habitude.\n"
+                "Sévère\u00a0: elle ne pouvait pas faire ce qu'elle fait d'habitude."
+            ),
+        },
+        "follow_up_care_relative": {
+            "en": "Did they need any care for it?",
+            "fr": "La personne a-t-elle eu besoin de soins pour cela\u00a0?",
+        },
+        "follow_up_product_relative": {
+            "en": (
+                "Which study treatment are they taking, and when did they last take it? "
+                '(For example: "the tablets, this morning".)'
+            ),
+            "fr": (
+                "Quel traitement de l'étude la personne prend-elle, et quand l'a-t-elle pris pour "
+                "la dernière fois\u00a0? (Par exemple\u00a0: «\u00a0les comprimés, ce "
+                "matin\u00a0».)"
+            ),
+        },
+        "follow_up_still_open": {
+            "en": "When you are ready, my question about what you reported is still open:",
+            "fr": (
+                "Quand vous voulez, ma question sur l'effet que vous avez signalé reste "
+                "ouverte\u00a0:"
             ),
         },
         "follow_up_again": {

@@ -6,8 +6,10 @@ waits for an answer the follow-up waits too ("later"), and starts once the form 
 Each answer is read by bot.safety.followup; the next question follows, until none is left or
 the person asks for no more questions ("stop" at a question means these questions: the reply
 says that STOP again stops every message). An answer that cannot be read is asked once more,
-then its question is passed; a question or request of the person's own goes on to the
-assistant as usual, and the follow-up ends there: every question can be skipped. Another
+then its question is passed. A question or request of the person's own goes on to the
+assistant as usual, and the question is shown again after its reply ("still open"); when the
+person moves on a second time, or says goodbye, the follow-up ends there: every question can
+be skipped. Someone writing for the participant is asked about them ("their daily life"). Another
 button tapped meanwhile goes on to the assistant and leaves the question open. An emergency
 always comes first: it is checked before any of this.
 
@@ -41,10 +43,13 @@ from bot.safety.followup import (
     STEPS,
     Facts,
     Step,
+    closes,
     extract,
+    is_button,
     leaves,
     payload,
     read_answer,
+    reporter,
 )
 from bot.settings import Settings
 
@@ -117,17 +122,23 @@ def start(
         event.follow_up_step = LATER
         return said
     event.follow_up_step = step
-    return (*said, question(step, event.language, intro=True, over=facts.ongoing is False))
+    return (*said, _ask(event, cipher, step, facts, intro=True))
 
 
 def resume(session: Session, cipher: Cipher, event: SafetyEvent) -> Reply | None:
-    """The first question of a follow-up that waited for a form to end."""
+    """The first question of a follow-up that waited for a form to end, or the question
+    still open after the assistant answered a question of the person's own."""
     facts = facts_of(event, cipher)
     step = facts.next_step()
     event.follow_up_step = step or DONE
     if step is None:
         return None
-    return question(step, event.language, intro=True, over=facts.ongoing is False)
+    if _shown_again(event, cipher) != step:
+        return _ask(event, cipher, step, facts, intro=True)
+    # Asked already, and the person asked something of their own instead: still open.
+    shown = _ask(event, cipher, step, facts)
+    still = messages.text("follow_up_still_open", event.language)
+    return replace(shown, text=f"{still}\n\n{shown.text}")
 
 
 def answer(
@@ -144,16 +155,25 @@ def answer(
     language = event.language
     now = now or utcnow()
     found = read_answer(step, text, now)
+    if found is not None and _own_question(text):
+        found = None  # "can I still take ibuprofen?" asks; its "still" answers nothing
     facts = facts_of(event, cipher)
-    if found == "end" or (found is None and STOP.match(text.strip().lower())):
+    stop = found is None and STOP.match(text.strip().lower()) is not None
+    if found == "end" or stop or (found is None and closes(text)):
         # "stop" here most likely means these questions: they end, and the person is told how
-        # to stop every message (STOP again, which then goes to the assistant as ever).
+        # to stop every message (STOP again, which then goes to the assistant as ever). "c bon",
+        # "ok merci": done with the questions, and told the team has the report.
         event.follow_up_step = DONE
-        key = "follow_up_ended" if found == "end" else "follow_up_ended_stop"
+        key = "follow_up_ended_stop" if stop else "follow_up_ended"
         return Turn((Reply(text=messages.text(key, language)),), True)
     if found is None and (wording.asks(text) or len(text.split()) > 12 or leaves(text)):
-        # Not an answer: the person has moved on, and the assistant goes with them.
-        event.follow_up_step = DONE
+        # Not an answer: the assistant answers it, then the question is shown once more; when
+        # the person moves on again, the questions end there (every one may be skipped).
+        if leaves(text) or _shown_again(event, cipher) == step:
+            event.follow_up_step = DONE
+            return Turn((), False)
+        _note(session, cipher, event, shown_again=step)
+        event.follow_up_step = LATER  # asked again after the assistant's reply (`resume`)
         return Turn((), False)
     if found is None:
         # An answer to another of the questions ("assez gênant" asked whether it goes on)?
@@ -162,7 +182,7 @@ def answer(
             step, found = elsewhere
     if found is None and _asked_again(event, cipher) != step:
         _note(session, cipher, event, asked_again=step)
-        return Turn((question(step, language, again=True, over=facts.ongoing is False),), True)
+        return Turn((_ask(event, cipher, step, facts, again=True),), True)
     was_serious = bool(event.serious)
     passed = ""
     if found is None:  # not understood twice: the question is passed, and the person told
@@ -170,7 +190,7 @@ def answer(
     if found is None or found == "skip":
         facts = replace(facts, skipped=(*facts.skipped, step))
     else:
-        facts = facts.merged(found)
+        facts = facts.merged(found).merged(_said_besides(step, text, now))
         facts = replace(facts, answers=(*facts.answers, (step, text.strip()[:500])))
     save(session, settings, cipher, event, facts)
     # Told at once, in a message of its own, when an answer makes it serious.
@@ -180,11 +200,28 @@ def answer(
     step_next = facts.next_step()
     if step_next is not None:
         event.follow_up_step = step_next
-        asked = question(step_next, language, over=facts.ongoing is False)
+        asked = _ask(event, cipher, step_next, facts)
         return Turn((*urgent, replace(asked, text=passed + (asked.text or ""))), True)
     event.follow_up_step = DONE
     done = messages.text("follow_up_done", language, emergency_number=settings.emergency_number)
     return Turn((*urgent, Reply(text=passed + done)), True)
+
+
+def _own_question(text: str) -> bool:
+    """A question of the person's own, worded as one ("is it normal to feel this tired?")."""
+    return not is_button(text) and len(text.split()) >= 3 and wording.opens_as_question(text)
+
+
+def _said_besides(step: Step, text: str, now: dt.datetime) -> Facts:
+    """What an answer tells of the side effect besides what was asked, said outright ("since
+    monday and still itchy" to "when did it start?"): the rest of a report sent in two parts.
+    An answer about the study treatment dates its last dose, not the side effect."""
+    said = extract(text, now)
+    if step == "product":
+        said = replace(said, onset=None, onset_said=None)
+    if "ongoing" in said.inferred:  # told in the present: the course is still asked
+        said = replace(said, ongoing=None)
+    return replace(said, inferred=(), product=None)
 
 
 def _answers_another(
@@ -226,14 +263,37 @@ def save(
         event.report_due = None
 
 
-def question(
-    step: Step, language: str, *, intro: bool = False, again: bool = False, over: bool = False
+def _ask(
+    event: SafetyEvent,
+    cipher: Cipher,
+    step: Step,
+    facts: Facts,
+    *,
+    intro: bool = False,
+    again: bool = False,
 ) -> Reply:
-    """A follow-up question, with its buttons (and always a way to skip it); `over`: the side
-    effect has ended, and the severity is asked of the past."""
-    said = messages.text(
-        f"follow_up_{step}{'_over' if over and step == 'severity' else ''}", language
-    )
+    return question(
+        step, event.language, intro=intro, again=again, over=facts.ongoing is False,
+        relative=_relative(event, cipher),
+    )  # fmt: skip
+
+
+def question(
+    step: Step,
+    language: str,
+    *,
+    intro: bool = False,
+    again: bool = False,
+    over: bool = False,
+    relative: bool = False,
+) -> Reply:
+    """A follow-up question, with its buttons (and always a way to skip it and to stop);
+    `over`: the side effect has ended, and the severity is asked of the past; `relative`:
+    someone writes for the participant, and is asked about them."""
+    key = f"follow_up_{step}{'_over' if over and step == 'severity' else ''}"
+    if relative and messages.has(f"{key}_relative"):
+        key = f"{key}_relative"
+    said = messages.text(key, language)
     if intro:
         said = messages.text("follow_up_intro", language) + "\n\n" + said
     if again:
@@ -243,10 +303,7 @@ def question(
         Button(messages.text(f"follow_up_button_{value}", language), payload(step, value))
         for value in (*values, "skip")
     ]
-    if step != STEPS[-1]:
-        buttons.append(
-            Button(messages.text("follow_up_button_end", language), payload(step, "end"))
-        )
+    buttons.append(Button(messages.text("follow_up_button_end", language), payload(step, "end")))
     return Reply(text=said, buttons=tuple(buttons))
 
 
@@ -262,6 +319,16 @@ _BUTTONS: dict[Step, tuple[str, ...]] = {
 def _asked_again(event: SafetyEvent, cipher: Cipher) -> str | None:
     value = report.record(event, cipher).get("asked_again")
     return value if isinstance(value, str) else None
+
+
+def _shown_again(event: SafetyEvent, cipher: Cipher) -> str | None:
+    value = report.record(event, cipher).get("shown_again")
+    return value if isinstance(value, str) else None
+
+
+def _relative(event: SafetyEvent, cipher: Cipher) -> bool:
+    """Whether someone wrote for the participant: the questions then ask about them."""
+    return reporter(cipher.decrypt(event.text) or "") == "relative"
 
 
 def _note(session: Session, cipher: Cipher, event: SafetyEvent, **values: Any) -> None:

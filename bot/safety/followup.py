@@ -260,6 +260,11 @@ def leaves(text: str) -> bool:
     return _LEAVES.search(_folded(text)) is not None
 
 
+def closes(text: str) -> bool:
+    """A goodbye or thanks where an answer was awaited ("c bon", "ok merci", "bye")."""
+    return _CLOSES.search(_folded(text)) is not None
+
+
 def payload(step: Step, value: str) -> str:
     """What a follow-up button sends: the gateway reads it, Rasa never sees it."""
     return f"/follow_up:{step}={value}"
@@ -1053,6 +1058,12 @@ _LEAVES = re.compile(
     r"^(?:unsubscribe|cancel|annuler|help|aide|menu|bye|goodbye|"
     r"au revoir|ciao|thanks?|thank you|thx|ty|merci|ok thanks|ok merci|that'?s all|c'?est bon|"
     r"cest bon|c bon|c'?est tout|cest tout|laisse tomber|forget it|never ?mind)\b"
+)
+# A goodbye or thanks at a question: the person is done with the questions.
+_CLOSES = re.compile(
+    r"^(?:bye|goodbye|au revoir|ciao|thanks?|thank you|thx|ty|merci|ok thanks|ok merci|"
+    r"that'?s all|c'?est bon|cest bon|c bon|c'?est tout|cest tout|laisse tomber|forget it|"
+    r"never ?mind|no thanks?|non merci)\b"
 )
 _END = re.compile(
     r"\b(?:no more questions|enough questions|stop (?:the|these|asking) questions?|"

@@ -23,6 +23,7 @@ from bot.gateway.relay import Relay
 from bot.safety import alerts, asking, followup
 from bot.safety.followup import Facts, extract, read_answer
 from bot.settings import Settings, get_settings
+from tests.fakes.rasa import UpRasa
 from tests.gateway.test_relay_offline import _relay
 
 RECEIVED = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.UTC)  # a Wednesday
@@ -185,6 +186,7 @@ async def test_the_follow_up_asks_only_what_the_report_did_not_say(
     assert care.text is not None and "any care" in care.text
     (product,) = await _say(relay, "p-1", "no just paracetamol")
     assert product.text is not None and "Which study treatment" in product.text
+    assert _titles(product) == ["Skip", "Stop the questions"]  # the last one too
     (done,) = await _say(relay, "p-1", "the white tablets, this morning")
     assert done.text is not None and "added your answers" in done.text
     assert "urgent" not in done.text
@@ -264,15 +266,78 @@ async def test_an_emergency_comes_first_and_the_follow_up_waits(
     assert next_question.text is not None and "still going on" in next_question.text
 
 
-async def test_a_question_of_their_own_ends_the_follow_up_and_goes_on(
+class _Answering(UpRasa):
+    """Rasa up, answering every message from the knowledge base."""
+
+    async def send(
+        self, sender: str, text: str, metadata: dict[str, Any], parse: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        return [{"text": f"(the answer to {text!r})"}]
+
+
+def _answering_relay(engine: Engine, settings: Settings) -> Relay:
+    return Relay(
+        settings=settings, sessions=make_session_factory(engine), rasa=_Answering(), channels={}
+    )
+
+
+async def test_a_question_of_their_own_is_answered_then_the_question_is_shown_again(
     migrated_engine: Engine, alerting: Settings
 ) -> None:
-    relay = _relay(migrated_engine, alerting)
+    """Tried on the phone: a question in the middle of the follow-up ended it, and the side
+    effect's course was never asked."""
+    relay = _answering_relay(migrated_engine, alerting)
     await _say(relay, "p-q", "I keep feeling sick since the new pills")
-    (gone_on,) = await _say(relay, "p-q", "when is my next visit?")
-    # Rasa is down here: the question was forwarded to it, not read as an answer.
-    assert gone_on.text is not None and "can't answer right now" in gone_on.text
+    answer, still = await _say(relay, "p-q", "when is my next visit?")
+    assert answer.text == "(the answer to 'when is my next visit?')"
+    assert still.text is not None and still.text.startswith(
+        "When you are ready, my question about what you reported is still open:"
+    )
+    assert "When did it start?" in still.text and _titles(still)[:2] == ["Today", "Yesterday"]
+    (course,) = await _say(relay, "p-q", "sunday")
+    assert course.text is not None and course.text.startswith("Is it still going on?")
+    # "still" in a question of their own answers nothing: the question comes back.
+    answer, still = await _say(relay, "p-q", "can I still take ibuprofen?")
+    assert answer.text == "(the answer to 'can I still take ibuprofen?')"
+    assert still.text is not None and still.text.endswith("Is it still going on?")
+    # Moving on again at the same question ends them: nothing more after the answer.
+    (only,) = await _say(relay, "p-q", "and paracetamol?")
+    assert only.text == "(the answer to 'and paracetamol?')"
     assert _event(migrated_engine).follow_up_step == asking.DONE
+
+
+async def test_a_report_in_two_messages_is_read_whole(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    relay = _answering_relay(migrated_engine, alerting)
+    await _say(relay, "p-2", "the study tablets gave me a rash")
+    (severity,) = await _say(relay, "p-2", "it started on monday and it's still itchy")
+    assert severity.text is not None and "daily life" in severity.text  # course not asked
+    facts = asking.facts_of(_event(migrated_engine), relay.cipher)
+    assert facts.onset == _monday_before(_event(migrated_engine).created_at.date())
+    assert facts.ongoing is True
+
+
+def _monday_before(day: dt.date) -> str:
+    back = (day.weekday() - 0) % 7 or 7
+    return (day - dt.timedelta(days=back)).isoformat()
+
+
+async def test_someone_writing_for_the_participant_is_asked_about_them(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    relay = _answering_relay(migrated_engine, alerting)
+    await _say(relay, "p-rel", "I'm writing for my husband, the study pills give him bad cramps")
+    await _say(relay, "p-rel", "/follow_up:onset=yesterday")
+    (severity,) = await _say(relay, "p-rel", "yes still")
+    assert severity.text is not None
+    assert severity.text.startswith("How much does it affect their daily life?")
+    (care,) = await _say(relay, "p-rel", "moderate")
+    assert care.text == "Did they need any care for it?"
+    await _say(relay, "p-rel-fr", "J'écris pour mon mari, depuis les comprimés de l'étude il vomit")
+    await _say(relay, "p-rel-fr", "hier")
+    (grave,) = await _say(relay, "p-rel-fr", "oui")
+    assert grave.text is not None and "gêne-t-il sa vie de tous les jours" in grave.text
 
 
 async def test_an_unreadable_answer_is_asked_again_once_then_passed(
@@ -396,7 +461,8 @@ async def test_answers_as_patients_give_them_in_french(
     migrated_engine: Engine, alerting: Settings
 ) -> None:
     """Played on the phone-sized web chat: "ça va ça vient" goes on, "assez gênant" answers the
-    next question, and "c'est bon merci" ends the questions instead of being asked again."""
+    next question, and "c'est bon merci" ends the questions (and says so) instead of being
+    asked again."""
     relay = _relay(migrated_engine, alerting)
     await _say(relay, "p-f", "jai mal au ventre depuis les comprimés")
     (ongoing,) = await _say(relay, "p-f", "avant hier")
@@ -408,9 +474,14 @@ async def test_answers_as_patients_give_them_in_french(
     assert care.text is not None and care.text.startswith("Désolé")  # not an answer to care
     facts = asking.facts_of(_event(migrated_engine), relay.cipher)
     assert facts.ongoing is True and facts.onset is not None
-    (gone_on,) = await _say(relay, "p-f", "cest bon merci")
-    assert gone_on.text is not None and "Désolé, je ne peux pas répondre" in gone_on.text  # Rasa
+    (ended,) = await _say(relay, "p-f", "cest bon merci")  # done with the questions
+    assert ended.text is not None and ended.text.startswith("D'accord, je m'arrête là.")
     assert _event(migrated_engine).follow_up_step == asking.DONE
+    # Tried on the phone: "c bon" at a question got the assistant's goodbye, and the report
+    # seemed forgotten.
+    await _say(relay, "p-cb", "des boutons partout depuis les comprimés")
+    (closed,) = await _say(relay, "p-cb", "c bon")
+    assert closed.text is not None and "L'équipe de l'étude a votre signalement" in closed.text
 
 
 async def test_a_question_in_the_same_message_is_answered_first_then_the_follow_up_waits(
