@@ -189,18 +189,19 @@ def safety_eval_texts(folder: Path = ROOT / "bench" / "safety_eval") -> Iterator
 
 def followup_eval_texts(folder: Path = ROOT / "bench" / "safety_followup") -> Iterator[Text]:
     """The side-effect reports of bench/safety_followup that give figures on wording the
-    extractor had not met when they were scored (reports.yml, and fresh.yml, sealed.yml and
-    sealed3.yml when present), and the answers typed after them of more than one word.
-    tuning2.yml and tuning3.yml are not among them: they were written to be tuned on."""
-    for name in ("reports.yml", "fresh.yml", "sealed.yml", "sealed3.yml"):
+    extractor had not met when they were scored (reports.yml, and fresh.yml, sealed.yml,
+    sealed3.yml and sealed4.yml when present), and the answers typed after them of more than
+    one word. tuning2.yml and tuning3.yml are not among them: they were written to be tuned on."""
+    for name in ("reports.yml", "fresh.yml", "sealed.yml", "sealed3.yml", "sealed4.yml"):
         if (folder / name).exists():
             yield from _followup_texts(folder / name)
 
 
 def followup_tuning_texts(folder: Path = ROOT / "bench" / "safety_followup") -> Iterator[Text]:
-    """The reports written to tune the extractor on (tuning2.yml, tuning3.yml), which the sealed
-    sets must not repeat."""
-    for name in ("tuning2.yml", "tuning3.yml"):
+    """The reports the extractor was tuned on after their first scoring (tuning2.yml,
+    tuning3.yml, and sealed3.yml once its two scorings were given), which the sets still sealed
+    must not repeat."""
+    for name in ("tuning2.yml", "tuning3.yml", "sealed3.yml"):
         if (folder / name).exists():
             yield from _followup_texts(folder / name)
 

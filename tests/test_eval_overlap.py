@@ -62,6 +62,7 @@ def test_side_effect_reports_are_not_in_the_entries_or_the_nlu_data() -> None:
     assert any(t.origin.startswith("bench/safety_followup/fresh.yml") for t in texts)
     assert any(t.origin.startswith("bench/safety_followup/sealed.yml") for t in texts)
     assert any(t.origin.startswith("bench/safety_followup/sealed3.yml") for t in texts)
+    assert any(t.origin.startswith("bench/safety_followup/sealed4.yml") for t in texts)
     assert sum(1 for t in texts if t.origin.split()[1].startswith("fr[")) > 40  # both languages
     _fail_on(overlaps(texts, KNOWLEDGE + NLU))
 
@@ -70,8 +71,8 @@ def test_sealed_side_effect_reports_are_not_in_the_sets_tuned_on() -> None:
     """Texts of four words or more: "feeling sick" or "yes still" is in every set of reports,
     and a report that short is played with the answers typed after it, which differ."""
     tuned = [t for t in overlap.followup_tuning_texts() if len(t.text.split()) >= 4]
-    assert len(tuned) > 300  # tuning2.yml and tuning3.yml were read
-    names = ("bench/safety_followup/sealed.yml", "bench/safety_followup/sealed3.yml")
+    assert len(tuned) > 400  # tuning2.yml, tuning3.yml and sealed3.yml were read
+    names = ("bench/safety_followup/sealed.yml", "bench/safety_followup/sealed4.yml")
     sealed = [
         t
         for t in overlap.followup_eval_texts()

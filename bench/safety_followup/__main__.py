@@ -36,6 +36,14 @@ before the tuning on tuning3.yml and not read since) is scored whole with `--sea
 sealed.yml. Two of its reports were left out unread because they repeated reports of
 tuning3.yml (tests/test_eval_overlap.py).
 
+`sealed3.yml` was scored twice (after the tuning on tuning3.yml: 0.83 / 0.52 / 0.95 in English,
+0.91 / 0.53 / 0.94 in French), then tuned on: it is training data now, and one of its reports
+was left out for repeating one of sealed.yml. `sealed4.yml` (58 + 59, a natural mix, by a
+writer who saw neither the extractor nor the other sets; three items left out unread for
+repeating wording of the sets tuned on) is the sealed set now, with sealed.yml. It was scored
+before the tuning on sealed3.yml (0.93 / 0.78 / 0.98 in English, 0.98 / 0.75 / 0.90 in French)
+and after it; its misses are never listed.
+
 Each figure is printed with the share said wrong beside it: a course, onset or seriousness
 given that is not the reader's. What the extractor does not say is asked in the chat, so a
 miss that is not said wrong is a question the person answers; one said wrong is not asked.
@@ -56,7 +64,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.safety.followup import Facts, extract, read_answer  # noqa: E402
+from bot.safety.followup import Facts, extract, read_answer, taken  # noqa: E402
 
 REPORTS = Path(__file__).resolve().parent / "reports.yml"
 FRESH = Path(__file__).resolve().parent / "fresh.yml"
@@ -64,10 +72,11 @@ TUNING2 = Path(__file__).resolve().parent / "tuning2.yml"
 TUNING3 = Path(__file__).resolve().parent / "tuning3.yml"
 SEALED = Path(__file__).resolve().parent / "sealed.yml"
 SEALED3 = Path(__file__).resolve().parent / "sealed3.yml"
+SEALED4 = Path(__file__).resolve().parent / "sealed4.yml"
 TARGET = 0.90
 FIELDS = ("onset", "ongoing", "seriousness")
-PARTS = ("tuning", "held-out", "fresh", "tuning2", "tuning3", "sealed", "sealed3")
-SEALED_PARTS = ("sealed", "sealed3")
+PARTS = ("tuning", "held-out", "fresh", "tuning2", "tuning3", "sealed3", "sealed", "sealed4")
+SEALED_PARTS = ("sealed", "sealed4")
 
 
 @dataclass
@@ -97,8 +106,7 @@ def played(item: dict[str, Any], received: dt.datetime) -> Facts:
         typed = str(answers.get(step) or "")
         found = read_answer(step, typed, received) if typed else None
         if isinstance(found, Facts):
-            facts = facts.merged(found)
-            facts = replace(facts, answers=(*facts.answers, (step, typed)))
+            facts = taken(facts, step, found, typed, received)
         else:
             facts = replace(facts, skipped=(*facts.skipped, step))
     return facts
@@ -146,10 +154,11 @@ def main() -> int:
         "fresh": yaml.safe_load(FRESH.read_text(encoding="utf-8")),
         "tuning2": yaml.safe_load(TUNING2.read_text(encoding="utf-8")),
         "tuning3": yaml.safe_load(TUNING3.read_text(encoding="utf-8")),
+        "sealed3": yaml.safe_load(SEALED3.read_text(encoding="utf-8")),
     }
     if args.sealed:
         whole["sealed"] = yaml.safe_load(SEALED.read_text(encoding="utf-8"))
-        whole["sealed3"] = yaml.safe_load(SEALED3.read_text(encoding="utf-8"))
+        whole["sealed4"] = yaml.safe_load(SEALED4.read_text(encoding="utf-8"))
     for language in ("en", "fr"):
         items = data[language]
         results[language, "tuning"] = score(items[0::2], received)
@@ -173,7 +182,7 @@ def main() -> int:
         for (language, part), s in results.items():
             if part not in SEALED_PARTS:  # never the sealed sets'
                 for line in s.misses:
-                    print(f"{language}: {line}")
+                    print(f"{language} {part}: {line}")
     return 0 if all(s.meets() for s in results.values()) else 1
 
 

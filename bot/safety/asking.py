@@ -50,6 +50,7 @@ from bot.safety.followup import (
     payload,
     read_answer,
     reporter,
+    taken,
 )
 from bot.settings import Settings
 
@@ -190,8 +191,7 @@ def answer(
     if found is None or found == "skip":
         facts = replace(facts, skipped=(*facts.skipped, step))
     else:
-        facts = facts.merged(found).merged(_said_besides(step, text, now))
-        facts = replace(facts, answers=(*facts.answers, (step, text.strip()[:500])))
+        facts = taken(facts, step, found, text, now)
     save(session, settings, cipher, event, facts)
     # Told at once, in a message of its own, when an answer makes it serious.
     urgent: tuple[Reply, ...] = ()
@@ -210,18 +210,6 @@ def answer(
 def _own_question(text: str) -> bool:
     """A question of the person's own, worded as one ("is it normal to feel this tired?")."""
     return not is_button(text) and len(text.split()) >= 3 and wording.opens_as_question(text)
-
-
-def _said_besides(step: Step, text: str, now: dt.datetime) -> Facts:
-    """What an answer tells of the side effect besides what was asked, said outright ("since
-    monday and still itchy" to "when did it start?"): the rest of a report sent in two parts.
-    An answer about the study treatment dates its last dose, not the side effect."""
-    said = extract(text, now)
-    if step == "product":
-        said = replace(said, onset=None, onset_said=None)
-    if "ongoing" in said.inferred:  # told in the present: the course is still asked
-        said = replace(said, ongoing=None)
-    return replace(said, inferred=(), product=None)
 
 
 def _answers_another(

@@ -161,12 +161,18 @@ def extract(text: str, received: dt.datetime) -> Facts:
     """What a report says of its side effect, with nothing guessed."""
     folded = _folded(text)
     today = received.date()
+    # "dry cough 3 days", "diarrhée 3 jours": a few words and how long, up to now.
+    lasting = _HOW_LONG_ALONE.search(folded) if len(folded.split()) <= 6 else None
+    if lasting is not None:
+        folded = f"{folded[: lasting.start()]} for {lasting[1]} days now"
     onset, said = _onset(folded, today)
     ongoing = _ongoing(folded)
     inferred: tuple[str, ...] = ()
     if ongoing is None and _told_as_present(folded) and not _CRITERIA["death"].search(folded):
         ongoing, inferred = True, ("ongoing",)
     criteria = _criteria(folded)
+    if ongoing is None and "congenital_anomaly" in criteria:
+        ongoing = True  # what a child is born with is still there
     return Facts(
         product=_product(text),
         onset=onset,
@@ -178,6 +184,8 @@ def extract(text: str, received: dt.datetime) -> Facts:
         criteria=criteria,
     )
 
+
+_HOW_LONG_ALONE = re.compile(r"(?<!ago )(?<!for )(?<!pendant )\b(\d+) ?(?:days?|jours?|j)$")
 
 Answer = Facts | Literal["skip", "end"] | None
 
@@ -227,6 +235,26 @@ def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
         return None
     onset, _ = _onset(_as_when(folded, alone=False), today)
     return Facts(product=text.strip()[:200], last_dose=onset)
+
+
+def taken(facts: Facts, step: Step, found: Facts, text: str, received: dt.datetime) -> Facts:
+    """`facts` once `text` answered `step`'s question with `found`: what it answers, what else
+    it says outright of the side effect, and the person's words."""
+    facts = facts.merged(found).merged(_besides(step, text, received))
+    return replace(facts, answers=(*facts.answers, (step, text.strip()[:500])))
+
+
+def _besides(step: Step, text: str, received: dt.datetime) -> Facts:
+    """What an answer tells of the side effect besides what was asked, said outright ("since
+    monday and still itchy" to "when did it start?"): the rest of a report sent in two parts.
+    Only an answer about its course dates its start: a day in another answer tells of the care,
+    the time off work or the last dose."""
+    said = extract(text, received)
+    if step != "ongoing":  # "yes since monday"; not "j'ai dû poser 2 jours", nor a last dose
+        said = replace(said, onset=None, onset_said=None)
+    if "ongoing" in said.inferred:  # told in the present: the course is still asked
+        said = replace(said, ongoing=None)
+    return replace(said, inferred=(), product=None)
 
 
 _SHORT_DAY = re.compile(
@@ -442,6 +470,10 @@ def _onset(folded: str, today: dt.date) -> tuple[str | None, str | None]:
         folded = _DEATH_CLAUSE.sub(" ", folded)
     folded = _ENDED_WHEN.sub(" ", folded)
     folded = _ENDED_THEN.sub(" ", folded)
+    folded = _NOT_ONSET.sub(" ", folded)
+    folded = _OVER_TOLD_THEN.sub(" ", folded)  # "je remarche depuis hier": the end's day
+    folded = _RANGE.sub(lambda m: f"{m[1]} {m[3]} to {m[2]} {m[3]}", folded)
+    folded = _SINCE_SHORT_DAY.sub(lambda m: f"{m[1] or m[3]} {_SHORT_DAYS[m[2] or m[4]]}", folded)
     since = _SINCE_ROUGH.search(folded)
     if since is not None:
         return None, since.group(0)  # "since the weekend…, the last one this morning"
@@ -453,6 +485,30 @@ def _onset(folded: str, today: dt.date) -> tuple[str | None, str | None]:
         return day.isoformat(), None
     rough = _ROUGHLY.search(folded)
     return None, rough.group(0) if rough else None
+
+
+# Days that date something other than the start: the last time, the end, a visit to the doctor,
+# the return to work ("la dernière fois c'était le 14", "haven't had one since the weekend",
+# "saw my GP on Friday about…", "j'ai pu reprendre le boulot lundi").
+_NOT_ONSET = re.compile(
+    r"\b(?:la derniere fois|the last (?:one|time)|last one)[^.;]{0,25}|"
+    r"(?:haven'?t|havent|have not|hasn'?t|pas eu|plus eu|aucune? autre|nothing like (?:it|that) )"
+    r"[^.;]*?(?:since|depuis)[^.;,]*|"
+    r"(?:saw|seen|visited|went to|vu|consulte|passee? chez) (?:my |the |mon |ma |le |la )?"
+    r"(?:gp|doctor|doc|medecin(?: traitant)?|nurse|pharmacist|dentist|generaliste|pharmacien\w*|"
+    r"infirmi\w*)(?: on| ce| le)? (?:\w+day|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)|"
+    r"(?:pu reprendre|back (?:to|at) work|reached|returned to work|repris le \w+)[^.,;]{0,30}|"
+    r"(?:appel\w*|compos\w*|fait) (?:le |la )?(?:15|17|18|112|114|115)\b"  # a number, not a day
+)
+# "9th-12th Nov", "from 10th to 13th Nov", "du 10 au 13 novembre": from the first day.
+_RANGE = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th|er)? ?(?:-|to|au|till|until) ?(\d{{1,2}})(?:st|nd|rd|th)? "
+    rf"({_MONTH_WORD})\b"
+)
+# "since mon", "depuis jeu" (not "depuis mon lit", nor "since sun exposure").
+_SINCE_SHORT_DAY = re.compile(
+    r"\b(since|from) (mon|tue|wed|thu|thur|fri|sat)\b|\b(depuis) (lun|mer|jeu|ven|sam|dim)\b"
+)
 
 
 def _onset_day(folded: str, today: dt.date) -> dt.date | None:
@@ -652,11 +708,15 @@ def _ongoing(folded: str) -> bool | None:
     if _CRITERIA["death"].search(folded):
         return None  # the outcome is death: neither going on nor over
     folded = _ENDED_WHEN.sub(" it's over ", folded)  # "fini depuis hier": not a "depuis" of now
-    stills = list(_STILL.finditer(folded))
+    by_place = lambda m: m.start()  # noqa: E731
+    stills = sorted([*_STILL.finditer(folded), *_GOES_ON_TOLD.finditer(folded)], key=by_place)
+    over = sorted([*_STOPPED.finditer(folded), *_OVER_TOLD.finditer(folded)], key=by_place)
+    # "je remarche depuis hier": a "depuis" just after an end dates the end.
+    stills = [s for s in stills if not (s.group(0).startswith("depuis") and _just_after(s, over))]
     stopped = next(
         (
             m
-            for m in _STOPPED.finditer(folded)
+            for m in over
             if not _negated(folded, m.start())
             and not _NOT_AFTER.match(folded, m.end())
             # "can no longer close my eye" says a loss that lasts, not an end.
@@ -676,6 +736,55 @@ def _ongoing(folded: str) -> bool | None:
     if stopped is not None:
         return False
     return None
+
+
+# Over, told by what the person does again or has not had since ("haven't needed the inhaler
+# since Saturday", "walking the dog as usual without any discomfort", "pas eu le moindre
+# vertige depuis vendredi", "la peau est redevenue nette").
+_OVER_TOLD = re.compile(
+    r"\b(?:(?:haven'?t|havent|have not|hasn'?t|hasnt|has not) (?:had|seen|needed|noticed|used|"
+    r"felt) (?:a |an |any |the |my |another )?(?:[\w']+ ){0,3}since|"
+    r"nothing like (?:it|that|this) since|not a (?:twinge|thing|peep|drop|single \w+) since|"
+    r"(?:walking|working|going|doing \w+|running|eating|sleeping) (?:[\w']+ ){0,4}as usual|"
+    r"without (?:any |a )?(?:discomfort|pain|problems?|trouble|bother|issues?)|no bother|"
+    r"(?<!tests )(?<!test )(?<!results )(?<!bloods )(?<!scan )(?<!ecg )"
+    r"(?:feels?|looks?|is|are|was|were|been) (?:completely |totally |perfectly |all )?normal"
+    r"(?! for me)|(?:back to|back at) (?:its|her|his|their|our) (?:normal|usual)|"
+    r"(?:eating|walking|breathing|sleeping|working|moving|beating) normally|"
+    r"normal for (?:\d+|a|two|three|several) \w+|my old self|first time in (?:ages|weeks|days)|"
+    r"(?:let|eased|cleared|dried) up|sorted (?:itself |themselves )?out|"
+    r"(?<!until )(?<!before )i was (?:ok|okay|fine|alright|all right|better)"
+    r"(?! until| till| before)|"
+    r"can (?:[\w']+ ){1,4}properly|slept (?:right )?through|sleeping like a (?:baby|log)|"
+    r"(?:pas eu|plus eu|aucune? autre|pas (?:un|une) seule?|pas d'?autre) (?:le moindre |la "
+    r"moindre |de |d'?|un |une )?\w+ depuis|n'?(?:a|ai|avons) plus (?:\w+ )?(?:convulse|vomi|"
+    r"saigne|eu)\w*|redevenue?s? (?:nette?s?|lisses?|propres?|normale?s?|normaux)|"
+    r"(?:dors|dort|mange|marche|respire|bat|travaille) (?:a nouveau|de nouveau|normalement)|"
+    r"\bremarche|mauvais souvenir|(?:je suis|suis) en forme|bien recupere|a bien recupere|"
+    r"ont cesse|a cesse|ai pu reprendre|(?:je )?file correct|"
+    r"(?:c'?est|est) revenue? (?:a la )?normale?|"
+    r"ete normales?|plus de [a-z]+(?=\s*(?:[.!]|$)))\b"
+)
+_OVER_TOLD_THEN = re.compile(rf"(?:{_OVER_TOLD.pattern})[^.,;!?]{{0,30}}")
+# Still there, told without "still": "about the same", "legs feel weak today as well", "most
+# nights", the odd flutter, a rash spreading, a ward now ("il est en néphro").
+_GOES_ON_TOLD = re.compile(
+    r"\b(?:about the same|the same as (?:before|yesterday)|(?:today|this morning) as well|"
+    r"as well today|(?:aujourd'?hui|ce matin) (?:aussi|encore)|most (?:nights|days|mornings|"
+    r"evenings)|the odd \w+|less than before|moins qu'?avant|spreading|getting bigger|"
+    r"s'?etend|s'?agrandit|degonfle doucement|(?:is|are|'s) a nightmare|bothers? me|"
+    r"(?:have|has|'ve|ive) been (?!fine|ok|okay|good|well|great|alright|normal|better)"
+    r"(?:a bit |quite |very |really )?\w+ (?:[\w']+ ){0,3}since\b|"
+    r"(?:est|suis) en (?:nephro\w*|cardio\w*|neuro\w*|pneumo\w*|gastro\w*|onco\w*|hemato\w*|"
+    r"medecine|chirurgie)|"
+    r"(?:\d+|[a-z]+)[- ](?:\d+ )?fois par (?:jour|nuit|semaine)|(?:\d+|several|a few) times a "
+    r"(?:day|night|week)|du matin au soir|from morning (?:till|to) night|"
+    r"pelent|pele|tout tourne|me serrent)\b"
+)
+
+
+def _just_after(match: re.Match[str], others: list[re.Match[str]]) -> bool:
+    return any(0 <= match.start() - other.end() < 30 for other in others)
 
 
 def _told_as_present(folded: str) -> bool:
@@ -789,6 +898,7 @@ _HOSPITAL_STAY = re.compile(
 _EMERGENCY_CARE = re.compile(
     r"\b(?:a and e|a ?& ?e|emergency (?:room|department|dept|services?|care)|the er|er visit|"
     r"to er|in er|at er|casualty|ambulance|paramedics?|999|911|112|15|samu|pompiers|"
+    r"ambulanci(?:er|ere)s?|smur|"
     r"urgences?|urgence|aux urg|hospital|(?:to|at|in) (?:the )?ed)\b"
 )
 _DOCTOR = re.compile(
@@ -822,7 +932,13 @@ def _care(folded: str) -> str | None:
     for m in _EMERGENCY_CARE.finditer(folded):
         if _A_VISIT.search(folded[max(0, m.start() - 30) : m.start()]):
             continue
-        denied = _negated(folded, m.start()) or _HYPOTHETICAL.search(_clause(folded, m))
+        if _MESSENGER.match(folded, m.end()):
+            continue  # "the hospital asked me to let you know"
+        denied = (
+            _negated(folded, m.start())
+            or _HYPOTHETICAL.search(_clause(folded, m))
+            or _advised_by_phone(folded, m)
+        )
         (meant if denied else emergency).append(m)
     if emergency and not all(_dose_number(m) for m in emergency):
         return "emergency"
@@ -840,12 +956,36 @@ def _care(folded: str) -> str | None:
         r"\bvu personne\b|\b(?:saw|seen|see|called|asked) (?:nobody|no one|noone)\b|"
         r"\bno (?:doctor|need to see)\b|\b(?:(?:rang|called|phoned) (?:111|the (?:trial|study) "
         r"(?:line|team|nurse))|keep an eye on it|told me to rest|(?:m'?ont|"
-        r"m'?a) dit de (?:me reposer|rester)|manage at home|rest at home|"
+        r"m'?a) dit de (?:me reposer|rester|surveiller|prendre (?:un )?(?:rendez|rdv)|boire|"
+        r"attendre)|told me to (?:keep|watch|wait|drink|book)|manage at home|rest at home|"
         r"stay(?:ed)? at home|resté a la maison|reste a la maison|suis reste\w* a la maison)\b",
         folded,
     ):
         return "none"
     return None
+
+
+# "the hospital asked me to let you know": who passes the message on, not care given.
+_MESSENGER = re.compile(r"\s*(?:asked|told me to (?:tell|let)|wants? me to|m'?a demande)\b")
+# An instruction ("m'a dit de", "told me to"), not news ("m'ont dit que j'aurais pu y passer").
+_PHONE_ADVICE = re.compile(
+    r"\b(?:dit de|said to|told me to|advised|conseille de|m'?a conseille|m'?ont conseille)\b"
+)
+_CAME = re.compile(
+    r"\b(?:ambulance|ambulanci\w+|paramedics?|pompiers|urgences?|a and e|a ?& ?e|emergency "
+    r"room|the er|smur|sont venus|came|arrived|emmene\w*|took me|taken|sur place|on the spot|"
+    r"checked me|examine\w*|soigne\w*)\b"
+)
+
+
+def _advised_by_phone(folded: str, m: re.Match[str]) -> bool:
+    """ "J'ai appelé le 15, le régulateur m'a dit de prendre rendez-vous": advice by phone, no
+    emergency care, when no crew came and no emergency department was visited."""
+    return (
+        m.group(0) in ("15", "112", "999", "911", "samu")
+        and _PHONE_ADVICE.search(_sentence(folded, m)) is not None
+        and _CAME.search(folded) is None
+    )
 
 
 # "my study visit at the hospital": the place of a visit, not care needed.
@@ -854,7 +994,7 @@ _A_VISIT = re.compile(r"\b(?:visit|visite|appointment|rendez[- ]vous|rdv|consult
 _HYPOTHETICAL = re.compile(
     r"\b(?:wanted (?:me )?to|want(?:s|ed)? me to|was going to|were going to|almost|nearly|"
     r"offered to|suggested|thought about|voulait|voulais|allait|allais|a propose|proposait|"
-    r"hesite)\b"
+    r"hesite|close to (?:going|calling|ringing)|pas loin d'?(?:aller|appeler)|a deux doigts)\b"
 )
 
 
@@ -862,7 +1002,7 @@ _HYPOTHETICAL = re.compile(
 _REFUSED = re.compile(
     r"\b(?:almost|nearly|said no|refused|didn'?t (?:go|need)|did not (?:go|need)|"
     r"(?:settled|went|passed|calmed) (?:down |away )?(?:by itself|on its own)|j'?ai refuse|"
-    r"failli|finalement|a passe tout seul|s'?est calme|"
+    r"failli|finalement|a passe tout seul|s'?est calme|eased (?:off|up)|close to|"
     r"(?:rentre|rentree|reste|restee) (?:a la maison|chez moi|en taxi))\b"
 )
 
@@ -929,6 +1069,13 @@ def _product(text: str) -> str | None:
     return (text[found.start() : found.end()] if same else found.group(0)).strip()
 
 
+def _sentence(folded: str, match: re.Match[str]) -> str:
+    """The sentence `match` is in."""
+    start = max(folded.rfind(stop, 0, match.start()) for stop in ".;!?") + 1
+    ends = [i for i in (folded.find(stop, match.end()) for stop in ".;!?") if i >= 0]
+    return folded[start : min(ends, default=len(folded))]
+
+
 def _clause(folded: str, match: re.Match[str]) -> str:
     """The words of `match`'s clause before it."""
     return re.split(r"[.;!?,]| but | mais ", folded[: match.start()])[-1]
@@ -969,7 +1116,8 @@ _CRITERIA = {
         r"perdu (?:la vue|l'?audition|l'?usage)|(?:can'?t|cannot|cant) walk without|"
         r"may not improve|might not improve|won'?t (?:be able to )?(?:go back to|return to) "
         r"(?:my )?(?:job|work)|(?:restera|resterait) comme ca|sequelles?|"
-        r"permanent|permanente|definitif|definitive|"
+        r"permanent|permanente|definitif|definitive|n'?arrive plus a (?:me|se) servir|"
+        r"ne reviendra (?:\w+ ){0,3}pas|won'?t come back|will never (?:be|come) back|"
         r"for good|(?:had|have) to (?:stop|give up|quit) (?:working|work|my job)|"
         r"stop(?:ped)? working|won'?t come back|(?:ne )?reviendra (?:pas|plus|jamais)|"
         r"can'?t see out of|(?:du|dois|devoir) arreter (?:mon|de) (?:boulot|travail|travailler)|"
@@ -1012,6 +1160,11 @@ _STILL_ANSWER = re.compile(
     r"\b(?:going down|getting better|improving|healing|slowly|recovering|better but|"
     r"mieux mais|je recupere|ca s'?ameliore|s'?ameliore|en train de|pele|desquame)\b"
 )
+_NO_IT_ENDED = re.compile(
+    r"^(?:no|non|nope|nan|nah|not)\b[, ]*(?:since|depuis)\b|"
+    r"^(?:no|non|nope|nan|nah)\b.*\b(?:ca va|sa va|fine|ok|okay|better|mieux|gone|parti)\b"
+)
+_BUT_STILL = re.compile(r"\b(?:still|toujours|encore|but|mais|tjs|tjrs)\b")
 _OVER_ANSWER = re.compile(
     r"^(?:all (?:good|fine|gone|clear)|ras|r a s|c bon|c'?est bon|cest bon|ca va|sa va|"
     r"rien|nothing|none|fine|good|no more)\b(?! mais| but)|"
@@ -1028,6 +1181,8 @@ _NOT_YET = re.compile(r"^(?:not yet|pas encore|nobody yet)\b|\b(?:no|non|nope|na
 def _course_answer(text: str, folded: str, found: Facts) -> bool | None:
     """An answer to "is it still going on?": its short forms first ("a bit", "RAS"), then what
     it says as a report would, then yes or no."""
+    if _NO_IT_ENDED.search(folded) and not _BUT_STILL.search(folded):
+        return False  # "non depuis hier ça va", "not since yday"
     if _STILL_ANSWER.search(folded):
         return True
     if found.ongoing is not None and "ongoing" not in found.inferred:

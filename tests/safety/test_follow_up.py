@@ -141,6 +141,33 @@ def test_short_answers_as_patients_type_them(
         ("Je suis en cardiologie depuis jeudi, arrêt cardiaque", "2026-11-12", True, True),
         # A faculty that never came back is a disability, not an end.
         ("the sight in my eye never came back after the bleed", None, True, True),
+        # Over, told by what is done again or not had since; the "since" dates the end.
+        (
+            "haven't needed my inhaler since sunday, the wheeze began on the 10th",
+            "2026-11-10",
+            False,
+            None,
+        ),
+        ("pas eu le moindre malaise depuis vendredi", None, False, None),
+        ("je remarche sans canne depuis hier", None, False, None),
+        ("walking the dog as usual without any discomfort now", None, False, None),
+        # Still there, told without "still"; a few words and how long, up to now.
+        ("the swelling is about the same", None, True, None),
+        ("sore throat 3 days", "2026-11-15", True, None),
+        # A stay given as a range starts on its first day; advice by phone is no care.
+        (
+            "admitted 9th-12th Nov with pancreatitis, home now and eating normally",
+            "2026-11-09",
+            False,
+            True,
+        ),
+        (
+            "appelé le 15 lundi, le régulateur m'a dit de prendre rdv chez mon médecin, ça va "
+            "mieux maintenant",
+            "2026-11-16",
+            False,
+            False,
+        ),
     ],
 )
 def test_what_ended_and_what_stays(
