@@ -130,11 +130,17 @@ def fault(fleet: topology.Fleet, what: str, redis_url: str) -> None:
 
 def restart_redis(redis_url: str) -> None:
     """Shut Redis down (nothing saved) and start it again as it ran: its own settings, read
-    from it first (bind, port, persistence, folder, log file)."""
+    from it first (bind, port, persistence, folder, log file); returns once it answers."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     where = urlsplit(redis_url)
-    client = redis.Redis(host=where.hostname or "127.0.0.1", port=where.port or 6379)
+    # No retries: the client's default (ten, with backoff) would try the shutdown again on the
+    # connection it closes, and keep Redis down for seconds before it is started again.
+    client = redis.Redis(
+        host=where.hostname or "127.0.0.1", port=where.port or 6379, retry=Retry(NoBackoff(), 0)
+    )
     config: dict[str, str] = {}
     for name in ("bind", "port", "save", "appendonly", "dir", "logfile"):
         config.update(client.config_get(name))  # type: ignore[arg-type]
@@ -148,6 +154,15 @@ def restart_redis(redis_url: str) -> None:
             argv += [f"--{name}", config[name]]
     time.sleep(0.5)
     subprocess.run(argv, check=True)
+    deadline = time.monotonic() + 10
+    while True:  # back once it answers
+        try:
+            client.ping()
+            return
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def throughput(args: argparse.Namespace, replicas: int, console: Console) -> float:

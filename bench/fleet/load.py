@@ -44,7 +44,8 @@ from bot.pseudonym import pseudonym
 from bot.settings import Settings
 
 LATE_WAIT = 90.0  # seconds a person waits for an answer that comes late
-# Seconds after the run before the last look for repeats: a dead gateway's lease (35 s) passed.
+# Seconds after the run before the last look for repeats: a dead gateway's holds lapse within
+# 6 s (bot.gateway.relay.LEASE), a live one's without a step within 2 × 15 + 5 s.
 SETTLE = 40.0
 RESENDS = 3  # times a request that failed (no answer at all) is sent again, with the same id
 POLL = 0.5
@@ -198,7 +199,7 @@ class Load:
         return []
 
     async def sweep(self) -> None:
-        """After the run (and a lease's time): replies delivered late that no message waited
+        """After the run (and SETTLE): replies delivered late that no message waited
         for. To a person whose every message was answered, a repeat; else a very late answer."""
         async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
             for person in self.people:

@@ -108,7 +108,14 @@ class Fleet:
             # A Rasa server killed mid-message holds that conversation in Redis this long:
             # below RASA_TIMEOUT_SECONDS (15), so the other server takes it within the wait.
             "TICKET_LOCK_LIFETIME": "10",
-            "RATE_LIMIT_ENABLED": "false",  # every conversation comes from 127.0.0.1
+            # The abuse limits on, counted in Redis as on a site (a Redis restart meets the
+            # gateways' own Redis clients), each address's far above the bench's: every
+            # conversation comes from 127.0.0.1.
+            "RATE_LIMIT_ENABLED": "true",
+            "RATE_LIMIT_CHAT_PER_ADDRESS": "1000000",
+            "RATE_LIMIT_UPDATES_PER_ADDRESS": "1000000",
+            "RATE_LIMIT_PAGES_PER_ADDRESS": "1000000",
+            "RATE_LIMIT_NEW_CONVERSATIONS_PER_ADDRESS": "1000000",
             "TRIALBOT_CACHE_DIR": str(PROJECT_ROOT / "var" / "cache"),
             "TELEGRAM_BOT_TOKEN": "",
             "MESSENGER_PAGE_TOKEN": "",

@@ -130,8 +130,14 @@ class RedisSchedule:
         secret: bytes = b"",
     ) -> None:
         import redis.asyncio as redis  # only a site with Redis needs the client
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
-        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        # One try again at once (a connection a Redis restart closed), never the client's
+        # default ten with backoff: a message must not wait seconds for a Redis that is down.
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 1)
+        )
         self._script = self._client.register_script(_RESERVE)
         self._key = f"trialbot:{platform}:{bot_id}:pace"
         self._platform = platform

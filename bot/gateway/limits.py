@@ -138,8 +138,14 @@ class RedisCounter:
 
     def __init__(self, url: str, prefix: str = "trialbot:limits") -> None:
         import redis.asyncio as redis  # only a site with Redis needs the client
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
-        self._client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        # One try again at once (a connection a Redis restart closed), never the client's
+        # default ten with backoff: a request must not wait seconds for a Redis that is down.
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=1.0, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 1)
+        )
         self._script = self._client.register_script(_HIT)
         self._prefix = prefix
         self._local = LocalCounter()

@@ -12,14 +12,28 @@ waited for (that gateway is forwarding it), and taken over when that gateway's l
 which forwards the conversation's messages in order too. A message is marked answered before
 its replies leave the gateway, so that a gateway killed after Rasa answered leaves a message
 that the recovery loop finds answered in Rasa's tracker (`_send`) and delivers once, late.
+
+A gateway's hold on the messages it forwards is a short lease (LEASE) that it renews while it
+works on them (`Keeper`, a thread of its own, whatever the event loop is busy with): a gateway
+that died lets its messages go within LEASE, and one that is alive and slow (Rasa taking its
+time) keeps them. Before each message goes to Rasa, the gateway renews its hold on it and checks
+that it still has it (`_still_held`): one that lost it (stalled for longer than the lease, or
+cut off from the database) leaves it to the gateway that took it over, which asks Rasa's
+tracker before sending it again. A hold is renewed only while its holder keeps working on it:
+past 2 × RASA_TIMEOUT_SECONDS + 5 s without a step, it is left to lapse. The gateways' clocks
+must agree to within LEASE - RENEW_EVERY (NTP does it to milliseconds).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 import uuid
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -75,6 +89,14 @@ MAX_ATTEMPTS = 5
 # How often a message waits to see whether an earlier one, held by another gateway, is done.
 BEHIND_POLL = 0.2
 
+# Conversations whose waiting messages the recovery loop forwards at once.
+RECOVERY_CONCURRENCY = 8
+
+# A gateway's hold on the messages it forwards, renewed every RENEW_EVERY while it works on them:
+# another gateway takes a dead one's messages within LEASE of its death.
+LEASE = timedelta(seconds=6)
+RENEW_EVERY = 1.5  # seconds
+
 # How long after an emergency an "ok" gets the emergency number again rather than an offer.
 EMERGENCY_STILL_IN_MIND = timedelta(minutes=30)
 
@@ -114,6 +136,8 @@ class Accepted:
     # A side effect whose follow-up waited for a form to end: asked after Rasa's answer if the
     # form is over by then.
     resume: int | None = None
+    # The claim on `waiting`, kept alive by this gateway until `answer` is done with it.
+    token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +157,8 @@ class Relay:
         rasa: RasaClient,
         channels: dict[str, Channel],
         limits: abuse.Limits | None = None,
+        lease: timedelta = LEASE,
+        renew_every: float = RENEW_EVERY,
     ) -> None:
         self._settings = settings
         self._limits = limits
@@ -143,9 +169,11 @@ class Relay:
         self._cipher = Cipher.from_settings(settings)
         self._trials = Catalogue(settings.knowledge_dir)
         # Waiting messages are claimed like any outbox's rows (bot.outbox), oldest first; a try
-        # is counted when Rasa fails on it (`_release`), not when it is claimed.
-        lease = timedelta(seconds=settings.rasa_timeout * 2 + 5)
+        # is counted when Rasa fails on it (`_release`), not when it is claimed. The claim is
+        # short and renewed while this gateway works on the messages (`Keeper`).
         self._outbox = Outbox(InboundMessage, lease, InboundMessage.id, count_at_claim=False)
+        stall = settings.rasa_timeout * 2 + 5  # seconds: one step's longest, with a margin
+        self._keeper = Keeper(sessions, lease, stall=stall, every=renew_every)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def sender_key(self, channel: str, user_id: str) -> str:
@@ -176,7 +204,10 @@ class Relay:
         with timing.stage("safety"):
             finding, parse = await self._assess(inbound.text, rules)
         async with self._lock(key):
-            return await asyncio.to_thread(self._receive_once, inbound, key, finding, parse)
+            accepted = await asyncio.to_thread(self._receive_once, inbound, key, finding, parse)
+        if accepted is not None and accepted.waiting and accepted.token is not None:
+            self._keeper.hold(accepted.token)  # until `answer` is done with them
+        return accepted
 
     async def _over_limit(self, limits: abuse.Limits, inbound: Inbound, key: str) -> Refusal | None:
         """None within the conversation's limit (and, new on the web, its address's)."""
@@ -237,18 +268,24 @@ class Relay:
 
     async def answer(self, accepted: Accepted) -> list[Reply]:
         """Forward an accepted message, and those waiting before it, to Rasa; the replies."""
+        if accepted.token is None:
+            return await self._answer(accepted, "")
+        with self._keeper.holding(accepted.token):
+            return await self._answer(accepted, accepted.token)
+
+    async def _answer(self, accepted: Accepted, token: str) -> list[Reply]:
         turn = accepted.turn
         replies: list[Reply] = [accepted.notice] if accepted.notice is not None else []
         failed = False
         answered: list[Reply]
         if accepted.waiting:
             # Waited for outside the lock: the earlier message may be this gateway's own.
-            waiting = await self._after_earlier(turn, accepted.waiting)
+            waiting = await self._after_earlier(turn, accepted.waiting, token)
             if waiting is None:  # still behind another gateway's: the recovery loop's
                 answered, failed = [], True
             else:
                 async with self._lock(turn.sender_key):
-                    answered, failed = await self._forward(turn, waiting)
+                    answered, failed = await self._forward(turn, waiting, token)
             replies.extend(answered)
             if not replies and not failed:
                 # Nothing in the dialogue answered it: never silence.
@@ -265,14 +302,19 @@ class Relay:
             replies.extend([resumed] if resumed is not None else [])
         return replies
 
-    async def _after_earlier(self, turn: Turn, waiting: list[Waiting]) -> list[Waiting] | None:
+    async def _after_earlier(
+        self, turn: Turn, waiting: list[Waiting], token: str
+    ) -> list[Waiting] | None:
         """`waiting`, with the conversation's earlier messages that it must follow, once no
-        other gateway holds any of them; None (`waiting` handed back to the recovery loop) when
-        one is still held after RASA_TIMEOUT_SECONDS."""
+        other gateway holds any of them (those it takes are held with `token`); None (`waiting`
+        handed back to the recovery loop) when one is still held after RASA_TIMEOUT_SECONDS."""
         deadline = asyncio.get_running_loop().time() + self._settings.rasa_timeout
         ours = [message.id for message in waiting]
         while True:
-            behind, taken = await asyncio.to_thread(self._earlier, turn.conversation_id, ours)
+            self._keeper.touch(token)  # waiting is working on them
+            behind, taken = await asyncio.to_thread(
+                self._earlier, turn.conversation_id, ours, token
+            )
             if not behind:
                 return sorted([*taken, *waiting], key=lambda message: message.id)
             if asyncio.get_running_loop().time() >= deadline:
@@ -281,9 +323,12 @@ class Relay:
                 return None
             await asyncio.sleep(BEHIND_POLL)
 
-    def _earlier(self, conversation_id: int, ours: list[int]) -> tuple[bool, list[Waiting]]:
+    def _earlier(
+        self, conversation_id: int, ours: list[int], token: str
+    ) -> tuple[bool, list[Waiting]]:
         """Whether another gateway holds a waiting message of the conversation from before the
-        last of `ours`; if not, those of them that wait free (a dead gateway's), now claimed."""
+        last of `ours`; if not, those of them that wait free (a dead gateway's), now claimed
+        with `token`."""
         with self._sessions.begin() as session:
             before = and_(
                 InboundMessage.conversation_id == conversation_id,
@@ -296,7 +341,7 @@ class Relay:
             )
             if held is not None:
                 return True, []
-            return False, self._claimed(session, before, uuid.uuid4().hex)
+            return False, self._claimed(session, before, token or uuid.uuid4().hex)
 
     def _hand_back(self, ids: list[int]) -> None:
         with self._sessions.begin() as session:
@@ -348,17 +393,40 @@ class Relay:
         await asyncio.to_thread(self._finish_erasures)
         if not await self._rasa.is_up():
             return 0
-        forwarded = 0
-        for turn in await asyncio.to_thread(self._conversations_waiting):
-            async with self._lock(turn.sender_key):
-                waiting = await asyncio.to_thread(self._claim_waiting, turn.conversation_id)
-                replies, failed = await self._forward(turn, waiting)
-            if replies:
-                await self._deliver(turn, replies)
-            forwarded += len(waiting)
-            if failed:
-                break
-        return forwarded
+        turns = await asyncio.to_thread(self._conversations_waiting)
+        if not turns:
+            return 0
+        # The first alone: should Rasa still fail (its lock store away, say), one try is
+        # counted, not one for every conversation waiting. Then the others side by side (a
+        # fault leaves many waiting at once), none started once one has failed.
+        forwarded, failed = await self._recover_one(turns[0])
+        if failed:
+            return forwarded
+        gate = asyncio.Semaphore(RECOVERY_CONCURRENCY)
+        stop = asyncio.Event()
+
+        async def one(turn: Turn) -> int:
+            async with gate:
+                if stop.is_set():
+                    return 0
+                count, failed = await self._recover_one(turn)
+                if failed:
+                    stop.set()
+                return count
+
+        return forwarded + sum(await asyncio.gather(*(one(turn) for turn in turns[1:])))
+
+    async def _recover_one(self, turn: Turn) -> tuple[int, bool]:
+        """Forward a conversation's waiting messages and deliver the replies; how many were
+        tried, and whether Rasa failed on one."""
+        token = uuid.uuid4().hex
+        async with self._lock(turn.sender_key):
+            with self._keeper.holding(token):
+                waiting = await asyncio.to_thread(self._claim_waiting, turn.conversation_id, token)
+                replies, failed = await self._forward(turn, waiting, token)
+        if replies:
+            await self._deliver(turn, replies)
+        return len(waiting), failed
 
     async def run_recovery(self) -> None:
         """Recover forever, every `recovery_interval` seconds (a gateway background task)."""
@@ -511,10 +579,10 @@ class Relay:
             session.flush()
             earlier = self._claim_in(session, conversation.id, token, exclude=message.id)
             if notice is not None and not go_on:
-                return Accepted(_turn(conversation), earlier, notice, after)
+                return Accepted(_turn(conversation), earlier, notice, after, token=token)
             same = parse if text == inbound.text else None  # what Rasa reads was read
             this = Waiting(id=message.id, text=text, meta=meta, fresh=True, parse=same)
-            return Accepted(_turn(conversation), [*earlier, this], notice, after, resume)
+            return Accepted(_turn(conversation), [*earlier, this], notice, after, resume, token)
 
     def _safety(
         self,
@@ -636,9 +704,9 @@ class Relay:
             rows = session.scalars(select(Conversation).where(Conversation.id.in_(ids)).limit(100))
             return [_turn(row) for row in rows]
 
-    def _claim_waiting(self, conversation_id: int) -> list[Waiting]:
+    def _claim_waiting(self, conversation_id: int, token: str | None = None) -> list[Waiting]:
         with self._sessions.begin() as session:
-            return self._claim_in(session, conversation_id, uuid.uuid4().hex)
+            return self._claim_in(session, conversation_id, token or uuid.uuid4().hex)
 
     def _claim_in(
         self, session: Session, conversation_id: int, token: str, exclude: int | None = None
@@ -679,11 +747,21 @@ class Relay:
             for row in rows
         ]
 
-    async def _forward(self, turn: Turn, waiting: list[Waiting]) -> tuple[list[Reply], bool]:
-        """Send `waiting` to Rasa in order; the replies, and whether Rasa failed on the way."""
+    async def _forward(
+        self, turn: Turn, waiting: list[Waiting], token: str = ""
+    ) -> tuple[list[Reply], bool]:
+        """Send `waiting` (held with `token`) to Rasa in order; the replies, and whether the
+        rest was left to wait (Rasa failed on the way, or another gateway took it over)."""
         replies: list[Reply] = []
         slots = turn.rasa_slots
         for index, message in enumerate(waiting):
+            if token:
+                self._keeper.touch(token)
+                if not await asyncio.to_thread(self._still_held, message.id, token):
+                    # Taken over by another gateway (this one stalled past its lease): it is
+                    # theirs to forward, with what follows it.
+                    log.warning("message %d was taken over by another gateway", message.id)
+                    return replies, True
             try:
                 changed = self._slots_to_send(turn, slots)
                 started = not slots
@@ -695,7 +773,7 @@ class Relay:
                 answer = await self._send(turn, message)
             except RasaUnavailable as error:
                 log.warning("Rasa could not answer message %d: %s", message.id, error)
-                await asyncio.to_thread(self._release, waiting[index:], error)
+                await asyncio.to_thread(self._release, waiting[index:], error, token)
                 return replies, True
             if started and not answer:
                 # Rasa's fallback took back the session's first message, and with it every
@@ -754,6 +832,24 @@ class Relay:
             raise RasaUnavailable("Rasa did not take the message in")
         return replies
 
+    def _still_held(self, message_id: int, token: str) -> bool:
+        """Renew this gateway's hold on a waiting message; whether it still had it. One that
+        lapsed and that nobody took since is still this gateway's: the update and another's
+        claim of the row are one after the other, and a claim changes the token."""
+        now = utcnow()
+        with self._sessions.begin() as session:
+            renewed = session.execute(
+                update(InboundMessage)
+                .where(
+                    InboundMessage.id == message_id,
+                    InboundMessage.claim_token == token,
+                    InboundMessage.status == MessageStatus.PENDING,
+                )
+                .values(claimed_until=now + self._outbox.lease)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(renewed, "rowcount", 0))
+
     def _answered(self, message_id: int) -> None:
         # The text is only kept while it waits for Rasa, which keeps its own record.
         with self._sessions.begin() as session:
@@ -773,13 +869,14 @@ class Relay:
                 .execution_options(synchronize_session=False)
             )
 
-    def _release(self, waiting: list[Waiting], error: RasaUnavailable) -> None:
+    def _release(self, waiting: list[Waiting], error: RasaUnavailable, token: str = "") -> None:
         """Rasa failed on the first of `waiting`: each counts a failed try and is free again;
-        set aside after MAX_ATTEMPTS when Rasa was up (it answered, with an error)."""
+        set aside after MAX_ATTEMPTS when Rasa was up (it answered, with an error). Only those
+        still held with `token`, when given: another gateway's are theirs."""
         with self._sessions.begin() as session:
             for message in waiting:
                 row = session.get(InboundMessage, message.id)
-                if row is None:
+                if row is None or (token and row.claim_token != token):
                     continue
                 row.attempts += 1
                 row.last_error = redact(str(error))[:200]
@@ -788,6 +885,88 @@ class Relay:
                 if row.attempts >= MAX_ATTEMPTS and error.answered:
                     row.status = MessageStatus.FAILED
                     log.error("message %d set aside after %d attempts", row.id, row.attempts)
+
+
+class Keeper:
+    """Keeps a gateway's holds on waiting messages alive while it works on them: every
+    `every` seconds, a thread of its own renews for `lease` the unexpired claims of each token
+    held (`hold`, `holding`), as long as its holder touched it within `stall` seconds (a
+    holder that stopped working on it, whatever the reason, lets it lapse). The thread runs
+    only while something is held."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], lease: timedelta, *, stall: float, every: float
+    ) -> None:
+        self._sessions = sessions
+        self._lease = lease
+        self._stall = stall
+        self._every = every
+        self._held: dict[str, float] = {}  # token → when its holder last touched it
+        self._mutex = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, token: str) -> None:
+        with self._mutex:
+            self._held[token] = time.monotonic()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="claims-keeper", daemon=True)
+                self._thread.start()
+
+    def touch(self, token: str) -> None:
+        """The holder is still at work on `token`'s messages."""
+        with self._mutex:
+            if token in self._held:
+                self._held[token] = time.monotonic()
+
+    def drop(self, token: str) -> None:
+        with self._mutex:
+            self._held.pop(token, None)
+
+    @contextmanager
+    def holding(self, token: str) -> Iterator[None]:
+        self.hold(token)
+        try:
+            yield
+        finally:
+            self.drop(token)
+
+    def held(self) -> list[str]:
+        with self._mutex:
+            return list(self._held)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._every)
+            with self._mutex:
+                now = time.monotonic()
+                for token, touched in list(self._held.items()):
+                    if now - touched > self._stall:
+                        del self._held[token]
+                        log.warning("a hold on waiting messages was left to lapse (no progress)")
+                tokens = list(self._held)
+                if not tokens:
+                    self._thread = None
+                    return
+            try:
+                self.renew(tokens)
+            except Exception as error:  # the next round tries again; the lease has margin
+                log.warning("holds on waiting messages not renewed: %s", type(error).__name__)
+
+    def renew(self, tokens: list[str]) -> int:
+        """Renew the unexpired claims of `tokens`; how many (a lapsed one is not revived)."""
+        now = utcnow()
+        with self._sessions.begin() as session:
+            renewed = session.execute(
+                update(InboundMessage)
+                .where(
+                    InboundMessage.claim_token.in_(tokens),
+                    InboundMessage.status == MessageStatus.PENDING,
+                    InboundMessage.claimed_until >= now,
+                )
+                .values(claimed_until=now + self._lease)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(renewed, "rowcount", 0))
 
 
 def _other_button(text: str) -> bool:

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.postgres
 CONVERSATIONS = 12
 SECONDS = 60.0
 KILLS = (("rasa", 15.0), ("gateway", 35.0))
-# Shorter waits than the defaults, so that a dead gateway's messages come back within the test:
-# its claims' lease is 2 × RASA_TIMEOUT_SECONDS + 5 s.
+# Shorter waits than the defaults. A dead gateway's holds on its messages lapse within
+# bot.gateway.relay.LEASE; a live gateway keeps one without a step for 2 × RASA_TIMEOUT_SECONDS
+# + 5 s at most, and the look for repeats waits that long.
 ENVIRONMENT = {
     "RASA_TIMEOUT_SECONDS": "8", "ACTION_RETRY_SECONDS": "4", "TICKET_LOCK_LIFETIME": "6",
 }  # fmt: skip
@@ -56,7 +57,7 @@ def test_answers_come_once_and_in_order_while_a_rasa_server_and_a_gateway_are_ki
             await asyncio.gather(driver.drive(CONVERSATIONS, SECONDS), kill_mid_conversation())
 
         asyncio.run(both())
-        time.sleep(LEASE + 3)  # a repeat would come once the dead gateway's claims ran out
+        time.sleep(LEASE + 3)  # a repeat would come once every hold had lapsed
         asyncio.run(driver.sweep())
         checked = load.check(fleet.settings(), fleet.rasa_url, driver.people)
         logs = fleet.tails()
