@@ -277,7 +277,7 @@ class Relay:
         turn = accepted.turn
         replies: list[Reply] = [accepted.notice] if accepted.notice is not None else []
         failed = False
-        answered: list[Reply]
+        answered: list[Reply] = []
         if accepted.waiting:
             # Waited for outside the lock: the earlier message may be this gateway's own.
             waiting = await self._after_earlier(turn, accepted.waiting, token)
@@ -296,7 +296,7 @@ class Relay:
             )
             replies.append(Reply(text=apology))
         replies.extend(accepted.after)
-        if not failed and accepted.resume is not None:
+        if not failed and accepted.resume is not None and not _asks_for_a_choice(answered):
             # The question last: "treated as urgent", among `after`, is said before it.
             resumed = await asyncio.to_thread(self._resume_follow_up, accepted.resume)
             replies.extend([resumed] if resumed is not None else [])
@@ -520,7 +520,8 @@ class Relay:
                 # own words about the side effect are the answer, not a new report).
                 pending = asking.open_for(session, key)
                 if pending is not None and pending.follow_up_step == asking.LATER:
-                    resume = pending.id
+                    # "stop" or a goodbye ends a form: the questions held back end with it.
+                    resume = pending.id if asking.still_waits(pending, inbound.text) else None
                 elif pending is not None and not _other_button(inbound.text):
                     # (Another button, "Was this helpful? 👍", goes on to Rasa; the question
                     # stays open.)
@@ -530,8 +531,10 @@ class Relay:
                     if answered.answered:
                         notice, finding = answered.replies[0], None
                         after = answered.replies[1:]
-                    elif pending.follow_up_step == asking.LATER:
-                        resume = pending.id  # the assistant answers; then the question again
+                    else:  # the assistant answers first; then what the follow-up says
+                        after = answered.replies
+                        if pending.follow_up_step == asking.LATER:
+                            resume = pending.id
                 elif followup.is_button(inbound.text):
                     # A follow-up's button tapped after its questions ended.
                     notice = Reply(text=messages.text("follow_up_ended", conversation.language))
@@ -578,11 +581,14 @@ class Relay:
             session.add(message)
             session.flush()
             earlier = self._claim_in(session, conversation.id, token, exclude=message.id)
+            spoken_of = None if conversation.trial else _reported_trial(session, key)
             if notice is not None and not go_on:
-                return Accepted(_turn(conversation), earlier, notice, after, token=token)
+                return Accepted(_turn(conversation, spoken_of), earlier, notice, after, token=token)
             same = parse if text == inbound.text else None  # what Rasa reads was read
             this = Waiting(id=message.id, text=text, meta=meta, fresh=True, parse=same)
-            return Accepted(_turn(conversation), [*earlier, this], notice, after, resume, token)
+            return Accepted(
+                _turn(conversation, spoken_of), [*earlier, this], notice, after, resume, token
+            )
 
     def _safety(
         self,
@@ -596,8 +602,10 @@ class Relay:
 
         The message does not go on to Rasa, so a form it interrupted is still where it was.
         """
-        trial = self._trial_in_context(session, conversation, screening) or named_in(
-            self._trials.screenable(), inbound.text
+        trial = (
+            self._trial_in_context(session, conversation, screening)
+            or named_in(self._trials.screenable(), inbound.text)
+            or _reported_trial(session, conversation.sender_key)  # named a message earlier
         )
         event = events.record(
             session, self._settings, self._cipher, finding, sender_key=conversation.sender_key,
@@ -974,6 +982,25 @@ def _other_button(text: str) -> bool:
     return text.startswith("/") and not followup.is_button(text) and not checkins.is_button(text)
 
 
+def _reported_trial(session: Session, sender_key: str) -> str | None:
+    """The trial of the person's latest side-effect report that names one."""
+    return session.scalar(
+        select(SafetyEvent.trial)
+        .where(SafetyEvent.sender_key == sender_key, SafetyEvent.trial.is_not(None))
+        .order_by(SafetyEvent.id.desc())
+        .limit(1)
+    )
+
+
+def _asks_for_a_choice(replies: list[Reply]) -> bool:
+    """Whether the assistant's last reply asks something with buttons ("shall the team contact
+    you?"): the follow-up's question would come beside it; it waits for the next message."""
+    last = replies[-1] if replies else None
+    return last is not None and any(
+        not button.payload.startswith("/feedback") for button in last.buttons
+    )
+
+
 def _waits_for_answer(screening: Screening | None) -> bool:
     """Whether a pre-screening is going on and waits for the answer to a question."""
     return (
@@ -997,12 +1024,14 @@ def _seen(session: Session, conversation_id: int, external_id: str) -> bool:
     return found is not None
 
 
-def _turn(conversation: Conversation) -> Turn:
+def _turn(conversation: Conversation, spoken_of: str | None = None) -> Turn:
+    """The conversation as the relay carries it; `spoken_of`: the trial the person spoke of in
+    a side-effect report, when no link names one (Rasa's `trial` slot, for the team's number)."""
     return Turn(
         conversation_id=conversation.id,
         channel=conversation.channel,
         sender_key=conversation.sender_key,
         language=conversation.language,
         rasa_slots=dict(conversation.rasa_slots),
-        trial=conversation.trial,
+        trial=conversation.trial or spoken_of,
     )

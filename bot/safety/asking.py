@@ -126,6 +126,15 @@ def start(
     return (*said, _ask(event, cipher, step, facts, intro=True))
 
 
+def still_waits(event: SafetyEvent, text: str) -> bool:
+    """Whether a follow-up held back ("later") still waits after `text`: "stop" or a goodbye
+    said to the form that held it back ends its questions too."""
+    if STOP.match(text.strip().lower()) or leaves(text):
+        event.follow_up_step = DONE
+        return False
+    return True
+
+
 def resume(session: Session, cipher: Cipher, event: SafetyEvent) -> Reply | None:
     """The first question of a follow-up that waited for a form to end, or the question
     still open after the assistant answered a question of the person's own."""
@@ -155,11 +164,17 @@ def answer(
     step: Step = event.follow_up_step  # type: ignore[assignment]
     language = event.language
     now = now or utcnow()
-    found = read_answer(step, text, now)
-    if found is not None and _own_question(text):
+    # "the purple inhaler, this morning. btw should I keep taking it?": the answer is read, and
+    # the question goes on to the assistant.
+    said, asks_too = _answer_then_question(text)
+    found = read_answer(step, said, now)
+    if found is not None and _own_question(said):
         found = None  # "can I still take ibuprofen?" asks; its "still" answers nothing
+    stop = STOP.match(text.strip().lower()) is not None
+    if step == "product" and (stop or closes(text)):
+        found = None  # not the name of a treatment
     facts = facts_of(event, cipher)
-    stop = found is None and STOP.match(text.strip().lower()) is not None
+    stop = found is None and stop
     if found == "end" or stop or (found is None and closes(text)):
         # "stop" here most likely means these questions: they end, and the person is told how
         # to stop every message (STOP again, which then goes to the assistant as ever). "c bon",
@@ -191,13 +206,17 @@ def answer(
     if found is None or found == "skip":
         facts = replace(facts, skipped=(*facts.skipped, step))
     else:
-        facts = taken(facts, step, found, text, now)
+        facts = taken(facts, step, found, said, now)
     save(session, settings, cipher, event, facts)
     # Told at once, in a message of its own, when an answer makes it serious.
     urgent: tuple[Reply, ...] = ()
     if event.serious and not was_serious:
         urgent = (Reply(text=messages.text("follow_up_serious", language)),)
     step_next = facts.next_step()
+    if asks_too and isinstance(found, Facts):
+        # The assistant answers their question first; then the next question (`resume`).
+        event.follow_up_step = LATER if step_next is not None else DONE
+        return Turn(urgent, False)
     if step_next is not None:
         event.follow_up_step = step_next
         asked = _ask(event, cipher, step_next, facts)
@@ -205,6 +224,16 @@ def answer(
     event.follow_up_step = DONE
     done = messages.text("follow_up_done", language, emergency_number=settings.emergency_number)
     return Turn((*urgent, Reply(text=passed + done)), True)
+
+
+def _answer_then_question(text: str) -> tuple[str, bool]:
+    """The answer part of `text`, and whether a question of the person's own follows it in a
+    sentence of its own ("ya still there. is it normal??")."""
+    parts = re.split(r"(?<=[.!;?])\s+", text.strip())
+    for index, part in enumerate(parts[1:], start=1):
+        if len(part.split()) >= 3 and (part.rstrip().endswith("?") or _own_question(part)):
+            return " ".join(parts[:index]).strip(), True
+    return text, False
 
 
 def _own_question(text: str) -> bool:

@@ -471,6 +471,7 @@ def _onset(folded: str, today: dt.date) -> tuple[str | None, str | None]:
     folded = _ENDED_WHEN.sub(" ", folded)
     folded = _ENDED_THEN.sub(" ", folded)
     folded = _NOT_ONSET.sub(" ", folded)
+    folded = _AGE.sub(" ", folded)  # "58 ans et depuis les comprimés…": an age, not a date
     folded = _OVER_TOLD_THEN.sub(" ", folded)  # "je remarche depuis hier": the end's day
     folded = _RANGE.sub(lambda m: f"{m[1]} {m[3]} to {m[2]} {m[3]}", folded)
     folded = _SINCE_SHORT_DAY.sub(lambda m: f"{m[1] or m[3]} {_SHORT_DAYS[m[2] or m[4]]}", folded)
@@ -499,6 +500,10 @@ _NOT_ONSET = re.compile(
     r"infirmi\w*)(?: on| ce| le)? (?:\w+day|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)|"
     r"(?:pu reprendre|back (?:to|at) work|reached|returned to work|repris le \w+)[^.,;]{0,30}|"
     r"(?:appel\w*|compos\w*|fait) (?:le |la )?(?:15|17|18|112|114|115)\b"  # a number, not a day
+)
+_AGE = re.compile(
+    r"(?<!il y a )(?<!depuis )(?<!ca fait )(?<!since )(?<!for )(?<!pendant )"
+    r"\b\d{1,3} ?(?:ans|yo|y/o|years? old)\b"
 )
 # "9th-12th Nov", "from 10th to 13th Nov", "du 10 au 13 novembre": from the first day.
 _RANGE = re.compile(
@@ -1043,7 +1048,9 @@ _KIN_FR = (
 _FOR_SOMEONE = re.compile(
     rf"\b(?:this is (?:his|her|their) {_KIN_EN}|i'?m (?:the |his |her )?{_KIN_EN} of|"
     rf"(?:writing|messaging|texting|contacting you) (?:for|on behalf of|about) (?:my|our) |"
-    rf"j'?ecris (?:pour|au sujet de|de la part de) (?:mon|ma|notre) |je suis (?:sa|son) {_KIN_FR})"
+    rf"j'?ecris (?:pour|au sujet de|de la part de) (?:mon|ma|notre) |je suis (?:sa|son) {_KIN_FR}|"
+    rf"(?:c'?est|cest|c) pour (?:mon|ma|notre) {_KIN_FR}|on behalf of (?:my|our) |"
+    rf"(?:my|our) {_KIN_EN} (?:is|'s|s) (?:in|on|taking part in) (?:the|your|this) )"
 )
 # A relative as the one it happened to ("my husband collapsed", "ma mère est décédée"), told by
 # someone who tells of nothing that happened to themselves.

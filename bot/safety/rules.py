@@ -140,6 +140,19 @@ _NOT_HELPING = (
     r"faire du bien|fait du bien|interess\w*|inscri\w*|rappel\w*|expliqu\w*|envoy\w*)\b)"
 )
 # What ties a symptom to the study treatment ("since the injection", "les cachets me donnent").
+# Admitted, kept in, in hospital now (not a visit at the hospital).
+HOSPITAL_STAY = (
+    r"(?:was|were|been|got|being|is|am|i'm|im) (?:[\w']+ )?(?:admitted|hospitali[sz]ed|kept in)|"
+    r"admitted (?:to|into|in) (?:the |a )?(?:hospital|ward|icu|intensive care)|"
+    r"(?:is|was|shes|hes|she's|he's|i'm|im|been|are) (?:[\w']+ )?in (?:the |a )?hospital|"
+    r"(?:ete|suis|est|etait|sont) (?:[\w']+ )?hospitalise\w*|hospitalis(?:e|ee|es|ation)\b|"
+    r"(?:est|suis|etait|sont) (?:[\w']+ )?a l'? ?hopital|garde\w* (?:[\w']+ ){0,2}a l'? ?hopital"
+)
+# Someone is in the trial ("she's in the diabetes trial", "il participe à l'étude").
+IN_THE_TRIAL = (
+    r"\b(?:in|on|part of|taking part in|enrolled in|dans|participe\w* a|fait partie de) (?:the |a |"
+    r"this |your |l'|l |cette |ce |le |la |votre |vos )?(?:[\w']+ )?(?:trial|study|etude|essai)\b"
+)
 TREATMENT_LINK = (
     rf"(?:since|after|following|from|started|starting|began|depuis|apres|commence\w*|"
     rf"debut)(?: (?:{_W} ){{0,5}}){_EL}(?:{_TREATMENT}|starting|started|the first|the second|"
@@ -162,6 +175,11 @@ TREATMENT_LINK = (
     rf"(?:where|la ou|la ou) (?:{_W} ){{0,4}}{_EL}(?:injection|jab|shot|needle|piqure|"
     rf"perfusion|inject\w*|jabbed|pique\w*|piqu\w*|drip|cannula|canule|iv|catheter)|"
     rf"c'est (?:le|la|les|a cause du|a cause des|du|des) (?:{_TREATMENT})|"
+    rf"(?:because of|due to|caused by|a cause (?:de|du|des|d)|en raison (?:de|du|des)|suite a)"
+    rf"(?: (?:{_W} ){{0,6}}){_EL}(?:{_TREATMENT})|"
+    rf"(?:think|thinks|thought|suspect\w*|pensent|pense|croient|croit|soupconn\w*) "
+    rf"(?:{_W} ){{0,3}}(?:it'?s|its|it is|c'?est|cest|that|que) (?:{_W} ){{0,2}}{_EL}"
+    rf"(?:{_TREATMENT})|"
     r"(?:injection|jab|shot|needle|infusion) (?:site|spot|area|point)|"
     r"(?:point|endroit|site|zone) (?:d'injection|d'aiguille|de l'aiguille|de (?:la )?(?:piqure|"
     r"perfusion))|needle (?:spot|site|mark|area)"
@@ -608,8 +626,8 @@ RULES: tuple[Rule, ...] = (
         "adverse_event",
         "reported",
         r"report (?:a |an )?(?:side effects?|adverse (?:event|reaction)|reaction)|"
-        rf"reaction\w* (?:[\w']+ ){{0,5}}(?:to|from|with|au|a|aux|du|de|avec) (?:the |my |le |la |"
-        rf"les |mon |ma |mes )?{_EL}(?:{_TREATMENT})|"
+        rf"reaction\w* (?:[\w']+ ){{0,5}}(?:to|from|with|au|a|aux|du|de|avec) (?:[\w']+ ){{0,3}}"
+        rf"{_EL}(?:{_TREATMENT})|"
         r"side effects? to report|(?:declarer|signaler) (?:un |des )?(?:effets? \w+|reaction)|"
         r"effets? (?:secondaires?|indesirables?) a (?:declarer|signaler)",
     ),
@@ -621,6 +639,9 @@ RULES: tuple[Rule, ...] = (
         also=TREATMENT_LINK,
     ),
     Rule("adverse_event", "after_treatment", SYMPTOM, also=TREATMENT_LINK),
+    # A stay in hospital of someone in the trial is a serious adverse event whatever its cause.
+    Rule("adverse_event", "after_treatment", HOSPITAL_STAY, also=TREATMENT_LINK),
+    Rule("adverse_event", "reported", HOSPITAL_STAY, also=IN_THE_TRIAL),
     Rule(
         "adverse_event",
         "reported",
@@ -842,7 +863,20 @@ DANGER_CUES = (
 REASSURED = (
     r"\b(?:fine|okay|ok|better|all good|passed|gone|ca va|va bien|vais bien|bien maintenant|"
     r"mieux|passee?|rassure\w*|respire (?:tres |super )?bien|breathing (?:is )?fine|breathe fine|"
-    r"tout va bien)\b"
+    r"tout va bien|(?:est |suis |sont )?rentree?s? a la maison|back home|sent (?:me|him|her) home|"
+    r"let (?:me|him|her) go home|home now|(?:not|pas) (?:an |une )?(?:emergency|urgence))\b"
+)
+# Where a mild symptom is, or a mild one named: "a rash spreading to his chest", "sore throat
+# and a hoarse voice". Taken out before the NLU's reading of an emergency is weighed: "chest"
+# or "throat" there are no danger.
+MILD_MENTIONS = (
+    r"\b(?:(?:rash|spots|plaques?|boutons|rougeurs?|hives|urticaire|itch\w*|red patch\w*|"
+    r"eczema|bruis\w*|bleus?)\b[^.?!]{0,40}?\b(?:chest|face|arms?|legs?|neck|back|tummy|"
+    r"poitrine|torse|visage|bras|jambes?|cou|dos|ventre)|(?:spread\w*|s'?etend\w*) (?:[\w']+ ){0,2}"
+    r"(?:to|on|over|across|onto|sur|a|au|jusqu'?(?:a|au)) (?:(?:his|her|my|the|la|le|son|sa|mon|ma) )?"
+    r"(?:chest|face|arms?|legs?|neck|back|poitrine|torse|visage|bras|jambes?|cou|dos)|sore throat|throat (?:is )?(?:sore|"
+    r"scratchy|itchy|dry)|hoarse\w*|(?:mal|maux) (?:a|de) (?:la )?gorge|gorge (?:qui gratte|"
+    r"irritee|seche)|enroue\w*|voix (?:cassee|enrouee))\b"
 )
 # Said of how one feels, it is good news, not a side effect ("feeling great since the study").
 GOOD = (
@@ -891,7 +925,10 @@ NOT_A_NEGATION = (
     r"doesnt) agree with|(?:reussi\w*|convien\w*|supporte\w*|tolere\w*|passe\w*) (?:pas|mal)|"
     r"(?:can't|cant|cannot|peux pas|peut pas|arrive pas a) (?:bend|move|turn|plier|bouger|"
     r"tourner)|(?:j'|n')?arrive (?:pas|plus) a (?:finir|parler|dire|sortir)|(?:can't|cant|cannot|"
-    r"couldn't) (?:finish|get|speak|talk|say))\b"
+    r"couldn't) (?:finish|get|speak|talk|say)|"
+    # "it's not an emergency, she's in hospital": what is denied is the emergency.
+    r"(?:it'?s|its|it is|c'?est|cest|c) (?:not|pas|no longer|plus) (?:an |une )?(?:emergency|"
+    r"urgence))\b"
 )
 NEGATION = (
     r"\b(?:no|not|never|without|dont|don't|doesnt|doesn't|didnt|didn't|isnt|isn't|havent|"

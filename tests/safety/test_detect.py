@@ -289,3 +289,54 @@ def test_the_benchmark_scores_an_unseen_set_when_there_is_one(
     assert rows["fr", "unseen"]["false_alarm_rate"] == 0.0
     assert ("en", "fresh") in rows and ("fr", "held-out") in rows
     assert ("en", "sealed") not in rows  # scored only when asked for (--sealed)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Tried on the phone: each got a "no verified answer" or general advice, and no event.
+        "i was admitted to hospital on friday for 2 nights because of a bad reaction to the "
+        "asthma study inhaler",
+        "j ai ete hospitalisee hier a cause des comprimes de l etude",
+        "slt jai ete hospitalise 2 jours la semaine derniere a cause d une grosse reaction a l "
+        "inhalateur de l etude asthme",
+        "no its not an emergency now shes already in hospital, the doctors think its the study "
+        "tablets",
+        # In hospital, whatever the cause, while in the trial: a serious adverse event.
+        "hello im writing for my mum shes in the diabetes trial, she was admitted to hospital "
+        "last night with really bad vomiting",
+        "il participe a l etude et il est a l hopital depuis hier",
+    ],
+)
+def test_a_hospital_stay_tied_to_the_treatment_or_in_the_trial_is_a_side_effect(
+    text: str,
+) -> None:
+    found = check(text)
+    assert found is not None and found.kind == "adverse_event", found
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I was not admitted, just seen in A&E", "my study visit at the hospital went well"],
+)
+def test_no_stay_or_a_visit_is_no_hospital_stay(text: str) -> None:
+    assert check(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Tried on the phone: each got "Call 112 now".
+        "yes sore throat and hoarse voice since wed",
+        "yes n its spreading to his chest now. could it be the injection?",
+        "ah et il s est cogne la tete en tombant, on est alle aux urgences, il est rentre a la "
+        "maison",
+    ],
+)
+def test_where_a_rash_is_a_sore_throat_or_a_visit_over_is_no_emergency(text: str) -> None:
+    assert assess(text, Intent("emergency", 0.9)) is None
+
+
+def test_a_danger_beside_a_mild_mention_still_counts() -> None:
+    found = assess("rash on my chest and I cant breathe", Intent("emergency", 0.9))
+    assert found is not None and found.kind == "emergency"

@@ -598,3 +598,126 @@ def test_the_reporter_is_the_participant_or_a_relative_writing_for_them(
     text: str, who: str
 ) -> None:
     assert followup.reporter(text) == who
+
+
+async def test_stop_at_the_treatment_question_is_no_treatment(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: "stop" at the last question was saved as the study treatment."""
+    relay = _relay(migrated_engine, alerting)
+    await _say(relay, "p-st", "the tablets give me a rash since monday, still there")
+    await _say(relay, "p-st", "mild")
+    (product,) = await _say(relay, "p-st", "no")
+    assert product.text is not None and "Which study treatment" in product.text
+    (ended,) = await _say(relay, "p-st", "stop")
+    assert ended.text is not None and "write STOP again" in ended.text
+    assert asking.facts_of(_event(migrated_engine), relay.cipher).product is None
+
+
+async def test_an_answer_with_a_question_after_it_gets_both(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: "l'inhalateur violet, ce matin. au fait je dois continuer à le
+    prendre ?" was all kept as the treatment's name, and the question was lost."""
+    relay = _answering_relay(migrated_engine, alerting)
+    await _say(relay, "p-aq", "the tablets gave me a rash since monday, still there")
+    await _say(relay, "p-aq", "mild")
+    await _say(relay, "p-aq", "no")
+    (answer,) = await _say(
+        relay, "p-aq", "the white tablets, this morning. btw should I keep taking them?"
+    )
+    assert answer.text is not None and "should I keep taking them?" in answer.text  # Rasa's
+    facts = asking.facts_of(_event(migrated_engine), relay.cipher)
+    assert facts.product == "the white tablets, this morning."
+    assert _event(migrated_engine).follow_up_step == asking.DONE
+    # Mid-way, the next question comes after the assistant's answer.
+    await _say(relay, "p-aq2", "the study tablets give me headaches since yesterday")
+    answer, course = await _say(relay, "p-aq2", "ya still there. is it normal??")
+    assert answer.text is not None and "is it normal??" in answer.text
+    assert course.text is not None and "daily life" in course.text
+
+
+class _AskingToContact(UpRasa):
+    """Rasa ends a pre-screening with a question that has buttons."""
+
+    async def send(
+        self, sender: str, text: str, metadata: dict[str, Any], parse: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        if "contact" in text:
+            return [{"text": "Noted."}]
+        return [
+            {
+                "text": "Would you like the study team to contact you?",
+                "buttons": [{"title": "Yes, contact me", "payload": "/contact"}],
+            }
+        ]
+
+
+async def test_the_follow_up_waits_while_the_assistant_asks_with_buttons(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: the follow-up's question came beside "would you like the team to
+    contact you?", and the wish to be contacted was lost."""
+    relay = Relay(
+        settings=alerting,
+        sessions=make_session_factory(migrated_engine),
+        rasa=_AskingToContact(),
+        channels={},
+    )
+    await _say(relay, "p-ch", "the study tablets give me headaches since yesterday")
+    (choice,) = await _say(relay, "p-ch", "what happens next with my screening?")
+    assert choice.text == "Would you like the study team to contact you?"  # nothing beside it
+    noted, course = await _say(relay, "p-ch", "yes contact me please")
+    assert noted.text == "Noted."
+    assert course.text is not None and course.text.endswith("Is it still going on?")
+
+
+async def test_stop_to_the_form_ends_the_questions_held_back_for_it(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    relay = _answering_relay(migrated_engine, alerting)
+    await _say(relay, "p-hb", "the study tablets give me headaches since yesterday")
+    with make_session_factory(migrated_engine).begin() as session:
+        session.execute(update(SafetyEvent).values(follow_up_step=asking.LATER))
+    (only,) = await _say(relay, "p-hb", "stop")
+    assert only.text == "(the answer to 'stop')"  # the form's own stop, nothing more
+    assert _event(migrated_engine).follow_up_step == asking.DONE
+
+
+def test_an_age_is_not_when_it_started() -> None:
+    said = extract("58 ans et depuis que je prends la metformine j'ai la diarrhée", RECEIVED)
+    assert said.onset is None
+
+
+class _Slots(_Answering):
+    """Rasa up, keeping the slots the gateway sets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slots: dict[str, Any] = {}
+
+    async def set_slots(self, sender: str, slots: dict[str, Any], *, new: bool = False) -> None:
+        self.slots.update(slots)
+
+
+async def test_the_trial_a_report_names_stays_in_context(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: the asthma study named in a report was lost one message later (the
+    next report had no trial, "c quoi le numéro de l'équipe" got both studies' numbers)."""
+    rasa = _Slots()
+    relay = Relay(
+        settings=alerting, sessions=make_session_factory(migrated_engine), rasa=rasa, channels={}
+    )
+    await _say(
+        relay,
+        "p-tr",
+        "j'ai été hospitalisé à cause d'une réaction à l'inhalateur de l'étude asthme",
+    )
+    await _say(relay, "p-tr", "c quoi le numero de l'equipe ?")
+    assert rasa.slots.get("trial") == "demo-asthma-002"
+    await _say(relay, "p-tr", "stop")  # the follow-up's questions end
+    await _say(relay, "p-tr", "et j'ai des plaques qui grattent depuis l'inhalateur")
+    with make_session_factory(migrated_engine)() as session:
+        trials = session.scalars(select(SafetyEvent.trial).order_by(SafetyEvent.id)).all()
+    assert trials == ["demo-asthma-002", "demo-asthma-002"]
