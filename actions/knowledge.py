@@ -89,6 +89,11 @@ async def answer_question(
     if misread is None and (courtesy := _courtesy(text)):
         dispatcher.utter_message(response=courtesy)  # asks nothing: no gap, no "not sure"
         return []
+    if misread is None and wording.feels_unwell(text):
+        # "i dont feel great tbh": no question for the knowledge base, no gap for staff; what
+        # they feel, and since when, is asked (the safety check reads the answer).
+        dispatcher.utter_message(response="utter_feeling_unwell")
+        return []
     if entry := contact_entry(kb, tracker, text, lang, trial):
         say_answer(dispatcher, entry, kb.emergency_number)
         if entry.trials is None:

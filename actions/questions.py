@@ -59,7 +59,10 @@ class ActionHealthChatter(Action):
         if wording.asks(text):
             return await answer_question(dispatcher, tracker)
         if safety.check(text) is None:  # else the gateway has acknowledged it already
-            dispatcher.utter_message(response="utter_health_chatter")
+            unwell = wording.feels_unwell(text)
+            dispatcher.utter_message(
+                response="utter_feeling_unwell" if unwell else "utter_health_chatter"
+            )
         return []
 
 

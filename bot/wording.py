@@ -164,6 +164,25 @@ def is_acknowledgement(text: str) -> bool:
     return bool(words) and all(w in _THANKS for w in words)
 
 
+def feels_unwell(text: str) -> bool:
+    """Feeling unwell, said and nothing more ("hey i dont feel great tbh", "je me sens pas
+    bien"): no question for the knowledge base, and not yet a report to pass on."""
+    return _UNWELL.fullmatch(_words(text)) is not None
+
+
+_UNWELL = re.compile(
+    r"(?:(?:hey|hi|hello|bonjour|salut|slt|coucou|so|well|bah|ben|euh|um|hmm|honestly|"
+    r"franchement) )*(?:i|im|i'm|je|j)? ?(?:(?:do ?n'?t|dont|do not|am not|m not|not) "
+    r"(?:feel(?:ing)?|feel) (?:(?:so|very|too|that|really) )?(?:great|good|well|right|myself|"
+    r"100 ?%?)|feel(?:ing)? (?:(?:a bit|kinda|kind of|quite|really|so|very|pretty) )?(?:unwell|"
+    r"off|rough|awful|terrible|bad|crap|rubbish|ill|sick|poorly|funny|weird|strange)|"
+    r"(?:me )?sens (?:pas|vraiment pas|pas tres|pas trop) (?:bien|top|terrible)|me sens "
+    r"(?:mal|bizarre|patraque|pas bien)|suis (?:pas bien|patraque|mal fichue?|pas en forme)|"
+    r"ca va pas (?:trop|tres|fort)?|pas en forme|pas la forme)(?: (?:tbh|honestly|today|"
+    r"aujourd'?hui|ce matin|lately|these days|en ce moment|franchement|du tout|at all|really))*"
+)
+
+
 def is_goodbye(text: str) -> bool:
     """A goodbye, perhaps with thanks, that asks for nothing ("thx, bye", "merci au revoir")."""
     words = _words(text).split()

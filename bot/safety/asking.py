@@ -9,9 +9,13 @@ says that STOP again stops every message). An answer that cannot be read is aske
 then its question is passed. A question or request of the person's own goes on to the
 assistant as usual, and the question is shown again after its reply ("still open"); when the
 person moves on a second time, or says goodbye, the follow-up ends there: every question can
-be skipped. Someone writing for the participant is asked about them ("their daily life"). Another
-button tapped meanwhile goes on to the assistant and leaves the question open. An emergency
-always comes first: it is checked before any of this.
+be skipped. An answer followed by a question of the person's own ("the purple inhaler, this
+morning. should I keep taking it?") is kept, and the question goes on to the assistant; the
+next question comes after its reply. A question held back waits while the assistant asks
+something with buttons ("shall the team contact you?"), and ends with the form when the person
+says "stop" to it. Someone writing for the participant is asked about them ("their daily
+life"). Another button tapped meanwhile goes on to the assistant and leaves the question open.
+An emergency always comes first: it is checked before any of this.
 
 The facts are kept encrypted on the event (`SafetyEvent.follow_up`). When they make the event
 serious, its reporting deadline is set (`report_due`, `SAFETY_REPORT_HOURS` after the report

@@ -273,7 +273,7 @@ def _as_when(folded: str, *, alone: bool = True) -> str:
     """An answer to "when did it start?" (or "when did you last take it?") as a report would
     say it: "sat nite" is Saturday night, "3 jours" three days ago, "this morn" this morning.
     Only in an answer: in a report, "the sun" is no day. `alone`: the answer is only the day."""
-    folded = re.sub(r"\bthis (?:am|morn)\b", "this morning", folded)
+    folded = re.sub(r"\bthis (?:am|morn|mornin'?|mrng|morng)\b", "this morning", folded)
     folded = re.sub(r"\b(?:ce mat|c matin|ce mat1)\b", "ce matin", folded)
     folded = re.sub(r"\b(?:last nite|lastnight|las nite)\b", "last night", folded)
     if not alone:

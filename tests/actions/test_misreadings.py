@@ -135,3 +135,20 @@ def test_the_question_after_small_talk_is_answered() -> None:
     # Asked whole, the message is below the threshold; its question alone is clear.
     said, _ = _run(ActionAnswerQuestion(), "thanks for that. will i get paid", "faq")
     assert [m["kb_entry_id"] for m in said] == ["compensation"]
+
+
+@pytest.mark.parametrize(
+    ("action", "text", "intent", "lang"),
+    [
+        (ActionAnswerQuestion(), "hey i dont feel great tbh", "faq", "en"),
+        (ActionHealthChatter(), "je me sens pas bien", "health_chatter", "fr"),
+    ],
+)
+def test_feeling_unwell_and_nothing_more_is_asked_what_and_since_when(
+    action: Any, text: str, intent: str, lang: str
+) -> None:
+    """Tried on the phone: "hey i dont feel great tbh" got "I'm not sure I have a checked
+    answer" and became a knowledge gap for staff."""
+    said, events = _run(action, text, intent, lang=lang)
+    assert [m["response"] for m in said] == ["utter_feeling_unwell"] and events == []
+    assert _gaps() == []

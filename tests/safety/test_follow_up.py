@@ -121,6 +121,11 @@ def test_answers_typed_as_people_type_and_skips() -> None:
             Facts(product="the tablets, this morn", last_dose="2026-11-18"),
         ),
         ("severity", "arrete avec tes questions stp", "end"),
+        (
+            "product",
+            "the blue inhaler, this mornin",
+            Facts(product="the blue inhaler, this mornin", last_dose="2026-11-18"),
+        ),
     ],
 )
 def test_short_answers_as_patients_type_them(
