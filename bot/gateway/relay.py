@@ -616,7 +616,10 @@ class Relay:
         log.warning("safety event %d: %s", event.id, finding.kind)
         known = self._trials.screenable().get(trial) if trial else None
         phone = known.phone if known else None
-        said = respond.reply_text(finding, conversation.language, self._settings, phone)
+        relative = followup.reporter(inbound.text) == "relative"
+        said = respond.reply_text(
+            finding, conversation.language, self._settings, phone, relative=relative
+        )
         return Reply(text=said), event
 
     def _checkin(

@@ -132,6 +132,29 @@ _TEXTS: dict[str, dict[Language, str]] = {
             "l'étude de vous-même. Si vous vous sentez très mal, appelez le {emergency_number}."
         ),
     },
+    # Someone writing for the participant (a relative): told about them, not "you".
+    "safety_side_effect_relative": {
+        "en": (
+            "Thank you for telling us. I have passed this on to the study team, who will review "
+            "it. {call} They should not stop or change their study treatment on their own. If "
+            "they feel very unwell, call {emergency_number}."
+        ),
+        "fr": (
+            "Merci de nous l'avoir signalé. J'ai transmis votre message à l'équipe de l'étude, "
+            "qui va l'examiner. {call} La personne ne doit pas arrêter ni modifier son traitement "
+            "de l'étude d'elle-même. Si elle se sent très mal, appelez le {emergency_number}."
+        ),
+    },
+    "safety_phone_unknown_relative": {
+        "en": (
+            "Please also call them: their number is on the participant's information sheet and "
+            "consent form."
+        ),
+        "fr": (
+            "Appelez-la aussi : son numéro figure sur la note d'information et le formulaire de "
+            "consentement de la personne."
+        ),
+    },
     "safety_phone": {
         "en": "Please also call them on {phone}.",
         "fr": "Appelez-la aussi au {phone}.",

@@ -7,17 +7,28 @@ from bot.safety.detect import Finding
 from bot.settings import Settings
 
 
-def reply_text(finding: Finding, language: str, settings: Settings, phone: str | None) -> str:
+def reply_text(
+    finding: Finding,
+    language: str,
+    settings: Settings,
+    phone: str | None,
+    *,
+    relative: bool = False,
+) -> str:
+    """`relative`: someone writes for the participant, and is told about them, not "you"."""
     number = settings.emergency_number
     if finding.kind == "adverse_event":
         phone = phone or settings.site_phone
+        them = "_relative" if relative else ""
         # Never "please call them" without saying how.
         call = (
             messages.text("safety_phone", language, phone=phone)
             if phone
-            else messages.text("safety_phone_unknown", language)
+            else messages.text(f"safety_phone_unknown{them}", language)
         )
-        return messages.text("safety_side_effect", language, call=call, emergency_number=number)
+        return messages.text(
+            f"safety_side_effect{them}", language, call=call, emergency_number=number
+        )
     if finding.category == "suicide":
         line = settings.crisis_line
         said = messages.text("safety_crisis_line", language, crisis_line=line) if line else ""

@@ -359,7 +359,11 @@ async def test_someone_writing_for_the_participant_is_asked_about_them(
     migrated_engine: Engine, alerting: Settings
 ) -> None:
     relay = _answering_relay(migrated_engine, alerting)
-    await _say(relay, "p-rel", "I'm writing for my husband, the study pills give him bad cramps")
+    ack, _first = await _say(
+        relay, "p-rel", "I'm writing for my husband, the study pills give him bad cramps"
+    )
+    assert ack.text is not None
+    assert "They should not stop or change their study treatment on their own." in ack.text
     await _say(relay, "p-rel", "/follow_up:onset=yesterday")
     (severity,) = await _say(relay, "p-rel", "yes still")
     assert severity.text is not None
