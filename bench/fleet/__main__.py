@@ -9,8 +9,10 @@ model, and PostgreSQL and Redis servers (`--database`, `--redis`). It starts the
 gateways' frontend for the given minutes and, during the load, SIGKILLs one Rasa server, one
 gateway and one action server (each started again at once) and restarts Redis (with the
 configuration it ran with). It prints what became of every message (load.py says what lost,
-duplicated and out of order mean), p50/p95 over the run, and each fault's p95 over the 30 s
-that follow it and over the 30 s after those (the target: back under 1 s within 30 s).
+duplicated and out of order mean), p50/p95 over the run, each fault's p95 over the 30 s that
+follow it and over the 30 s after those (the target: back under 1 s within 30 s), and what
+became of the reminder script's visits: reminders read in the chat (p95 from the booking),
+reminders sent twice for one appointment, Confirm taps found in the database.
 `--throughput` also measures answered messages a second with 1 and with 2 replicas of each,
 people answering at once (no pause), without faults.
 """
@@ -72,7 +74,12 @@ def main() -> int:
         print(json.dumps(result))
     else:
         Console().print(table(result))
-    clean = result["lost"] == 0 and result["duplicated"] == 0 and result["out_of_order"] == 0
+    clean = (
+        result["lost"] == 0
+        and result["duplicated"] == 0
+        and result["out_of_order"] == 0
+        and result["reminders_sent_twice"] == 0
+    )
     return 0 if clean else 1
 
 
@@ -85,9 +92,15 @@ def run(args: argparse.Namespace, faults: Any, console: Console) -> dict[str, An
         console.print("starting the fleet (the Rasa servers load for about a minute)…")
         with topology.running(Path(folder), url, args.redis) as fleet:
             console.print(f"fleet up; {args.conversations} conversations for {seconds:.0f} s")
-            driver = load.Load(fleet.url, uuid.uuid4().hex[:6], think=args.think)
+            study = load.Study(fleet.settings(), fleet.url)
+            driver = load.Load(fleet.url, uuid.uuid4().hex[:6], think=args.think, study=study)
             struck: list[dict[str, Any]] = []
-            asyncio.run(_load_with_faults(fleet, driver, args, seconds, faults, struck, console))
+            try:
+                asyncio.run(
+                    _load_with_faults(fleet, driver, args, seconds, faults, struck, console)
+                )
+            finally:
+                study.close()
             console.print(f"waiting {load.SETTLE:.0f} s for anything delivered late…")
             time.sleep(load.SETTLE)
             asyncio.run(driver.sweep())
@@ -214,6 +227,15 @@ def summary(
         "screenings_finished": checked.screenings_expected,
         "screenings_in_database": checked.screenings_recorded,
         "consents_in_database": checked.consents_recorded,
+        "reminders_booked": checked.reminders_booked,
+        "reminders_in_chat": checked.reminders_received,
+        "reminders_sent_twice": checked.reminders_sent_twice,
+        "reminder_p95_ms": round(
+            load.quantile([p.reminded for p in driver.people if p.reminded is not None], 0.95)
+            * 1000
+        ),
+        "confirms_tapped": checked.confirmed_expected,
+        "confirms_in_database": checked.confirmed_recorded,
         "restarts": restarts,
     }
 
@@ -225,7 +247,9 @@ def table(result: dict[str, Any]) -> Table:
     for name in (
         "messages", "answered", "lost", "duplicated", "out_of_order", "p50_ms", "p95_ms",
         "answered_late", "failed_requests", "conversations", "screenings_finished",
-        "screenings_in_database", "consents_in_database",
+        "screenings_in_database", "consents_in_database", "reminders_booked",
+        "reminders_in_chat", "reminders_sent_twice", "reminder_p95_ms", "confirms_tapped",
+        "confirms_in_database",
     ):  # fmt: skip
         shown.add_row(name, str(result[name]))
     for fault_ in result["faults"]:

@@ -1,9 +1,13 @@
 """Scripted web chat conversations through the fleet's balancer, and what became of each message.
 
-Each conversation is one person: a message, its answer, a pause, the next. Three scripts take
-turns: questions, a whole pre-screening with its consent (DMX-101, likely eligible), and a
-hand-off to the study team and back. A conversation that ends its script starts again as a new
-person, until the run's time is up.
+Each conversation is one person: a message, its answer, a pause, the next. Four scripts take
+turns: questions, a whole pre-screening with its consent (DMX-101, likely eligible), a hand-off
+to the study team and back, and a participant's appointment reminder: the study team registers
+the person (`Study.enrol`, as `trialbot participants add` does), who sends the link code it gave
+them in the web chat and says yes to reminders; the team books a visit in 3 hours through the
+staff API, the dispatcher sends its reminder into the chat (the page reads it from
+/api/chat/updates), and the person taps its Confirm button. A conversation that ends its script
+starts again as a new person, until the run's time is up.
 
 What counts, message by message (a message is one scripted text or button press, sent once):
 - answered: its answer reached the person: in the response to its request, or (after "I have
@@ -17,12 +21,16 @@ What counts, message by message (a message is one scripted text or button press,
 - out_of_order: a user turn in Rasa's tracker whose message id is lower than that of a turn
   before it in the same conversation (the gateway's message ids grow with each message, so that
   they are the sequence marker each message carries to Rasa, in its metadata).
+- reminders: each booked visit's reminder reached the chat once (a second one would be in the
+  sweep's repeats, and is counted in the database too: reminders sent for one appointment), and
+  each Confirm tapped left the appointment confirmed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import random
 import statistics
@@ -30,6 +38,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import func, select
@@ -37,11 +46,23 @@ from sqlalchemy.orm import Session
 
 from bot.consent.ledger import Decision
 from bot.crypto import Cipher
-from bot.db.models import ConsentRecord, Conversation, InboundMessage, Screening
+from bot.db.models import (
+    Appointment,
+    AppointmentStatus,
+    ConsentRecord,
+    Conversation,
+    InboundMessage,
+    Participant,
+    Reminder,
+    ReminderStatus,
+    Screening,
+)
 from bot.db.session import create_db_engine
 from bot.gateway.rasa import api_jwt
 from bot.pseudonym import pseudonym
+from bot.reminders import participants
 from bot.settings import Settings
+from bot.trials import Catalogue
 
 LATE_WAIT = 90.0  # seconds a person waits for an answer that comes late
 # Seconds after the run before the last look for repeats: a dead gateway's holds lapse within
@@ -80,7 +101,20 @@ HANDOFF: list[Step] = [
     ("press", "Back to the assistant"),
     ("say", "can I leave the study whenever I want?"),
 ]
-SCRIPTS = {"questions": QUESTIONS, "screening": SCREENING, "handoff": HANDOFF}
+REMINDER: list[Step] = [
+    ("link", ""),  # the link code the study team gave them
+    ("consent", ""),  # yes to reminders
+    ("reminder", ""),  # the team books a visit; its reminder comes into the chat
+    ("press", "✅ Confirm"),
+    ("say", "thank you"),
+]
+SCRIPTS = {
+    "questions": QUESTIONS, "screening": SCREENING, "handoff": HANDOFF, "reminder": REMINDER,
+}  # fmt: skip
+TRIAL, SITE = "demo-t2d-001", "paris-nord"  # a trial with reminders, and one of its sites
+VISIT_IN = dt.timedelta(hours=3)  # its 72 h and 24 h reminders passed: one goes out at once
+# Zones tried for a participant, the first where it is day now: no reminder in quiet hours.
+ZONES = ("Europe/Paris", "America/New_York", "America/Los_Angeles", "Asia/Tokyo", "Asia/Kolkata")
 # Answers the pre-screening records for a person who finished its script.
 SCREENING_ANSWERS = 6
 
@@ -103,6 +137,65 @@ class Person:
     lost: bool = False
     token: str = ""  # the web chat's conversation token, for its updates
     seen: int = 0  # the last late reply read from /api/chat/updates
+    code: str = ""  # a participant's code (the reminder script)
+    reminded: float | None = None  # seconds from the booking to the reminder in the chat
+
+
+class Study:
+    """What the study team does for the reminder script's participants: registers each one
+    (the Python of `trialbot participants add`) and books their visit (the staff API)."""
+
+    def __init__(self, settings: Settings, url: str) -> None:
+        self._settings = settings
+        self._url = url
+        self._engine = create_db_engine(settings.db_url)
+        self._trials = set(Catalogue(settings.knowledge_dir).get())
+
+    def enrol(self, code: str) -> str:
+        """Register participant `code`; the link code they are given."""
+        with Session(self._engine) as session, session.begin():
+            added = participants.add(
+                session, code, TRIAL, self._trials, timezone=daytime_zone(dt.datetime.now(dt.UTC))
+            )
+            return added.link_code
+
+    async def book(self, code: str) -> None:
+        starts = dt.datetime.now(dt.UTC) + VISIT_IN
+        staff_token = {"Authorization": f"Bearer {self._settings.staff_token()}"}
+        async with httpx.AsyncClient(base_url=self._url, timeout=30) as staff:
+            for attempt in range(RESENDS + 1):  # a gateway may die with the request
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    if attempt:  # booked before the gateway died? Not booked twice, then.
+                        listed = await staff.get(
+                            "/api/staff/appointments", params={"participant": code},
+                            headers=staff_token,
+                        )  # fmt: skip
+                        if listed.status_code == 200 and listed.json():
+                            return
+                    answer = await staff.post(
+                        "/api/staff/appointments",
+                        headers=staff_token,
+                        json={
+                            "participant_code": code, "trial": TRIAL, "site": SITE,
+                            "starts_at": starts.isoformat(), "timezone": "Europe/Paris",
+                            "kind": "week 4",
+                        },
+                    )  # fmt: skip
+                    if answer.status_code == 201:
+                        return
+                await asyncio.sleep(1.0)
+        raise RuntimeError(f"the visit of {code} could not be booked")
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def daytime_zone(now: dt.datetime) -> str:
+    """A zone of ZONES where it is between 9:00 and 18:00 now (reminders keep quiet hours)."""
+    for zone in ZONES:
+        if 9 <= now.astimezone(ZoneInfo(zone)).hour < 18:
+            return zone
+    return ZONES[0]
 
 
 @dataclass
@@ -115,6 +208,7 @@ class Load:
     people: list[Person] = field(default_factory=list)
     repeated: int = 0  # replies delivered while the person waited for none
     very_late: int = 0  # replies to a message counted lost, delivered after LATE_WAIT
+    study: Study | None = None  # without it, no reminder script
 
     def now(self) -> float:
         return time.monotonic() - self.started
@@ -124,7 +218,7 @@ class Load:
         await asyncio.gather(*(self._person_after_person(n, until) for n in range(conversations)))
 
     async def _person_after_person(self, n: int, until: float) -> None:
-        names = list(SCRIPTS)
+        names = [name for name in SCRIPTS if name != "reminder" or self.study is not None]
         rounds = 0
         await asyncio.sleep(random.uniform(0, self.think))  # not all at once
         while self.now() < until:
@@ -144,6 +238,17 @@ class Load:
             for index, (kind, value) in enumerate(script):
                 if self.now() >= until:
                     return False
+                if kind == "reminder":
+                    last = await self._reminder(client, person)
+                    if person.reminded is None:
+                        person.lost = True
+                        return False
+                    await asyncio.sleep(random.expovariate(1 / self.think))
+                    continue
+                if kind == "link":
+                    assert self.study is not None
+                    person.code = f"FLEET-{person.sender.removeprefix('fleet-')}"
+                    value = await asyncio.to_thread(self.study.enrol, person.code)
                 text = _resolve(kind, value, last)
                 record = Sent(person.sender, index, self.now())
                 self.sent.append(record)
@@ -198,6 +303,31 @@ class Load:
                 return list(late["messages"])
         return []
 
+    async def _reminder(self, client: httpx.AsyncClient, person: Person) -> list[dict[str, Any]]:
+        """The study team books the person's visit; the reminder as it reaches the chat (none
+        within LATE_WAIT: `person.reminded` stays None)."""
+        assert self.study is not None
+        booked = time.monotonic()
+        await self.study.book(person.code)
+        while time.monotonic() < booked + LATE_WAIT:
+            await asyncio.sleep(POLL)
+            try:
+                got = await client.get(
+                    "/api/chat/updates", params={"sender": person.sender, "after": person.seen}
+                )
+                if got.status_code != 200:
+                    continue
+                late = got.json()
+            except (httpx.HTTPError, ValueError):
+                continue
+            if late["messages"]:
+                person.seen = int(late["last_id"])
+                messages: list[dict[str, Any]] = late["messages"]
+                if any(_reminds(m) for m in messages):
+                    person.reminded = time.monotonic() - booked
+                    return messages
+        return []
+
     async def sweep(self) -> None:
         """After the run (and SETTLE): replies delivered late that no message waited
         for. To a person whose every message was answered, a repeat; else a very late answer."""
@@ -218,6 +348,14 @@ class Load:
                     self.very_late += extra
                 else:
                     self.repeated += extra
+
+
+def _reminds(message: dict[str, Any]) -> bool:
+    """Whether a message is an appointment's reminder: its Confirm button."""
+    return any(
+        str(b.get("payload", "")).startswith("/confirm_appointment")
+        for b in message.get("buttons") or []
+    )
 
 
 def _resolve(kind: str, value: str, last: list[dict[str, Any]]) -> str:
@@ -242,6 +380,11 @@ class Checked:
     consents_recorded: int
     # Finished screenings not found whole, and the last messages of people who got no answer.
     unrecorded: list[str] = field(default_factory=list)
+    reminders_booked: int = 0  # visits booked for the reminder script's people
+    reminders_received: int = 0  # their reminders read in the chat
+    reminders_sent_twice: int = 0  # reminders sent for one appointment beyond the first
+    confirmed_expected: int = 0  # Confirm tapped and answered
+    confirmed_recorded: int = 0  # of those, appointments confirmed in the database
 
 
 def check(settings: Settings, rasa_url: str, people: list[Person]) -> Checked:
@@ -306,9 +449,37 @@ def check(settings: Settings, rasa_url: str, people: list[Person]) -> Checked:
                 )
                 or 0
             )
+            reminders = _reminders(session, people)
     finally:
         engine.dispose()
-    return Checked(turns, twice, disorder, len(finished), len(whole), consents, missing)
+    return Checked(turns, twice, disorder, len(finished), len(whole), consents, missing, *reminders)
+
+
+def _reminders(session: Session, people: list[Person]) -> tuple[int, int, int, int, int]:
+    """Visits booked, reminders read in the chat, reminders sent for one appointment beyond
+    the first, Confirm taps answered, and of those the appointments confirmed."""
+    codes = [p.code for p in people if p.script == "reminder" and p.code]
+    booked = session.execute(
+        select(Appointment.id, Participant.code, Appointment.status)
+        .join(Participant, Participant.id == Appointment.participant_id)
+        .where(Participant.code.in_(codes))
+    ).all()
+    sent = Counter(
+        session.scalars(
+            select(Reminder.appointment_id).where(
+                Reminder.appointment_id.in_([row.id for row in booked]),
+                Reminder.status == ReminderStatus.SENT,
+            )
+        )
+    )
+    twice = sum(n - 1 for n in sent.values() if n > 1)
+    # Confirm is the step after the reminder: answered once the person's script went past it.
+    tapped = {p.code for p in people if p.reminded is not None and p.finished}
+    confirmed = sum(
+        1 for row in booked if row.code in tapped and row.status == AppointmentStatus.CONFIRMED
+    )
+    received = sum(1 for p in people if p.reminded is not None)
+    return len(booked), received, twice, len(tapped), confirmed
 
 
 def quantile(values: list[float], q: float) -> float:
