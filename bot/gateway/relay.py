@@ -34,7 +34,7 @@ import uuid
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -88,6 +88,9 @@ MAX_ATTEMPTS = 5
 
 # How often a message waits to see whether an earlier one, held by another gateway, is done.
 BEHIND_POLL = 0.2
+
+# When Rasa answers that a turn failed, how long before the message is sent to it once more.
+AGAIN_AFTER = 0.5  # seconds
 
 # Conversations whose waiting messages the recovery loop forwards at once.
 RECOVERY_CONCURRENCY = 8
@@ -773,15 +776,31 @@ class Relay:
                     # theirs to forward, with what follows it.
                     log.warning("message %d was taken over by another gateway", message.id)
                     return replies, True
+            started = not slots
+            answer: list[dict[str, Any]] = []
             try:
-                changed = self._slots_to_send(turn, slots)
-                started = not slots
-                if changed:
-                    await self._rasa.set_slots(turn.sender_key, changed, new=started)
-                    slots = {**slots, **changed}
-                    # Before the next message is read, or it would start the session again.
-                    await asyncio.to_thread(self._slots_sent, turn.conversation_id, slots)
-                answer = await self._send(turn, message)
+                for again in (False, True):
+                    try:
+                        changed = self._slots_to_send(turn, slots)
+                        if changed:
+                            await self._rasa.set_slots(turn.sender_key, changed, new=not slots)
+                            slots = {**slots, **changed}
+                            # Before the next message is read, or it would start the session
+                            # again.
+                            await asyncio.to_thread(self._slots_sent, turn.conversation_id, slots)
+                        # Again, its tracker is asked first: the turn may have been kept.
+                        answer = await self._send(
+                            turn, replace(message, fresh=False) if again else message
+                        )
+                        break
+                    except RasaUnavailable as error:
+                        if again or not error.answered:
+                            raise
+                        # Rasa is up and its turn failed: its lock store or tracker store away
+                        # for a moment (Redis restarting). Once more after a pause, rather
+                        # than the apology and the recovery loop's next round.
+                        log.info("Rasa failed on message %d; once more", message.id)
+                        await asyncio.sleep(AGAIN_AFTER)
             except RasaUnavailable as error:
                 log.warning("Rasa could not answer message %d: %s", message.id, error)
                 await asyncio.to_thread(self._release, waiting[index:], error, token)
