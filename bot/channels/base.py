@@ -152,6 +152,10 @@ class Relaying(Protocol[AcceptedT]):
         """Commit a message; None when it was delivered before (it is answered once)."""
         ...
 
+    def first_delivery(self, channel: str, user_id: str, external_id: str | None) -> bool:
+        """Whether a message that cannot be read (a photo) arrives for the first time."""
+        ...
+
     async def answer(self, accepted: AcceptedT) -> list[Reply]:
         """The assistant's replies to an accepted message."""
         ...

@@ -212,7 +212,12 @@ class MessengerChannel(MetaChannel[list[Event]]):
         event is committed, after its safety check (the NLU's reading waits 3 s at most)."""
         for event in events:
             if event.text is None:
-                self.in_background(self._say_text_only(event.psid))
+                # Once, however often the platform delivers it.
+                first = await asyncio.to_thread(
+                    self._relay.first_delivery, NAME, event.psid, event.external_id
+                )
+                if first:
+                    self.in_background(self._say_text_only(event.psid))
                 continue
             accepted = await self._relay.accept(
                 Inbound(

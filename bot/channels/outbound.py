@@ -37,6 +37,9 @@ class SendOnly:
     async def accept(self, inbound: Inbound) -> Accepted | None:
         raise RuntimeError("this process serves no channel: it takes no message in")
 
+    def first_delivery(self, channel: str, user_id: str, external_id: str | None) -> bool:
+        raise RuntimeError("this process serves no channel: it takes no message in")
+
     async def answer(self, accepted: Accepted) -> list[Reply]:
         raise RuntimeError("this process serves no channel: it answers no message")
 

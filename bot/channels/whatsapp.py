@@ -424,7 +424,12 @@ class WhatsAppChannel(MetaChannel[Events]):
             await asyncio.to_thread(self._record, events.statuses)
         for event in events.messages:
             if event.text is None:
-                self.in_background(self._say_text_only(event))
+                # Once, however often the platform delivers it.
+                first = await asyncio.to_thread(
+                    self._relay.first_delivery, NAME, event.wa_id, event.external_id
+                )
+                if first:
+                    self.in_background(self._say_text_only(event))
                 continue
             accepted = await self._relay.accept(
                 Inbound(

@@ -459,6 +459,38 @@ class Relay:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
+    def first_delivery(self, channel: str, user_id: str, external_id: str | None) -> bool:
+        """Whether a message the assistant cannot read (a photo, a voice note) arrives for the
+        first time. Its id is kept, and nothing of what it holds, so that the platform's
+        repeated delivery of it is not answered a second time."""
+        if not external_id:
+            return True
+        key = self.sender_key(channel, user_id)
+        for _ in range(2):  # another gateway may create the conversation meanwhile
+            try:
+                with self._sessions.begin() as session:
+                    conversation = conversations.get_or_create(
+                        session,
+                        channel=channel,
+                        sender_key=key,
+                        default_language=self._settings.default_language,
+                    )
+                    if _seen(session, conversation.id, external_id[:128]):
+                        return False
+                    session.add(
+                        InboundMessage(
+                            conversation_id=conversation.id,
+                            text=None,
+                            external_id=external_id[:128],
+                            meta={"unreadable": True},
+                            status=MessageStatus.DONE,
+                        )
+                    )
+                return True
+            except IntegrityError:
+                continue
+        return False  # the same delivery, taken by another gateway at the same moment
+
     def _receive_once(
         self,
         inbound: Inbound,
@@ -528,9 +560,13 @@ class Relay:
                 elif pending is not None and not _other_button(inbound.text):
                     # (Another button, "Was this helpful? 👍", goes on to Rasa; the question
                     # stays open.)
+                    reports = finding is not None and finding.kind == "adverse_event"
                     answered = asking.answer(
-                        session, self._settings, self._cipher, pending, inbound.text
-                    )
+                        session, self._settings, self._cipher, pending, inbound.text,
+                        reports=reports,
+                    )  # fmt: skip
+                    if answered.kept:
+                        finding = None  # more of the same report, kept with it
                     if answered.answered:
                         notice, finding = answered.replies[0], None
                         after = answered.replies[1:]
@@ -1019,8 +1055,13 @@ def _asks_for_a_choice(replies: list[Reply]) -> bool:
     you?"): the follow-up's question would come beside it; it waits for the next message."""
     last = replies[-1] if replies else None
     return last is not None and any(
-        not button.payload.startswith("/feedback") for button in last.buttons
+        not button.url and not button.payload.startswith(_OFFERS) for button in last.buttons
     )
+
+
+# Buttons that offer something beside an answer, not a choice the assistant waits for: "Was this
+# helpful?", "Contact the study team", "Back to the assistant".
+_OFFERS = ("/feedback", "/request_human", "/back_to_assistant")
 
 
 def _waits_for_answer(screening: Screening | None) -> bool:

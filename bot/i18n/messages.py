@@ -455,6 +455,10 @@ _TEXTS.update(
                 "matin\u00a0».)"
             ),
         },
+        "follow_up_added": {
+            "en": "Thank you, I have added this to your report.",
+            "fr": "Merci, je l'ai ajouté à votre signalement.",
+        },
         "follow_up_still_open": {
             "en": "When you are ready, my question about what you reported is still open:",
             "fr": (

@@ -72,6 +72,8 @@ class Turn:
 
     replies: tuple[Reply, ...]
     answered: bool
+    # The message told more of the same side effect, kept with it: no new event for it.
+    kept: bool = False
 
 
 def facts_of(event: SafetyEvent, cipher: Cipher) -> Facts:
@@ -163,8 +165,10 @@ def answer(
     text: str,
     *,
     now: dt.datetime | None = None,
+    reports: bool = False,
 ) -> Turn:
-    """What `text` does to the follow-up waiting for an answer to its question."""
+    """What `text` does to the follow-up waiting for an answer to its question; `reports`: the
+    safety check read a side effect in it too."""
     step: Step = event.follow_up_step  # type: ignore[assignment]
     language = event.language
     now = now or utcnow()
@@ -186,6 +190,10 @@ def answer(
         event.follow_up_step = DONE
         key = "follow_up_ended_stop" if stop else "follow_up_ended"
         return Turn((Reply(text=messages.text(key, language)),), True)
+    if found is None and reports and not leaves(text):
+        # "c'était une grosse crise d'urticaire, j'ai encore des plaques": more of the same
+        # report, told while its questions go on (a second event would count it twice).
+        return _more_details(session, settings, cipher, event, text, now)
     if found is None and (wording.asks(text) or len(text.split()) > 12 or leaves(text)):
         # Not an answer: the assistant answers it, then the question is shown once more; when
         # the person moves on again, the questions end there (every one may be skipped).
@@ -228,6 +236,41 @@ def answer(
     event.follow_up_step = DONE
     done = messages.text("follow_up_done", language, emergency_number=settings.emergency_number)
     return Turn((*urgent, Reply(text=passed + done)), True)
+
+
+def _more_details(
+    session: Session,
+    settings: Settings,
+    cipher: Cipher,
+    event: SafetyEvent,
+    text: str,
+    now: dt.datetime,
+) -> Turn:
+    """More of the report whose questions go on: its words kept after the first ones, its facts
+    read; then the question waiting (or, when it also asks something, the assistant's answer
+    first)."""
+    told = cipher.decrypt(event.text) or ""
+    event.text = cipher.encrypt(f"{told}\n{text.strip()}"[:4000])
+    was_serious = bool(event.serious)
+    facts = facts_of(event, cipher).merged(extract(text, now))
+    save(session, settings, cipher, event, facts)
+    urgent: tuple[Reply, ...] = ()
+    if event.serious and not was_serious:
+        urgent = (Reply(text=messages.text("follow_up_serious", event.language)),)
+    step = facts.next_step()
+    if wording.asks(text):
+        event.follow_up_step = LATER if step is not None else DONE
+        return Turn(urgent, False, kept=True)
+    added = messages.text("follow_up_added", event.language)
+    if step is None:
+        event.follow_up_step = DONE
+        done = messages.text(
+            "follow_up_done", event.language, emergency_number=settings.emergency_number
+        )
+        return Turn((*urgent, Reply(text=done)), True, kept=True)
+    event.follow_up_step = step
+    asked = _ask(event, cipher, step, facts)
+    return Turn((*urgent, replace(asked, text=f"{added}\n\n{asked.text}")), True, kept=True)
 
 
 def _answer_then_question(text: str) -> tuple[str, bool]:

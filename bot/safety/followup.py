@@ -159,7 +159,7 @@ class Facts:
 
 def extract(text: str, received: dt.datetime) -> Facts:
     """What a report says of its side effect, with nothing guessed."""
-    folded = _folded(text)
+    folded = _NOT_AN_EMERGENCY.sub(" ", _folded(text))
     today = received.date()
     # "dry cough 3 days", "diarrhée 3 jours": a few words and how long, up to now.
     lasting = _HOW_LONG_ALONE.search(folded) if len(folded.split()) <= 6 else None
@@ -185,6 +185,11 @@ def extract(text: str, received: dt.datetime) -> Facts:
     )
 
 
+# "no it's not an emergency, she's in hospital": its "no" answers nothing that was asked.
+_NOT_AN_EMERGENCY = re.compile(
+    r"(?:^(?:no|non|nope|nah)\b[ ,.!]*)?\b(?:it'?s|its|it is|c'?est|cest|c|ce n'?est) "
+    r"(?:not|pas|no longer|plus) (?:an |une )?(?:emergency|urgence)\b[ ,.!]*(?:now|maintenant)?"
+)
 _HOW_LONG_ALONE = re.compile(r"(?<!ago )(?<!for )(?<!pendant )\b(\d+) ?(?:days?|jours?|j)$")
 
 Answer = Facts | Literal["skip", "end"] | None
@@ -193,7 +198,7 @@ Answer = Facts | Literal["skip", "end"] | None
 def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
     """The facts an answer to `step`'s question gives: "skip" when the person passes, "end"
     when they want no more questions, None when it does not read as an answer to it."""
-    folded = _folded(text)
+    folded = _NOT_AN_EMERGENCY.sub(" ", _folded(text)).strip()
     button = _BUTTON.match(text.strip())
     if button is not None:
         return _from_button(button["step"], button["value"], received)
@@ -618,7 +623,8 @@ _STILL = re.compile(
     r"hasnt (?:gone|stopped|settled|cleared)|isn'?t (?:going|getting better)|getting worse|"
     r"worse and worse|every (?:day|morning|night|evening)|each (?:day|morning)|all the time|"
     r"constantly|non stop|nonstop|right now|at the moment|as we speak|currently|"
-    r"toujours|encore|continue(?! a | to )|persiste|ne passe pas|passe pas|ne part pas|part pas|"
+    r"toujours|encore|continue(?! a | to )|persiste|tout le temps|en permanence|h24|"
+    r"ne passe pas|passe pas|ne part pas|part pas|"
     r"pas (?:parti|passe|fini|disparu|partie)|s'aggrave|s aggrave|empire|de pire en pire|"
     r"tous les (?:jours|matins|soirs)|chaque (?:jour|matin|soir|nuit)|en ce moment|"
     r"actuellement|sans arret|non[- ]stop|la maintenant|depuis (?:ce matin|hier|\d+ jours)|"
@@ -885,7 +891,7 @@ _HOSPITAL_STAY = re.compile(
     r"(?:nights?|days?)? ?(?:in|at) (?:the )?hospital|overnight (?:in|at) (?:the )?hospital|"
     r"(?:nights?|days?) (?:in|at) (?:the )?hospital|in hospital for|hospitali[sz]ed|"
     r"i'?m in (?:the )?hospital|im in (?:the )?hospital|still in (?:the )?hospital|"
-    r"(?:s?he'?s|s?hes|she is|he is|they'?re|is) (?:still )?in (?:the )?hospital|"
+    r"(?:s?he'?s|s?hes|she is|he is|they'?re|is) (?:still |already |now )?in (?:the )?hospital|"
     r"hospitalise|hospitalisee|hospitalisation|garde(?:e)? (?:a l'?hospital|en observation|"
     r"la nuit|\d+ (?:nuits?|jours))|reste(?:e)? (?:\d+ |une |deux |trois )?(?:nuits?|jours?) "
     r"(?:a l'?hospital|a l hospital)|(?:nuits?|jours?|semaines?) a l'?hospital|"

@@ -140,6 +140,7 @@ _NOT_HELPING = (
     r"faire du bien|fait du bien|interess\w*|inscri\w*|rappel\w*|expliqu\w*|envoy\w*)\b)"
 )
 # What ties a symptom to the study treatment ("since the injection", "les cachets me donnent").
+_ANY = r"[\s\S]*?"
 # Admitted, kept in, in hospital now (not a visit at the hospital).
 HOSPITAL_STAY = (
     r"(?:was|were|been|got|being|is|am|i'm|im) (?:[\w']+ )?(?:admitted|hospitali[sz]ed|kept in)|"
@@ -153,6 +154,14 @@ IN_THE_TRIAL = (
     r"\b(?:in|on|part of|taking part in|enrolled in|dans|participe\w* a|fait partie de) (?:the |a |"
     r"this |your |l'|l |cette |ce |le |la |votre |vos )?(?:[\w']+ )?(?:trial|study|etude|essai)\b"
 )
+# Someone says they have something ("elle a des vertiges", "i've got a rash"), and that they are
+# in the trial, in either order.
+_HAS = (
+    r"\b(?:i have|i've|ive|i get|i got|i feel|i'm having|im having|i keep|she has|he has|"
+    r"she's got|he's got|shes got|hes got|has had|have had|j'?ai|j ai|jai|g|il a|elle a|il fait|"
+    r"elle fait|me fait|je sens|je me sens|il se sent|elle se sent)\b"
+)
+HAS_IN_THE_TRIAL = rf"(?={_ANY}{_HAS}){_ANY}{IN_THE_TRIAL}"
 TREATMENT_LINK = (
     rf"(?:since|after|following|from|started|starting|began|depuis|apres|commence\w*|"
     rf"debut)(?: (?:{_W} ){{0,5}}){_EL}(?:{_TREATMENT}|starting|started|the first|the second|"
@@ -293,7 +302,11 @@ RULES: tuple[Rule, ...] = (
     ),
     _e(
         "stroke",
-        rf"\bstroke\b|\bavc\b|attaque cerebrale|{near(_FACE, _DROOP, 4)}|"
+        # "avc" is also SMS for "avec" ("des palpitations avc l'inhalateur"): not before a word
+        # that follows "with".
+        rf"\bstroke\b|\bavc\b(?! (?:l|la|le|les|l'\w+|un|une|des|du|de|d|mon|ma|mes|ton|ta|tes|"
+        rf"son|sa|ses|notre|nos|votre|vos|leur|leurs|ce|cet|cette|ces|moi|toi|lui|elle|eux|"
+        rf"elles|nous|vous|qui|quoi|ca|sa|mn|m|t|s)\b)|attaque cerebrale|{near(_FACE, _DROOP, 4)}|"
         rf"{near(_LIMB, _WEAK, 6)}|{_SPEECH}|{_CONFUSED}|worst headache|"
         r"pire (?:mal de tete|migraine)|mal de tete (?:brutal|violent|soudain|foudroyant)|"
         r"(?:can't|cant|cannot) see (?:out of |with )?(?:one|my left|my right) eye|"
@@ -642,6 +655,9 @@ RULES: tuple[Rule, ...] = (
     # A stay in hospital of someone in the trial is a serious adverse event whatever its cause.
     Rule("adverse_event", "after_treatment", HOSPITAL_STAY, also=TREATMENT_LINK),
     Rule("adverse_event", "reported", HOSPITAL_STAY, also=IN_THE_TRIAL),
+    # Any new symptom someone in the trial has is an adverse event, whatever its cause (ICH E2A);
+    # not a question about one ("I'm in the asthma study, is headache a side effect?").
+    Rule("adverse_event", "reported", SYMPTOM, also=HAS_IN_THE_TRIAL),
     Rule(
         "adverse_event",
         "reported",

@@ -18,7 +18,13 @@ from bot.gateway.rasa import RasaClient
 from bot.gateway.relay import Relay
 from tests.channels.conftest import Gateway
 from tests.fakes.channels import VERIFY_TOKEN
-from tests.fakes.graph import postback_event, quick_reply_event, referral_event, text_event
+from tests.fakes.graph import (
+    photo_event,
+    postback_event,
+    quick_reply_event,
+    referral_event,
+    text_event,
+)
 
 
 def _verify(gateway: Gateway, token: str) -> httpx.Response:
@@ -64,6 +70,20 @@ def test_a_repeated_delivery_is_answered_once(gateway: Gateway) -> None:
     assert gateway.messenger(event).status_code == 200
     with Session(gateway.engine) as session:
         assert len(session.scalars(select(InboundMessage)).all()) == 1
+
+
+def test_a_photo_delivered_again_gets_its_polite_answer_once(gateway: Gateway) -> None:
+    event = photo_event("psid-8", mid="m_photo")
+    assert gateway.messenger(event).status_code == 200
+    gateway.graph_api.wait_for("me/messages", count=1)
+    assert gateway.messenger(event).status_code == 200
+    time.sleep(0.5)
+    texts = [
+        r.body["message"].get("text", "")
+        for r in gateway.graph_api.requests
+        if r.path.endswith("me/messages") and "message" in r.body
+    ]
+    assert sum("only read text" in text for text in texts) == 1
 
 
 def test_quick_replies_and_postbacks_send_their_payloads(gateway: Gateway) -> None:

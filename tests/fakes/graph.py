@@ -130,6 +130,14 @@ def text_event(
     return _payload(psid, page_id, {"message": {"mid": mid or _mid(), "text": text}})
 
 
+def photo_event(
+    psid: str, *, page_id: str = DEFAULT_PAGE_ID, mid: str | None = None
+) -> dict[str, Any]:
+    """A webhook payload for a photo sent by a person."""
+    photo = {"type": "image", "payload": {"url": "https://scontent.example/photo.jpg"}}
+    return _payload(psid, page_id, {"message": {"mid": mid or _mid(), "attachments": [photo]}})
+
+
 def quick_reply_event(
     psid: str, title: str, payload: str, *, page_id: str = DEFAULT_PAGE_ID, mid: str | None = None
 ) -> dict[str, Any]:

@@ -340,3 +340,20 @@ def test_where_a_rash_is_a_sore_throat_or_a_visit_over_is_no_emergency(text: str
 def test_a_danger_beside_a_mild_mention_still_counts() -> None:
     found = assess("rash on my chest and I cant breathe", Intent("emergency", 0.9))
     assert found is not None and found.kind == "emergency"
+
+
+def test_avc_as_sms_for_avec_is_no_stroke() -> None:
+    """Replayed on the phone: "des palpitations depuis 2j avc l'inhalateur" got "call 112"."""
+    found = check("bjr jsuis ds l etude asthme, g des palpitations depuis 2j avc l inhalateur")
+    assert found is not None and found.kind == "adverse_event"
+    stroke = check("je crois que mon pere fait un avc")
+    assert stroke is not None and stroke.category == "stroke"
+
+
+def test_a_symptom_of_someone_in_the_trial_is_a_side_effect_not_a_question_about_one() -> None:
+    """Replayed on the phone: a daughter's report of her mother's dizziness raised nothing."""
+    found = check(
+        "bonjour c sa fille, ma mere est dans l etude diabete elle a des vertiges depuis hier"
+    )
+    assert found is not None and found.kind == "adverse_event"
+    assert check("I am in the asthma study, is headache a side effect?") is None

@@ -693,6 +693,15 @@ async def test_stop_to_the_form_ends_the_questions_held_back_for_it(
     assert _event(migrated_engine).follow_up_step == asking.DONE
 
 
+def test_its_not_an_emergency_answers_nothing_asked() -> None:
+    """Replayed on the phone: "no its not an emergency now shes already in hospital" to "is it
+    still going on?" was kept as "no, it has stopped"."""
+    said = "no its not an emergency now shes already in hospital, the doctors think its the pills"
+    assert read_answer("ongoing", said, RECEIVED) is None
+    assert extract(said, RECEIVED).care == "hospital"
+    assert extract("j'ai la diarrhée tout le temps", RECEIVED).ongoing is True
+
+
 def test_an_age_is_not_when_it_started() -> None:
     said = extract("58 ans et depuis que je prends la metformine j'ai la diarrhée", RECEIVED)
     assert said.onset is None
@@ -730,3 +739,60 @@ async def test_the_trial_a_report_names_stays_in_context(
     with make_session_factory(migrated_engine)() as session:
         trials = session.scalars(select(SafetyEvent.trial).order_by(SafetyEvent.id)).all()
     assert trials == ["demo-asthma-002", "demo-asthma-002"]
+
+
+async def test_more_of_the_same_report_is_kept_with_it_not_counted_twice(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Replayed on the phone: a second message about the same hospital stay opened a second
+    serious event, with a second acknowledgement and the first question again."""
+    relay = _answering_relay(migrated_engine, alerting)
+    await _say(
+        relay, "p-more", "slt jai ete hospitalise 2 jours la semaine derniere a cause d une "
+        "grosse reaction a l inhalateur de l etude asthme",
+    )  # fmt: skip
+    (added,) = await _say(
+        relay, "p-more", "c etait une grosse crise d urticaire apres l inhalateur, j ai encore "
+        "des plaques qui grattent",
+    )  # fmt: skip
+    assert added.text is not None and added.text.startswith(
+        "Merci, je l'ai ajouté à votre signalement."
+    )
+    assert "Quand cela a-t-il commencé" in added.text  # still the question waiting
+    event = _event(migrated_engine)  # one event
+    assert "crise d urticaire" in (relay.cipher.decrypt(event.text) or "")
+    assert asking.facts_of(event, relay.cipher).ongoing is True  # "j'ai encore des plaques"
+
+
+class _NotSure(UpRasa):
+    """Rasa has no checked answer, and offers the study team."""
+
+    async def send(
+        self, sender: str, text: str, metadata: dict[str, Any], parse: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "text": "I'm not sure I have a checked answer to that.",
+                "buttons": [{"title": "Contact the study team", "payload": "/request_human"}],
+            }
+        ]
+
+
+async def test_the_question_comes_back_after_an_answer_that_only_offers_the_team(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Replayed on the phone: after "I'm not sure… [Contact the study team]" the question was
+    not shown again, and "a bit" then went to the assistant ("Goodbye, and take care")."""
+    relay = Relay(
+        settings=alerting,
+        sessions=make_session_factory(migrated_engine),
+        rasa=_NotSure(),
+        channels={},
+    )
+    await _say(relay, "p-ns", "the study tablets give me headaches since yesterday")
+    not_sure, still = await _say(relay, "p-ns", "is it normal?")
+    assert not_sure.text == "I'm not sure I have a checked answer to that."
+    assert still.text is not None and still.text.endswith("Is it still going on?")
+    (following,) = await _say(relay, "p-ns", "a bit")  # read by the follow-up
+    assert following.text == "Did you need any care for it?"
+    assert asking.facts_of(_event(migrated_engine), relay.cipher).ongoing is True
