@@ -81,20 +81,26 @@ def pseudonym_of(subject: ConsentSubject, sender_key: str) -> str:
 
 
 def remember_text(session: Session, text: ConsentText) -> None:
-    """Keep the exact words of a consent text that is about to be shown."""
-    if session.get(StoredConsentText, (text.sha256, text.version)) is None:
-        session.add(
-            StoredConsentText(
-                sha256=text.sha256,
-                consent_id=text.id,
-                version=text.version,
-                language=text.lang,
-                title=text.title,
-                effective=text.effective,
-                body=text.body,
+    """Keep the exact words of a consent text that is about to be shown. Two action servers
+    showing a new text at the same moment both try: the second finds it kept (its insert fails
+    inside a savepoint, and the person's turn goes on)."""
+    if session.get(StoredConsentText, (text.sha256, text.version)) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                StoredConsentText(
+                    sha256=text.sha256,
+                    consent_id=text.id,
+                    version=text.version,
+                    language=text.lang,
+                    title=text.title,
+                    effective=text.effective,
+                    body=text.body,
+                )
             )
-        )
-        session.flush()
+    except IntegrityError:
+        pass  # kept by another writer meanwhile: the same words, by their hash
 
 
 def append(

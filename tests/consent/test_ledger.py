@@ -145,3 +145,29 @@ def test_writers_at_the_same_time_keep_one_unbroken_chain(sessions: sessionmaker
     with sessions() as session:
         result = ledger.verify(session)
     assert result.ok and result.records == 40
+
+
+def test_a_text_kept_by_another_server_meanwhile_does_not_fail_the_turn(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Two action servers showing a new consent text at the same moment: both found it not kept,
+    the second insert failed (a unique violation), and that person never saw the consent
+    question nor had their answers kept (seen under load in bench/fleet)."""
+    import datetime as dt
+
+    from bot.consent.texts import ConsentText
+    from bot.db.models import StoredConsentText
+
+    shown = ConsentText("prescreening", 1, "en", "Pre-screening", dt.date(2026, 1, 1), "The words.")
+    with sessions.begin() as session:
+        ledger.remember_text(session, shown)  # the other server's
+    with sessions.begin() as session:
+        session.get = lambda *args, **kwargs: None  # type: ignore[method-assign]  # looked before
+        ledger.remember_text(session, shown)
+        ledger.append(
+            session, sender_key="web-carol", channel="web", consent_id="prescreening",
+            version=1, language="en", text_sha256=shown.sha256, decision=Decision.GRANTED,
+        )  # fmt: skip
+    with sessions() as session:
+        assert len(session.scalars(select(StoredConsentText)).all()) == 1
+        assert ledger.verify(session).records == 1
