@@ -423,6 +423,8 @@ def _record(case: dict[str, Any], row: dict[str, Any], said: _Said) -> tuple[tup
     shown: list[tuple[str, str]] = []
     if row.get("report_due"):
         shown.append((t(lang, "Report to the sponsor by"), said.time(_moment(row["report_due"]))))
+    if case.get("reporter") == "relative":
+        shown.append((t(lang, "Reported by"), t(lang, "a relative, for the participant")))
     for key, label in _RECORD_LABELS:
         value = case.get(key)
         if key == "onset" and value is None:

@@ -388,6 +388,8 @@ FR: dict[str, str] = {
     "report due in {n} h": "à déclarer dans {n} h",
     "report overdue by {n} h": "déclaration en retard de {n} h",
     "Report to the sponsor by": "À déclarer au promoteur avant",
+    "Reported by": "Signalé par",
+    "a relative, for the participant": "un proche, pour le participant",
     "Onset": "Début",
     "Still going on": "Toujours en cours",
     "Effect on daily life": "Retentissement sur la vie quotidienne",

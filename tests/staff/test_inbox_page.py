@@ -236,6 +236,7 @@ def test_a_serious_side_effect_comes_first_with_its_deadline_and_staff_correct_i
         assert "Care needed Stayed in hospital" in card and "Seriousness hospitalisation" in card
         assert "Still going on not known yet" in card and said in card
         assert "Complete or correct the record" in card
+        assert "Reported by" not in card  # the participant's own words
 
         saved = browser.submit(
             "/staff", f"/staff/inbox/safety/{serious}/correct",
@@ -256,3 +257,25 @@ def test_a_serious_side_effect_comes_first_with_its_deadline_and_staff_correct_i
             select(StaffAudit.action).where(StaffAudit.action == "safety.correct")
         ).all()
         assert audited == ["safety.correct"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_side_effect_a_relative_reported_says_so_on_its_card(site: Site) -> None:
+    """Replayed on the phone: a daughter's report of her mother's admission was recorded as a
+    relative's, but the inbox card did not say who wrote."""
+    session, desk = _desk(site)
+    with session, session.begin():
+        desk.chat(WORRIED)
+        said = "I'm writing for my mum, she was admitted to hospital after the study tablets"
+        serious = desk.safety(WORRIED, said, utcnow(), kind="adverse_event", category="reported")
+        event = session.get(SafetyEvent, serious)
+        assert event is not None
+        asking.start(session, site.settings, desk.cipher, event, said, ask_now=True)
+    site.add_staff("c@site.example")
+    with site.browser() as browser:
+        browser.sign_in("c@site.example")
+        card = _card(browser.get("/staff").text, f"safety:{serious}")
+        assert "Reported by a relative, for the participant" in card
+        browser.get("/staff/language/fr")
+        french = _card(browser.get("/staff").text, f"safety:{serious}")
+        assert "Signalé par un proche, pour le participant" in french
