@@ -574,8 +574,12 @@ class Relay:
                         after = answered.replies
                         if pending.follow_up_step == asking.LATER:
                             resume = pending.id
-                elif followup.is_button(inbound.text):
-                    # A follow-up's button tapped after its questions ended.
+                elif followup.is_button(inbound.text) or (
+                    followup.skips(inbound.text)
+                    and asking.ended_lately(session, key, utcnow())
+                    and not _waits_for_answer(screenings.latest(session, key))
+                ):
+                    # A follow-up's button tapped, or "skip" typed, after its questions ended.
                     notice = Reply(text=messages.text("follow_up_ended", conversation.language))
             if finding is not None and (notice is None or finding.kind == "emergency"):
                 # An emergency comes before all else, a link code in the same message included.

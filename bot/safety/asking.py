@@ -132,6 +132,24 @@ def start(
     return (*said, _ask(event, cipher, step, facts, intro=True))
 
 
+def ended_lately(session: Session, sender_key: str, now: dt.datetime) -> bool:
+    """Whether a side effect of the person's, reported within the hour, has had its questions."""
+    since = now - dt.timedelta(hours=1)
+    return (
+        session.scalar(
+            select(SafetyEvent.id)
+            .where(
+                SafetyEvent.sender_key == sender_key,
+                SafetyEvent.kind == "adverse_event",
+                SafetyEvent.follow_up_step == DONE,
+                SafetyEvent.created_at >= since,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def still_waits(event: SafetyEvent, text: str) -> bool:
     """Whether a follow-up held back ("later") still waits after `text`: "stop" or a goodbye
     said to the form that held it back ends its questions too."""

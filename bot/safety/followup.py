@@ -293,6 +293,14 @@ def leaves(text: str) -> bool:
     return _LEAVES.search(_folded(text)) is not None
 
 
+def skips(text: str) -> bool:
+    """ "skip", "passer", "next" typed alone."""
+    return _SKIPS_ALONE.fullmatch(_folded(text).strip(" .!")) is not None
+
+
+_SKIPS_ALONE = re.compile(r"skip|pass|next|passer|suivant|je passe|skip it|skip that")
+
+
 def closes(text: str) -> bool:
     """A goodbye or thanks where an answer was awaited ("c bon", "ok merci", "bye")."""
     return _CLOSES.search(_folded(text)) is not None

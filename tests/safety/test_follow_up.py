@@ -796,3 +796,17 @@ async def test_the_question_comes_back_after_an_answer_that_only_offers_the_team
     (following,) = await _say(relay, "p-ns", "a bit")  # read by the follow-up
     assert following.text == "Did you need any care for it?"
     assert asking.facts_of(_event(migrated_engine), relay.cipher).ongoing is True
+
+
+async def test_skip_typed_after_the_questions_ended_is_not_a_question(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Replayed on the phone: a stray "skip" after the last question was logged as a question no
+    entry answers, and a second one handed the chat to the team."""
+    relay = _answering_relay(migrated_engine, alerting)
+    await _say(relay, "p-sk", "the study tablets give me headaches since yesterday")
+    await _say(relay, "p-sk", "stop")
+    (ended,) = await _say(relay, "p-sk", "skip")
+    assert ended.text is not None and ended.text.startswith("All right, no more questions.")
+    (other,) = await _say(relay, "p-sk2", "skip")  # no side effect of theirs: the assistant's
+    assert other.text == "(the answer to 'skip')"
