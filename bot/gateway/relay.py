@@ -624,7 +624,10 @@ class Relay:
             session.add(message)
             session.flush()
             earlier = self._claim_in(session, conversation.id, token, exclude=message.id)
-            spoken_of = None if conversation.trial else _reported_trial(session, key)
+            # Asked only while Rasa has no trial for the person (a link, a form or a report
+            # set one): not a query on every message.
+            known = conversation.trial or conversation.rasa_slots.get("trial")
+            spoken_of = None if known else _reported_trial(session, key)
             if notice is not None and not go_on:
                 return Accepted(_turn(conversation, spoken_of), earlier, notice, after, token=token)
             same = parse if text == inbound.text else None  # what Rasa reads was read

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -48,6 +50,18 @@ def _relay(engine: Engine, settings: Settings, rasa: _Rasa, web: _Web) -> Relay:
     )  # fmt: skip
 
 
+@contextmanager
+def _gateways(
+    engine: Engine, database_url: str, settings: Settings, rasa: _Rasa, web: _Web
+) -> Iterator[tuple[Relay, Relay]]:
+    """Two gateways on one database, each with its own connections."""
+    other = create_db_engine(database_url)
+    try:
+        yield _relay(engine, settings, rasa, web), _relay(other, settings, rasa, web)
+    finally:
+        other.dispose()
+
+
 def _tokens(engine: Engine) -> list[str | None]:
     with make_session_factory(engine)() as session:
         query = select(InboundMessage.claim_token).order_by(InboundMessage.id)
@@ -58,10 +72,7 @@ async def test_a_gateway_alive_and_slow_keeps_its_message_past_the_lease(
     migrated_engine: Engine, database_url: str, settings: Settings
 ) -> None:
     rasa, web = _SlowRasa(delay=4 * LEASE.total_seconds()), _Web()
-    other = create_db_engine(database_url)  # the second gateway's own connections
-    try:
-        first = _relay(migrated_engine, settings, rasa, web)
-        second = _relay(other, settings, rasa, web)
+    with _gateways(migrated_engine, database_url, settings, rasa, web) as (first, second):
         working = asyncio.create_task(first.handle(Inbound("web", "p-slow", "a long question")))
         for _ in range(4):  # over three leases while Rasa takes its time
             await asyncio.sleep(LEASE.total_seconds())
@@ -70,18 +81,13 @@ async def test_a_gateway_alive_and_slow_keeps_its_message_past_the_lease(
         assert reply.text == "about a long question"
         assert rasa.sent == ["a long question"]  # once
         assert await second.recover() == 0 and web.delivered == []
-    finally:
-        other.dispose()
 
 
 async def test_a_dead_gateways_message_is_taken_over_within_the_lease(
     migrated_engine: Engine, database_url: str, settings: Settings
 ) -> None:
     rasa, web = _Rasa(), _Web()
-    other = create_db_engine(database_url)
-    try:
-        first = _relay(migrated_engine, settings, rasa, web)
-        second = _relay(other, settings, rasa, web)
+    with _gateways(migrated_engine, database_url, settings, rasa, web) as (first, second):
         accepted = await first.accept(Inbound("web", "p-dead", "first question"))
         assert accepted is not None and accepted.token is not None
         first._keeper.drop(accepted.token)  # the gateway died: nothing renews its hold
@@ -95,18 +101,13 @@ async def test_a_dead_gateways_message_is_taken_over_within_the_lease(
             "about second question",
         ]
         assert rasa.sent == ["first question", "second question"]
-    finally:
-        other.dispose()
 
 
 async def test_a_gateway_that_lost_its_hold_leaves_the_message_to_the_one_that_took_it(
     migrated_engine: Engine, database_url: str, settings: Settings
 ) -> None:
     rasa, web = _Rasa(), _Web()
-    other = create_db_engine(database_url)
-    try:
-        first = _relay(migrated_engine, settings, rasa, web)
-        second = _relay(other, settings, rasa, web)
+    with _gateways(migrated_engine, database_url, settings, rasa, web) as (first, second):
         accepted = await first.accept(Inbound("web", "p-stalled", "are you there?"))
         assert accepted is not None and accepted.token is not None
         # The first gateway stalled past its lease, and the second took the message over.
@@ -119,8 +120,6 @@ async def test_a_gateway_that_lost_its_hold_leaves_the_message_to_the_one_that_t
         assert reply.text is not None and "I have kept your message" in reply.text
         assert rasa.sent == []  # not sent by the gateway that lost it
         assert _tokens(migrated_engine) == ["second-gateway"]  # nor released from the other
-    finally:
-        other.dispose()
 
 
 async def test_a_hold_nobody_works_on_any_more_lapses(

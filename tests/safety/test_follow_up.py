@@ -307,10 +307,12 @@ class _Answering(UpRasa):
         return [{"text": f"(the answer to {text!r})"}]
 
 
+def _relay_with(engine: Engine, settings: Settings, rasa: UpRasa) -> Relay:
+    return Relay(settings=settings, sessions=make_session_factory(engine), rasa=rasa, channels={})
+
+
 def _answering_relay(engine: Engine, settings: Settings) -> Relay:
-    return Relay(
-        settings=settings, sessions=make_session_factory(engine), rasa=_Answering(), channels={}
-    )
+    return _relay_with(engine, settings, _Answering())
 
 
 async def test_a_question_of_their_own_is_answered_then_the_question_is_shown_again(
@@ -667,12 +669,7 @@ async def test_the_follow_up_waits_while_the_assistant_asks_with_buttons(
 ) -> None:
     """Tried on the phone: the follow-up's question came beside "would you like the team to
     contact you?", and the wish to be contacted was lost."""
-    relay = Relay(
-        settings=alerting,
-        sessions=make_session_factory(migrated_engine),
-        rasa=_AskingToContact(),
-        channels={},
-    )
+    relay = _relay_with(migrated_engine, alerting, _AskingToContact())
     await _say(relay, "p-ch", "the study tablets give me headaches since yesterday")
     (choice,) = await _say(relay, "p-ch", "what happens next with my screening?")
     assert choice.text == "Would you like the study team to contact you?"  # nothing beside it
@@ -724,9 +721,7 @@ async def test_the_trial_a_report_names_stays_in_context(
     """Tried on the phone: the asthma study named in a report was lost one message later (the
     next report had no trial, "c quoi le numéro de l'équipe" got both studies' numbers)."""
     rasa = _Slots()
-    relay = Relay(
-        settings=alerting, sessions=make_session_factory(migrated_engine), rasa=rasa, channels={}
-    )
+    relay = _relay_with(migrated_engine, alerting, rasa)
     await _say(
         relay,
         "p-tr",
@@ -783,12 +778,7 @@ async def test_the_question_comes_back_after_an_answer_that_only_offers_the_team
 ) -> None:
     """Replayed on the phone: after "I'm not sure… [Contact the study team]" the question was
     not shown again, and "a bit" then went to the assistant ("Goodbye, and take care")."""
-    relay = Relay(
-        settings=alerting,
-        sessions=make_session_factory(migrated_engine),
-        rasa=_NotSure(),
-        channels={},
-    )
+    relay = _relay_with(migrated_engine, alerting, _NotSure())
     await _say(relay, "p-ns", "the study tablets give me headaches since yesterday")
     not_sure, still = await _say(relay, "p-ns", "is it normal?")
     assert not_sure.text == "I'm not sure I have a checked answer to that."
