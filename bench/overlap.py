@@ -190,9 +190,12 @@ def safety_eval_texts(folder: Path = ROOT / "bench" / "safety_eval") -> Iterator
 def followup_eval_texts(folder: Path = ROOT / "bench" / "safety_followup") -> Iterator[Text]:
     """The side-effect reports of bench/safety_followup that give figures on wording the
     extractor had not met when they were scored (reports.yml, and fresh.yml, sealed.yml,
-    sealed3.yml and sealed4.yml when present), and the answers typed after them of more than
-    one word. tuning2.yml and tuning3.yml are not among them: they were written to be tuned on."""
-    for name in ("reports.yml", "fresh.yml", "sealed.yml", "sealed3.yml", "sealed4.yml"):
+    sealed3.yml, sealed4.yml and sealed5.yml when present), and the answers typed after them of
+    more than one word. tuning2.yml and tuning3.yml are not among them: they were written to be
+    tuned on."""
+    for name in (
+        "reports.yml", "fresh.yml", "sealed.yml", "sealed3.yml", "sealed4.yml", "sealed5.yml"
+    ):  # fmt: skip
         if (folder / name).exists():
             yield from _followup_texts(folder / name)
 

@@ -63,6 +63,7 @@ def test_side_effect_reports_are_not_in_the_entries_or_the_nlu_data() -> None:
     assert any(t.origin.startswith("bench/safety_followup/sealed.yml") for t in texts)
     assert any(t.origin.startswith("bench/safety_followup/sealed3.yml") for t in texts)
     assert any(t.origin.startswith("bench/safety_followup/sealed4.yml") for t in texts)
+    assert any(t.origin.startswith("bench/safety_followup/sealed5.yml") for t in texts)
     assert sum(1 for t in texts if t.origin.split()[1].startswith("fr[")) > 40  # both languages
     _fail_on(overlaps(texts, KNOWLEDGE + NLU))
 
@@ -72,13 +73,15 @@ def test_sealed_side_effect_reports_are_not_in_the_sets_tuned_on() -> None:
     and a report that short is played with the answers typed after it, which differ."""
     tuned = [t for t in overlap.followup_tuning_texts() if len(t.text.split()) >= 4]
     assert len(tuned) > 400  # tuning2.yml, tuning3.yml and sealed3.yml were read
-    names = ("bench/safety_followup/sealed.yml", "bench/safety_followup/sealed4.yml")
+    names = tuple(
+        f"bench/safety_followup/{name}" for name in ("sealed.yml", "sealed4.yml", "sealed5.yml")
+    )
     sealed = [
         t
         for t in overlap.followup_eval_texts()
         if t.origin.startswith(names) and len(t.text.split()) >= 4
     ]
-    assert len(sealed) > 200
+    assert len(sealed) > 300
     _fail_on(overlaps(sealed, tuned))
 
 

@@ -44,6 +44,16 @@ repeating wording of the sets tuned on) is the sealed set now, with sealed.yml. 
 before the tuning on sealed3.yml (0.93 / 0.78 / 0.98 in English, 0.98 / 0.75 / 0.90 in French)
 and after it; its misses are never listed.
 
+`sealed5.yml` (57 + 55, by a writer who saw neither the extractor nor the other sets; eight
+items left out unread for repeating answers of the sets tuned on) measures the follow-up whole,
+as the chat plays it: each report carries what the person would type to EVERY question if it
+were asked, so a fact the extractor does not read in the report is asked and read from the
+answer, as in the chat, instead of counted missing because the writer thought the report had
+told it. Its `told` says which facts the report gave itself; "asked again" is the share of those
+the follow-up asked all the same (the person repeats themselves). In the earlier sets a report
+carries answers only to the questions its writer thought it left open. First scoring, never
+tuned on: 0.95 / 0.98 / 1.00 in English (asked again 0.19), 0.95 / 0.96 / 0.95 in French (0.16).
+
 Each figure is printed with the share said wrong beside it: a course, onset or seriousness
 given that is not the reader's. What the extractor does not say is asked in the chat, so a
 miss that is not said wrong is a question the person answers; one said wrong is not asked.
@@ -73,10 +83,15 @@ TUNING3 = Path(__file__).resolve().parent / "tuning3.yml"
 SEALED = Path(__file__).resolve().parent / "sealed.yml"
 SEALED3 = Path(__file__).resolve().parent / "sealed3.yml"
 SEALED4 = Path(__file__).resolve().parent / "sealed4.yml"
+SEALED5 = Path(__file__).resolve().parent / "sealed5.yml"
 TARGET = 0.90
 FIELDS = ("onset", "ongoing", "seriousness")
-PARTS = ("tuning", "held-out", "fresh", "tuning2", "tuning3", "sealed3", "sealed", "sealed4")
-SEALED_PARTS = ("sealed", "sealed4")
+PARTS = (
+    "tuning", "held-out", "fresh", "tuning2", "tuning3", "sealed3", "sealed", "sealed4", "sealed5"
+)  # fmt: skip
+SEALED_PARTS = ("sealed", "sealed4", "sealed5")
+# The facts a report may tell itself (a set's `told`), and the question that asks each.
+TOLD = ("onset", "ongoing", "care")
 
 
 @dataclass
@@ -86,6 +101,10 @@ class Score:
     # Wrong and said: a value given that is not the reader's (a course when there was none, the
     # other course, serious when not). What is missing is asked in the chat; what is wrong is not.
     said_wrong: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
+    # On sets that say what each report told itself (`told`): the questions asked about a fact
+    # the report had given, of all the facts reports gave. The person is asked again.
+    told: int = 0
+    asked_again: int = 0
     misses: list[str] = field(default_factory=list)
 
     def share(self, name: str) -> float:
@@ -94,28 +113,37 @@ class Score:
     def wrong_share(self, name: str) -> float:
         return self.said_wrong[name] / self.reports if self.reports else 0.0
 
+    def asked_again_share(self) -> float | None:
+        return self.asked_again / self.told if self.told else None
+
     def meets(self) -> bool:
         return all(self.share(name) >= TARGET for name in FIELDS)
 
 
-def played(item: dict[str, Any], received: dt.datetime) -> Facts:
-    """The facts once the follow-up has asked what the report left open."""
+def played(item: dict[str, Any], received: dt.datetime) -> tuple[Facts, list[str]]:
+    """The facts once the follow-up has asked what the report left open, and the questions
+    it asked."""
     facts = extract(item["report"], received)
     answers = item.get("answers") or {}
+    asked: list[str] = []
     while (step := facts.next_step()) is not None:
+        asked.append(step)
         typed = str(answers.get(step) or "")
         found = read_answer(step, typed, received) if typed else None
         if isinstance(found, Facts):
             facts = taken(facts, step, found, typed, received)
         else:
             facts = replace(facts, skipped=(*facts.skipped, step))
-    return facts
+    return facts, asked
 
 
 def score(items: list[dict[str, Any]], received: dt.datetime) -> Score:
     result = Score()
     for item in items:
-        facts, expect = played(item, received), item["expect"]
+        (facts, asked), expect = played(item, received), item["expect"]
+        told = [name for name in item.get("told") or () if name in TOLD]
+        result.told += len(told)
+        result.asked_again += sum(name in asked for name in told)
         got = {
             "onset": facts.onset,
             "ongoing": facts.ongoing,
@@ -159,6 +187,8 @@ def main() -> int:
     if args.sealed:
         whole["sealed"] = yaml.safe_load(SEALED.read_text(encoding="utf-8"))
         whole["sealed4"] = yaml.safe_load(SEALED4.read_text(encoding="utf-8"))
+        if SEALED5.exists():
+            whole["sealed5"] = yaml.safe_load(SEALED5.read_text(encoding="utf-8"))
     for language in ("en", "fr"):
         items = data[language]
         results[language, "tuning"] = score(items[0::2], received)
@@ -172,6 +202,7 @@ def main() -> int:
                 "language": language, "part": part, "reports": s.reports,
                 **{name: round(s.share(name), 3) for name in (*FIELDS, "all")},
                 **{f"{name}_said_wrong": round(s.wrong_share(name), 3) for name in FIELDS},
+                "asked_again": None if (a := s.asked_again_share()) is None else round(a, 3),
             }
             for (language, part), s in results.items()
         ]  # fmt: skip
@@ -191,7 +222,7 @@ def _show(results: dict[tuple[str, str], Score]) -> None:
     from rich.table import Table
 
     table = Table(title="Side-effect follow-up on written reports")
-    for column in ("language", "part", "reports", *FIELDS, "all three"):
+    for column in ("language", "part", "reports", *FIELDS, "all three", "asked again"):
         table.add_column(column, justify="right")
     for (language, part), s in results.items():
         table.add_row(
@@ -200,13 +231,15 @@ def _show(results: dict[tuple[str, str], Score]) -> None:
             str(s.reports),
             *(f"{s.share(name):.2f} ({s.wrong_share(name):.2f})" for name in FIELDS),
             f"{s.share('all'):.2f}",
+            "—" if (again := s.asked_again_share()) is None else f"{again:.2f}",
         )
     console = Console(width=None if sys.stdout.isatty() else 120)
     console.print(table)
     console.print(
         f"Each field: share right (share said wrong). Target: ≥ {TARGET:.2f} right for each of "
         f"{', '.join(FIELDS)} on every set. What is not said is asked in the chat; the rest of "
-        "the misses are said wrong."
+        "the misses are said wrong. Asked again: of the facts a report told itself (sets that "
+        "say which), the share the follow-up asked all the same."
     )
 
 
