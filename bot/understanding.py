@@ -21,7 +21,7 @@ emergency, it only keeps the dialogue from acting on a misread one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot import wording
@@ -149,9 +149,16 @@ class Reading:
     intent: str | None = None
     entities: dict[str, str] = field(default_factory=dict)
     impossible: tuple[str, ...] = ()
+    # "affirm" or "deny" when the message opens with a clear yes or no and asks nothing: its
+    # answer to a yes-or-no question the assistant has just asked with buttons, whatever the
+    # rest says ("oui je veux bien que l'équipe me rappelle"). Rasa applies it only there
+    # (`rasa_addons.answers`): elsewhere "yes please call me" is a request of its own.
+    answer: str | None = None
 
     def as_metadata(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
+        if self.answer:
+            found["answer"] = self.answer
         if self.intent:
             found["intent"] = self.intent
             found["entities"] = [
@@ -172,6 +179,13 @@ def read(text: str, trials: dict[str, Trial]) -> Reading | None:
     if not text or text.startswith("/"):
         return None  # a button's payload says its intent itself
     words = wording.words(text)
+    found = _read(text, words, trials)
+    if (answer := answers_yes_or_no(text, words)) is None:
+        return found
+    return replace(found, answer=answer) if found else Reading(answer=answer)
+
+
+def _read(text: str, words: str, trials: dict[str, Trial]) -> Reading | None:
     if language := asks_for_language(words):
         return Reading(intent="change_language", entities={"language": language})
     if _WITHDRAWAL.search(words) and not wording.is_question(text):
@@ -187,6 +201,35 @@ def read(text: str, trials: dict[str, Trial]) -> Reading | None:
         return Reading(intent="start_screening", entities={"trial": trial} if trial else {})
     impossible = impossible_intents(text, words)
     return Reading(impossible=impossible) if impossible else None
+
+
+def answers_yes_or_no(text: str, words: str | None = None) -> str | None:
+    """ "affirm" or "deny" when `text` opens with a clear yes or no and asks nothing, with no
+    "but" taking it back ("oui mais…"); else None. "ok" is not among them: "ok thanks" takes in
+    what was said."""
+    words = wording.words(text) if words is None else words
+    if "?" in text or _TAKES_BACK.search(words):
+        return None
+    if _OPENS_WITH_YES.match(words):
+        return "affirm"
+    if _OPENS_WITH_NO.match(words):
+        return "deny"
+    return None
+
+
+_OPENS_WITH_YES = re.compile(
+    r"(?:yes|yess+|yeah|yea|yep|yup|yh|ya|sure|of course|absolutely|definitely|please do|"
+    r"yes please|oui|ouii+|ouais|ouai|wi|ui|d'accord|d accord|dac|daccord|volontiers|bien sur|"
+    r"avec plaisir|je veux bien|carrement|tout a fait|bien entendu)\b"
+)
+_OPENS_WITH_NO = re.compile(
+    r"(?:no|noo+|nope|nah|non|nan|pas maintenant|pas pour l'instant|not now|not for now|"
+    r"no thanks|non merci)\b"
+)
+_TAKES_BACK = re.compile(
+    r"\b(?:but|except|although|though|unless|mais|sauf|sauf si|quoique|par contre|not sure|"
+    r"pas sur|pas sure|dunno|je sais pas|jsp|i don't know|i dont know)\b"
+)
 
 
 def asks_for_language(words: str) -> str | None:

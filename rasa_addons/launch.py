@@ -78,6 +78,9 @@ def main() -> None:
         from rasa_addons import action_calls
 
         action_calls.install()  # a kept session, the answer's schema compiled once
+        from rasa_addons import answers
+
+        answers.install()  # "oui je veux bien…" answers the yes-or-no question just asked
     from rasa.__main__ import main as rasa_main
 
     sys.argv = rasa_arguments(sys.argv[1:], token)

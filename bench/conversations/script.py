@@ -88,7 +88,8 @@ EXPECTATIONS = (
     "handoff",
     "appointment",
 )
-MIN_TURNS, MAX_TURNS = 3, 8
+# Up to 12: a whole pre-screening, to its outcome and what follows it, takes about 11.
+MIN_TURNS, MAX_TURNS = 3, 12
 PARTS = ("tuning", "held-out")
 FRESH_PART = "fresh"
 

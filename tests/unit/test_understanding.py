@@ -157,3 +157,28 @@ def test_a_greeting_with_a_vague_wish_stays_a_greeting(trials: dict[str, Trial])
     assert reading is None or "greet" not in reading.impossible
     reading = read("hello there, what does a study visit involve?", trials)
     assert reading is not None and "greet" in reading.impossible
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("oui je veux bien que l'équipe me rappelle", "affirm"),
+        ("yes pls contact me", "affirm"),
+        ("Oui pourquoi pas", "affirm"),
+        ("d'accord, le matin plutôt", "affirm"),
+        ("nah im good", "deny"),
+        ("non merci ça ira", "deny"),
+        ("oui mais je préfère un mail", None),  # "but" takes it back
+        ("yes? what does that mean", None),  # a question
+        ("ok thanks", None),  # taking in what was said
+        ("nobody called me yet", None),
+        ("I'm not sure, maybe", None),
+    ],
+)
+def test_a_message_that_opens_with_a_clear_yes_or_no_carries_it(
+    text: str, answer: str | None
+) -> None:
+    reading = read(text, {})
+    assert (reading.answer if reading else None) == answer
+    if answer:
+        assert reading is not None and reading.as_metadata()["answer"] == answer
