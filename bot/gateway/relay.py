@@ -664,8 +664,9 @@ class Relay:
         phone = known.phone if known else None
         relative = followup.reporter(inbound.text) == "relative"
         said = respond.reply_text(
-            finding, conversation.language, self._settings, phone, relative=relative
-        )
+            finding, conversation.language, self._settings, phone, relative=relative,
+            asks_if_normal=remainder.about_the_report(inbound.text),
+        )  # fmt: skip
         return Reply(text=said), event
 
     def _checkin(

@@ -132,6 +132,18 @@ _TEXTS: dict[str, dict[Language, str]] = {
             "l'étude de vous-même. Si vous vous sentez très mal, appelez le {emergency_number}."
         ),
     },
+    # Said after the acknowledgement when the report asks "is it normal?", "c grave ?".
+    "safety_is_it_normal": {
+        "en": (
+            "You asked whether this is normal. I can't judge that, and I won't guess: the study "
+            "team knows the study treatment and will look at what you reported."
+        ),
+        "fr": (
+            "Vous demandez si c'est normal. Je ne peux pas en juger, et je ne veux pas "
+            "deviner\u00a0: l'équipe de l'étude connaît le traitement de l'étude et va examiner "
+            "ce que vous avez signalé."
+        ),
+    },
     # Someone writing for the participant (a relative): told about them, not "you".
     "safety_side_effect_relative": {
         "en": (

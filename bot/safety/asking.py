@@ -39,7 +39,7 @@ from bot.channels.base import Button, Reply
 from bot.crypto import Cipher
 from bot.db.models import SafetyEvent, as_utc, utcnow
 from bot.i18n import messages
-from bot.safety import alerts, report
+from bot.safety import alerts, remainder, report
 from bot.safety.followup import (
     CARE,
     CRITERIA,
@@ -212,6 +212,11 @@ def answer(
         # "c'était une grosse crise d'urticaire, j'ai encore des plaques": more of the same
         # report, told while its questions go on (a second event would count it twice).
         return _more_details(session, settings, cipher, event, text, now)
+    if found is None and not reports and remainder.only_about_the_report(text):
+        # "is it normal??": the study team's to say, not the knowledge base's; said so, and
+        # the question waiting is asked again.
+        normal = Reply(text=messages.text("safety_is_it_normal", language))
+        return Turn((normal, _ask(event, cipher, step, facts)), True)
     if found is None and (wording.asks(text) or len(text.split()) > 12 or leaves(text)):
         # Not an answer: the assistant answers it, then the question is shown once more; when
         # the person moves on again, the questions end there (every one may be skipped).
@@ -243,6 +248,10 @@ def answer(
     if event.serious and not was_serious:
         urgent = (Reply(text=messages.text("follow_up_serious", language)),)
     step_next = facts.next_step()
+    if asks_too and isinstance(found, Facts) and remainder.only_about_the_report(text):
+        # "ya still there. is it normal??": answered here, then the next question.
+        passed = messages.text("safety_is_it_normal", language) + "\n\n" + passed
+        asks_too = False
     if asks_too and isinstance(found, Facts):
         # The assistant answers their question first; then the next question (`resume`).
         event.follow_up_step = LATER if step_next is not None else DONE

@@ -29,6 +29,7 @@ _ABOUT_THE_REPORT = re.compile(
     r"expected|common)|should i (?:be )?(?:worried|worry|stop|do something)|"
     r"what (?:should|do) i do|"
     r"(?:est[- ]ce que )?(?:c'?est|c) (?:normal|grave|dangereux|un effet secondaire)|"
+    r"est[- ]ce (?:normal|grave|dangereux)|"
     r"(?:je )?(?:dois|devrais)[- ]je (?:m'inquieter|m inquieter|arreter|faire quelque chose)|"
     r"(?:je )?(?:dois|devrais) (?:m'inquieter|m inquieter|arreter)|que (?:dois[- ]je|faire)|"
     r"quoi faire|je fais quoi)\b"
@@ -45,6 +46,22 @@ def rest(text: str) -> str:
         # No clause reports the side effect alone: it takes the whole message to say it.
         return ""
     return " ".join(c for c in kept if _asks_or_answers(c))
+
+
+def about_the_report(text: str) -> bool:
+    """Whether `text` asks about the side effect itself ("is that normal with the tablets?",
+    "c grave ?"): a question for the study team, which the assistant does not judge."""
+    return any(_ABOUT_THE_REPORT.search(detect.fold(c)) for c in wording.clauses(text) or [text])
+
+
+def only_about_the_report(text: str) -> bool:
+    """Whether `text` asks about the side effect itself and nothing else ("is it normal??";
+    not "is it normal? and when is my next visit")."""
+    clauses = [c for c in wording.clauses(text) if detect.fold(c)] or [text]  # not a lone "?"
+    about = [bool(_ABOUT_THE_REPORT.search(detect.fold(c))) for c in clauses]
+    return any(about) and not any(
+        wording.asks(c) for c, its in zip(clauses, about, strict=True) if not its
+    )
 
 
 def _asks_or_answers(clause: str) -> bool:

@@ -14,8 +14,10 @@ def reply_text(
     phone: str | None,
     *,
     relative: bool = False,
+    asks_if_normal: bool = False,
 ) -> str:
-    """`relative`: someone writes for the participant, and is told about them, not "you"."""
+    """`relative`: someone writes for the participant, and is told about them, not "you".
+    `asks_if_normal`: the report asks whether it is normal, which is the study team's to say."""
     number = settings.emergency_number
     if finding.kind == "adverse_event":
         phone = phone or settings.site_phone
@@ -26,9 +28,12 @@ def reply_text(
             if phone
             else messages.text(f"safety_phone_unknown{them}", language)
         )
-        return messages.text(
+        said = messages.text(
             f"safety_side_effect{them}", language, call=call, emergency_number=number
         )
+        if asks_if_normal:
+            said += "\n\n" + messages.text("safety_is_it_normal", language)
+        return said
     if finding.category == "suicide":
         line = settings.crisis_line
         said = messages.text("safety_crisis_line", language, crisis_line=line) if line else ""

@@ -643,9 +643,33 @@ async def test_an_answer_with_a_question_after_it_gets_both(
     assert _event(migrated_engine).follow_up_step == asking.DONE
     # Mid-way, the next question comes after the assistant's answer.
     await _say(relay, "p-aq2", "the study tablets give me headaches since yesterday")
-    answer, course = await _say(relay, "p-aq2", "ya still there. is it normal??")
-    assert answer.text is not None and "is it normal??" in answer.text
+    answer, course = await _say(relay, "p-aq2", "ya still there. will it last long?")
+    assert answer.text is not None and "will it last long?" in answer.text
     assert course.text is not None and "daily life" in course.text
+
+
+async def test_is_it_normal_is_said_to_be_the_study_teams_to_judge(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: "is that normal with the tablets?" in a report, or alone in the
+    middle of the questions, got no answer, or "I'm not sure I have a checked answer" and a
+    knowledge gap for staff."""
+    relay = _answering_relay(migrated_engine, alerting)
+    said, first = await _say(
+        relay,
+        "p-n",
+        "had a bad headache monday, gone since yesterday. is that normal with the tablets?",
+    )
+    assert said.text is not None and "Thank you for telling us" in said.text
+    assert "You asked whether this is normal. I can't judge that" in said.text
+    assert first.text is not None and "How much did it affect your daily life?" in first.text
+    normal, again = await _say(relay, "p-n", "is it normal??")
+    assert normal.text is not None and normal.text.startswith("You asked whether this is normal")
+    assert again.text is not None and "How much did it affect your daily life?" in again.text
+    (both,) = await _say(relay, "p-n", "moderate. c grave ?")  # an answer, then the question
+    assert both.text is not None and both.text.startswith("You asked whether this is normal")
+    assert "Did you need any care for it?" in both.text
+    assert asking.facts_of(_event(migrated_engine), relay.cipher).severity == "moderate"
 
 
 class _AskingToContact(UpRasa):
@@ -780,7 +804,7 @@ async def test_the_question_comes_back_after_an_answer_that_only_offers_the_team
     not shown again, and "a bit" then went to the assistant ("Goodbye, and take care")."""
     relay = _relay_with(migrated_engine, alerting, _NotSure())
     await _say(relay, "p-ns", "the study tablets give me headaches since yesterday")
-    not_sure, still = await _say(relay, "p-ns", "is it normal?")
+    not_sure, still = await _say(relay, "p-ns", "will it go away on its own?")
     assert not_sure.text == "I'm not sure I have a checked answer to that."
     assert still.text is not None and still.text.endswith("Is it still going on?")
     (following,) = await _say(relay, "p-ns", "a bit")  # read by the follow-up
