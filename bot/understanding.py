@@ -167,6 +167,9 @@ class Reading:
         if self.impossible:
             found["impossible"] = list(self.impossible)
             found["instead"] = QUESTION
+            if "confirm_appointment" in self.impossible:
+                # A question about one's visit is answered with one's visits.
+                found["instead_of"] = {"confirm_appointment": "my_appointments"}
         return found
 
 
@@ -286,6 +289,9 @@ def impossible_intents(text: str, words: str) -> tuple[str, ...]:
         # What reaches Rasa holds no emergency and no side effect the gateway's check found.
         impossible.extend(_HEALTH_INTENTS)
     asked = any(wording.is_question(part) for part in [text, *wording.clauses(text)])
+    if asked:
+        # "au fait mon rdv c lundi ou mardi ?" asks about the visit: it confirms nothing.
+        impossible.append("confirm_appointment")
     if asked and len(words.split()) > 3:
         # "hi, what does a visit involve?" is a question; "bonjour, je voudrais des infos" a hello.
         impossible.append("greet")

@@ -60,7 +60,7 @@ def apply(message: Message, reading: dict[str, Any]) -> None:
     guessed = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
     name = reading.get("intent")
     if not name and guessed in (reading.get("impossible") or ()):
-        name = reading.get("instead")
+        name = (reading.get("instead_of") or {}).get(guessed) or reading.get("instead")
     if not name or name == guessed:
         _add_entities(message, reading)
         return

@@ -182,3 +182,13 @@ def test_a_message_that_opens_with_a_clear_yes_or_no_carries_it(
     assert (reading.answer if reading else None) == answer
     if answer:
         assert reading is not None and reading.as_metadata()["answer"] == answer
+
+
+def test_a_question_about_ones_visit_confirms_nothing() -> None:
+    """Tried on the phone: "au fait mon rdv c lundi ou mardi ?" confirmed the visit."""
+    for text in ("au fait mon rdv c lundi ou mardi ?", "is my appointment on monday or tuesday?"):
+        reading = read(text, {})
+        assert reading is not None and "confirm_appointment" in reading.impossible
+        assert reading.as_metadata()["instead_of"] == {"confirm_appointment": "my_appointments"}
+    confirms = read("oui je serai bien là à mon prochain rendez-vous, je confirme", {})
+    assert confirms is None or "confirm_appointment" not in confirms.impossible
