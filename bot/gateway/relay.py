@@ -200,6 +200,9 @@ class Relay:
         key = self.sender_key(inbound.channel, inbound.user_id)
         with timing.stage("safety"):
             rules = safety.check(inbound.text)
+            if rules is None and (told := safety.check_participant(inbound.text)) is not None:
+                # A stay in hospital, a symptom: a side effect when a participant says it.
+                rules = told if await asyncio.to_thread(self._participant, key) else None
         if self._limits is not None and (rules is None or rules.kind != "emergency"):
             refusal = await self._over_limit(self._limits, inbound, key)
             if refusal is not None:
@@ -234,6 +237,12 @@ class Relay:
             return None
         text = abuse.refusal_text(language, verdict.retry_after, self._settings)
         return Accepted(turn, [], Reply(text=text))
+
+    def _participant(self, key: str) -> bool:
+        """Whether the chat of `key` is linked to a participant of a trial."""
+        with self._sessions() as session:
+            found = session.scalar(select(Participant.id).where(Participant.sender_key == key))
+            return found is not None
 
     def _known(self, key: str) -> tuple[Turn | None, bool]:
         """The conversation so far, and whether this is its first message."""

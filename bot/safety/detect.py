@@ -112,6 +112,16 @@ def check(text: str, language: str | None = None) -> Finding | None:
 
     Both languages' rules run whatever `language` says: a patient may switch mid-sentence.
     """
+    return _check(text, _compiled())
+
+
+def check_participant(text: str) -> Finding | None:
+    """What `text` reports when a participant of a trial says it, beyond `check`'s findings:
+    they are in the trial, which the message need not say (`rules.PARTICIPANT_RULES`)."""
+    return _check(text, _compiled_for_participants())
+
+
+def _check(text: str, compiled: tuple[_Rule, ...]) -> Finding | None:
     folded = corrected(fold(text))
     again = _HAPPENING_NOW.search(folded) and not _REASSURED.search(folded)
     not_now = _NOT_NOW.search(folded) is not None and not again
@@ -121,7 +131,7 @@ def check(text: str, language: str | None = None) -> Finding | None:
         folded
     )  # the same reading as _ordinary's, for the rules that allow for it
     for kind in ("emergency", "adverse_event"):
-        for rule in _compiled():
+        for rule in compiled:
             if rule.kind != kind or (rule.also is not None and not rule.also.search(linkable)):
                 continue
             if general and kind == "adverse_event":
@@ -162,6 +172,15 @@ class _Rule:
 
 @cache
 def _compiled() -> tuple[_Rule, ...]:
+    return _compile(rules.RULES)
+
+
+@cache
+def _compiled_for_participants() -> tuple[_Rule, ...]:
+    return _compile(rules.PARTICIPANT_RULES)
+
+
+def _compile(given: tuple[rules.Rule, ...]) -> tuple[_Rule, ...]:
     return tuple(
         _Rule(
             rule.kind,
@@ -171,7 +190,7 @@ def _compiled() -> tuple[_Rule, ...]:
             re.compile(rf"\b(?:{rule.also})\b") if rule.also else None,
             rule.ordinary_cause,
         )
-        for rule in rules.RULES
+        for rule in given
     )
 
 

@@ -41,7 +41,8 @@ def rest(text: str) -> str:
     clauses = wording.clauses(text)
     if len(clauses) < 2:
         return ""
-    kept = [c for c in clauses if detect.check(c) is None]
+    # A clause that a participant's words would make a report is part of the report too.
+    kept = [c for c in clauses if detect.check(c) is None and detect.check_participant(c) is None]
     if len(kept) == len(clauses):
         # No clause reports the side effect alone: it takes the whole message to say it.
         return ""

@@ -667,6 +667,15 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+# Told by a participant whose chat is linked to their trial: they are in it, so the rules that
+# need the message to say so hold without it. A stay in hospital is a serious adverse event and
+# any new symptom an adverse event, whatever their cause (ICH E2A): "i was admitted to hospital
+# on wednesday for very low sugars" from a participant of the diabetes study raised nothing.
+PARTICIPANT_RULES = (
+    Rule("adverse_event", "reported", HOSPITAL_STAY),
+    Rule("adverse_event", "reported", SYMPTOM, also=_HAS),
+)
+
 # Words the typo correction should know besides those in the patterns.
 VOCABULARY = (
     "breathe",

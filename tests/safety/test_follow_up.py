@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from bot.channels.base import Inbound, Reply
 from bot.cli import app
-from bot.db.models import SafetyEvent, StaffAlert, StaffAudit
+from bot.db.models import Participant, SafetyEvent, StaffAlert, StaffAudit
 from bot.db.session import make_session_factory
 from bot.gateway.relay import Relay
 from bot.safety import alerts, asking, followup
@@ -824,3 +824,41 @@ async def test_skip_typed_after_the_questions_ended_is_not_a_question(
     assert ended.text is not None and ended.text.startswith("All right, no more questions.")
     (other,) = await _say(relay, "p-sk2", "skip")  # no side effect of theirs: the assistant's
     assert other.text == "(the answer to 'skip')"
+
+
+async def test_a_participant_telling_of_a_hospital_stay_or_a_symptom_reports_it(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: a participant of the diabetes study wrote "i was admitted to hospital
+    on wednesday for very low sugars, they kept me 2 nights, home now" and no safety event was
+    made (the rules waited for the message to say it was about the trial); "jai mal au ventre et
+    la diarhee depuis 3 jours" got only the answer about the visit."""
+    relay = _answering_relay(migrated_engine, alerting)
+    stay = (
+        "i was admitted to hospital on wednesday for very low sugars, they kept me 2 nights, "
+        "home now"
+    )
+    with make_session_factory(migrated_engine).begin() as session:
+        for code, sender in (("S-1", "p-stay"), ("S-2", "p-belly")):
+            session.add(
+                Participant(
+                    code=code, trial="demo-t2d-001", language="en", timezone="Europe/Paris",
+                    sender_key=relay.sender_key("web", sender),
+                )
+            )  # fmt: skip
+    said, *_ = await _say(relay, "p-stay", stay)
+    assert said.text is not None and "Thank you for telling us" in said.text
+    event = _event(migrated_engine)
+    assert event.kind == "adverse_event" and event.serious
+    assert "hospitalisation" in asking.facts_of(event, relay.cipher).seriousness
+    # Someone who is not a participant and says nothing of a trial: not a report (yet).
+    (answer,) = await _say(relay, "p-someone", stay)
+    assert answer.text == f"(the answer to {stay!r})"
+    replies = await _say(
+        relay,
+        "p-belly",
+        "jai mal au ventre et la diarhee depuis 3 jours c tjs la. c quand mon prochain rdv?",
+    )
+    assert any("the answer to 'c quand mon prochain rdv?'" in (r.text or "") for r in replies)
+    with make_session_factory(migrated_engine)() as session:
+        assert session.scalar(select(func.count()).select_from(SafetyEvent)) == 2
