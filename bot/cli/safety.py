@@ -138,7 +138,13 @@ def safety_show(
     table = Table(show_header=False, box=None)
     for name, value in case.items():
         if name == "follow_up_answers":
-            value = "\n".join(f"{a['question']}: {a['answer']}" for a in value) or None
+            value = (
+                "\n".join(
+                    f"{a['question']}: {a['answer']}" + (" (button)" if a.get("tapped") else "")
+                    for a in value
+                )
+                or None
+            )
         elif isinstance(value, list):
             value = ", ".join(value) or None
         elif isinstance(value, bool):

@@ -315,6 +315,12 @@ def is_button(text: str) -> bool:
     return _BUTTON.match(text.strip()) is not None
 
 
+def button_value(text: str) -> str | None:
+    """What a follow-up button tapped says ("moderate", "yes"); None for typed words."""
+    found = _BUTTON.match(text.strip())
+    return found.group("value") if found else None
+
+
 def _from_button(step: str, value: str, received: dt.datetime) -> Answer:
     """What a follow-up button says; "today" and "yesterday" dated from when it was tapped."""
     if value == "skip":

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.crypto import Cipher
 from bot.db.models import SafetyEvent, as_utc
-from bot.safety.followup import Facts, reporter
+from bot.safety.followup import Facts, button_value, reporter
 
 # ICH E2B's outcomes, as far as the follow-up can tell them.
 OUTCOMES = {True: "not recovered/not resolved", False: "recovered/resolved", None: "unknown"}
@@ -101,7 +101,7 @@ def case(event: SafetyEvent, cipher: Cipher, participant_code: str | None) -> di
         "suspected_product": facts.product,
         "last_dose": facts.last_dose,
         "follow_up_complete": facts.complete,
-        "follow_up_answers": [{"question": step, "answer": said} for step, said in facts.answers],
+        "follow_up_answers": [_answer(step, said) for step, said in facts.answers],
         "corrected_by_staff": sorted(map(str, corrected)) if isinstance(corrected, list) else [],
         "channel": event.channel,
         "language": event.language,
@@ -119,3 +119,12 @@ def row(case_: dict[str, Any]) -> list[str]:
             value = "yes" if value else "no"
         values.append("" if value is None else str(value))
     return values
+
+
+def _answer(step: str, said: str) -> dict[str, Any]:
+    """One answer to a follow-up question: the words typed, or the button tapped (its value,
+    "moderate", not its payload)."""
+    tapped = button_value(said)
+    if tapped is None:
+        return {"question": step, "answer": said}
+    return {"question": step, "answer": tapped, "tapped": True}

@@ -84,6 +84,13 @@ _RECORD_LABELS = (
     ("suspected_product", "Study treatment"),
     ("last_dose", "Last dose"),
 )
+# What a follow-up button tapped means, for staff ("/follow_up:care=doctor": "Saw a doctor").
+_TAPPED = {
+    "yes": "yes", "no": "no", "today": "today", "yesterday": "yesterday",
+    "mild": "mild", "moderate": "moderate", "severe": "severe",
+    "none": "No care", "doctor": "Saw a doctor", "emergency": "Emergency care",
+    "hospital": "Stayed in hospital",
+}  # fmt: skip
 _CARE_SAID = {
     "none": "No care",
     "doctor": "Saw a doctor",
@@ -444,7 +451,10 @@ def _record(case: dict[str, Any], row: dict[str, Any], said: _Said) -> tuple[tup
         shown.append((t(lang, label), str(value) if value else t(lang, "not known yet")))
     for answer in case.get("follow_up_answers", []):
         label = t(lang, "Answer ({question})", question=t(lang, _words(answer["question"])))
-        shown.append((label, answer["answer"]))
+        said = answer["answer"]
+        if answer.get("tapped"):  # a button: its meaning, in the page's language
+            said = t(lang, "Tapped: {choice}", choice=t(lang, _TAPPED.get(said, said)))
+        shown.append((label, said))
     if case.get("corrected_by_staff"):
         fields = ", ".join(t(lang, _words(f)) for f in case["corrected_by_staff"])
         shown.append((t(lang, "Corrected by staff"), fields))

@@ -460,6 +460,12 @@ async def test_staff_show_export_and_correct_the_record(
         )
         assert shown["corrected_by_staff"] == ["care"]
         assert shown["report_due"] is not None
+        # A button tapped is its meaning, not its payload (staff saw "/follow_up:severity=mild").
+        assert shown["follow_up_answers"] == [
+            {"question": "severity", "answer": "mild", "tapped": True}
+        ]
+        printed = runner.invoke(app, ["safety", "show", str(event_id)]).output
+        assert "severity: mild (button)" in printed and "/follow_up" not in printed
         missing = runner.invoke(app, ["safety", "show", "999", "--json"])
         assert missing.exit_code == 1 and json.loads(missing.output) == {
             "error": "there is no safety event 999"

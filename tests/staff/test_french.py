@@ -42,6 +42,7 @@ def test_every_text_of_the_pages_has_its_french() -> None:
     labels = {
         *inbox._SAFETY_TITLES.values(), *inbox._HANDOFF_TITLES.values(),
         *inbox._FOLLOW_UP_TITLES.values(), *inbox._FOLLOW_UP_TEXTS.values(),
+        *inbox._TAPPED.values(),
         *(label for _, label in funnel.STEPS), *ROLES, "active", "locked", "disabled",
         *AppointmentStatus, *ReminderStatus, *(str(decision) for decision in Decision),
         pages.REFUSED, pages.THROTTLED,

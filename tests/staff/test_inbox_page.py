@@ -279,3 +279,25 @@ def test_a_side_effect_a_relative_reported_says_so_on_its_card(site: Site) -> No
         browser.get("/staff/language/fr")
         french = _card(browser.get("/staff").text, f"safety:{serious}")
         assert "Signalé par un proche, pour le participant" in french
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_button_tapped_in_the_follow_up_shows_as_its_meaning(site: Site) -> None:
+    """Tried on the phone: staff read "/follow_up:severity=moderate", the button's payload."""
+    session, desk = _desk(site)
+    with session, session.begin():
+        desk.chat(WORRIED)
+        said = "rash on my arms since monday after the study tablets, still there"
+        ident = desk.safety(WORRIED, said, utcnow(), kind="adverse_event", category="reported")
+        event = session.get(SafetyEvent, ident)
+        assert event is not None
+        asking.start(session, site.settings, desk.cipher, event, said, ask_now=True)
+        asking.answer(session, site.settings, desk.cipher, event, "/follow_up:severity=moderate")
+    site.add_staff("c@site.example")
+    with site.browser() as browser:
+        browser.sign_in("c@site.example")
+        card = _card(browser.get("/staff").text, f"safety:{ident}")
+        assert "Tapped: moderate" in card and "/follow_up" not in card
+        browser.get("/staff/language/fr")
+        french = _card(browser.get("/staff").text, f"safety:{ident}")
+        assert "Bouton : modéré" in french  # the page breaks no line before ":"
