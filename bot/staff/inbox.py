@@ -451,10 +451,10 @@ def _record(case: dict[str, Any], row: dict[str, Any], said: _Said) -> tuple[tup
         shown.append((t(lang, label), str(value) if value else t(lang, "not known yet")))
     for answer in case.get("follow_up_answers", []):
         label = t(lang, "Answer ({question})", question=t(lang, _words(answer["question"])))
-        said = answer["answer"]
+        typed = str(answer["answer"])
         if answer.get("tapped"):  # a button: its meaning, in the page's language
-            said = t(lang, "Tapped: {choice}", choice=t(lang, _TAPPED.get(said, said)))
-        shown.append((label, said))
+            typed = t(lang, "Tapped: {choice}", choice=t(lang, _TAPPED.get(typed, typed)))
+        shown.append((label, typed))
     if case.get("corrected_by_staff"):
         fields = ", ".join(t(lang, _words(f)) for f in case["corrected_by_staff"])
         shown.append((t(lang, "Corrected by staff"), fields))
