@@ -235,11 +235,21 @@ def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
         if care is None and _NOBODY.search(folded):
             care = "none"
         return None if care is None else Facts(care=care, criteria=found.criteria)
-    # product: their words; a date in them is the last dose.
+    # product: their words; a date in them is the last dose ("didn't take today" is not one).
     if len(folded.split()) > 40:
         return None
-    onset, _ = _onset(_as_when(folded, alone=False), today)
-    return Facts(product=text.strip()[:200], last_dose=onset)
+    taken_on = " , ".join(p for p in re.split(r"[,;.]", folded) if not _NOT_TAKEN.search(p))
+    named = _days(_as_when(taken_on, alone=False), today)
+    days = [day for day in named if day is not None and day <= today]
+    last = max(days).isoformat() if days else None  # the latest day named: the last dose
+    return Facts(product=text.strip()[:200], last_dose=last)
+
+
+# A day the treatment was not taken: "didn't take today", "pas pris ce matin", "skipped monday".
+_NOT_TAKEN = re.compile(
+    r"\b(?:didn'?t|didnt|did not|haven'?t|havent|have not|not taken|skipped|missed|forgot|"
+    r"pas pris|pas prise?|oublie\w*|saute\w*|rate)\b"
+)
 
 
 def taken(facts: Facts, step: Step, found: Facts, text: str, received: dt.datetime) -> Facts:
@@ -380,6 +390,8 @@ _SPELLINGS = (
     (r"\b(\d+) ?j\b(?!')", r"\1 jours"),
     (r"\b(?:ca a passe|sa a passe|c'?est passe tout seul)\b", "ca passe"),
     (r"\bmnt\b", "maintenant"),
+    (r"\b(?:comes?|come) (?:n|an|&|and) (?:goes?|go)\b", "comes and goes"),
+    (r"\b(?:ca|sa|ça) va et (?:ca|sa|ça) vient\b", "par moments"),
     (r"\bbcp\b", "beaucoup"),
     (r"\bwk\b", "week"),
     (r"\bwks\b", "weeks"),
@@ -872,9 +884,21 @@ _SEVERE = re.compile(
 )
 
 
+# Said to be a nuisance and no more: mild, whatever word of bother comes with it ("not really
+# bothering me, just annoying").
+_ONLY_A_NUISANCE = re.compile(
+    r"\b(?:just (?:annoying|irritating|a nuisance|a pain)|not really (?:bother|affect)\w*|"
+    r"(?:doesn'?t|doesnt|does not|isn'?t|isnt) (?:really )?(?:bother\w*|affect\w*|stop\w*) me|"
+    r"(?:ne )?me gene pas(?: vraiment| trop| beaucoup)?|juste (?:genant|penible|agacant|chiant)|"
+    r"sans plus)\b"
+)
+
+
 def _severity(folded: str) -> str | None:
     if _first(_SEVERE, folded):
         return "severe"
+    if _ONLY_A_NUISANCE.search(folded):
+        return "mild"
     if _first(_MODERATE, folded):
         return "moderate"
     if _MILD.search(folded):

@@ -868,3 +868,19 @@ async def test_a_participant_telling_of_a_hospital_stay_or_a_symptom_reports_it(
     assert any("the answer to 'c quand mon prochain rdv?'" in (r.text or "") for r in replies)
     with make_session_factory(migrated_engine)() as session:
         assert session.scalar(select(func.count()).select_from(SafetyEvent)) == 2
+
+
+def test_answers_the_phone_tryout_read_wrong() -> None:
+    """Tried on the phone: "last one yday morning, didnt take today" dated the last dose today,
+    "not really bothering me, just annoying" was moderate, "comes n goes" not understood."""
+    now = dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC)
+    dose = read_answer("product", "dmx tabs, last one yday morning, didnt take today", now)
+    assert isinstance(dose, Facts) and dose.last_dose == "2026-12-05"
+    skipped = read_answer("product", "le dmx, je l'ai pas pris ce matin, dernier hier", now)
+    assert isinstance(skipped, Facts) and skipped.last_dose == "2026-12-05"
+    for said in ("not really bothering me, just annoying", "c genant mais sans plus"):
+        found = read_answer("severity", said, now)
+        assert isinstance(found, Facts) and found.severity == "mild", said
+    for said in ("comes n goes", "ça va et ça vient"):
+        found = read_answer("ongoing", said, now)
+        assert isinstance(found, Facts) and found.ongoing is True, said
