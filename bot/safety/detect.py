@@ -81,6 +81,7 @@ def from_nlu(text: str, intent: Intent) -> Finding | None:
         if (
             _FIGURES_OF_SPEECH.search(folded)
             or _REASSURED.search(folded)
+            or _IN_CARE.search(folded)
             or not _DANGER_CUES.search(_MILD_MENTIONS.sub(" ", folded))
             or (not suicide and _ordinary(folded))
             or (not suicide and "?" in text and not _ACUTE.search(folded))  # a question
@@ -298,6 +299,7 @@ _SUICIDE_HINT = re.compile(rules.SUICIDE_HINT)
 _FIGURES_OF_SPEECH = re.compile(rules.FIGURES_OF_SPEECH)
 _SOMEONE = re.compile(rules.SOMEONE)
 _REASSURED = re.compile(rules.REASSURED)
+_IN_CARE = re.compile(rules.IN_CARE)
 _DANGER_CUES = re.compile(rules.DANGER_CUES)
 _MILD_MENTIONS = re.compile(rules.MILD_MENTIONS)
 _HISTORY = re.compile(rules.HISTORY)

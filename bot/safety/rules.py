@@ -891,6 +891,16 @@ REASSURED = (
     r"tout va bien|(?:est |suis |sont )?rentree?s? a la maison|back home|sent (?:me|him|her) home|"
     r"let (?:me|him|her) go home|home now|(?:not|pas) (?:an |une )?(?:emergency|urgence))\b"
 )
+# Already in the care of a hospital ("he IS in hospital already, they are looking after him"):
+# the NLU's reading of an emergency there asks nobody to call for help; a danger the rules know
+# still raises one.
+IN_CARE = (
+    r"\b(?:(?:is|hes|he's|shes|she's|i'm|im|am|are|still|already) (?:still |already |now )?in "
+    r"(?:the |a )?(?:hospital|icu|intensive care|a ward)|(?:they|nurses|doctors) (?:are|r) "
+    r"(?:looking after|taking care of|treating) (?:him|her|me|them)|(?:est|suis|sont) (?:deja |"
+    r"encore |toujours )?(?:a l'? ?hopital|en reanimation|aux urgences|hospitalise\w*)|"
+    r"(?:ils|on) s'?occupe\w* (?:de lui|d'elle|de moi|bien de))\b"
+)
 # Where a mild symptom is, or a mild one named: "a rash spreading to his chest", "sore throat
 # and a hoarse voice". Taken out before the NLU's reading of an emergency is weighed: "chest"
 # or "throat" there are no danger.

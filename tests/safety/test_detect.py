@@ -357,3 +357,22 @@ def test_a_symptom_of_someone_in_the_trial_is_a_side_effect_not_a_question_about
     )
     assert found is not None and found.kind == "adverse_event"
     assert check("I am in the asthma study, is headache a side effect?") is None
+
+
+def test_someone_already_in_hospital_is_no_emergency_from_the_nlu_alone() -> None:
+    """Tried on the phone: a wife answering the follow-up, "well hes in hospital so severe i
+    guess", then "he IS in hospital already", got "Call 112 now" twice (the NLU read an
+    emergency). A danger the rules know still is one, in hospital or not."""
+    sure = Intent("emergency", 1.0)
+    for text in (
+        "well hes in hospital so severe i guess",
+        "he IS in hospital already, they are looking after him",
+        "elle est toujours à l'hôpital, ils s'occupent bien d'elle",
+    ):
+        assert assess(text, sure) is None, text
+    for text in (
+        "my husband is in hospital and cant breathe",
+        "elle est à l'hôpital, elle respire plus",
+    ):
+        found = assess(text, sure)
+        assert found is not None and found.kind == "emergency", text
