@@ -42,6 +42,12 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _REGULAR, _BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
 
 
+def _channel(name: str, lang: str, channel_title: Callable[[str], str]) -> str:
+    """The channel as the person calls it in their language ("Chat web"); an app by its name."""
+    key = f"copy_channel_{name}"
+    return messages.text(key, lang) if messages.has(key) else channel_title(name)
+
+
 def _say(key: str, lang: str, **values: object) -> str:
     return messages.text(f"copy_{key}", lang, **{name: str(v) for name, v in values.items()})
 
@@ -178,7 +184,7 @@ def _render_entry(
                 f"{title}, {_say('version', lang, version=record.version, effective=effective)}",
             ),
             (_say("when", lang), when),
-            (_say("channel", lang), channel_title(record.channel)),
+            (_say("channel", lang), _channel(record.channel, lang, channel_title)),
             (_say("participant", lang), who),
             (_say("record", lang), _say("record_line", lang, seq=record.seq, hash=record.hash)),
         ]

@@ -18,6 +18,8 @@ from bot.i18n.languages import LANGUAGES
 
 # What each consent allows, as the assistant names it to the person; it asks for one before the
 # first use that needs it.
+# What each consent is for, as it follows "agreed to", "refused" or "votre accord pour" (French
+# takes a noun phrase: "vous avez refusé la réception de rappels", never "refusé recevoir").
 PURPOSES: dict[str, dict[str, str]] = {
     "prescreening": {
         "en": "processing your pre-screening answers",
@@ -25,11 +27,11 @@ PURPOSES: dict[str, dict[str, str]] = {
     },
     "contact": {
         "en": "being contacted by the study team",
-        "fr": "être contacté par l'équipe de l'étude",
+        "fr": "la prise de contact par l'équipe de l'étude",
     },
     "reminders": {
         "en": "receiving appointment reminders",
-        "fr": "recevoir des rappels de rendez-vous",
+        "fr": "la réception de rappels de rendez-vous",
     },
 }
 FIELDS = ("id", "version", "lang", "title", "effective")

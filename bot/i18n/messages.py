@@ -281,6 +281,7 @@ _TEXTS: dict[str, dict[Language, str]] = {
     "copy_when": {"en": "Date and time", "fr": "Date et heure"},
     "copy_local": {"en": "{time} ({zone} time)", "fr": "{time} (heure de {zone})"},
     "copy_channel": {"en": "Channel", "fr": "Canal"},
+    "copy_channel_web": {"en": "Web chat", "fr": "Chat web"},
     "copy_participant": {"en": "Participant", "fr": "Participant"},
     "copy_pseudonym": {"en": "{who} (pseudonym)", "fr": "{who} (pseudonyme)"},
     "copy_record": {"en": "Ledger record", "fr": "Registre"},

@@ -130,3 +130,23 @@ def test_without_the_unicode_font_the_copy_still_reads(
         record = _decide(session, knowledge, "fr")
         text = _text(copy.render(copy.of_record(session, record)))
     assert "Vous avez accepté" in text and "décision" in text
+
+
+def test_the_web_chat_is_named_in_the_persons_language(
+    sessions: sessionmaker[Session], knowledge: Path
+) -> None:
+    """Tried on the phone: the French copy said "Canal : Web chat"."""
+    with sessions.begin() as session:
+        shown = service.to_ask(session, load_consents(knowledge), "web-5c1d07", "reminders", "fr")
+        assert shown is not None
+        record = service.decide(session, "web-5c1d07", shown.reference, agreed=True)
+        pdf = copy.render(copy.of_record(session, record), {"web": "Web chat"}.__getitem__)
+    assert "Chat web" in _text(pdf) and "Web chat" not in _text(pdf)
+
+
+def test_each_purpose_reads_after_refused_in_french() -> None:
+    """Tried on the phone: "vous avez refusé recevoir des rappels de rendez-vous"."""
+    from bot.consent.texts import PURPOSES
+
+    for consent_id, said in PURPOSES.items():
+        assert said["fr"].startswith(("le ", "la ", "les ", "l'")), consent_id
