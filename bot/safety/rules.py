@@ -729,6 +729,8 @@ SMS = {
     "pa": "pas", "pu": "plus", "plu": "plus", "o": "au", "ds": "dans", "bcp": "beaucoup",
     "tt": "tout", "ts": "tous", "tte": "toute", "jsuis": "je suis", "chui": "je suis",
     "chuis": "je suis", "jsui": "je suis", "jai": "j'ai", "g": "j'ai", "jarrive": "j'arrive",
+    "linhalateur": "l'inhalateur", "linjection": "l'injection", "letude": "l'etude",
+    "lessai": "l'essai",
     "jpeux": "je peux", "jpe": "je peux", "jveux": "je veux", "jvais": "je vais", "jme": "je me",
     "koi": "quoi", "ke": "que", "ki": "qui", "qd": "quand", "kan": "quand", "tjrs": "toujours",
     "tjs": "toujours", "tjr": "toujours", "mm": "meme", "pr": "pour", "c": "c'est",
@@ -749,6 +751,14 @@ SUICIDE_HINT = (
 # Told as a joke, a figure of speech, or long past: not an emergency now.
 NOT_NOW = (
     r"\b(?:haha\w*|hehe|lol|lmao|mdr|ptdr|xd|jk)\b|"
+    # Seen at an emergency department and home again: over, a side effect to report (not
+    # when something is said to be happening now, or again, after it).
+    r"\b(?:went to|been to|was at|ended up (?:in|at)|took (?:me|him|her) to|alle|allee|alles|"
+    r"allees|passee?s?|ete|emmene\w*) (?:aux |the )?(?:a ?&? ?e|a and e|er|emergency|urgences|"
+    r"urgence)\b[^.?!]{0,80}?\b(?:sent (?:me|him|her|us) home|back home|home now|discharged|"
+    r"rentree?s?|de retour|sortie?s?|(?:a|at) (?:la maison|home)|laisse\w* (?:sortir|rentrer|"
+    r"partir)|let (?:me|him|her|us) go)\b(?![^?!]*\b(?:now|again|encore|de nouveau|"
+    r"maintenant|recommence\w*|reprend\w*)\b)|"
     r"\b(?:nearly|almost|j'ai failli|jai failli|a failli) (?:[\w']+ ){0,3}(?:[a-z]')?(?:heart attack|crise "
     r"cardiaque|died|mourir|choked|etouffe|faint\w*|pass\w* out|evanoui\w*|tombe\w* dans les "
     r"pommes)|\b(?:years|ages|long) ago\b|\bil y a (?:bien )?longtemps\b|"

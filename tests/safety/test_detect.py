@@ -376,3 +376,23 @@ def test_someone_already_in_hospital_is_no_emergency_from_the_nlu_alone() -> Non
     ):
         found = assess(text, sure)
         assert found is not None and found.kind == "emergency", text
+
+
+def test_an_emergency_seen_at_the_emergency_department_and_over_is_a_side_effect() -> None:
+    """Tried on the phone: "...les levres gonflees apres linhalateur, jsuis allé aux urgences
+    hier soir ils mont donné un antihistaminique et je suis rentrée" got "Appelez le 112
+    maintenant", and no side effect was recorded. The same happening again is an emergency."""
+    for text in (
+        "g eu des plaques rouges partout et les levres gonflees apres linhalateur, jsuis allé aux "
+        "urgences hier soir ils mont donné un antihistaminique et je suis rentrée",
+        "my lips swelled up after the jab, went to A&E last night and they sent me home",
+    ):
+        found = check(text)
+        assert found is not None and found.kind == "adverse_event", text
+    for text in (
+        "went to A&E, sent home, now my lips are swelling again",
+        "after the tablets my throat swelled, we went to A&E and they sent us home but its "
+        "swelling again now",
+    ):
+        found = check(text)
+        assert found is not None and found.kind == "emergency", text
