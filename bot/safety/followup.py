@@ -1001,7 +1001,10 @@ def _care(folded: str) -> str | None:
     if re.search(
         r"\b(?:didn'?t|did not|haven'?t|have not|no need to|not) (?:see|seen|call|called|go|gone|"
         r"need|needed|bother)\b.*\b(?:doctor|anyone|anybody|hospital|a and e|urgences?)|"
-        r"\b(?:pas|jamais) (?:vu|consulte|appele|alle|besoin)\b|\bj'?ai vu personne\b|"
+        r"\b(?:pas|jamais) (?:vu|consulte|appele|besoin)\b|\bj'?ai vu personne\b|"
+        # "pas allé chez le médecin", not "pas allé au boulot"
+        r"\b(?:pas|jamais) allee? (?:chez|aux urgences|a l'?hopital|a l'?hospital|voir|"
+        r"consulter)\b|"
         r"\bvu personne\b|\b(?:saw|seen|see|called|asked) (?:nobody|no one|noone)\b|"
         r"\bno (?:doctor|need to see)\b|\b(?:(?:rang|called|phoned) (?:111|the (?:trial|study) "
         r"(?:line|team|nurse))|keep an eye on it|told me to rest|(?:m'?ont|"

@@ -884,3 +884,13 @@ def test_answers_the_phone_tryout_read_wrong() -> None:
     for said in ("comes n goes", "ça va et ça vient"):
         found = read_answer("ongoing", said, now)
         assert isinstance(found, Facts) and found.ongoing is True, said
+
+
+def test_not_going_to_work_is_no_answer_about_care() -> None:
+    """Tried on the phone: "moyen, jsuis pas allé au boulot vendredi", answering how much it
+    affects daily life, recorded "No care" although care was never asked nor said."""
+    now = dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC)
+    assert extract("jsuis pas allé au boulot vendredi", now).care is None
+    for said in ("je suis pas allé chez le médecin", "pas allée aux urgences"):
+        found = read_answer("care", said, now)
+        assert isinstance(found, Facts) and found.care == "none", said
