@@ -424,6 +424,20 @@ _TEXTS.update(
                 "dernière fois\u00a0? (Par exemple\u00a0: «\u00a0les comprimés, ce matin\u00a0».)"
             ),
         },
+        "follow_up_last_dose": {
+            "en": 'When did you last take it? (For example: "this morning", "yesterday evening".)',
+            "fr": (
+                "Quand l'avez-vous pris pour la dernière fois\u00a0? (Par exemple\u00a0: "
+                "«\u00a0ce matin\u00a0», «\u00a0hier soir\u00a0».)"
+            ),
+        },
+        "follow_up_last_dose_relative": {
+            "en": 'When did they last take it? (For example: "this morning", "yesterday evening".)',
+            "fr": (
+                "Quand la personne l'a-t-elle pris pour la dernière fois\u00a0? (Par "
+                "exemple\u00a0: «\u00a0ce matin\u00a0», «\u00a0hier soir\u00a0».)"
+            ),
+        },
         # Someone writes for the participant (a relative): asked about them, not "you".
         "follow_up_severity_relative": {
             "en": (

@@ -365,7 +365,7 @@ def _ask(
 ) -> Reply:
     return question(
         step, event.language, intro=intro, again=again, over=facts.ongoing is False,
-        relative=_relative(event, cipher),
+        relative=_relative(event, cipher), named=facts.product is not None,
     )  # fmt: skip
 
 
@@ -377,11 +377,15 @@ def question(
     again: bool = False,
     over: bool = False,
     relative: bool = False,
+    named: bool = False,
 ) -> Reply:
     """A follow-up question, with its buttons (and always a way to skip it and to stop);
     `over`: the side effect has ended, and the severity is asked of the past; `relative`:
-    someone writes for the participant, and is asked about them."""
+    someone writes for the participant, and is asked about them; `named`: the report named
+    the study treatment, and only when it was last taken is asked."""
     key = f"follow_up_{step}{'_over' if over and step == 'severity' else ''}"
+    if step == "product" and named:
+        key = "follow_up_last_dose"
     if relative and messages.has(f"{key}_relative"):
         key = f"{key}_relative"
     said = messages.text(key, language)

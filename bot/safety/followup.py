@@ -90,6 +90,9 @@ class Facts:
             return False
         if step == "onset" and self.onset_said and any(s == "onset" for s, _ in self.answers):
             return True  # asked, and answered as precisely as the person could
+        if step == "product" and self.product is not None and self.last_dose is None:
+            # The report named the treatment: when it was last taken is asked, once.
+            return any(s == "product" for s, _ in self.answers)
         value = {
             "onset": self.onset,  # "since the injection" said in a report: asked all the same
             "ongoing": self.ongoing,

@@ -589,9 +589,22 @@ async def test_a_report_that_says_why_it_is_serious_is_told_urgent_at_once(
     assert _event(migrated_engine).serious is True
 
 
-def test_a_report_that_names_the_study_treatment_is_not_asked_it_again() -> None:
+def test_a_report_that_names_the_study_treatment_is_asked_only_the_last_dose() -> None:
+    """Tried on the phone: a report naming "les comprimés de l'étude" ended its questions
+    without the last dose, which the safety officer needs."""
     said = extract("sore throat since i started the Study Tablets i think", RECEIVED)
-    assert said.product == "the Study Tablets" and said.known("product")
+    assert said.product == "the Study Tablets" and not said.known("product")
+    asked = asking.question("product", "en", named=True)
+    assert asked.text is not None and asked.text.startswith("When did you last take it?")
+    found = read_answer("product", "yesterday evening", RECEIVED)
+    assert isinstance(found, Facts)
+    after = followup.taken(said, "product", found, "yesterday evening", RECEIVED)
+    assert after.product == "the Study Tablets" and after.last_dose == "2026-11-17"
+    assert after.known("product")
+    typed = followup.taken(
+        said, "product", Facts(product="the white ones"), "the white ones", RECEIVED
+    )
+    assert typed.known("product") and typed.last_dose is None  # asked once: not again
     assert extract("mal au ventre depuis les comprimés de l'étude", RECEIVED).product == (
         "comprimés de l'étude"
     )
