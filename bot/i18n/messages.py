@@ -513,6 +513,18 @@ _TEXTS.update(
                 "appelez le {emergency_number}."
             ),
         },
+        "follow_up_done_relative": {
+            "en": (
+                "Thank you. I have added your answers to the report for the study team. "
+                "If anything changes, tell me here. If they feel very unwell, call "
+                "{emergency_number}."
+            ),
+            "fr": (
+                "Merci. J'ai ajouté vos réponses au signalement pour l'équipe de l'étude. "
+                "Si quelque chose change, dites-le-moi ici. Si la personne se sent très mal, "
+                "appelez le {emergency_number}."
+            ),
+        },
         "follow_up_ended": {
             "en": (
                 "All right, no more questions. The study team has your report and may contact you."

@@ -261,7 +261,7 @@ def answer(
         asked = _ask(event, cipher, step_next, facts)
         return Turn((*urgent, replace(asked, text=passed + (asked.text or ""))), True)
     event.follow_up_step = DONE
-    done = messages.text("follow_up_done", language, emergency_number=settings.emergency_number)
+    done = messages.text(_done(event, cipher), language, emergency_number=settings.emergency_number)
     return Turn((*urgent, Reply(text=passed + done)), True)
 
 
@@ -292,7 +292,7 @@ def _more_details(
     if step is None:
         event.follow_up_step = DONE
         done = messages.text(
-            "follow_up_done", event.language, emergency_number=settings.emergency_number
+            _done(event, cipher), event.language, emergency_number=settings.emergency_number
         )
         return Turn((*urgent, Reply(text=done)), True, kept=True)
     event.follow_up_step = step
@@ -419,6 +419,11 @@ def _asked_again(event: SafetyEvent, cipher: Cipher) -> str | None:
 def _shown_again(event: SafetyEvent, cipher: Cipher) -> str | None:
     value = report.record(event, cipher).get("shown_again")
     return value if isinstance(value, str) else None
+
+
+def _done(event: SafetyEvent, cipher: Cipher) -> str:
+    """The thanks at the end: a relative is told what to do if the participant feels unwell."""
+    return "follow_up_done_relative" if _relative(event, cipher) else "follow_up_done"
 
 
 def _relative(event: SafetyEvent, cipher: Cipher) -> bool:

@@ -376,6 +376,11 @@ async def test_someone_writing_for_the_participant_is_asked_about_them(
     await _say(relay, "p-rel-fr", "hier")
     (grave,) = await _say(relay, "p-rel-fr", "oui")
     assert grave.text is not None and "gêne-t-il sa vie de tous les jours" in grave.text
+    await _say(relay, "p-rel-fr", "modéré")
+    (when,) = await _say(relay, "p-rel-fr", "non")  # no care; the treatment was named
+    assert when.text is not None and when.text.startswith("Quand la personne l'a-t-elle pris")
+    (done,) = await _say(relay, "p-rel-fr", "hier soir")
+    assert done.text is not None and "Si la personne se sent très mal" in done.text
 
 
 async def test_an_unreadable_answer_is_asked_again_once_then_passed(
