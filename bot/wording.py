@@ -24,6 +24,7 @@ _QUESTION_START = re.compile(
     r"^(?:(?:and|so|but|et|mais|alors|euh|hi|hello|bonjour|salut) )?(?:what|whats|wat|when|where|"
     r"how|who|which|why|can|could|cn|may|might|will|would|is|are|am|do|does|did|should|if|"
     r"quand|ou|comment|combien|qui|quel|quelle|quels|quelles|pourquoi|est ce|c quoi|c'est quoi|"
+    r"c quand|c'est quand|cest quand|"
     r"cest quoi|peut|peux|puis|pouvez|pourrais|pourrai|jpeux|je peux|j'peux|on peut|est il|"
     r"ai je|y a t il|si je|et si|a quel|a quelle)\b"
 )

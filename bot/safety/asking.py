@@ -307,6 +307,11 @@ def _answer_then_question(text: str) -> tuple[str, bool]:
     for index, part in enumerate(parts[1:], start=1):
         if len(part.split()) >= 3 and (part.rstrip().endswith("?") or _own_question(part)):
             return " ".join(parts[:index]).strip(), True
+    # Or after a comma: "jsp jai rien fait de special, c quoi mon prochain rdv".
+    clauses = wording.clauses(text)
+    for index, part in enumerate(clauses[1:], start=1):
+        if _own_question(part):
+            return ", ".join(clauses[:index]).strip(), True
     return text, False
 
 

@@ -912,3 +912,18 @@ def test_not_going_to_work_is_no_answer_about_care() -> None:
     for said in ("je suis pas allé chez le médecin", "pas allée aux urgences"):
         found = read_answer("care", said, now)
         assert isinstance(found, Facts) and found.care == "none", said
+
+
+async def test_an_answer_then_a_question_after_a_comma_gets_both(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: "jsp jai rien fait de special, c quoi mon prochain rdv", answering
+    the care question, got the next question; the visit was never answered."""
+    relay = _answering_relay(migrated_engine, alerting)
+    await _say(
+        relay, "p-cq", "j'ai des vertiges depuis lundi avec les comprimés de l'étude, c'est fini"
+    )
+    await _say(relay, "p-cq", "léger")
+    answer, *_ = await _say(relay, "p-cq", "jsp jai rien fait de special, c quoi mon prochain rdv")
+    assert answer.text is not None and "c quoi mon prochain rdv" in answer.text  # Rasa's
+    assert asking.facts_of(_event(migrated_engine), relay.cipher).care == "none"
