@@ -168,7 +168,10 @@ def resume(session: Session, cipher: Cipher, event: SafetyEvent) -> Reply | None
     if step is None:
         return None
     if _shown_again(event, cipher) != step:
-        return _ask(event, cipher, step, facts, intro=True)
+        # The opening words once, before the first question only: after an answer that came
+        # with a question of the person's own, the next question comes as it is.
+        first = not facts.answers and not facts.skipped
+        return _ask(event, cipher, step, facts, intro=first)
     # Asked already, and the person asked something of their own instead: still open.
     shown = _ask(event, cipher, step, facts)
     still = messages.text("follow_up_still_open", event.language)

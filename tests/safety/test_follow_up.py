@@ -670,6 +670,8 @@ async def test_an_answer_with_a_question_after_it_gets_both(
     answer, course = await _say(relay, "p-aq2", "ya still there. will it last long?")
     assert answer.text is not None and "will it last long?" in answer.text
     assert course.text is not None and "daily life" in course.text
+    # Tried on the phone: the opening words came again with it.
+    assert course.text.startswith("How much does it affect your daily life?")
 
 
 async def test_is_it_normal_is_said_to_be_the_study_teams_to_judge(
