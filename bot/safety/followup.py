@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
+from bot.safety import rules
 from bot.screening import words as dates
 from bot.screening.parse import polarity
 from bot.wording import fold
@@ -239,7 +240,12 @@ def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
             care = "none"
         return None if care is None else Facts(care=care, criteria=found.criteria)
     # product: their words; a date in them is the last dose ("didn't take today" is not one).
-    if len(folded.split()) > 40:
+    # Words that name no treatment and no day are no answer ("he IS in hospital already").
+    if len(folded.split()) > 40 or (
+        len(folded.split()) > 4
+        and not _A_TREATMENT.search(folded)
+        and not any(day is not None for day in _days(_as_when(folded, alone=False), today))
+    ):
         return None
     taken_on = " , ".join(p for p in re.split(r"[,;.]", folded) if not _NOT_TAKEN.search(p))
     named = _days(_as_when(taken_on, alone=False), today)
@@ -248,6 +254,8 @@ def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
     return Facts(product=text.strip()[:200], last_dose=last)
 
 
+# What names a study treatment in an answer: a kind of treatment, or a code ("XY-101", "ab 202").
+_A_TREATMENT = re.compile(rf"\b(?:{rules.TREATMENT_WORDS}|[a-z]{{2,4}}[- ]?\d{{2,4}})\b")
 # A day the treatment was not taken: "didn't take today", "pas pris ce matin", "skipped monday".
 _NOT_TAKEN = re.compile(
     r"\b(?:didn'?t|didnt|did not|haven'?t|havent|have not|not taken|skipped|missed|forgot|"

@@ -133,6 +133,7 @@ _TREATMENT = (
     r"creme|pommade|"
     r"gel|spray|drip|cannula|canule|catheter|iv"
 )
+TREATMENT_WORDS = _TREATMENT
 _EL = r"(?:[a-z]')?"  # an elided article: l'injection, d'etude
 # "Le traitement peut m'aider": what a treatment is hoped to do is no reaction to it.
 _NOT_HELPING = (

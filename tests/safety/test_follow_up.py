@@ -929,3 +929,14 @@ async def test_an_answer_then_a_question_after_a_comma_gets_both(
     answer, *_ = await _say(relay, "p-cq", "jsp jai rien fait de special, c quoi mon prochain rdv")
     assert answer.text is not None and "c quoi mon prochain rdv" in answer.text  # Rasa's
     assert asking.facts_of(_event(migrated_engine), relay.cipher).care == "none"
+
+
+def test_words_that_name_no_treatment_are_no_answer_to_the_treatment_question() -> None:
+    """Tried on the phone: "he IS in hospital already, they are looking after him", typed at
+    the treatment question, was kept as the study treatment and the questions ended."""
+    now = dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC)
+    assert (
+        read_answer("product", "he IS in hospital already, they are looking after him", now) is None
+    )
+    for said in ("the white ones", "le dmx", "the dmx tablets, yesterday morning", "XY-101 hier"):
+        assert isinstance(read_answer("product", said, now), Facts), said
