@@ -917,6 +917,9 @@ def _severity(folded: str) -> str | None:
     return None
 
 
+_UNIT = re.compile(r"(?:days?|jours?|j|weeks?|semaines?|hours?|heures?|h|months?|mois)$")
+
+
 def _severity_word(folded: str) -> str | None:
     """A one-word answer to the severity question: "mild", "modéré", "1", "moyen"."""
     words = {
@@ -927,7 +930,9 @@ def _severity_word(folded: str) -> str | None:
         "grave": "severe", "1": "mild", "2": "moderate", "3": "severe",
     }  # fmt: skip
     said = [word.strip(".!,") for word in folded.replace("-", " ").split()]
-    for before, word in zip(["", *said], said, strict=False):
+    for index, (before, word) in enumerate(zip(["", *said], said, strict=False)):
+        if word.isdigit() and (index > 0 or _UNIT.match(" ".join(said[1:2]))) and len(said) > 2:
+            continue  # "depuis 3 jours" is no "3"; "3" or "2 je dirais" is
         if word in words and before not in ("not", "no", "pas", "never", "jamais"):
             return words[word]  # "not bad" is no "bad"
     return None

@@ -50,16 +50,26 @@ def rest(text: str) -> str:
 
 
 def about_the_report(text: str) -> bool:
-    """Whether `text` asks about the side effect itself ("is that normal with the tablets?",
-    "c grave ?"): a question for the study team, which the assistant does not judge."""
-    return any(_ABOUT_THE_REPORT.search(detect.fold(c)) for c in wording.clauses(text) or [text])
+    """Whether `text` asks whether the side effect is normal or serious ("is that normal with
+    the tablets?", "c grave ?"): the study team's to judge, which the assistant does not.
+    "What should I do?" is not among them: the acknowledgement says what to do."""
+    return any(
+        _ABOUT_THE_REPORT.search(folded) and _IS_IT_NORMAL.search(folded)
+        for folded in (detect.fold(c) for c in wording.clauses(text) or [text])
+    )
+
+
+_IS_IT_NORMAL = re.compile(
+    r"\b(?:normal|ok|okay|bad|serious|dangerous|a side effect|expected|common|grave|dangereux|"
+    r"un effet secondaire|m'inquieter|m inquieter|worried|worry)\b"
+)
 
 
 def only_about_the_report(text: str) -> bool:
     """Whether `text` asks about the side effect itself and nothing else ("is it normal??";
     not "is it normal? and when is my next visit")."""
     clauses = [c for c in wording.clauses(text) if detect.fold(c)] or [text]  # not a lone "?"
-    about = [bool(_ABOUT_THE_REPORT.search(detect.fold(c))) for c in clauses]
+    about = [about_the_report(c) for c in clauses]
     return any(about) and not any(
         wording.asks(c) for c, its in zip(clauses, about, strict=True) if not its
     )

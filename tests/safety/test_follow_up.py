@@ -940,3 +940,19 @@ def test_words_that_name_no_treatment_are_no_answer_to_the_treatment_question() 
     )
     for said in ("the white ones", "le dmx", "the dmx tablets, yesterday morning", "XY-101 hier"):
         assert isinstance(read_answer("product", said, now), Facts), said
+
+
+def test_a_number_of_days_is_no_severity_and_what_to_do_is_no_is_it_normal() -> None:
+    """Replayed on the phone: "… depuis 3 jours c tjs la", under the severity question, was
+    recorded as severe ("3"); "hes still in. what do i do" got "You asked whether this is
+    normal" (the acknowledgement says what to do)."""
+    now = dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC)
+    said = "et du coup pour le mal de ventre et la diarhee ? depuis 3 jours c tjs la"
+    assert read_answer("severity", said, now) is None
+    for typed, level in (("3", "severe"), ("2 je dirais", "moderate")):
+        found = read_answer("severity", typed, now)
+        assert isinstance(found, Facts) and found.severity == level, typed
+    from bot.safety import remainder
+
+    assert not remainder.about_the_report("he was admitted yesterday, hes still in. what do i do")
+    assert remainder.about_the_report("is that normal with the tablets?")
