@@ -1120,7 +1120,11 @@ _FOR_SOMEONE = re.compile(
 _ABOUT_SOMEONE = re.compile(
     rf"\b(?:(?:my|our) {_KIN_EN}(?:'s| is| was| has| had| passed| died| collapsed| ended| got|"
     rf" went| can'?t| couldn'?t| who| \(?(?:participant|trial|study))|"
-    rf"(?:mon|ma|notre) {_KIN_FR} (?:a |est |avait |etait |qui |s'?est |ne |n'|participe))"
+    # "so mum had a bad reaction": a parent named as people call them, without "my".
+    rf"(?:^|so |and |but |well )(?:mum|mom|mam|dad|mummy|mommy|daddy) (?:is|was|has|had|got|"
+    rf"felt|feels|can'?t|couldn'?t|went|ended)|"
+    rf"(?:mon|ma|notre) {_KIN_FR} (?:a |est |avait |etait |qui |s'?est |ne |n'|participe|"
+    rf"[a-z]+(?:e|ent|ait) ))"
 )
 _MYSELF = re.compile(
     r"\b(?:i (?:was|had|have|feel|felt|got|get|am|can'?t|couldn'?t)|i'?m|i'?ve|me|myself|"

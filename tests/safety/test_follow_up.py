@@ -622,6 +622,12 @@ def test_a_report_that_names_the_study_treatment_is_asked_only_the_last_dose() -
         ("this is his daughter. my dad passed away on the 13th", "relative"),
         ("J'écris pour mon conjoint qui participe à l'étude, il a de la fièvre", "relative"),
         ("Mon mari a été transporté par le SAMU, il est en réa", "relative"),
+        # Replayed on the phone: a son and a daughter, who had said who they were earlier.
+        ("so mum had a bad reaction friday night after her inhaler", "relative"),
+        (
+            "mon pere tousse beaucoup depuis 5 jours, depuis quil a commencé le nouvel inhalateur",
+            "relative",
+        ),
         # The participant telling of their own, with a relative in the story.
         ("my husband had to drive me to A&E", "participant"),
         ("mon mari a appelé le 15, j'ai fait un malaise", "participant"),
