@@ -43,7 +43,8 @@ def _describe(item: requests.Upcoming, lang: str) -> str:
     name = site.get("name")
     place = (name.get(lang) if isinstance(name, dict) else name) or item.site
     status = _STATUS_WORDS[lang].get(item.status, "")
-    text = f"{when(item.starts_at, item.timezone, lang)}: {item.kind}, {place}"
+    colon = "\u00a0:" if lang == "fr" else ":"  # French: a space that never breaks, before it
+    text = f"{when(item.starts_at, item.timezone, lang)}{colon} {item.kind}, {place}"
     return f"{text} ({status})" if status else text
 
 
