@@ -1133,12 +1133,29 @@ _MYSELF = re.compile(
 )
 
 
+# A treatment named as the one started or taken before it began ("since i started the new
+# inhaler", "apres linhalateur", "depuis que je prends le comprime"): the one reported. Not a jab
+# or an injection: which one (the study's, a vaccine) is asked.
+_PRODUCT_TAKEN = re.compile(
+    r"\b(?:since|after|started|starting|began|depuis|apres|commence\w*)(?: (?:i|je|que je|qu'il|"
+    r"qu'elle|il|elle|she|he|j'ai|started|starting|began|commence\w*|pris|prend\w*|taking|"
+    r"took|take|using|used|use|utilise\w*|on))* (?P<product>(?:the|my|his|her|le|la|les|l'|l|mon|"
+    r"ma|mes|son|sa|ses|this|ce|cet|cette) ?(?:(?:new|nouveau|nouvel|nouvelle|purple|white|blue|"
+    r"violet|blanc|blanche|bleu) )?(?:inhaler|inhalateur|tablets?|pills?|comprimes?|cachets?|"
+    r"gelules?|patch|spray|[a-z]{2,4}[- ]?\d{2,4}))\b"
+)
+
+
 def _product(text: str) -> str | None:
     """The study treatment a report names, in the person's own words."""
     plain = re.sub(r"[’`´]", "'", fold(text))
-    found = _PRODUCT.search(plain)
+    found = _PRODUCT.search(plain) or _PRODUCT_TAKEN.search(plain)
     if found is None:
         return None
+    if found.re is _PRODUCT_TAKEN:
+        start, end = found.span("product")
+        same = len(plain) == len(text)
+        return (text[start:end] if same else found.group("product")).strip()
     same = len(plain) == len(text)  # folding kept every character's place
     return (text[found.start() : found.end()] if same else found.group(0)).strip()
 

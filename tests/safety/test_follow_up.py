@@ -962,3 +962,14 @@ def test_a_number_of_days_is_no_severity_and_what_to_do_is_no_is_it_normal() -> 
 
     assert not remainder.about_the_report("he was admitted yesterday, hes still in. what do i do")
     assert remainder.about_the_report("is that normal with the tablets?")
+
+
+def test_the_treatment_named_as_the_one_started_is_the_study_treatment() -> None:
+    """Replayed on the phone: "since i started the new inhaler…", "…apres linhalateur" left the
+    study treatment "not known yet" in the record."""
+    now = dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC)
+    assert extract("since i started the new inhaler my heart races", now).product == (
+        "the new inhaler"
+    )
+    assert extract("des plaques rouges partout apres linhalateur", now).product == "linhalateur"
+    assert extract("g des crampes depuis que je prend le comprime", now).product == "le comprime"
