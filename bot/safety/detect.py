@@ -78,13 +78,15 @@ def from_nlu(text: str, intent: Intent) -> Finding | None:
     matched = f"NLU: {intent.name} ({intent.confidence:.2f})"
     if intent.name == "emergency":
         suicide = _SUICIDE_HINT.search(folded) is not None
+        # "shes scared to use it now": afraid of the treatment, no danger and nothing acute.
+        calm = _AFRAID_OF_THE_TREATMENT.sub(" ", folded)
         if (
             _FIGURES_OF_SPEECH.search(folded)
             or _REASSURED.search(folded)
             or _IN_CARE.search(folded)
-            or not _DANGER_CUES.search(_MILD_MENTIONS.sub(" ", folded))
+            or not _DANGER_CUES.search(_MILD_MENTIONS.sub(" ", calm))
             or (not suicide and _ordinary(folded))
-            or (not suicide and "?" in text and not _ACUTE.search(folded))  # a question
+            or (not suicide and "?" in text and not _ACUTE.search(calm))  # a question
         ):
             return None
         return Finding("emergency", "suicide" if suicide else "general", matched)
@@ -300,6 +302,12 @@ _FIGURES_OF_SPEECH = re.compile(rules.FIGURES_OF_SPEECH)
 _SOMEONE = re.compile(rules.SOMEONE)
 _REASSURED = re.compile(rules.REASSURED)
 _IN_CARE = re.compile(rules.IN_CARE)
+_AFRAID_OF_THE_TREATMENT = re.compile(
+    r"\b(?:scared|afraid|frightened|nervous|worried|peur|inquiete?|angoisse\w*) (?:to|of|about|"
+    r"de|d'|a l'idee de) (?:use|using|take|taking|keep|keeping|continue|continuing|prendre|"
+    r"utiliser|continuer|reprendre|the|la|le|les|l')\w*\b(?: (?:it|them|using|taking|inhaler|"
+    r"tablets?|pills?|injections?|treatment|le|la|les))*"
+)
 _DANGER_CUES = re.compile(rules.DANGER_CUES)
 _MILD_MENTIONS = re.compile(rules.MILD_MENTIONS)
 _HISTORY = re.compile(rules.HISTORY)

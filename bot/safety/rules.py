@@ -148,7 +148,9 @@ HOSPITAL_STAY = (
     r"admitted (?:to|into|in) (?:the |a )?(?:hospital|ward|icu|intensive care)|"
     r"(?:is|was|shes|hes|she's|he's|i'm|im|been|are) (?:[\w']+ )?in (?:the |a )?hospital|"
     r"(?:ete|suis|est|etait|sont) (?:[\w']+ )?hospitalise\w*|hospitalis(?:e|ee|es|ation)\b|"
-    r"(?:est|suis|etait|sont) (?:[\w']+ )?a l'? ?hopital|garde\w* (?:[\w']+ ){0,2}a l'? ?hopital"
+    r"(?:est|suis|etait|sont) (?:[\w']+ )?a l'? ?hopital|garde\w* (?:[\w']+ ){0,2}a l'? ?hopital|"
+    r"ended up in (?:the |a )?hospital|(?:was|were|got) (?:taken|rushed) (?:in)?to (?:the |a )?"
+    r"hospital|retrouvee?s? (?:a l'? ?hopital|aux urgences)"
 )
 # Someone is in the trial ("she's in the diabetes trial", "il participe à l'étude").
 IN_THE_TRIAL = (
@@ -760,6 +762,12 @@ NOT_NOW = (
     r"rentree?s?|de retour|sortie?s?|(?:a|at) (?:la maison|home)|laisse\w* (?:sortir|rentrer|"
     r"partir)|let (?:me|him|her|us) go)\b(?![^?!]*\b(?:now|again|encore|de nouveau|"
     r"maintenant|recommence\w*|reprend\w*)\b)|"
+    # Ended up in hospital, told as past: in care, a serious side effect to report, not a call
+    # for help (unless something happens now, or again, after it).
+    r"\b(?:ended up|wound up|landed) (?:in|at) (?:the |a )?(?:hospital|a ?&? ?e|er|emergency|"
+    r"urgences)\b(?![^?!]*\b(?:now|again|encore|de nouveau|maintenant|recommence\w*|"
+    r"reprend\w*)\b)|\b(?:me suis|s'?est|se sont) retrouvee?s? (?:a l'? ?hopital|aux urgences)\b"
+    r"(?![^?!]*\b(?:now|again|encore|de nouveau|maintenant|recommence\w*|reprend\w*)\b)|"
     r"\b(?:nearly|almost|j'ai failli|jai failli|a failli) (?:[\w']+ ){0,3}(?:[a-z]')?(?:heart attack|crise "
     r"cardiaque|died|mourir|choked|etouffe|faint\w*|pass\w* out|evanoui\w*|tombe\w* dans les "
     r"pommes)|\b(?:years|ages|long) ago\b|\bil y a (?:bien )?longtemps\b|"

@@ -396,3 +396,32 @@ def test_an_emergency_seen_at_the_emergency_department_and_over_is_a_side_effect
     ):
         found = check(text)
         assert found is not None and found.kind == "emergency", text
+
+
+def test_afraid_of_the_treatment_is_no_emergency_from_the_nlu_alone() -> None:
+    """Replayed on the phone: a son asking "should she keep using the inhaler?? shes scared to
+    use it now" got "Call 112 now" (the NLU read an emergency, "scared" a danger)."""
+    sure = Intent("emergency", 0.9)
+    assert assess("should she keep using the inhaler?? shes scared to use it now", sure) is None
+    assert assess("j'ai peur de reprendre les comprimés, c'est normal ?", sure) is None
+    found = assess("im scared, my chest hurts and i cant breathe", sure)
+    assert found is not None and found.kind == "emergency"
+
+
+def test_ending_up_in_hospital_told_as_past_is_a_serious_side_effect() -> None:
+    """Replayed on the phone: a participant telling again of their stay, "my sugar went really
+    low since starting the study pills and i ended up in hospital", got "Call 112 now" and an
+    emergency card beside the serious event already recorded."""
+    for text in (
+        "my sugar went really low since starting the study pills and i ended up in hospital",
+        "he collapsed after the tablets and ended up in hospital",
+        "je me suis retrouvée aux urgences après les comprimés, malaise",
+    ):
+        found = check(text)
+        assert found is not None and found.kind == "adverse_event", text
+    for text in (
+        "i ended up in hospital last night and now i cant breathe",
+        "my sugar is really low, im shaking",
+    ):
+        found = check(text)
+        assert found is not None and found.kind == "emergency", text
