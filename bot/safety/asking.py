@@ -220,15 +220,20 @@ def answer(
         # the question waiting is asked again.
         normal = Reply(text=messages.text("safety_is_it_normal", language))
         return Turn((normal, _ask(event, cipher, step, facts)), True)
-    if found is None and (wording.asks(text) or len(text.split()) > 12 or leaves(text)):
+    asks = any(wording.asks(part) for part in (text, *wording.clauses(text)))
+    if found is None and (asks or len(text.split()) > 12 or leaves(text)):
         # Not an answer: the assistant answers it, then the question is shown once more; when
-        # the person moves on again, the questions end there (every one may be skipped).
+        # the person moves on again, the questions end there (every one may be skipped). "Is
+        # it normal? and when is my next visit": the first is said to be the team's first.
+        first: tuple[Reply, ...] = ()
+        if remainder.about_the_report(text):
+            first = (Reply(text=messages.text("safety_is_it_normal", language)),)
         if leaves(text) or _shown_again(event, cipher) == step:
             event.follow_up_step = DONE
-            return Turn((), False)
+            return Turn(first, False)
         _note(session, cipher, event, shown_again=step)
         event.follow_up_step = LATER  # asked again after the assistant's reply (`resume`)
-        return Turn((), False)
+        return Turn(first, False)
     if found is None:
         # An answer to another of the questions ("assez gênant" asked whether it goes on)?
         elsewhere = _answers_another(facts, step, text, now)

@@ -973,3 +973,18 @@ def test_the_treatment_named_as_the_one_started_is_the_study_treatment() -> None
     )
     assert extract("des plaques rouges partout apres linhalateur", now).product == "linhalateur"
     assert extract("g des crampes depuis que je prend le comprime", now).product == "le comprime"
+
+
+async def test_is_it_normal_beside_another_question_gets_both(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Replayed on the phone: "ok but is it normal? and when is my next visit", in the middle
+    of the questions, got the visit only."""
+    relay = _answering_relay(migrated_engine, alerting)
+    await _say(relay, "p-nb", "the study tablets give me headaches since yesterday")
+    answer, normal, still = await _say(
+        relay, "p-nb", "ok but is it normal? and when is my next visit"
+    )
+    assert answer.text is not None and "when is my next visit" in answer.text  # Rasa's
+    assert normal.text is not None and normal.text.startswith("You asked whether this is normal")
+    assert still.text is not None and still.text.endswith("Is it still going on?")
