@@ -72,7 +72,9 @@ def test_a_message_while_the_database_restarts_is_refused_politely_then_taken(
         assert health.status_code == 503 and health.json()["database"] == "down"
         logged = [r for r in caplog.records if "database is unreachable" in r.getMessage()]
         assert logged and all(r.exc_info is None for r in caplog.records)
-        assert "52" not in caplog.text
+        # Nothing the person wrote ("52" alone is in a throw-away database's random name, now
+        # and then: the test failed in CI for that).
+        assert "52 ans" not in caplog.text and "bonjour" not in caplog.text
         assert _say(url, "hello again", "en").status_code == 200  # back: taken again
 
 
