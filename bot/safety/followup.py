@@ -1152,12 +1152,10 @@ def _product(text: str) -> str | None:
     found = _PRODUCT.search(plain) or _PRODUCT_TAKEN.search(plain)
     if found is None:
         return None
-    if found.re is _PRODUCT_TAKEN:
-        start, end = found.span("product")
-        same = len(plain) == len(text)
-        return (text[start:end] if same else found.group("product")).strip()
+    part = "product" if "product" in found.re.groupindex else 0  # the name, not "since"
+    start, end = found.span(part)
     same = len(plain) == len(text)  # folding kept every character's place
-    return (text[found.start() : found.end()] if same else found.group(0)).strip()
+    return (text[start:end] if same else found.group(part)).strip()
 
 
 def _sentence(folded: str, match: re.Match[str]) -> str:

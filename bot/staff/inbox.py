@@ -85,17 +85,15 @@ _RECORD_LABELS = (
     ("last_dose", "Last dose"),
 )
 # What a follow-up button tapped means, for staff ("/follow_up:care=doctor": "Saw a doctor").
-_TAPPED = {
-    "yes": "yes", "no": "no", "today": "today", "yesterday": "yesterday",
-    "mild": "mild", "moderate": "moderate", "severe": "severe",
-    "none": "No care", "doctor": "Saw a doctor", "emergency": "Emergency care",
-    "hospital": "Stayed in hospital",
-}  # fmt: skip
 _CARE_SAID = {
     "none": "No care",
     "doctor": "Saw a doctor",
     "emergency": "Emergency care",
     "hospital": "Stayed in hospital",
+}
+_TAPPED = {
+    **{word: word for word in ("yes", "no", "today", "yesterday", "mild", "moderate", "severe")},
+    **_CARE_SAID,
 }
 _HANDOFF_TITLES = {
     "asked": "Wants the study team",
