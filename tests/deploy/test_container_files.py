@@ -476,9 +476,16 @@ def test_docker_compose_reads_the_file_as_the_site_s(tmp_path: Path) -> None:
     check = [compose_cli, "-f", str(tmp_path / "deploy" / "compose.yml"), "config", "--quiet"]
     result = subprocess.run(check, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
-    (tmp_path / "deploy" / ".env").write_text("")
-    refused = subprocess.run(check, capture_output=True, text=True, check=False)
-    assert refused.returncode != 0 and "POSTGRES_PASSWORD" in refused.stderr
+    # Compose reports the first missing secret it meets, in no fixed order: leave out one at
+    # a time, and each is refused by its own name.
+    required = sorted(set(re.findall(r"\$\{(\w+):\?", COMPOSE.read_text())))
+    assert {"POSTGRES_PASSWORD", "RASA_AUTH_TOKEN", "DATA_ENCRYPTION_KEY"} <= set(required)
+    for name in required:
+        missing = {k: v for k, v in env.items() if k != name}
+        (tmp_path / "deploy" / ".env").write_text("".join(f"{k}={v}\n" for k, v in missing.items()))
+        refused = subprocess.run(check, capture_output=True, text=True, check=False)
+        assert refused.returncode != 0, name
+        assert f"set {name} in deploy/.env" in refused.stderr, refused.stderr
 
 
 def test_haproxy_reads_its_configuration() -> None:
