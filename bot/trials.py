@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 DEFAULT_OFFSETS = (dt.timedelta(hours=72), dt.timedelta(hours=24), dt.timedelta(hours=2))
 
 
+# A study treatment's code in a title: letters, a dash or not, digits ("DMX-101").
+_CODE = re.compile(r"\b[A-Za-z]{2,4}-?\d{2,4}\b")
+
+
 @dataclass(frozen=True)
 class Trial:
     id: str
@@ -51,6 +55,13 @@ class Trial:
 
     def title(self, lang: str) -> str:
         return self.short_title.get(lang) or self.short_title.get("en") or self.id
+
+    @property
+    def products(self) -> tuple[str, ...]:
+        """The study treatments' codes its titles name ("DMX-101", "AZ-202"): how participants
+        call what they take ("since I started the dmx")."""
+        found = (m.upper() for t in self.short_title.values() for m in _CODE.findall(t))
+        return tuple(dict.fromkeys(found))
 
     def named(self, lang: str) -> str:
         """The trial inside a sentence: "the DMX-101 study (…)", "l'étude DMX-101 (…)"."""

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import wording
+from bot import trials, wording
 from bot.channels.base import Button, Reply
 from bot.crypto import Cipher
 from bot.db.models import SafetyEvent, as_utc, utcnow
@@ -117,7 +117,7 @@ def start(
     ):
         older.follow_up_step = DONE  # a new report: its questions, not the old one's
     received = as_utc(event.created_at)
-    save(session, settings, cipher, event, extract(text, received))
+    save(session, settings, cipher, event, extract(text, received, _products(settings, event)))
     urgent = (Reply(text=messages.text("follow_up_serious", event.language)),)
     said = urgent if event.serious else ()
     facts = facts_of(event, cipher)
@@ -148,6 +148,12 @@ def ended_lately(session: Session, sender_key: str, now: dt.datetime) -> bool:
         )
         is not None
     )
+
+
+def _products(settings: Settings, event: SafetyEvent) -> tuple[str, ...]:
+    """The codes of the study treatments of the event's trial, when it is known."""
+    found = trials.shared(settings.knowledge_dir).get().get(event.trial or "")
+    return found.products if found is not None else ()
 
 
 def still_waits(event: SafetyEvent, text: str) -> bool:
@@ -287,7 +293,7 @@ def _more_details(
     told = cipher.decrypt(event.text) or ""
     event.text = cipher.encrypt(f"{told}\n{text.strip()}"[:4000])
     was_serious = bool(event.serious)
-    facts = facts_of(event, cipher).merged(extract(text, now))
+    facts = facts_of(event, cipher).merged(extract(text, now, _products(settings, event)))
     save(session, settings, cipher, event, facts)
     urgent: tuple[Reply, ...] = ()
     if event.serious and not was_serious:

@@ -161,8 +161,9 @@ class Facts:
         }
 
 
-def extract(text: str, received: dt.datetime) -> Facts:
-    """What a report says of its side effect, with nothing guessed."""
+def extract(text: str, received: dt.datetime, products: tuple[str, ...] = ()) -> Facts:
+    """What a report says of its side effect, with nothing guessed; `products`: the codes of
+    the study treatments of the person's trial ("DMX-101"), which they may name by them."""
     folded = _NOT_AN_EMERGENCY.sub(" ", _folded(text))
     today = received.date()
     # "dry cough 3 days", "diarrhée 3 jours": a few words and how long, up to now.
@@ -178,7 +179,7 @@ def extract(text: str, received: dt.datetime) -> Facts:
     if ongoing is None and "congenital_anomaly" in criteria:
         ongoing = True  # what a child is born with is still there
     return Facts(
-        product=_product(text),
+        product=_product(text, products),
         onset=onset,
         onset_said=said,
         ongoing=ongoing,
@@ -541,6 +542,9 @@ _NOT_ONSET = re.compile(
     r"(?:gp|doctor|doc|medecin(?: traitant)?|nurse|pharmacist|dentist|generaliste|pharmacien\w*|"
     r"infirmi\w*)(?: on| ce| le)? (?:\w+day|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)|"
     r"(?:pu reprendre|back (?:to|at) work|reached|returned to work|repris le \w+)[^.,;]{0,30}|"
+    # The day they came home from hospital: "je suis sortie jeudi", "discharged on friday".
+    r"(?:suis sortie?|est sortie?|sortie? de l'?(?:hopital|hosto|clinique)|discharged|"
+    r"got (?:out|home)|came (?:out|home)|let out|left (?:the )?hospital)[^.,;]{0,30}|"
     r"(?:appel\w*|compos\w*|fait) (?:le |la )?(?:15|17|18|112|114|115)\b"  # a number, not a day
 )
 _AGE = re.compile(
@@ -1146,16 +1150,29 @@ _PRODUCT_TAKEN = re.compile(
 )
 
 
-def _product(text: str) -> str | None:
+def _product(text: str, products: tuple[str, ...] = ()) -> str | None:
     """The study treatment a report names, in the person's own words."""
     plain = re.sub(r"[’`´]", "'", fold(text))
-    found = _PRODUCT.search(plain) or _PRODUCT_TAKEN.search(plain)
+    found = _PRODUCT.search(plain) or _PRODUCT_TAKEN.search(plain) or _by_code(plain, products)
     if found is None:
         return None
     part = "product" if "product" in found.re.groupindex else 0  # the name, not "since"
     start, end = found.span(part)
     same = len(plain) == len(text)  # folding kept every character's place
     return (text[start:end] if same else found.group(part)).strip()
+
+
+def _by_code(plain: str, products: tuple[str, ...]) -> re.Match[str] | None:
+    """A study treatment named by its code, or by the code's letters ("le dmx", "my az202")."""
+    for code in products:
+        letters, digits = re.fullmatch(r"([A-Za-z]+)-?(\d+)", code).groups()  # type: ignore[union-attr]
+        pattern = (
+            rf"\b(?:(?:the|my|le|la|l'|du|de la|mon|ma) ?)?{letters.lower()}(?:[- ]?{digits})?\b"
+        )
+        found = re.search(pattern, plain)
+        if found is not None:
+            return found
+    return None
 
 
 def _sentence(folded: str, match: re.Match[str]) -> str:

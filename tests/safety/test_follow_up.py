@@ -988,3 +988,41 @@ async def test_is_it_normal_beside_another_question_gets_both(
     assert answer.text is not None and "when is my next visit" in answer.text  # Rasa's
     assert normal.text is not None and normal.text.startswith("You asked whether this is normal")
     assert still.text is not None and still.text.endswith("Is it still going on?")
+
+
+def test_the_day_someone_came_home_from_hospital_is_not_when_it_began() -> None:
+    """Tried on the phone: "je suis sortie jeudi", answering when it started, dated the side
+    effect to the day the person left hospital."""
+    now = dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC)
+    assert read_answer("onset", "je suis sortie jeudi", now) is None
+    for said in (
+        "on m'a gardée 2 nuits, je suis sortie de l'hôpital jeudi",
+        "discharged on friday",
+    ):
+        assert extract(said, now).onset is None, said
+    began = extract("i was in hospital, got discharged thursday, the rash started monday", now)
+    assert began.onset == "2026-11-30"
+
+
+async def test_a_participant_naming_the_study_treatment_by_its_code_is_not_asked_which(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: "depuis que je prends le dmx", from a participant of the DMX-101
+    study, left the study treatment unknown and its question was asked."""
+    relay = _answering_relay(migrated_engine, alerting)
+    with make_session_factory(migrated_engine).begin() as session:
+        session.add(
+            Participant(
+                code="S-9", trial="demo-t2d-001", language="fr", timezone="Europe/Paris",
+                sender_key=relay.sender_key("web", "p-dmx"),
+            )
+        )  # fmt: skip
+    replies = await _say(
+        relay, "p-dmx", "jai des nausees depuis que je prends le dmx, depuis mardi"
+    )
+    assert "Merci" in (replies[0].text or "")
+    assert asking.facts_of(_event(migrated_engine), relay.cipher).product == "le dmx"
+    assert extract("nausea since i started dmx", dt.datetime.now(dt.UTC)).product is None
+    assert extract("nausea since i started dmx", dt.datetime.now(dt.UTC), ("DMX-101",)).product == (
+        "dmx"
+    )
