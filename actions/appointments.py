@@ -15,11 +15,12 @@ from actions.common import language
 from actions.common import trials as catalogue
 from actions.consent import ask as ask_consent
 from actions.knowledge import answer_instead
+from actions.screening import with_phone
 from bot import wording
 from bot.db.session import default_sessions
 from bot.reminders import permission, requests
 from bot.reminders.message import when
-from bot.trials import Trial
+from bot.trials import Trial, named_in
 
 _ACTIONS: dict[str, requests.Action] = {
     "confirm_appointment": "confirm",
@@ -124,7 +125,16 @@ class ActionMyAppointments(Action):
     ) -> list[EventType]:
         lang = language(tracker)
         items = await asyncio.to_thread(self._upcoming, tracker.sender_id)
-        if not items and wording.is_question(str(tracker.latest_message.get("text") or "")):
+        text = str(tracker.latest_message.get("text") or "")
+        if not items and wording.about_someone_else(text):
+            # "my dad is in the asthma trial, when is his next appointment?": not "none for
+            # you", but where the participant's own appointments are, and the team's number.
+            trial = named_in(catalogue().screenable(), text) or tracker.get_slot("trial")
+            found = catalogue().get().get(str(trial or ""))
+            phone = found.team_phone(lang) if found is not None else None
+            with_phone(dispatcher, "utter_no_appointments_someone", phone)
+            return []
+        if not items and wording.is_question(text):
             return await answer_instead(dispatcher, tracker, misread="my_appointments")
         if not items:
             dispatcher.utter_message(response="utter_no_appointments")

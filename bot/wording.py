@@ -296,6 +296,37 @@ def asks_for_contact(text: str) -> bool:
     return bool(_CONTACT.search(found)) and not re.search(r"\bnumbers? of\b|\bnombre de\b", found)
 
 
+# Family and close ones, as people name them (folded).
+KIN_EN = (
+    r"(?:mum|mom|mother|dad|father|husband|wife|son|daughter|partner|brother|sister|grandma|"
+    r"grandmother|grandpa|grandfather|uncle|aunt|fiance|fiancee)"
+)
+KIN_FR = (
+    r"(?:mari|femme|epouse|conjoint|conjointe|compagnon|compagne|pere|mere|papa|maman|fils|fille|"
+    r"frere|soeur|grand[- ]mere|grand[- ]pere|oncle|tante)"
+)
+# A question about someone else's study, visit or treatment: "when is my mums next visit",
+# "c quand le rdv de ma mere", "my dad is in the trial, when is his appointment".
+_SOMEONE_ELSE = re.compile(
+    rf"\b(?:(?:my|our) {KIN_EN}(?:'?s)?|(?:his|her|their) (?:next |upcoming |first )?"
+    r"(?:visit|visits|appointment|appointments|appt|appts|study|trial)|"
+    rf"(?:mon|ma|notre|de mon|de ma) {KIN_FR}|"
+    r"(?:son|sa|ses) (?:prochaine? )?(?:visites?|rendez vous|rdv|etude|essai))\b"
+)
+
+
+_MY_VISIT = re.compile(
+    r"\b(?:my|mon|ma|mes) (?:next |upcoming |prochaine? )?"
+    r"(?:visits?|appointments?|appts?|rdv|rendez vous|visites?)\b"
+)
+
+
+def about_someone_else(text: str) -> bool:
+    """Whether a message asks about a relative's study or visits rather than the writer's."""
+    found = words(text)
+    return bool(_SOMEONE_ELSE.search(found)) and not _MY_VISIT.search(found)
+
+
 # A follow-up that asks the same again of another study ("and for the asthma one?").
 _SAME_FOR = re.compile(
     r"^(?:(?:ok|and|et|what|how|what about|and what about|same|pareil|idem) )*"

@@ -583,6 +583,13 @@ class Relay:
                         after = answered.replies
                         if pending.follow_up_step == asking.LATER:
                             resume = pending.id
+                elif finding is None and (
+                    late := asking.late_answer(
+                        session, self._settings, self._cipher, key, inbound.text
+                    )
+                ):
+                    # The answer to a question moved on from, typed just after: taken.
+                    notice, after = late.replies[0], late.replies[1:]
                 elif followup.is_button(inbound.text) or (
                     followup.skips(inbound.text)
                     and asking.ended_lately(session, key, utcnow())

@@ -235,6 +235,10 @@ def answer(
         if remainder.about_the_report(text):
             first = (Reply(text=messages.text("safety_is_it_normal", language)),)
         if leaves(text) or _shown_again(event, cipher) == step:
+            if not leaves(text):
+                # Moved on again: the questions end here, but an answer to this one typed
+                # just after the assistant's reply is still taken (`late_answer`).
+                _note(session, cipher, event, dropped=step)
             event.follow_up_step = DONE
             return Turn(first, False)
         _note(session, cipher, event, shown_again=step)
@@ -277,6 +281,46 @@ def answer(
     event.follow_up_step = DONE
     done = messages.text(_done(event, cipher), language, emergency_number=settings.emergency_number)
     return Turn((*urgent, Reply(text=passed + done)), True)
+
+
+def late_answer(
+    session: Session,
+    settings: Settings,
+    cipher: Cipher,
+    sender_key: str,
+    text: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Turn | None:
+    """The answer to the question the person moved on from twice, typed as their next message
+    ("monday morning", once the assistant answered what they asked instead): taken, and the
+    questions go on. Only the next message: whatever it is, the chance is then over."""
+    now = now or utcnow()
+    event = session.scalar(
+        select(SafetyEvent)
+        .where(
+            SafetyEvent.sender_key == sender_key,
+            SafetyEvent.kind == "adverse_event",
+            SafetyEvent.follow_up_step == DONE,
+            SafetyEvent.created_at >= now - dt.timedelta(hours=1),
+        )
+        .order_by(SafetyEvent.id.desc())
+        .limit(1)
+    )
+    step = report.record(event, cipher).get("dropped") if event is not None else None
+    if event is None or step not in STEPS:
+        return None
+    _note(session, cipher, event, dropped=None)
+    if wording.asks(text) or len(text.split()) > 12 or leaves(text) or closes(text):
+        return None
+    if not isinstance(read_answer(step, text, now), Facts):
+        return None
+    event.follow_up_step = step
+    turn = answer(session, settings, cipher, event, text, now=now)
+    if not (turn.answered and turn.replies):
+        event.follow_up_step = DONE
+        return None
+    return turn
 
 
 def _more_details(

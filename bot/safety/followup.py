@@ -28,7 +28,7 @@ from typing import Any, Literal
 from bot.safety import rules
 from bot.screening import words as dates
 from bot.screening.parse import polarity
-from bot.wording import fold
+from bot.wording import KIN_EN, KIN_FR, fold
 
 Step = Literal["onset", "ongoing", "severity", "care", "product"]
 STEPS: tuple[Step, ...] = ("onset", "ongoing", "severity", "care", "product")
@@ -1100,17 +1100,32 @@ def reporter(text: str) -> str:
         return "relative"
     if _ABOUT_SOMEONE.search(folded) and not _MYSELF.search(folded):
         return "relative"
+    if _SHE_OR_HE.search(folded) and not _MY_OWN.search(folded):
+        # "she has a rash on her arms since yesterday", after "im writing for my mum": the
+        # person it happened to is named by a pronoun once the first message said who.
+        return "relative"
     return "participant"
 
 
-_KIN_EN = (
-    r"(?:mum|mom|mother|dad|father|husband|wife|son|daughter|partner|brother|sister|grandma|"
-    r"grandmother|grandpa|grandfather|uncle|aunt|fiance|fiancee)"
+# "she has…", "il a vomi": someone else as the subject of the report's first clause.
+_SHE_OR_HE = re.compile(
+    r"(?:^|[.,;!?] |\b(?:and|but|so|now|well|ok|et|mais|alors|bon|ben|du coup) )"
+    r"(?:she|he|shes|hes)(?:'s| is| was| has| had| been| got| gets| can'?t| couldn'?t| feels| "
+    r"felt| started| keeps| woke| threw| ended| went| says| said| complains| complained)\b|"
+    r"(?:^|[.,;!?] |\b(?:et|mais|alors|bon|ben|du coup) )"
+    r"(?:elle|il) (?:a (?!l'air)|est |avait |etait |s'est |se sent |n'arrive|ne |n'a |vomit|tousse|"
+    r"se plaint|dit )"
 )
-_KIN_FR = (
-    r"(?:mari|femme|epouse|conjoint|conjointe|compagnon|compagne|pere|mere|papa|maman|fils|fille|"
-    r"frere|soeur|grand[- ]mere|grand[- ]pere|oncle|tante)"
+# The writer's own symptoms: then the report is theirs, whoever else it names.
+_MY_OWN = re.compile(
+    r"\b(?:i (?:have|had|got|feel|felt|was|am|threw|can'?t|couldn'?t)|i'?ve|i'?m (?:sick|ill|"
+    r"in pain|dizzy|unwell|feeling)|j'? ?ai (?:eu|mal|des|une|un|vomi|fait)|"
+    r"je (?:suis|me sens|tousse|vomis))\b"
 )
+
+
+_KIN_EN = KIN_EN
+_KIN_FR = KIN_FR
 # Someone says who they are to the participant: they write for them.
 _FOR_SOMEONE = re.compile(
     rf"\b(?:this is (?:his|her|their) {_KIN_EN}|i'?m (?:the |his |her )?{_KIN_EN} of|"

@@ -628,7 +628,16 @@ def test_a_report_that_names_the_study_treatment_is_asked_only_the_last_dose() -
             "mon pere tousse beaucoup depuis 5 jours, depuis quil a commencé le nouvel inhalateur",
             "relative",
         ),
-        # The participant telling of their own, with a relative in the story.
+        # Tried on the phone: the person it happened to named by a pronoun, after a first
+        # message that said who ("im writing for my mum") and was no report.
+        ("she has a rash on her arms since yesterday", "relative"),
+        ("hes been sick all night since the new tablets", "relative"),
+        ("elle a des plaques rouges depuis hier", "relative"),
+        ("du coup il a vomi 2 fois cette nuit", "relative"),
+        # The participant telling of their own, with someone else in the story.
+        ("i have a rash, she said its normal", "participant"),
+        ("the nurse said she will call me, my chest hurts", "participant"),
+        ("il y a des plaques sur mes bras depuis hier", "participant"),
         ("my husband had to drive me to A&E", "participant"),
         ("mon mari a appelé le 15, j'ai fait un malaise", "participant"),
         # A mother in the study telling of her baby is the participant.
@@ -1026,3 +1035,26 @@ async def test_a_participant_naming_the_study_treatment_by_its_code_is_not_asked
     assert extract("nausea since i started dmx", dt.datetime.now(dt.UTC), ("DMX-101",)).product == (
         "dmx"
     )
+
+
+async def test_an_answer_typed_just_after_moving_on_twice_is_taken(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: after two questions of their own at "Is it still going on?", the
+    person answered it ("yes still there"); the answer went to the assistant and was lost."""
+    relay = _answering_relay(migrated_engine, alerting)
+    await _say(relay, "p-late", "I keep feeling sick since the new pills, started sunday")
+    await _say(relay, "p-late", "what time does the clinic open?")
+    (only,) = await _say(relay, "p-late", "can i bring my husband to the visit?")
+    assert only.text == "(the answer to 'can i bring my husband to the visit?')"
+    (severity,) = await _say(relay, "p-late", "yes still there")
+    assert severity.text is not None and "daily life" in severity.text
+    assert asking.facts_of(_event(migrated_engine), relay.cipher).ongoing is True
+    # The chance is one message: a question after the answer goes to the assistant.
+    await _say(relay, "p-late2", "I keep feeling sick since the new pills, started sunday")
+    await _say(relay, "p-late2", "what time does the clinic open?")
+    await _say(relay, "p-late2", "can i bring my husband to the visit?")
+    (other,) = await _say(relay, "p-late2", "and is parking free?")
+    assert other.text == "(the answer to 'and is parking free?')"
+    (lost,) = await _say(relay, "p-late2", "yes still there")
+    assert lost.text == "(the answer to 'yes still there')"

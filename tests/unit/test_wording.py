@@ -145,3 +145,17 @@ def test_calling_off_a_request_to_the_team_in_words() -> None:
     assert drops_request("all good now, you can cancel my request")
     assert drops_request("vous pouvez annuler ma demande, merci")
     assert not drops_request("cancel my appointment on friday")
+
+
+def test_a_question_about_a_relatives_visits_is_told_from_ones_own() -> None:
+    """Tried on the phone: "my dad is in the asthma trial, when is his next appointment?" got
+    "I have no upcoming appointment for you"."""
+    for text in (
+        "my dad is in the asthma trial, when is his next appointment?",
+        "when is my mums next visit",
+        "c quand le prochain rdv de ma mere ?",
+        "c quand son prochain rdv",
+    ):
+        assert wording.about_someone_else(text), text
+    for text in ("when is my next visit", "c quand mon rdv avec ma fille", "is my data shared"):
+        assert not wording.about_someone_else(text), text
