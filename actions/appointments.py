@@ -140,7 +140,10 @@ class ActionMyAppointments(Action):
             dispatcher.utter_message(response="utter_no_appointments")
             return []
         listed = "\n".join(f"- {_describe(item, lang)}" for item in items)
-        dispatcher.utter_message(response="utter_my_appointments", appointments=listed)
+        # "when is her next visit", from a relative in the participant's chat: theirs, not yours.
+        someone = wording.about_someone_else(text)
+        response = "utter_their_appointments" if someone else "utter_my_appointments"
+        dispatcher.utter_message(response=response, appointments=listed)
         return []
 
     @staticmethod

@@ -73,12 +73,13 @@ async def _under_the_consent_question(
     and the person is pointed to the text they are asked about), anything else ("52", "ok fine")
     is neither a gap nor a reason to call in the team; then the question comes back."""
     events: list[EventType] = []
-    if wording.asks(str(tracker.latest_message.get("text") or "")):
-        events = await answer_question(
-            dispatcher,
-            tracker,
-            unsure=lambda: dispatcher.utter_message(response="utter_consent_in_the_text"),
-        )
+    text = str(tracker.latest_message.get("text") or "")
+    if wording.asks(text):
+        # A question about what the consent covers is answered by its text, just above; any
+        # other ("what time does the clinic open") gets the usual "not sure" and the team.
+        in_the_text = lambda: dispatcher.utter_message(response="utter_consent_in_the_text")  # noqa: E731
+        unsure = in_the_text if wording.about_consent(text) else None
+        events = await answer_question(dispatcher, tracker, unsure=unsure)
     return events + await asyncio.to_thread(consent.remind, dispatcher, tracker)
 
 

@@ -327,6 +327,23 @@ def about_someone_else(text: str) -> bool:
     return bool(_SOMEONE_ELSE.search(found)) and not _MY_VISIT.search(found)
 
 
+# What a consent text speaks of: the answers and data it covers, who sees them, for how long,
+# the messages it allows, and changing one's mind.
+_CONSENT_MATTERS = re.compile(
+    r"\b(?:data|donnees?|info\w*|privacy|private|priv\w*|confidenti\w*|share\w*|partag\w*|"
+    r"who (?:sees|can see|reads|has)|qui (?:voit|verra|lit|a acces)|stor\w*|keep|kept|conserv\w*|"
+    r"delet\w*|eras\w*|effac\w*|supprim\w*|consent\w*|accord|agree\w*|reminders?|rappels?|"
+    r"messages?|sms|texts?|notifications?|contact\w*|record\w*|enregistr\w*|answers?|reponses?|"
+    r"withdraw\w*|retir\w*|used for|utilis\w*|change my mind|changer d'?avis|how long|combien de "
+    r"temps|stop|arret\w*|refus\w*|say no|dire non)\b"
+)
+
+
+def about_consent(text: str) -> bool:
+    """Whether a question is about what a consent covers (the data, the messages, saying no)."""
+    return bool(_CONSENT_MATTERS.search(words(text)))
+
+
 # A follow-up that asks the same again of another study ("and for the asthma one?").
 _SAME_FOR = re.compile(
     r"^(?:(?:ok|and|et|what|how|what about|and what about|same|pareil|idem) )*"

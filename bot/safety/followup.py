@@ -93,7 +93,7 @@ class Facts:
             return True  # asked, and answered as precisely as the person could
         if step == "product" and self.product is not None and self.last_dose is None:
             # The report named the treatment: when it was last taken is asked, once.
-            return any(s == "product" for s, _ in self.answers)
+            return any(s in ("product", "last_dose") for s, _ in self.answers)
         value = {
             "onset": self.onset,  # "since the injection" said in a report: asked all the same
             "ongoing": self.ongoing,
@@ -252,7 +252,11 @@ def read_answer(step: Step, text: str, received: dt.datetime) -> Answer:
     named = _days(_as_when(taken_on, alone=False), today)
     days = [day for day in named if day is not None and day <= today]
     last = max(days).isoformat() if days else None  # the latest day named: the last dose
-    return Facts(product=text.strip()[:200], last_dose=last)
+    # "les comprimes dmx, hier soir": the treatment is the part that names no day.
+    parts = [p.strip() for p in re.split(r"[,;.]", text) if p.strip()]
+    undated = [p for p in parts if not any(_days(_as_when(_folded(p), alone=False), today))]
+    product = ", ".join(undated) if undated and len(undated) < len(parts) else text.strip()
+    return Facts(product=product[:200], last_dose=last)
 
 
 # What names a study treatment in an answer: a kind of treatment, or a code ("XY-101", "ab 202").
@@ -267,8 +271,10 @@ _NOT_TAKEN = re.compile(
 def taken(facts: Facts, step: Step, found: Facts, text: str, received: dt.datetime) -> Facts:
     """`facts` once `text` answered `step`'s question with `found`: what it answers, what else
     it says outright of the side effect, and the person's words."""
+    # With the treatment known, its question asked when it was last taken: the answer says so.
+    asked = "last_dose" if step == "product" and facts.product is not None else step
     facts = facts.merged(found).merged(_besides(step, text, received))
-    return replace(facts, answers=(*facts.answers, (step, text.strip()[:500])))
+    return replace(facts, answers=(*facts.answers, (asked, text.strip()[:500])))
 
 
 def _besides(step: Step, text: str, received: dt.datetime) -> Facts:
@@ -1156,12 +1162,13 @@ _MYSELF = re.compile(
 # inhaler", "apres linhalateur", "depuis que je prends le comprime"): the one reported. Not a jab
 # or an injection: which one (the study's, a vaccine) is asked.
 _PRODUCT_TAKEN = re.compile(
-    r"\b(?:since|after|started|starting|began|depuis|apres|commence\w*)(?: (?:i|je|que je|qu'il|"
+    r"\b(?:since|after|started|starting|began|from|because of|depuis|apres|commence\w*|"
+    r"a cause)(?: (?:i|je|que je|qu'il|"
     r"qu'elle|il|elle|she|he|j'ai|started|starting|began|commence\w*|pris|prend\w*|taking|"
-    r"took|take|using|used|use|utilise\w*|on))* (?P<product>(?:the|my|his|her|le|la|les|l'|l|mon|"
-    r"ma|mes|son|sa|ses|this|ce|cet|cette) ?(?:(?:new|nouveau|nouvel|nouvelle|purple|white|blue|"
-    r"violet|blanc|blanche|bleu) )?(?:inhaler|inhalateur|tablets?|pills?|comprimes?|cachets?|"
-    r"gelules?|patch|spray|[a-z]{2,4}[- ]?\d{2,4}))\b"
+    r"took|take|using|used|use|utilise\w*|on|de))* (?P<product>(?:the|my|his|her|le|la|les|l'|l|"
+    r"mon|ma|mes|son|sa|ses|this|ce|cet|cette|des|du) ?(?:(?:new|nouveau|nouvel|nouvelle|purple|"
+    r"white|blue|violet|blanc|blanche|bleu) )?(?:inhaler|inhalateur|tablets?|pills?|comprimes?|"
+    r"cachets?|gelules?|patch|spray|[a-z]{2,4}[- ]?\d{2,4}))\b"
 )
 
 

@@ -674,9 +674,16 @@ RULES: tuple[Rule, ...] = (
 # need the message to say so hold without it. A stay in hospital is a serious adverse event and
 # any new symptom an adverse event, whatever their cause (ICH E2A): "i was admitted to hospital
 # on wednesday for very low sugars" from a participant of the diabetes study raised nothing.
+# A symptom that comes back or gets worse: "the headaches are back again today, worse".
+_BACK = (
+    r"\b(?:(?:are|is|r|came|come|coming|it'?s|its) back|back again|returned|worse|getting worse|"
+    r"sont revenue?s|est revenue?|reviennent|revient|recommence\w*|pire|empire\w*|de nouveau|"
+    r"a nouveau)\b"
+)
 PARTICIPANT_RULES = (
     Rule("adverse_event", "reported", HOSPITAL_STAY),
     Rule("adverse_event", "reported", SYMPTOM, also=_HAS),
+    Rule("adverse_event", "reported", SYMPTOM, also=_BACK),
 )
 
 # Words the typo correction should know besides those in the patterns.
@@ -918,7 +925,12 @@ IN_CARE = (
     r"(?:the |a )?(?:hospital|icu|intensive care|a ward)|(?:they|nurses|doctors) (?:are|r) "
     r"(?:looking after|taking care of|treating) (?:him|her|me|them)|(?:est|suis|sont) (?:deja |"
     r"encore |toujours )?(?:a l'? ?hopital|en reanimation|aux urgences|hospitalise\w*)|"
-    r"(?:ils|on) s'?occupe\w* (?:de lui|d'elle|de moi|bien de))\b"
+    r"(?:ils|on) s'?occupe\w* (?:de lui|d'elle|de moi|bien de)|"
+    # A stay in hospital told as past: "severe forcement j etais a l hopital", answering how
+    # much it affects daily life, is no call for 112 (the follow-up records the stay).
+    r"(?:j'? ?etais|j'? ?ai ete|i was|i'?ve been|ive been|he was|she was|il etait|elle etait|"
+    r"il a ete|elle a ete) (?:a l'? ?hopital|aux urgences|hospitalise\w*|in (?:the )?hospital|"
+    r"at (?:the )?hospital|in a&e|admitted))\b"
 )
 # Where a mild symptom is, or a mild one named: "a rash spreading to his chest", "sore throat
 # and a hoarse voice". Taken out before the NLU's reading of an emergency is weighed: "chest"

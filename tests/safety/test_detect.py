@@ -136,6 +136,10 @@ def test_the_nlu_reading_of_thoughts_of_dying_brings_the_crisis_line() -> None:
         ("I don't feel anything wrong in my heart", Intent("emergency", 0.8)),  # a negation
         ("lol my heart nearly stopped at the bill", Intent("emergency", 0.8)),  # a joke
         ("my heart went funny 10 years ago", Intent("emergency", 0.8)),  # long past
+        # Tried on the phone, answering how much a side effect affected daily life: a stay in
+        # hospital told as past got "Appelez le 112 maintenant" and an emergency card.
+        ("severe forcement j etais a l hopital", Intent("emergency", 0.8)),
+        ("severe, i was in hospital for 2 nights", Intent("emergency", 0.8)),
     ],
 )
 def test_the_nlu_reading_alone_raises_nothing_when_unsure_negated_or_not_now(

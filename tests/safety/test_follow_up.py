@@ -21,7 +21,7 @@ from bot.db.models import Participant, SafetyEvent, StaffAlert, StaffAudit
 from bot.db.session import make_session_factory
 from bot.gateway.relay import Relay
 from bot.safety import alerts, asking, followup
-from bot.safety.followup import Facts, extract, read_answer
+from bot.safety.followup import Facts, extract, read_answer, taken
 from bot.settings import Settings, get_settings
 from tests.fakes.rasa import UpRasa
 from tests.gateway.test_relay_offline import _relay
@@ -118,13 +118,13 @@ def test_answers_typed_as_people_type_and_skips() -> None:
         (
             "product",
             "the tablets, this morn",
-            Facts(product="the tablets, this morn", last_dose="2026-11-18"),
+            Facts(product="the tablets", last_dose="2026-11-18"),
         ),
         ("severity", "arrete avec tes questions stp", "end"),
         (
             "product",
             "the blue inhaler, this mornin",
-            Facts(product="the blue inhaler, this mornin", last_dose="2026-11-18"),
+            Facts(product="the blue inhaler", last_dose="2026-11-18"),
         ),
     ],
 )
@@ -234,7 +234,7 @@ async def test_the_follow_up_asks_only_what_the_report_did_not_say(
         "seriousness": [],
         "complete": True,
     }
-    assert facts.product == "the white tablets, this morning"
+    assert facts.product == "the white tablets"
     assert event.follow_up_step == asking.DONE and event.serious is False
     assert event.report_due is None
     assert "paracetamol" not in (event.follow_up or "")  # encrypted at rest
@@ -678,7 +678,7 @@ async def test_an_answer_with_a_question_after_it_gets_both(
     )
     assert answer.text is not None and "should I keep taking them?" in answer.text  # Rasa's
     facts = asking.facts_of(_event(migrated_engine), relay.cipher)
-    assert facts.product == "the white tablets, this morning."
+    assert facts.product == "the white tablets"
     assert _event(migrated_engine).follow_up_step == asking.DONE
     # Mid-way, the next question comes after the assistant's answer.
     await _say(relay, "p-aq2", "the study tablets give me headaches since yesterday")
@@ -1058,3 +1058,45 @@ async def test_an_answer_typed_just_after_moving_on_twice_is_taken(
     assert other.text == "(the answer to 'and is parking free?')"
     (lost,) = await _say(relay, "p-late2", "yes still there")
     assert lost.text == "(the answer to 'yes still there')"
+
+
+def test_the_treatment_answer_keeps_the_treatment_apart_from_when_it_was_last_taken() -> None:
+    """Tried on the phone: "les comprimes dmx, hier soir" and "the inhaler, this morning" were
+    each recorded whole as the study treatment; "i get headaches from the inhaler since monday"
+    left the treatment unknown; the answer to "when did you last take it?" was labelled as the
+    answer about the treatment."""
+    now = dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC)
+    for said, product, last in (
+        ("les comprimes dmx, hier soir", "les comprimes dmx", "2026-12-05"),
+        ("the inhaler, this morning", "the inhaler", "2026-12-06"),
+        ("the white ones", "the white ones", None),
+    ):
+        found = read_answer("product", said, now)
+        assert isinstance(found, Facts), said
+        assert (found.product, found.last_dose) == (product, last), said
+    assert extract("i get headaches from the inhaler since monday", now).product == "the inhaler"
+    known = Facts(product="le dmx")
+    dose = read_answer("product", "ce matin au petit dej", now)
+    assert isinstance(dose, Facts)
+    after = taken(known, "product", dose, "ce matin au petit dej", now)
+    assert after.product == "le dmx" and after.last_dose == "2026-12-06"
+    assert after.answers == (("last_dose", "ce matin au petit dej"),)
+    assert after.next_step() != "product"
+
+
+async def test_a_participant_telling_a_symptom_came_back_worse_reports_it(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: "the headaches are back again today, worse", from a participant
+    whose first report's questions were over, got general advice; staff saw nothing."""
+    relay = _answering_relay(migrated_engine, alerting)
+    with make_session_factory(migrated_engine).begin() as session:
+        session.add(
+            Participant(
+                code="S-8", trial="demo-asthma-002", language="en", timezone="Europe/London",
+                sender_key=relay.sender_key("web", "p-back"),
+            )
+        )  # fmt: skip
+    said, *_ = await _say(relay, "p-back", "the headaches are back again today, worse")
+    assert said.text is not None and "Thank you for telling us" in said.text
+    assert _event(migrated_engine).kind == "adverse_event"

@@ -159,3 +159,20 @@ def test_a_question_about_a_relatives_visits_is_told_from_ones_own() -> None:
         assert wording.about_someone_else(text), text
     for text in ("when is my next visit", "c quand mon rdv avec ma fille", "is my data shared"):
         assert not wording.about_someone_else(text), text
+
+
+def test_a_question_about_what_a_consent_covers_is_told_from_any_other() -> None:
+    """Tried on the phone: "what time does the clinic open", under the reminders consent
+    question, was pointed to the consent text ("what your answers are used for")."""
+    for text in (
+        "who can see my answers?",
+        "will you text me every day?",
+        "vous gardez mes donnees combien de temps ?",
+    ):
+        assert wording.about_consent(text), text
+    for text in (
+        "what time does the clinic open",
+        "can i bring my husband to the visit",
+        "c quoi le parking",
+    ):
+        assert not wording.about_consent(text), text
