@@ -31,7 +31,8 @@ _QUESTION_START = re.compile(
 # The words of a request to take part.
 _JOIN = re.compile(
     r"\b(?:join\w*|take part|taking part|participat\w*|sign\w* up|sign me|enrol\w*|enroll\w*|"
-    r"eligib\w*|qualif\w*|apply|applying|screen\w*|register\w*|volunteer\w*|be in|get in|"
+    r"eligib\w*|eligab\w*|elligib\w*|elegib\w*|qualif\w*|apply|applying|screen\w*|register\w*|"
+    r"volunteer\w*|be in|get in|"
     r"be part|be a part|candidat\w*|particip\w*|inscri\w*|rejoindre|rejoins|eligible\w*|"
     r"faire partie|postuler|entrer dans|etre dans|m'engager|questionnaire|test\w* (?:my|mon|ma) "
     r"eligib\w*|start|commencer|demarrer|go on|carry on|continue|resume|reprendre|continuer|"
@@ -58,7 +59,10 @@ _JOIN_REQUEST = re.compile(
     r"\b(?:(?:can|could|may) (?:i|we|he|she|my \w+) (?:\w+ )?(?:join|take part|participate|"
     r"sign up|enrol\w*|enroll|apply|be in|be part)|(?:i|i'd|id) (?:want|wanna|would like|like|"
     r"wish) to (?:join|take part|participate|sign up|enrol\w*|enroll|apply|be in|volunteer)|"
-    r"sign me up|am i eligible|(?:est ce que |est-ce que )?(?:je|j') ?(?:peux|pourrais|puis) "
+    r"sign me up|am i (?:eligible|eligable|elligible|eligble|elegible|a (?:good )?fit|suitable)|"
+    r"(?:would|could|do|might|will) i (?:be (?:a (?:good )?)?)?(?:fit|qualify|be eligible|"
+    r"be suitable)|i might (?:be a )?fit|"
+    r"(?:est ce que |est-ce que )?(?:je|j') ?(?:peux|pourrais|puis) "
     r"(?:\w+ )?(?:participer|m'inscrire|rejoindre|faire partie|entrer)|puis je participer|"
     r"(?:je|j) ?(?:veux|voudrais|souhaite|aimerais|veu) (?:\w+ )?(?:participer|m'inscrire|"
     r"rejoindre|faire partie|faire l'etude|faire l'essai)|jveux participer|suis je eligible|"

@@ -44,7 +44,7 @@ _DONT_KNOW = re.compile(
 # Yes and no as people write them, with extra words: "oui, il y a plus de 12 mois", "nope never".
 # Longest first; a no is read before a yes so that "I don't" is not taken for "I do".
 _YES = (
-    "yes", "yeah", "yea", "yah", "yep", "yup", "yess", "sure", "of course", "ofc",
+    "yes", "yeah", "yea", "yah", "yep", "yup", "yess", "yh", "yeh", "sure", "of course", "ofc",
     "definitely", "absolutely", "certainly", "correct", "indeed", "true", "affirmative",
     "that s right", "i do", "i am", "i have", "i did", "i think so", "i guess so", "yes please",
     "oui", "ouais", "ouai", "ouii", "ouep", "ouaip", "oue", "ui", "wi", "voui", "bien sur",
@@ -576,6 +576,7 @@ _STOP_WORDS = frozenset((
 
 def _synonyms(words: str) -> str:
     words = re.sub(r"\btype (ii|i)\b", lambda m: f"type {len(m[1])}", words)
+    words = re.sub(r"\btype([12])\b", r"type \1", words)  # "type2"
     if words in _LETTERS:
         return _LETTERS[words]
     return " ".join(_SYNONYMS.get(word, word) for word in words.split())
@@ -614,6 +615,9 @@ def _number(question: Question, text: str, lang: str) -> Parsed | Unclear:
     if len(numbers) > 1:
         # "the last one was 8.2": a word read as a number that cannot be the answer is not it.
         numbers = [n for n in numbers if _within(question, float(f"{n[0]}.{n[1] or 0}"))]
+    aged = _AGED.findall(text)
+    if len(numbers) > 1 and len(aged) == 1 and _asks_age(question):
+        numbers = aged  # "59 ans bientot 60": the age is the number said as years
     if metres:
         value = int(metres[1]) + int(metres[2]) / (100 if len(metres[2]) == 2 else 10)
     elif counted and (found := rate(text)) and (days := period_days(question.text["en"])):
@@ -637,6 +641,15 @@ def _number(question: Question, text: str, lang: str) -> Parsed | Unclear:
     ):
         return Unclear(expected)
     return Parsed(number)
+
+
+# A number said as an age: "59 ans", "45 years old", "63yo".
+_AGED = re.compile(r"(\d+)(?:[.,](\d+))? ?(?:ans|years?(?: old)?|yrs?|yo|y/o)\b")
+
+
+def _asks_age(question: Question) -> bool:
+    asked = fold(" ".join(question.text.values()))
+    return question.id == "age" or bool(re.search(r"\bage\b|\bold\b", asked))
 
 
 def _within(question: Question, value: float) -> bool:

@@ -264,6 +264,13 @@ HOSPITAL = Question(
         (SINCE, "sept 2019", "en", "2019-09-01"),
         (SINCE, "in 2018", "en", "2018-01-01"),
         (SINCE, "03/2021", "fr", "2021-03-01"),
+        # Typed in a set of new conversations: a type run together, "yh", an age beside
+        # another number.
+        (TYPE, "type2", "fr", "type_2"),
+        (TYPE, "type2", "en", "type_2"),
+        (INSULIN, "yh", "en", True),
+        (AGE, "59 ans bientot 60", "fr", 59),
+        (AGE, "45 years old, 46 in may", "en", 45),
     ],
 )
 def test_answers_in_words_and_with_extra_words(

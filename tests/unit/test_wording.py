@@ -176,3 +176,18 @@ def test_a_question_about_what_a_consent_covers_is_told_from_any_other() -> None
         "c quoi le parking",
     ):
         assert not wording.about_consent(text), text
+
+
+def test_asking_whether_one_fits_a_study_is_a_request_to_take_part() -> None:
+    """In a set of new conversations: "am i eligable for the dmx study" got the placebo entry,
+    "diabetes research study, am i a fit?" and "…i might fit the DMX-101 trial, can you check"
+    got "not sure"."""
+    for text in (
+        "am i eligable for the dmx study",
+        "diabetes research study, am i a fit?",
+        "my doctor said i might fit the DMX-101 trial, can you check",
+        "would i qualify for the asthma study",
+    ):
+        assert wording.asks_to_join(text), text
+    for text in ("does the study fit around my work?", "is it a good fit for kids?"):
+        assert not wording.asks_to_join(text), text
