@@ -52,9 +52,9 @@ def _clear_contact() -> list[EventType]:
 
 # When and how the study team may call, as people type it (buttons send the same words).
 TIMES = {
-    "morning": ("morning", "am", "matin", "matinee", "1"),
-    "afternoon": ("afternoon", "pm", "apres midi", "aprem", "apres-midi", "2"),
-    "evening": ("evening", "soir", "soiree", "fin de journee", "3"),
+    "morning": ("morning", "mornings", "am", "matin", "matins", "matinee", "1"),
+    "afternoon": ("afternoon", "afternoons", "pm", "apres midi", "aprem", "apres-midi", "2"),
+    "evening": ("evening", "evenings", "soir", "soirs", "soiree", "fin de journee", "3"),
     "any": ("any", "anytime", "any time", "whenever", "peu importe", "n importe", "4"),
 }
 CHANNELS = {

@@ -55,10 +55,21 @@ def _json(values: dict[str, str]) -> str:
     return json.dumps(values, separators=(",", ":"))
 
 
+# Said with more words: "actually stop i dont want to do this now", "en fait non j'arrête, pas
+# maintenant".
+_LEAVE_SAID = re.compile(
+    r"\b(?:(?:stop|cancel|quit|j arrete|on arrete|laisse tomber)\b.*\b(?:dont want|do not want|"
+    r"not now|later|another time|changed my mind|pas maintenant|plus tard|une autre fois|"
+    r"change d avis)|(?:dont want|do not want|don t want) to (?:do|continue|carry on|go "
+    r"on with) (?:this|it|that|these)|je (?:ne )?veux (?:plus|pas) (?:continuer|faire ca|le faire|"
+    r"repondre))\b"
+)
+
+
 def leaving(tracker: Tracker, text: str) -> bool:
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     words = " ".join(re.findall(r"[a-z]+", fold(text)))
-    return intent == "stop_messages" or bool(_LEAVE.match(words))
+    return intent == "stop_messages" or bool(_LEAVE.match(words) or _LEAVE_SAID.search(words))
 
 
 class ActionStartScreening(Action):

@@ -66,10 +66,17 @@ _JOIN_REQUEST = re.compile(
     r"(?:\w+ )?(?:participer|m'inscrire|rejoindre|faire partie|entrer)|puis je participer|"
     r"(?:je|j) ?(?:veux|voudrais|souhaite|aimerais|veu) (?:\w+ )?(?:participer|m'inscrire|"
     r"rejoindre|faire partie|faire l'etude|faire l'essai)|jveux participer|suis je eligible|"
-    r"je suis eligible|(?:je )?(?:peux|pourrais|puis) (?:je )?faire (?:l'|l )?(?:etude|essai)|"
+    r"je suis eligible|(?:je )?(?:peux|pourrais|puis) (?:je )?faire "
+    r"(?:l'|l |votre |vos |cet |cette |ce )?(?:etude|essai)|"
     r"(?:je )?(?:peux|pourrais|puis) (?:je )?(?:y |la |le )(?:participer|faire|rejoindre)|"
     r"(?:etude|essai|study|trial) (?:\w+ ){0,3}(?:m'interesse|interests me)|"
-    r"(?:i'm|im|i am) interested in (?:joining|taking part|the \w+ (?:study|trial)))\b"
+    r"(?:i'm|im|i am) interested in (?:joining|taking part|the \w+ (?:study|trial))|"
+    # Whether a study suits them: "check if i fit the diabetes study", "would the asthma study
+    # work for someone like me", "l'essai sur l'asthme ça pourrait me correspondre ?".
+    r"(?:i|me) fit (?:[\w']+ ){0,4}(?:study|trial|research)|(?:study|trial|research|etude|essai)"
+    r"(?: [\w']+){0,6} (?:for someone like me|open to me|right for me|suitable for me|"
+    r"work for me|me correspond\w*|me convien\w*|pour quelqu'un comme moi|m'accept\w*|"
+    r"accept me|take me))\b"
 )
 # Words that can only mean the consent itself.
 _CONSENT = re.compile(

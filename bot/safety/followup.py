@@ -878,9 +878,12 @@ _PRESENT = re.compile(
 
 
 _MILD = re.compile(
-    r"\b(?:a (?:bit|little|tad)|a little bit|slight(?:ly)?|mild(?:ly)?|minor|not (?:too |that |so "
+    # "a bit redder", "un peu plus rouge": how it changed, not how much it bothers them.
+    r"\b(?:(?:a (?:bit|little|tad)|a little bit|slightly|un peu)"
+    r"(?! (?:\w+er|more|less|better|worse|plus|moins|mieux|pire)\b)|"
+    r"slight|mild(?:ly)?|minor|not (?:too |that |so "
     r"|really )?bad|^pas trop\b|^pas tant|^not (?:much|really|a lot)|nothing (?:major|serious|"
-    r"much)|bearable|manageable|un peu|leger|legere|legerement|"
+    r"much)|bearable|manageable|leger|legere|legerement|"
     r"pas (?:trop|tres) (?:grave|fort|forte|mal)|pas grave|supportable|rien de grave|"
     r"(?:can|could|cn) still (?:work|go|do|get on)|(?:still|ai) (?:able|managed?) to|"
     r"(?:j'?arrive|jarrive|je peux) (?:encore|quand meme|qd meme) a?)\b"

@@ -98,7 +98,10 @@ class Extracted:
 # Pieces of a message that may each answer a question: "I'm 45, and I don't smoke". A comma or
 # a point between two digits is a decimal ("7,5"), not a break.
 _CLAUSES = re.compile(
-    r"(?<!\d)[.,]|[.,](?!\d)|[;!?\n]|\s(?:and|but|also|et|mais|aussi|puis)\s", re.IGNORECASE
+    r"(?<!\d)[.,]|[.,](?!\d)|[;!?\n]|\s(?:and|but|also|mais|aussi|puis)\s|"
+    # "et" joins two answers, not the parts of "quarante et un", "soixante et onze".
+    r"(?<!vingt)(?<!trente)(?<!quarante)(?<!cinquante)(?<!soixante)\set\s",
+    re.IGNORECASE,
 )
 _NEGATION = re.compile(
     r"\b(not|no|never|nope|don t|dont|doesn t|didn t|haven t|hasn t|isn t|aren t|wasn t|"
@@ -394,6 +397,8 @@ def polarity(text: str) -> bool | None:
 def _polarity(words: str) -> bool | None:
     """True for a yes, False for a no, None when neither or both (or someone else's)."""
     words = re.sub(r"([a-z])\1{2,}", r"\1", words)  # "ouiii", "nooo"
+    # "yes i never skip it": never missing it is a yes, not a no.
+    words = re.sub(r"\b(?:never|jamais) (?:skip|miss|forget|oublie|rate|saute)\w*", "always", words)
     if words in _ALONE:
         return _ALONE[words]
     if not words or _UNSURE.search(words):

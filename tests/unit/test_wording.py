@@ -187,7 +187,17 @@ def test_asking_whether_one_fits_a_study_is_a_request_to_take_part() -> None:
         "diabetes research study, am i a fit?",
         "my doctor said i might fit the DMX-101 trial, can you check",
         "would i qualify for the asthma study",
+        # And in the held-out half of that set, once looked at:
+        "check if i fit the diabetes study pls",
+        "je suis diabétique, je peux faire votre essai ?",
+        "l'essai sur l'asthme ça pourrait me correspondre ?",
+        "would the asthma study work for someone like me",
+        "asthmatic, wondering if your study is open to me",
     ):
         assert wording.asks_to_join(text), text
-    for text in ("does the study fit around my work?", "is it a good fit for kids?"):
+    for text in (
+        "does the study fit around my work?",
+        "is it a good fit for kids?",
+        "is the study open on saturdays?",
+    ):
         assert not wording.asks_to_join(text), text
