@@ -51,13 +51,13 @@ def _clear_contact() -> list[EventType]:
 
 
 # When and how the study team may call, as people type it (buttons send the same words).
-TIMES = {
+TIMES: dict[str, tuple[str, ...]] = {
     "morning": ("morning", "mornings", "am", "matin", "matins", "matinee", "1"),
     "afternoon": ("afternoon", "afternoons", "pm", "apres midi", "aprem", "apres-midi", "2"),
     "evening": ("evening", "evenings", "soir", "soirs", "soiree", "fin de journee", "3"),
     "any": ("any", "anytime", "any time", "whenever", "peu importe", "n importe", "4"),
 }
-CHANNELS = {
+CHANNELS: dict[str, tuple[str, ...]] = {
     "chat": ("chat", "here", "message", "messages", "ici", "ce chat", "cette conversation", "1"),
     "phone": ("phone", "call", "telephone", "tel", "appel", "appelez", "2"),
 }
