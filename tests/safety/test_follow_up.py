@@ -315,6 +315,18 @@ def _answering_relay(engine: Engine, settings: Settings) -> Relay:
     return _relay_with(engine, settings, _Answering())
 
 
+def _participant(engine: Engine, relay: Relay, sender: str, trial: str, language: str) -> None:
+    """The web chat `sender` linked to a participant of `trial`."""
+    zone = "Europe/Paris" if language == "fr" else "Europe/London"
+    with make_session_factory(engine).begin() as session:
+        session.add(
+            Participant(
+                code=f"S-{sender}", trial=trial, language=language, timezone=zone,
+                sender_key=relay.sender_key("web", sender),
+            )
+        )  # fmt: skip
+
+
 async def test_a_question_of_their_own_is_answered_then_the_question_is_shown_again(
     migrated_engine: Engine, alerting: Settings
 ) -> None:
@@ -879,14 +891,8 @@ async def test_a_participant_telling_of_a_hospital_stay_or_a_symptom_reports_it(
         "i was admitted to hospital on wednesday for very low sugars, they kept me 2 nights, "
         "home now"
     )
-    with make_session_factory(migrated_engine).begin() as session:
-        for code, sender in (("S-1", "p-stay"), ("S-2", "p-belly")):
-            session.add(
-                Participant(
-                    code=code, trial="demo-t2d-001", language="en", timezone="Europe/Paris",
-                    sender_key=relay.sender_key("web", sender),
-                )
-            )  # fmt: skip
+    for sender in ("p-stay", "p-belly"):
+        _participant(migrated_engine, relay, sender, "demo-t2d-001", "en")
     said, *_ = await _say(relay, "p-stay", stay)
     assert said.text is not None and "Thank you for telling us" in said.text
     event = _event(migrated_engine)
@@ -1019,13 +1025,7 @@ async def test_a_participant_naming_the_study_treatment_by_its_code_is_not_asked
     """Tried on the phone: "depuis que je prends le dmx", from a participant of the DMX-101
     study, left the study treatment unknown and its question was asked."""
     relay = _answering_relay(migrated_engine, alerting)
-    with make_session_factory(migrated_engine).begin() as session:
-        session.add(
-            Participant(
-                code="S-9", trial="demo-t2d-001", language="fr", timezone="Europe/Paris",
-                sender_key=relay.sender_key("web", "p-dmx"),
-            )
-        )  # fmt: skip
+    _participant(migrated_engine, relay, "p-dmx", "demo-t2d-001", "fr")
     replies = await _say(
         relay, "p-dmx", "jai des nausees depuis que je prends le dmx, depuis mardi"
     )
@@ -1090,13 +1090,7 @@ async def test_a_participant_telling_a_symptom_came_back_worse_reports_it(
     """Tried on the phone: "the headaches are back again today, worse", from a participant
     whose first report's questions were over, got general advice; staff saw nothing."""
     relay = _answering_relay(migrated_engine, alerting)
-    with make_session_factory(migrated_engine).begin() as session:
-        session.add(
-            Participant(
-                code="S-8", trial="demo-asthma-002", language="en", timezone="Europe/London",
-                sender_key=relay.sender_key("web", "p-back"),
-            )
-        )  # fmt: skip
+    _participant(migrated_engine, relay, "p-back", "demo-asthma-002", "en")
     said, *_ = await _say(relay, "p-back", "the headaches are back again today, worse")
     assert said.text is not None and "Thank you for telling us" in said.text
     assert _event(migrated_engine).kind == "adverse_event"
