@@ -424,18 +424,26 @@ _TEXTS.update(
                 "dernière fois\u00a0? (Par exemple\u00a0: «\u00a0les comprimés, ce matin\u00a0».)"
             ),
         },
+        # The study treatment named, not "it": the answer before may name another medicine.
         "follow_up_last_dose": {
-            "en": 'When did you last take it? (For example: "this morning", "yesterday evening".)',
+            "en": (
+                "When did you last take your study treatment? (For example: "
+                '"this morning", "yesterday evening".)'
+            ),
             "fr": (
-                "Quand l'avez-vous pris pour la dernière fois\u00a0? (Par exemple\u00a0: "
-                "«\u00a0ce matin\u00a0», «\u00a0hier soir\u00a0».)"
+                "Quand avez-vous pris votre traitement de l'étude pour la dernière fois\u00a0? "
+                "(Par exemple\u00a0: «\u00a0ce matin\u00a0», «\u00a0hier soir\u00a0».)"
             ),
         },
         "follow_up_last_dose_relative": {
-            "en": 'When did they last take it? (For example: "this morning", "yesterday evening".)',
+            "en": (
+                "When did they last take their study treatment? (For example: "
+                '"this morning", "yesterday evening".)'
+            ),
             "fr": (
-                "Quand la personne l'a-t-elle pris pour la dernière fois\u00a0? (Par "
-                "exemple\u00a0: «\u00a0ce matin\u00a0», «\u00a0hier soir\u00a0».)"
+                "Quand la personne a-t-elle pris son traitement de l'étude pour la dernière "
+                "fois\u00a0? (Par exemple\u00a0: «\u00a0ce matin\u00a0», «\u00a0hier "
+                "soir\u00a0».)"
             ),
         },
         # Someone writes for the participant (a relative): asked about them, not "you".
