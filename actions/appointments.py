@@ -11,16 +11,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import language
+from actions.common import language, trial_spoken_of
 from actions.common import trials as catalogue
 from actions.consent import ask as ask_consent
 from actions.knowledge import answer_instead
-from actions.screening import with_phone
+from actions.screening import team_phone, with_phone
 from bot import wording
 from bot.db.session import default_sessions
 from bot.reminders import permission, requests
 from bot.reminders.message import when
-from bot.trials import Trial, named_in
+from bot.trials import Trial
 
 _ACTIONS: dict[str, requests.Action] = {
     "confirm_appointment": "confirm",
@@ -126,12 +126,11 @@ class ActionMyAppointments(Action):
         lang = language(tracker)
         items = await asyncio.to_thread(self._upcoming, tracker.sender_id)
         text = str(tracker.latest_message.get("text") or "")
-        if not items and wording.about_someone_else(text):
+        someone = wording.about_someone_else(text)
+        if not items and someone:
             # "my dad is in the asthma trial, when is his next appointment?": not "none for
             # you", but where the participant's own appointments are, and the team's number.
-            trial = named_in(catalogue().screenable(), text) or tracker.get_slot("trial")
-            found = catalogue().get().get(str(trial or ""))
-            phone = found.team_phone(lang) if found is not None else None
+            phone = team_phone(tracker, trial_spoken_of(tracker))
             with_phone(dispatcher, "utter_no_appointments_someone", phone)
             return []
         if not items and wording.is_question(text):
@@ -141,7 +140,6 @@ class ActionMyAppointments(Action):
             return []
         listed = "\n".join(f"- {_describe(item, lang)}" for item in items)
         # "when is her next visit", from a relative in the participant's chat: theirs, not yours.
-        someone = wording.about_someone_else(text)
         response = "utter_their_appointments" if someone else "utter_my_appointments"
         dispatcher.utter_message(response=response, appointments=listed)
         return []

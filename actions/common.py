@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 
 from bot.crypto import Cipher
 from bot.settings import get_settings
-from bot.trials import Catalogue
+from bot.trials import Catalogue, named_in
 from bot.trials import shared as shared_catalogue
 
 
@@ -27,3 +27,10 @@ def cipher() -> Cipher:
 def trials() -> Catalogue:
     """The trial catalogue, read again whenever its files change."""
     return shared_catalogue(get_settings().knowledge_dir)
+
+
+def trial_spoken_of(tracker: Tracker) -> str | None:
+    """The trial the latest message names ("how many visits in the asthma study?"), else the one
+    the conversation is about."""
+    text = str(tracker.latest_message.get("text") or "")
+    return named_in(trials().screenable(), text) or tracker.get_slot("trial")

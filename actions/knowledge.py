@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import cipher, trials
+from actions.common import cipher, trial_spoken_of, trials
 from actions.handoff import hand_over, user_messages
 from bot import wording
 from bot.db.session import default_sessions
@@ -78,9 +78,7 @@ async def answer_question(
     """
     lang = tracker.get_slot("language") or "en"
     text = str(tracker.latest_message.get("text") or "")
-    # A trial the question names ("how many visits in the asthma study?") before the one the
-    # conversation is about.
-    trial = named_in(trials().screenable(), text) or tracker.get_slot("trial")
+    trial = trial_spoken_of(tracker)
     kb = await asyncio.to_thread(knowledge_base)
     chosen = next(tracker.get_latest_entity_values("entry_id"), None)
     if chosen and (entry := kb.entry(str(chosen), lang, trial=trial)):

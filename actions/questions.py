@@ -9,6 +9,7 @@ the request in an acknowledgement or a "not sure".
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -77,7 +78,9 @@ async def _under_the_consent_question(
     if wording.asks(text):
         # A question about what the consent covers is answered by its text, just above; any
         # other ("what time does the clinic open") gets the usual "not sure" and the team.
-        in_the_text = lambda: dispatcher.utter_message(response="utter_consent_in_the_text")  # noqa: E731
+        in_the_text = functools.partial(
+            dispatcher.utter_message, response="utter_consent_in_the_text"
+        )
         unsure = in_the_text if wording.about_consent(text) else None
         events = await answer_question(dispatcher, tracker, unsure=unsure)
     return events + await asyncio.to_thread(consent.remind, dispatcher, tracker)

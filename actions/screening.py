@@ -390,7 +390,8 @@ def with_phone(
         dispatcher.utter_message(response=f"{response}_no_phone", **values)
 
 
-def team_phone(tracker: Tracker) -> str | None:
-    """The number of the conversation's trial's team, with its hours, when it gives one."""
-    trial = _trials().screenable().get(str(tracker.get_slot("trial") or ""))
+def team_phone(tracker: Tracker, trial_id: str | None = None) -> str | None:
+    """The number of the team of `trial_id` (by default the conversation's trial), with its
+    hours, when it gives one."""
+    trial = _trials().screenable().get(str(trial_id or tracker.get_slot("trial") or ""))
     return trial.team_phone(language(tracker)) if trial else None

@@ -1132,26 +1132,23 @@ _MY_OWN = re.compile(
     r"je (?:suis|me sens|tousse|vomis))\b"
 )
 
-
-_KIN_EN = KIN_EN
-_KIN_FR = KIN_FR
 # Someone says who they are to the participant: they write for them.
 _FOR_SOMEONE = re.compile(
-    rf"\b(?:this is (?:his|her|their) {_KIN_EN}|i'?m (?:the |his |her )?{_KIN_EN} of|"
+    rf"\b(?:this is (?:his|her|their) {KIN_EN}|i'?m (?:the |his |her )?{KIN_EN} of|"
     rf"(?:writing|messaging|texting|contacting you) (?:for|on behalf of|about) (?:my|our) |"
-    rf"j'?ecris (?:pour|au sujet de|de la part de) (?:mon|ma|notre) |je suis (?:sa|son) {_KIN_FR}|"
-    rf"(?:c'?est|cest|c) pour (?:mon|ma|notre) {_KIN_FR}|on behalf of (?:my|our) |"
-    rf"(?:my|our) {_KIN_EN} (?:is|'s|s) (?:in|on|taking part in) (?:the|your|this) )"
+    rf"j'?ecris (?:pour|au sujet de|de la part de) (?:mon|ma|notre) |je suis (?:sa|son) {KIN_FR}|"
+    rf"(?:c'?est|cest|c) pour (?:mon|ma|notre) {KIN_FR}|on behalf of (?:my|our) |"
+    rf"(?:my|our) {KIN_EN} (?:is|'s|s) (?:in|on|taking part in) (?:the|your|this) )"
 )
 # A relative as the one it happened to ("my husband collapsed", "ma mère est décédée"), told by
 # someone who tells of nothing that happened to themselves.
 _ABOUT_SOMEONE = re.compile(
-    rf"\b(?:(?:my|our) {_KIN_EN}(?:'s| is| was| has| had| passed| died| collapsed| ended| got|"
+    rf"\b(?:(?:my|our) {KIN_EN}(?:'s| is| was| has| had| passed| died| collapsed| ended| got|"
     rf" went| can'?t| couldn'?t| who| \(?(?:participant|trial|study))|"
     # "so mum had a bad reaction": a parent named as people call them, without "my".
     rf"(?:^|so |and |but |well )(?:mum|mom|mam|dad|mummy|mommy|daddy) (?:is|was|has|had|got|"
     rf"felt|feels|can'?t|couldn'?t|went|ended)|"
-    rf"(?:mon|ma|notre) {_KIN_FR} (?:a |est |avait |etait |qui |s'?est |ne |n'|participe|"
+    rf"(?:mon|ma|notre) {KIN_FR} (?:a |est |avait |etait |qui |s'?est |ne |n'|participe|"
     rf"[a-z]+(?:e|ent|ait) ))"
 )
 _MYSELF = re.compile(
@@ -1190,11 +1187,13 @@ def _product(text: str, products: tuple[str, ...] = ()) -> str | None:
 def _by_code(plain: str, products: tuple[str, ...]) -> re.Match[str] | None:
     """A study treatment named by its code, or by the code's letters ("le dmx", "my az202")."""
     for code in products:
-        letters, digits = re.fullmatch(r"([A-Za-z]+)-?(\d+)", code).groups()  # type: ignore[union-attr]
-        pattern = (
-            rf"\b(?:(?:the|my|le|la|l'|du|de la|mon|ma) ?)?{letters.lower()}(?:[- ]?{digits})?\b"
+        parts = re.fullmatch(r"([A-Za-z]+)-?(\d+)", code)
+        if parts is None:
+            continue
+        letters, digits = parts[1].lower(), parts[2]
+        found = re.search(
+            rf"\b(?:(?:the|my|le|la|l'|du|de la|mon|ma) ?)?{letters}(?:[- ]?{digits})?\b", plain
         )
-        found = re.search(pattern, plain)
         if found is not None:
             return found
     return None
