@@ -14,8 +14,9 @@ What counts, message by message (a message is one scripted text or button press,
   kept your message", or a request that failed because a gateway died with it) through
   /api/chat/updates within LATE_WAIT seconds. Its latency runs from the send to that moment.
 - lost: sent and never answered (no answer within LATE_WAIT). A request that fails without any
-  answer (the gateway died with it) is sent again with the same message id (`id`), as the page
-  would: the gateway takes a message in once whatever the number of sends.
+  answer (the gateway died with it) is sent again with the same message id (`id`), as the page's
+  Retry does: the gateway takes a message in once whatever the number of sends, and a resend
+  gets the answer the message was given.
 - duplicated: handled twice, or delivered twice: a message whose id Rasa's tracker holds in more
   than one user turn, or replies /api/chat/updates delivered while the person waited for none.
 - out_of_order: a user turn in Rasa's tracker whose message id is lower than that of a turn
@@ -278,7 +279,7 @@ class Load:
                     if messages and not any(KEPT in (m.get("text") or "") for m in messages):
                         record.latency = time.monotonic() - sent_at
                         return messages
-                    break  # kept for later, or a repeat of one taken in: the answer comes late
+                    break  # kept for later (Rasa away), or nothing to give again: it comes late
                 record.error = f"HTTP {response.status_code}"
             # The gateway died with the request, before or after taking the message in: sent
             # again with its id, as the page would, it is taken in once.

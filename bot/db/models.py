@@ -148,6 +148,10 @@ class InboundMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None]
+    # A web message sent with an id: the replies its request was given (a JSON list), for the
+    # page that sends it again when the response was lost. Only the conversation's latest keeps
+    # them.
+    replies: Mapped[str | None] = encrypted("the replies a web message was given")
 
     conversation: Mapped[Conversation] = relationship(back_populates="inbound")
 

@@ -56,6 +56,7 @@ from bot.db.models import (
     Participant,
     SafetyEvent,
     Screening,
+    as_utc,
     utcnow,
 )
 from bot.gateway import limits as abuse
@@ -141,6 +142,19 @@ class Accepted:
     resume: int | None = None
     # The claim on `waiting`, kept alive by this gateway until `answer` is done with it.
     token: str | None = None
+    # The message itself, once committed.
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A web message sent again: what became of it the first time."""
+
+    id: int
+    status: MessageStatus
+    replies: str | None  # what its request was given, encrypted
+    held: bool  # a gateway is working on it
+    language: str
 
 
 @dataclass(frozen=True)
@@ -187,9 +201,98 @@ class Relay:
         return self._cipher
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
-        """The assistant's replies to one inbound message (an apology if Rasa cannot answer)."""
+        """The assistant's replies to one inbound message (an apology if Rasa cannot answer).
+
+        A web message sent with an id is answered once, however often it is sent: the page sends
+        it again when the response was lost (a gateway died with the request), and gets the
+        replies it was given (`_given`).
+        """
         accepted = await self.accept(inbound)
-        return [] if accepted is None else await self.answer(accepted)
+        again = inbound.channel == web.NAME and bool(inbound.external_id)
+        if accepted is None:
+            return await self._given(inbound) if again else []
+        replies = await self.answer(accepted)
+        if again and accepted.message_id is not None:
+            await asyncio.to_thread(
+                self._give, accepted.turn.conversation_id, accepted.message_id, replies
+            )
+        return replies
+
+    def _give(self, conversation_id: int, message_id: int, replies: list[Reply]) -> None:
+        """Keep what a web message was given, for a resend of it; what the conversation's
+        earlier messages were given is not needed any more (the page sends one at a time)."""
+        body = self._cipher.encrypt_json([reply.to_json() for reply in replies])
+        mine = InboundMessage.conversation_id == conversation_id
+        with self._sessions.begin() as session:
+            session.execute(
+                update(InboundMessage)
+                .where(mine, InboundMessage.id < message_id, InboundMessage.replies.is_not(None))
+                .values(replies=None)
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.id == message_id)
+                .values(replies=body)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _given(self, inbound: Inbound) -> list[Reply]:
+        """The replies a web message sent before was given, for its resend.
+
+        While the gateway that has it works on it, they are waited for (up to
+        RASA_TIMEOUT_SECONDS). Answered by a gateway that died before keeping them: Rasa's
+        answer, from its tracker. Still waiting for Rasa: the apology it was given; the answer
+        comes through the page's updates once the recovery loop has it.
+        """
+        key = self.sender_key(inbound.channel, inbound.user_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._settings.rasa_timeout
+        while True:
+            sent = await asyncio.to_thread(self._sent_before, key, inbound.external_id or "")
+            if sent is None:
+                return []
+            if sent.replies is not None:
+                return [Reply.from_rasa(item) for item in self._cipher.decrypt_json(sent.replies)]
+            if not sent.held or loop.time() >= deadline:
+                break
+            await asyncio.sleep(BEHIND_POLL)
+        if sent.status == MessageStatus.PENDING:
+            return [Reply(text=self._apology(sent.language))]
+        if sent.status != MessageStatus.DONE:
+            return []
+        try:
+            answer = await self._rasa.replies_to(key, sent.id)
+        except RasaUnavailable as error:
+            log.info("the replies to a message sent again could not be read (%s)", error)
+            return []
+        return [Reply.from_rasa(item) for item in answer or () if not _erasure(item)]
+
+    def _sent_before(self, key: str, external_id: str) -> Sent | None:
+        with self._sessions() as session:
+            row = session.execute(
+                select(
+                    InboundMessage.id,
+                    InboundMessage.status,
+                    InboundMessage.replies,
+                    InboundMessage.claim_token,
+                    InboundMessage.claimed_until,
+                    Conversation.language,
+                )
+                .join(Conversation, Conversation.id == InboundMessage.conversation_id)
+                .where(Conversation.sender_key == key, InboundMessage.external_id == external_id)
+            ).first()
+        if row is None:
+            return None
+        until = row.claimed_until
+        held = row.claim_token is not None and until is not None and as_utc(until) > utcnow()
+        return Sent(row.id, row.status, row.replies, held, row.language)
+
+    def _apology(self, language: str) -> str:
+        """Rasa could not answer: the message is kept, and what to do meanwhile."""
+        return messages.text(
+            "rasa_unavailable", language, emergency_number=self._settings.emergency_number
+        )
 
     async def accept(self, inbound: Inbound) -> Accepted | None:
         """Commit `inbound`; None when the platform delivered it before (it is answered once).
@@ -303,10 +406,7 @@ class Relay:
                 # Nothing in the dialogue answered it: never silence.
                 replies.append(Reply(text=await self._nothing_answered(turn, accepted.waiting)))
         if failed:
-            apology = messages.text(
-                "rasa_unavailable", turn.language, emergency_number=self._settings.emergency_number
-            )
-            replies.append(Reply(text=apology))
+            replies.append(Reply(text=self._apology(turn.language)))
         replies.extend(accepted.after)
         if not failed and accepted.resume is not None and not _asks_for_a_choice(answered):
             # The question last: "treated as urgent", among `after`, is said before it.
@@ -644,13 +744,12 @@ class Relay:
             # set one): not a query on every message.
             known = conversation.trial or conversation.rasa_slots.get("trial")
             spoken_of = None if known else _reported_trial(session, key)
+            turn = _turn(conversation, spoken_of)
             if notice is not None and not go_on:
-                return Accepted(_turn(conversation, spoken_of), earlier, notice, after, token=token)
+                return Accepted(turn, earlier, notice, after, token=token, message_id=message.id)
             same = parse if text == inbound.text else None  # what Rasa reads was read
             this = Waiting(id=message.id, text=text, meta=meta, fresh=True, parse=same)
-            return Accepted(
-                _turn(conversation, spoken_of), [*earlier, this], notice, after, resume, token
-            )
+            return Accepted(turn, [*earlier, this], notice, after, resume, token, message.id)
 
     def _safety(
         self,

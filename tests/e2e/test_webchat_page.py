@@ -9,16 +9,18 @@ text, with its links built by the page. Screenshots go to var/screenshots/webcha
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
+from playwright.sync_api import Browser, Page, Request, Route, ViewportSize, expect
 
 from bot.gateway.chat import ChatResponse
 from bot.i18n import messages
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, Settings
 from tests.e2e.conftest import Stack
 from tests.staff.test_browser import chromium  # noqa: F401 (the fixture)
 
@@ -144,6 +146,60 @@ def test_the_chat_api_says_the_conversation_s_language(stack: Stack) -> None:
     assert stack.updates(sender)["lang"] == "fr"
     english = browser.post("/api/chat", json={"sender": sender, "text": "hello", "lang": "en"})
     assert english.json()["lang"] == "en"
+
+
+@pytest.mark.e2e
+def test_an_answer_lost_on_the_way_comes_on_retry_and_is_not_answered_twice(
+    stack: Stack, phone: Page
+) -> None:
+    """The gateway answered, and the connection dropped before the answer reached the phone
+    (a gateway killed at that moment, a train going into a tunnel). Retry sends the message
+    again with its id: the person gets the answer they were given, and Rasa read it once."""
+    phone.goto(stack.url)
+    _say(phone, "hello")
+    question = "do i get paid for my time"
+    lost: list[dict[str, Any]] = []
+
+    def lose(route: Route) -> None:
+        answered = route.fetch()  # the real gateway answers it...
+        lost.append({"sent": json.loads(route.request.post_data or "{}"), "got": answered.json()})
+        route.abort("connectionreset")  # ...and the answer never arrives
+
+    phone.route("**/api/chat", lose)
+    phone.fill("#input", question)
+    phone.click("#send")
+    retry = phone.locator(".msg-error button")
+    expect(retry).to_have_text("Retry", timeout=60_000)
+    phone.unroute("**/api/chat")
+    resent: list[dict[str, Any]] = []
+
+    def sent(request: Request) -> None:
+        if request.url.endswith("/api/chat"):
+            resent.append(json.loads(request.post_data or "{}"))
+
+    phone.on("request", sent)
+    answers = phone.locator(".msg-bot").count()
+    retry.click()
+    expect(phone.locator(".msg-bot")).to_have_count(answers + 1, timeout=60_000)
+    expect(phone.locator(".msg-error")).to_have_count(0)
+    (first,) = lost
+    given = first["got"]["messages"][0]["text"]
+    expect(phone.locator(".msg-bot .bubble").last).to_contain_text(given.split("\n")[0][:60])
+    assert [sent["id"] for sent in resent] == [first["sent"]["id"]]
+    # Rasa read the question once: one user turn in the conversation's tracker.
+    with sqlite3.connect(stack.var_dir / "trialbot.db") as database:
+        (key,) = database.execute(
+            "SELECT c.sender_key FROM conversations c JOIN inbound_messages m"
+            " ON m.conversation_id = c.id WHERE m.external_id = ?",
+            ("web:" + first["sent"]["id"],),
+        ).fetchone()
+    token = Settings(TRIALBOT_VAR_DIR=stack.var_dir).rasa_token()
+    tracker = httpx.get(
+        f"{stack.rasa_url}/conversations/{key}/tracker", params={"token": token}, timeout=30
+    ).json()
+    said = [event.get("text") for event in tracker["events"] if event["event"] == "user"]
+    assert said.count(question) == 1
+    _shot(phone, "answer-given-again")
 
 
 # ---------------------------------------------------------------------------------------------

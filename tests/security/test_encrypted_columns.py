@@ -46,6 +46,7 @@ from bot.trials import read_catalogue
 ENCRYPTED = {
     "conversations.address": "the person's id on Telegram or Messenger, to write to them",
     "inbound_messages.text": "what the person wrote",
+    "inbound_messages.replies": "the replies a web message was given: answers, echoes",
     "outbound_messages.body": "web chat replies waiting for the page: staff answers, echoes",
     "unanswered_questions.text": "a question the person asked (health details often)",
     "screenings.answers": "the pre-screening answers: health data",
@@ -419,6 +420,8 @@ def _people_write(
         handoffs.reply(session, cipher, opened.handoff.id, "Please call the nurse about it")
         web = get_or_create(session, channel="web", sender_key=WHO, default_language="en")
         web_id = web.id
+        given = cipher.encrypt_json([Reply(text=ANSWER).to_json()])  # as the relay keeps it
+        session.add(InboundMessage(conversation_id=web_id, external_id="web:1", replies=given))
     WebChannel(sessions, cipher)._store(web_id, [Reply(text=ANSWER)])
     _checks_in(sessions, settings, cipher)
 
