@@ -75,7 +75,7 @@ _SWELLING = (
 # ---- Breathing
 _BREATH = (
     r"breath\w*|br[ea]+the?\w*|breeve|air|respir\w*|souffle|oxygen|oxygene|(?:[a-z]')air|"
-    r"inspir\w*|inhal\w*"
+    r"inspir\w*|inhal(?!ers?\b|ateurs?\b)\w*"  # to inhale; not the inhaler, a treatment
 )
 # Hard to breathe (a negation cancels it: "no trouble breathing")…
 _HARD = (
@@ -159,8 +159,11 @@ IN_THE_TRIAL = (
 )
 # Someone says they have something ("elle a des vertiges", "i've got a rash"), and that they are
 # in the trial, in either order.
+# "i also have", "she still has": a word or two may come between.
+_NOW_TOO = r"(?:(?:also|still|now|really|just|again|sometimes|always|often|even) ){0,2}"
 _HAS = (
-    r"\b(?:i have|i've|ive|i get|i got|i feel|i'm having|im having|i keep|she has|he has|"
+    rf"\b(?:i {_NOW_TOO}(?:have|get|got|feel|keep)|i've|ive|i'm {_NOW_TOO}having|"
+    rf"im {_NOW_TOO}having|(?:she|he) {_NOW_TOO}has|"
     r"she's got|he's got|shes got|hes got|has had|have had|j'?ai|j ai|jai|g|il a|elle a|il fait|"
     r"elle fait|me fait|je sens|je me sens|il se sent|elle se sent)\b"
 )
@@ -675,7 +678,7 @@ RULES: tuple[Rule, ...] = (
 # any new symptom an adverse event, whatever their cause (ICH E2A): "i was admitted to hospital
 # on wednesday for very low sugars" from a participant of the diabetes study raised nothing.
 # A symptom that comes back or gets worse: "the headaches are back again today, worse".
-_BACK = (
+BACK = (
     r"\b(?:(?:are|is|r|came|come|coming|it'?s|its) back|back again|returned|worse|getting worse|"
     r"sont revenue?s|est revenue?|reviennent|revient|recommence\w*|pire|empire\w*|de nouveau|"
     r"a nouveau)\b"
@@ -683,7 +686,7 @@ _BACK = (
 PARTICIPANT_RULES = (
     Rule("adverse_event", "reported", HOSPITAL_STAY),
     Rule("adverse_event", "reported", SYMPTOM, also=_HAS),
-    Rule("adverse_event", "reported", SYMPTOM, also=_BACK),
+    Rule("adverse_event", "reported", SYMPTOM, also=BACK),
 )
 
 # Words the typo correction should know besides those in the patterns.
@@ -691,6 +694,8 @@ VOCABULARY = (
     "breathe",
     "breathing",
     "breath",
+    "inhale",  # not "inhaler", one letter away
+    "inhaling",
     "chest",
     "throat",
     "tongue",

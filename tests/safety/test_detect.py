@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bench.safety_eval.scoring import evaluate, load
-from bot.safety.detect import Intent, assess, check
+from bot.safety.detect import Intent, assess, check, check_participant
 from bot.settings import PROJECT_ROOT
 
 
@@ -429,3 +429,32 @@ def test_ending_up_in_hospital_told_as_past_is_a_serious_side_effect() -> None:
     ):
         found = check(text)
         assert found is not None and found.kind == "emergency", text
+
+
+def test_an_inhaler_is_a_treatment_not_a_breath() -> None:
+    """Found while writing a test: "since i started the inhaler i get bad headaches" was an
+    emergency about breathing ("inhal…" read as breathing, then "bad"): the person would have
+    been told to call 112 for headaches. The device is a study treatment; breathing in is still
+    breathing."""
+    for text in (
+        "since i started the inhaler i get bad headaches",
+        "depuis l'inhalateur j'ai des migraines, c'est dur",
+    ):
+        found = check(text)
+        assert found is not None and found.kind == "adverse_event", text
+    for text in ("it's really hard to inhale", "i can barely inhale"):
+        found = check(text)
+        assert found is not None and found.category == "breathing", text
+
+
+def test_a_participant_s_symptom_with_a_word_between_is_reported() -> None:
+    """Found while writing a test: "i also have a rash on my arms since yesterday", from a
+    participant, raised nothing (only "i have" was heard, not "i also have")."""
+    for text in (
+        "i also have a rash on my arms since yesterday",
+        "i still get headaches every morning",
+        "she also has a rash now",
+    ):
+        found = check_participant(text)
+        assert found is not None and found.kind == "adverse_event", text
+    assert check_participant("i also have a question about the visits") is None
