@@ -146,7 +146,7 @@ def safety_show(
                 or None
             )
         elif isinstance(value, list):
-            value = ", ".join(value) or None
+            value = ", ".join(map(str, value)) or None
         elif isinstance(value, bool):
             value = "yes" if value else "no"
         table.add_row(f"[bold]{name.replace('_', ' ')}[/]", "—" if value is None else str(value))

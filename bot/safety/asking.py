@@ -47,12 +47,14 @@ from bot.safety.followup import (
     STEPS,
     Facts,
     Step,
+    came_back,
     closes,
     extract,
     is_button,
     leaves,
     payload,
     read_answer,
+    recurrence,
     reporter,
     taken,
 )
@@ -63,6 +65,9 @@ STOP = re.compile(r"^(?:stop|stopp?e?r?|arr[eê]te[rz]?|arret)[.!]*$")
 
 LATER = "later"  # waits for the form the person is in to end
 DONE = "done"
+
+# A side effect said to be back, or worse, is tied to the person's report of this long before.
+RECURRENCE_WITHIN = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,12 @@ def start(
     ):
         older.follow_up_step = DONE  # a new report: its questions, not the old one's
     received = as_utc(event.created_at)
-    save(session, settings, cipher, event, extract(text, received, _products(settings, event)))
+    found = extract(text, received, _products(settings, event))
+    first = _first_report(session, event, text)
+    if first is not None:
+        found = recurrence(found, facts_of(first, cipher))
+        _link(cipher, first, event)
+    save(session, settings, cipher, event, found)
     urgent = (Reply(text=messages.text("follow_up_serious", event.language)),)
     said = urgent if event.serious else ()
     facts = facts_of(event, cipher)
@@ -130,6 +140,38 @@ def start(
         return said
     event.follow_up_step = step
     return (*said, _ask(event, cipher, step, facts, intro=True))
+
+
+def _first_report(session: Session, event: SafetyEvent, text: str) -> SafetyEvent | None:
+    """The person's report of a side effect that `text` says came back or got worse: their
+    latest one of the last RECURRENCE_WITHIN; None when it tells of a new one."""
+    if not came_back(text):
+        return None
+    since = as_utc(event.created_at) - RECURRENCE_WITHIN
+    return session.scalar(
+        select(SafetyEvent)
+        .where(
+            SafetyEvent.sender_key == event.sender_key,
+            SafetyEvent.kind == "adverse_event",
+            SafetyEvent.id < event.id,
+            SafetyEvent.created_at >= since,
+        )
+        .order_by(SafetyEvent.id.desc())
+        .limit(1)
+    )
+
+
+def _link(cipher: Cipher, first: SafetyEvent, again: SafetyEvent) -> None:
+    """Tie a side effect that came back to its first report, both ways, for the safety officer:
+    one case with its course, not two unrelated ones. The recurrence is of the first's kind
+    ("after the treatment") and trial."""
+    kept = report.record(first, cipher)
+    came_back = [*kept.get("came_back", []), again.id]
+    first.follow_up = cipher.encrypt(json.dumps({**kept, "came_back": came_back}, sort_keys=True))
+    record = {**report.record(again, cipher), "recurrence_of": first.id}
+    again.follow_up = cipher.encrypt(json.dumps(record, sort_keys=True))
+    again.category = first.category
+    again.trial = again.trial or first.trial
 
 
 def ended_lately(session: Session, sender_key: str, now: dt.datetime) -> bool:

@@ -190,6 +190,28 @@ def extract(text: str, received: dt.datetime, products: tuple[str, ...] = ()) ->
     )
 
 
+_CAME_BACK = re.compile(rules.BACK)
+
+
+def came_back(text: str) -> bool:
+    """Whether a report tells of a side effect that is back, or worse: "the headaches are back
+    again today", "les vertiges sont revenus"."""
+    return _CAME_BACK.search(_folded(text)) is not None
+
+
+def recurrence(facts: Facts, first: Facts) -> Facts:
+    """What a report of a side effect that came back knows: it is going on now, and its study
+    treatment is the first report's unless it names another."""
+    ongoing = True if facts.ongoing is None or "ongoing" in facts.inferred else facts.ongoing
+    return replace(
+        facts,
+        ongoing=ongoing,
+        inferred=tuple(name for name in facts.inferred if name != "ongoing"),
+        product=facts.product or first.product,
+        last_dose=facts.last_dose or (first.last_dose if facts.product is None else None),
+    )
+
+
 # "no it's not an emergency, she's in hospital": its "no" answers nothing that was asked.
 _NOT_AN_EMERGENCY = re.compile(
     r"(?:^(?:no|non|nope|nah)\b[ ,.!]*)?\b(?:it'?s|its|it is|c'?est|cest|c|ce n'?est) "

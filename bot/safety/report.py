@@ -23,7 +23,7 @@ COLUMNS = (
     "id", "trial", "participant", "participant_code", "reporter", "received_at", "report_due",
     "status", "reaction", "category", "onset", "ongoing", "outcome", "severity", "care",
     "serious", "seriousness_criteria", "suspected_product", "last_dose", "follow_up_complete",
-    "channel", "language",
+    "channel", "language", "recurrence_of", "came_back",
 )  # fmt: skip
 
 
@@ -102,6 +102,9 @@ def case(event: SafetyEvent, cipher: Cipher, participant_code: str | None) -> di
         "last_dose": facts.last_dose,
         "follow_up_complete": facts.complete,
         "follow_up_answers": [_answer(step, said) for step, said in facts.answers],
+        # A side effect that came back: the report it came back after, and those after it.
+        "recurrence_of": stored.get("recurrence_of"),
+        "came_back": [int(again) for again in stored.get("came_back", [])],
         "corrected_by_staff": sorted(map(str, corrected)) if isinstance(corrected, list) else [],
         "channel": event.channel,
         "language": event.language,

@@ -397,7 +397,7 @@ def _safety_events(session: Session, cipher: Cipher, said: _Said) -> list[InboxI
                 title=title,
                 channel=row["channel"],
                 text=row["text"],
-                details=_record(case, row, said) if case else (),
+                details=_record(case, row, said, _received(session, case)) if case else (),
                 actions=("acknowledge", "correct") if case else ("acknowledge",),
             )
         )
@@ -414,6 +414,18 @@ def _case(session: Session, cipher: Cipher, row: dict[str, Any]) -> dict[str, An
     return report.case(event, cipher, None) if event is not None else None
 
 
+def _received(session: Session, case: dict[str, Any]) -> dict[int, dt.datetime]:
+    """When the reports a side effect's record is tied to arrived (it came back after one, or
+    came back after it), by id."""
+    ids = [*([case["recurrence_of"]] if case.get("recurrence_of") else []), *case["came_back"]]
+    if not ids:
+        return {}
+    found = session.execute(
+        select(SafetyEvent.id, SafetyEvent.created_at).where(SafetyEvent.id.in_(ids))
+    )
+    return {row.id: row.created_at for row in found}
+
+
 def _time_left(due: dt.datetime, said: _Said) -> str:
     """ "report due in 21 h" / "report overdue by 3 h"."""
     hours = (due - said.now).total_seconds() / 3600
@@ -422,12 +434,25 @@ def _time_left(due: dt.datetime, said: _Said) -> str:
     return t(said.lang, "report overdue by {n} h", n=max(1, int(-hours)))
 
 
-def _record(case: dict[str, Any], row: dict[str, Any], said: _Said) -> tuple[tuple[str, str], ...]:
-    """The side effect's structured record beside the person's words, and their answers."""
+def _record(
+    case: dict[str, Any], row: dict[str, Any], said: _Said, received: dict[int, dt.datetime]
+) -> tuple[tuple[str, str], ...]:
+    """The side effect's structured record beside the person's words, and their answers;
+    `received`: when the reports it is tied to arrived (it came back)."""
     lang = said.lang
+
+    def report_of(event_id: int) -> str:
+        moment = received.get(event_id)
+        at = said.time(moment) if moment is not None else "?"
+        return t(lang, "{time} (#{id})", time=at, id=event_id)
+
     shown: list[tuple[str, str]] = []
     if row.get("report_due"):
         shown.append((t(lang, "Report to the sponsor by"), said.time(_moment(row["report_due"]))))
+    if case.get("recurrence_of"):
+        shown.append((t(lang, "Came back after the report of"), report_of(case["recurrence_of"])))
+    if case["came_back"]:
+        shown.append((t(lang, "Came back"), ", ".join(map(report_of, case["came_back"]))))
     if case.get("reporter") == "relative":
         shown.append((t(lang, "Reported by"), t(lang, "a relative, for the participant")))
     for key, label in _RECORD_LABELS:

@@ -20,9 +20,10 @@ from bot.cli import app
 from bot.db.models import Participant, SafetyEvent, StaffAlert, StaffAudit
 from bot.db.session import make_session_factory
 from bot.gateway.relay import Relay
-from bot.safety import alerts, asking, followup
+from bot.safety import alerts, asking, followup, report
 from bot.safety.followup import Facts, extract, read_answer, taken
 from bot.settings import Settings, get_settings
+from bot.staff import inbox
 from tests.fakes.rasa import UpRasa
 from tests.gateway.test_relay_offline import _relay
 
@@ -1112,3 +1113,40 @@ def test_how_it_changed_is_no_severity() -> None:
     for said in ("a bit", "un peu", "slightly"):
         found = read_answer("severity", said, now)
         assert isinstance(found, Facts) and found.severity == "mild", said
+
+
+async def test_a_side_effect_that_came_back_is_tied_to_its_first_report(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: "the headaches are back again today, worse", minutes after a first
+    report of them, was a card of its own, unlinked, of another kind ("reported" where the first
+    read "after treatment"); it asked "Is it still going on?" after "back again today", and for
+    the study treatment the first report had named."""
+    relay = _answering_relay(migrated_engine, alerting)
+    _participant(migrated_engine, relay, "p-again", "demo-asthma-002", "en")
+    await _say(relay, "p-again", "since i started the inhaler i get bad headaches")
+    await _say(relay, "p-again", "stop the questions")
+    ack, question = await _say(relay, "p-again", "the headaches are back again today, worse")
+    assert ack.text is not None and "Thank you for telling us" in ack.text
+    # Going on now, and the treatment known: the next question is how it affects daily life.
+    assert question.text is not None and "daily life" in question.text
+    with make_session_factory(migrated_engine)() as session:
+        first, again = session.scalars(select(SafetyEvent).order_by(SafetyEvent.id)).all()
+        cipher = relay.cipher
+        assert cipher.decrypt(again.category) == cipher.decrypt(first.category)
+        assert again.trial == first.trial == "demo-asthma-002"
+        facts = asking.facts_of(again, cipher)
+        assert (facts.ongoing, facts.product) == (True, "the inhaler")
+        assert report.case(again, cipher, None)["recurrence_of"] == first.id
+        assert report.case(first, cipher, None)["came_back"] == [again.id]
+        cards = {item.id: item for item in inbox.items(session, cipher)}
+    said = dict(cards[again.id].details)
+    assert said["Came back after the report of"].endswith(f"(#{first.id})")
+    assert dict(cards[first.id].details)["Came back"].endswith(f"(#{again.id})")
+    # A new symptom, not said to be back, is a report of its own.
+    await _say(relay, "p-again", "stop the questions")
+    await _say(relay, "p-again", "i also have a rash on my arms since yesterday")
+    with make_session_factory(migrated_engine)() as session:
+        *_, newest = session.scalars(select(SafetyEvent).order_by(SafetyEvent.id)).all()
+        assert newest.id != again.id
+        assert report.case(newest, relay.cipher, None)["recurrence_of"] is None
