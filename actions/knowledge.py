@@ -87,6 +87,10 @@ async def answer_question(
     if misread is None and (courtesy := _courtesy(text)):
         dispatcher.utter_message(response=courtesy)  # asks nothing: no gap, no "not sure"
         return []
+    if misread is None and wording.writes_for_someone(text) and not wording.asks(text):
+        # "my daughter is in the asthma trial": how to help them, not a gap for staff.
+        dispatcher.utter_message(response="utter_writing_for_someone")
+        return []
     if misread is None and wording.feels_unwell(text):
         # "i dont feel great tbh": no question for the knowledge base, no gap for staff; what
         # they feel, and since when, is asked (the safety check reads the answer).

@@ -60,11 +60,17 @@ class ActionHealthChatter(Action):
         if wording.asks(text):
             return await answer_question(dispatcher, tracker)
         if safety.check(text) is None:  # else the gateway has acknowledged it already
-            unwell = wording.feels_unwell(text)
-            dispatcher.utter_message(
-                response="utter_feeling_unwell" if unwell else "utter_health_chatter"
-            )
+            dispatcher.utter_message(response=_health_talk(text))
         return []
+
+
+def _health_talk(text: str) -> str:
+    """The reply to health talk that asks nothing and reports nothing."""
+    if wording.writes_for_someone(text):
+        return "utter_writing_for_someone"  # "im writing for my mum she's in the az study"
+    if wording.feels_unwell(text):
+        return "utter_feeling_unwell"
+    return "utter_health_chatter"
 
 
 async def _under_the_consent_question(

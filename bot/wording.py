@@ -338,6 +338,26 @@ def about_someone_else(text: str) -> bool:
     return bool(_SOMEONE_ELSE.search(found)) and not _MY_VISIT.search(found)
 
 
+# Someone introducing themselves as writing for a relative: "im writing for my mum she's in the
+# az study", "j'écris pour ma mère qui est dans l'étude diabète".
+_WRITING_FOR = re.compile(
+    rf"\b(?:(?:i'?m|im|i am|i'?ll be|just) (?:writing|messaging|texting|asking|chatting|here|"
+    rf"contacting you|getting in touch) (?:for|on behalf of|about) (?:my )?{KIN_EN}|"
+    rf"on behalf of my {KIN_EN}|"
+    rf"my {KIN_EN} (?:is|'s|s) (?:in|on|part of|taking part in|doing) (?:the|your|this|a) "
+    rf"(?:[\w']+ ){{0,3}}(?:study|trial)|"
+    rf"(?:j'?ecris|j ecris|je vous ecris|je demande|je viens|je me renseigne|je suis la) "
+    rf"(?:pour|de la part de|au nom de|a la place de) (?:mon|ma) {KIN_FR}|"
+    rf"(?:mon|ma) {KIN_FR} (?:est|participe|fait partie|est inscrite?) (?:dans|a|de|en) "
+    rf"(?:l'|la |le |votre |cette |une |un )?(?:[\w']+ ){{0,3}}(?:etude|essai))\b"
+)
+
+
+def writes_for_someone(text: str) -> bool:
+    """Whether the writer says they write for a relative in a study ("im writing for my mum")."""
+    return _WRITING_FOR.search(_words(text)) is not None
+
+
 # What a consent text speaks of: the answers and data it covers, who sees them, for how long,
 # the messages it allows, and changing one's mind.
 _CONSENT_MATTERS = re.compile(

@@ -161,3 +161,22 @@ def test_a_time_of_day_said_in_the_plural_is_read() -> None:
 
     assert _pick(TIMES, "afternoons are best") == "afternoon"
     assert _pick(TIMES, "plutot les matins") == "morning"
+
+
+@pytest.mark.parametrize(
+    ("action", "text", "intent", "lang"),
+    [
+        (ActionHealthChatter(), "im writing for my mum she's in the az study", "health_chatter",
+         "en"),
+        (ActionAnswerQuestion(), "j'ecris pour ma mère, elle est dans l'étude diabète", "faq",
+         "fr"),
+    ],
+)  # fmt: skip
+def test_someone_writing_for_a_relative_is_asked_how_to_help(
+    action: Any, text: str, intent: str, lang: str
+) -> None:
+    """Tried on the phone: "im writing for my mum she's in the az study" got "I can't give
+    medical advice…", as if she had told of her health."""
+    said, events = _run(action, text, intent, lang=lang)
+    assert [m["response"] for m in said] == ["utter_writing_for_someone"] and events == []
+    assert _gaps() == []
