@@ -45,7 +45,7 @@ def _describe(item: requests.Upcoming, lang: str) -> str:
     place = (name.get(lang) if isinstance(name, dict) else name) or item.site
     status = _STATUS_WORDS[lang].get(item.status, "")
     colon = "\u00a0:" if lang == "fr" else ":"  # French: a space that never breaks, before it
-    text = f"{when(item.starts_at, item.timezone, lang)}{colon} {item.kind}, {place}"
+    text = f"{when(item.starts_at, item.timezone, lang, item.reader)}{colon} {item.kind}, {place}"
     return f"{text} ({status})" if status else text
 
 

@@ -81,7 +81,10 @@ class Reminders:
         if conversation is None:
             return "no conversation"
         trial = self._trials.get().get(appointment.trial)
-        return Prepared(conversation, message.render(appointment, trial, conversation.language))
+        reminder_text = message.render(
+            appointment, trial, conversation.language, participant.timezone
+        )
+        return Prepared(conversation, reminder_text)
 
 
 @dataclass(frozen=True)

@@ -40,16 +40,26 @@ INTENTS = {
 }
 
 
-def when(moment: dt.datetime, timezone: str, lang: str) -> str:
-    """ "Thursday 10 December at 9:00" / "jeudi 10 décembre à 9 h 00", in the given zone."""
+def when(moment: dt.datetime, timezone: str, lang: str, reader: str | None = None) -> str:
+    """ "Thursday 10 December at 9:00" / "jeudi 10 décembre à 9 h 00", in the given zone (the
+    site's); with its name when the `reader`'s zone has another time then: "at 9:00 (Paris
+    time)", never a time the person would read as their own."""
     local = moment.astimezone(ZoneInfo(timezone))
     day, month = _DAYS[lang][local.weekday()], _MONTHS[lang][local.month - 1]
     if lang == "fr":
-        return f"{day} {local.day} {month} à {local.hour} h {local.minute:02d}"
-    return f"{day} {local.day} {month} at {local.hour}:{local.minute:02d}"
+        said = f"{day} {local.day} {month} à {local.hour} h {local.minute:02d}"
+    else:
+        said = f"{day} {local.day} {month} at {local.hour}:{local.minute:02d}"
+    if reader is None or moment.astimezone(ZoneInfo(reader)).utcoffset() == local.utcoffset():
+        return said
+    city = timezone.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{said} (heure de {city})" if lang == "fr" else f"{said} ({city} time)"
 
 
-def render(appointment: Appointment, trial: Trial | None, lang: str) -> Reply:
+def render(
+    appointment: Appointment, trial: Trial | None, lang: str, reader: str | None = None
+) -> Reply:
+    """The reminder of `appointment`, in `lang`, for a participant in the zone `reader`."""
     lang = "fr" if lang == "fr" else "en"
     starts_at = as_utc(appointment.starts_at)
     # Inside a sentence, never inside brackets: titles may carry brackets of their own.
@@ -61,7 +71,7 @@ def render(appointment: Appointment, trial: Trial | None, lang: str) -> Reply:
     address = str(site.get("address") or "")
     directions = _text(site.get("directions"), lang)
     bring = trial.bring.get(lang) if trial else None
-    moment = when(starts_at, appointment.timezone, lang)
+    moment = when(starts_at, appointment.timezone, lang, reader)
     place = f"📍 {name}" + (f", {address}" if address else "")
     place += f". {directions}" if directions else ""
     if lang == "fr":

@@ -44,12 +44,13 @@ class Upcoming:
     trial: str
     site: str
     status: str
+    reader: str | None = None  # the participant's zone, when it may not be the site's
 
 
 def upcoming(session: Session, sender_key: str, now: dt.datetime | None = None) -> list[Upcoming]:
     """The chat's participants' appointments still ahead and not cancelled, soonest first."""
-    rows = session.scalars(
-        select(Appointment)
+    rows = session.execute(
+        select(Appointment, Participant.timezone)
         .join(Participant, Participant.id == Appointment.participant_id)
         .where(
             Participant.sender_key == sender_key,
@@ -59,8 +60,10 @@ def upcoming(session: Session, sender_key: str, now: dt.datetime | None = None) 
         .order_by(Appointment.starts_at)
     )
     return [
-        Upcoming(a.id, as_utc(a.starts_at), a.timezone, a.kind, a.trial, a.site, a.status.value)
-        for a in rows
+        Upcoming(
+            a.id, as_utc(a.starts_at), a.timezone, a.kind, a.trial, a.site, a.status.value, zone
+        )
+        for a, zone in rows
     ]
 
 
