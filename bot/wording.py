@@ -20,9 +20,16 @@ def fold(text: str) -> str:
 
 
 # A question by its first words, in either language, typed as people type.
+# An auxiliary that opens a statement with its subject left out, not a question: "might go see
+# my gp tmrw", "will call them", "did nothing", "do not know".
+_STATEMENT_AFTER = (
+    r"(?! (?:not|nothing|probably|maybe|prob|defo|definitely|try|go|see|call|ring|phone|come|"
+    r"get|ask|wait|check|keep|book|let|tell|need|have to)\b)"
+)
 _QUESTION_START = re.compile(
     r"^(?:(?:and|so|but|et|mais|alors|euh|hi|hello|bonjour|salut) )?(?:what|whats|wat|when|where|"
-    r"how|who|which|why|can|could|cn|may|might|will|would|is|are|am|do|does|did|should|if|"
+    rf"how|who|which|why|(?:can|could|cn|may|might|will|would|is|are|am|do|does|did|should)"
+    rf"{_STATEMENT_AFTER}|if|"
     r"quand|ou|comment|combien|qui|quel|quelle|quels|quelles|pourquoi|est ce|c quoi|c'est quoi|"
     r"c quand|c'est quand|cest quand|"
     r"cest quoi|peut|peux|puis|pouvez|pourrais|pourrai|jpeux|je peux|j'peux|on peut|est il|"

@@ -1043,7 +1043,9 @@ def _care(folded: str) -> str | None:
     if emergency and not all(_dose_number(m) for m in emergency):
         return "emergency"
     if any(
-        not _TOLD_TO_REPORT.match(folded, m.end()) and not _negated(folded, m.start())
+        not _TOLD_TO_REPORT.match(folded, m.end())
+        and not _negated(folded, m.start())
+        and not _PLANNED.search(_whole_clause(folded, m))
         for m in _DOCTOR.finditer(folded)
     ):
         return "doctor"
@@ -1098,6 +1100,14 @@ _HYPOTHETICAL = re.compile(
     r"\b(?:wanted (?:me )?to|want(?:s|ed)? me to|was going to|were going to|almost|nearly|"
     r"offered to|suggested|thought about|voulait|voulais|allait|allais|a propose|proposait|"
     r"hesite|close to (?:going|calling|ringing)|pas loin d'?(?:aller|appeler)|a deux doigts)\b"
+)
+
+
+# Care still to come, not care it needed so far: "not yet, might go see my gp tmrw".
+_PLANNED = re.compile(
+    r"\b(?:might|may|will|i'?ll|ill|going to|gonna|gna|plan(?:ning)? to|thinking of|booked|"
+    r"tomorrow|tmrw|tmr|2moro|next week|later|je vais|j'?irai|vais aller|vais voir|"
+    r"vais appeler|pense aller|demain|la semaine prochaine|plus tard|prendre (?:un )?rdv)\b"
 )
 
 
@@ -1231,6 +1241,12 @@ def _sentence(folded: str, match: re.Match[str]) -> str:
 def _clause(folded: str, match: re.Match[str]) -> str:
     """The words of `match`'s clause before it."""
     return re.split(r"[.;!?,]| but | mais ", folded[: match.start()])[-1]
+
+
+def _whole_clause(folded: str, match: re.Match[str]) -> str:
+    """The words of `match`'s clause, before and after it."""
+    after = re.split(r"[.;!?,]| but | mais | and | et ", folded[match.end() :])[0]
+    return _clause(folded, match) + match.group(0) + after
 
 
 def _dose_number(found: re.Match[str]) -> bool:

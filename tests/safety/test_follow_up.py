@@ -1150,3 +1150,21 @@ async def test_a_side_effect_that_came_back_is_tied_to_its_first_report(
         *_, newest = session.scalars(select(SafetyEvent).order_by(SafetyEvent.id)).all()
         assert newest.id != again.id
         assert report.case(newest, relay.cipher, None)["recurrence_of"] is None
+
+
+async def test_care_still_to_come_is_no_care_yet_and_the_questions_go_on(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: "not yet, might go see my gp tmrw", answering whether it needed any
+    care, got "Goodbye" ("might go…" read as a question of the person's own, sent to the
+    assistant), the questions stopped, and the record said a doctor had seen it."""
+    relay = _answering_relay(migrated_engine, alerting)
+    await _say(relay, "p-gp", "since yesterday the tablets give me bad headaches")
+    await _say(relay, "p-gp", "yeah still there")
+    (care,) = await _say(relay, "p-gp", "/follow_up:severity=moderate")
+    assert care.text is not None and "any care" in care.text
+    (product,) = await _say(relay, "p-gp", "not yet, might go see my gp tmrw")
+    assert product.text is not None and "Which study treatment" in product.text
+    facts = asking.facts_of(_event(migrated_engine), relay.cipher)
+    assert facts.care == "none"
+    assert ("care", "not yet, might go see my gp tmrw") in facts.answers
