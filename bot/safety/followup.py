@@ -309,7 +309,14 @@ def _besides(step: Step, text: str, received: dt.datetime) -> Facts:
         said = replace(said, onset=None, onset_said=None)
     if "ongoing" in said.inferred:  # told in the present: the course is still asked
         said = replace(said, ongoing=None)
+    if step == "ongoing" and _severity(_DEGREE_ONLY.sub(" ", _folded(text))) is None:
+        # "oui tjr un peu", "yes still a bit": how much of it is left, not how much it gets in
+        # the way of daily life, which is asked.
+        said = replace(said, severity=None)
     return replace(said, inferred=(), product=None)
+
+
+_DEGREE_ONLY = re.compile(r"\b(?:a (?:bit|little|tad)|a little bit|slightly|un peu)\b")
 
 
 _SHORT_DAY = re.compile(
@@ -1042,13 +1049,15 @@ def _care(folded: str) -> str | None:
         (meant if denied else emergency).append(m)
     if emergency and not all(_dose_number(m) for m in emergency):
         return "emergency"
-    if any(
-        not _TOLD_TO_REPORT.match(folded, m.end())
-        and not _negated(folded, m.start())
-        and not _PLANNED.search(_whole_clause(folded, m))
+    doctor = [
+        m
         for m in _DOCTOR.finditer(folded)
-    ):
+        if not _TOLD_TO_REPORT.match(folded, m.end()) and not _negated(folded, m.start())
+    ]
+    if any(not _PLANNED.search(_whole_clause(folded, m)) for m in doctor):
         return "doctor"
+    if doctor:
+        return "none"  # a doctor to be seen ("gp tomorrow"): no care so far
     if meant and _REFUSED.search(folded):
         return "none"  # "wanted to call an ambulance but I said no": no care was needed
     if re.search(
@@ -1194,8 +1203,8 @@ _MYSELF = re.compile(
 # inhaler", "apres linhalateur", "depuis que je prends le comprime"): the one reported. Not a jab
 # or an injection: which one (the study's, a vaccine) is asked.
 _PRODUCT_TAKEN = re.compile(
-    r"\b(?:since|after|started|starting|began|from|because of|depuis|apres|commence\w*|"
-    r"a cause)(?: (?:i|je|que je|qu'il|"
+    r"\b(?:since|after|started|starting|began|from|because of|due to|with|depuis|dpuis|apres|"
+    r"commence\w*|a cause|avec|avc|sous)(?: (?:i|je|que je|qu'il|"
     r"qu'elle|il|elle|she|he|j'ai|started|starting|began|commence\w*|pris|prend\w*|taking|"
     r"took|take|using|used|use|utilise\w*|on|de))* (?P<product>(?:the|my|his|her|le|la|les|l'|l|"
     r"mon|ma|mes|son|sa|ses|this|ce|cet|cette|des|du) ?(?:(?:new|nouveau|nouvel|nouvelle|purple|"

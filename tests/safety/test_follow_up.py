@@ -867,7 +867,8 @@ async def test_the_question_comes_back_after_an_answer_that_only_offers_the_team
     assert not_sure.text == "I'm not sure I have a checked answer to that."
     assert still.text is not None and still.text.endswith("Is it still going on?")
     (following,) = await _say(relay, "p-ns", "a bit")  # read by the follow-up
-    assert following.text == "Did you need any care for it?"
+    # (How much of it is left: its effect on daily life is asked next.)
+    assert following.text is not None and "How much does it affect" in following.text
     assert asking.facts_of(_event(migrated_engine), relay.cipher).ongoing is True
 
 
@@ -1168,3 +1169,25 @@ async def test_care_still_to_come_is_no_care_yet_and_the_questions_go_on(
     facts = asking.facts_of(_event(migrated_engine), relay.cipher)
     assert facts.care == "none"
     assert ("care", "not yet, might go see my gp tmrw") in facts.answers
+
+
+def test_the_treatment_named_with_avec_or_depuis_and_a_degree_is_no_severity() -> None:
+    """Tried on the phone: "j'ai des palpitations avec l'inhalateur" and "g des vertiges dpuis
+    les comprimes" left the study treatment unknown (it was asked again); "oui tjr un peu",
+    answering whether it goes on, recorded a mild effect on daily life that was never asked."""
+    now = dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC)
+    for said, product in (
+        ("j'ai des palpitations avec l'inhalateur, c'est grave ?", "l'inhalateur"),
+        ("bjr g des vertiges dpuis les comprimes", "les comprimes"),
+        ("palpitations with my inhaler", "my inhaler"),
+    ):
+        assert extract(said, now).product == product, said
+    assert extract("des nausées avec le repas", now).product is None
+    for said, severity in (
+        ("oui tjr un peu", None),
+        ("yes still a bit", None),
+        ("still a bit, not too bad", "mild"),
+    ):
+        found = read_answer("ongoing", said, now)
+        assert isinstance(found, Facts) and found.ongoing is True, said
+        assert taken(Facts(), "ongoing", found, said, now).severity == severity, said
