@@ -256,6 +256,7 @@ def answer(
         # "stop" here most likely means these questions: they end, and the person is told how
         # to stop every message (STOP again, which then goes to the assistant as ever). "c bon",
         # "ok merci": done with the questions, and told the team has the report.
+        _note(session, cipher, event, stopped=step)  # for staff: what was never asked
         event.follow_up_step = DONE
         key = "follow_up_ended_stop" if stop else "follow_up_ended"
         return Turn((Reply(text=messages.text(key, language)),), True)

@@ -102,6 +102,9 @@ def case(event: SafetyEvent, cipher: Cipher, participant_code: str | None) -> di
         "last_dose": facts.last_dose,
         "follow_up_complete": facts.complete,
         "follow_up_answers": [_answer(step, said) for step, said in facts.answers],
+        # The question at which the person ended the questions ("stop", "c bon"), or moved on
+        # from for the second time: what follows it was never asked.
+        "questions_ended_at": stored.get("stopped") or stored.get("dropped"),
         # A side effect that came back: the report it came back after, and those after it.
         "recurrence_of": stored.get("recurrence_of"),
         "came_back": [int(again) for again in stored.get("came_back", [])],

@@ -84,6 +84,14 @@ _RECORD_LABELS = (
     ("suspected_product", "Study treatment"),
     ("last_dose", "Last dose"),
 )
+# A follow-up question by the record's label for its answer.
+_STEP_LABELS = {
+    "onset": "Onset",
+    "ongoing": "Still going on",
+    "severity": "Effect on daily life",
+    "care": "Care needed",
+    "product": "Study treatment",
+}
 # What a follow-up button tapped means, for staff ("/follow_up:care=doctor": "Saw a doctor").
 _CARE_SAID = {
     "none": "No care",
@@ -426,6 +434,15 @@ def _received(session: Session, case: dict[str, Any]) -> dict[int, dt.datetime]:
     return {row.id: row.created_at for row in found}
 
 
+def _day(iso: str, lang: str) -> str:
+    """ "01 Dec 2026" / "1 déc. 2026", as the page writes its times, from an ISO date."""
+    try:
+        day = dt.date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return when(dt.datetime(day.year, day.month, day.day), lang)[: -len(" 00:00")]
+
+
 def _time_left(due: dt.datetime, said: _Said) -> str:
     """ "report due in 21 h" / "report overdue by 3 h"."""
     hours = (due - said.now).total_seconds() / 3600
@@ -453,12 +470,18 @@ def _record(
         shown.append((t(lang, "Came back after the report of"), report_of(case["recurrence_of"])))
     if case["came_back"]:
         shown.append((t(lang, "Came back"), ", ".join(map(report_of, case["came_back"]))))
+    if case.get("questions_ended_at"):
+        step = str(case["questions_ended_at"])
+        asked = t(lang, _STEP_LABELS.get(step, _words(step)))
+        shown.append((t(lang, "Questions"), t(lang, "ended by the person at: {step}", step=asked)))
     if case.get("reporter") == "relative":
         shown.append((t(lang, "Reported by"), t(lang, "a relative, for the participant")))
     for key, label in _RECORD_LABELS:
         value = case.get(key)
         if key == "onset" and value is None:
             value = case.get("onset_said")
+        elif key in ("onset", "last_dose") and value is not None:
+            value = _day(str(value), lang)
         if key == "ongoing" and value is not None:
             value = t(lang, "yes" if value else "no")
         elif key == "care" and value is not None:

@@ -391,6 +391,8 @@ FR: dict[str, str] = {
     "Reported by": "Signalé par",
     "Came back after the report of": "Revenu après le signalement du",
     "Came back": "Revenu",
+    "Questions": "Questions",
+    "ended by the person at: {step}": "arrêtées par la personne à : {step}",
     "{time} (#{id})": "{time} (n° {id})",
     "a relative, for the participant": "un proche, pour le participant",
     "Onset": "Début",

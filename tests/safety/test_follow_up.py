@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -1191,3 +1192,22 @@ def test_the_treatment_named_with_avec_or_depuis_and_a_degree_is_no_severity() -
         found = read_answer("ongoing", said, now)
         assert isinstance(found, Facts) and found.ongoing is True, said
         assert taken(Facts(), "ongoing", found, said, now).severity == severity, said
+
+
+async def test_the_card_says_where_the_person_ended_the_questions_and_dates_read_as_dates(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """Tried on the phone: a report whose questions the person stopped showed five "not known
+    yet" as if answers were still coming; its onset read "2026-12-01" beside times written
+    "06 Dec 2026 12:19"; "(#7)" named a report by a number no card showed."""
+    relay = _relay(migrated_engine, alerting)
+    await _say(relay, "p-card", "the tablets give me a rash since monday")
+    await _say(relay, "p-card", "stop")
+    with make_session_factory(migrated_engine)() as session:
+        (card,) = inbox.items(session, relay.cipher)
+    said = dict(card.details)
+    assert said["Questions"] == "ended by the person at: Still going on"
+    assert re.fullmatch(r"\d{2} [A-Z][a-z]{2} \d{4}", said["Onset"]), said["Onset"]
+    with make_session_factory(migrated_engine)() as session:
+        (french,) = inbox.items(session, relay.cipher, lang="fr")
+    assert dict(french.details)["Questions"] == "arrêtées par la personne à : Toujours en cours"

@@ -247,7 +247,7 @@ def test_a_serious_side_effect_comes_first_with_its_deadline_and_staff_correct_i
         after = browser.get("/staff").text
         assert f"Safety event {serious}: its record is saved." in after
         card = _card(after, f"safety:{serious}")
-        assert "Onset 2026-11-10" in card and "Study treatment DMX-101 tablets" in card
+        assert "Onset 10 Nov 2026" in card and "Study treatment DMX-101 tablets" in card
         assert "Corrected by staff" in card
         wrong = browser.submit("/staff", f"/staff/inbox/safety/{emergency}/correct", care="x")
         assert wrong.status_code == 303
