@@ -286,6 +286,11 @@ class ActionStopMessages(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        text = str(tracker.latest_message.get("text") or "")
+        if wording.stops_treatment(text) or (wording.is_question(text) and len(text.split()) > 2):
+            # "should i stop using the inhaler?" asks about the study treatment: answered, and
+            # nothing is stopped (the misreading is a gap for staff to see).
+            return await answer_instead(dispatcher, tracker, misread="stop_messages")
         await asyncio.to_thread(self._stop, tracker.sender_id)
         dispatcher.utter_message(response="utter_messages_stopped")
         return []

@@ -345,6 +345,23 @@ def about_someone_else(text: str) -> bool:
     return bool(_SOMEONE_ELSE.search(found)) and not _MY_VISIT.search(found)
 
 
+# Stopping the study treatment, not the messages: "should i stop using the inhaler?",
+# "est-ce que je dois arrêter l'inhalateur ?".
+_STOPS_TREATMENT = re.compile(
+    r"\b(?:stop(?:ping)?|quit(?:ting)?|pause) (?:taking |using |having )?(?:the |my |his |her |"
+    r"these |those |this |study |trial )*(?:[\w']+ )?(?:tablets?|pills?|meds?|medic\w*|drugs?|"
+    r"inhaler|injections?|jabs?|treatment|doses?|dosing|patch\w*|spray|capsules?)\b|"
+    r"\b(?:arreter|arrete|stopper|suspendre) (?:de prendre |d'utiliser )?"
+    r"(?:le |la |les |l'|mon |ma |mes )?(?:traitement|medicament|medoc|comprime|cachet|gelule|"
+    r"inhalateur|injection|piqure|patch)\w*"
+)
+
+
+def stops_treatment(text: str) -> bool:
+    """Whether `text` speaks of stopping the study treatment ("should i stop the tablets?")."""
+    return _STOPS_TREATMENT.search(_words(text)) is not None
+
+
 # Someone introducing themselves as writing for a relative: "im writing for my mum she's in the
 # az study", "j'écris pour ma mère qui est dans l'étude diabète".
 _WRITING_FOR = re.compile(

@@ -12,7 +12,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.consent import ActionWithdrawConsent
+from actions.consent import ActionStopMessages, ActionWithdrawConsent
 from actions.questions import ActionAnswerQuestion, ActionHealthChatter
 from actions.screening import ActionStartScreening
 from bot.db.models import UnansweredQuestion
@@ -180,3 +180,23 @@ def test_someone_writing_for_a_relative_is_asked_how_to_help(
     said, events = _run(action, text, intent, lang=lang)
     assert [m["response"] for m in said] == ["utter_writing_for_someone"] and events == []
     assert _gaps() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("should i stop using the inhaler?", "en"), ("should i stop taking the tablets", "en"),
+     ("est ce que je dois arrêter l'inhalateur ?", "fr")],
+)  # fmt: skip
+def test_asking_whether_to_stop_the_treatment_stops_no_message(text: str, lang: str) -> None:
+    """Tried on the phone: "should i stop using the inhaler?" got "Done: I will not send you any
+    more messages on my own, and your reminders are cancelled"; the question went unanswered."""
+    said, events = _run(ActionStopMessages(), text, "stop_messages", lang=lang)
+    assert "utter_messages_stopped" not in [m.get("response") for m in said]
+    assert said and events[-1] == FollowupAction("action_listen")
+    assert _gaps() == ["misread:stop_messages"]
+
+
+def test_stop_said_as_such_still_stops_the_messages() -> None:
+    for text in ("stop", "STOP", "stop the messages"):
+        said, _ = _run(ActionStopMessages(), text, "stop_messages")
+        assert [m["response"] for m in said] == ["utter_messages_stopped"], text
