@@ -135,11 +135,11 @@ _TEXTS: dict[str, dict[Language, str]] = {
     # Said after the acknowledgement when the report asks "is it normal?", "c grave ?".
     "safety_is_it_normal": {
         "en": (
-            "You asked whether this is normal. I can't judge that, and I won't guess: the study "
-            "team knows the study treatment and will look at what you reported."
+            "You asked whether this is normal or serious. I can't judge that, and I won't guess: "
+            "the study team knows the study treatment and will look at what you reported."
         ),
         "fr": (
-            "Vous demandez si c'est normal. Je ne peux pas en juger, et je ne veux pas "
+            "Vous demandez si c'est normal ou grave. Je ne peux pas en juger, et je ne veux pas "
             "deviner\u00a0: l'équipe de l'étude connaît le traitement de l'étude et va examiner "
             "ce que vous avez signalé."
         ),

@@ -54,9 +54,20 @@ def about_the_report(text: str) -> bool:
     the tablets?", "c grave ?"): the study team's to judge, which the assistant does not.
     "What should I do?" is not among them: the acknowledgement says what to do."""
     return any(
-        _ABOUT_THE_REPORT.search(folded) and _IS_IT_NORMAL.search(folded)
+        _ABOUT_THE_REPORT.search(folded)
+        and _IS_IT_NORMAL.search(folded)
+        and not _DOING.search(folded)
         for folded in (detect.fold(c) for c in wording.clauses(text) or [text])
     )
+
+
+# Whether something may be done about it ("is it ok if she puts some cream on it?"): a question
+# of its own for the assistant, not whether the side effect is normal.
+_DOING = re.compile(
+    r"\b(?:ok|okay|alright|fine|safe) (?:if|to|for (?:me|her|him|them) to)\b|"
+    r"\b(?:can|could|should|may) (?:i|she|he|we|they) (?:take|put|use|apply|have|give|keep)\b|"
+    r"\b(?:je peux|puis je|peut elle|peut il|est ce que je peux) (?:prendre|mettre|appliquer)\b"
+)
 
 
 _IS_IT_NORMAL = re.compile(

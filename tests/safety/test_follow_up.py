@@ -721,7 +721,7 @@ async def test_is_it_normal_is_said_to_be_the_study_teams_to_judge(
         "had a bad headache monday, gone since yesterday. is that normal with the tablets?",
     )
     assert said.text is not None and "Thank you for telling us" in said.text
-    assert "You asked whether this is normal. I can't judge that" in said.text
+    assert "You asked whether this is normal or serious. I can't judge that" in said.text
     assert first.text is not None and "How much did it affect your daily life?" in first.text
     normal, again = await _say(relay, "p-n", "is it normal??")
     assert normal.text is not None and normal.text.startswith("You asked whether this is normal")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.safety import remainder
 from bot.safety.remainder import rest
 
 
@@ -42,3 +43,16 @@ def test_nothing_beside_the_report(text: str) -> None:
 def test_sms_questions_about_the_report_are_its_acknowledgement() -> None:
     text = "depuis le traitement jai des nausées, c normal? et est ce que je serai payé"
     assert rest(text) == "est ce que je serai payé"
+
+
+def test_whether_something_may_be_done_about_it_is_a_question_of_its_own() -> None:
+    """Tried on the phone: "is it ok if she puts some cream on it?", during the questions, got
+    "You asked whether this is normal…"; it asks what may be done, for the assistant."""
+    for text in (
+        "is it ok if she puts some cream on it?",
+        "can i take paracetamol for it",
+        "est ce que je peux mettre de la creme dessus ?",
+    ):
+        assert not remainder.only_about_the_report(text), text
+    for text in ("is that normal?", "is it ok?", "c'est grave ?"):
+        assert remainder.only_about_the_report(text), text
