@@ -11,11 +11,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import language, trial_spoken_of
+from actions.common import language, team_phone, trial_spoken_of, with_phone
 from actions.common import trials as catalogue
 from actions.consent import ask as ask_consent
 from actions.knowledge import answer_instead
-from actions.screening import team_phone, with_phone
 from bot import wording
 from bot.db.session import default_sessions
 from bot.reminders import permission, requests
@@ -124,9 +123,13 @@ class ActionMyAppointments(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         lang = language(tracker)
-        items = await asyncio.to_thread(self._upcoming, tracker.sender_id)
+        items, linked = await asyncio.to_thread(self._upcoming, tracker.sender_id)
         text = str(tracker.latest_message.get("text") or "")
         someone = wording.about_someone_else(text)
+        if not items and linked and not someone:
+            # A participant whose visits are not booked here yet: the team books them.
+            with_phone(dispatcher, "utter_no_appointments_yet", team_phone(tracker))
+            return []
         if not items and someone:
             # "my dad is in the asthma trial, when is his next appointment?": not "none for
             # you", but where the participant's own appointments are, and the team's number.
@@ -145,9 +148,11 @@ class ActionMyAppointments(Action):
         return []
 
     @staticmethod
-    def _upcoming(sender_key: str) -> list[requests.Upcoming]:
+    def _upcoming(sender_key: str) -> tuple[list[requests.Upcoming], bool]:
+        """The chat's appointments ahead, and whether it is a participant's."""
         with default_sessions()() as session:
-            return requests.upcoming(session, sender_key)
+            upcoming = requests.upcoming(session, sender_key)
+            return upcoming, bool(upcoming) or requests.linked(session, sender_key)
 
 
 class ActionWantReminders(Action):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot.crypto import Cipher
 from bot.settings import get_settings
@@ -34,3 +36,20 @@ def trial_spoken_of(tracker: Tracker) -> str | None:
     the conversation is about."""
     text = str(tracker.latest_message.get("text") or "")
     return named_in(trials().screenable(), text) or tracker.get_slot("trial")
+
+
+def with_phone(
+    dispatcher: CollectingDispatcher, response: str, phone: str | None, **values: Any
+) -> None:
+    """A response that gives the team's number, or its `_no_phone` twin when none is known."""
+    if phone:
+        dispatcher.utter_message(response=response, team_phone=phone, **values)
+    else:
+        dispatcher.utter_message(response=f"{response}_no_phone", **values)
+
+
+def team_phone(tracker: Tracker, trial_id: str | None = None) -> str | None:
+    """The number of the team of `trial_id` (by default the conversation's trial), with its
+    hours, when it gives one."""
+    trial = trials().screenable().get(str(trial_id or tracker.get_slot("trial") or ""))
+    return trial.team_phone(language(tracker)) if trial else None

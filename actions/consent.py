@@ -8,11 +8,11 @@ import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language
-from actions.knowledge import answer_instead
+from actions.knowledge import answer_instead, stop_treatment
 from bot import wording
 from bot.consent import copy, ledger, service
 from bot.consent.texts import PURPOSES, ConsentText
@@ -287,9 +287,13 @@ class ActionStopMessages(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         text = str(tracker.latest_message.get("text") or "")
-        if wording.stops_treatment(text) or (wording.is_question(text) and len(text.split()) > 2):
-            # "should i stop using the inhaler?" asks about the study treatment: answered, and
-            # nothing is stopped (the misreading is a gap for staff to see).
+        if wording.stops_treatment(text):
+            # "should i stop using the inhaler?" asks about the study treatment: told not on
+            # their own, with the team's number; nothing is stopped.
+            stop_treatment(dispatcher, tracker)
+            return [FollowupAction(tracker.active_loop_name or "action_listen")]
+        if wording.is_question(text) and len(text.split()) > 2:
+            # Another question read as a "stop": answered, and the misreading is a gap for staff.
             return await answer_instead(dispatcher, tracker, misread="stop_messages")
         await asyncio.to_thread(self._stop, tracker.sender_id)
         dispatcher.utter_message(response="utter_messages_stopped")

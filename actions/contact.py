@@ -15,10 +15,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import language
+from actions.common import language, team_phone, with_phone
 from actions.consent import ask as ask_consent
 from actions.consent import just_asked
-from actions.screening import leaving, screenings, team_phone, with_phone
+from actions.screening import leaving, screenings
 from bot.wording import fold
 
 

@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import cipher, trial_spoken_of, trials
+from actions.common import cipher, team_phone, trial_spoken_of, trials, with_phone
 from actions.handoff import hand_over, user_messages
 from bot import wording
 from bot.db.session import default_sessions
@@ -86,6 +86,10 @@ async def answer_question(
         return []
     if misread is None and (courtesy := _courtesy(text)):
         dispatcher.utter_message(response=courtesy)  # asks nothing: no gap, no "not sure"
+        return []
+    if wording.stops_treatment(text) and wording.asks(text):
+        # "should i stop the tablets?": never the assistant's to say, nor a knowledge gap.
+        stop_treatment(dispatcher, tracker)
         return []
     if misread is None and wording.writes_for_someone(text) and not wording.asks(text):
         # "my daughter is in the asthma trial": how to help them, not a gap for staff.
@@ -246,6 +250,13 @@ async def ask_each(
 
 def _distinct(entries: list[Entry]) -> list[Entry]:
     return [entry for i, entry in enumerate(entries) if entry not in entries[:i]]
+
+
+def stop_treatment(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Asked whether to stop the study treatment: not on their own; the team's number (the
+    emergency number is the conversation's slot, as in every response)."""
+    phone = team_phone(tracker, trial_spoken_of(tracker))
+    with_phone(dispatcher, "utter_stop_treatment_ask_team", phone)
 
 
 async def answer_instead(

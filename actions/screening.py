@@ -18,7 +18,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import cipher, language
+from actions.common import cipher, language, with_phone
 from actions.common import trials as _trials
 from actions.consent import ask as ask_consent
 from actions.consent import consent_texts
@@ -378,20 +378,3 @@ def _other_trial(other: service.OtherTrial, lang: str) -> dict[str, str]:
         else other.title,
         "payload": "/start_screening" + _json({"trial": other.id}),
     }
-
-
-def with_phone(
-    dispatcher: CollectingDispatcher, response: str, phone: str | None, **values: Any
-) -> None:
-    """A response that gives the team's number, or its `_no_phone` twin when none is known."""
-    if phone:
-        dispatcher.utter_message(response=response, team_phone=phone, **values)
-    else:
-        dispatcher.utter_message(response=f"{response}_no_phone", **values)
-
-
-def team_phone(tracker: Tracker, trial_id: str | None = None) -> str | None:
-    """The number of the team of `trial_id` (by default the conversation's trial), with its
-    hours, when it gives one."""
-    trial = _trials().screenable().get(str(trial_id or tracker.get_slot("trial") or ""))
-    return trial.team_phone(language(tracker)) if trial else None

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from actions.consent import ActionStopMessages, ActionWithdrawConsent
 from actions.questions import ActionAnswerQuestion, ActionHealthChatter
 from actions.screening import ActionStartScreening
-from bot.db.models import UnansweredQuestion
+from bot.db.models import Participant, UnansweredQuestion
 from bot.db.session import default_sessions
 
 
@@ -191,6 +191,15 @@ def test_asking_whether_to_stop_the_treatment_stops_no_message(text: str, lang: 
     """Tried on the phone: "should i stop using the inhaler?" got "Done: I will not send you any
     more messages on my own, and your reminders are cancelled"; the question went unanswered."""
     said, events = _run(ActionStopMessages(), text, "stop_messages", lang=lang)
+    assert [m["response"] for m in said] == ["utter_stop_treatment_ask_team_no_phone"]
+    assert events[-1] == FollowupAction("action_listen")
+    # Read as a question for the knowledge base, the same.
+    said, _ = _run(ActionAnswerQuestion(), text, "faq", lang=lang)
+    assert [m["response"] for m in said] == ["utter_stop_treatment_ask_team_no_phone"]
+
+
+def test_another_question_read_as_stop_is_answered_and_stops_no_message() -> None:
+    said, events = _run(ActionStopMessages(), "should i stop by the clinic first?", "stop_messages")
     assert "utter_messages_stopped" not in [m.get("response") for m in said]
     assert said and events[-1] == FollowupAction("action_listen")
     assert _gaps() == ["misread:stop_messages"]
@@ -200,3 +209,17 @@ def test_stop_said_as_such_still_stops_the_messages() -> None:
     for text in ("stop", "STOP", "stop the messages"):
         said, _ = _run(ActionStopMessages(), text, "stop_messages")
         assert [m["response"] for m in said] == ["utter_messages_stopped"], text
+
+
+def test_a_participant_with_no_visit_booked_is_told_the_team_books_them() -> None:
+    """Tried on the phone: "when is my next visit?", from a participant with none booked yet,
+    got the knowledge base's entry about rescheduling."""
+    from actions.appointments import ActionMyAppointments
+    from bot.reminders import participants
+
+    with default_sessions().begin() as session:
+        participants.add(session, "P-NV", "demo-t2d-001", {"demo-t2d-001"})
+        code = session.scalars(select(Participant)).one()
+        code.sender_key = "someone"
+    said, _ = _run(ActionMyAppointments(), "when is my next visit?", "my_appointments")
+    assert [m["response"] for m in said] == ["utter_no_appointments_yet_no_phone"]

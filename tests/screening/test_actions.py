@@ -128,7 +128,7 @@ def test_trial_names_read_right_in_every_sentence(trial_id: str) -> None:
 def test_the_outcome_gives_the_team_number_it_promises() -> None:
     trial = common.trials().screenable()["demo-t2d-001"]
     dispatcher = CollectingDispatcher()
-    screening.with_phone(
+    common.with_phone(
         dispatcher,
         "utter_screening_likely_eligible",
         trial.team_phone("fr"),
