@@ -300,7 +300,7 @@ FR: dict[str, str] = {
     "Web chat": "Chat web",
     "Appointments and reminders": "Rendez-vous et rappels",
     "No appointments.": "Aucun rendez-vous.",
-    "When (participant's time)": "Quand (heure du participant)",
+    "When (time at the site)": "Quand (heure du site)",
     "Visit": "Visite",
     "Site": "Site",
     "Status": "Statut",

@@ -16,25 +16,8 @@ from bot.db.session import make_session_factory
 from bot.gateway.rasa import RasaUnavailable
 from bot.gateway.relay import Relay
 from bot.settings import Settings
+from tests.gateway.test_relay_lease import _SlowRasa
 from tests.gateway.test_relay_order import _Rasa
-
-
-class _Slow(_Rasa):
-    """Takes `delay` seconds over each message."""
-
-    def __init__(self, delay: float) -> None:
-        super().__init__()
-        self.delay = delay
-
-    async def send(
-        self,
-        sender: str,
-        text: str,
-        metadata: dict[str, Any],
-        parse: dict[str, Any] | None = None,
-    ) -> list[dict[str, Any]]:
-        await asyncio.sleep(self.delay)
-        return await super().send(sender, text, metadata, parse)
 
 
 class _Down(_Rasa):
@@ -98,7 +81,7 @@ async def test_a_gateway_that_died_after_rasa_answered_leaves_the_answer_in_rasa
 async def test_a_resend_while_the_first_gateway_still_works_on_it_waits_for_its_answer(
     migrated_engine: Engine, settings: Settings
 ) -> None:
-    rasa = _Slow(delay=0.6)
+    rasa = _SlowRasa(delay=0.6)
     first, second = _relay(migrated_engine, settings, rasa), _relay(migrated_engine, settings, rasa)
     original = asyncio.create_task(first.handle(_message()))
     await asyncio.sleep(0.2)  # the page gave up on the request, and sends it again
