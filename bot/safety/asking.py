@@ -126,7 +126,7 @@ def start(
     first = _first_report(session, event, text)
     if first is not None:
         found = recurrence(found, facts_of(first, cipher))
-        _link(cipher, first, event)
+        _link(session, cipher, first, event)
     save(session, settings, cipher, event, found)
     urgent = (Reply(text=messages.text("follow_up_serious", event.language)),)
     said = urgent if event.serious else ()
@@ -161,15 +161,13 @@ def _first_report(session: Session, event: SafetyEvent, text: str) -> SafetyEven
     )
 
 
-def _link(cipher: Cipher, first: SafetyEvent, again: SafetyEvent) -> None:
+def _link(session: Session, cipher: Cipher, first: SafetyEvent, again: SafetyEvent) -> None:
     """Tie a side effect that came back to its first report, both ways, for the safety officer:
     one case with its course, not two unrelated ones. The recurrence is of the first's kind
     ("after the treatment") and trial."""
-    kept = report.record(first, cipher)
-    came_back = [*kept.get("came_back", []), again.id]
-    first.follow_up = cipher.encrypt(json.dumps({**kept, "came_back": came_back}, sort_keys=True))
-    record = {**report.record(again, cipher), "recurrence_of": first.id}
-    again.follow_up = cipher.encrypt(json.dumps(record, sort_keys=True))
+    earlier = report.record(first, cipher).get("came_back", [])
+    _note(session, cipher, first, came_back=[*earlier, again.id])
+    _note(session, cipher, again, recurrence_of=first.id)
     again.category = first.category
     again.trial = again.trial or first.trial
 

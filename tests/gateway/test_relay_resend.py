@@ -13,22 +13,11 @@ from sqlalchemy import Engine, select, update
 from bot.channels.base import Inbound
 from bot.db.models import InboundMessage, MessageStatus, utcnow
 from bot.db.session import make_session_factory
-from bot.gateway.rasa import RasaUnavailable
 from bot.gateway.relay import Relay
 from bot.settings import Settings
 from tests.gateway.test_relay_lease import _SlowRasa
+from tests.gateway.test_relay_offline import _relay as offline_relay
 from tests.gateway.test_relay_order import _Rasa
-
-
-class _Down(_Rasa):
-    async def send(
-        self,
-        sender: str,
-        text: str,
-        metadata: dict[str, Any],
-        parse: dict[str, Any] | None = None,
-    ) -> list[dict[str, Any]]:
-        raise RasaUnavailable("connection refused")
 
 
 def _relay(engine: Engine, settings: Settings, rasa: _Rasa) -> Relay:
@@ -93,7 +82,7 @@ async def test_a_resend_while_the_first_gateway_still_works_on_it_waits_for_its_
 async def test_a_resend_while_rasa_is_down_is_told_the_message_is_kept_in_its_language(
     migrated_engine: Engine, settings: Settings
 ) -> None:
-    relay = _relay(migrated_engine, settings, _Down())
+    relay = offline_relay(migrated_engine, settings)  # Rasa unreachable
     inbound = _message(text="bonjour, c'est payé ?")
     (kept,) = await relay.handle(inbound)
     assert kept.text is not None and "Désolé" in kept.text
