@@ -220,10 +220,14 @@ def answers_yes_or_no(text: str, words: str | None = None) -> str | None:
     return None
 
 
+# "ok" alone takes in what was said; "ok go ahead", "ok je suis d'accord" agree.
 _OPENS_WITH_YES = re.compile(
+    r"(?:(?:ok|okay|oki|okey|alright|right|bon|ben|ah|oh) )?"
     r"(?:yes|yess+|yeah|yea|yep|yup|yh|ya|sure|of course|absolutely|definitely|please do|"
     r"yes please|oui|ouii+|ouais|ouai|wi|ui|d'accord|d accord|dac|daccord|volontiers|bien sur|"
-    r"avec plaisir|je veux bien|carrement|tout a fait|bien entendu)\b"
+    r"avec plaisir|je veux bien|carrement|tout a fait|bien entendu|i agree|agreed|i accept|"
+    r"go ahead|go on|carry on|let's go|lets go|je suis d'accord|je suis d accord|j'accepte|"
+    r"j accepte|allez y|vas y|allons y)\b"
 )
 _OPENS_WITH_NO = re.compile(
     r"(?:no|noo+|nope|nah|non|nan|pas maintenant|pas pour l'instant|not now|not for now|"

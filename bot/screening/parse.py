@@ -306,9 +306,9 @@ _ASKING = re.compile(
     r"^(?:(?:and|so|but|ok|et|mais|alors|euh|ah) )?(?:what|whats|wat|how|why|where|who|which|"
     r"is there|are there|is it|is this|is that|will i|will it|will there|will the|can i|can you|"
     r"could i|could you|do i|do you|does it|does the|should i|would i|what s|how s|"
-    r"est ce|combien|comment|pourquoi|c quoi|c est quoi|cest quoi|qu est ce|quel|quelle|quels|"
-    r"quelles|y a t il|ya t il|y a t|puis je|je peux|jpeux|on peut|peut on|pouvez vous|dois je|"
-    r"faut il|a quoi|qui|ca sert|ca veut dire|"
+    r"est ce|combien|comment|pourquoi|c quoi|c koi|c est quoi|cest quoi|qu est ce|quel|quelle|"
+    r"quels|quelles|y a t il|ya t il|y a t|puis je|je peux|jpeux|on peut|peut on|pouvez vous|"
+    r"dois je|faut il|a quoi|qui|ca sert|ca veut dire|"
     r"if (?:i|it|you|there|my)|et si|and if)\b"
 )
 
@@ -317,7 +317,9 @@ _ASKING = re.compile(
 _FIRST = re.compile(
     r"^(?:(?:ok|sorry|oh|um|euh|pardon|desole) )*(?:before (?:i|we) (?:answer|go on|carry on)|"
     r"wait|hang on|hold on|one (?:question|thing)|quick question|just (?:a question|wondering)|"
-    r"avant de (?:repondre|continuer)|attend\w*|une question|petite question|juste une question)"
+    r"avant de (?:repondre|continuer)|attend\w*|une question|petite question|juste une question|"
+    # "sorry what?? what counts as a course": a first part that only asks to be told again.
+    r"(?:what|wat|huh|eh|hein|quoi|pardon|sorry|comment|hmm|i dont get it|je comprends pas)$)"
 )
 
 
@@ -325,7 +327,7 @@ def asks(text: str) -> bool | Literal["maybe"]:
     """Whether a message asks rather than answers: "is there a placebo?" does, "45?" does not,
     and "2 fois ?" may (an answer typed with doubt, if it reads as one)."""
     words = _words(text)
-    parts = clauses(text)
+    parts = [part for part in clauses(text) if _words(part)]  # "what??" leaves a bare "?"
     if _ASKING.search(words) or (
         len(parts) > 1 and _FIRST.search(_words(parts[0])) and _ASKING.search(_words(parts[1]))
     ):
@@ -358,7 +360,9 @@ def _hedged(question: Question, text: str, lang: str) -> Parsed:
     """ "Not sure, maybe 7.5": a number given with doubt is still the number; a time ("I don't
     know, it was 3 months ago") is not one, and "I don't know" alone stays "don't know"."""
     if question.type in NUMERIC:
-        reading = _number(question, without_times(digits(fold(text))), lang)
+        reading = _number(
+            question, without_times(digits(fold(text), articles=_counts(question))), lang
+        )
         if isinstance(reading, Parsed):
             return reading
     return Parsed(None)
@@ -609,7 +613,8 @@ def _number(question: Question, text: str, lang: str) -> Parsed | Unclear:
     counted = _counts(question)
     if counted and _NOT_ONCE.search(_words(text)):
         return Parsed(0)
-    text = digits(text, approximate=counted)
+    # An article is a number only where the question counts: "a course" is 1 course, no age.
+    text = digits(text, approximate=counted, articles=counted)
     value: float | None = None
     metres = _METRES.search(text)
     numbers = _NUMBER.findall(text)

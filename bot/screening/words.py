@@ -42,11 +42,12 @@ _RUN = re.compile(
 )
 
 
-def digits(text: str, *, approximate: bool = False) -> str:
+def digits(text: str, *, approximate: bool = False, articles: bool = True) -> str:
     """`text` with its numbers in words written in digits: "j ai quarante-cinq ans" → "j ai 45 ans".
 
     With `approximate`, "une dizaine" is 10 and "a few" stays unread (a count, where about ten is
-    an answer; never for an age).
+    an answer; never for an age). Without `articles`, "a" and "un" before a counted word stay
+    words: "what counts as a course" holds no age.
     """
     text = re.sub(r"\bpour\s*cents?\b", " % ", text)  # "7,5 pour cent" is no hundred
     text = re.sub(r"\b(?:a\s+)?couple(?:\s+of)?\b", " 2 ", text)
@@ -56,8 +57,9 @@ def digits(text: str, *, approximate: bool = False) -> str:
     if approximate:
         for word, value in _ABOUT.items():
             text = re.sub(rf"\b(?:une\s+|a\s+)?(?:half\s+a\s+)?{word}s?\b", f" {value} ", text)
+    ones = "a|an|un|une|one" if articles else "one"
     text = re.sub(
-        rf"(?<!et )(?<!and )\b(a|an|un|une|one)(?=[\s-]+(?:{_COUNTED})\b)",
+        rf"(?<!et )(?<!and )\b({ones})(?=[\s-]+(?:{_COUNTED})\b)",
         lambda m: m[0] if m[1] == "an" or _AFTER_TENS.search(m.string[: m.start()]) else "1",
         text,
     )

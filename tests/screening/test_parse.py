@@ -348,6 +348,9 @@ def test_a_time_in_the_answer_is_not_an_age(
         ("quand j'étais petit", False),
         ("when I was a kid", False),
         ("2 fois je crois ?", "maybe"),
+        ("sorry what?? what counts as a course", True),  # asked back, then a question
+        ("hein ? c koi la bpco", True),
+        ("45, why?", False),
     ],
 )
 def test_a_question_in_the_middle_of_the_questions_is_not_an_answer(
@@ -589,3 +592,22 @@ def test_never_missing_it_is_a_yes_and_stopping_in_words_leaves_the_questions() 
         assert leaving(tracker, said), said
     for said in ("no i dont smoke", "j'ai arrêté il y a 10 ans, plus tard que mon mari"):
         assert not leaving(tracker, said), said
+
+
+@pytest.mark.parametrize("text", ["what counts as a course", "a course of steroids?", "une cure ?"])
+def test_an_article_before_a_counted_word_is_no_age(text: str) -> None:
+    """Tried in the chat: "sorry what?? what counts as a course", at "How old are you?", was read
+    as the age 1, and the pre-screening ended there: not a match."""
+    assert ASTHMA is not None
+    age = ASTHMA.question("age")
+    assert age is not None
+    assert isinstance(parse(age, text, "en", TODAY), Unclear)
+    assert "age" not in extract(ASTHMA, text, "en", age, set(), TODAY).answers
+
+
+def test_an_article_still_counts_where_the_question_counts() -> None:
+    assert ASTHMA is not None
+    courses = ASTHMA.question("steroid_courses")
+    assert courses is not None
+    assert parse(courses, "a course in march", "en", TODAY) == Parsed(1)
+    assert parse(courses, "une cure en janvier", "fr", TODAY) == Parsed(1)

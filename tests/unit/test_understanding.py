@@ -171,6 +171,11 @@ def test_a_greeting_with_a_vague_wish_stays_a_greeting(trials: dict[str, Trial])
         ("oui mais je préfère un mail", None),  # "but" takes it back
         ("yes? what does that mean", None),  # a question
         ("ok thanks", None),  # taking in what was said
+        ("ok go ahead", "affirm"),  # under a consent question: a yes, not a goodbye
+        ("ok je suis d'accord pour le questionnaire", "affirm"),
+        ("right, lets go", "affirm"),
+        ("ok", None),
+        ("go on?", None),
         ("nobody called me yet", None),
         ("I'm not sure, maybe", None),
     ],
