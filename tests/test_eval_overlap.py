@@ -48,6 +48,19 @@ def test_sealed_knowledge_questions_are_not_in_the_entries_the_nlu_data_or_the_o
     _fail_on(overlaps(texts, KNOWLEDGE + NLU + others))
 
 
+def test_the_second_sealed_set_shares_no_text_with_the_entries_the_nlu_data_or_the_other_sets() -> (
+    None
+):
+    texts = list(overlap.kb_eval_texts(overlap.KB_EVAL / "sealed2.yml"))
+    assert len(texts) == 197  # 240 written, 43 taken out: the set was read
+    others = [
+        text
+        for name in ("questions.yml", "fresh.yml", "unseen.yml", "sealed.yml")
+        for text in overlap.kb_eval_texts(overlap.KB_EVAL / name)
+    ]
+    _fail_on(overlaps(texts, KNOWLEDGE + NLU + others))
+
+
 def test_the_overlap_report_lists_a_copy_in_the_unseen_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
