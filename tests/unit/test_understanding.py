@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import wording
 from bot.trials import Catalogue
 from bot.trials import Screenable as Trial
 from bot.understanding import read
@@ -197,3 +198,41 @@ def test_a_question_about_ones_visit_confirms_nothing() -> None:
         assert reading.as_metadata()["instead_of"] == {"confirm_appointment": "my_appointments"}
     confirms = read("oui je serai bien là à mon prochain rendez-vous, je confirme", {})
     assert confirms is None or "confirm_appointment" not in confirms.impossible
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "who gets to see my medical stuff if i sign up",
+        "Good afternoon. I should like to know whether, having agreed to take part in a study, "
+        "I would be permitted to change my mind at a later date.",
+        "si je participe je suis payé ?",
+        "can my 10 yr old son join a study, he has really bad eczema",
+        "she's 70, can she still take part in a trial at her age",
+        "ma fille a 14 ans elle peut participer a une etude",
+    ],
+)
+def test_taking_part_as_a_condition_or_at_someones_age_is_a_question(
+    trials: dict[str, Trial], text: str
+) -> None:
+    """From the conversation benchmark: each got "Which study would you like to check?"."""
+    reading = read(text, trials)
+    assert reading is not None and reading.intent is None
+    assert "start_screening" in reading.impossible
+    assert not wording.asks_to_join(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my mum is 70 can she join the asthma study",
+        "ma mere a 70 ans elle peut faire l etude asthme",
+        "when can i sign up",
+        "im 45 can i join a trial",
+    ],
+)
+def test_a_request_to_take_part_with_an_age_or_a_when_stays_one(
+    trials: dict[str, Trial], text: str
+) -> None:
+    reading = read(text, trials)
+    assert reading is not None and reading.intent == "start_screening"
