@@ -274,9 +274,12 @@ def asks_whether_one_may_leave(text: str) -> bool:
 # "having agreed to take part, may I change my mind", "si je participe, je suis payé ?".
 _ONCE_IN = re.compile(
     r"\b(?:(?:if|once|when|after|si|une fois|quand|apres) (?:i|we|you|he|she|they|je|j|on|il|elle|"
-    r"my \w+|mon \w+|ma \w+)(?: \S+)? (?:join\w*|sign\w* up|take part|enrol\w*|participe\w*|"
-    r"m'inscri\w*|inscri\w*|rentre|entre)|having (?:\S+ )?(?:agreed|joined|signed|taken part))\b"
+    r"my \w+|mon \w+|ma \w+) (?:do |ever |decide to |end up |were to |finally )?(?:join|joined|"
+    r"sign up|signed up|take part|enrol\w*|participe|participes|participez|m'inscris|m inscris)|"
+    r"having (?:\S+ )?(?:agreed|joined|signed|taken part))\b"
 )
+# ("if i can join…", "si je pourrais participer…", "si je rentre dans les critères" ask whether
+# one can: a request to take part, left to the readers of requests.)
 # Whether someone else, at their age, may take part in studies at all: "can my 10 yr old son
 # join a study", "elle a 72 ans, c'est pas trop vieux pour un essai ?": a question for the
 # knowledge base, unless it names one of the studies ("my mum is 70, can she join the asthma

@@ -229,6 +229,9 @@ def test_taking_part_as_a_condition_or_at_someones_age_is_a_question(
         "ma mere a 70 ans elle peut faire l etude asthme",
         "when can i sign up",
         "im 45 can i join a trial",
+        "i want to know if i can join the asthma study",  # "if" as "whether"
+        "Bonjour Madame, Monsieur, je souhaiterais savoir si je pourrais participer à l'étude "
+        "concernant l'asthme.",
     ],
 )
 def test_a_request_to_take_part_with_an_age_or_a_when_stays_one(
