@@ -29,6 +29,17 @@ def trials() -> dict[str, Trial]:
         ("ma mère pourrait entrer dans l'étude diabète ?", "demo-t2d-001"),
         ("how do i enrol", None),
         ("comment on postule", None),
+        # with an age, a "when", an "if" that means "whether"
+        ("my mum is 70 can she join the asthma study", "demo-asthma-002"),
+        ("ma mere a 70 ans elle peut faire l etude asthme", "demo-asthma-002"),
+        ("when can i sign up", None),
+        ("im 45 can i join a trial", None),
+        ("i want to know if i can join the asthma study", "demo-asthma-002"),
+        (
+            "Bonjour Madame, Monsieur, je souhaiterais savoir si je pourrais participer à l'étude "
+            "concernant l'asthme.",
+            "demo-asthma-002",
+        ),
     ],
 )
 def test_requests_to_take_part_start_the_pre_screening(
@@ -220,22 +231,3 @@ def test_taking_part_as_a_condition_or_at_someones_age_is_a_question(
     assert reading is not None and reading.intent is None
     assert "start_screening" in reading.impossible
     assert not wording.asks_to_join(text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "my mum is 70 can she join the asthma study",
-        "ma mere a 70 ans elle peut faire l etude asthme",
-        "when can i sign up",
-        "im 45 can i join a trial",
-        "i want to know if i can join the asthma study",  # "if" as "whether"
-        "Bonjour Madame, Monsieur, je souhaiterais savoir si je pourrais participer à l'étude "
-        "concernant l'asthme.",
-    ],
-)
-def test_a_request_to_take_part_with_an_age_or_a_when_stays_one(
-    trials: dict[str, Trial], text: str
-) -> None:
-    reading = read(text, trials)
-    assert reading is not None and reading.intent == "start_screening"
