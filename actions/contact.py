@@ -157,17 +157,18 @@ class ActionRecordContact(Action):
         return [*_clear_contact(), SlotSet("awaiting", None)]
 
 
+# The time the person chose, said back as a wish: the team calls within its own hours.
 _TIME_WORDS = {
     "en": {
-        "morning": "in the morning",
-        "afternoon": "in the afternoon",
-        "evening": "in the evening",
-        "any": "at any time of day",
+        "morning": "the morning",
+        "afternoon": "the afternoon",
+        "evening": "the evening",
+        "any": "any time of day",
     },
     "fr": {
         "morning": "le matin",
         "afternoon": "l'après-midi",
-        "evening": "en soirée",
-        "any": "à n'importe quel moment de la journée",
+        "evening": "le soir",
+        "any": "n'importe quel moment de la journée",
     },
 }

@@ -108,7 +108,7 @@ def test_likely_eligible_in_english_then_a_call_back_by_phone(stack: Stack) -> N
     assert "Which phone number" in patient.presses("By phone")
     assert "doesn't look like a phone number" in patient.says("06 12")
     done = patient.says("+33 6 12 34 56 78")
-    assert "will call you in the morning" in done
+    assert "you asked for the morning, and they will try to" in done
     (follow_up,) = patient.rows(
         "SELECT kind, trial, preferred_time, channel, phone, status FROM follow_ups"
         " WHERE sender_key = ?"

@@ -54,7 +54,7 @@ def _converse(stack: Stack, sender: str, *, restart_rasa: bool = False) -> None:
     assert "When would you prefer" in patient.agrees_to_consent()
     assert "How would you like them" in patient.presses("Morning")
     assert "Which phone number" in patient.presses("By phone")
-    assert "will call you in the morning" in patient.says(PHONE)
+    assert "you asked for the morning, and they will try to" in patient.says(PHONE)
     assert "Thank you for telling us" in patient.says(SIDE_EFFECT)
     patient.says(QUESTION)
     assert "passed your question to the study team" in patient.says(
