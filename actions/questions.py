@@ -17,9 +17,10 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import consent
+from actions.common import trials
 from actions.knowledge import answer_question, start_loading
 from actions.screening import start
-from bot import wording
+from bot import understanding, wording
 from bot.safety import detect as safety
 
 
@@ -95,7 +96,11 @@ async def _under_the_consent_question(
 def _asks_to_join(tracker: Tracker) -> bool:
     # Inside the questions, what the person writes is an answer or a question about them.
     text = str(tracker.latest_message.get("text") or "")
-    return tracker.active_loop_name is None and wording.asks_to_join(text)
+    return (
+        tracker.active_loop_name is None
+        and wording.asks_to_join(text)
+        and not understanding.not_a_request_to_take_part(text, trials().screenable())
+    )
 
 
 async def _take_part(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:

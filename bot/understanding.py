@@ -203,7 +203,7 @@ def _read(text: str, words: str, trials: dict[str, Trial]) -> Reading | None:
         trial = named_in(trials, text)
         return Reading(intent="start_screening", entities={"trial": trial} if trial else {})
     impossible = impossible_intents(text, words)
-    if "start_screening" not in impossible and not_a_request_to_take_part(text, words, trials):
+    if "start_screening" not in impossible and not_a_request_to_take_part(text, trials):
         impossible = (*impossible, "start_screening")
     return Reading(impossible=impossible) if impossible else None
 
@@ -255,9 +255,10 @@ def wants_a_person(words: str) -> bool:
     return bool(_PERSON_WISH.search(words)) and not _WHO.search(words)
 
 
-def not_a_request_to_take_part(text: str, words: str, trials: dict[str, Trial]) -> bool:
+def not_a_request_to_take_part(text: str, trials: dict[str, Trial]) -> bool:
     """Taking part named as a condition ("if i sign up…"), or whether someone else may at their
-    age, in no study of ours: a question, whatever the classifier makes of it."""
+    age, in none of `trials`: a question, whatever the classifier or the words of joining make
+    of it ("can my 10 yr old son join a study?"; "…the asthma study?" asks to pre-screen him)."""
     if wording.joins_as_a_condition(text):
         return True
     return wording.asks_whether_someone_may_at_their_age(text) and named_in(trials, text) is None
@@ -266,7 +267,7 @@ def not_a_request_to_take_part(text: str, words: str, trials: dict[str, Trial]) 
 def asks_to_take_part(text: str, words: str, trials: dict[str, Trial]) -> bool:
     """A request to take part in a study, however it is worded ("kan i get on the diabetes
     trial", "étude asthme, je peux postuler ?"), and not a question about one."""
-    if _NOT_A_STUDY.search(words) or not_a_request_to_take_part(text, words, trials):
+    if _NOT_A_STUDY.search(words) or not_a_request_to_take_part(text, trials):
         return False
     if wording.asks_to_join(text):
         return True

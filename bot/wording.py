@@ -271,19 +271,16 @@ def asks_whether_one_may_leave(text: str) -> bool:
 
 
 # Taking part as the condition of a question, not asked for: "who sees my records if i sign up",
-# "having agreed to take part, may I change my mind", "si je participe, je suis payé ?".
+# "having agreed to take part, may I change my mind", "si je participe, je suis payé ?". ("if i
+# can join…", "si je pourrais participer…" ask whether one can: a request.)
 _ONCE_IN = re.compile(
     r"\b(?:(?:if|once|when|after|si|une fois|quand|apres) (?:i|we|you|he|she|they|je|j|on|il|elle|"
     r"my \w+|mon \w+|ma \w+) (?:do |ever |decide to |end up |were to |finally )?(?:join|joined|"
     r"sign up|signed up|take part|enrol\w*|participe|participes|participez|m'inscris|m inscris)|"
     r"having (?:\S+ )?(?:agreed|joined|signed|taken part))\b"
 )
-# ("if i can join…", "si je pourrais participer…", "si je rentre dans les critères" ask whether
-# one can: a request to take part, left to the readers of requests.)
 # Whether someone else, at their age, may take part in studies at all: "can my 10 yr old son
-# join a study", "elle a 72 ans, c'est pas trop vieux pour un essai ?": a question for the
-# knowledge base, unless it names one of the studies ("my mum is 70, can she join the asthma
-# study": pre-screening her).
+# join a study", "elle a 72 ans, c'est pas trop vieux pour un essai ?".
 _SOMEONE_S_AGE = re.compile(
     r"^(?=.*\b(?:son|daughter|child|kid|boy|girl|mum|mom|mother|dad|father|nan|gran\w*|she|he|"
     r"fils|fille|enfant|mere|pere|mamie|papi|elle|il)\b)"
@@ -299,26 +296,14 @@ def joins_as_a_condition(text: str) -> bool:
 
 def asks_whether_someone_may_at_their_age(text: str) -> bool:
     """Whether someone else may take part at their age ("she's 70, can she still take part in a
-    trial?"): a question, unless it names a study of ours (the caller checks)."""
+    trial?"): a question, unless it names one of the site's studies (the caller checks)."""
     return bool(_SOMEONE_S_AGE.search(_words(text)))
 
 
 def asks_to_join(text: str) -> bool:
-    """A request to take part, whatever else the message says ("…, can I join the study?"), not
-    a question that takes part as its condition or asks whether someone may at their age in
-    "a study" ("can my 10 yr old son join a study?")."""
-    if joins_as_a_condition(text) or (
-        asks_whether_someone_may_at_their_age(text) and not _NAMES_A_STUDY.search(_words(text))
-    ):
-        return False
+    """The words of a request to take part, whatever else the message says ("…, can I join the
+    study?"); `understanding.not_a_request_to_take_part` sets aside the questions among them."""
     return bool(_JOIN_REQUEST.search(_words(text)))
-
-
-# A study of the site's, named: "the asthma study", "l'étude diabète", "az 202", "dmx".
-_NAMES_A_STUDY = re.compile(
-    r"\b(?:the|this|that|your|l'|l|la|le|cette|votre) ?(?:\w+ )?(?:study|trial|etude|essai)\b|"
-    r"\b(?:az|dmx)\b"
-)
 
 
 def asks_without_joining(text: str) -> bool:

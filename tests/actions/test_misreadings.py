@@ -110,6 +110,24 @@ def test_a_request_to_join_read_as_a_question_starts_the_pre_screening_in_french
 
 
 @pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("she's 70, can she still take part in a trial at her age", "en"),
+        ("can my 10 yr old son join a study, he has really bad eczema", "en"),
+        ("ma fille a 14 ans elle peut participer a une etude", "fr"),
+    ],
+)
+def test_whether_someone_may_take_part_at_their_age_is_answered_not_pre_screened(
+    text: str, lang: str
+) -> None:
+    """They got "Which study would you like to check?": the words of joining are there, but
+    they ask whether, in no study of the site's."""
+    said, events = _run(ActionAnswerQuestion(), text, "faq", lang=lang)
+    assert not any(m.get("response") == "utter_screening_pick_trial" for m in said)
+    assert FollowupAction("screening_form") not in events and said
+
+
+@pytest.mark.parametrize(
     ("text", "lang", "reply"),
     [("thx, bye", "en", "utter_goodbye"), ("merci beaucoup !", "fr", "utter_you_are_welcome")],
 )

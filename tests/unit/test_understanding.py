@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from bot import wording
 from bot.trials import Catalogue
 from bot.trials import Screenable as Trial
 from bot.understanding import read
@@ -226,8 +225,8 @@ def test_a_question_about_ones_visit_confirms_nothing() -> None:
 def test_taking_part_as_a_condition_or_at_someones_age_is_a_question(
     trials: dict[str, Trial], text: str
 ) -> None:
-    """From the conversation benchmark: each got "Which study would you like to check?"."""
+    """From the conversation benchmark: each got "Which study would you like to check?" (the
+    actions' side: tests/actions/test_misreadings.py)."""
     reading = read(text, trials)
     assert reading is not None and reading.intent is None
     assert "start_screening" in reading.impossible
-    assert not wording.asks_to_join(text)
