@@ -31,7 +31,7 @@ _QUESTION_START = re.compile(
     rf"how|who|which|why|(?:can|could|cn|may|might|will|would|is|are|am|do|does|did|should)"
     rf"{_STATEMENT_AFTER}|if|"
     r"quand|ou|comment|combien|qui|quel|quelle|quels|quelles|pourquoi|est ce|c quoi|c'est quoi|"
-    r"c quand|c'est quand|cest quand|"
+    r"c quand|c'est quand|cest quand|c koi|cest koi|c'est koi|"
     r"cest quoi|peut|peux|puis|pouvez|pourrais|pourrai|jpeux|je peux|j'peux|on peut|est il|"
     r"ai je|y a t il|si je|et si|a quel|a quelle)\b"
 )

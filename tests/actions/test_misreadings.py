@@ -142,6 +142,15 @@ def test_two_questions_in_one_message_get_two_answers() -> None:
     assert [m["kb_entry_id"] for m in said] == ["compensation", "visits"]
 
 
+def test_two_questions_in_texting_spelling_get_two_answers() -> None:
+    """Tried on the phone: the placebo question after "et" was dropped ("c koi" was no question)."""
+    said, _ = _run(
+        ActionAnswerQuestion(), "si je participe je suis payé ? et c koi un placebo", "faq",
+        lang="fr",
+    )  # fmt: skip
+    assert [m.get("kb_entry_id") for m in said] == ["compensation", "placebo"]
+
+
 def test_off_topic_twice_does_not_call_in_the_team() -> None:
     for _ in range(2):
         said, events = _run(ActionAnswerQuestion(), "tell me a good joke", "out_of_scope")
