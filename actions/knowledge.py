@@ -119,7 +119,11 @@ async def answer_question(
     near = (
         {c.entry.key for c in decision.candidates[:3]} if decision.reason == "ambiguous" else set()
     )
-    if not decision.answered and (again := _asked_again(kb, tracker, text, lang, trial, near)):
+    if (
+        not decision.answered
+        and decision.reason != "out_of_scope"  # like a question not to answer: not a follow-up
+        and (again := _asked_again(kb, tracker, text, lang, trial, near))
+    ):
         # "and my hay fever every spring?" after an answer on who may take part: the same
         # topic, for the study named if one is.
         decision = Decision(True, entry=again, score=decision.score)

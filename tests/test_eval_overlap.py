@@ -43,6 +43,11 @@ SEALED = [
     ("sealed.yml", 202, ("questions.yml", "fresh.yml", "unseen.yml")),
     ("sealed2.yml", 197, ("questions.yml", "fresh.yml", "unseen.yml", "sealed.yml")),
     ("sealed3.yml", 173, ("questions.yml", "fresh.yml", "unseen.yml", "sealed.yml", "sealed2.yml")),
+    (
+        "sealed4.yml",
+        252,
+        ("questions.yml", "fresh.yml", "unseen.yml", "sealed.yml", "sealed2.yml", "sealed3.yml"),
+    ),
 ]
 
 

@@ -1,14 +1,17 @@
 """Knowledge-base retrieval: accuracy, abstention, calibration and search latency.
 
     .venv/bin/python bench/kb_eval [--json] [--calibrate] [--latency-entries 1000] [--skip-latency]
-                                   [--questions bench/kb_eval/fresh.yml]
+                                   [--questions bench/kb_eval/fresh.yml [FILE …]]
                                    [--encoder DIR] [--hide-held-out]
 
 The labelled paraphrases of questions.yml are split within each language and expected topic:
 even positions calibrate, odd positions are held out. Every mode is scored through search() and
 decide() themselves, with its own thresholds: the hybrid mode with index.CALIBRATION, the pure
 modes (bm25, dense) with thresholds from the grid search of --calibrate, run on the calibration
-half. The grid search combines score vectors computed once per question; each evaluation also
+half; the hybrid mode's grid also tries declining a question closer to one of the entries'
+questions not to answer (faq/<lang>/out_of_scope.yml) than to the best entry. Several
+--questions files are scored together, each split in halves the same way. The grid search
+combines score vectors computed once per question; each evaluation also
 counts the questions where that shortcut disagrees with search() and decide() (expected: none).
 Latency: search() on an index of --latency-entries entries (real texts, cached vectors), and the
 time the action server takes from start to its first vetted answer, with a warm embedding cache.
@@ -62,6 +65,8 @@ PURE_WEIGHTS: dict[Mode, float] = {"bm25": 0.0, "dense": 1.0}
 WEIGHTS = tuple(i / 20 for i in range(21))
 THRESHOLDS = tuple(i / 100 for i in range(20, 81))
 MARGINS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.06, 0.08)
+# How much closer than the best entry a question not to answer must be to decline (None: unused).
+DECLINED_MARGINS = (None, -0.1, -0.05, -0.02, 0.0, 0.02, 0.05)
 # The targets of the calibration: at least 95 % of out-of-scope questions declined, at most 2 %
 # of in-scope ones answered wrong (a wrong vetted answer misleads; a refusal offers the team).
 MIN_OOS_ABSTENTION = 0.95
@@ -93,6 +98,7 @@ class LanguageSet:
     dense: Floats  # questions x entries
     lexical: Floats  # BM25 and character n-grams, as the hybrid mode combines them
     words: Floats  # BM25 alone
+    declined: Floats  # per question: its best cosine with a question not to answer
 
     def in_scope(self) -> Bools:
         return np.array([q.expect is not None for q in self.questions], dtype=bool)
@@ -178,7 +184,7 @@ def score_language(
 ) -> LanguageSet:
     language = index._languages[lang]
     mine = [q for q in questions if q.lang == lang]
-    encoded = (index.encode_query(q.text, lang) for q in progress.track(mine, description=lang))
+    encoded = [index.encode_query(q.text, lang) for q in progress.track(mine, description=lang)]
     dense = [language.dense(vector) for vector in encoded]
     allowed = np.array(servable_mask(language.entries, None, dt.date.today()), dtype=bool)
     if not allowed.any():
@@ -191,6 +197,7 @@ def score_language(
         np.stack(dense),
         np.stack([language.lexical(q.text) for q in mine]),
         np.stack([language.words(q.text) for q in mine]),
+        np.array([language.declined(vector) for vector in encoded]),
     )
 
 
@@ -222,22 +229,38 @@ def figures(data: LanguageSet, correct: Bools, answered: Bools, subset: Bools) -
     )
 
 
-def top_two(data: LanguageSet, weight: float) -> tuple[Bools, Floats, Floats]:
-    """Per question, as search() ranks: is the best servable entry right, its score, the next's."""
+@dataclass(frozen=True)
+class TopTwo:
+    """Per question, as search() ranks: is the best servable entry right, its score, its
+    cosine alone, the next entry's score, and the cosine with the nearest question not to answer."""
+
+    correct: Bools
+    best: Floats
+    best_dense: Floats
+    runner_up: Floats
+    declined: Floats
+
+
+def top_two(data: LanguageSet, weight: float) -> TopTwo:
     scores = weight * data.dense + (1 - weight) * data.lexical
-    order = np.argsort(-scores, axis=1)
+    order = np.argsort(-scores, axis=1, kind="stable")
     servable = order[data.allowed[order]].reshape(len(order), -1)
     rows = np.arange(len(order))
     best = scores[rows, servable[:, 0]]
     runner_up = scores[rows, servable[:, 1]] if servable.shape[1] > 1 else np.zeros(len(order))
     keys = [data.keys[i] for i in servable[:, 0]]
     correct = np.array([k == q.expect for k, q in zip(keys, data.questions, strict=True)])
-    return correct.astype(bool), best, runner_up
+    dense = data.dense[rows, servable[:, 0]]
+    return TopTwo(correct.astype(bool), best, dense, runner_up, data.declined)
 
 
-def answered(best: Floats, runner_up: Floats, calibration: Calibration) -> Bools:
-    """decide()'s rule: the best score reaches the threshold and leads the runner-up enough."""
-    return (best >= calibration.threshold) & (best - runner_up >= calibration.margin)
+def answered(top: TopTwo, calibration: Calibration) -> Bools:
+    """decide()'s rule: the best score reaches the threshold, no question not to answer is
+    closer than the best entry by the margin, and it leads the runner-up enough."""
+    said = (top.best >= calibration.threshold) & (top.best - top.runner_up >= calibration.margin)
+    if calibration.declined_margin is not None:
+        said &= ~(top.declined > top.best_dense + calibration.declined_margin)
+    return said
 
 
 def searched(
@@ -266,9 +289,8 @@ def evaluate(
     progress: Progress,
 ) -> Evaluation:
     correct, said = searched(index, data, mode, calibration, progress)
-    fast_correct, best, runner_up = top_two(data, calibration.dense_weight)
-    fast_said = answered(best, runner_up, calibration)
-    mismatches = int(((correct != fast_correct) | (said != fast_said)).sum())
+    top = top_two(data, calibration.dense_weight)
+    mismatches = int(((correct != top.correct) | (said != answered(top, calibration))).sum())
     halves = {name: figures(data, correct, said, mask) for name, mask in data.halves().items()}
     return Evaluation(mode, data.lang, calibration, origin, halves, mismatches)
 
@@ -286,15 +308,17 @@ def _rank(found: Figures) -> tuple[bool, float, float, float]:
     return False, -shortfall, found.oos_abstention, found.answered_correct
 
 
-def grid_search(data: LanguageSet, weights: Iterable[float]) -> Choice:
-    """The best weight, threshold and margin on the calibration half."""
+def grid_search(data: LanguageSet, weights: Iterable[float], *, declined: bool = True) -> Choice:
+    """The best weight, threshold, margin and declined margin (with `declined`, when questions
+    not to answer are listed) on the calibration half."""
     subset = data.halves()["calibration"]
+    declined_margins = DECLINED_MARGINS if declined and data.declined.any() else (None,)
     ranked: list[tuple[tuple[bool, float, float, float], Calibration, Figures]] = []
     for weight in weights:
-        correct, best, runner_up = top_two(data, weight)
-        for threshold, margin in itertools.product(THRESHOLDS, MARGINS):
-            calibration = Calibration(weight, threshold, margin)
-            found = figures(data, correct, answered(best, runner_up, calibration), subset)
+        top = top_two(data, weight)
+        for threshold, margin, beyond in itertools.product(THRESHOLDS, MARGINS, declined_margins):
+            calibration = Calibration(weight, threshold, margin, beyond)
+            found = figures(data, top.correct, answered(top, calibration), subset)
             ranked.append((_rank(found), calibration, found))
     rank, calibration, found = max(ranked, key=lambda item: item[0])
     ties = sum(1 for other, _, _ in ranked if other == rank)
@@ -318,7 +342,8 @@ def compare_modes(
         else:
             if mode == "bm25":
                 language = dataclasses.replace(language, lexical=language.words)
-            choice = grid_search(language, [PURE_WEIGHTS[mode]])
+            # One signal each: the questions not to answer, compared by cosine, stay out.
+            choice = grid_search(language, [PURE_WEIGHTS[mode]], declined=False)
             calibration, origin = choice.calibration, _origin(choice)
         results.append(evaluate(index, language, mode, calibration, origin, progress))
     return results
@@ -457,7 +482,7 @@ def load_index(progress: Progress) -> tuple[KnowledgeBase, KnowledgeIndex]:
 
 
 def run(args: argparse.Namespace, console: Console) -> Report:
-    questions = load_questions(args.questions)
+    questions = [q for path in args.questions for q in load_questions(path)]
     with Progress(console=Console(stderr=True), transient=True) as progress:
         knowledge, index = load_index(progress)
         langs = sorted({q.lang for q in questions})
@@ -490,7 +515,11 @@ def _calibration_half(evaluations: list[Evaluation]) -> list[Evaluation]:
 
 def _calibration_code(calibration: Calibration) -> str:
     c = calibration
-    return f"Calibration(dense_weight={c.dense_weight}, threshold={c.threshold}, margin={c.margin})"
+    declined = f", declined_margin={c.declined_margin}" if c.declined_margin is not None else ""
+    return (
+        f"Calibration(dense_weight={c.dense_weight}, threshold={c.threshold}, margin={c.margin}"
+        f"{declined})"
+    )
 
 
 ACCURACY_CAPTION = (
@@ -528,7 +557,12 @@ def evaluation_table(title: str, evaluations: list[Evaluation], halves: tuple[st
 
 def calibration_table(title: str, evaluations: list[Evaluation]) -> Table:
     columns = {"mode": "l", "lang": "l", "dense_weight": "r", "threshold": "r", "margin": "r"}
-    caption = "grid: the grid search's best on the calibration half (see --calibrate)"
+    columns["declined"] = "r"
+    caption = (
+        "grid: the grid search's best on the calibration half (see --calibrate); declined: the"
+        " declined margin (a question this much closer to one of out_of_scope.yml than to the"
+        " best entry is declined; None: not consulted)"
+    )
     table = _table(title, {**columns, "from": "l"}, caption)
     for e in evaluations:
         values = (str(v) for v in dataclasses.astuple(e.calibration))
@@ -574,8 +608,9 @@ def main() -> None:
     parser.add_argument(
         "--questions",
         type=Path,
-        default=QUESTIONS,
-        help="labelled questions (fresh.yml: written after the calibration, never tuned on)",
+        nargs="+",
+        default=[QUESTIONS],
+        help="labelled questions, one file or several scored together (each split in halves)",
     )
     parser.add_argument(
         "--encoder",

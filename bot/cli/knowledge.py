@@ -242,7 +242,7 @@ def kb_tune(
     )
     for chosen in languages:
         current = settings.tuned_encoder_dir / chosen
-        if if_needed and tuned_on(loaded.entries, current):
+        if if_needed and tuned_on(loaded.entries, current, loaded.declined):
             out.print(f"The {chosen} encoder is tuned on these entries already: {current}")
             continue
         with Progress(*columns, console=err) as bar:
@@ -256,6 +256,7 @@ def kb_tune(
                 chosen,
                 default_model_path(),
                 settings.tuned_encoder_dir,
+                declined=loaded.declined.get(chosen, []),
                 epochs=epochs,
                 progress=progress,
             )

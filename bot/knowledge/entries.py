@@ -1,7 +1,9 @@
 """Knowledge files as typed entries, and every problem in them as `path:line: message`.
 
 An FAQ entry is `faq/<lang>/<id>.md`: YAML front matter between `---` lines, then the answer in
-Markdown. Problems are collected, never raised, so that one bad file never hides the others.
+Markdown. Beside the entries, `faq/<lang>/out_of_scope.yml` lists questions the knowledge base
+must not answer (a dose, a diagnosis, small talk): a question closer to them than to any entry is
+declined. Problems are collected, never raised, so that one bad file never hides the others.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.files import Problem, as_date, read_front_matter
+from bot.files import Problem, as_date, read_front_matter, read_yaml_mapping
 from bot.i18n.languages import LANGUAGES
 from bot.knowledge.placeholders import mark_for_patients
 
@@ -29,6 +31,7 @@ REQUIRED = (
 )
 OPTIONAL = ("trials", "topic")
 PLACEHOLDERS = frozenset({"emergency_number"})
+OUT_OF_SCOPE = "out_of_scope.yml"
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -111,6 +114,8 @@ def unwrap(markdown: str) -> str:
 class Loaded:
     entries: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Per language, the questions of faq/<lang>/out_of_scope.yml.
+    declined: dict[str, list[str]] = field(default_factory=dict)
 
 
 def load_faq(root: Path) -> Loaded:
@@ -125,10 +130,62 @@ def load_faq(root: Path) -> Loaded:
         result.problems.extend(problems)
         if entry is not None:
             result.entries.append(entry)
+    for path in sorted(folder.glob(f"*/{OUT_OF_SCOPE}")):
+        lines, problems = read_out_of_scope(path)
+        answered = {
+            _folded(text): entry
+            for entry in result.entries
+            if entry.lang == path.parent.name
+            for text in (entry.title, *entry.questions)
+        }
+        kept = []
+        for text, line in lines.items():
+            if (entry := answered.get(_folded(text))) is None:
+                kept.append(text)
+                continue
+            message = (
+                f"{text!r} is also a question of faq/{entry.lang}/{entry.path.name}: "
+                "a question cannot be both answered and declined"
+            )
+            problems.append(Problem(path, line, message))
+        result.problems.extend(problems)
+        result.declined[path.parent.name] = kept
     for path in sorted(folder.iterdir()):
         if path.is_dir() and path.name not in LANGUAGES:
             result.problems.append(Problem(path, 0, f"unknown language folder {path.name!r}"))
     return result
+
+
+def read_out_of_scope(path: Path) -> tuple[dict[str, int], list[Problem]]:
+    """The questions of an out_of_scope.yml (`questions:`, a list of texts) with their lines,
+    and the file's problems."""
+    read = read_yaml_mapping(path)
+    if isinstance(read, Problem):
+        return {}, [read]
+    items = read.data.get("questions")
+    if not isinstance(items, list) or not items:
+        return {}, [Problem(path, 1, "needs `questions:`, a list of questions not to answer")]
+    nodes: list[Any] = next(
+        (value.value for key, value in read.node.value if key.value == "questions"), []
+    )
+    questions: dict[str, int] = {}
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for item, node in zip(items, nodes, strict=True):
+        line = node.start_mark.line + 1
+        if not isinstance(item, str) or not item.strip():
+            problems.append(Problem(path, line, "each question must be a non-empty text"))
+        elif _folded(item) in seen:
+            problems.append(Problem(path, line, f"{item.strip()!r} is listed twice"))
+        else:
+            seen.add(_folded(item))
+            questions[item.strip()] = line
+    return questions, problems
+
+
+def _folded(text: str) -> str:
+    """Case, punctuation and spacing left out: the same question written the same way."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
 def parse_entry(path: Path) -> tuple[Entry | None, list[Problem]]:

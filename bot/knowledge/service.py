@@ -31,7 +31,7 @@ class Decision:
     answered: bool
     entry: Entry | None = None
     score: float = 0.0
-    reason: str | None = None  # low_confidence | ambiguous | no_entries
+    reason: str | None = None  # low_confidence | out_of_scope | ambiguous | no_entries
     candidates: list[Candidate] = field(default_factory=list)
 
     def to_json(self, emergency_number: str) -> dict[str, Any]:
@@ -63,6 +63,9 @@ def decide(candidates: list[Candidate], calibration: Calibration) -> Decision:
     best = candidates[0]
     if best.score < calibration.threshold:
         return Decision(False, score=best.score, reason="low_confidence", candidates=candidates)
+    margin = calibration.declined_margin
+    if margin is not None and best.declined > best.dense + margin:
+        return Decision(False, score=best.score, reason="out_of_scope", candidates=candidates)
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
     if best.score - runner_up < calibration.margin:
         return Decision(False, score=best.score, reason="ambiguous", candidates=candidates)
@@ -166,10 +169,12 @@ class KnowledgeBase:
         if loaded.problems and not first and self._index is not None:
             log.error("knowledge: the last good version stays in service until this is fixed")
             return
-        self._index = KnowledgeIndex.build(loaded.entries, self.encoders, progress)
+        self._index = KnowledgeIndex.build(
+            loaded.entries, self.encoders, progress, declined=loaded.declined
+        )
         for lang in sorted({entry.lang for entry in loaded.entries}):
             folder = self.encoders.tuned_folder(lang)
-            if folder is not None and not tuned_on(loaded.entries, folder):
+            if folder is not None and not tuned_on(loaded.entries, folder, loaded.declined):
                 log.warning(
                     "knowledge: the %s encoder was tuned on an earlier version of the entries' "
                     "questions; answers still work, and `trialbot kb tune` adapts it again",

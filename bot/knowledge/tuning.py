@@ -102,11 +102,15 @@ def tune_encoder(
     base: str,
     out: Path,
     *,
+    declined: list[str] | tuple[str, ...] = (),
     epochs: int = 3,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> Path:
-    """Fine-tune the sentence-transformers model at `base` on the entries; saved under `out`."""
+    """Fine-tune the sentence-transformers model at `base` on the entries; saved under `out`.
+
+    `declined` are questions the knowledge base must not answer: each batch is also contrasted
+    with as many of them (hard negatives), which pushes them away from every entry's wording."""
     import torch
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
@@ -120,6 +124,7 @@ def tune_encoder(
     optimiser = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
     pairs = phrasing_pairs(entries, seed)
     schedule = [batch for epoch in range(epochs) for batch in batches(pairs, seed + epoch)]
+    chance = random.Random(seed)  # noqa: S311 (the choice of training data, no secret)
     model.train()
     for step, batch in enumerate(schedule, start=1):
         left = _encode(model, [pair.text for pair in batch])
@@ -127,7 +132,12 @@ def tune_encoder(
         logits = left @ right.T * SCALE
         labels = torch.arange(len(batch))
         cross_entropy = torch.nn.functional.cross_entropy
-        loss = (cross_entropy(logits, labels) + cross_entropy(logits.T, labels)) / 2
+        against = logits
+        if declined:
+            sample = chance.sample(list(declined), min(len(batch), len(declined)))
+            negatives = _encode(model, sample)
+            against = torch.cat([logits, left @ negatives.T * SCALE], dim=1)
+        loss = (cross_entropy(against, labels) + cross_entropy(logits.T, labels)) / 2
         optimiser.zero_grad()
         loss.backward()  # type: ignore[no-untyped-call]
         optimiser.step()
@@ -138,9 +148,12 @@ def tune_encoder(
     return out
 
 
-def fingerprint(entries: list[Entry]) -> str:
-    """Changes when a title or example question that tuning learns from changes."""
+def fingerprint(entries: list[Entry], declined: list[str] | tuple[str, ...] = ()) -> str:
+    """Changes when a title, example question or question not to answer that tuning learns
+    from changes."""
     texts = sorted(f"{e.lang}|{e.key}|{t}" for e in entries for t in [e.title, *e.questions])
+    if declined:  # a model tuned without any keeps the fingerprint it was given
+        texts += sorted(f"declined|{text}" for text in declined)
     return hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
 
 
@@ -150,23 +163,27 @@ def tune_language(
     base: str,
     folder: Path,
     *,
+    declined: list[str] | tuple[str, ...] = (),
     epochs: int = EPOCHS,
     seed: int = 0,
     progress: Progress | None = None,
 ) -> Path:
-    """Tune a model on one language's entries into `folder`/`lang`, replacing any before it
-    only once the new one is whole (a running server reads the old one until it restarts)."""
+    """Tune a model on one language's entries (and its questions not to answer) into
+    `folder`/`lang`, replacing any before it only once the new one is whole (a running server
+    reads the old one until it restarts)."""
     mine = [entry for entry in entries if entry.lang == lang]
     folder.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{lang}-", dir=folder))
     try:
-        tune_encoder(mine, base, building, epochs=epochs, seed=seed, progress=progress)
+        tune_encoder(
+            mine, base, building, declined=declined, epochs=epochs, seed=seed, progress=progress
+        )
         record = {
             "lang": lang,
             "base": base,
             "epochs": epochs,
             "seed": seed,
-            "entries": fingerprint(mine),
+            "entries": fingerprint(mine, declined),
             "tuned_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         (building / TUNED_RECORD).write_text(json.dumps(record, indent=2) + "\n")
@@ -179,14 +196,18 @@ def tune_language(
         shutil.rmtree(building, ignore_errors=True)
 
 
-def tuned_on(entries: list[Entry], folder: Path) -> bool:
-    """Whether `folder` holds a whole model tuned on these entries' titles and questions."""
+def tuned_on(
+    entries: list[Entry], folder: Path, declined: dict[str, list[str]] | None = None
+) -> bool:
+    """Whether `folder` holds a whole model tuned on these entries' titles and questions (and
+    these questions not to answer, per language)."""
     try:
         record = json.loads((folder / TUNED_RECORD).read_text())
     except (OSError, ValueError):
         return False
     lang = record.get("lang")
-    return bool(record.get("entries") == fingerprint([e for e in entries if e.lang == lang]))
+    mine = [e for e in entries if e.lang == lang]
+    return bool(record.get("entries") == fingerprint(mine, (declined or {}).get(str(lang), [])))
 
 
 def _encode(model: Any, texts: list[str]) -> Any:

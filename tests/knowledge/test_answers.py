@@ -65,7 +65,7 @@ def test_a_question_close_to_two_entries_offers_the_right_one_first(
 def test_an_unrelated_question_is_not_answered(kb: KnowledgeBase, question: str, lang: str) -> None:
     decision = kb.ask(question, lang)
     assert not decision.answered
-    assert decision.to_json("112")["reason"] in ("low_confidence", "ambiguous")
+    assert decision.to_json("112")["reason"] in ("low_confidence", "out_of_scope", "ambiguous")
 
 
 def test_the_emergency_number_is_filled_into_the_answer(kb: KnowledgeBase) -> None:
@@ -141,6 +141,9 @@ def test_two_close_entries_are_offered_rather_than_guessed(kb: KnowledgeBase) ->
     assert decide(clear, CALIBRATION["en"]).entry == cost
     weak = [Candidate(cost, 0.2, 0.2, 0.2)]
     assert decide(weak, CALIBRATION["en"]).reason == "low_confidence"
+    # As clear, but closer still to a question not to answer.
+    declined = [Candidate(c.entry, c.score, c.dense, c.lexical, declined=0.75) for c in clear]
+    assert decide(declined, CALIBRATION["en"]).reason == "out_of_scope"
 
 
 @pytest.mark.parametrize(
@@ -209,3 +212,27 @@ def test_list_items_and_paragraphs_are_kept(kb: KnowledgeBase) -> None:
         for line in lines
     )
     assert lines.count("") == 3  # the blank lines between paragraphs and around the list
+
+
+def test_staff_stop_an_entry_answering_what_it_should_not(
+    kb: KnowledgeBase, knowledge_copy: Path, tmp_path: Path
+) -> None:
+    """A drug interaction is for a doctor or a pharmacist, not for the entry on a participant's
+    usual medicines, which the same words find. Staff list one such question in
+    out_of_scope.yml: other wordings of it are declined, and the entry still answers its own."""
+    question = "je peux boire une bière avec mes antibiotiques"
+    answered = kb.ask(question, "fr")
+    assert answered.answered and answered.entry is not None
+    assert answered.entry.key == "current_medications"
+
+    listed = knowledge_copy / "faq" / "fr" / "out_of_scope.yml"
+    added = "est-ce que je peux boire de l'alcool quand je prends des antibiotiques"
+    listed.write_text(listed.read_text(encoding="utf-8") + f'  - "{added}"\n', encoding="utf-8")
+    edited = KnowledgeBase(kb_settings(tmp_path / "var", knowledge_copy))
+    assert edited.load() == []
+    declined = edited.ask(question, "fr")
+    assert not declined.answered and declined.reason == "out_of_scope", declined.to_json("112")
+    assert declined.candidates  # staff still see which entries came closest
+    usual = edited.ask("je continue mes médicaments habituels ?", "fr")
+    assert usual.answered and usual.entry is not None
+    assert usual.entry.key == "current_medications"

@@ -126,3 +126,39 @@ def test_lint_finds_missing_translations_unknown_trials_and_expired_entries(
 )
 def test_wrapped_markdown_is_unwrapped(markdown: str, shown: str) -> None:
     assert unwrap(markdown) == shown
+
+
+def test_questions_not_to_answer_are_read_and_their_mistakes_named(tmp_path: Path) -> None:
+    _write(tmp_path, GOOD)
+    declined = tmp_path / "faq" / "en" / "out_of_scope.yml"
+    declined.write_text(
+        "# not for the knowledge base\n"
+        "questions:\n"
+        "  - how much ibuprofen can I take\n"
+        "  - \n"
+        "  - How much ibuprofen can I take?\n"
+        "  - do i have to pay\n",
+        encoding="utf-8",
+    )
+    loaded = load_faq(tmp_path)
+    assert loaded.declined == {"en": ["how much ibuprofen can I take"]}
+    assert [(p.path.name, p.line, p.message) for p in loaded.problems] == [
+        ("out_of_scope.yml", 4, "each question must be a non-empty text"),
+        ("out_of_scope.yml", 5, "'How much ibuprofen can I take?' is listed twice"),
+        (
+            "out_of_scope.yml",
+            6,
+            "'do i have to pay' is also a question of faq/en/cost.md: "
+            "a question cannot be both answered and declined",
+        ),
+    ]
+
+
+def test_a_file_of_questions_not_to_answer_without_its_list_is_named(tmp_path: Path) -> None:
+    _write(tmp_path, GOOD)
+    (tmp_path / "faq" / "en" / "out_of_scope.yml").write_text("question: [a]\n")
+    (problem,) = load_faq(tmp_path).problems
+    assert (problem.line, problem.message) == (
+        1,
+        "needs `questions:`, a list of questions not to answer",
+    )

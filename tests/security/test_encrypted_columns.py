@@ -298,7 +298,7 @@ CLEAR = {
     "unanswered_questions.id": _BOOKKEEPING,
     "unanswered_questions.sender_key": _PSEUDONYM,
     "unanswered_questions.language": _LANGUAGE,
-    "unanswered_questions.reason": "low_confidence or ambiguous",
+    "unanswered_questions.reason": "low_confidence, out_of_scope, ambiguous or misread:…",
     "unanswered_questions.candidates": "ids of the knowledge entries tried and their scores",
     "unanswered_questions.trial": _TRIAL,
     "unanswered_questions.created_at": _BOOKKEEPING,
