@@ -160,15 +160,15 @@ class ActionRecordContact(Action):
 # The time the person chose, said back as a wish: the team calls within its own hours.
 _TIME_WORDS = {
     "en": {
-        "morning": "the morning",
-        "afternoon": "the afternoon",
-        "evening": "the evening",
-        "any": "any time of day",
+        "morning": "you asked for the morning, and they will try to",
+        "afternoon": "you asked for the afternoon, and they will try to",
+        "evening": "you asked for the evening, and they will try to",
+        "any": "any time suits you, so they will get in touch when they can",
     },
     "fr": {
-        "morning": "le matin",
-        "afternoon": "l'après-midi",
-        "evening": "le soir",
-        "any": "n'importe quel moment de la journée",
+        "morning": "vous avez demandé le matin, elle essaiera",
+        "afternoon": "vous avez demandé l'après-midi, elle essaiera",
+        "evening": "vous avez demandé le soir, elle essaiera",
+        "any": "tout moment vous convient : elle vous contactera dès que possible",
     },
 }

@@ -281,7 +281,7 @@ def test_a_message_s_markup_is_shown_as_text_and_never_runs(
     _shot(page, "markup-as-text")
 
 
-def test_phone_numbers_are_tap_to_call_and_dates_are_not(
+def test_phone_numbers_are_tap_to_call_and_dates_and_examples_are_not(
     played: tuple[Page, PlayedChat],
 ) -> None:
     page, chat = played
@@ -289,7 +289,8 @@ def test_phone_numbers_are_tap_to_call_and_dates_are_not(
         "If this is an emergency, call 112 now.\n\n"
         "The study team: +33 1 99 00 12 34 (or 01 99 00 12 35), Monday to Friday, "
         "or write to demo-t2d@example.org.\n"
-        "Your visit: 05.12.2026 09:30, reference DMX-112, dose 112,5 mg, 2026-10-01."
+        "Your visit: 05.12.2026 09:30, reference DMX-112, dose 112,5 mg, 2026-10-01.\n"
+        "Which number should they call? For example +33 6 12 34 56 78 (par exemple 06 12 34 56 78)."
     )
     chat.answers.append({"messages": [{"text": text}], "lang": "en"})
     page.goto(PLAYED)
@@ -307,7 +308,7 @@ def test_phone_numbers_are_tap_to_call_and_dates_are_not(
     # Two paragraphs, the second with its line break.
     paragraphs = bubble.locator("p")
     expect(paragraphs).to_have_count(2)
-    assert paragraphs.nth(1).inner_text().count("\n") == 1
+    assert paragraphs.nth(1).inner_text().count("\n") == 2
     _shot(page, "phone-links")
 
 
