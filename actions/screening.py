@@ -357,9 +357,10 @@ def _say_outcome(
         dispatcher.utter_message(response="utter_screening_not_eligible", **named)
         if said.others:
             buttons = [_other_trial(other, lang) for other in said.others]
+            buttons.append({"title": _NO_THANKS[lang], "payload": "/deny"})
             dispatcher.utter_message(response="utter_screening_other_trials", buttons=buttons)
-        else:
-            dispatcher.utter_message(response="utter_screening_no_other_trial")
+            return [*done, SlotSet("awaiting", "other_trial")]
+        dispatcher.utter_message(response="utter_screening_no_other_trial")
         return done
     if said.kind == "needs_review":
         with_phone(dispatcher, "utter_screening_needs_review", said.team_phone, **named)
@@ -367,6 +368,22 @@ def _say_outcome(
         with_phone(dispatcher, "utter_screening_likely_eligible", said.team_phone, **named)
     dispatcher.utter_message(response="utter_contact_offer")
     return [*done, SlotSet("awaiting", "contact")]
+
+
+_NO_THANKS = {"en": "No, thanks", "fr": "Non, merci"}
+
+
+class ActionOtherTrialDeclined(Action):
+    """A no (typed, or its button) to checking another trial after a "not a match"."""
+
+    def name(self) -> str:
+        return "action_other_trial_declined"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_other_trial_declined")
+        return [SlotSet("awaiting", None)]
 
 
 def _other_trial(other: service.OtherTrial, lang: str) -> dict[str, str]:

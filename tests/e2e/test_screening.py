@@ -166,8 +166,8 @@ def test_not_eligible_in_english_suggests_the_other_trial(stack: Stack) -> None:
     outcome = patient.presses("Yes")  # smokes: excluded, at once
     assert "is not a match for you" in outcome and "changes nothing to your care" in outcome
     assert "do not rule you out of this other study" in outcome
-    (suggested,) = patient.buttons
-    assert suggested.startswith("DMX-101 study (fictional demo)")
+    suggested, no_thanks = patient.buttons
+    assert suggested.startswith("DMX-101 study (fictional demo)") and no_thanks == "No, thanks"
     resumed = patient.presses(suggested)
     # The age is known from the first screening: the diabetes study starts at its second question.
     assert "Which type of diabetes" in resumed and "How old" not in resumed
