@@ -150,7 +150,7 @@ class ActionRecordContact(Action):
         )
         if recorded:
             dispatcher.utter_message(
-                response=f"utter_contact_recorded_{how}", contact_time=_TIME_WORDS[lang][when]
+                response=f"utter_contact_recorded_{how}", contact_time=when_said(lang, when)
             )
         else:
             with_phone(dispatcher, "utter_contact_not_recorded", team_phone(tracker))
@@ -159,16 +159,21 @@ class ActionRecordContact(Action):
 
 # The time the person chose, said back as a wish: the team calls within its own hours.
 _TIME_WORDS = {
-    "en": {
-        "morning": "you asked for the morning, and they will try to",
-        "afternoon": "you asked for the afternoon, and they will try to",
-        "evening": "you asked for the evening, and they will try to",
-        "any": "any time suits you, so they will get in touch when they can",
-    },
-    "fr": {
-        "morning": "vous avez demandé le matin, elle essaiera",
-        "afternoon": "vous avez demandé l'après-midi, elle essaiera",
-        "evening": "vous avez demandé le soir, elle essaiera",
-        "any": "tout moment vous convient : elle vous contactera dès que possible",
-    },
+    "en": {"morning": "the morning", "afternoon": "the afternoon", "evening": "the evening"},
+    "fr": {"morning": "le matin", "afternoon": "l'après-midi", "evening": "le soir"},
 }
+_ASKED_FOR = {
+    "en": "you asked for {time}, and they will try to",
+    "fr": "vous avez demandé {time}, elle essaiera",
+}
+_ANY_TIME = {
+    "en": "any time suits you, so they will get in touch when they can",
+    "fr": "tout moment vous convient : elle vous contactera dès que possible",
+}
+
+
+def when_said(lang: str, when: str) -> str:
+    """The chosen time said back, as the last reply of a contact request ends."""
+    if when not in _TIME_WORDS[lang]:  # "any"
+        return _ANY_TIME[lang]
+    return _ASKED_FOR[lang].format(time=_TIME_WORDS[lang][when])

@@ -27,7 +27,7 @@ import numpy.typing as npt
 import yaml
 
 from bot.files import read_front_matter
-from bot.knowledge.entries import OUT_OF_SCOPE
+from bot.knowledge.entries import OUT_OF_SCOPE, read_out_of_scope
 
 ROOT = Path(__file__).resolve().parents[1]
 KB_EVAL = ROOT / "bench" / "kb_eval"
@@ -149,10 +149,9 @@ def _counts(texts: list[str]) -> npt.NDArray[np.int32]:
 def knowledge_texts(root: Path = ROOT / "knowledge") -> Iterator[Text]:
     """Every FAQ entry's title and example questions, and the questions not to answer."""
     for path in sorted((root / "faq").glob(f"*/{OUT_OF_SCOPE}")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for question in data.get("questions") or []:
-            if isinstance(question, str):
-                yield Text(question, f"{path.relative_to(root.parent)} questions")
+        questions, _ = read_out_of_scope(path)
+        for question in questions:
+            yield Text(question, f"{path.relative_to(root.parent)} questions")
     for path in sorted((root / "faq").glob("*/*.md")):
         front, _ = read_front_matter(path)
         data = front.data if front is not None else {}

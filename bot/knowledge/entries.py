@@ -18,6 +18,7 @@ from typing import Any
 from bot.files import Problem, as_date, read_front_matter, read_yaml_mapping
 from bot.i18n.languages import LANGUAGES
 from bot.knowledge.placeholders import mark_for_patients
+from bot.wording import words
 
 REQUIRED = (
     "id",
@@ -133,14 +134,14 @@ def load_faq(root: Path) -> Loaded:
     for path in sorted(folder.glob(f"*/{OUT_OF_SCOPE}")):
         lines, problems = read_out_of_scope(path)
         answered = {
-            _folded(text): entry
+            words(text): entry
             for entry in result.entries
             if entry.lang == path.parent.name
             for text in (entry.title, *entry.questions)
         }
         kept = []
         for text, line in lines.items():
-            if (entry := answered.get(_folded(text))) is None:
+            if (entry := answered.get(words(text))) is None:
                 kept.append(text)
                 continue
             message = (
@@ -175,17 +176,12 @@ def read_out_of_scope(path: Path) -> tuple[dict[str, int], list[Problem]]:
         line = node.start_mark.line + 1
         if not isinstance(item, str) or not item.strip():
             problems.append(Problem(path, line, "each question must be a non-empty text"))
-        elif _folded(item) in seen:
+        elif words(item) in seen:
             problems.append(Problem(path, line, f"{item.strip()!r} is listed twice"))
         else:
-            seen.add(_folded(item))
+            seen.add(words(item))
             questions[item.strip()] = line
     return questions, problems
-
-
-def _folded(text: str) -> str:
-    """Case, punctuation and spacing left out: the same question written the same way."""
-    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
 def parse_entry(path: Path) -> tuple[Entry | None, list[Problem]]:

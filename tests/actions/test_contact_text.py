@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from actions.contact import _TIME_WORDS
+from actions.contact import when_said
 from bot.settings import PROJECT_ROOT
 
 
@@ -18,7 +18,7 @@ def _said(response: str, lang: str, when: str) -> str:
         if any(c.get("value") == lang for c in v.get("condition") or [])
         or (lang == "en" and not v.get("condition"))
     )
-    return str(text.format(contact_time=_TIME_WORDS[lang][when]))
+    return str(text.format(contact_time=when_said(lang, when)))
 
 
 @pytest.mark.parametrize("how", ["phone", "chat"])
