@@ -62,8 +62,9 @@ _PERSON = re.compile(
 )
 # What a question about a study asks, rather than asking to take part in it.
 _TOPIC = re.compile(
-    r"\b(?:how many|how long|how much|how often|why|y would|visits?|placebo|paid|pay|money|"
-    r"cost\w*|side effects?|risks?|duration|last|lasts|combien|pourquoi|pk|visites?|payee?s?|"
+    r"\b(?:how many|how long|how much|how often|why|y would|visits?|placebo|paid|pay|money|free|"
+    r"cost\w*|side effects?|risks?|safe|duration|last|lasts|combien|pourquoi|pk|visites?|payee?s?|"
+    r"gratuit\w*|"
     r"remuner\w*|indemnis\w*|dure|duree|effets?|risques?|frais|rembours\w*)\b"
 )
 

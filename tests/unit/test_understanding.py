@@ -59,6 +59,8 @@ def test_requests_to_take_part_start_the_pre_screening(
         "why would i do a trial",
         "can i sign up for reminders",
         "what do participants do",
+        "is it free to take part? and can i quit whenever i want",
+        "c'est gratuit de participer ? et je peux arreter qd je veux ?",
     ],
 )
 def test_questions_naming_a_study_are_not_requests_to_join(
