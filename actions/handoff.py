@@ -1,7 +1,9 @@
 """Handing the conversation to the study team: a handoff with a summary, and when they answer.
 
 While it is open the gateway keeps what the person writes for the team (bot/handoff); the study
-team answers from `trialbot handoff reply` or the staff API, on the person's channel.
+team answers from `trialbot handoff reply` or the staff API, on the person's channel. One the
+assistant opened because it did not understand leaves the conversation with the assistant until
+staff write in it: what it still cannot answer is added to it (`add_to_open`).
 """
 
 from __future__ import annotations
@@ -57,6 +59,26 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
         availability=replies.when_reachable(get_settings(), lang),
     )
     return True
+
+
+async def add_to_open(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """A question not understood while the person's handoff is open: added to it, and the
+    person told the team has it. False when none is open."""
+    text = str(tracker.latest_message.get("text") or "")
+    if not await asyncio.to_thread(_add_to_open, tracker.sender_id, text):
+        return False
+    said = replies.waiting(get_settings(), language(tracker))
+    buttons = [{"title": b.title, "payload": b.payload} for b in said.buttons]
+    dispatcher.utter_message(text=said.text, buttons=buttons)
+    return True
+
+
+def _add_to_open(sender_key: str, text: str) -> bool:
+    with default_sessions().begin() as session:
+        handoff = service.current(session, sender_key)
+        if handoff is not None:
+            service.note_to(session, cipher(), handoff, text)
+        return handoff is not None
 
 
 def user_messages(tracker: Tracker) -> list[str]:

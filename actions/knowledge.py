@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import cipher, team_phone, trial_spoken_of, trials, with_phone
-from actions.handoff import hand_over, user_messages
+from actions.handoff import add_to_open, hand_over, user_messages
 from bot import wording
 from bot.db.session import default_sessions
 from bot.knowledge import gaps
@@ -295,11 +295,14 @@ class ActionRecordFeedback(Action):
 async def _not_understood(
     dispatcher: CollectingDispatcher, tracker: Tracker, out_of_scope: bool
 ) -> list[EventType]:
-    """Say so; a question about the study missed twice in a row goes to the study team."""
+    """Say so; a question about the study missed twice in a row goes to the study team, and
+    any missed while it has the conversation is added to it."""
     if out_of_scope:
         # Not a question about the study misunderstood: no reason to call in the team.
         dispatcher.utter_message(response="utter_out_of_scope")
         return [SlotSet("misunderstood_at", None)]
+    if await add_to_open(dispatcher, tracker):
+        return [SlotSet("misunderstood_at", None)]  # the team has the conversation already
     turn = len(user_messages(tracker))
     if tracker.get_slot("misunderstood_at") == turn - 1 and await hand_over(
         dispatcher, tracker, "misunderstood"

@@ -91,20 +91,17 @@ class ActionStartScreening(Action):
         return await asyncio.to_thread(start, dispatcher, tracker)
 
 
-def start(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+def start(
+    dispatcher: CollectingDispatcher, tracker: Tracker, chosen: str | None = None
+) -> list[EventType]:
     trials = _trials().screenable()
     lang = language(tracker)
-    chosen = _chosen(tracker, trials)
+    chosen = chosen if chosen in trials else _chosen(tracker, trials)
     if not trials:
         dispatcher.utter_message(response="utter_screening_unavailable")
         return [SlotSet("awaiting", None)]
     if chosen is None:
-        buttons = [
-            {"title": t.title(lang), "payload": "/start_screening" + _json({"trial": t.id})}
-            for t in trials.values()
-        ]
-        dispatcher.utter_message(response="utter_screening_pick_trial", buttons=buttons)
-        return [SlotSet("awaiting", None)]
+        return _pick_trial(dispatcher, list(trials.values()), lang)
     asked = ask_consent(dispatcher, tracker, store.CONSENT)
     if asked:  # a yes comes back through action_consent_decision, which calls `start` again
         return [SlotSet("trial", chosen), *asked]
@@ -384,6 +381,52 @@ class ActionOtherTrialDeclined(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_other_trial_declined")
         return [SlotSet("awaiting", None)]
+
+
+class ActionOtherTrialAccepted(Action):
+    """A typed yes to checking another trial after a "not a match": that trial's pre-screening
+    when one was offered, else the offer's buttons again to choose from."""
+
+    def name(self) -> str:
+        return "action_other_trial_accepted"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        trials = _trials().screenable()
+        offered = [trials[t] for t in _offered_trials(tracker) if t in trials]
+        if len(offered) == 1:
+            return await asyncio.to_thread(start, dispatcher, tracker, offered[0].id)
+        return _pick_trial(dispatcher, offered or list(trials.values()), language(tracker))
+
+
+def _pick_trial(
+    dispatcher: CollectingDispatcher, trials: list[Trial], lang: str
+) -> list[EventType]:
+    """Which study: a button for each."""
+    buttons = [
+        {"title": t.title(lang), "payload": "/start_screening" + _json({"trial": t.id})}
+        for t in trials
+    ]
+    dispatcher.utter_message(response="utter_screening_pick_trial", buttons=buttons)
+    return [SlotSet("awaiting", None)]
+
+
+def _offered_trials(tracker: Tracker) -> list[str]:
+    """The trials the assistant's latest message offered to check, by their buttons."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "bot":
+            continue
+        payloads = [
+            str(b.get("payload") or "") for b in (event.get("data") or {}).get("buttons") or []
+        ]
+        offered = [_OFFERED.match(p) for p in payloads]
+        if any(offered):
+            return [m[1] for m in offered if m]
+    return []
+
+
+_OFFERED = re.compile(r'^/start_screening\{"trial": ?"([^"]+)"\}$')
 
 
 def _other_trial(other: service.OtherTrial, lang: str) -> dict[str, str]:

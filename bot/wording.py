@@ -256,8 +256,17 @@ def asks(text: str) -> bool:
 
 
 def is_question(text: str) -> bool:
-    """Whether `text` asks something (a question mark, or the first words of a question)."""
-    return text.rstrip().endswith("?") or bool(_QUESTION_START.search(_words(text)))
+    """Whether `text` asks something (a question mark, the first words of a question, or the
+    last words of one: "elle a des fenêtres ou pas", "it's free or not")."""
+    said = _words(text)
+    return (
+        text.rstrip().endswith("?")
+        or bool(_QUESTION_START.search(said))
+        or bool(_QUESTION_END.search(said))
+    )
+
+
+_QUESTION_END = re.compile(r"\b(?:ou pas|ou non|or not|n'est ce pas|n est ce pas)$")
 
 
 def opens_as_question(text: str) -> bool:

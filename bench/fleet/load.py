@@ -93,7 +93,7 @@ SCREENING: list[Step] = [
     ("say", "no"),
     ("press", "Female"),
     ("press", "No"),
-    ("press", "No, thank you"),
+    ("press", "No, thanks"),
 ]
 HANDOFF: list[Step] = [
     ("say", "how much will it cost me to take part in a trial?"),

@@ -832,7 +832,10 @@ class Relay:
 
     def _noted_for_team(self, session: Session, conversation: Conversation, text: str) -> bool:
         """While the study team has the person's question, the rest of a message goes to them."""
-        return handoffs.note(session, self._cipher, conversation.sender_key, text) is not None
+        handoff = handoffs.with_team(session, conversation.sender_key)
+        if handoff is not None:
+            handoffs.note_to(session, self._cipher, handoff, text)
+        return handoff is not None
 
     def _link(
         self, session: Session, conversation: Conversation, key: str, code: str
@@ -863,8 +866,8 @@ class Relay:
             if handoffs.close_for(session, conversation.sender_key) is not None:
                 log.info("a handoff was closed by the person")
             return None
-        if handoffs.note(session, self._cipher, conversation.sender_key, text) is None:
-            return None
+        if not self._noted_for_team(session, conversation, text):
+            return None  # none open, or the assistant's own and staff have not written yet
         if wording.is_thanks(text):
             return handoff_replies.thanked(conversation.language)
         return handoff_replies.waiting(self._settings, conversation.language)

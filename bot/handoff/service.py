@@ -101,6 +101,30 @@ def note(session: Session, cipher: Cipher, sender_key: str, text: str) -> Handof
     return handoff
 
 
+def with_team(session: Session, sender_key: str) -> Handoff | None:
+    """The person's open handoff when what they write is for the team: one they asked for, or
+    one a member of staff has written in.
+
+    One the assistant opened because it did not understand them twice leaves the conversation
+    with the assistant until staff write in it: it answers what it can, and adds to the handoff
+    what it cannot (`actions.handoff.add_to_open`).
+    """
+    handoff = current(session, sender_key)
+    if handoff is None or handoff.reason == "asked":
+        return handoff
+    staff_wrote = session.scalar(
+        select(HandoffMessage.id)
+        .where(HandoffMessage.handoff_id == handoff.id, HandoffMessage.author == "staff")
+        .limit(1)
+    )
+    return handoff if staff_wrote is not None else None
+
+
+def note_to(session: Session, cipher: Cipher, handoff: Handoff, text: str) -> None:
+    """Add what the person wrote to this open handoff."""
+    _add(session, cipher, handoff, "patient", text)
+
+
 def reply(
     session: Session, cipher: Cipher, handoff_id: int, text: str, *, close: bool = False
 ) -> HandoffMessage:

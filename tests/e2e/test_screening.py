@@ -93,7 +93,7 @@ def test_likely_eligible_in_english_then_a_call_back_by_phone(stack: Stack) -> N
     assert "pregnant" in patient.presses("Female")
     outcome = patient.presses("No")
     assert "you may be able to take part" in outcome and "only the study team can decide" in outcome
-    assert patient.buttons == ["Yes, contact me", "No, thank you"]
+    assert patient.buttons == ["Yes, contact me", "No, thanks"]
     (screening,) = patient.rows(
         "SELECT trial, criteria_version, outcome, answers, completed_at FROM screenings"
         " WHERE sender_key = ?"
@@ -198,7 +198,7 @@ def test_needs_review_in_french_records_a_staff_follow_up(stack: Stack) -> None:
     assert patient.rows("SELECT kind, status FROM follow_ups WHERE sender_key = ?") == [
         ("review", "open")
     ]
-    assert "personne ne vous contactera" in patient.presses("Non merci")
+    assert "personne ne vous contactera" in patient.presses("Non, merci")
     # Staff see what to review, and the answers (decrypted only on request).
     follow_ups = json.loads(stack.trialbot("screenings", "follow-ups", "--json"))
     mine = [f for f in follow_ups if f["participant"] == patient.key]

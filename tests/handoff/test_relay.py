@@ -14,12 +14,15 @@ from tests.gateway.test_relay_offline import _relay  # Rasa down: the answers mu
 from tests.handoff.factories import conversation, handoff
 
 
-def _handed_off(relay: Relay, engine: Engine, user: str, language: str = "en") -> str:
-    """A web chat whose person asked for the study team; their key."""
+def _handed_off(
+    relay: Relay, engine: Engine, user: str, language: str = "en", reason: str = "asked"
+) -> str:
+    """A web chat whose person asked for the study team (or whom the assistant did not
+    understand twice); their key."""
     key = relay.sender_key("web", user)
     with make_session_factory(engine).begin() as session:
         conversation(session, key, language=language)
-        handoff(session, relay.cipher, key)
+        handoff(session, relay.cipher, key, reason=reason)
     return key
 
 
@@ -73,3 +76,24 @@ async def test_back_to_the_assistant_closes_it_and_goes_on_to_rasa(
         assert next(iter(waiting)).status == MessageStatus.PENDING  # Rasa will say it, later
     (after,) = await relay.handle(Inbound("web", "p-back", "where do I park?"))
     assert after.text is not None and "with the study team" not in after.text
+
+
+async def test_after_the_assistant_handed_over_on_its_own_it_still_answers_until_staff_write(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    relay = _relay(migrated_engine, settings)
+    _handed_off(relay, migrated_engine, "p-missed", reason="misunderstood")
+    # Not kept for the team: on to Rasa (down here), which can answer a question it knows.
+    (reply,) = await relay.handle(Inbound("web", "p-missed", "wat r the side efects of a study"))
+    assert reply.text is not None and "with the study team" not in reply.text
+    with make_session_factory(migrated_engine).begin() as session:
+        (listed,) = service.listed(session, relay.cipher)
+        assert listed["messages"] == []
+        service.reply(session, relay.cipher, listed["id"], "Which chairs do you mean?")
+    # Once staff have written, the conversation is with them.
+    # (The first question, still waiting for Rasa, is tried again after the notice.)
+    then, *_ = await relay.handle(Inbound("web", "p-missed", "the blue ones in the hall"))
+    assert then.text is not None and "Your question is with the study team" in then.text
+    with make_session_factory(migrated_engine)() as session:
+        (listed,) = service.listed(session, relay.cipher)
+    assert [m["text"] for m in listed["messages"]][-1] == "the blue ones in the hall"

@@ -18,7 +18,7 @@ def tracker(*events):
 
 offer = BotUttered("Would you like the study team to contact you?", data={"buttons": [
     {"title": "Yes, contact me", "payload": "/affirm"},
-    {"title": "No, thank you", "payload": "/deny"}]})
+    {"title": "No, thanks", "payload": "/deny"}]})
 consent = BotUttered("Please answer Yes or No.", data={"buttons": [
     {"title": "Yes, I agree", "payload": '/consent_decision{"decision":"yes"}'},
     {"title": "No", "payload": '/consent_decision{"decision":"no"}'}]})

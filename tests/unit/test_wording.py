@@ -201,3 +201,18 @@ def test_asking_whether_one_fits_a_study_is_a_request_to_take_part() -> None:
         "is the study open on saturdays?",
     ):
         assert not wording.asks_to_join(text), text
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("et la salle d attente elle a des fenetres ou pas", True),
+        ("c gratuit ou non", True),
+        ("the parking is free or not", True),
+        ("c'est remboursé, n'est-ce pas", True),
+        ("je ne sais pas", False),
+        ("i have not", False),
+    ],
+)
+def test_a_question_told_by_its_last_words(text: str, question: bool) -> None:
+    assert wording.is_question(text) is question
