@@ -73,8 +73,8 @@ async def answer_question(
 
     `misread` names the intent the NLU gave a message that another action found to be a question
     after all: staff see it among the gaps even when the answer was found, so that the
-    understanding can be taught. `unsure` says what to do instead of "I'm not sure" when no
-    entry answers (the gap is recorded all the same).
+    understanding can be taught. `unsure` says what to do instead of "I'm not sure", or of a
+    choice between close entries, when no entry answers (the gap is recorded all the same).
     """
     lang = tracker.get_slot("language") or "en"
     text = str(tracker.latest_message.get("text") or "")
@@ -129,7 +129,7 @@ async def answer_question(
         decision = Decision(True, entry=again, score=decision.score)
     if decision.answered and decision.entry is not None:
         say_answer(dispatcher, decision.entry, kb.emergency_number)
-    elif decision.reason == "ambiguous":
+    elif decision.reason == "ambiguous" and unsure is None:
         _offer_choices(dispatcher, decision)
     else:
         intent = (tracker.latest_message.get("intent") or {}).get("name")

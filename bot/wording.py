@@ -72,7 +72,13 @@ _JOIN_REQUEST = re.compile(
     r"(?:est ce que |est-ce que )?(?:je|j') ?(?:peux|pourrais|puis) "
     r"(?:\w+ )?(?:participer|m'inscrire|rejoindre|faire partie|entrer)|puis je participer|"
     r"(?:je|j) ?(?:veux|voudrais|souhaite|aimerais|veu) (?:\w+ )?(?:participer|m'inscrire|"
-    r"rejoindre|faire partie|faire l'etude|faire l'essai)|jveux participer|suis je eligible|"
+    r"rejoindre|faire partie|faire l'etude|faire l'essai|(?:essayer|tenter) (?:l'|l |cette |"
+    r"cet |votre )?(?:etude|essai))|jveux participer|suis je eligible|"
+    # "est ce que je rentre dans les critères de l'étude", "do i meet the criteria".
+    r"(?:je|j') ?(?:rentre|entre|corresponds?) (?:\w+ ){0,2}(?:dans|a|aux) (?:les |vos )?criteres|"
+    r"(?:do|would|will|could) i (?:meet|fit|match) (?:the |your |its |their )?(?:criteria|"
+    r"requirements)|(?:put|add) (?:me|him|her|us) (?:down )?(?:for|on|to) (?:the |a |this |that |"
+    r"your )?(?:[\w']+ ){0,2}(?:study|trial|research|one)|count me in|"
     r"je suis eligible|(?:je )?(?:peux|pourrais|puis) (?:je )?faire "
     r"(?:l'|l |votre |vos |cet |cette |ce )?(?:etude|essai)|"
     r"(?:je )?(?:peux|pourrais|puis) (?:je )?(?:y |la |le )(?:participer|faire|rejoindre)|"
@@ -80,9 +86,10 @@ _JOIN_REQUEST = re.compile(
     r"(?:i'm|im|i am) interested in (?:joining|taking part|the \w+ (?:study|trial))|"
     # Whether a study suits them: "check if i fit the diabetes study", "would the asthma study
     # work for someone like me", "l'essai sur l'asthme ça pourrait me correspondre ?".
-    r"(?:i|me) fit (?:[\w']+ ){0,4}(?:study|trial|research)|(?:study|trial|research|etude|essai)"
-    r"(?: [\w']+){0,6} (?:for someone like me|open to me|right for me|suitable for me|"
-    r"work for me|me correspond\w*|me convien\w*|pour quelqu'un comme moi|m'accept\w*|"
+    r"(?:i|me) fit (?:[\w']+ ){0,4}(?:study|trial|research)|"
+    r"(?:study|trial|research|etude|essai|one)(?: [\w']+){0,6} (?:for someone like me|"
+    r"(?:open|right|suitable) (?:to|for) (?:me|someone like me)|work for me|me correspond\w*|"
+    r"me convien\w*|pour quelqu'un comme moi|m'accept\w*|"
     r"accept me|take me))\b"
 )
 # Words that can only mean the consent itself.
@@ -175,6 +182,12 @@ def is_thanks(text: str) -> bool:
     """Thanks, or an acknowledgement that asks for nothing ("great thank you", "ok merci")."""
     words = _words(text).split()
     return bool(words) and all(w in _THANKS for w in words) and bool(_THANKING & set(words))
+
+
+def thanks_and_asks_nothing(text: str) -> bool:
+    """Thanks among other words that ask nothing ("cheers, thats all i needed", "friday works,
+    thanks very much")."""
+    return bool(_THANKING & set(_words(text).split())) and not asks(text)
 
 
 def is_acknowledgement(text: str) -> bool:

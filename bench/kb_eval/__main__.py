@@ -184,7 +184,8 @@ def score_language(
 ) -> LanguageSet:
     language = index._languages[lang]
     mine = [q for q in questions if q.lang == lang]
-    encoded = [index.encode_query(q.text, lang) for q in progress.track(mine, description=lang)]
+    asked = [language.as_written(q.text) for q in mine]  # as search() reads them
+    encoded = [index.encode_query(text, lang) for text in progress.track(asked, description=lang)]
     dense = [language.dense(vector) for vector in encoded]
     allowed = np.array(servable_mask(language.entries, None, dt.date.today()), dtype=bool)
     if not allowed.any():
@@ -195,8 +196,8 @@ def score_language(
         [entry.key for entry in language.entries],
         allowed,
         np.stack(dense),
-        np.stack([language.lexical(q.text) for q in mine]),
-        np.stack([language.words(q.text) for q in mine]),
+        np.stack([language.lexical(text) for text in asked]),
+        np.stack([language.words(text) for text in asked]),
         np.array([language.declined(vector) for vector in encoded]),
     )
 

@@ -868,8 +868,8 @@ class Relay:
             return None
         if not self._noted_for_team(session, conversation, text):
             return None  # none open, or the assistant's own and staff have not written yet
-        if wording.is_thanks(text):
-            return handoff_replies.thanked(conversation.language)
+        if wording.thanks_and_asks_nothing(text):
+            return handoff_replies.thanked(conversation.language)  # noted for the team all the same
         return handoff_replies.waiting(self._settings, conversation.language)
 
     def _conversations_waiting(self) -> list[Turn]:

@@ -21,6 +21,7 @@ from rank_bm25 import BM25Okapi
 from bot.knowledge.analysis import CharacterGrams, tokens
 from bot.knowledge.embeddings import Embedder, Encoders, Progress
 from bot.knowledge.entries import Entry
+from bot.knowledge.spelling import Vocabulary, plain
 
 Mode = Literal["hybrid", "bm25", "dense"]
 Floats = npt.NDArray[np.float64]
@@ -107,6 +108,12 @@ class LanguageIndex:
         phrases = [_phrases(entry) for entry in entries]
         self._phrase_starts = np.cumsum([0, *[len(p) for p in phrases[:-1]]], dtype=np.int64)
         self._phrases = CharacterGrams([text for group in phrases for text in group])
+        self._vocabulary = Vocabulary([text for entry in entries for text in _texts(entry)])
+
+    def as_written(self, question: str) -> str:
+        """The question as the entries spell: "wat r the side efects" → "what are the side
+        effects" (`bot.knowledge.spelling`)."""
+        return self._vocabulary.mend(plain(question, self.lang))
 
     def dense(self, query: npt.NDArray[np.float32]) -> Floats:
         """Per entry, the best cosine between the question and any of its texts."""
@@ -229,6 +236,7 @@ class KnowledgeIndex:
         weight = _WEIGHTS[mode]
         if weight is None:
             weight = self.calibration(lang).dense_weight
+        text = index.as_written(text)
         vector = self.encode_query(text, lang) if weight > 0 else None
         dense = index.dense(vector) if vector is not None else None
         declined = index.declined(vector) if vector is not None else 0.0

@@ -61,7 +61,7 @@ _NO = (
     "used to", "i used to",
     "jamais", "jms", "jamai", "pas", "pas vraiment", "pas du tout", "absolument pas", "aucun",
     "aucune", "du tout", "plus maintenant", "j ai arrete", "je pense que non", "je crois pas",
-    "je crois que non", "negatif",
+    "je crois que non", "negatif", "ni",
 )  # fmt: skip
 _ALONE = {"y": True, "si": True, "right": True, "n": False}  # only as the whole answer
 _FRENCH_NEGATION = re.compile(r"\b(ne|n)\b(\s+\w+){1,3}\s+(pas|plus|jamais|point)\b")
@@ -99,6 +99,7 @@ class Extracted:
 # a point between two digits is a decimal ("7,5"), not a break.
 _CLAUSES = re.compile(
     r"(?<!\d)[.,]|[.,](?!\d)|[;!?\n]|\s(?:and|but|also|mais|aussi|puis)\s|"
+    r"\s(?=ni\s)|"  # "ni insuline ni dialyse": "ni insuline", "ni dialyse"
     # "et" joins two answers, not the parts of "quarante et un", "soixante et onze".
     r"(?<!vingt)(?<!trente)(?<!quarante)(?<!cinquante)(?<!soixante)\set\s",
     re.IGNORECASE,

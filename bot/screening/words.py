@@ -224,14 +224,26 @@ _LONG_AGO = re.compile(
 
 def span(text: str, today: dt.date) -> Span | None:
     """When `text` says something happened, or None if it names no time."""
-    text = digits(text)
+    text = _ABOUT_AN_AMOUNT.sub(lambda m: f" {_ABOUT[m[1]]} ", digits(text))
     for reader in (_exact_date, _month_year, _relative_amount, _named_period, _year):
         found = reader(text, today)
         if found is not None:
             return found
     if _LONG_AGO.search(text):
         return Span(None, _add_months(today, -60))
+    if _SOME_YEARS.search(text):
+        return Span(None, _add_months(today, -24))
     return None
+
+
+# "il y a une vingtaine d'années", "a dozen years ago": about that many, a time all the same.
+_ABOUT_AN_AMOUNT = re.compile(
+    rf"\b(?:une\s+|a\s+)?({'|'.join(_ABOUT)})s?(?:\s+(?:of|de|d)\b|\s*d')?\s*(?={_UNIT}\b)"
+)
+# "a few years ago", "ça fait quelques années": at least two years.
+_SOME_YEARS = re.compile(
+    r"\b(?:a few|few|several|some|quelques|plusieurs|2 3|deux trois) (?:years|yrs|annees|ans)\b"
+)
 
 
 _TIMED = re.compile(

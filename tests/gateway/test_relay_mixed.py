@@ -118,6 +118,8 @@ async def test_thanks_after_the_team_answered_get_a_welcome_not_the_office_hours
     (reply,) = await relay.handle(Inbound("web", "p-thanks", "great thank you"))
     assert reply.text is not None and reply.text.startswith("You're welcome.")
     assert "available" not in reply.text
+    (told,) = await relay.handle(Inbound("web", "p-thanks", "friday works, thanks very much"))
+    assert told.text is not None and told.text.startswith("You're welcome.")
     (question,) = await relay.handle(Inbound("web", "p-thanks", "thanks, and can I bring my son?"))
     assert question.text is not None and "Your question is with the study team" in question.text
 

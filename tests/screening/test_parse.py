@@ -106,6 +106,7 @@ T2D, _ = load_criteria(PROJECT_ROOT / "knowledge/trials/demo-t2d-001/eligibility
         ("t2d", "my hba1c is 7.8 and I am 52", "en", "metformin", {"hba1c": 7.8, "age": 52}),
         ("t2d", "7,5 %", "fr", "hba1c", {"hba1c": 7.5}),
         ("t2d", "je ne connais pas mon hba1c, je sais pas", "fr", "age", {"hba1c": None}),
+        ("t2d", "ni insuline ni dialyse", "fr", "insulin", {"insulin": False, "dialysis": False}),
     ],
 )  # fmt: skip
 def test_one_message_answers_every_question_it_names(
@@ -272,6 +273,7 @@ HOSPITAL = Question(
         (AGE, "59 ans bientot 60", "fr", 59),
         (AGE, "45 years old, 46 in may", "en", 45),
         (AGE, "forty-one years old", "en", 41),
+        (INSULIN, "no insulin and no dialysis either", "en", False),
     ],
 )
 def test_answers_in_words_and_with_extra_words(
@@ -398,6 +400,12 @@ def test_a_question_in_the_middle_of_the_questions_is_not_an_answer(
         ("since she was lil", "en"),
         ("since i was in primary school", "en"),
         ("long time ago", "en"),
+        # about so many years, or a few
+        ("Mon asthme a été diagnostiqué il y a une vingtaine d'années.", "fr"),
+        ("il y a une dizaine d annees", "fr"),
+        ("a dozen years ago", "en"),
+        ("diagnosed a few years back", "en"),
+        ("oui il y a quelques années", "fr"),
     ],
 )
 def test_a_lifelong_asthma_is_diagnosed_12_months_ago_or_more(text: str, lang: str) -> None:

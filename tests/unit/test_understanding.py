@@ -39,6 +39,12 @@ def trials() -> dict[str, Trial]:
             "concernant l'asthme.",
             "demo-asthma-002",
         ),
+        # in so many other words
+        ("could you put me down for the diabetes trial", "demo-t2d-001"),
+        ("je veux bien tenter l'essai diabète", "demo-t2d-001"),
+        ("est-ce que j'entre dans vos critères pour l'asthme ?", "demo-asthma-002"),
+        ("would i meet the criteria, i have type 2", None),
+        ("is the DMX-101 one open to someone like me?", "demo-t2d-001"),
     ],
 )
 def test_requests_to_take_part_start_the_pre_screening(
@@ -61,6 +67,8 @@ def test_requests_to_take_part_start_the_pre_screening(
         "what do participants do",
         "is it free to take part? and can i quit whenever i want",
         "c'est gratuit de participer ? et je peux arreter qd je veux ?",
+        "which one has the fewest visits",
+        "les critères de l'étude asthme, c'est quoi ?",
     ],
 )
 def test_questions_naming_a_study_are_not_requests_to_join(
