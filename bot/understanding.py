@@ -94,7 +94,8 @@ _PERSON_WISH = re.compile(
     r"(?:real |actual |live |human |study |research |trial )?"
     r"(?:person|human|someone|somebody|doctor|dr|nurse|"
     r"team|staff|coordinator|investigator|people|member)|(?:real|actual|live) (?:person|human)|"
-    r"parler (?:a|avec) (?:un |une |le |la |l'|l |des |quelqu'un|quelquun|votre |vos )?"
+    r"parler (?:directement |tout de suite |vite )?(?:a|avec|au|aux) "
+    r"(?:un |une |le |la |l'|l |des |quelqu'un|quelquun|votre |vos )?"
     r"(?:vrai |vraie |vraies |vrais )?(?:personne|humain|medecin|docteur|infirmi\w*|equipe|"
     r"quelqu'un|quelquun|coordinat\w*|investigat\w*|membre)|(?:vraie|vrai) (?:personne|humain))"
 )
@@ -125,8 +126,9 @@ _MACHINE = re.compile(
 # A withdrawal of consent in so many words ("i take back my agreement", "je retire mon accord").
 _WITHDRAWAL = re.compile(
     r"\b(?:(?:withdraw\w*|take back|taking back|revok\w*|retract\w*|cancel\w*) (?:my |your |the |"
-    r"this )?(?:consent|agreement|permission)|(?:retir\w*|revoqu\w*|annul\w*) (?:mon |ma |le |la |"
-    r"l'|l )?(?:consentement|accord|autorisation)|(?:don't|dont|do not|stop) us(?:e|ing) my "
+    r"this |that )?(?:consent|agreement|permission)|(?:retir\w*|revoqu\w*|annul\w*|reviens sur|"
+    r"revenir sur) (?:mon |ma |le |la |l'|l |ce |cet |cette )?(?:consentement|accord|"
+    r"autorisation)|(?:don't|dont|do not|stop) us(?:e|ing) my "
     r"(?:answers|data|information)|n'utilisez plus mes (?:reponses|donnees)|"
     r"(?:arretez|cessez) d'utiliser mes (?:reponses|donnees))\b"
 )
@@ -194,12 +196,13 @@ def _read(text: str, words: str, trials: dict[str, Trial]) -> Reading | None:
         return Reading(intent="change_language", entities={"language": language})
     if _WITHDRAWAL.search(words) and not wording.is_question(text):
         return Reading(intent="withdraw_consent")
+    if wording.asks_for_contact(text):
+        # The knowledge base gives the number, even to "can I talk to them? their number?".
+        return Reading(intent=QUESTION)
     if wants_a_person(words):
         return Reading(intent="request_human")
     if wording.is_goodbye(text):
         return Reading(intent="goodbye")  # "thx bye" is no thanks waiting for more
-    if wording.asks_for_contact(text):
-        return Reading(intent=QUESTION)  # the knowledge base gives the number
     if asks_to_take_part(text, words, trials):
         trial = named_in(trials, text)
         return Reading(intent="start_screening", entities={"trial": trial} if trial else {})

@@ -170,11 +170,12 @@ _BYE = frozenset(
     ["bye", "byebye", "goodbye", "cya", "ciao", "later", "see", "soon", "night", "au", "revoir",
      "aurevoir", "a", "plus", "bientot", "bonne", "journee", "soiree", "salut", "tchao", "bisous",
      "have", "nice", "day", "take", "care", "je", "vous", "te", "souhaite", "wish", "good",
-     "evening", "weekend", "week", "end", "une", "un"]
+     "evening", "weekend", "week", "end", "une", "un", "now", "continuation", "laisse", "ttyl",
+     "adieu"]
 )  # fmt: skip
 _SAYING_BYE = frozenset(
     ["bye", "byebye", "goodbye", "cya", "ciao", "revoir", "aurevoir", "tchao", "soiree",
-     "journee", "bientot", "evening", "weekend"]
+     "journee", "bientot", "evening", "weekend", "continuation", "laisse", "ttyl", "adieu"]
 )  # fmt: skip
 
 
@@ -259,7 +260,11 @@ def back_to_the_assistant(text: str) -> bool:
 _REQUEST_START = re.compile(
     r"^(?:(?:and|so|but|et|mais|alors) )?(?:i (?:want|wanna|would like|need)|i'd like|id like|"
     r"tell me|show me|give me|send me|please|pls|plz|je (?:veux|voudrais|souhaite|cherche)|"
-    r"j'aimerais|jaimerais|je voulais|jveux|dites moi|dis moi|donnez moi|envoyez moi|svp|stp)\b"
+    r"j'aimerais|jaimerais|je voulais|jveux|dites moi|dis moi|donnez moi|envoyez moi|svp|stp|"
+    # "je dois décaler mon prochain rdv": a visit to move, asked of the assistant.
+    r"(?:i (?:have|need|got) to|i must|i gotta|je dois|il faut que je|faut que je|j'ai besoin de) "
+    r"(?:move|change|cancel|reschedule|postpone|push|rearrange|decaler|annuler|changer|reporter|"
+    r"deplacer|modifier))\b"
 )
 
 

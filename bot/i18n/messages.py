@@ -542,6 +542,10 @@ _TEXTS.update(
                 "vous contacter."
             ),
         },
+        "goodbye": {
+            "en": "Goodbye, and take care. You can write to me here at any time.",
+            "fr": "Au revoir, prenez soin de vous. Vous pouvez m'écrire ici à tout moment.",
+        },
         "follow_up_ended_stop": {
             "en": (
                 "All right, no more questions. The study team has your report and may contact "

@@ -250,14 +250,18 @@ def answer(
         found = None  # not the name of a treatment
     facts = facts_of(event, cipher)
     stop = found is None and stop
-    if found == "end" or stop or (found is None and closes(text)):
+    goodbye = wording.is_goodbye(text)  # "je vous laisse, bonne continuation": no skip
+    if found == "end" or stop or goodbye or (found is None and closes(text)):
         # "stop" here most likely means these questions: they end, and the person is told how
         # to stop every message (STOP again, which then goes to the assistant as ever). "c bon",
         # "ok merci": done with the questions, and told the team has the report.
         _note(session, cipher, event, stopped=step)  # for staff: what was never asked
         event.follow_up_step = DONE
         key = "follow_up_ended_stop" if stop else "follow_up_ended"
-        return Turn((Reply(text=messages.text(key, language)),), True)
+        said = messages.text(key, language)
+        if goodbye:
+            said = f"{said} {messages.text('goodbye', language)}"
+        return Turn((Reply(text=said),), True)
     if found is None and reports and not leaves(text):
         # "c'était une grosse crise d'urticaire, j'ai encore des plaques": more of the same
         # report, told while its questions go on (a second event would count it twice).

@@ -86,7 +86,7 @@ def from_nlu(text: str, intent: Intent) -> Finding | None:
             or _IN_CARE.search(folded)
             or not _DANGER_CUES.search(_MILD_MENTIONS.sub(" ", calm))
             or (not suicide and _ordinary(folded))
-            or (not suicide and "?" in text and not _ACUTE.search(calm))  # a question
+            or (not suicide and _asks(text, folded) and not _ACUTE.search(calm))
         ):
             return None
         return Finding("emergency", "suicide" if suicide else "general", matched)
@@ -99,6 +99,11 @@ def from_nlu(text: str, intent: Intent) -> Finding | None:
     if _GENERAL_QUESTION.search(folded) or _OPENS_AS_QUESTION.search(folded):
         return None
     return Finding("adverse_event", "reported", matched)
+
+
+def _asks(text: str, folded: str) -> bool:
+    """A question: a question mark, or one asked after what the message tells."""
+    return "?" in text or _ASKED_AFTER.search(folded) is not None
 
 
 def _ordinary(folded: str) -> bool:
@@ -319,5 +324,6 @@ _GOOD = re.compile(rules.GOOD)
 _ASKS_ABOUT_TRIAL = re.compile(rules.ASKS_ABOUT_TRIAL)
 _MINOR = re.compile(rules.MINOR)
 _OPENS_AS_QUESTION = re.compile(rules.OPENS_AS_QUESTION)
+_ASKED_AFTER = re.compile(rules.ASKED_AFTER)
 _HAPPENING_NOW = re.compile(rules.HAPPENING_NOW)
 _TREATMENT_LINK = re.compile(rf"\b(?:{rules.TREATMENT_LINK})\b")

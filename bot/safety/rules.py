@@ -383,7 +383,8 @@ RULES: tuple[Rule, ...] = (
     # Not knowing how many were swallowed is no negation of having swallowed them.
     _e(
         "overdose",
-        rf"(?:handful|fistful|poignee|plein) (?:of |de |d')?(?:[\w']+ ){{0,2}}(?:{_PILLS}|pills?|"
+        rf"(?:handful|fistful|poignee|(?<!prend )(?<!prends )(?<!prenait )plein) (?:of |de |d')?"
+        rf"(?:[\w']+ ){{0,2}}(?:{_PILLS}|pills?|"
         rf"tablets?|cachets?|comprimes?|pilules?)|"
         rf"(?:took|taken|swallowed|pris|avale\w*) (?:[\w']+ ){{0,3}}(?:\d+|several|plusieurs|"
         rf"dizaine|vingtaine|trentaine|une dizaine|a dozen) (?:[\w']+ ){{0,4}}(?:{_PILLS}|pills?|"
@@ -405,6 +406,9 @@ RULES: tuple[Rule, ...] = (
         rf"(?:bottle|box|pack|packet|strip|flacon|boite|plaquette|tube)|"
         rf"(?:a lot|way|much|loads|beaucoup|bien) (?:more|plus) (?:of |de |d')?(?:[\w']+ ){{0,3}}"
         rf"(?:{_PILLS}|pills?|tablets?|cachets?|comprimes?|pilules?|gelules?|capsules?)|"
+        # "she takes loads of tablets for her heart", "elle prend plein de cachets": the
+        # medicines of every day, not too many at once.
+        rf"(?<!takes )(?<!take )(?<!taking )(?<!on )(?<!prend )(?<!prends )(?<!prenait )"
         rf"(?:a load|loads|lots|a lot|a bunch|plein|beaucoup|un tas|une tonne) (?:of |de |d')?"
         rf"(?:[\w']+ ){{0,2}}(?:{_PILLS}|pills?|tablets?|cachets?|comprimes?|pilules?|"
         rf"painkillers|antidouleurs?|anti douleurs?)|"
@@ -885,6 +889,13 @@ ACUTE = (
 OPENS_AS_QUESTION = (
     r"^(?:does|do|can|could|will|would|are|should|what|whats|which|how|when|quels?|quelles?|"
     r"comment|quand|est ce que (?:le|la|les|ce|cette|ces|l')|ca peut|peut on)\b"
+)
+# A question asked at the end of what the message tells, with no question mark (the text is
+# folded, without punctuation): "and im on blood thinners long term, is that a problem".
+ASKED_AFTER = (
+    r"\b(?:is (?:that|it|this) (?:a |an )?(?:probleme?|issue|ok|okay|bad|normal|safe|dangerous|"
+    r"serious|allowed|fine)|(?:c'est|c est|est ce) (?:grave|un probleme|genant|normal|ok|bon|"
+    r"dangereux)|ca pose (?:un )?probleme|or not|ou pas|ou non)$"
 )
 # What says an event told as past is happening again now ("a heart attack 10 years ago, and
 # now the same pain"): the past no longer excuses it.

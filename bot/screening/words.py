@@ -122,9 +122,9 @@ class Rate:
 
 _UNIT_DAYS = {
     "day": 1, "jour": 1, "week": 7, "semaine": 7, "month": 30.44, "mois": 30.44,
-    "year": 365.25, "an": 365.25, "annee": 365.25,
+    "year": 365.25, "an": 365.25, "annee": 365.25, "yr": 365.25, "wk": 7, "mth": 30.44,
 }  # fmt: skip
-_UNIT = r"(day|jour|week|semaine|month|mois|year|annee|an)s?"
+_UNIT = r"(day|jour|week|semaine|month|mois|year|annee|an|yr|wk|mth)s?"
 _RATE = re.compile(
     rf"\b(\d+)\s*(?:x|fois|times?)?\s*"
     rf"(?:(?:/|par|per|a|an|every|chaque|each|tous les|toutes les)\s*(?:1\s+)?|1\s+){_UNIT}\b"

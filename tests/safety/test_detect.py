@@ -245,10 +245,21 @@ def test_red_flags_are_caught_through_sms_spelling_and_new_wording(
         "c'est quoi les signes d'une réaction allergique ?",
         "I get out of breath on the stairs, always have",
         "je vais mourir de honte",
+        "ma belle-mère prend plein de cachets, elle devra tout arrêter si elle fait un essai ?",
+        "she takes loads of tablets for her heart",
     ],
 )
 def test_everyday_words_that_sound_alarming_raise_none(text: str) -> None:
     assert check(text) is None, check(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["elle a pris plein de cachets", "he took loads of pills", "il a avalé une poignée de cachets"],
+)
+def test_too_many_pills_taken_is_still_an_overdose(text: str) -> None:
+    found = check(text)
+    assert found is not None and found.category == "overdose"
 
 
 @pytest.mark.parametrize(
@@ -264,6 +275,7 @@ def test_everyday_words_that_sound_alarming_raise_none(text: str) -> None:
         ("so bored in this waiting room I could die", Intent("emergency", 1.0)),
         ("does a racing heart happen often with this drug?", Intent("emergency", 0.9)),
         ("on m'a enlevé une dent ce matin, ça tire un peu", Intent("report_side_effect", 0.9)),
+        ("and im on blood thinners long term, is that a problem", Intent("emergency", 0.99)),
     ],
 )
 def test_the_nlu_reading_alone_raises_nothing_on_everyday_readings(

@@ -1211,3 +1211,20 @@ async def test_the_card_says_where_the_person_ended_the_questions_and_dates_read
     with make_session_factory(migrated_engine)() as session:
         (french,) = inbox.items(session, relay.cipher, lang="fr")
     assert dict(french.details)["Questions"] == "arrêtées par la personne à : Toujours en cours"
+
+
+async def test_a_goodbye_at_a_question_ends_the_questions_and_says_goodbye(
+    migrated_engine: Engine, alerting: Settings
+) -> None:
+    """ "je vous laisse, bonne continuation" was taken for a skip ("Je laisse cette question de
+    côté") and the next question came; "bye now" got no goodbye."""
+    relay = _relay(migrated_engine, alerting)
+    await _say(relay, "p-bye-fr", "jai mal au ventre depuis les comprimés")
+    (ended,) = await _say(relay, "p-bye-fr", "je vous laisse, bonne continuation")
+    assert ended.text is not None and ended.text.startswith("D'accord, je m'arrête là.")
+    assert ended.text.endswith(
+        "Au revoir, prenez soin de vous. Vous pouvez m'écrire ici à tout moment."
+    )
+    await _say(relay, "p-bye-en", "my legs ache since the study drug")
+    (bye,) = await _say(relay, "p-bye-en", "bye now")
+    assert bye.text is not None and "no more questions" in bye.text and "Goodbye" in bye.text

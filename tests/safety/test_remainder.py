@@ -21,6 +21,11 @@ from bot.safety.remainder import rest
             "combien de visites pour l'étude ?",
         ),
         ("oui et depuis les comprimés j'ai mal au ventre", "oui"),
+        (
+            "les comprimés dmx me donnent des plaques qui grattent, et je dois décaler mon "
+            "prochain rdv",
+            "je dois décaler mon prochain rdv",
+        ),
     ],
 )
 def test_the_request_beside_the_report(text: str, left: str) -> None:

@@ -406,6 +406,7 @@ def test_a_question_in_the_middle_of_the_questions_is_not_an_answer(
         ("a dozen years ago", "en"),
         ("diagnosed a few years back", "en"),
         ("oui il y a quelques années", "fr"),
+        ("yes diagnosed 2 yrs ago", "en"),
     ],
 )
 def test_a_lifelong_asthma_is_diagnosed_12_months_ago_or_more(text: str, lang: str) -> None:

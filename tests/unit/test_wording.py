@@ -110,9 +110,22 @@ def test_interest_in_a_study_is_a_request_to_join(text: str, joins: bool) -> Non
     assert wording.asks_to_join(text) is joins
 
 
-@pytest.mark.parametrize("text", ["parfait, je vous souhaite une bonne soirée", "thx, bye"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "parfait, je vous souhaite une bonne soirée",
+        "thx, bye",
+        "bye now",
+        "je vous laisse, bonne continuation",
+    ],
+)
 def test_goodbyes(text: str) -> None:
     assert wording.is_goodbye(text)
+
+
+@pytest.mark.parametrize("text", ["laisse tomber", "now what", "bye the way, is it free?"])
+def test_not_goodbyes(text: str) -> None:
+    assert not wording.is_goodbye(text)
 
 
 @pytest.mark.parametrize(
