@@ -859,8 +859,10 @@ class Relay:
     def _handed_off(self, session: Session, conversation: Conversation, text: str) -> Reply | None:
         """While the study team has the person's question, what they write goes to the team.
 
-        Their "Back to the assistant" closes it and goes on to Rasa, which says so and takes up
-        a form where it was.
+        One the assistant opened because it did not understand twice is the team's once staff
+        write in it; until then the assistant goes on answering (`handoffs.with_team`). Their
+        "Back to the assistant" closes it and goes on to Rasa, which says so and takes up a form
+        where it was.
         """
         if text.strip() == handoffs.BACK:
             if handoffs.close_for(session, conversation.sender_key) is not None:
