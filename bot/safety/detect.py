@@ -102,8 +102,17 @@ def from_nlu(text: str, intent: Intent) -> Finding | None:
 
 
 def _asks(text: str, folded: str) -> bool:
-    """A question: a question mark, or one asked after what the message tells."""
-    return "?" in text or _ASKED_AFTER.search(folded) is not None
+    """A question: a question mark, a question's first words ("is there a lift to the 3rd
+    floor"), or one asked after what the message tells."""
+    return (
+        "?" in text
+        or _OPENS_AS_QUESTION.search(folded) is not None
+        or _IS_THERE.search(folded) is not None
+        or _ASKED_AFTER.search(folded) is not None
+    )
+
+
+_IS_THERE = re.compile(r"^(?:is|are|was|were|has|have) (?:there|it|this|that)\b")
 
 
 def _ordinary(folded: str) -> bool:
@@ -207,13 +216,17 @@ def _vocabulary() -> tuple[frozenset[str], tuple[str, ...]]:
     words: set[str] = set(rules.VOCABULARY) | set(rules.SOUNDS_LIKE)
     for rule in rules.RULES:
         words.update(re.findall(r"[a-z]{5,}", f"{rule.pattern} {rule.also or ''}"))
-    ordered = tuple(sorted(words, key=len, reverse=True))  # the longest stem first
+    # The longest stem first, then in alphabetical order: the same reading in every process
+    # (a set's order changes with each process's string hashing).
+    ordered = tuple(sorted(words, key=lambda word: (-len(word), word)))
     return frozenset(words), ordered
 
 
 @lru_cache(maxsize=65_536)  # bounded: people write words without end
 def _correct(word: str) -> str:
     known, stems = _vocabulary()
+    if word in rules.REAL_WORDS:
+        return word
     if 4 <= len(word) <= 6 and word not in known and word.isalpha():
         # A doubled letter typed once ("dizy", "swolen"): the commonest slip on a phone.
         doubled = (word[: i + 1] + word[i:] for i in range(1, len(word)))

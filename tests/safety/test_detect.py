@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from bench.safety_eval.scoring import evaluate, load
-from bot.safety.detect import Intent, assess, check, check_participant
+from bot.safety.detect import Intent, assess, check, check_participant, corrected, fold
+from bot.safety.rules import SMS
 from bot.settings import PROJECT_ROOT
 
 
@@ -470,3 +471,29 @@ def test_a_participant_s_symptom_with_a_word_between_is_reported() -> None:
         found = check_participant(text)
         assert found is not None and found.kind == "adverse_event", text
     assert check_participant("i also have a question about the visits") is None
+
+
+# Slips the check reads as another form of the same word, the only changes it may make to the
+# words of the entries and of the NLU examples.
+_SAME_WORD = {
+    ("collapse", "collapsed"), ("patches", "patchs"), ("periodes", "periods"),
+    ("allergie", "allergic"), ("signale", "signaler"), ("breathin", "breathing"),
+    ("diarrhea", "diarrhoea"), ("problem", "probleme"),
+}  # fmt: skip
+
+
+def test_words_people_write_are_not_read_as_other_words() -> None:
+    """ "is there a lift to the 3rd floor" was read "is three a lift to the 3rd floor" and the
+    NLU's reading made it an emergency ("Call 112 now"); "signer" (to sign) read "saigner" (to
+    bleed), "nose" read "noose"."""
+    files = [
+        *PROJECT_ROOT.glob("knowledge/faq/*/*.md"),
+        *PROJECT_ROOT.glob("knowledge/faq/*/*.yml"),
+    ]
+    files += PROJECT_ROOT.glob("data/nlu/*.yml")
+    words = {w for f in files for w in fold(f.read_text(encoding="utf-8")).split() if w.isalpha()}
+    assert len(words) > 3000  # the files were read
+    # SMS spelling is spelt out ("jai" is "j'ai"); any other word stays as it is.
+    misread = {(w, corrected(w)) for w in words if corrected(w) != SMS.get(w, w)} - _SAME_WORD
+    assert not misread, sorted(misread)
+    assert corrected(fold("is there a lift to the 3rd floor")) == "is there a lift to the 3rd floor"
