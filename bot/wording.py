@@ -33,7 +33,9 @@ _QUESTION_START = re.compile(
     r"quand|ou|comment|combien|qui|quel|quelle|quels|quelles|pourquoi|est ce|c quoi|c'est quoi|"
     r"c quand|c'est quand|cest quand|c koi|cest koi|c'est koi|"
     r"cest quoi|peut|peux|puis|pouvez|pourrais|pourrai|jpeux|je peux|j'peux|on peut|est il|"
-    r"ai je|y a t il|si je|et si|a quel|a quelle)\b"
+    r"ai je|y a t il|si je|et si|a quel|a quelle|"
+    # as typed on a phone
+    r"pk|pq|pkoi|pourkoi|kel|kelle|kels|cb|cmb|hw|wen|wer|y (?:would|do|does|is|are|cant))\b"
 )
 # The words of a request to take part.
 _JOIN = re.compile(
@@ -281,10 +283,20 @@ def is_question(text: str) -> bool:
         text.rstrip().endswith("?")
         or bool(_QUESTION_START.search(said))
         or bool(_QUESTION_END.search(said))
+        or (bool(_QUESTION_INSIDE.search(said)) and not _NOT_KNOWING.search(said))
     )
 
 
 _QUESTION_END = re.compile(r"\b(?:ou pas|ou non|or not|n'est ce pas|n est ce pas)$")
+# Spoken French puts the question word inside: "jai combien de temps pr reflechir", "elle dure
+# combien de temps l'étude", "je dois venir pourquoi".
+_QUESTION_INSIDE = re.compile(
+    r"\b(?:combien de (?:temps|fois|visites?|rdv|rendez vous|jours|semaines|mois|ans|annees)|"
+    r"combien (?:ca|ça|ce|c'est|coute|dure)|ca dure combien|ça dure combien|dure combien|"
+    r"coute combien)\b"
+)
+# "je sais pas combien de fois": an answer that does not know, no question.
+_NOT_KNOWING = re.compile(r"\b(?:sais|sait|souviens|rappelle)\w* (?:pas |plus )?(?:trop )?combien")
 
 
 def opens_as_question(text: str) -> bool:

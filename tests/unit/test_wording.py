@@ -225,7 +225,14 @@ def test_asking_whether_one_fits_a_study_is_a_request_to_take_part() -> None:
         ("c'est remboursé, n'est-ce pas", True),
         ("je ne sais pas", False),
         ("i have not", False),
+        # or by its words inside, as spoken French puts them
+        ("jai combien de temps pr reflechir avant de signer", True),
+        ("elle dure combien de temps l'étude asthme", True),
+        ("je sais pas combien de fois", False),
+        # or by its first words as typed on a phone
+        ("pk je dois signer 2 fois", True),
+        ("y would anyone volunteer for a drug test", True),
     ],
 )
-def test_a_question_told_by_its_last_words(text: str, question: bool) -> None:
+def test_a_question_told_by_its_words(text: str, question: bool) -> None:
     assert wording.is_question(text) is question
