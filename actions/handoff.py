@@ -75,10 +75,7 @@ async def add_to_open(dispatcher: CollectingDispatcher, tracker: Tracker) -> boo
 
 def _add_to_open(sender_key: str, text: str) -> bool:
     with default_sessions().begin() as session:
-        handoff = service.current(session, sender_key)
-        if handoff is not None:
-            service.note_to(session, cipher(), handoff, text)
-        return handoff is not None
+        return service.note(session, cipher(), sender_key, text) is not None
 
 
 def user_messages(tracker: Tracker) -> list[str]:

@@ -97,7 +97,7 @@ def note(session: Session, cipher: Cipher, sender_key: str, text: str) -> Handof
     """Add what the person wrote to their open handoff; None when they have none."""
     handoff = current(session, sender_key)
     if handoff is not None:
-        _add(session, cipher, handoff, "patient", text)
+        note_to(session, cipher, handoff, text)
     return handoff
 
 
