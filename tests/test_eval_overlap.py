@@ -62,6 +62,20 @@ SEALED = [
             "sealed4.yml",
         ),
     ),
+    (
+        "sealed6.yml",
+        204,
+        (
+            "questions.yml",
+            "fresh.yml",
+            "unseen.yml",
+            "sealed.yml",
+            "sealed2.yml",
+            "sealed3.yml",
+            "sealed4.yml",
+            "sealed5.yml",
+        ),
+    ),
 ]
 
 

@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from unittest import mock
 
 import httpx
@@ -58,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = Path(__file__).with_name("questions.yml")
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
+_T = TypeVar("_T")
 
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
 PURE_WEIGHTS: dict[Mode, float] = {"bm25": 0.0, "dense": 1.0}
@@ -184,9 +186,11 @@ def score_language(
 ) -> LanguageSet:
     language = index._languages[lang]
     mine = [q for q in questions if q.lang == lang]
-    asked = [language.as_written(q.text) for q in mine]  # as search() reads them
-    encoded = [index.encode_query(text, lang) for text in progress.track(asked, description=lang)]
-    dense = [language.dense(vector) for vector in encoded]
+    asked = [language.readings(q.text) for q in mine]  # as search() reads them
+    encoded = [
+        [index.encode_query(text, lang) for text in readings]
+        for readings in progress.track(asked, description=lang)
+    ]
     allowed = np.array(servable_mask(language.entries, None, dt.date.today()), dtype=bool)
     if not allowed.any():
         raise SystemExit(f"no servable {lang} entry: nothing to evaluate")
@@ -195,11 +199,16 @@ def score_language(
         mine,
         [entry.key for entry in language.entries],
         allowed,
-        np.stack(dense),
-        np.stack([language.lexical(text) for text in asked]),
-        np.stack([language.words(text) for text in asked]),
-        np.array([language.declined(vector) for vector in encoded]),
+        np.stack([_best(language.dense, vectors) for vectors in encoded]),
+        np.stack([_best(language.lexical, readings) for readings in asked]),
+        np.stack([_best(language.words, readings) for readings in asked]),
+        np.array([max(language.declined(vector) for vector in vectors) for vectors in encoded]),
     )
+
+
+def _best(score: Callable[[_T], Floats], readings: list[_T]) -> Floats:
+    """Per entry, its best score over a question's readings, as search() keeps it."""
+    return np.asarray(np.max([score(reading) for reading in readings], axis=0), dtype=np.float64)
 
 
 def unknown_topics(data: LanguageSet) -> set[str]:

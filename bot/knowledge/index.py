@@ -19,6 +19,7 @@ import numpy.typing as npt
 from rank_bm25 import BM25Okapi
 
 from bot.knowledge.analysis import CharacterGrams, tokens
+from bot.knowledge.asker import for_oneself
 from bot.knowledge.embeddings import Embedder, Encoders, Progress
 from bot.knowledge.entries import Entry
 from bot.knowledge.spelling import Vocabulary, plain
@@ -114,6 +115,14 @@ class LanguageIndex:
         """The question as the entries spell: "wat r the side efects" → "what are the side
         effects" (`bot.knowledge.spelling`)."""
         return self._vocabulary.mend(plain(question, self.lang))
+
+    def readings(self, question: str) -> list[str]:
+        """The question as the entries spell it and, when it is all about someone else, as that
+        person would ask it ("can he stop whenever he wants" → "can I stop whenever I want",
+        `bot.knowledge.asker`). Each entry is scored by its better reading."""
+        written = self.as_written(question)
+        oneself = for_oneself(written, self.lang)
+        return [written] if oneself is None or oneself == written else [written, oneself]
 
     def dense(self, query: npt.NDArray[np.float32]) -> Floats:
         """Per entry, the best cosine between the question and any of its texts."""
@@ -236,13 +245,14 @@ class KnowledgeIndex:
         weight = _WEIGHTS[mode]
         if weight is None:
             weight = self.calibration(lang).dense_weight
-        text = index.as_written(text)
-        vector = self.encode_query(text, lang) if weight > 0 else None
-        dense = index.dense(vector) if vector is not None else None
-        declined = index.declined(vector) if vector is not None else 0.0
+        readings = index.readings(text)
+        vectors = [self.encode_query(reading, lang) for reading in readings] if weight > 0 else []
+        dense = _best([index.dense(vector) for vector in vectors])
+        declined = max((index.declined(vector) for vector in vectors), default=0.0)
         lexical = None
         if weight < 1:
-            lexical = index.words(text) if mode == "bm25" else index.lexical(text)
+            score = index.words if mode == "bm25" else index.lexical
+            lexical = _best([score(reading) for reading in readings])
         zeros = np.zeros(len(index.entries))
         dense_scores = dense if dense is not None else zeros
         lexical_scores = lexical if lexical is not None else zeros
@@ -271,6 +281,11 @@ class KnowledgeIndex:
             )
             for i in order
         ]
+
+
+def _best(scores: list[Floats]) -> Floats | None:
+    """Per entry, the best of its scores over the question's readings (None: no reading scored)."""
+    return np.max(scores, axis=0) if scores else None
 
 
 def _shifted(progress: Progress | None, done: int, total: int) -> Progress | None:
