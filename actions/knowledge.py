@@ -295,15 +295,17 @@ class ActionRecordFeedback(Action):
 async def _not_understood(
     dispatcher: CollectingDispatcher, tracker: Tracker, out_of_scope: bool
 ) -> list[EventType]:
-    """Say so; a question about the study missed twice in a row goes to the study team, and
-    any missed while it has the conversation is added to it."""
+    """Say so; a question about the study missed right after another message missed goes to
+    the study team, and any missed while it has the conversation is added to it."""
+    turn = len(user_messages(tracker))
     if out_of_scope:
-        # Not a question about the study misunderstood: no reason to call in the team.
+        # Not a question for the team ("tell me a joke"), so never a reason to call them in; but
+        # a question for them right after it ("what colour is the car park barrier", then "which
+        # floor is the vending machine on") is the second message in a row left unanswered.
         dispatcher.utter_message(response="utter_out_of_scope")
-        return [SlotSet("misunderstood_at", None)]
+        return [SlotSet("misunderstood_at", turn)]
     if await add_to_open(dispatcher, tracker):
         return [SlotSet("misunderstood_at", None)]  # the team has the conversation already
-    turn = len(user_messages(tracker))
     if tracker.get_slot("misunderstood_at") == turn - 1 and await hand_over(
         dispatcher, tracker, "misunderstood"
     ):

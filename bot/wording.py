@@ -504,7 +504,13 @@ _DROP = re.compile(
     r"\b(?:(?:drop|cancel|forget|close|withdraw|scrap|ignore) (?:my|the|that) (?:request|question|"
     r"message|ticket)|(?:no longer|don't|dont|do not) need (?:the team|anyone|someone|help|a "
     r"call)|(?:laisse[rz]? tomber|annule[rz]?|oublie[rz]?|ferme[rz]?) (?:ma|la|cette) "
-    r"(?:demande|question)|(?:n'ai|ai) plus besoin (?:de l'equipe|d'aide|de personne|qu'on))\b"
+    r"(?:demande|question)|(?:n'ai|ai) plus besoin (?:de l'equipe|d'aide|de personne|qu'on)|"
+    # "ok forget the team, i'll carry on with you", "bon oubliez l'équipe, je continue avec vous",
+    # "c'est pas la peine de déranger qui que ce soit, je retourne à l'assistant"
+    r"forget (?:about )?the (?:team|study team|nurse)|(?:carry on|continue|go on|stay) with "
+    r"(?:you|the assistant|the bot)|(?:oublie[rz]?|laisse[rz]? tomber) l'equipe|je (?:continue|"
+    r"reste) avec (?:vous|toi|l'assistant)|(?:pas|plus) la peine de deranger|je (?:retourne|"
+    r"reviens) (?:a|vers|avec) l'assistant)\b"
 )
 
 

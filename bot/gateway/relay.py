@@ -720,9 +720,11 @@ class Relay:
                     later = go_on and event.follow_up_step == asking.LATER
                     resume = event.id if later and not _waits_for_answer(screening) else None
             if notice is None:
-                if wording.back_to_the_assistant(inbound.text) or wording.drops_request(
-                    inbound.text
-                ):
+                typed_back = wording.back_to_the_assistant(inbound.text) or (
+                    wording.drops_request(inbound.text)  # "i'll carry on with you": only then
+                    and handoffs.current(session, conversation.sender_key) is not None
+                )
+                if typed_back:
                     text = handoffs.BACK  # typed, the button's wish: the same path
                 notice = self._handed_off(session, conversation, text)
             if linked:

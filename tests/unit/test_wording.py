@@ -158,6 +158,14 @@ def test_calling_off_a_request_to_the_team_in_words() -> None:
     assert drops_request("all good now, you can cancel my request")
     assert drops_request("vous pouvez annuler ma demande, merci")
     assert not drops_request("cancel my appointment on friday")
+    # From the conversation benchmark: the assistant said the request was closed; it was not.
+    assert drops_request("ok forget the team, i'll carry on with you the assistant")
+    assert drops_request("bon oubliez l'équipe, je continue avec vous l'assistant")
+    assert drops_request(
+        "c'est pas la peine de déranger qui que ce soit, je retourne à l'assistant"
+    )
+    assert not drops_request("can i stay with my mum during the visits")
+    assert not drops_request("can we continue with the questions")
 
 
 def test_a_question_about_a_relatives_visits_is_told_from_ones_own() -> None:
