@@ -123,6 +123,11 @@ _MACHINE = re.compile(
     r"vrai|vraie|person|personne|people|someone|quelqu'un|quelquun|who are you|qui es tu|"
     r"t'es qui|tes qui|qui etes vous)\b"
 )
+# Machines that are not this one: "which floor is the vending machine on".
+_OTHER_MACHINES = re.compile(
+    r"\b(?:(?:vending|cash|coffee|ticket|parking|drinks?|snack|x ray|mri|scan|washing) machines?|"
+    r"machines? (?:a|à) (?:cafe|café|boissons?|tickets?|laver))\b"
+)
 # A withdrawal of consent in so many words ("i take back my agreement", "je retire mon accord").
 _WITHDRAWAL = re.compile(
     r"\b(?:(?:withdraw\w*|take back|taking back|revok\w*|retract\w*|cancel\w*) (?:my |your |the |"
@@ -289,11 +294,12 @@ def impossible_intents(text: str, words: str) -> tuple[str, ...]:
     """Intents that these words cannot carry."""
     impossible: list[str] = []
     question = any(wording.asks(part) for part in [text, *wording.clauses(text)])
-    if not _ERASE.search(words):
+    if not _ERASE.search(wording.without_dropping(words)):
+        # "ok forget the team, i'll carry on with you" calls off a request: it erases nothing.
         impossible.append("erase_my_data")
     if not _WITHDRAW.search(words):
         impossible.append("withdraw_consent")
-    if not _MACHINE.search(words):
+    if not _MACHINE.search(_OTHER_MACHINES.sub("", words)):
         impossible.append("bot_challenge")
     if question and not _HUMAN.search(words):
         # "and someone with psoriasis?" asks about someone, not for someone of the team.

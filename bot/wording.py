@@ -517,3 +517,9 @@ _DROP = re.compile(
 def drops_request(text: str) -> bool:
     """The wish to call off one's request to the study team, typed in words."""
     return bool(_DROP.search(words(text)))
+
+
+def without_dropping(said: str) -> str:
+    """`said` (folded by `words`) without its words calling off a request to the team: what is
+    left of "forget the team" erases nothing."""
+    return _DROP.sub(" ", said)

@@ -131,6 +131,21 @@ def test_words_that_cannot_carry_an_intent_make_it_a_question(trials: dict[str, 
     assert reading is not None and "emergency" in reading.impossible
 
 
+def test_calling_off_a_request_or_another_machine_is_no_erasure_or_bot_question(
+    trials: dict[str, Trial],
+) -> None:
+    """Tried on the phone: "ok forget the team, i'll carry on with you" got "Delete your data?",
+    and "which floor is the vending machine on" got "I'm an automated assistant, not a person"."""
+    reading = read("ok forget the team, i'll carry on with you", trials)
+    assert reading is not None and "erase_my_data" in reading.impossible
+    reading = read("which floor is the vending machine on", trials)
+    assert reading is not None and "bot_challenge" in reading.impossible
+    reading = read("forget my request and delete my data", trials)
+    assert reading is None or "erase_my_data" not in reading.impossible
+    reading = read("are you a machine", trials)
+    assert reading is None or "bot_challenge" not in reading.impossible
+
+
 def test_explicit_words_keep_their_intent_open(trials: dict[str, Trial]) -> None:
     reading = read("please delete everything you have on me", trials)
     assert reading is None or "erase_my_data" not in reading.impossible
