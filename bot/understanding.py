@@ -113,6 +113,16 @@ _ERASE = re.compile(
     r"\b(?:delet\w*|eras\w*|remov\w*|wipe\w*|forget|destroy\w*|get rid|efface\w*|supprim\w*|"
     r"oubli\w*|detrui\w*|retir\w*|enlev\w*|droit a l'oubli)\b"
 )
+# An erasure asked for, even as a question ("can you delete my data?", "supprimez tout svp").
+_ERASE_ASKED_FOR = re.compile(
+    r"\b(?:can|could|would|will) (?:you|u) (?:please |pls |plz )?(?:delete|erase|remove|wipe|"
+    r"forget|destroy|get rid)|\b(?:(?:pouvez|pourriez|peux|pourrais|voulez)[- ]?(?:vous|tu)|"
+    r"(?:vous|tu) (?:pouvez|pourriez|peux|pourrais|voulez)) "
+    r"(?:svp |stp )?(?:supprimer|effacer|detruire|oublier|retirer|enlever)|\b(?:i (?:want|wanna|"
+    r"would like|need)|i'd like|id like|je (?:veux|voudrais|souhaite)|j'aimerais)\b|\b(?:please|"
+    r"pls|plz|svp|stp|droit a l'oubli)\b|^(?:\w+ )?(?:delete|erase|remove|wipe|forget|supprim\w*|"
+    r"effac\w*|oubli\w*)\b"
+)
 _WITHDRAW = re.compile(
     r"\b(?:consent\w*|withdraw\w*|revok\w*|revoqu\w*|retir\w*|retract\w*|opt out|take back|"
     r"desinscri\w*|unsubscribe|accord|agreement|stop using|n'utilisez plus|arretez d'utiliser)\b"
@@ -268,9 +278,19 @@ def not_a_request_to_take_part(text: str, trials: dict[str, Trial]) -> bool:
     """Taking part named as a condition ("if i sign up…"), or whether someone else may at their
     age, in none of `trials`: a question, whatever the classifier or the words of joining make
     of it ("can my 10 yr old son join a study?"; "…the asthma study?" asks to pre-screen him)."""
-    if wording.joins_as_a_condition(text):
+    if wording.joins_as_a_condition(text) or _WHY_OR_WHETHER_IT_STOPS.search(wording.words(text)):
         return True
     return wording.asks_whether_someone_may_at_their_age(text) and named_in(trials, text) is None
+
+
+# "y would anyone volunteer for a drug test", "pk je participerais, ca m'apporte quoi" ask why;
+# "kidney stones for years, would that stop me joining a trial" asks whether it rules one out.
+_WHY_OR_WHETHER_IT_STOPS = re.compile(
+    r"^(?:(?:and|so|but|ok|et|alors|mais|bon) )?(?:why|y|pk|pq|pkoi|pourquoi)\b(?! not| pas)|"
+    r"\b(?:stops?|prevents?|keeps?|rules?|excludes?|bars?) (?:me|him|her|them|someone|you) "
+    r"(?:out )?(?:from )?(?:joining|taking part|being|getting|participating|signing up)|"
+    r"\b(?:m|l|vous)'(?:empech|exclu)\w*"
+)
 
 
 def asks_to_take_part(text: str, words: str, trials: dict[str, Trial]) -> bool:
@@ -294,8 +314,11 @@ def impossible_intents(text: str, words: str) -> tuple[str, ...]:
     """Intents that these words cannot carry."""
     impossible: list[str] = []
     question = any(wording.asks(part) for part in [text, *wording.clauses(text)])
-    if not _ERASE.search(wording.without_dropping(words)):
-        # "ok forget the team, i'll carry on with you" calls off a request: it erases nothing.
+    if not _ERASE.search(wording.without_dropping(words)) or (
+        question and not _ERASE_ASKED_FOR.search(words)
+    ):
+        # "ok forget the team, i'll carry on with you" calls off a request: it erases nothing;
+        # "if i quit halfway, do you delete everything?" asks what happens, it asks for nothing.
         impossible.append("erase_my_data")
     if not _WITHDRAW.search(words):
         impossible.append("withdraw_consent")

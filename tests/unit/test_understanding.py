@@ -146,6 +146,40 @@ def test_calling_off_a_request_or_another_machine_is_no_erasure_or_bot_question(
     assert reading is None or "bot_challenge" not in reading.impossible
 
 
+def test_asking_why_or_whether_something_rules_one_out_is_no_request_to_join(
+    trials: dict[str, Trial],
+) -> None:
+    """From the conversation benchmark: each got "Which study would you like to check?"."""
+    for text in (
+        "y would anyone volunteer for a drug test tbh",
+        "pk je participerais en fait, ca m'apporte quoi",
+        "ive had kidney stones on and off for years, would that stop me joining a trial",
+    ):
+        reading = read(text, trials)
+        assert reading is not None and "start_screening" in reading.impossible, text
+    for text in ("pourquoi pas, je veux bien m'inscrire à l'étude asthme", "sign me up, why not"):
+        reading = read(text, trials)
+        assert reading is not None and reading.intent == "start_screening", text
+
+
+def test_a_question_about_erasure_asks_for_none(trials: dict[str, Trial]) -> None:
+    """From the conversation benchmark: "if i quit halfway, do you delete everything you collected
+    on me?" got "Delete your data?"; it asks what happens to the data."""
+    for text in (
+        "if i quit halfway, do you delete everything you collected on me?",
+        "how do i get my data deleted?",
+    ):
+        reading = read(text, trials)
+        assert reading is not None and "erase_my_data" in reading.impossible, text
+    for text in (
+        "can you delete my data?",
+        "delete my data?",
+        "vous pouvez supprimer mes données ?",
+    ):
+        reading = read(text, trials)
+        assert reading is None or "erase_my_data" not in reading.impossible, text
+
+
 def test_explicit_words_keep_their_intent_open(trials: dict[str, Trial]) -> None:
     reading = read("please delete everything you have on me", trials)
     assert reading is None or "erase_my_data" not in reading.impossible
