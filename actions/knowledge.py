@@ -21,7 +21,7 @@ from bot.knowledge import gaps
 from bot.knowledge.entries import Entry
 from bot.knowledge.service import Decision, KnowledgeBase
 from bot.settings import get_settings
-from bot.trials import named_in
+from bot.trials import named_in, without_name
 
 log = logging.getLogger(__name__)
 
@@ -245,11 +245,25 @@ async def ask_each(
     what do u do with my data" is answered for its question.
     """
     decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
+    if not decision.answered and (named := _without_trial_name(text, trial)) is not None:
+        # "start to finish how many months does the diabetes one run": every entry of the study
+        # shares "diabetes"; the study is the context, the rest of the words the question.
+        plain = await asyncio.to_thread(kb.ask, named, lang, trial=trial)
+        decision = plain if plain.answered else decision
     each = await asyncio.to_thread(_by_question, kb, text, lang, trial)
     answers = _distinct([d.entry for d in each if d.answered and d.entry is not None])
     if len(answers) > 1 or (answers and not decision.answered):
         return decision, each, answers
     return decision, each, []
+
+
+def _without_trial_name(text: str, trial: str | None) -> str | None:
+    """The message without the words naming the trial in context, if it names it."""
+    study = trials().screenable().get(trial) if trial else None
+    if study is None:
+        return None
+    plain = without_name(study, text)
+    return plain if plain != text and len(plain.split()) >= 2 else None
 
 
 def _distinct(entries: list[Entry]) -> list[Entry]:

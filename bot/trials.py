@@ -174,6 +174,37 @@ def named_in(trials: dict[str, Screenable], text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def without_name(trial: Screenable, text: str) -> str:
+    """The message without the words that name `trial`: "start to finish how many months does
+    the diabetes one run" → "start to finish how many months does run". A trial's own entries
+    all share its name's words, which can outweigh those of the question itself."""
+    names = [_spelt_any_way(keyword) for keyword in trial.keywords] + [re.escape(trial.id)]
+    pattern = re.compile(
+        r"(?:\b(?:pour|dans|de|du|sur|in|for|on|of|about|with|to) )?"
+        r"(?P<the>\b(?:the|this|that|le|la|ce|cet|cette) |\bl['’] ?)?"
+        r"(?P<study>\b(?:study|trial|etude|étude|essai) )?"
+        rf"\b(?:{'|'.join(names)})(?:[- ]?\d+)?\b"
+        r"(?P<after> (?:study|trial|one|etude|étude|essai|thing|studies))?",
+        re.IGNORECASE,
+    )
+
+    def named(match: re.Match[str]) -> str:
+        # "the diabetes study", "l'essai asthme" name it; "je suis diabétique" tells a condition.
+        return " " if match.group("the", "study", "after") != (None, None, None) else match[0]
+
+    return re.sub(r"\s{2,}", " ", pattern.sub(named, text)).strip(" ,")
+
+
+_ACCENTED = {"a": "[aàâä]", "e": "[eéèêë]", "i": "[iîï]", "o": "[oôö]", "u": "[uùûü]", "c": "[cç]"}
+
+
+def _spelt_any_way(keyword: str) -> str:
+    """A folded keyword ("diabete", "az 202") as a pattern for it as typed ("diabète", "AZ-202")."""
+    return "".join(
+        _ACCENTED.get(char, r"[- ]?" if char == " " else re.escape(char)) for char in keyword
+    )
+
+
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 

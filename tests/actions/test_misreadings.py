@@ -249,3 +249,19 @@ def test_a_participant_with_no_visit_booked_is_told_the_team_books_them() -> Non
         code.sender_key = "someone"
     said, _ = _run(ActionMyAppointments(), "when is my next visit?", "my_appointments")
     assert [m["response"] for m in said] == ["utter_no_appointments_yet_no_phone"]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "entry"),
+    [
+        ("if im in the asthma trial can i stop whenever i want", "en", "leave_anytime"),
+        ("l'étude DMX-101 elle s'étale sur combien de mois en tout ?", "fr", "duration"),
+    ],
+)
+def test_a_question_naming_a_study_is_answered_for_its_own_words(
+    text: str, lang: str, entry: str
+) -> None:
+    """From the conversation benchmark: both got "not sure"; every entry of the study named
+    shares its name's words, which outweighed the question's own."""
+    said, _ = _run(ActionAnswerQuestion(), text, "faq", lang=lang)
+    assert [m.get("kb_entry_id") for m in said] == [entry]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.trials import Catalogue
+from bot.trials import Catalogue, without_name
 from bot.trials import Screenable as Trial
 from bot.understanding import read
 
@@ -301,3 +301,17 @@ def test_taking_part_as_a_condition_or_at_someones_age_is_a_question(
     reading = read(text, trials)
     assert reading is not None and reading.intent is None
     assert "start_screening" in reading.impossible
+
+
+def test_the_words_naming_a_study_are_taken_out_of_a_question_about_it(
+    trials: dict[str, Trial],
+) -> None:
+    diabetes, asthma = trials["demo-t2d-001"], trials["demo-asthma-002"]
+    assert without_name(diabetes, "how long does the diabetes one run") == "how long does run"
+    assert without_name(asthma, "how many visits for the AZ-202 trial?") == "how many visits ?"
+    assert without_name(asthma, "elle dure combien de temps l'étude asthme") == (
+        "elle dure combien de temps"
+    )
+    # A condition told is no study named.
+    said = "je suis diabétique, c'est quoi l'étude"
+    assert without_name(diabetes, said) == said
