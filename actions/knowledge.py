@@ -87,6 +87,10 @@ async def answer_question(
     if misread is None and (courtesy := _courtesy(text)):
         dispatcher.utter_message(response=courtesy)  # asks nothing: no gap, no "not sure"
         return []
+    if wording.is_puzzled(text):
+        # "hein ?": not a question the team should add an answer for; what they can ask.
+        dispatcher.utter_message(response="utter_how_can_i_help")
+        return []
     if wording.stops_treatment(text) and wording.asks(text):
         # "should i stop the tablets?": never the assistant's to say, nor a knowledge gap.
         stop_treatment(dispatcher, tracker)

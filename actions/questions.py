@@ -82,9 +82,10 @@ async def _under_the_consent_question(
     is neither a gap nor a reason to call in the team; then the question comes back."""
     events: list[EventType] = []
     text = str(tracker.latest_message.get("text") or "")
-    if wording.asks(text):
-        # A question about what the consent covers is answered by its text, just above; any
-        # other ("what time does the clinic open") gets the usual "not sure" and the team.
+    if wording.asks(text) and not wording.is_puzzled(text):
+        # "hein ?" only gets the question again, below. A question about what the consent
+        # covers is answered by its text, just above; any other ("what time does the clinic
+        # open") gets the usual "not sure" and the team.
         in_the_text = functools.partial(
             dispatcher.utter_message, response="utter_consent_in_the_text"
         )

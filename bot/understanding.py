@@ -329,6 +329,8 @@ def impossible_intents(text: str, words: str) -> tuple[str, ...]:
         impossible.append("request_human")
     if _WHO.search(words):
         impossible.append("start_screening")  # "who can take part in a trial?" asks who
+    if wording.takes_in(text) or wording.is_puzzled(text):
+        impossible.append("goodbye")  # "ok i see": the NLU heard "see you"
     if not _MOVE.search(words):
         impossible.append("reschedule_appointment")
     if not _CANCEL.search(words):

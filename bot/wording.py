@@ -193,6 +193,29 @@ def thanks_and_asks_nothing(text: str) -> bool:
     return bool(_THANKING & set(_words(text).split())) and not asks(text)
 
 
+def is_puzzled(text: str) -> bool:
+    """Not having followed, and nothing more ("hein ?", "huh?", "sorry what", "j'ai pas compris"):
+    no question for the knowledge base."""
+    return _PUZZLED.fullmatch(_words(text)) is not None
+
+
+_PUZZLED = re.compile(
+    r"(?:(?:ok|so|sorry|pardon|euh|heu|hmm|um|uh|eh|ah|oh|wait|attends|attendez|desole|desolee) )*"
+    r"(?:hein|huh|what|quoi|pardon|sorry|comment|eh|what do you mean|wdym|c'est a dire|cad|"
+    r"i don'?t (?:get it|understand)|i dont (?:get it|understand)|i do not understand|"
+    r"(?:je )?(?:ne )?comprends? (?:pas|rien)|j'ai (?:pas|rien) compris|pas compris|"
+    r"je capte pas|come again)(?: (?:sorry|pardon|desole|desolee|la|again))*"
+)
+
+
+def takes_in(text: str) -> bool:
+    """Having taken in what was said ("ok i see", "je vois"): no goodbye, whatever "see" says."""
+    return _TAKES_IN.search(_words(text)) is not None and not is_goodbye(text)
+
+
+_TAKES_IN = re.compile(r"\b(?:i see|je vois|understood|compris|got it|i get it|makes sense)\b")
+
+
 def is_acknowledgement(text: str) -> bool:
     """Taking in what was said, asking nothing ("ok", "d'accord", "ok thanks")."""
     words = _words(text).split()

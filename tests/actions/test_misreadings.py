@@ -265,3 +265,11 @@ def test_a_question_naming_a_study_is_answered_for_its_own_words(
     shares its name's words, which outweighed the question's own."""
     said, _ = _run(ActionAnswerQuestion(), text, "faq", lang=lang)
     assert [m.get("kb_entry_id") for m in said] == [entry]
+
+
+@pytest.mark.parametrize(("text", "lang"), [("hein ?", "fr"), ("sorry what?", "en")])
+def test_not_having_followed_is_no_question_for_the_team(text: str, lang: str) -> None:
+    """From the conversation benchmark: "hein ?" got "not sure", and became a knowledge gap."""
+    said, _ = _run(ActionAnswerQuestion(), text, "faq", lang=lang)
+    assert [m["response"] for m in said] == ["utter_how_can_i_help"]
+    assert "low_confidence" not in _gaps()

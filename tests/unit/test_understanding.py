@@ -315,3 +315,12 @@ def test_the_words_naming_a_study_are_taken_out_of_a_question_about_it(
     # A condition told is no study named.
     said = "je suis diabétique, c'est quoi l'étude"
     assert without_name(diabetes, said) == said
+
+
+def test_taking_in_what_was_said_is_no_goodbye(trials: dict[str, Trial]) -> None:
+    """From the conversation benchmark: "ok i see", under the consent question, got "Au revoir"."""
+    for text in ("ok i see", "ah je vois", "hein ?"):
+        reading = read(text, trials)
+        assert reading is not None and "goodbye" in reading.impossible, text
+    reading = read("ok see you later", trials)
+    assert reading is None or "goodbye" not in reading.impossible
