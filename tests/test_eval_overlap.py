@@ -40,42 +40,18 @@ def test_unseen_knowledge_questions_are_not_in_the_entries_or_the_nlu_data() -> 
 # Each sealed set, the questions left after those that repeated a training text or an earlier
 # set were taken out unread (240 written for each of the first three, 320 for the later ones), and
 # the sets written before it.
+_WRITTEN_BEFORE = ("questions.yml", "fresh.yml", "unseen.yml")
+_SEALED_COUNTS = [
+    ("sealed.yml", 202),
+    ("sealed2.yml", 197),
+    ("sealed3.yml", 173),
+    ("sealed4.yml", 252),
+    ("sealed5.yml", 254),
+    ("sealed6.yml", 204),
+]
 SEALED = [
-    ("sealed.yml", 202, ("questions.yml", "fresh.yml", "unseen.yml")),
-    ("sealed2.yml", 197, ("questions.yml", "fresh.yml", "unseen.yml", "sealed.yml")),
-    ("sealed3.yml", 173, ("questions.yml", "fresh.yml", "unseen.yml", "sealed.yml", "sealed2.yml")),
-    (
-        "sealed4.yml",
-        252,
-        ("questions.yml", "fresh.yml", "unseen.yml", "sealed.yml", "sealed2.yml", "sealed3.yml"),
-    ),
-    (
-        "sealed5.yml",
-        254,
-        (
-            "questions.yml",
-            "fresh.yml",
-            "unseen.yml",
-            "sealed.yml",
-            "sealed2.yml",
-            "sealed3.yml",
-            "sealed4.yml",
-        ),
-    ),
-    (
-        "sealed6.yml",
-        204,
-        (
-            "questions.yml",
-            "fresh.yml",
-            "unseen.yml",
-            "sealed.yml",
-            "sealed2.yml",
-            "sealed3.yml",
-            "sealed4.yml",
-            "sealed5.yml",
-        ),
-    ),
+    (name, count, _WRITTEN_BEFORE + tuple(earlier for earlier, _ in _SEALED_COUNTS[:i]))
+    for i, (name, count) in enumerate(_SEALED_COUNTS)
 ]
 
 
