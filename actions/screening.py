@@ -286,7 +286,23 @@ class ValidateScreeningForm(FormValidationAction):
             intent == "faq" and await _answered_as_question(dispatcher, tracker, text)
         ):
             dispatcher.utter_message(response="utter_screening_unclear")
+        elif (
+            step.unclear is None
+            and (asked_too := _asked_after_the_answer(text))
+            and not await _answered_as_question(dispatcher, tracker, asked_too)
+        ):
+            # "yes diagnosed 2 yrs ago. also do u get paid for the visits?": the answer is kept,
+            # and the question after it answered (or said unanswered) before the next one.
+            dispatcher.utter_message(response="utter_screening_question_unanswered")
         return {"screening_answer": None, "screening_question": step.next_question}
+
+
+def _asked_after_the_answer(text: str) -> str | None:
+    """The question a message asks after the answer it opens with, if it asks one ("is that
+    ok?", of a few words, asks about the answer itself: the next question says it is)."""
+    parts = wording.clauses(text)
+    asked = [p for p in parts[1:] if wording.is_question(p) and len(wording.words(p).split()) > 3]
+    return " ".join(asked) if asked and not wording.is_question(parts[0]) else None
 
 
 async def _answered_as_question(

@@ -331,6 +331,9 @@ def impossible_intents(text: str, words: str) -> tuple[str, ...]:
         impossible.append("start_screening")  # "who can take part in a trial?" asks who
     if wording.takes_in(text) or wording.is_puzzled(text):
         impossible.append("goodbye")  # "ok i see": the NLU heard "see you"
+        if answers_yes_or_no(text, words) != "affirm":
+            # Nor a yes: "ok je vois" under a consent question takes in the text, agrees to none.
+            impossible.append("affirm")
     if not _MOVE.search(words):
         impossible.append("reschedule_appointment")
     if not _CANCEL.search(words):

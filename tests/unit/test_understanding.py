@@ -322,5 +322,9 @@ def test_taking_in_what_was_said_is_no_goodbye(trials: dict[str, Trial]) -> None
     for text in ("ok i see", "ah je vois", "hein ?"):
         reading = read(text, trials)
         assert reading is not None and "goodbye" in reading.impossible, text
+        # Nor a yes to a consent question: "ok je vois" had recorded an agreement.
+        assert "affirm" in reading.impossible, text
+    reading = read("oui je vois, d'accord", trials)
+    assert reading is not None and reading.answer == "affirm" and "affirm" not in reading.impossible
     reading = read("ok see you later", trials)
     assert reading is None or "goodbye" not in reading.impossible
