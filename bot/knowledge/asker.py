@@ -24,7 +24,7 @@ _FR_OWN = re.compile(r"(\b(je|moi|mon|ma|mes|nous|nos|notre)\b|\bj['’]|\bm['�
 
 # Words after which "her" is "me", not "my": "for her to sign", "tell her if".
 _LINKS = "to|for|about|if|and|or|in|on|at|with|by|from|that|the|a|an"
-# English: whole words (after a subject "he"/"she"), longest first within each alternation.
+# Words that make a question about someone else: without one, nothing is turned.
 _EN_ABOUT = re.compile(r"\b(?:he|she|him|his|her|himself|herself)\b", re.I)
 # "my husband", "my mum's": the person asked about, not words of the asker's own.
 _EN_RELATIVE = re.compile(
@@ -39,6 +39,7 @@ _FR_RELATIVE = re.compile(
     r"sœur|soeur|ami|amie|oncle|tante|voisin|voisine)\b",
     re.I,
 )
+# English, in this order: the subject with its verb first, then the subject alone, then the rest.
 _EN_WORDS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:he|she)(?:'s|’s)\s+(?=\w+(?:ed|en|ing)\b)", re.I), "I've "),
     (re.compile(r"\b(?:he|she)(?:'s|’s)\b", re.I), "I'm"),
