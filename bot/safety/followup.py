@@ -626,10 +626,9 @@ def _days(folded: str, today: dt.date) -> Iterator[dt.date | None]:
         yield _in_month(int(day[1] or day[2]), today)
     for weekday in _WEEKDAY.finditer(folded):
         wanted = _WEEKDAYS[weekday[2]]
-        back = (today.weekday() - wanted) % 7
-        if back == 0 and (weekday[1] or weekday[3]):
-            back = 7
-        yield today - dt.timedelta(days=back)
+        # Today's own name is last week's: "it started on monday", written on a Monday,
+        # would have said "today" (or "this morning") otherwise.
+        yield today - dt.timedelta(days=(today.weekday() - wanted) % 7 or 7)
     if _LASTING.search(text):  # "for 2 weeks now", "depuis 10 jours": a span up to today
         span = dates.span(text, today)
         if span is not None and span.earliest is not None and span.earliest == span.latest:

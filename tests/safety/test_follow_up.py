@@ -46,6 +46,9 @@ RECEIVED = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.UTC)  # a Wednesday
         # A faculty lost goes on; a symptom no longer had is over, and its "depuis" dates the end.
         ("je n'ai plus d'appétit depuis lundi", "2026-11-16", True, None),
         ("je n'ai plus de fièvre depuis hier", None, False, None),
+        # Written on a Wednesday, Wednesday is last week's: today's would have said "today".
+        ("it started on wednesday and it's still itchy", "2026-11-11", True, None),
+        ("ça a commencé mercredi, ça gratte encore", "2026-11-11", True, None),
     ],
 )
 def test_a_report_says_what_it_says_and_nothing_is_guessed(
@@ -510,10 +513,11 @@ async def test_staff_show_export_and_correct_the_record(
 
 
 def _monday(listed: dict[str, Any]) -> str:
-    """The reported onset, when it is the Monday before the report ("since monday")."""
+    """The reported onset, when it is the Monday before the report ("since monday"): the one a
+    week back when the report is written on a Monday."""
     onset = dt.date.fromisoformat(listed["follow_up"]["onset"])
     received = dt.datetime.fromisoformat(listed["created_at"]).date()
-    assert onset.weekday() == 0 and 0 <= (received - onset).days < 7, (onset, received)
+    assert onset.weekday() == 0 and 1 <= (received - onset).days <= 7, (onset, received)
     return str(onset.isoformat())
 
 
