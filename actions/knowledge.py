@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 # The standard topic that gives the study team's number and address (kb-topics.yml).
 CONTACT_TOPIC = "contact_team"
+# The standard topics on who may take part and why, and on leaving a study (kb-topics.yml).
+CRITERIA_TOPIC = "eligibility_criteria"
+LEAVING_TOPIC = "leave_anytime"
 
 _loaded = threading.Event()
 _kb: KnowledgeBase | None = None
@@ -109,7 +112,18 @@ async def answer_question(
         if entry.trials is None:
             each_study_team(dispatcher, lang)  # no study in context: the number is one of these
         return []
+    if (
+        wording.only_names(text)
+        and named_in(trials().screenable(), text)
+        and (again := _asked_again(kb, tracker, text, lang, trial, set()))
+    ):
+        # "what about my asthma" after an answer: that answer's topic for the study named,
+        # not whichever of the study's own entries its name is nearest to.
+        say_answer(dispatcher, again, kb.emergency_number)
+        return []
     decision, each, answers = await ask_each(kb, text, lang, trial)
+    if misread is None and (criteria := criteria_entry(kb, text, lang, trial, decision)):
+        answers = _distinct([criteria, *(e for e in answers if e.key != LEAVING_TOPIC)])
     if answers:
         for entry in answers:
             say_answer(dispatcher, entry, kb.emergency_number)
@@ -158,6 +172,21 @@ def contact_entry(
     if not _asks_for_contact(tracker, text):
         return None
     return kb.on_topic(CONTACT_TOPIC, lang, trial=named_in(trials().screenable(), text) or trial)
+
+
+def criteria_entry(
+    kb: KnowledgeBase, text: str, lang: str, trial: str | None, decision: Decision
+) -> Entry | None:
+    """For "i've had eczema for years, would that stop me joining?": who may take part, for
+    the study named or in context (its own entry when it has one), unless the knowledge base
+    answers the question itself ("trying for a baby, does that matter for a trial?" has its
+    own entry). Word by word the question is nearest to leaving a study ("stop", "taking
+    part"): that answer is never the one."""
+    if not wording.asks_whether_a_condition_counts(text):
+        return None
+    if decision.answered and decision.entry is not None and decision.entry.key != LEAVING_TOPIC:
+        return None
+    return kb.on_topic(CRITERIA_TOPIC, lang, trial=named_in(trials().screenable(), text) or trial)
 
 
 def each_study_team(dispatcher: CollectingDispatcher, lang: str) -> None:
@@ -233,7 +262,12 @@ def _courtesy(text: str) -> str | None:
 def _by_question(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> list[Decision]:
     """The knowledge base's decision on each question of a message, when it holds several
     parts (none for a message of one part: the whole message was asked already)."""
-    parts = wording.clauses(text)
+    parts: list[str] = []
+    for part in wording.clauses(text):
+        if parts and wording.points_back(part):
+            parts[-1] = f"{parts[-1]}, {part}"  # "i've had eczema, does that stop me…": one
+        else:
+            parts.append(part)
     if len(parts) < 2:
         return []
     return [kb.ask(part, lang, trial=trial) for part in parts if wording.asks(part)]

@@ -396,7 +396,15 @@ _CONTACT = re.compile(
     rf"(?:\s+\S+){{0,6}}?\s+(?:l'|d')?{_TEAM}\b|{_TEAM}(?:'s|s)?\s+(?:\S+\s+){{0,3}}?"
     r"(?:phone|telephone|tel|number|numero|num|email|mail|address|adresse)\b|"
     r"(?:what|whats|wat|which|quel|c quoi le|c'est quoi le|cest quoi le|give me|donne\w*|"
-    r"send me) (?:\S+ ){0,3}(?:phone|tel|number|numero|num|email)\b)"
+    r"send me) (?:\S+ ){0,3}(?:phone|tel|number|numero|num|email)\b|"
+    # whom to turn to: "who do i ask then", "je parle à qui", "à qui je m'adresse"
+    r"who (?:should|do|can|could|would|shall|will) i (?:ask|talk|speak|contact|call|ring|turn|"
+    r"go|see|get in touch)|"
+    r"(?:je|j'|jdois|je dois|je peux|jpeux) ?(?:demande\w*|parle\w*|m'adresse\w*|m adresse\w*|"
+    r"vais voir|appelle\w*|contacte\w*|ecri\w*) a qui|"
+    r"a qui (?:je|j'|dois|puis|peux|faut|on) ?(?:\S+ ){0,2}(?:demander|parler|adresser|"
+    r"m'adresser|appeler|ecrire|poser|demande|parle|adresse)|"
+    r"qui (?:dois|puis|peux|faut) ?(?:je|il)? ?(?:contacter|appeler|joindre|demander|voir))\b"
 )
 
 
@@ -504,6 +512,56 @@ def asks_the_same_of(text: str) -> bool:
     return _short_and(_SAME_FOR, text)
 
 
+# Whether something one has or takes keeps one out: "does that stop me joining", "would it
+# matter for the study", "ça compte pour l'essai ?", "c'est un problème pour participer ?".
+# (The English words are a question's own order; the French ones need a question's mark.)
+_COUNTS_AGAINST = re.compile(
+    r"\b(?:does|would|will|could|can|might|is|do|dose) (?:that|this|it|they|these|those|"
+    r"my \w+)(?: really| still| actually| even| automatically| necessarily| also)? "
+    r"(?:stop|stops|prevent|keep|rule|count|matter|affect|exclude|disqualif\w*|"
+    r"mean|be a problem|be an issue|a problem|an issue|bar|block|put)\b"
+)
+_COUNTS_AGAINST_FR = re.compile(
+    r"\b(?:ca|cela|ce|c'est|c est|est ce un|est ce que c'est|est ce que ca) ?(?:me |m')?(?:compte|"
+    r"empeche|bloque|pose (?:un |des )?(?:probleme|souci)|(?:un |des )?(?:probleme|souci)|"
+    r"genant|gene|exclut|joue|derange)\b"
+)
+# What the question counts against: taking part, or a study.
+_TAKING_PART = re.compile(
+    r"\b(?:trial|trials|study|studies|join\w*|take part|taking part|eligib\w*|participat\w*|"
+    r"essai|essais|etude|etudes|particip\w*|inscri\w*|rentrer|entrer)\b"
+)
+# A condition had for long: "for years", "since i was a kid", "depuis des années".
+_LONG_HAD = re.compile(
+    r"\b(?:for (?:years|ages|decades|(?:a few|many|several|\d+|two|three|five|ten) years)|"
+    r"long term|longterm|since i was|since childhood|always had|all my life|on and off|"
+    r"depuis (?:des annees|toujours|petit|petite|tout petit|l'enfance|\d+ ans)|toute ma vie)\b"
+)
+
+
+def asks_whether_a_condition_counts(text: str) -> bool:
+    """Whether `text` asks if something one has or takes keeps one out of a study ("i've had
+    eczema for years, would that stop me joining?"): the criteria's question, not whether
+    one may stop taking part."""
+    said = _words(text)
+    counts = bool(_COUNTS_AGAINST.search(said)) or (
+        is_question(text) and bool(_COUNTS_AGAINST_FR.search(said))
+    )
+    return counts and bool(_TAKING_PART.search(said) or _LONG_HAD.search(said))
+
+
+# A part of a message that only points back at the one before ("…, does that stop me…").
+_POINTS_BACK = re.compile(
+    r"^(?:(?:does|would|will|could|can|might|is|dose) (?:that|this|it)|"
+    r"(?:est ce que )?(?:ca|cela|c'est grave|c est grave))\b"
+)
+
+
+def points_back(part: str) -> bool:
+    """Whether a part of a message asks about what the part before it said."""
+    return bool(_POINTS_BACK.search(_words(part)))
+
+
 # A short follow-up that asks the last question again of something else ("and my hay fever?").
 _FOLLOW_UP = re.compile(
     r"^(?:ok |so |alors |bon )?(?:and|what about|how about|same for|et|et pour|et si|et avec|"
@@ -514,6 +572,24 @@ _FOLLOW_UP = re.compile(
 def follows_up(text: str) -> bool:
     """A short message that asks the previous question again of something else."""
     return _short_and(_FOLLOW_UP, text)
+
+
+# A question's own words, or a clause's subject, after a follow-up's first ones ("and the
+# asthma one, how long?", "et l'étude asthme, c'est indemnisé ?").
+_ASKS_ITS_OWN = re.compile(
+    r"\b(?:what|whats|how|when|where|who|which|why|can|could|do|does|is|are|will|would|should|"
+    r"combien|comment|quand|quel|quelle|quels|quelles|pourquoi|qui|est ce|c'est quoi|c quoi|peut|"
+    r"peux|dois|faut|it|its|they|i|im|you|c'est|cest|c|est|sont|ca|il|elle|on|je|j|tu|vous)\b"
+)
+
+
+def only_names(text: str) -> bool:
+    """A short follow-up that names something and asks nothing of its own ("what about my
+    asthma?", "et pour le diabète ?"): the previous question, asked of what it names."""
+    if not follows_up(text):
+        return False
+    rest = _FOLLOW_UP.sub("", words(text), count=1)
+    return not _ASKS_ITS_OWN.search(rest)
 
 
 def _short_and(pattern: re.Pattern[str], text: str, most: int = 7) -> bool:

@@ -273,3 +273,57 @@ def test_not_having_followed_is_no_question_for_the_team(text: str, lang: str) -
     said, _ = _run(ActionAnswerQuestion(), text, "faq", lang=lang)
     assert [m["response"] for m in said] == ["utter_how_can_i_help"]
     assert "low_confidence" not in _gaps()
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "entry"),
+    [
+        ("ive had psoriasis since i was a teenager, would that keep me out of a study", "en",
+         "eligibility_criteria"),
+        ("been on blood pressure pills for years, does that rule me out", "en",
+         "eligibility_criteria"),
+        ("j'ai de l'hypertension depuis 10 ans, ça m'empêche de participer ?", "fr",
+         "eligibility_criteria"),
+    ],
+)  # fmt: skip
+def test_whether_a_condition_keeps_one_out_is_who_may_take_part(
+    text: str, lang: str, entry: str
+) -> None:
+    """From the conversation benchmark: "…, does that stop me taking part" got the answer on
+    leaving a study (its part after the comma, asked alone, is nearest to it)."""
+    said, _ = _run(ActionAnswerQuestion(), text, "faq", lang=lang)
+    assert [m.get("kb_entry_id") for m in said] == [entry]
+
+
+def _after_an_answer(entry: str, text: str, lang: str) -> list[dict[str, Any]]:
+    """What the answer action says to `text`, right after a vetted answer from `entry`."""
+    message = {"text": text, "intent": {"name": "faq", "confidence": 0.9}, "entities": []}
+    asked = {"text": "an earlier question", "intent": {"name": "faq"}, "entities": []}
+    feedback = f'/feedback{{"entry_id": "{entry}", "helpful": true}}'
+    events = [
+        {"event": "user", "text": "an earlier question", "parse_data": asked},
+        {"event": "bot", "text": "…", "data": {"buttons": [{"title": "Yes", "payload": feedback}]}},
+        {"event": "user", "text": text, "parse_data": message},
+    ]
+    tracker = Tracker(
+        "someone", {"language": lang}, message, events, False, None, {}, "action_listen"
+    )
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAnswerQuestion().run(dispatcher, tracker, {}))
+    return list(dispatcher.messages)
+
+
+@pytest.mark.parametrize(
+    ("before", "text", "lang", "entry"),
+    [
+        ("eligibility_criteria", "what about my asthma", "en", "eligibility_criteria"),
+        ("visits-demo-t2d-001", "et pour l'asthme ?", "fr", "visits-demo-asthma-002"),
+    ],
+)
+def test_a_follow_up_naming_a_study_asks_the_last_question_of_it(
+    before: str, text: str, lang: str, entry: str
+) -> None:
+    """Tried in the chat: "what about my asthma" after the answer on who may take part got the
+    asthma study's placebo entry, the one its name's word is nearest to."""
+    said = _after_an_answer(before, text, lang)
+    assert [m.get("kb_entry_id") for m in said] == [entry]

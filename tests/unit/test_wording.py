@@ -145,10 +145,20 @@ def test_questions_for_the_teams_number_are_told_from_numbers_of_things() -> Non
         "what's the study team's email",
         "je peux joindre l'équipe comment ?",
         "le numero de lequipe du diabete svp",
+        # whom to turn to
+        "ok so who do i talk to about this",
+        "je m'adresse à qui pour ça",
+        "qui dois-je contacter",
     )
     for text in asked:
         assert asks_for_contact(text), text
-    for text in ("what's the number of visits", "i changed my phone", "how many visits"):
+    for text in (
+        "what's the number of visits",
+        "i changed my phone",
+        "how many visits",
+        "who sees my data",
+        "who do i give my consent to",
+    ):
         assert not asks_for_contact(text), text
 
 
@@ -244,3 +254,43 @@ def test_asking_whether_one_fits_a_study_is_a_request_to_take_part() -> None:
 )
 def test_a_question_told_by_its_words(text: str, question: bool) -> None:
     assert wording.is_question(text) is question
+
+
+@pytest.mark.parametrize(
+    ("text", "counts"),
+    [
+        ("would my diabetes stop me joining", True),
+        ("ive had kidney trouble for ages, does that really rule me out", True),
+        ("ive got psoriasis for years is that an issue", True),
+        ("je suis sous anticoagulants, ça m'empêche de participer ?", True),
+        ("j'ai de l'eczéma depuis toujours, c'est un souci ?", True),
+        # leaving, a visit, pay or a job: not whether one may take part
+        ("can i stop the study whenever i want", False),
+        ("does it matter if i miss a visit", False),
+        ("does that stop me from getting paid", False),
+        ("is this study a problem for my job", False),
+        ("ça compte comme une visite", False),
+    ],
+)
+def test_whether_something_one_has_keeps_one_out(text: str, counts: bool) -> None:
+    assert wording.asks_whether_a_condition_counts(text) is counts
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("what about my asthma", True),
+        ("et pour le diabète ?", True),
+        ("and the diabetes study, how many visits", False),
+        ("and how much do i get paid", False),
+        ("et pour l'asthme, ça dure combien", False),
+    ],
+)
+def test_a_follow_up_that_only_names_what_it_is_about(text: str, names: bool) -> None:
+    assert wording.only_names(text) is names
+
+
+def test_a_part_that_points_back_is_read_with_the_one_before() -> None:
+    assert wording.points_back("does that stop me taking part")
+    assert wording.points_back("ça compte pour l'essai ?")
+    assert not wording.points_back("do i get paid")
