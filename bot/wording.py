@@ -27,7 +27,9 @@ _STATEMENT_AFTER = (
     r"get|ask|wait|check|keep|book|let|tell|need|have to)\b)"
 )
 _QUESTION_START = re.compile(
-    r"^(?:(?:and|so|but|et|mais|alors|euh|hi|hello|bonjour|salut) )?(?:what|whats|wat|when|where|"
+    r"^(?:(?:and|so|but|et|mais|alors|euh|hi|hello|bonjour|salut|hang on|hold on|wait|sorry|"
+    r"oh|ah|um|erm|actually|quick question|one question|attendez|attends|pardon|au fait|dites|"
+    r"une question|petite question) )*(?:what|whats|wat|when|where|"
     rf"how|who|which|why|(?:can|could|cn|may|might|will|would|is|are|am|do|does|did|should)"
     rf"{_STATEMENT_AFTER}|if|"
     r"quand|ou|comment|combien|qui|quel|quelle|quels|quelles|pourquoi|est ce|c quoi|c'est quoi|"

@@ -304,7 +304,8 @@ def _dont_know(words: str) -> bool:
 # How a question starts, in the middle of the questions. Stricter than a question in general
 # (`bot.wording`): answers start with "peut-être", "quand j'étais petit", "when I was a kid".
 _ASKING = re.compile(
-    r"^(?:(?:and|so|but|ok|et|mais|alors|euh|ah) )?(?:what|whats|wat|how|why|where|who|which|"
+    r"^(?:(?:and|so|but|ok|et|mais|alors|euh|ah|oh|um|wait|hang on|hold on|sorry|actually|"
+    r"attends|attendez|pardon|au fait) )*(?:what|whats|wat|how|why|where|who|which|"
     r"is there|are there|is it|is this|is that|will i|will it|will there|will the|can i|can you|"
     r"could i|could you|do i|do you|does it|does the|should i|would i|what s|how s|"
     r"est ce|combien|comment|pourquoi|c quoi|c koi|c est quoi|cest quoi|qu est ce|quel|quelle|"

@@ -353,6 +353,10 @@ def test_a_time_in_the_answer_is_not_an_age(
         ("sorry what?? what counts as a course", True),  # asked back, then a question
         ("hein ? c koi la bpco", True),
         ("45, why?", False),
+        # put off in the same breath, with no comma
+        ("hold on what happens at the first visit", True),
+        ("attends combien de temps ça dure", True),
+        ("wait no", False),
     ],
 )
 def test_a_question_in_the_middle_of_the_questions_is_not_an_answer(
