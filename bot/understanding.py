@@ -248,7 +248,10 @@ _OPENS_WITH_YES = re.compile(
     r"yes please|oui|ouii+|ouais|ouai|wi|ui|d'accord|d accord|dac|daccord|volontiers|bien sur|"
     r"avec plaisir|je veux bien|carrement|tout a fait|bien entendu|i agree|agreed|i accept|"
     r"go ahead|go on|carry on|let's go|lets go|je suis d'accord|je suis d accord|j'accepte|"
-    r"j accepte|allez y|vas y|allons y)\b"
+    r"j accepte|allez y|vas y|allons y|"
+    # as a yes is said in passing
+    r"fine|that's fine|thats fine|that is fine|fine by me|sounds good|no problem|no worries|"
+    r"ca me va|ca marche|pas de souci|pas de soucis|pas de probleme|aucun probleme)\b"
 )
 _OPENS_WITH_NO = re.compile(
     r"(?:no|noo+|nope|nah|non|nan|pas maintenant|pas pour l'instant|not now|not for now|"

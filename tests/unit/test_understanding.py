@@ -260,6 +260,13 @@ def test_a_greeting_with_a_vague_wish_stays_a_greeting(trials: dict[str, Trial])
         ("go on?", None),
         ("nobody called me yet", None),
         ("I'm not sure, maybe", None),
+        # a yes said in passing
+        ("fine", "affirm"),
+        ("thats fine by me", "affirm"),
+        ("ça me va", "affirm"),
+        ("no problem", "affirm"),
+        ("no thats fine", "deny"),
+        ("fine, but who sees them?", None),
     ],
 )
 def test_a_message_that_opens_with_a_clear_yes_or_no_carries_it(
