@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import threading
@@ -17,6 +18,7 @@ from actions.common import cipher, team_phone, trial_spoken_of, trials, with_pho
 from actions.handoff import add_to_open, hand_over, user_messages
 from bot import wording
 from bot.db.session import default_sessions
+from bot.i18n import messages
 from bot.knowledge import gaps
 from bot.knowledge.entries import Entry
 from bot.knowledge.service import Decision, KnowledgeBase
@@ -119,14 +121,26 @@ async def answer_question(
     ):
         # "what about my asthma" after an answer: that answer's topic for the study named,
         # not whichever of the study's own entries its name is nearest to.
-        say_answer(dispatcher, again, kb.emergency_number)
+        named = named_in(trials().screenable(), text)
+        if again.id == _last_answer(tracker) and named:
+            study = trials().screenable()[named]
+            dispatcher.utter_message(
+                response="utter_kb_same_for_trial", trial_title=study.named(lang)
+            )
+        else:
+            say_answer(dispatcher, again, kb.emergency_number)
+        if again.key == CRITERIA_TOPIC:
+            offer_screening(dispatcher, tracker, named or trial, lang)
         return []
     decision, each, answers = await ask_each(kb, text, lang, trial)
-    if misread is None and (criteria := criteria_entry(kb, text, lang, trial, decision)):
+    criteria = None if misread else criteria_entry(kb, text, lang, trial, decision)
+    if criteria is not None:
         answers = _distinct([criteria, *(e for e in answers if e.key != LEAVING_TOPIC)])
     if answers:
         for entry in answers:
             say_answer(dispatcher, entry, kb.emergency_number)
+        if any(entry.key == CRITERIA_TOPIC for entry in answers):
+            offer_screening(dispatcher, tracker, trial, lang)
         return []
     if not decision.answered and (close := [d for d in each if d.reason == "ambiguous"]):
         decision = close[0]  # the question's own close entries, rather than none at all
@@ -147,6 +161,8 @@ async def answer_question(
         decision = Decision(True, entry=again, score=decision.score)
     if decision.answered and decision.entry is not None:
         say_answer(dispatcher, decision.entry, kb.emergency_number)
+        if decision.entry.key == CRITERIA_TOPIC:
+            offer_screening(dispatcher, tracker, trial, lang)
     elif decision.reason == "ambiguous" and unsure is None:
         _offer_choices(dispatcher, decision)
     else:
@@ -187,6 +203,23 @@ def criteria_entry(
     if decision.answered and decision.entry is not None and decision.entry.key != LEAVING_TOPIC:
         return None
     return kb.on_topic(CRITERIA_TOPIC, lang, trial=named_in(trials().screenable(), text) or trial)
+
+
+def offer_screening(
+    dispatcher: CollectingDispatcher, tracker: Tracker, trial: str | None, lang: str
+) -> None:
+    """After who may take part, the pre-screening of the study in question, one tap away (none
+    while its questions are going on, or with no study in question)."""
+    study = trials().screenable().get(trial) if trial else None
+    if study is None or tracker.active_loop.get("name"):
+        return
+    button = {
+        "title": messages.text("screening_offer_button", lang),
+        "payload": "/start_screening" + json.dumps({"trial": study.id}, separators=(",", ":")),
+    }
+    dispatcher.utter_message(
+        response="utter_screening_offer", trial_title=study.named(lang), buttons=[button]
+    )
 
 
 def each_study_team(dispatcher: CollectingDispatcher, lang: str) -> None:

@@ -207,6 +207,10 @@ _TEXTS: dict[str, dict[Language, str]] = {
         ),
     },
     "handoff_back_button": {"en": "Back to the assistant", "fr": "Revenir à l'assistant"},
+    "screening_offer_button": {
+        "en": "Check if I can take part",
+        "fr": "Vérifier si je peux participer",
+    },
     "handoff_continue_button": {"en": "Continue", "fr": "Continuer"},
     "handoff_staff_reply": {
         "en": "Message from the study team:\n{text}",

@@ -313,17 +313,32 @@ def _after_an_answer(entry: str, text: str, lang: str) -> list[dict[str, Any]]:
     return list(dispatcher.messages)
 
 
-@pytest.mark.parametrize(
-    ("before", "text", "lang", "entry"),
-    [
-        ("eligibility_criteria", "what about my asthma", "en", "eligibility_criteria"),
-        ("visits-demo-t2d-001", "et pour l'asthme ?", "fr", "visits-demo-asthma-002"),
-    ],
-)
-def test_a_follow_up_naming_a_study_asks_the_last_question_of_it(
-    before: str, text: str, lang: str, entry: str
-) -> None:
+def test_a_follow_up_naming_a_study_asks_the_last_question_of_it() -> None:
     """Tried in the chat: "what about my asthma" after the answer on who may take part got the
     asthma study's placebo entry, the one its name's word is nearest to."""
-    said = _after_an_answer(before, text, lang)
-    assert [m.get("kb_entry_id") for m in said] == [entry]
+    said = _after_an_answer("visits-demo-t2d-001", "et pour l'asthme ?", "fr")
+    assert [m.get("kb_entry_id") for m in said] == ["visits-demo-asthma-002"]
+    # The same answer again is said to hold, not shown twice; and who may take part in the
+    # study named leads on to its pre-screening.
+    said = _after_an_answer("eligibility_criteria", "what about my asthma", "en")
+    assert [m["response"] for m in said] == ["utter_kb_same_for_trial", "utter_screening_offer"]
+    assert (
+        said[0]["trial_title"]
+        == said[1]["trial_title"]
+        == "the AZ-202 asthma study (fictional demo)"
+    )
+    assert said[1]["buttons"] == [
+        {"title": "Check if I can take part",
+         "payload": '/start_screening{"trial":"demo-asthma-002"}'}
+    ]  # fmt: skip
+
+
+def test_whether_a_condition_keeps_one_out_of_a_study_named_offers_its_pre_screening() -> None:
+    text = "my blood pressure has been high for years, does that rule me out of the diabetes study"
+    said, _ = _run(ActionAnswerQuestion(), text, "faq")
+    assert said[0]["kb_entry_id"].startswith("eligibility_criteria")
+    assert [m["response"] for m in said[1:]] == ["utter_screening_offer"]
+    assert said[1]["buttons"][0]["payload"] == '/start_screening{"trial":"demo-t2d-001"}'
+    # Not while the pre-screening's questions are going on.
+    said, _ = _run(ActionAnswerQuestion(), text, "faq", loop="screening_form")
+    assert [m.get("response") for m in said] == ["utter_kb_answer"]
