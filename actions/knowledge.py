@@ -125,7 +125,7 @@ async def answer_question(
         if again.id == _last_answer(tracker) and named:
             study = trials().screenable()[named]
             dispatcher.utter_message(
-                response="utter_kb_same_for_trial", trial_title=study.named(lang)
+                response="utter_kb_same_for_trial", trial_name=study.named(lang)
             )
         else:
             say_answer(dispatcher, again, kb.emergency_number)
@@ -218,7 +218,7 @@ def offer_screening(
         "payload": "/start_screening" + json.dumps({"trial": study.id}, separators=(",", ":")),
     }
     dispatcher.utter_message(
-        response="utter_screening_offer", trial_title=study.named(lang), buttons=[button]
+        response="utter_screening_offer", trial_name=study.named(lang), buttons=[button]
     )
 
 

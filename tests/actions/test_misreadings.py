@@ -323,9 +323,7 @@ def test_a_follow_up_naming_a_study_asks_the_last_question_of_it() -> None:
     said = _after_an_answer("eligibility_criteria", "what about my asthma", "en")
     assert [m["response"] for m in said] == ["utter_kb_same_for_trial", "utter_screening_offer"]
     assert (
-        said[0]["trial_title"]
-        == said[1]["trial_title"]
-        == "the AZ-202 asthma study (fictional demo)"
+        said[0]["trial_name"] == said[1]["trial_name"] == "the AZ-202 asthma study (fictional demo)"
     )
     assert said[1]["buttons"] == [
         {"title": "Check if I can take part",
