@@ -116,13 +116,12 @@ async def answer_question(
         return []
     if (
         wording.only_names(text)
-        and named_in(trials().screenable(), text)
+        and (named := named_in(trials().screenable(), text))
         and (again := _asked_again(kb, tracker, text, lang, trial, set()))
     ):
         # "what about my asthma" after an answer: that answer's topic for the study named,
         # not whichever of the study's own entries its name is nearest to.
-        named = named_in(trials().screenable(), text)
-        if again.id == _last_answer(tracker) and named:
+        if again.id == _last_answer(tracker):
             study = trials().screenable()[named]
             dispatcher.utter_message(
                 response="utter_kb_same_for_trial", trial_name=study.named(lang)
@@ -130,7 +129,7 @@ async def answer_question(
         else:
             say_answer(dispatcher, again, kb.emergency_number)
         if again.key == CRITERIA_TOPIC:
-            offer_screening(dispatcher, tracker, named or trial, lang)
+            offer_screening(dispatcher, tracker, named, lang)
         return []
     decision, each, answers = await ask_each(kb, text, lang, trial)
     criteria = None if misread else criteria_entry(kb, text, lang, trial, decision)
@@ -202,7 +201,7 @@ def criteria_entry(
         return None
     if decision.answered and decision.entry is not None and decision.entry.key != LEAVING_TOPIC:
         return None
-    return kb.on_topic(CRITERIA_TOPIC, lang, trial=named_in(trials().screenable(), text) or trial)
+    return kb.on_topic(CRITERIA_TOPIC, lang, trial=trial)  # `trial`: the one named, else context
 
 
 def offer_screening(
