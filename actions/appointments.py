@@ -187,4 +187,5 @@ async def _asked_without_appointments(tracker: Tracker) -> bool:
     knowledge base, not a request about a visit."""
     if not wording.is_question(str(tracker.latest_message.get("text") or "")):
         return False
-    return not await asyncio.to_thread(ActionMyAppointments._upcoming, tracker.sender_id)
+    upcoming, _ = await asyncio.to_thread(ActionMyAppointments._upcoming, tracker.sender_id)
+    return not upcoming

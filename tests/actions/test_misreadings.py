@@ -12,6 +12,7 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
+from actions.appointments import ActionAppointmentAnswer
 from actions.consent import ActionStopMessages, ActionWithdrawConsent
 from actions.questions import ActionAnswerQuestion, ActionHealthChatter
 from actions.screening import ActionStartScreening
@@ -255,7 +256,8 @@ def test_a_participant_with_no_visit_booked_is_told_the_team_books_them() -> Non
     ("text", "lang", "entry"),
     [
         ("if im in the asthma trial can i stop whenever i want", "en", "leave_anytime"),
-        ("l'étude DMX-101 elle s'étale sur combien de mois en tout ?", "fr", "duration"),
+        # The study's own page says how long it lasts (it also answers `duration`).
+        ("l'étude DMX-101 elle s'étale sur combien de mois en tout ?", "fr", "visits-demo-t2d-001"),
     ],
 )
 def test_a_question_naming_a_study_is_answered_for_its_own_words(
@@ -340,3 +342,23 @@ def test_whether_a_condition_keeps_one_out_of_a_study_named_offers_its_pre_scree
     # Not while the pre-screening's questions are going on.
     said, _ = _run(ActionAnswerQuestion(), text, "faq", loop="screening_form")
     assert [m.get("response") for m in said] == ["utter_kb_answer"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "lang"),
+    [
+        ("if i cant make a visit can i move it", "reschedule_appointment", "en"),
+        ("what happens if i have to cancel an appointment?", "cancel_appointment", "en"),
+        ("si je peux pas venir à un rdv je peux le décaler ?", "reschedule_appointment", "fr"),
+    ],
+)
+def test_a_question_about_moving_a_visit_from_someone_with_none_is_answered(
+    text: str, intent: str, lang: str
+) -> None:
+    """From the conversation benchmark: "if i cant make a visit can i move it", from someone with
+    no appointment here, got "I have no upcoming appointment for you" instead of the vetted answer
+    on moving a visit (the check for no appointments was never true)."""
+    said, events = _run(ActionAppointmentAnswer(), text, intent, lang=lang)
+    assert [m.get("kb_entry_id") for m in said] == ["reschedule_visit"]
+    assert events[-1] == FollowupAction("action_listen")
+    assert _gaps() == [f"misread:{intent}"]
