@@ -175,7 +175,7 @@ async def answer_question(
         if unsure is not None:
             unsure()
             return []
-        return await _not_understood(dispatcher, tracker, out_of_scope)
+        return await _not_understood(dispatcher, tracker, out_of_scope, decision.suggestion)
     return []
 
 
@@ -377,12 +377,16 @@ class ActionRecordFeedback(Action):
 
 
 async def _not_understood(
-    dispatcher: CollectingDispatcher, tracker: Tracker, out_of_scope: bool
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    out_of_scope: bool,
+    suggestion: Entry | None = None,
 ) -> list[EventType]:
     """Say so; a question about the study missed right after another message missed goes to
-    the study team, and any missed while it has the conversation is added to it."""
+    the study team, and any missed while it has the conversation is added to it. An entry close
+    to the question (`suggestion`) is offered, one tap away, beside "not sure"."""
     turn = len(user_messages(tracker))
-    if out_of_scope:
+    if out_of_scope and suggestion is None:
         # Not a question for the team ("tell me a joke"), so never a reason to call them in; but
         # a question for them right after it ("what colour is the car park barrier", then "which
         # floor is the vending machine on") is the second message in a row left unanswered.
@@ -394,7 +398,15 @@ async def _not_understood(
         dispatcher, tracker, "misunderstood"
     ):
         return [SlotSet("misunderstood_at", None)]
-    dispatcher.utter_message(response="utter_kb_not_sure")
+    if suggestion is not None:
+        lang = tracker.get_slot("language") or "en"
+        buttons = [
+            {"title": suggestion.title, "payload": _chosen(suggestion)},
+            {"title": messages.text("team_button", lang), "payload": "/request_human"},
+        ]
+        dispatcher.utter_message(response="utter_kb_not_sure_suggest", buttons=buttons)
+    else:
+        dispatcher.utter_message(response="utter_kb_not_sure")
     return [SlotSet("misunderstood_at", turn)]
 
 
@@ -411,10 +423,13 @@ def say_answer(dispatcher: CollectingDispatcher, entry: Entry, emergency_number:
 
 def _offer_choices(dispatcher: CollectingDispatcher, decision: Decision) -> None:
     close = [c for c in decision.candidates[:3] if decision.score - c.score <= 0.1]
-    buttons = [
-        {"title": c.entry.title, "payload": f'/faq{{"entry_id": "{c.entry.id}"}}'} for c in close
-    ]
+    buttons = [{"title": c.entry.title, "payload": _chosen(c.entry)} for c in close]
     dispatcher.utter_message(response="utter_kb_did_you_mean", buttons=buttons)
+
+
+def _chosen(entry: Entry) -> str:
+    """The payload of a button that gives `entry`'s answer."""
+    return f'/faq{{"entry_id": "{entry.id}"}}'
 
 
 def _record_gap(

@@ -119,6 +119,12 @@ class Figures:
     answered_wrong: float
     abstained_in_scope: float
     oos_abstention: float
+    # Not answered, but an entry offered beside "not sure" (Calibration.suggest_within): the
+    # in-scope questions offered their right entry, or a wrong one; out-of-scope ones offered any.
+    # Through search() and decide() only (nan in the grid search).
+    suggested_right: float = float("nan")
+    suggested_wrong: float = float("nan")
+    oos_suggested: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -225,9 +231,25 @@ def _share(hits: Bools, among: Bools) -> float:
     return float((hits & among).sum()) / count if count else float("nan")
 
 
-def figures(data: LanguageSet, correct: Bools, answered: Bools, subset: Bools) -> Figures:
+def figures(
+    data: LanguageSet,
+    correct: Bools,
+    answered: Bools,
+    subset: Bools,
+    offered: tuple[Bools, Bools] | None = None,
+) -> Figures:
+    """`offered`: per question, whether an entry was offered beside "not sure", and whether it
+    was the right one."""
     inside = subset & data.in_scope()
     outside = subset & ~data.in_scope()
+    suggested: dict[str, float] = {}
+    if offered is not None:
+        given, right = offered
+        suggested = {
+            "suggested_right": _share(given & right, inside),
+            "suggested_wrong": _share(given & ~right, inside),
+            "oos_suggested": _share(given, outside),
+        }
     return Figures(
         in_scope=int(inside.sum()),
         out_of_scope=int(outside.sum()),
@@ -236,6 +258,7 @@ def figures(data: LanguageSet, correct: Bools, answered: Bools, subset: Bools) -
         answered_wrong=_share(answered & ~correct, inside),
         abstained_in_scope=_share(~answered, inside),
         oos_abstention=_share(~answered, outside),
+        **suggested,
     )
 
 
@@ -279,15 +302,20 @@ def searched(
     mode: Mode,
     calibration: Calibration,
     progress: Progress,
-) -> tuple[Bools, Bools]:
-    """Per question, through search() and decide(): is the top candidate right, was it answered."""
-    correct, said = [], []
+) -> tuple[Bools, Bools, tuple[Bools, Bools]]:
+    """Per question, through search() and decide(): is the top candidate right, was it answered,
+    and was an entry offered instead (and was it the right one)."""
+    correct, said, given, right = [], [], [], []
     with mock.patch.dict(index.calibrations, {data.lang: calibration}):
         for q in progress.track(data.questions, description=f"{mode} {data.lang}"):
             candidates = index.search(q.text, data.lang, mode=mode)
             correct.append(bool(candidates) and candidates[0].entry.key == q.expect)
-            said.append(decide(candidates, calibration).answered)
-    return np.array(correct, dtype=bool), np.array(said, dtype=bool)
+            decision = decide(candidates, calibration)
+            said.append(decision.answered)
+            given.append(decision.suggestion is not None)
+            right.append(decision.suggestion is not None and decision.suggestion.key == q.expect)
+    offered = (np.array(given, dtype=bool), np.array(right, dtype=bool))
+    return np.array(correct, dtype=bool), np.array(said, dtype=bool), offered
 
 
 def evaluate(
@@ -298,10 +326,12 @@ def evaluate(
     origin: str,
     progress: Progress,
 ) -> Evaluation:
-    correct, said = searched(index, data, mode, calibration, progress)
+    correct, said, offered = searched(index, data, mode, calibration, progress)
     top = top_two(data, calibration.dense_weight)
     mismatches = int(((correct != top.correct) | (said != answered(top, calibration))).sum())
-    halves = {name: figures(data, correct, said, mask) for name, mask in data.halves().items()}
+    halves = {
+        name: figures(data, correct, said, mask, offered) for name, mask in data.halves().items()
+    }
     return Evaluation(mode, data.lang, calibration, origin, halves, mismatches)
 
 
@@ -535,8 +565,10 @@ def _calibration_code(calibration: Calibration) -> str:
 ACCURACY_CAPTION = (
     "n: questions in scope / out of scope; right, wrong, abst.: answered right, answered wrong,"
     " abstained, as shares of the in-scope ones;"
-    " oos abst.: share of the out-of-scope ones not answered; diff: questions where the"
-    " vectorised rule of the grid search disagrees with search() and decide()."
+    " oos abst.: share of the out-of-scope ones not answered; sugg. right, sugg. wrong: not"
+    " answered, their right or a wrong entry offered beside 'not sure', as shares of the in-scope"
+    " ones; oos sugg.: share of the out-of-scope ones offered an entry; diff: questions where"
+    " the vectorised rule of the grid search disagrees with search() and decide()."
 )
 
 
@@ -549,12 +581,24 @@ def _table(title: str, columns: dict[str, str], caption: str | None = None) -> T
 
 
 def _cells(f: Figures) -> list[str]:
-    shares = (f.top1, f.answered_correct, f.answered_wrong, f.abstained_in_scope, f.oos_abstention)
+    shares = (
+        f.top1,
+        f.answered_correct,
+        f.answered_wrong,
+        f.abstained_in_scope,
+        f.oos_abstention,
+        f.suggested_right,
+        f.suggested_wrong,
+        f.oos_suggested,
+    )
     return [f"{f.in_scope}/{f.out_of_scope}", *(f"{share:.1%}" for share in shares)]
 
 
 def evaluation_table(title: str, evaluations: list[Evaluation], halves: tuple[str, ...]) -> Table:
-    headings = ("mode", "lang", "half", "n", "top1", "right", "wrong", "abst.", "oos abst.")
+    headings = (
+        *("mode", "lang", "half", "n", "top1", "right", "wrong", "abst.", "oos abst."),
+        *("sugg. right", "sugg. wrong", "oos sugg."),
+    )
     columns = {h: "l" if h in ("mode", "lang", "half") else "r" for h in (*headings, "diff")}
     table = _table(title, columns, ACCURACY_CAPTION)
     for e in evaluations:

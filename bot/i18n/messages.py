@@ -207,6 +207,7 @@ _TEXTS: dict[str, dict[Language, str]] = {
         ),
     },
     "handoff_back_button": {"en": "Back to the assistant", "fr": "Revenir à l'assistant"},
+    "team_button": {"en": "Contact the study team", "fr": "Contacter l'équipe"},
     "screening_offer_button": {
         "en": "Check if I can take part",
         "fr": "Vérifier si je peux participer",

@@ -33,6 +33,8 @@ class Decision:
     score: float = 0.0
     reason: str | None = None  # low_confidence | out_of_scope | ambiguous | no_entries
     candidates: list[Candidate] = field(default_factory=list)
+    # Not sure enough to answer, but this entry is close: offered beside "not sure".
+    suggestion: Entry | None = None
 
     def to_json(self, emergency_number: str) -> dict[str, Any]:
         """The CONTRACT's `trialbot kb ask --json` object."""
@@ -50,6 +52,7 @@ class Decision:
         return {
             "answered": False,
             "reason": self.reason,
+            "suggestion": self.suggestion.id if self.suggestion else None,
             "candidates": [
                 {"entry_id": c.entry.id, "score": round(c.score, 3)} for c in self.candidates[:3]
             ],
@@ -61,10 +64,18 @@ def decide(candidates: list[Candidate], calibration: Calibration) -> Decision:
     if not candidates:
         return Decision(answered=False, reason="no_entries")
     best = candidates[0]
-    if best.score < calibration.threshold:
-        return Decision(False, score=best.score, reason="low_confidence", candidates=candidates)
     margin = calibration.declined_margin
-    if margin is not None and best.declined > best.dense + margin:
+    declined = margin is not None and best.declined > best.dense + margin
+    if best.score < calibration.threshold:
+        close = not declined and best.score >= calibration.threshold - calibration.suggest_within
+        return Decision(
+            False,
+            score=best.score,
+            reason="low_confidence",
+            candidates=candidates,
+            suggestion=best.entry if close and calibration.suggest_within else None,
+        )
+    if declined:
         return Decision(False, score=best.score, reason="out_of_scope", candidates=candidates)
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
     if best.score - runner_up < calibration.margin:

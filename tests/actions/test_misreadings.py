@@ -362,3 +362,20 @@ def test_a_question_about_moving_a_visit_from_someone_with_none_is_answered(
     assert [m.get("kb_entry_id") for m in said] == ["reschedule_visit"]
     assert events[-1] == FollowupAction("action_listen")
     assert _gaps() == [f"misread:{intent}"]
+
+
+def test_an_entry_close_to_an_unanswered_question_is_offered_beside_not_sure() -> None:
+    """From the conversation benchmark: "whats in it for me honestly", read as off-topic, got
+    "Sorry, I can only help with questions about clinical trials"; its right entry was first,
+    just below the threshold. It is now one tap away, with the team; staff still see the gap."""
+    said, _ = _run(ActionAnswerQuestion(), "whats in it for me honestly", "out_of_scope")
+    assert [m["response"] for m in said] == ["utter_kb_not_sure_suggest"]
+    assert said[0]["buttons"] == [
+        {"title": "Why would I take part in a clinical trial?",
+         "payload": '/faq{"entry_id": "why_take_part"}'},
+        {"title": "Contact the study team", "payload": "/request_human"},
+    ]  # fmt: skip
+    assert _gaps() == ["out_of_scope"]
+    # Far from every entry: the off-topic reply, as before.
+    said, _ = _run(ActionAnswerQuestion(), "tell me a joke about penguins", "out_of_scope")
+    assert [m["response"] for m in said] == ["utter_out_of_scope"]

@@ -259,3 +259,24 @@ def test_staff_stop_an_entry_answering_what_it_should_not(
     usual = edited.ask("je continue mes médicaments habituels ?", "fr")
     assert usual.answered and usual.entry is not None
     assert usual.entry.key == "current_medications"
+
+
+def test_a_question_just_short_of_an_answer_offers_the_closest_entry(kb: KnowledgeBase) -> None:
+    """From the conversation benchmark: "whats in it for me honestly" and "will my boss be able
+    to find out im in it" got only "not sure", their right entry first but a little below the
+    threshold. That entry is now offered, not given as the answer; nothing is offered for a
+    question far from every entry, nor in French, whose encoder offers wrong ones too often."""
+    for question, entry in (
+        ("whats in it for me honestly", "why_take_part"),
+        ("will my boss be able to find out im in it", "privacy"),
+    ):
+        decision = kb.ask(question, "en")
+        assert not decision.answered and decision.suggestion is not None, question
+        assert decision.suggestion.id == entry
+        assert decision.to_json("112")["suggestion"] == entry
+    for question, lang in (
+        ("can you recommend a good pizza place near the hospital", "en"),
+        ("je pourrai arrêter quand ça me chante ?", "fr"),
+    ):
+        decision = kb.ask(question, lang)
+        assert not decision.answered and decision.suggestion is None, question
