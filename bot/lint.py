@@ -168,16 +168,12 @@ def _unknown_references(entries: list[Entry], trials: set[str]) -> list[Problem]
             if trial not in trials:
                 message = f"unknown trial {trial!r}: no trials/{trial}/trial.yml"
                 problems.append(Problem(entry.path, entry.lines.get("trials", 1), message))
-        named = [("topic", entry.topic)] if entry.topic else []
-        named += [("also_answers", topic) for topic in entry.also_answers]
-        for key, topic in named:
-            line = entry.lines.get(key, 1)
-            if (entry.lang, topic) not in general:
-                message = f"{key} {topic!r} is not a general entry in {entry.lang}"
-                problems.append(Problem(entry.path, line, message))
-            if entry.trials is None:
-                message = f"{key} is for trial-specific entries: add the trials they apply to"
-                problems.append(Problem(entry.path, line, message))
+        if entry.topic and (entry.lang, entry.topic) not in general:
+            message = f"topic {entry.topic!r} is not a general entry in {entry.lang}"
+            problems.append(Problem(entry.path, entry.lines.get("topic", 1), message))
+        if entry.topic and entry.trials is None:
+            message = "topic is for trial-specific entries: add the trials they apply to"
+            problems.append(Problem(entry.path, entry.lines.get("topic", 1), message))
     return problems
 
 
@@ -191,7 +187,7 @@ def _confusable(entries: list[Entry], embedder: Embedder) -> list[Problem]:
         similar = np.triu(vectors @ vectors.T, k=1) >= CONFUSABLE
         for i, j in zip(*np.nonzero(similar), strict=True):
             (first, question), (second, other) = pairs[i], pairs[j]
-            if set(first.topics) & set(second.topics):
+            if first.key == second.key:
                 continue  # a trial's version of a topic may share its general entry's questions
             message = (
                 f"question {question!r} is too close to {other!r} of {second.id}: "

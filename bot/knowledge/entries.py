@@ -30,7 +30,7 @@ REQUIRED = (
     "reviewed_on",
     "review_due",
 )
-OPTIONAL = ("trials", "topic", "also_answers")
+OPTIONAL = ("trials", "topic")
 PLACEHOLDERS = frozenset({"emergency_number"})
 OUT_OF_SCOPE = "out_of_scope.yml"
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
@@ -59,20 +59,12 @@ class Entry:
     path: Path
     trials: tuple[str, ...] | None = None  # None: every trial
     topic: str | None = None  # the standard topic a trial-specific entry stands in for
-    # Other standard topics it answers for its trials ("how long does the asthma study last?"
-    # is answered by the study's own page on its visits, which says how long it lasts).
-    also_answers: tuple[str, ...] = ()
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def key(self) -> str:
         """The topic this entry answers: its own id, or the standard topic it specialises."""
         return self.topic or self.id
-
-    @property
-    def topics(self) -> tuple[str, ...]:
-        """Every standard topic it answers: its own, then those it also answers."""
-        return (self.key, *self.also_answers)
 
     @property
     def content_hash(self) -> str:
@@ -251,7 +243,6 @@ class _Checker:
             path=self.path,
             trials=self.trials(),
             topic=self.optional_text("topic"),
-            also_answers=self.also_answers(),
             lines={**self.lines, "body": body_line},
         )
         return entry if not self.problems else None
@@ -302,13 +293,6 @@ class _Checker:
         if not isinstance(url, str) or not re.match(r"https?://\S+$", url.strip()):
             self.fail("source", "source needs a url starting with http:// or https://")
         return Source(str(name or "").strip(), str(url or "").strip())
-
-    def also_answers(self) -> tuple[str, ...]:
-        value = self.data.get("also_answers", [])
-        if not isinstance(value, list) or not all(isinstance(t, str) and t for t in value):
-            self.fail("also_answers", "also_answers must be a list of standard topic ids")
-            return ()
-        return tuple(value)
 
     def trials(self) -> tuple[str, ...] | None:
         if "trials" not in self.data:

@@ -274,10 +274,9 @@ class KnowledgeIndex:
         # A trial's own entry is scored as the better of itself and the general entry it stands
         # in for: the trial in context chooses which text answers, never whether one does.
         source = np.arange(len(index.entries))
-        for specific, generals in stand_ins(index.entries, trial, today).items():
-            best = max(generals, key=lambda general: scores[general])
-            if scores[best] > scores[specific]:
-                source[specific] = best
+        for specific, general in stand_ins(index.entries, trial, today).items():
+            if scores[general] > scores[specific]:
+                source[specific] = general
         scores, dense_scores, lexical_scores = (
             scores[source],
             dense_scores[source],
@@ -316,20 +315,21 @@ def _phrases(entry: Entry) -> list[str]:
     return [entry.title, *entry.questions]
 
 
-def stand_ins(entries: list[Entry], trial: str | None, today: dt.date) -> dict[int, list[int]]:
-    """For each servable entry of the trial in context, the general entries of the topics it
-    answers (indexes)."""
+def stand_ins(entries: list[Entry], trial: str | None, today: dt.date) -> dict[int, int]:
+    """For each servable entry of the trial in context, the general entry of its topic (indexes)."""
     general = {
         entry.key: i
         for i, entry in enumerate(entries)
         if entry.trials is None and entry.servable(today)
     }
-    found = {
-        i: [general[topic] for topic in entry.topics if topic in general]
+    return {
+        i: general[entry.key]
         for i, entry in enumerate(entries)
-        if entry.trials is not None and entry.applies_to(trial) and entry.servable(today)
+        if entry.trials is not None
+        and entry.applies_to(trial)
+        and entry.servable(today)
+        and entry.key in general
     }
-    return {i: generals for i, generals in found.items() if generals}
 
 
 def servable_mask(entries: list[Entry], trial: str | None, today: dt.date) -> list[bool]:
@@ -339,10 +339,9 @@ def servable_mask(entries: list[Entry], trial: str | None, today: dt.date) -> li
     takes its score when that is better: see search()).
     """
     specific = {
-        topic
+        entry.key
         for entry in entries
         if entry.trials is not None and entry.applies_to(trial) and entry.servable(today)
-        for topic in entry.topics
     }
     return [
         entry.servable(today)

@@ -131,7 +131,7 @@ class KnowledgeBase:
                 other
                 for other in self._current().entries(entry.lang)
                 if other.trials is not None
-                and entry.key in other.topics
+                and other.key == entry.key
                 and other.applies_to(trial)
                 and other.servable(today)
             ),
@@ -152,7 +152,7 @@ class KnowledgeBase:
         found = [
             entry
             for entry in self._current().entries(lang)
-            if topic in entry.topics and entry.servable(today) and entry.applies_to(trial)
+            if entry.key == topic and entry.servable(today) and entry.applies_to(trial)
         ]
         return min(found, key=lambda entry: entry.trials is None, default=None)
 

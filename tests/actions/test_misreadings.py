@@ -256,8 +256,7 @@ def test_a_participant_with_no_visit_booked_is_told_the_team_books_them() -> Non
     ("text", "lang", "entry"),
     [
         ("if im in the asthma trial can i stop whenever i want", "en", "leave_anytime"),
-        # The study's own page says how long it lasts (it also answers `duration`).
-        ("l'étude DMX-101 elle s'étale sur combien de mois en tout ?", "fr", "visits-demo-t2d-001"),
+        ("l'étude DMX-101 elle s'étale sur combien de mois en tout ?", "fr", "duration"),
     ],
 )
 def test_a_question_naming_a_study_is_answered_for_its_own_words(

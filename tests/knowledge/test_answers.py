@@ -87,29 +87,6 @@ def test_a_trials_own_entry_wins_when_the_trial_is_known(kb: KnowledgeBase) -> N
     assert other.entry is not None and other.entry.id == "visits-demo-asthma-002"
 
 
-@pytest.mark.parametrize(
-    ("question", "lang", "trial", "length"),
-    [
-        ("how long does the study go on for", "en", "demo-asthma-002", "8 months"),
-        ("how many months is the study", "en", "demo-t2d-001", "14 months"),
-        ("l'étude dure combien de temps ?", "fr", "demo-asthma-002", "8 mois"),
-        ("ça va durer combien de mois en tout ?", "fr", "demo-t2d-001", "14 mois"),
-    ],
-)
-def test_how_long_a_study_lasts_is_that_studys_own_answer(
-    kb: KnowledgeBase, question: str, lang: str, trial: str, length: str
-) -> None:
-    """From the conversation benchmark: "how long does the asthma study last" got the general
-    "it depends on the study" although the study's own page says it lasts 8 months. That page
-    also answers `duration` for its study; with no study in context the general entry stays."""
-    decision = kb.ask(question, lang, trial=trial)
-    assert decision.answered and decision.entry is not None, decision.to_json("112")
-    assert decision.entry.id == f"visits-{trial}"
-    assert length in decision.to_json("112")["answer"]
-    general = kb.ask(question, lang)
-    assert general.entry is not None and general.entry.id == "duration"
-
-
 def test_an_expired_entry_is_never_served(knowledge_copy: Path, tmp_path: Path) -> None:
     placebo = knowledge_copy / "faq" / "en" / "placebo.md"
     text = placebo.read_text()

@@ -114,31 +114,6 @@ def test_lint_finds_missing_translations_unknown_trials_and_expired_entries(
     assert any("cost.md" in p.render() and "expired" in p.message for p in expired.errors)
 
 
-def test_other_topics_an_entry_answers_must_be_standard_ones_for_a_trial(
-    knowledge_copy: Path, tmp_path: Path
-) -> None:
-    visits = knowledge_copy / "faq" / "fr" / "visits-demo-t2d-001.md"
-    visits.write_text(
-        visits.read_text().replace("also_answers: [duration]", "also_answers: [duree]")
-    )
-    cost = knowledge_copy / "faq" / "en" / "cost.md"
-    cost.write_text(
-        cost.read_text().replace("lang: en\n", "lang: en\nalso_answers: [compensation]\n")
-    )
-    errors = [p.render(knowledge_copy) for p in lint(knowledge_copy, embedder=None).errors]
-    assert any(
-        "faq/fr/visits-demo-t2d-001.md:6" in e
-        and "also_answers 'duree' is not a general entry" in e
-        for e in errors
-    ), errors
-    assert any(
-        "faq/en/cost.md:4" in e and "also_answers is for trial-specific entries" in e
-        for e in errors
-    ), errors
-    broken = GOOD.replace("lang: en\n", "lang: en\nalso_answers: duration\n")
-    assert "4: also_answers must be a list of standard topic ids" in _problems(tmp_path, broken)
-
-
 @pytest.mark.parametrize(
     ("markdown", "shown"),
     [
