@@ -386,11 +386,11 @@ async def _not_understood(
     the study team, and any missed while it has the conversation is added to it. An entry close
     to the question (`suggestion`) is offered, one tap away, beside "not sure"."""
     turn = len(user_messages(tracker))
-    if out_of_scope and suggestion is None:
+    if out_of_scope:
         # Not a question for the team ("tell me a joke"), so never a reason to call them in; but
         # a question for them right after it ("what colour is the car park barrier", then "which
         # floor is the vending machine on") is the second message in a row left unanswered.
-        dispatcher.utter_message(response="utter_out_of_scope")
+        _unsure(dispatcher, tracker, suggestion, otherwise="utter_out_of_scope")
         return [SlotSet("misunderstood_at", turn)]
     if await add_to_open(dispatcher, tracker):
         return [SlotSet("misunderstood_at", None)]  # the team has the conversation already
@@ -398,16 +398,24 @@ async def _not_understood(
         dispatcher, tracker, "misunderstood"
     ):
         return [SlotSet("misunderstood_at", None)]
-    if suggestion is not None:
-        lang = tracker.get_slot("language") or "en"
-        buttons = [
-            {"title": suggestion.title, "payload": _chosen(suggestion)},
-            {"title": messages.text("team_button", lang), "payload": "/request_human"},
-        ]
-        dispatcher.utter_message(response="utter_kb_not_sure_suggest", buttons=buttons)
-    else:
-        dispatcher.utter_message(response="utter_kb_not_sure")
+    _unsure(dispatcher, tracker, suggestion, otherwise="utter_kb_not_sure")
     return [SlotSet("misunderstood_at", turn)]
+
+
+def _unsure(
+    dispatcher: CollectingDispatcher, tracker: Tracker, suggestion: Entry | None, otherwise: str
+) -> None:
+    """ "Not sure", with the entry close to the question and the team as buttons; `otherwise`
+    when no entry is close."""
+    if suggestion is None:
+        dispatcher.utter_message(response=otherwise)
+        return
+    lang = tracker.get_slot("language") or "en"
+    buttons = [
+        {"title": suggestion.title, "payload": _chosen(suggestion)},
+        {"title": messages.text("team_button", lang), "payload": "/request_human"},
+    ]
+    dispatcher.utter_message(response="utter_kb_not_sure_suggest", buttons=buttons)
 
 
 def say_answer(dispatcher: CollectingDispatcher, entry: Entry, emergency_number: str) -> None:
