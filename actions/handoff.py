@@ -36,6 +36,23 @@ class ActionRequestHuman(Action):
         return []
 
 
+class ActionBackToAssistant(Action):
+    """ "Back to the assistant": the request to the team is closed, if the gateway closed one
+    (`bot.handoff.service.back`); a form going on asks its question again after this."""
+
+    def name(self) -> str:
+        return "action_back_to_assistant"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        closed = next(tracker.get_latest_entity_values("closed_request"), None)
+        none_open = closed == "no"  # a wish sent without it, by an older gateway: as before
+        response = "utter_back_to_assistant_none_open" if none_open else "utter_back_to_assistant"
+        dispatcher.utter_message(response=response)
+        return []
+
+
 async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> bool:
     """Open the person's handoff (or add to it) and tell them when the team answers.
 

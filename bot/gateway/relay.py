@@ -724,9 +724,15 @@ class Relay:
                     wording.drops_request(inbound.text)  # "i'll carry on with you": only then
                     and handoffs.current(session, conversation.sender_key) is not None
                 )
-                if typed_back:
-                    text = handoffs.BACK  # typed, the button's wish: the same path
-                notice = self._handed_off(session, conversation, text)
+                if typed_back or text.strip() == handoffs.BACK:
+                    # Typed, the button's wish: the same path. Rasa says the request is closed
+                    # only when one was.
+                    closed = handoffs.close_for(session, conversation.sender_key) is not None
+                    if closed:
+                        log.info("a handoff was closed by the person")
+                    text = handoffs.back(closed)
+                else:
+                    notice = self._handed_off(session, conversation, text)
             if linked:
                 text = WANT_REMINDERS  # Rasa goes on: the consent to reminders, then them
             token = uuid.uuid4().hex
@@ -863,13 +869,9 @@ class Relay:
 
         One the assistant opened because it did not understand twice is the team's once staff
         write in it; until then the assistant goes on answering (`handoffs.with_team`). Their
-        "Back to the assistant" closes it and goes on to Rasa, which says so and takes up a form
-        where it was.
+        "Back to the assistant" (`handoffs.back`) closes it and goes on to Rasa, which says so and
+        takes up a form where it was.
         """
-        if text.strip() == handoffs.BACK:
-            if handoffs.close_for(session, conversation.sender_key) is not None:
-                log.info("a handoff was closed by the person")
-            return None
         if not self._noted_for_team(session, conversation, text):
             return None  # none open, or the assistant's own and staff have not written yet
         if wording.thanks_and_asks_nothing(text):

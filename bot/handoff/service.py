@@ -7,6 +7,7 @@ transaction (`delivery` sends them on the conversation's channel), so none is lo
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,14 @@ from bot.settings import Settings
 # The payload of the "Back to the assistant" button: the gateway closes the handoff on it, then
 # lets it go on to Rasa, which says so and takes up a form where it was.
 BACK = "/back_to_assistant"
+
+
+def back(closed: bool) -> str:
+    """What Rasa is sent for "Back to the assistant": whether it closed the person's request
+    (Rasa's action says so only then; none was open for a typed "back to the assistant")."""
+    return BACK + json.dumps({"closed_request": "yes" if closed else "no"}, separators=(",", ":"))
+
+
 REASONS = ("asked", "misunderstood")
 
 

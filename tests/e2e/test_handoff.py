@@ -74,6 +74,18 @@ def test_a_request_mid_screening_in_french_then_the_question_comes_back(stack: S
     assert "diagnostiqué un asthme" in patient.says("j'ai 40 ans")
 
 
+def test_back_to_the_assistant_says_a_request_is_closed_only_when_one_was(stack: Stack) -> None:
+    """From an earlier tryout: "back to the assistant", typed with no request to the team open,
+    got "your request to the study team is closed"."""
+    patient = Patient(stack, "e2e-handoff-back-none", "en")
+    back = patient.says("back to the assistant please")
+    assert "you're talking with the assistant" in back and "closed" not in back
+    assert "Your question is with the study team" not in back
+    patient.says("I'd like to talk to a real person")
+    closed = patient.presses("Back to the assistant")
+    assert "your request to the study team is closed" in closed
+
+
 def test_two_questions_without_an_answer_in_a_row_go_to_the_team(stack: Stack) -> None:
     patient = Patient(stack, "e2e-handoff-twice", "en")
     first = "can the study doctor sign a sick note for my work?"

@@ -133,7 +133,16 @@ async def test_typing_back_to_the_assistant_closes_the_handoff_like_the_button(
     assert reply.text is not None and "Votre question est entre les mains" not in reply.text
     with make_session_factory(migrated_engine)() as session:
         assert session.scalars(select(Handoff.status)).all() == ["closed"]
-    assert _messages(migrated_engine, relay)[-1] == (MessageStatus.PENDING, "/back_to_assistant")
+    assert _messages(migrated_engine, relay)[-1] == (
+        MessageStatus.PENDING,
+        '/back_to_assistant{"closed_request":"yes"}',
+    )
+    # Typed again, with no request open: Rasa is told none was closed.
+    await relay.handle(Inbound("web", "p-back", "back to the assistant please"))
+    assert _messages(migrated_engine, relay)[-1] == (
+        MessageStatus.PENDING,
+        '/back_to_assistant{"closed_request":"no"}',
+    )
 
 
 async def test_a_side_effect_alone_during_the_questions_lets_the_form_ask_again(
