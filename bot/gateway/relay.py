@@ -869,8 +869,8 @@ class Relay:
 
         One the assistant opened because it did not understand twice is the team's once staff
         write in it; until then the assistant goes on answering (`handoffs.with_team`). Their
-        "Back to the assistant" (`handoffs.back`) closes it and goes on to Rasa, which says so and
-        takes up a form where it was.
+        "Back to the assistant" never comes here: the caller closes the handoff and sends Rasa
+        `handoffs.back`, and Rasa says so and takes up a form where it was.
         """
         if not self._noted_for_team(session, conversation, text):
             return None  # none open, or the assistant's own and staff have not written yet

@@ -73,7 +73,7 @@ def decide(candidates: list[Candidate], calibration: Calibration) -> Decision:
             score=best.score,
             reason="low_confidence",
             candidates=candidates,
-            suggestion=best.entry if close and calibration.suggest_within else None,
+            suggestion=best.entry if close else None,
         )
     if declined:
         return Decision(False, score=best.score, reason="out_of_scope", candidates=candidates)
