@@ -46,9 +46,10 @@ class ActionBackToAssistant(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        closed = next(tracker.get_latest_entity_values("closed_request"), None)
-        none_open = closed == "no"  # a wish sent without it, by an older gateway: as before
-        response = "utter_back_to_assistant_none_open" if none_open else "utter_back_to_assistant"
+        # Only the gateway closes a request, and it says so ("yes"); a wish it did not take as
+        # one ("bak to the assistant", read by the NLU alone) closed nothing.
+        closed = next(tracker.get_latest_entity_values("closed_request"), None) == "yes"
+        response = "utter_back_to_assistant" if closed else "utter_back_to_assistant_none_open"
         dispatcher.utter_message(response=response)
         return []
 

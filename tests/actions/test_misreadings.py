@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from actions.appointments import ActionAppointmentAnswer
 from actions.consent import ActionStopMessages, ActionWithdrawConsent
+from actions.handoff import ActionBackToAssistant
 from actions.questions import ActionAnswerQuestion, ActionHealthChatter
 from actions.screening import ActionStartScreening
 from bot.db.models import Participant, UnansweredQuestion
@@ -378,3 +379,10 @@ def test_an_entry_close_to_an_unanswered_question_is_offered_beside_not_sure() -
     # Far from every entry: the off-topic reply, as before.
     said, _ = _run(ActionAnswerQuestion(), "tell me a joke about penguins", "out_of_scope")
     assert [m["response"] for m in said] == ["utter_out_of_scope"]
+
+
+def test_back_to_the_assistant_read_by_the_nlu_alone_closes_nothing() -> None:
+    """Tried on the phone: "bak to the assistant", with no request open, got "your request to the
+    study team is closed": the gateway did not take it as the wish, so it closed nothing."""
+    said, _ = _run(ActionBackToAssistant(), "bak to the assistant", "back_to_assistant")
+    assert [m["response"] for m in said] == ["utter_back_to_assistant_none_open"]
