@@ -140,8 +140,9 @@ async def answer_question(
             say_answer(dispatcher, entry, kb.emergency_number)
         if any(entry.key == CRITERIA_TOPIC for entry in answers):
             offer_screening(dispatcher, tracker, trial, lang)
+        await _unsure_of_the_rest(dispatcher, tracker, each, answers, trial)
         return []
-    if not decision.answered and (close := [d for d in each if d.reason == "ambiguous"]):
+    if not decision.answered and (close := [d for _, d in each if d.reason == "ambiguous"]):
         decision = close[0]  # the question's own close entries, rather than none at all
     if misread is not None:
         await asyncio.to_thread(
@@ -162,6 +163,7 @@ async def answer_question(
         say_answer(dispatcher, decision.entry, kb.emergency_number)
         if decision.entry.key == CRITERIA_TOPIC:
             offer_screening(dispatcher, tracker, trial, lang)
+        await _unsure_of_the_rest(dispatcher, tracker, each, [decision.entry], trial)
     elif decision.reason == "ambiguous" and unsure is None:
         _offer_choices(dispatcher, decision)
     else:
@@ -291,9 +293,11 @@ def _courtesy(text: str) -> str | None:
     return None
 
 
-def _by_question(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> list[Decision]:
-    """The knowledge base's decision on each question of a message, when it holds several
-    parts (none for a message of one part: the whole message was asked already)."""
+def _by_question(
+    kb: KnowledgeBase, text: str, lang: str, trial: str | None
+) -> list[tuple[str, Decision]]:
+    """Each question of a message, with the knowledge base's decision on it, when the message
+    holds several parts (none for a message of one part: the whole message was asked already)."""
     parts: list[str] = []
     for part in wording.clauses(text):
         if parts and wording.points_back(part):
@@ -302,12 +306,12 @@ def _by_question(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> 
             parts.append(part)
     if len(parts) < 2:
         return []
-    return [kb.ask(part, lang, trial=trial) for part in parts if wording.asks(part)]
+    return [(part, kb.ask(part, lang, trial=trial)) for part in parts if wording.asks(part)]
 
 
 async def ask_each(
     kb: KnowledgeBase, text: str, lang: str, trial: str | None
-) -> tuple[Decision, list[Decision], list[Entry]]:
+) -> tuple[Decision, list[tuple[str, Decision]], list[Entry]]:
     """The decision on the whole message, on each of its questions, and the entries to answer
     it with question by question (none when the whole message's decision is the one to follow).
 
@@ -321,10 +325,49 @@ async def ask_each(
         plain = await asyncio.to_thread(kb.ask, named, lang, trial=trial)
         decision = plain if plain.answered else decision
     each = await asyncio.to_thread(_by_question, kb, text, lang, trial)
-    answers = _distinct([d.entry for d in each if d.answered and d.entry is not None])
+    answers = _distinct([d.entry for _, d in each if d.answered and d.entry is not None])
     if len(answers) > 1 or (answers and not decision.answered):
         return decision, each, answers
     return decision, each, []
+
+
+async def _unsure_of_the_rest(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    each: list[tuple[str, Decision]],
+    said: list[Entry],
+    trial: str | None,
+) -> None:
+    """After the answers to a message of several questions, each other question that entries
+    come close to is named, said to be unsure, offered those entries and the team as buttons,
+    and kept for staff: "do i get paid and whats in it for me honestly" loses neither. A part
+    no entry comes close to ("can i ask u something") is left: most are no question at all."""
+    keys = {entry.key for entry in said}
+    lang = tracker.get_slot("language") or "en"
+    for part, decision in each:
+        if decision.answered or (decision.candidates and decision.candidates[0].entry.key in keys):
+            continue  # answered, here or by the answer to the whole message
+        if decision.suggestion is not None:
+            offered = [decision.suggestion]
+        elif decision.reason == "ambiguous":
+            offered = [c.entry for c in decision.candidates[:3] if decision.score - c.score <= 0.1]
+        else:
+            continue
+        offered = [entry for entry in offered if entry.key not in keys]
+        if not offered:
+            continue
+        buttons = [{"title": entry.title, "payload": _chosen(entry)} for entry in offered]
+        buttons.append({"title": messages.text("team_button", lang), "payload": "/request_human"})
+        dispatcher.utter_message(response="utter_kb_not_sure_rest", part=part, buttons=buttons)
+        await asyncio.to_thread(
+            _record_gap,
+            tracker.sender_id,
+            part,
+            lang,
+            decision.reason or "low_confidence",
+            decision,
+            trial,
+        )
 
 
 def _without_trial_name(text: str, trial: str | None) -> str | None:

@@ -27,9 +27,10 @@ _STATEMENT_AFTER = (
     r"get|ask|wait|check|keep|book|let|tell|need|have to)\b)"
 )
 _QUESTION_START = re.compile(
-    r"^(?:(?:and|so|but|et|mais|alors|euh|hi|hello|bonjour|salut|hang on|hold on|wait|sorry|"
-    r"oh|ah|um|erm|actually|quick question|one question|attendez|attends|pardon|au fait|dites|"
-    r"une question|petite question) )*(?:what|whats|wat|when|where|"
+    r"^(?:(?:and|so|but|et|mais|alors|euh|hi|hello|helo|hey|hiya|bonjour|bjr|salut|slt|coucou|"
+    r"ok|okay|hang on|hold on|wait|sorry|oh|ah|um|erm|actually|quick question|one question|"
+    r"attendez|attends|pardon|au fait|dites|une question|petite question) )*"
+    r"(?:what|whats|wat|wats|wots|wot|when|where|"
     rf"how|who|which|why|(?:can|could|cn|may|might|will|would|is|are|am|do|does|did|should)"
     rf"{_STATEMENT_AFTER}|if|"
     r"quand|ou|comment|combien|qui|quel|quelle|quels|quelles|pourquoi|est ce|c quoi|c'est quoi|"
@@ -317,8 +318,8 @@ _QUESTION_END = re.compile(r"\b(?:ou pas|ou non|or not|n'est ce pas|n est ce pas
 # combien de temps l'étude", "je dois venir pourquoi".
 _QUESTION_INSIDE = re.compile(
     r"\b(?:combien de (?:temps|fois|visites?|rdv|rendez vous|jours|semaines|mois|ans|annees)|"
-    r"combien (?:ca|ça|ce|c'est|coute|dure)|ca dure combien|ça dure combien|dure combien|"
-    r"coute combien)\b"
+    r"combien (?:ca|ça|ce|c'est|coute|dure|paye|payes)|ca dure combien|ça dure combien|"
+    r"dure combien|coute combien)\b"
 )
 # "je sais pas combien de fois": an answer that does not know, no question.
 _NOT_KNOWING = re.compile(r"\b(?:sais|sait|souviens|rappelle)\w* (?:pas |plus )?(?:trop )?combien")

@@ -54,8 +54,27 @@ _SAID = {
 _WORD = re.compile(r"[\w'’]+|[^\w'’]+")
 
 
+# What a person says around a question and no entry asks: a greeting before it ("helo do i get
+# payed", "bonjour, je voudrais savoir…") and a word of manner after it ("…for me honestly",
+# "…franchement"). Left in, they pull the question away from the entry's own wording.
+_AROUND = {
+    "en": (
+        r"^(?:(?:hi|hello|helo|hey|hiya|heya|hallo|hullo|good (?:morning|afternoon|evening))"
+        r"(?: there| team| all)?\b[\s,!.:-]*)+",
+        r"(?:[\s,]+(?:honestly|seriously|thanks|thank you|cheers|please|lol))+(?=\W*$)",
+    ),
+    "fr": (
+        r"^(?:(?:bonjour|bonsoir|salut|coucou|allo|allô)(?: à (?:tous|vous)| l'équipe)?\b"
+        r"[\s,!.:-]*)+",
+        r"(?:[\s,]+(?:franchement|honnêtement|sérieux|svp|s'il vous plaît|s'il te plaît|merci"
+        r"(?: d'avance)?|lol))+(?=\W*$)",
+    ),
+}
+
+
 def plain(text: str, lang: str) -> str:
-    """`text` with its SMS words spelt out for `lang` (the rest as it was)."""
+    """`text` with its SMS words spelt out for `lang`, and without the greeting before it or the
+    word of manner after it (the rest as it was)."""
     said = _SAID.get(lang)
     if not said:
         return text
@@ -63,7 +82,10 @@ def plain(text: str, lang: str) -> str:
     for part in _WORD.findall(text):
         found = said.get(part.lower())
         parts.append(part if found is None else found)
-    return re.sub(r"\s{2,}", " ", "".join(parts)).strip()
+    spelt = re.sub(r"\s{2,}", " ", "".join(parts)).strip()
+    before, after = _AROUND[lang]
+    bare = re.sub(after, "", re.sub(before, "", spelt, flags=re.I), flags=re.I).strip()
+    return bare or spelt
 
 
 class Vocabulary:

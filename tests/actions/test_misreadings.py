@@ -381,6 +381,40 @@ def test_an_entry_close_to_an_unanswered_question_is_offered_beside_not_sure() -
     assert [m["response"] for m in said] == ["utter_out_of_scope"]
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "answered", "part", "offered"),
+    [
+        ("helo do i get payed and wats in it for me honestly", "en", ["compensation"],
+         "wats in it for me honestly", ["why_take_part"]),
+        ("c combien payé et combien de visites pr l'etude asthme", "fr", ["visits-demo-asthma-002"],
+         "c combien payé", ["compensation-demo-asthma-002", "cost"]),
+    ],
+)  # fmt: skip
+def test_a_second_question_in_one_message_is_never_dropped(
+    text: str, lang: str, answered: list[str], part: str, offered: list[str]
+) -> None:
+    """Tried on the phone: of two questions in one message, the one typed in SMS spelling got
+    nothing ("helo do i get payed and wats in it for me honestly" had only "not sure"; "c combien
+    payé et combien de visites…" had only the visits). The question answered is answered; the
+    other is named, its close entries offered with the team, and staff see it."""
+    said, _ = _run(ActionAnswerQuestion(), text, "faq", lang=lang)
+    assert [m.get("kb_entry_id") for m in said[:-1]] == answered
+    rest = said[-1]
+    assert rest["response"] == "utter_kb_not_sure_rest"
+    assert rest["part"] == part
+    assert [b["payload"] for b in rest["buttons"]] == [
+        *(f'/faq{{"entry_id": "{entry}"}}' for entry in offered),
+        "/request_human",
+    ]
+    assert _gaps() == ["low_confidence" if lang == "en" else "ambiguous"]
+
+
+def test_a_part_that_asks_nothing_of_the_knowledge_base_is_left_alone() -> None:
+    said, _ = _run(ActionAnswerQuestion(), "hi can i ask u something, do i get paid?", "faq")
+    assert [m.get("kb_entry_id") for m in said] == ["compensation"]
+    assert _gaps() == []
+
+
 def test_back_to_the_assistant_read_by_the_nlu_alone_closes_nothing() -> None:
     """Tried on the phone: "bak to the assistant", with no request open, got "your request to the
     study team is closed": the gateway did not take it as the wish, so it closed nothing."""

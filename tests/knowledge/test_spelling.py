@@ -25,6 +25,27 @@ def test_sms_spelling_is_spelt_out(typed: str, lang: str, read: str) -> None:
     assert plain(typed, lang) == read
 
 
+@pytest.mark.parametrize(
+    ("typed", "lang", "read"),
+    [
+        ("helo do i get payed", "en", "do i get paid"),
+        ("Hi there, what is a placebo? thanks", "en", "what is a placebo?"),
+        ("whats in it for me honestly", "en", "what is in it for me"),
+        ("Bonjour à tous, combien de visites ?", "fr", "combien de visites ?"),
+        ("pk les gens testent des medicaments franchement", "fr",
+         "pourquoi les gens testent des medicaments"),
+        # Nothing but a greeting stays one; a greeting inside a question is its own words.
+        ("hello", "en", "hello"),
+        ("can i say hello to the nurse", "en", "can i say hello to the nurse"),
+    ],
+)  # fmt: skip
+def test_a_greeting_before_a_question_and_a_word_of_manner_after_it_are_left_out(
+    typed: str, lang: str, read: str
+) -> None:
+    """ "helo do i get payed" scored below the threshold with its greeting, 0.71 without."""
+    assert plain(typed, lang) == read
+
+
 def test_a_slip_of_one_letter_is_mended_to_a_word_of_the_entries() -> None:
     words = Vocabulary(["What is a clinical trial?", "The results of the study", "Can I quit?"])
     assert words.mend("wat even is a clinicl study") == "wat even is a clinical study"
