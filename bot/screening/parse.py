@@ -134,6 +134,7 @@ def extract(
     said: dict[str, str] = {}  # the part each answer was read from
     left: list[str] = []
     unclear: Unclear | None = None
+    set_aside = False  # a part that says yes again to a question answered before
     for clause in clauses:
         words, unnamed = _words(clause), _without_names(criteria, clause)
         named = [
@@ -143,6 +144,9 @@ def extract(
         ]
         if asked is not None and len(named) > 1 and asked in named:
             named = [asked]
+        if not named and _about_an_earlier_yes(criteria, asked, answered, words, unnamed, lang):
+            set_aside = True
+            continue
         if len(named) != 1:
             left.append(clause)
             continue
@@ -158,8 +162,31 @@ def extract(
             unclear = _read_rest(asked, found, left, lang, today, doubtful=_doubtful(text))
             if unclear is None and asked.id in found:
                 said.setdefault(asked.id, " ".join(left))
+        elif asked is not None and set_aside and not found:
+            unclear = Unclear(expected(asked, lang))
     found.update(_follow_ups(criteria, found, said, left, answered, today))
     return Extracted(found, unclear)
+
+
+def _about_an_earlier_yes(
+    criteria: Criteria,
+    asked: Question | None,
+    answered: set[str],
+    words: str,
+    clause: str,
+    lang: str,
+) -> bool:
+    """Whether a part says yes about a yes/no question answered before, and nothing of the one
+    asked: "yup metformin 850", typed under the insulin question by someone still answering the
+    metformin one, is no yes to insulin. "no, just the metformin" still answers no."""
+    if asked is None or asked.type != "yes_no" or _NEGATION.search(words):
+        return False
+    if _names(asked, words, clause, lang):
+        return False
+    return any(
+        q.id in answered and q.type == "yes_no" and _names(q, words, clause, lang)
+        for q in criteria.questions
+    )
 
 
 def _read_rest(

@@ -624,3 +624,27 @@ def test_an_article_still_counts_where_the_question_counts() -> None:
     assert courses is not None
     assert parse(courses, "a course in march", "en", TODAY) == Parsed(1)
     assert parse(courses, "une cure en janvier", "fr", TODAY) == Parsed(1)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "answers"),
+    [
+        ("yup metformin 850", "en", {}),
+        ("oui la metformine matin et soir", "fr", {}),
+        ("no, just the metformin", "en", {"insulin": False}),
+        ("no just metformin", "en", {"insulin": False}),
+        ("yes insulin at night and metformin", "en", {"insulin": True}),
+    ],
+)  # fmt: skip
+def test_a_yes_about_the_medicine_answered_before_is_no_yes_to_the_one_asked(
+    text: str, lang: str, answers: dict[str, object]
+) -> None:
+    """From the conversation benchmark: "yup metformin 850", typed under the insulin question by
+    someone still on the metformin one, was read as using insulin, and the study ruled them out.
+    It is now asked again; a no that names the earlier medicine is still a no."""
+    assert T2D is not None
+    insulin = T2D.question("insulin")
+    assert insulin is not None
+    read = extract(T2D, text, lang, insulin, {"age", "diabetes_type", "metformin"}, TODAY)
+    assert read.answers == answers
+    assert (read.unclear is not None) == (not answers)
