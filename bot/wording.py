@@ -407,7 +407,18 @@ _CONTACT = re.compile(
     r"vais voir|appelle\w*|contacte\w*|ecri\w*) a qui|"
     r"a qui (?:je|j'|dois|puis|peux|faut|on) ?(?:\S+ ){0,2}(?:demander|parler|adresser|"
     r"m'adresser|appeler|ecrire|poser|demande|parle|adresse)|"
-    r"qui (?:dois|puis|peux|faut) ?(?:je|il)? ?(?:contacter|appeler|joindre|demander|voir))\b"
+    r"qui (?:dois|puis|peux|faut) ?(?:je|il)? ?(?:contacter|appeler|joindre|demander|voir)|"
+    # when they answer: "wat hours r they open", "c quoi leurs horaires", "ils sont joignables
+    # quand" (the team's entry gives its hours with its number)
+    r"(?:what|whats|wat|which|quels?|quelles?|c quoi|c'est quoi|cest quoi) (?:\S+ ){0,3}"
+    r"(?:hours|times|horaires?) (?:\S+ ){0,3}(?:open|available|reachable|answer\w*|joignables?|"
+    r"ouvert\w*|disponibles?)|(?:opening|office) hours|their hours|leurs horaires|"
+    r"horaires? (?:d'ouverture|de l'equipe|du centre)|(?:what time|when) (?:is|are|do|does) "
+    r"(?:the )?(?:study |research )?(?:team|they|them|staff|nurses?) (?:\S+ ){0,2}(?:open|"
+    r"available|reachable|"
+    r"answer\w*|pick up)|(?:ils|elles|l'equipe|vous) (?:sont|est|etes) (?:joignables?|"
+    r"disponibles?|ouverts?) (?:quand|a quelle heure)|a quelle heure (?:\S+ ){0,3}(?:appeler|"
+    r"joindre|contacter|les appeler))\b"
 )
 
 

@@ -149,6 +149,11 @@ def test_questions_for_the_teams_number_are_told_from_numbers_of_things() -> Non
         "ok so who do i talk to about this",
         "je m'adresse à qui pour ça",
         "qui dois-je contacter",
+        # when they answer: the team's entry gives its hours with its number
+        "what time are they open",
+        "when is the study team available",
+        "c quoi leurs horaires",
+        "ils sont joignables quand ?",
     )
     for text in asked:
         assert asks_for_contact(text), text
@@ -158,6 +163,9 @@ def test_questions_for_the_teams_number_are_told_from_numbers_of_things() -> Non
         "how many visits",
         "who sees my data",
         "who do i give my consent to",
+        "what time is my visit",
+        "when is the study available",
+        "quelles sont les heures des visites",
     ):
         assert not asks_for_contact(text), text
 
