@@ -30,13 +30,17 @@ _EN_ABOUT = re.compile(r"\b(?:he|she|him|his|her|himself|herself)\b", re.I)
 _EN_RELATIVE = re.compile(
     r"\bmy (?:mum|mom|mother|dad|father|husband|wife|partner|son|daughter|child|kid|boy|girl|"
     r"nan|nana|gran|granny|grandma|grandmother|grandad|grandpa|grandfather|brother|sister|"
-    r"friend|uncle|aunt|auntie|neighbour|neighbor|niece|nephew|boyfriend|girlfriend)(?:'s|’s)?\b",
+    r"friend|uncle|aunt|auntie|neighbour|neighbor|niece|nephew|boyfriend|girlfriend|cousin|"
+    r"grandson|granddaughter|stepmum|stepmom|stepdad|stepson|stepdaughter|"
+    r"(?:mother|father|son|daughter|brother|sister)[- ]in[- ]law)(?:'s|’s)?\b",
     re.I,
 )
 _FR_RELATIVE = re.compile(
     r"\b(?:mon|ma) (?:mère|maman|père|papa|mari|femme|épouse|époux|conjoint|conjointe|"
     r"compagnon|compagne|fils|fille|enfant|grand-mère|grand-père|mamie|papi|papy|frère|"
-    r"sœur|soeur|ami|amie|oncle|tante|voisin|voisine)\b",
+    r"sœur|soeur|ami|amie|oncle|tante|voisin|voisine|copain|copine|cousin|cousine|"
+    r"belle-mère|beau-père|belle-fille|beau-fils|belle-sœur|belle-soeur|beau-frère|"
+    r"petit-fils|petite-fille|marraine|parrain)\b",
     re.I,
 )
 # English, in this order: the subject with its verb first, then the subject alone, then the rest.

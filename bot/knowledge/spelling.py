@@ -49,9 +49,12 @@ _SAID = {
         "pcq": "parce que", "psk": "parce que", "tkt": "",
         "mdr": "", "lol": "", "qqch": "quelque chose", "qqn": "quelqu'un", "qlq": "quelques",
         "auj": "aujourd'hui", "ajd": "aujourd'hui", "cad": "c'est-à-dire",
+        "hosto": "hôpital", "hostos": "hôpitaux", "toubib": "médecin", "toubibs": "médecins",
+        "paperasse": "papiers", "fric": "argent", "thunes": "argent", "exam": "examen",
     },
 }  # fmt: skip
 _WORD = re.compile(r"[\w'’]+|[^\w'’]+")
+_ELIDED = re.compile(r"((?:[ldjmstnc]|qu)['’])(\w+)", re.I)
 
 
 # What a person says around a question and no entry asks: a greeting before it ("helo do i get
@@ -81,6 +84,10 @@ def plain(text: str, lang: str) -> str:
     parts = []
     for part in _WORD.findall(text):
         found = said.get(part.lower())
+        if found is None and (elided := _ELIDED.fullmatch(part)) and len(elided[2]) > 2:
+            # "l'hosto": the word after an elided article or pronoun
+            word = said.get(elided[2].lower())
+            found = None if word is None else elided[1] + word
         parts.append(part if found is None else found)
     spelt = re.sub(r"\s{2,}", " ", "".join(parts)).strip()
     before, after = _AROUND[lang]

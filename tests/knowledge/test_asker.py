@@ -25,6 +25,11 @@ from bot.knowledge.service import KnowledgeBase
          "est-ce que je pourrai arrêter quand je veux ?"),
         ("ma mère a 80 ans, elle peut participer ?", "fr",
          "ma mère a 80 ans, je peux participer ?"),
+        # In-laws, cousins and friends are the person asked about, as parents are.
+        ("ma belle-mère prend plein de cachets, elle devra tout arrêter ?", "fr",
+         "ma belle-mère prend plein de cachets, je devrai tout arrêter ?"),
+        ("my mother-in-law is 70, can she still take part", "en",
+         "my mother-in-law is 70, can I still take part"),
     ],
 )  # fmt: skip
 def test_a_question_about_someone_else_is_read_as_asked_for_oneself(

@@ -16,6 +16,7 @@ from bot.knowledge.spelling import Vocabulary, plain
         ("c koi les effets qd on fait un essai", "fr", "c'est quoi les effets quand on fait un"
          " essai"),
         ("jai combien de temps pr reflechir", "fr", "j'ai combien de temps pour reflechir"),
+        ("combien de fois à l'hosto", "fr", "combien de fois à l'hôpital"),
         # Words of the language itself, numbers and apostrophes are left as they are.
         ("c'est quoi l'étude ? 4 visites ou pas", "fr", "c'est quoi l'étude ? 4 visites ou pas"),
         ("is it 4 visits or 2", "en", "is it 4 visits or 2"),
