@@ -8,6 +8,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -306,7 +307,20 @@ def _by_question(
             parts.append(part)
     if len(parts) < 2:
         return []
-    return [(part, kb.ask(part, lang, trial=trial)) for part in parts if wording.asks(part)]
+    return [(part, _decide(kb, part, lang, trial)) for part in parts if wording.asks(part)]
+
+
+def _decide(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> Decision:
+    """The knowledge base's decision on `text`, and when it names the study in context and finds
+    no answer, on the rest of its words: "start to finish how many months does the diabetes one
+    run" (every entry of the study shares "diabetes"; the study is the context, the rest of the
+    words the question). Nor is an entry offered for the name alone: "whats the asthma one
+    about" came closest to the asthma study's placebo page."""
+    decision = kb.ask(text, lang, trial=trial)
+    if decision.answered or (named := _without_trial_name(text, trial)) is None:
+        return decision
+    plain = kb.ask(named, lang, trial=trial)
+    return plain if plain.answered else replace(decision, suggestion=plain.suggestion)
 
 
 async def ask_each(
@@ -318,17 +332,26 @@ async def ask_each(
     "do i get paid and how many visits r there": each question its own answer; and "im ok now.
     what do u do with my data" is answered for its question.
     """
-    decision = await asyncio.to_thread(kb.ask, text, lang, trial=trial)
-    if not decision.answered and (named := _without_trial_name(text, trial)) is not None:
-        # "start to finish how many months does the diabetes one run": every entry of the study
-        # shares "diabetes"; the study is the context, the rest of the words the question.
-        plain = await asyncio.to_thread(kb.ask, named, lang, trial=trial)
-        decision = plain if plain.answered else decision
+    decision = await asyncio.to_thread(_decide, kb, text, lang, trial)
     each = await asyncio.to_thread(_by_question, kb, text, lang, trial)
     answers = _distinct([d.entry for _, d in each if d.answered and d.entry is not None])
     if len(answers) > 1 or (answers and not decision.answered):
         return decision, each, answers
     return decision, each, []
+
+
+async def answer_asked_too(
+    dispatcher: CollectingDispatcher, tracker: Tracker, parts: list[str], trial: str | None
+) -> None:
+    """The questions a message asks beside what another action does with it ("can he join and
+    would he get paid"): each answered, or named with the entries close to it."""
+    kb = await asyncio.to_thread(knowledge_base)
+    lang = tracker.get_slot("language") or "en"
+    each = [(part, await asyncio.to_thread(_decide, kb, part, lang, trial)) for part in parts]
+    answers = _distinct([d.entry for _, d in each if d.answered and d.entry is not None])
+    for entry in answers:
+        say_answer(dispatcher, entry, kb.emergency_number)
+    await _unsure_of_the_rest(dispatcher, tracker, each, answers, trial)
 
 
 async def _unsure_of_the_rest(

@@ -18,11 +18,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import cipher, language, with_phone
+from actions.common import cipher, language, trial_spoken_of, with_phone
 from actions.common import trials as _trials
 from actions.consent import ask as ask_consent
 from actions.consent import consent_texts
 from actions.knowledge import (
+    answer_asked_too,
     answer_instead,
     ask_each,
     contact_entry,
@@ -88,7 +89,20 @@ class ActionStartScreening(Action):
             # Naming a trial in a question ("how many visits in the asthma study?") is no
             # request to take part.
             return await answer_instead(dispatcher, tracker, misread="start_screening")
+        if asked_too := _asked_with_the_request(text):
+            # "my dad has type 2, can he join and would he get paid": the payment question is
+            # answered before the consent the questions need.
+            await answer_asked_too(dispatcher, tracker, asked_too, trial_spoken_of(tracker))
         return await asyncio.to_thread(start, dispatcher, tracker)
+
+
+def _asked_with_the_request(text: str) -> list[str]:
+    """The questions a request to take part also asks, each on its own ("…, can he join and
+    would he get paid": "would he get paid")."""
+    parts = wording.clauses(text)
+    if len(parts) < 2:
+        return []
+    return [p for p in parts if wording.is_question(p) and not wording.asks_to_join(p)]
 
 
 def start(

@@ -409,6 +409,43 @@ def test_a_second_question_in_one_message_is_never_dropped(
     assert _gaps() == ["low_confidence" if lang == "en" else "ambiguous"]
 
 
+def test_the_name_of_the_study_alone_does_not_choose_the_entry_offered() -> None:
+    """Tried on the phone: "whats the asthma one about and how long does it last" offered the
+    asthma study's placebo page for its first question, closest only by the study's name."""
+    said, _ = _run(
+        ActionAnswerQuestion(), "whats the asthma one about and how long does it last", "faq"
+    )
+    assert [m.get("kb_entry_id") for m in said[:-1]] == ["visits-demo-asthma-002"]
+    assert [b["payload"] for b in said[-1]["buttons"]] == [
+        '/faq{"entry_id": "about_the_studies"}',
+        "/request_human",
+    ]
+
+
+def test_a_question_asked_with_a_request_to_take_part_is_answered_before_the_consent() -> None:
+    """Tried on the phone: "my dad has type 2, can he join and would he get paid" got the
+    consent to the pre-screening, and the payment question was lost."""
+    said, _ = _run(
+        ActionStartScreening(), "i want to join the asthma study, is there a placebo?",
+        "start_screening",
+    )  # fmt: skip
+    assert said[0].get("kb_entry_id") == "placebo-demo-asthma-002"
+    assert said[1]["response"] == "utter_consent_intro"
+    said, _ = _run(
+        ActionStartScreening(), "je voudrais participer à l'étude asthme, c'est payé ?",
+        "start_screening", lang="fr",
+    )  # fmt: skip
+    assert said[0]["response"] == "utter_kb_not_sure_rest"
+    assert said[0]["buttons"][0]["payload"] == '/faq{"entry_id": "compensation-demo-asthma-002"}'
+    assert said[1]["response"] == "utter_consent_intro"
+    # A request with nothing else asked goes straight to the consent.
+    said, _ = _run(
+        ActionStartScreening(), "hi can you help me, i want to join the asthma study",
+        "start_screening",
+    )  # fmt: skip
+    assert said[0]["response"] == "utter_consent_intro"
+
+
 def test_a_part_that_asks_nothing_of_the_knowledge_base_is_left_alone() -> None:
     said, _ = _run(ActionAnswerQuestion(), "hi can i ask u something, do i get paid?", "faq")
     assert [m.get("kb_entry_id") for m in said] == ["compensation"]
