@@ -31,11 +31,19 @@ def trials() -> Catalogue:
     return shared_catalogue(get_settings().knowledge_dir)
 
 
-def trial_spoken_of(tracker: Tracker) -> str | None:
+def trial_spoken_of(tracker: Tracker, within: int = 3) -> str | None:
     """The trial the latest message names ("how many visits in the asthma study?"), else the one
-    the conversation is about."""
+    one of the person's two messages before it named ("what's the asthma one about", then "is it
+    paid?"), else the one the conversation is about."""
+    screenable = trials().screenable()
+    said = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
     text = str(tracker.latest_message.get("text") or "")
-    return named_in(trials().screenable(), text) or tracker.get_slot("trial")
+    if not said or said[-1] != text:
+        said.append(text)
+    for earlier in reversed(said[-within:]):
+        if found := named_in(screenable, earlier):
+            return found
+    return tracker.get_slot("trial")
 
 
 def with_phone(

@@ -446,6 +446,32 @@ def test_a_question_asked_with_a_request_to_take_part_is_answered_before_the_con
     assert said[0]["response"] == "utter_consent_intro"
 
 
+@pytest.mark.parametrize(
+    ("before", "text", "lang", "entry"),
+    [
+        ("how long does the asthma study last", "and is it paid?", "en",
+         "compensation-demo-asthma-002"),
+        ("c quoi l'etude diabete en gros", "et on est payé ?", "fr",
+         "compensation-demo-t2d-001"),
+    ],
+)  # fmt: skip
+def test_a_follow_up_is_about_the_study_named_just_before(
+    before: str, text: str, lang: str, entry: str
+) -> None:
+    """Tried on the phone: "c quoi l'etude asthme en gros et ça dure combien", then "et on est
+    payé ?", got the general answer on payment, not the study's own page."""
+    message = {"text": text, "intent": {"name": "faq", "confidence": 0.9}, "entities": []}
+    events = [
+        {"event": "user", "text": before, "parse_data": {"text": before}},
+        {"event": "bot", "text": "…"},
+        {"event": "user", "text": text, "parse_data": message},
+    ]
+    tracker = Tracker("someone", {"language": lang}, message, events, False, None, {}, "")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAnswerQuestion().run(dispatcher, tracker, {}))
+    assert [m.get("kb_entry_id") for m in dispatcher.messages] == [entry]
+
+
 def test_a_part_that_asks_nothing_of_the_knowledge_base_is_left_alone() -> None:
     said, _ = _run(ActionAnswerQuestion(), "hi can i ask u something, do i get paid?", "faq")
     assert [m.get("kb_entry_id") for m in said] == ["compensation"]
