@@ -43,7 +43,8 @@ def trial_spoken_of(tracker: Tracker, within: int = 3) -> str | None:
     for earlier in reversed(said[-within:]):
         if found := named_in(screenable, earlier):
             return found
-    return tracker.get_slot("trial")
+    slot = tracker.get_slot("trial")
+    return str(slot) if slot else None
 
 
 def with_phone(
