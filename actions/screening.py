@@ -98,11 +98,18 @@ class ActionStartScreening(Action):
 
 def _asked_with_the_request(text: str) -> list[str]:
     """The questions a request to take part also asks, each on its own ("…, can he join and
-    would he get paid": "would he get paid")."""
+    would he get paid": "would he get paid"; "elle peut faire l'etude ?" is the request)."""
     parts = wording.clauses(text)
     if len(parts) < 2:
         return []
-    return [p for p in parts if wording.is_question(p) and not wording.asks_to_join(p)]
+    trials = _trials().screenable()
+    return [
+        part
+        for part in parts
+        if wording.is_question(part)
+        and not wording.asks_to_join(part)
+        and not understanding.asks_to_take_part(part, wording.words(part), trials)
+    ]
 
 
 def start(

@@ -438,12 +438,13 @@ def test_a_question_asked_with_a_request_to_take_part_is_answered_before_the_con
     assert said[0]["response"] == "utter_kb_not_sure_rest"
     assert said[0]["buttons"][0]["payload"] == '/faq{"entry_id": "compensation-demo-asthma-002"}'
     assert said[1]["response"] == "utter_consent_intro"
-    # A request with nothing else asked goes straight to the consent.
-    said, _ = _run(
-        ActionStartScreening(), "hi can you help me, i want to join the asthma study",
-        "start_screening",
-    )  # fmt: skip
-    assert said[0]["response"] == "utter_consent_intro"
+    # A request with nothing else asked goes straight to the consent, in any words.
+    for text, lang in (
+        ("hi can you help me, i want to join the asthma study", "en"),
+        ("bjr, ma fille a de l'asthme, elle peut faire l'etude ? elle a 15 ans", "fr"),
+    ):
+        said, _ = _run(ActionStartScreening(), text, "start_screening", lang=lang)
+        assert said[0]["response"] == "utter_consent_intro"
 
 
 @pytest.mark.parametrize(
