@@ -426,7 +426,15 @@ def asks_for_contact(text: str) -> bool:
     """A question for the team's number or how to reach them ("c quoi le tel de l'équipe",
     "what number can i ring the team on"), not for a number of something."""
     found = words(text)
-    return bool(_CONTACT.search(found)) and not re.search(r"\bnumbers? of\b|\bnombre de\b", found)
+    return bool(_CONTACT.search(found)) and not _NUMBER_OF_THINGS.search(found)
+
+
+# "the number of visits" counts things; "the number of the team" is still its phone number.
+_NUMBER_OF_THINGS = re.compile(
+    r"\bnumbers? of\b(?! (?:the |your |my |this |that )?(?:\w+ ){0,2}(?:team|nurses?|doctors?|"
+    r"staff|coordinator|site|centre|center|clinic|hospital|office)\b)|"
+    r"\bnombre de\b"
+)
 
 
 # Family and close ones, as people name them (folded).

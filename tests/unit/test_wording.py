@@ -154,6 +154,8 @@ def test_questions_for_the_teams_number_are_told_from_numbers_of_things() -> Non
         "when is the study team available",
         "c quoi leurs horaires",
         "ils sont joignables quand ?",
+        "whats the number of the team",
+        "what's the number of the research nurse",
     )
     for text in asked:
         assert asks_for_contact(text), text
