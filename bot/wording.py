@@ -27,7 +27,7 @@ _STATEMENT_AFTER = (
     r"get|ask|wait|check|keep|book|let|tell|need|have to)\b)"
 )
 _QUESTION_START = re.compile(
-    r"^(?:(?:and|so|but|et|mais|alors|euh|hi|hello|helo|hey|hiya|bonjour|bjr|salut|slt|coucou|"
+    r"^(?:(?:and|so|but|et|mais|alors|euh|hi|hello|helo|hey|hiya|bonjour|salut|"
     r"ok|okay|hang on|hold on|wait|sorry|oh|ah|um|erm|actually|quick question|one question|"
     r"attendez|attends|pardon|au fait|dites|une question|petite question) )*"
     r"(?:what|whats|wat|wats|wots|wot|when|where|"
