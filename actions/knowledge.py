@@ -373,7 +373,7 @@ async def _unsure_of_the_rest(
         if decision.suggestion is not None:
             offered = [decision.suggestion]
         elif decision.reason == "ambiguous":
-            offered = [c.entry for c in decision.candidates[:3] if decision.score - c.score <= 0.1]
+            offered = _close_entries(decision)
         else:
             continue
         offered = [entry for entry in offered if entry.key not in keys]
@@ -496,9 +496,13 @@ def say_answer(dispatcher: CollectingDispatcher, entry: Entry, emergency_number:
 
 
 def _offer_choices(dispatcher: CollectingDispatcher, decision: Decision) -> None:
-    close = [c for c in decision.candidates[:3] if decision.score - c.score <= 0.1]
-    buttons = [{"title": c.entry.title, "payload": _chosen(c.entry)} for c in close]
+    buttons = [{"title": e.title, "payload": _chosen(e)} for e in _close_entries(decision)]
     dispatcher.utter_message(response="utter_kb_did_you_mean", buttons=buttons)
+
+
+def _close_entries(decision: Decision) -> list[Entry]:
+    """The entries of an ambiguous decision close enough to the best to be offered."""
+    return [c.entry for c in decision.candidates[:3] if decision.score - c.score <= 0.1]
 
 
 def _chosen(entry: Entry) -> str:
