@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.crypto import Cipher
 from bot.settings import get_settings
-from bot.trials import Catalogue, named_in
+from bot.trials import Catalogue, Screenable, named_in
 from bot.trials import shared as shared_catalogue
 
 
@@ -31,20 +31,24 @@ def trials() -> Catalogue:
     return shared_catalogue(get_settings().knowledge_dir)
 
 
-def trial_spoken_of(tracker: Tracker, within: int = 3) -> str | None:
+def trial_spoken_of(tracker: Tracker) -> str | None:
     """The trial the latest message names ("how many visits in the asthma study?"), else the one
-    one of the person's two messages before it named ("what's the asthma one about", then "is it
-    paid?"), else the one the conversation is about."""
+    one of the person's messages just before it named ("what's the asthma one about", then "is
+    it paid?"), else the one the conversation is about."""
     screenable = trials().screenable()
-    said = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
     text = str(tracker.latest_message.get("text") or "")
-    if not said or said[-1] != text:
-        said.append(text)
-    for earlier in reversed(said[-within:]):
-        if found := named_in(screenable, earlier):
-            return found
+    found = named_in(screenable, text) or named_lately(tracker, screenable)
     slot = tracker.get_slot("trial")
-    return str(slot) if slot else None
+    return found or (str(slot) if slot else None)
+
+
+def named_lately(tracker: Tracker, named: dict[str, Screenable], within: int = 3) -> str | None:
+    """The trial of `named` the person's last few messages named, the latest first."""
+    said = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
+    for text in reversed(said[-within:]):
+        if found := named_in(named, text):
+            return found
+    return None
 
 
 def with_phone(

@@ -18,7 +18,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import cipher, language, trial_spoken_of, with_phone
+from actions.common import cipher, language, named_lately, trial_spoken_of, with_phone
 from actions.common import trials as _trials
 from actions.consent import ask as ask_consent
 from actions.consent import consent_texts
@@ -144,19 +144,10 @@ def _chosen(tracker: Tracker, trials: dict[str, Trial]) -> str | None:
         else None,
         tracker.get_slot("trial"),
         # "how many visits in the asthma study?" then "ok how do i sign up for it?"
-        _named_lately(tracker, trials) if intent == "start_screening" else None,
+        named_lately(tracker, trials) if intent == "start_screening" else None,
         next(iter(trials)) if len(trials) == 1 else None,
     ]
     return next((str(c) for c in candidates if c and str(c) in trials), None)
-
-
-def _named_lately(tracker: Tracker, trials: dict[str, Trial], within: int = 3) -> str | None:
-    """The trial the person's last few messages named, the latest first."""
-    said = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
-    for text in reversed(said[-within:]):
-        if found := named_in(trials, text):
-            return found
-    return None
 
 
 def begin(dispatcher: CollectingDispatcher, tracker: Tracker, trial: Trial) -> list[EventType]:
