@@ -193,9 +193,8 @@ def score_language(
     language = index._languages[lang]
     mine = [q for q in questions if q.lang == lang]
     asked = [language.readings(q.text) for q in mine]  # as search() reads them
-    encoded = [
-        [index.encode_query(text, lang) for text in readings]
-        for readings in progress.track(asked, description=lang)
+    meanings = [
+        index.meaning(readings, lang) for readings in progress.track(asked, description=lang)
     ]
     allowed = np.array(servable_mask(language.entries, None, dt.date.today()), dtype=bool)
     if not allowed.any():
@@ -205,10 +204,10 @@ def score_language(
         mine,
         [entry.key for entry in language.entries],
         allowed,
-        np.stack([_best(language.dense, vectors) for vectors in encoded]),
+        np.stack([dense for dense, _ in meanings]),
         np.stack([_best(language.lexical, readings) for readings in asked]),
         np.stack([_best(language.words, readings) for readings in asked]),
-        np.array([max(language.declined(vector) for vector in vectors) for vectors in encoded]),
+        np.array([declined for _, declined in meanings]),
     )
 
 
@@ -377,8 +376,12 @@ def compare_modes(
     for mode, language in itertools.product(MODES, data.values()):
         if mode == "hybrid":
             calibration = index.calibration(language.lang)
-            tuned = index.tuned(language.lang)
-            origin = "index.TUNED_CALIBRATION" if tuned else "index.CALIBRATION"
+            if index.pivoted(language.lang):
+                origin = "index.PIVOT_CALIBRATION"
+            elif index.tuned(language.lang):
+                origin = "index.TUNED_CALIBRATION"
+            else:
+                origin = "index.CALIBRATION"
         else:
             if mode == "bm25":
                 language = dataclasses.replace(language, lexical=language.words)

@@ -220,13 +220,13 @@ def test_staff_stop_an_entry_answering_what_it_should_not(
     """A drug interaction is for a doctor or a pharmacist, not for the entry on a participant's
     usual medicines, which the same words find. Staff list one such question in
     out_of_scope.yml: other wordings of it are declined, and the entry still answers its own."""
-    question = "je peux boire une bière avec mes antibiotiques"
+    question = "je peux prendre de l'ibuprofène avec mes antibiotiques"
     answered = kb.ask(question, "fr")
     assert answered.answered and answered.entry is not None
     assert answered.entry.key == "current_medications"
 
     listed = knowledge_copy / "faq" / "fr" / "out_of_scope.yml"
-    added = "est-ce que je peux boire de l'alcool quand je prends des antibiotiques"
+    added = "est-ce qu'on peut prendre de l'ibuprofène pendant un traitement antibiotique"
     listed.write_text(listed.read_text(encoding="utf-8") + f'  - "{added}"\n', encoding="utf-8")
     edited = KnowledgeBase(kb_settings(tmp_path / "var", knowledge_copy))
     assert edited.load() == []
@@ -242,7 +242,7 @@ def test_a_question_just_short_of_an_answer_offers_the_closest_entry(kb: Knowled
     """From the conversation benchmark: "whats in it for me honestly" and "will my boss be able
     to find out im in it" got only "not sure", their right entry first but a little below the
     threshold. That entry is now offered, not given as the answer; nothing is offered for a
-    question far from every entry, nor in French, whose encoder offers wrong ones too often."""
+    question far from every entry, nor in French, where it offered wrong ones more often."""
     for question, entry in (
         ("whats in it for me honestly", "why_take_part"),
         ("will my boss be able to find out im in it", "privacy"),
@@ -253,7 +253,7 @@ def test_a_question_just_short_of_an_answer_offers_the_closest_entry(kb: Knowled
         assert decision.to_json("112")["suggestion"] == entry
     for question, lang in (
         ("can you recommend a good pizza place near the hospital", "en"),
-        ("je pourrai arrêter quand ça me chante ?", "fr"),
+        ("vous connaissez une bonne pizzeria près de l'hôpital ?", "fr"),
     ):
         decision = kb.ask(question, lang)
         assert not decision.answered and decision.suggestion is None, question
