@@ -260,6 +260,10 @@ def test_a_participant_with_no_visit_booked_is_told_the_team_books_them() -> Non
         # The study's own page, which gives its length; before French was also read through
         # English, the general page on how long studies last.
         ("l'étude DMX-101 elle s'étale sur combien de mois en tout ?", "fr", "visits-demo-t2d-001"),
+        # Read through English too, the study's name made these its team's page.
+        ("l'étude DMX-101 c'est où ?", "fr", "study_locations"),
+        ("l'étude DMX-101 on peut la faire à distance ?", "fr", "remote_visits"),
+        ("where is the DMX-101 study?", "en", "study_locations"),
     ],
 )
 def test_a_question_naming_a_study_is_answered_for_its_own_words(
