@@ -472,6 +472,8 @@ def _ready_once() -> float:
         },
         "domain": {},
     }
+    # The action server answers only Rasa, which sends the shared token (bot/action_server.py).
+    headers = {"Authorization": f"Bearer {Settings().action_token()}"}
     started = time.perf_counter()
     server = subprocess.Popen(
         [str(trialbot), "actions"],
@@ -486,7 +488,9 @@ def _ready_once() -> float:
                 assert server.stderr is not None
                 raise SystemExit(f"the action server stopped:\n{server.stderr.read().decode()}")
             try:
-                reply = httpx.post(f"http://127.0.0.1:{port}/webhook", json=call, timeout=30)
+                reply = httpx.post(
+                    f"http://127.0.0.1:{port}/webhook", json=call, headers=headers, timeout=30
+                )
             except httpx.TransportError:
                 time.sleep(0.05)
                 continue

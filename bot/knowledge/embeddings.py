@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total)
 BATCH = 64
+# Questions whose vectors an embedder keeps (see Embedder.encode_query).
+RECENT_QUERIES = 256
 
 
 def default_model_path() -> str:
@@ -78,6 +81,8 @@ class Embedder:
         self._cache = EmbeddingCache(cache_dir, key)
         self._onnx_path = cache_dir / f"encoder-{key}.onnx"
         self._backend: Backend | None = None
+        self._recent: dict[str, Vectors] = {}
+        self._recent_lock = threading.Lock()
 
     @property
     def onnx_path(self) -> Path:
@@ -123,9 +128,18 @@ class Embedder:
         return np.stack([self._cache[key] for key in keys])
 
     def encode_query(self, text: str) -> Vectors:
-        self.load()
-        assert self._backend is not None
-        vector: Vectors = self._backend.encode([text])[0]
+        """The question's vector; the last few are kept, read-only, because one message is read
+        several times (as a whole, question by question, without the study's name)."""
+        vector = self._recent.get(text)
+        if vector is None:
+            self.load()
+            assert self._backend is not None
+            vector = self._backend.encode([text])[0]
+            vector.flags.writeable = False
+            with self._recent_lock:
+                self._recent[text] = vector
+                while len(self._recent) > RECENT_QUERIES:
+                    self._recent.pop(next(iter(self._recent)))
         return vector
 
 

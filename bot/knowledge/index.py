@@ -282,18 +282,15 @@ class KnowledgeIndex:
         pivot = self._pivots.get(lang)
         if pivot is not None:
             other = self._languages[pivot.lang]
-            glossed = [pivot.glossary.gloss(reading) for reading in readings]
-            theirs = np.max(
-                [other.dense(self.encode_query(text, pivot.lang)) for text in glossed], axis=0
-            )
+            glossed = [
+                self.encode_query(pivot.glossary.gloss(reading), pivot.lang) for reading in readings
+            ]
+            theirs = np.max([other.dense(vector) for vector in glossed], axis=0)
             known = pivot.counterparts >= 0
             through = np.where(known, theirs[np.maximum(pivot.counterparts, 0)], dense)
             dense = (1 - PIVOT_SHARE) * dense + PIVOT_SHARE * through
             if len(pivot.declined):
-                declined_through = max(
-                    float((pivot.declined @ self.encode_query(text, pivot.lang)).max())
-                    for text in glossed
-                )
+                declined_through = max(float((pivot.declined @ v).max()) for v in glossed)
                 declined = (1 - PIVOT_SHARE) * declined + PIVOT_SHARE * declined_through
         return np.asarray(dense, dtype=np.float64), float(declined)
 
