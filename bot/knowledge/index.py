@@ -1,7 +1,8 @@
 """Retrieval: which vetted entry a question is about, by meaning (embeddings) and by words (BM25).
 
-The default embedding model only knows English, so French leans on the lexical side; English is
-encoded by a copy tuned on its entries when `trialbot kb tune` has made one. Each language has its
+The default embedding model only knows English, so French leans on the lexical side, and is also
+read word for word in English (PIVOTS); English is encoded by a copy tuned on its entries when
+`trialbot kb tune` has made one. Each language has its
 own index and its own calibrated weights and thresholds. The lexical side is BM25
 over stemmed words and the cosine of character n-grams (TF-IDF) of the whole entry and of its
 closest title or question, which catch what a stemmer misses: typos, inflections and compounds.
