@@ -48,22 +48,20 @@ class Glossary:
 
     def gloss(self, text: str) -> str:
         """`text` word for word; a hyphenated form the glossary lacks is read by its parts."""
-        out: list[str] = []
-        for word in _WORD.findall(text.lower().replace("’", "'")):
-            parts = [word] if self.knows(word) else word.split("-")
-            for part in parts:
-                english = self._translation(part)
-                if english:
-                    out.append(english)
-        return " ".join(out)
+        return " ".join(
+            english for word in self._words_of(text) if (english := self._translation(word))
+        )
 
     def unknown(self, text: str) -> list[str]:
         """The words of `text` that `gloss` would keep as written."""
+        return [word for word in self._words_of(text) if not self.knows(word)]
+
+    def _words_of(self, text: str) -> list[str]:
+        """The words `gloss` translates one by one."""
         words = _WORD.findall(text.lower().replace("’", "'"))
-        parts = [
+        return [
             part for word in words for part in ([word] if self.knows(word) else word.split("-"))
         ]
-        return [part for part in parts if not self.knows(part)]
 
     def knows(self, word: str) -> bool:
         return word in self._words or fold(word) in self._folded
