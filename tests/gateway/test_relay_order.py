@@ -5,6 +5,8 @@ such a gateway died is delivered once, never asked of Rasa again."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -57,19 +59,32 @@ class _Web:
         return []
 
 
-@pytest.fixture
-def quick(tmp_path: Path) -> Settings:
-    """A gateway that waits one second for Rasa, and so for another gateway's message."""
+def _waiting(tmp_path: Path, seconds: int) -> Settings:
+    """A gateway that waits `seconds` for Rasa, and so for another gateway's message."""
     return Settings(
         TRIALBOT_VAR_DIR=tmp_path / "var", DATABASE_URL="", PSEUDONYM_KEY="test-key",
-        RASA_TIMEOUT_SECONDS=1,
+        RASA_TIMEOUT_SECONDS=seconds,
     )  # fmt: skip
 
 
+@pytest.fixture
+def quick(tmp_path: Path) -> Settings:
+    """A gateway that gives up on another gateway's message after one second."""
+    return _waiting(tmp_path, 1)
+
+
+@pytest.fixture
+def patient(tmp_path: Path) -> Settings:
+    """A gateway that waits long enough for a loaded machine to run out the other's lease."""
+    return _waiting(tmp_path, 10)
+
+
+@contextmanager
 def _gateways(
     engine: Engine, database_url: str, settings: Settings, rasa: _Rasa, web: _Web
-) -> tuple[Relay, Relay, Engine]:
-    other = create_db_engine(database_url)  # the second gateway's own connections
+) -> Iterator[tuple[Relay, Relay]]:
+    """Two gateways on one database, each with its own connections."""
+    other = create_db_engine(database_url)
     channels: Any = {"web": web}
     first = Relay(
         settings=settings, sessions=make_session_factory(engine), rasa=rasa, channels=channels
@@ -77,7 +92,18 @@ def _gateways(
     second = Relay(
         settings=settings, sessions=make_session_factory(other), rasa=rasa, channels=channels
     )
-    return first, second, other
+    try:
+        yield first, second
+    finally:
+        _let_go(first, second)
+        other.dispose()
+
+
+def _let_go(*relays: Relay) -> None:
+    """The holds the gateways still renew (one a test "killed" would go on) are let go."""
+    for relay in relays:
+        for token in relay._keeper.held():
+            relay._keeper.drop(token)
 
 
 def _lease_runs_out(engine: Engine) -> None:
@@ -87,11 +113,10 @@ def _lease_runs_out(engine: Engine) -> None:
 
 
 async def test_a_message_waits_for_the_one_a_dead_gateway_held_and_follows_it(
-    migrated_engine: Engine, database_url: str, quick: Settings
+    migrated_engine: Engine, database_url: str, patient: Settings
 ) -> None:
     rasa, web = _Rasa(), _Web()
-    first, second, other = _gateways(migrated_engine, database_url, quick, rasa, web)
-    try:
+    with _gateways(migrated_engine, database_url, patient, rasa, web) as (first, second):
         # The first gateway took "first question" and died before forwarding it.
         assert await first.accept(Inbound("web", "p-order", "first question")) is not None
         later = asyncio.create_task(second.handle(Inbound("web", "p-order", "second question")))
@@ -104,16 +129,13 @@ async def test_a_message_waits_for_the_one_a_dead_gateway_held_and_follows_it(
             "about first question",
             "about second question",
         ]
-    finally:
-        other.dispose()
 
 
 async def test_past_the_wait_the_message_is_kept_and_recovered_after_the_earlier_one(
     migrated_engine: Engine, database_url: str, quick: Settings
 ) -> None:
     rasa, web = _Rasa(), _Web()
-    first, second, other = _gateways(migrated_engine, database_url, quick, rasa, web)
-    try:
+    with _gateways(migrated_engine, database_url, quick, rasa, web) as (first, second):
         assert await first.accept(Inbound("web", "p-kept", "first question")) is not None
         (reply,) = await second.handle(Inbound("web", "p-kept", "second question"))
         assert reply.text is not None and "I have kept your message" in reply.text
@@ -124,16 +146,13 @@ async def test_past_the_wait_the_message_is_kept_and_recovered_after_the_earlier
         assert rasa.sent == ["first question", "second question"]
         assert web.delivered == ["about first question", "about second question"]
         assert await first.recover() == 0 and await second.recover() == 0
-    finally:
-        other.dispose()
 
 
 async def test_an_answer_given_before_the_gateway_died_is_delivered_once_and_not_asked_again(
     migrated_engine: Engine, database_url: str, quick: Settings
 ) -> None:
     rasa, web = _Rasa(), _Web()
-    first, second, other = _gateways(migrated_engine, database_url, quick, rasa, web)
-    try:
+    with _gateways(migrated_engine, database_url, quick, rasa, web) as (first, second):
         accepted = await first.accept(Inbound("web", "p-died", "how long is the study?"))
         assert accepted is not None
         (message,) = accepted.waiting
@@ -145,5 +164,3 @@ async def test_an_answer_given_before_the_gateway_died_is_delivered_once_and_not
         assert web.delivered == ["about how long is the study?"]
         assert await second.recover() == 0 and await first.recover() == 0
         assert web.delivered == ["about how long is the study?"]
-    finally:
-        other.dispose()
