@@ -958,7 +958,12 @@ IN_CARE = (
     # much it affects daily life, is no call for 112 (the follow-up records the stay).
     r"(?:j'? ?etais|j'? ?ai ete|i was|i'?ve been|ive been|he was|she was|il etait|elle etait|"
     r"il a ete|elle a ete) (?:a l'? ?hopital|aux urgences|hospitalise\w*|in (?:the )?hospital|"
-    r"at (?:the )?hospital|in a&e|admitted))\b"
+    r"at (?:the )?hospital|in a&e|admitted)|"
+    # Help on its way or there: "ambulance on its way now", "les pompiers arrivent", after the
+    # emergency number was given, is no second emergency.
+    r"(?:ambulance|paramedics?|medics|help|pompiers|samu|secours|smur)(?: (?:is|are|r|est|"
+    r"sont))?(?: (?:now|already|just|finally|deja|enfin|bientot))? (?:on (?:its|their|the) way|"
+    r"coming|here|there|arrived|en route|arrive\w*|la|ici))\b"
 )
 # Where a mild symptom is, or a mild one named: "a rash spreading to his chest", "sore throat
 # and a hoarse voice". Taken out before the NLU's reading of an emergency is weighed: "chest"

@@ -395,6 +395,34 @@ def test_someone_already_in_hospital_is_no_emergency_from_the_nlu_alone() -> Non
         assert found is not None and found.kind == "emergency", text
 
 
+def test_help_on_its_way_is_no_second_emergency_from_the_nlu_alone() -> None:
+    """From the conversation benchmark, tried on the web chat: after "Call 112 now", "ambulance
+    on its way now" got "This sounds like an emergency. Call 112 now" again and a second alert
+    for staff (the NLU read an emergency). Help that is coming, or there, is care; a danger the
+    rules know still is an emergency."""
+    sure = Intent("emergency", 1.0)
+    for text in (
+        "ambulance on its way now",
+        "the ambulance is coming, thank you",
+        "paramedics are here now",
+        "ok the ambulance just arrived",
+        "help is on the way",
+        "l'ambulance est en route",
+        "les pompiers arrivent",
+        "le samu est là",
+        "c bon les secours sont arrivés",
+    ):
+        assert assess(text, sure) is None, text
+    for text in (
+        "the ambulance is coming but he cant breathe",
+        "les pompiers arrivent mais elle respire plus",
+        "call an ambulance",
+        "appelez une ambulance",
+    ):
+        found = assess(text, sure)
+        assert found is not None and found.kind == "emergency", text
+
+
 def test_an_emergency_seen_at_the_emergency_department_and_over_is_a_side_effect() -> None:
     """Tried on the phone: "...les levres gonflees apres linhalateur, jsuis allé aux urgences
     hier soir ils mont donné un antihistaminique et je suis rentrée" got "Appelez le 112
