@@ -136,7 +136,7 @@ class ActionMyAppointments(Action):
             phone = team_phone(tracker, trial_spoken_of(tracker))
             with_phone(dispatcher, "utter_no_appointments_someone", phone)
             return []
-        if not items and wording.is_question(text):
+        if not items and wording.is_question(text) and not wording.asks_when_my_visit_is(text):
             return await answer_instead(dispatcher, tracker, misread="my_appointments")
         if not items:
             dispatcher.utter_message(response="utter_no_appointments")

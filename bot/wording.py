@@ -462,6 +462,21 @@ _MY_VISIT = re.compile(
 )
 
 
+# When or at what time one's own (next) visit is: "when is my next visit", "c'est quand la
+# prochaine visite", "c quand mon prochain rdv" (words as `words` gives them).
+_WHEN_IS_MY_VISIT = re.compile(
+    r"\b(?:when|what time|what day|which day|what date|quand|quelle heure|quel jour|"
+    r"quelle date)\b.*\b(?:(?:my|mon|ma|next|prochaine?) (?:next |upcoming |prochaine? )?"
+    r"(?:visit|appointment|appt|rdv|rendez vous|visite|consultation))\b"
+)
+
+
+def asks_when_my_visit_is(text: str) -> bool:
+    """Whether a message asks when the writer's own (next) visit is, not about visits in
+    general ("how many visits are there") or someone else's."""
+    return bool(_WHEN_IS_MY_VISIT.search(words(text))) and not about_someone_else(text)
+
+
 def about_someone_else(text: str) -> bool:
     """Whether a message asks about a relative's study or visits rather than the writer's."""
     found = words(text)

@@ -254,6 +254,32 @@ def test_a_participant_with_no_visit_booked_is_told_the_team_books_them() -> Non
 
 
 @pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("when is my next visit", "en"),
+        ("what time is my appointment tomorrow?", "en"),
+        ("c'est quand la prochaine visite", "fr"),
+        ("c quand mon prochain rdv ?", "fr"),
+    ],
+)
+def test_someone_with_no_visit_here_asking_when_theirs_is_is_told_so(text: str, lang: str) -> None:
+    """Tried on the web chat: "c'est quand la prochaine visite", from someone not linked as a
+    participant, got the knowledge base's entry on moving a visit ("Prévenez l'équipe le plus
+    tôt possible…"). They are told no visit of theirs is here, and how to link the chat."""
+    from actions.appointments import ActionMyAppointments
+
+    said, _ = _run(ActionMyAppointments(), text, "my_appointments", lang=lang)
+    assert [m.get("response") for m in said] == ["utter_no_appointments"]
+
+
+def test_a_question_about_visits_in_general_is_still_answered() -> None:
+    from actions.appointments import ActionMyAppointments
+
+    said, _ = _run(ActionMyAppointments(), "how many visits are there?", "my_appointments")
+    assert [m.get("kb_entry_id") for m in said] == ["visits"]
+
+
+@pytest.mark.parametrize(
     ("text", "lang", "entry"),
     [
         ("if im in the asthma trial can i stop whenever i want", "en", "leave_anytime"),
