@@ -174,6 +174,13 @@ def _unknown_references(entries: list[Entry], trials: set[str]) -> list[Problem]
         if entry.topic and entry.trials is None:
             message = "topic is for trial-specific entries: add the trials they apply to"
             problems.append(Problem(entry.path, entry.lines.get("topic", 1), message))
+        for topic in entry.also:
+            if (entry.lang, topic) not in general:
+                message = f"also: {topic!r} is not a general entry in {entry.lang}"
+                problems.append(Problem(entry.path, entry.lines.get("also", 1), message))
+        if entry.also and entry.trials is None:
+            message = "also is for trial-specific entries: add the trials they apply to"
+            problems.append(Problem(entry.path, entry.lines.get("also", 1), message))
     return problems
 
 

@@ -30,7 +30,7 @@ REQUIRED = (
     "reviewed_on",
     "review_due",
 )
-OPTIONAL = ("trials", "topic")
+OPTIONAL = ("trials", "topic", "also")
 PLACEHOLDERS = frozenset({"emergency_number"})
 OUT_OF_SCOPE = "out_of_scope.yml"
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
@@ -59,12 +59,20 @@ class Entry:
     path: Path
     trials: tuple[str, ...] | None = None  # None: every trial
     topic: str | None = None  # the standard topic a trial-specific entry stands in for
+    # Other standard topics a trial-specific entry's text answers too: the study's visits page
+    # gives its length, and stands in for the general page on durations (`also: [duration]`).
+    also: tuple[str, ...] = ()
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def key(self) -> str:
         """The topic this entry answers: its own id, or the standard topic it specialises."""
         return self.topic or self.id
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """Every topic this entry answers: its own, then those it `also` answers."""
+        return (self.key, *self.also)
 
     @property
     def content_hash(self) -> str:
@@ -243,6 +251,7 @@ class _Checker:
             path=self.path,
             trials=self.trials(),
             topic=self.optional_text("topic"),
+            also=self.also(),
             lines={**self.lines, "body": body_line},
         )
         return entry if not self.problems else None
@@ -293,6 +302,15 @@ class _Checker:
         if not isinstance(url, str) or not re.match(r"https?://\S+$", url.strip()):
             self.fail("source", "source needs a url starting with http:// or https://")
         return Source(str(name or "").strip(), str(url or "").strip())
+
+    def also(self) -> tuple[str, ...]:
+        if "also" not in self.data:
+            return ()
+        value = self.data["also"]
+        if not isinstance(value, list) or not value or not all(isinstance(t, str) for t in value):
+            self.fail("also", "also must be a list of standard topics (ids of general entries)")
+            return ()
+        return tuple(value)
 
     def trials(self) -> tuple[str, ...] | None:
         if "trials" not in self.data:

@@ -124,14 +124,14 @@ class KnowledgeBase:
         return Decision(True, entry=entry, score=general.score, candidates=general.candidates)
 
     def _stand_in(self, entry: Entry, trial: str) -> Entry | None:
-        """The trial's own servable entry on `entry`'s topic, if it has one."""
+        """The trial's own servable entry on `entry`'s topic (or answering it too), if any."""
         today = dt.date.today()
         return next(
             (
                 other
                 for other in self._current().entries(entry.lang)
                 if other.trials is not None
-                and other.key == entry.key
+                and entry.key in other.topics
                 and other.applies_to(trial)
                 and other.servable(today)
             ),
@@ -152,7 +152,7 @@ class KnowledgeBase:
         found = [
             entry
             for entry in self._current().entries(lang)
-            if entry.key == topic and entry.servable(today) and entry.applies_to(trial)
+            if topic in entry.topics and entry.servable(today) and entry.applies_to(trial)
         ]
         return min(found, key=lambda entry: entry.trials is None, default=None)
 

@@ -172,6 +172,28 @@ def test_a_trial_in_context_never_loses_a_general_answer(
 
 
 @pytest.mark.parametrize(
+    ("question", "lang", "trial", "months"),
+    [
+        ("how long does it last", "en", "demo-asthma-002", "8 months"),
+        ("how long is the study?", "en", "demo-t2d-001", "14 months"),
+        ("ça dure combien de temps ?", "fr", "demo-asthma-002", "8 mois"),
+        ("l'étude dure combien de temps en tout ?", "fr", "demo-t2d-001", "14 mois"),
+    ],
+)
+def test_how_long_a_trial_in_context_lasts_is_answered_by_its_own_page(
+    kb: KnowledgeBase, question: str, lang: str, trial: str, months: str
+) -> None:
+    """Tried in a conversation about the asthma study: "how long does it last" got the general
+    page ("It depends on the study…"). The study's visits page, which gives its length, also
+    answers the duration topic (`also: [duration]`), and stands in for that page."""
+    general = kb.ask(question, lang)
+    assert general.entry is not None and general.entry.id == "duration"
+    in_trial = kb.ask(question, lang, trial=trial)
+    assert in_trial.answered and in_trial.entry is not None, in_trial.to_json("112")
+    assert in_trial.entry.trials == (trial,) and months in in_trial.entry.body
+
+
+@pytest.mark.parametrize(
     ("question", "lang", "trial", "words"),
     [
         ("is there a placebo in this study?", "en", "demo-t2d-001", "DMX-101"),

@@ -114,6 +114,18 @@ def test_lint_finds_missing_translations_unknown_trials_and_expired_entries(
     assert any("cost.md" in p.render() and "expired" in p.message for p in expired.errors)
 
 
+def test_lint_names_the_file_and_line_of_a_topic_also_answered_that_does_not_exist(
+    knowledge_copy: Path,
+) -> None:
+    visits = knowledge_copy / "faq" / "fr" / "visits-demo-asthma-002.md"
+    visits.write_text(visits.read_text().replace("also: [duration]", "also: [durée]"))
+    errors = [p.render(knowledge_copy) for p in lint(knowledge_copy, embedder=None).errors]
+    assert any(
+        "faq/fr/visits-demo-asthma-002.md:6" in e and "'durée' is not a general entry" in e
+        for e in errors
+    ), errors
+
+
 @pytest.mark.parametrize(
     ("markdown", "shown"),
     [
