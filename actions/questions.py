@@ -67,6 +67,8 @@ class ActionHealthChatter(Action):
 
 def _health_talk(text: str) -> str:
     """The reply to health talk that asks nothing and reports nothing."""
+    if safety.help_on_its_way(text):
+        return "utter_help_on_its_way"  # "ambulance on its way now", after "Call 112 now"
     if wording.writes_for_someone(text):
         return "utter_writing_for_someone"  # "im writing for my mum she's in the az study"
     if wording.feels_unwell(text):

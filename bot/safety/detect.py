@@ -101,6 +101,15 @@ def from_nlu(text: str, intent: Intent) -> Finding | None:
     return Finding("adverse_event", "reported", matched)
 
 
+def help_on_its_way(text: str) -> bool:
+    """Whether the message tells that emergency help is coming or there ("ambulance on its way
+    now", "les pompiers arrivent") and nothing the rules read as a danger."""
+    return bool(_HELP_ON_ITS_WAY.search(corrected(fold(text)))) and check(text) is None
+
+
+_HELP_ON_ITS_WAY = re.compile(rf"\b{rules.HELP_ON_ITS_WAY}\b")
+
+
 def _asks(text: str, folded: str) -> bool:
     """A question: a question mark, a question's first words ("is there a lift to the 3rd
     floor"), or one asked after what the message tells."""

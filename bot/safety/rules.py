@@ -948,6 +948,13 @@ REASSURED = (
 # Already in the care of a hospital ("he IS in hospital already, they are looking after him"):
 # the NLU's reading of an emergency there asks nobody to call for help; a danger the rules know
 # still raises one.
+# Emergency help coming or there (folded): "ambulance on its way now", "les pompiers arrivent",
+# "le samu est là".
+HELP_ON_ITS_WAY = (
+    r"(?:ambulance|paramedics?|medics|help|pompiers|samu|secours|smur)(?: (?:is|are|r|est|"
+    r"sont))?(?: (?:now|already|just|finally|deja|enfin|bientot))? (?:on (?:its|their|the) way|"
+    r"coming|here|there|arrived|en route|arrive\w*|la|ici)"
+)
 IN_CARE = (
     r"\b(?:(?:is|hes|he's|shes|she's|i'm|im|am|are|still|already) (?:still |already |now )?in "
     r"(?:the |a )?(?:hospital|icu|intensive care|a ward)|(?:they|nurses|doctors) (?:are|r) "
@@ -961,9 +968,7 @@ IN_CARE = (
     r"at (?:the )?hospital|in a&e|admitted)|"
     # Help on its way or there: "ambulance on its way now", "les pompiers arrivent", after the
     # emergency number was given, is no second emergency.
-    r"(?:ambulance|paramedics?|medics|help|pompiers|samu|secours|smur)(?: (?:is|are|r|est|"
-    r"sont))?(?: (?:now|already|just|finally|deja|enfin|bientot))? (?:on (?:its|their|the) way|"
-    r"coming|here|there|arrived|en route|arrive\w*|la|ici))\b"
+    rf"{HELP_ON_ITS_WAY})\b"
 )
 # Where a mild symptom is, or a mild one named: "a rash spreading to his chest", "sore throat
 # and a hoarse voice". Taken out before the NLU's reading of an emergency is weighed: "chest"

@@ -182,6 +182,22 @@ def test_feeling_unwell_and_nothing_more_is_asked_what_and_since_when(
     assert _gaps() == []
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "lang"),
+    [
+        ("ambulance on its way now", "emergency", "en"),
+        ("ok the paramedics are here", "health_chatter", "en"),
+        ("les pompiers arrivent", "emergency", "fr"),
+    ],
+)
+def test_help_on_its_way_is_acknowledged_without_advice(text: str, intent: str, lang: str) -> None:
+    """Tried on the web chat: after "Call 112 now", "ambulance on its way now" got "I can't give
+    medical advice. If something new or worse starts after your study treatment…"."""
+    said, events = _run(ActionHealthChatter(), text, intent, lang=lang)
+    assert [m["response"] for m in said] == ["utter_help_on_its_way"] and events == []
+    assert _gaps() == []
+
+
 def test_a_time_of_day_said_in_the_plural_is_read() -> None:
     """Tried on the phone: "afternoons are best", at "When would you prefer to be contacted?",
     got the same question again word for word."""
