@@ -157,6 +157,13 @@ def test_two_close_entries_are_offered_rather_than_guessed(kb: KnowledgeBase) ->
         ("il y a combien de visites en tout ?", "fr", "demo-asthma-002", "visits"),
         # The trial's other entries share its name: they must not turn this into a choice.
         ("combien de visites pour l'étude asthme ?", "fr", "demo-asthma-002", "visits"),
+        # Tried in a conversation about the asthma study: "how long does it last" got the general
+        # page ("It depends on the study…"). The study's visits page gives its length, and
+        # stands in for the page on durations too (`also: [duration]`).
+        ("how long does it last", "en", "demo-asthma-002", "duration"),
+        ("how long is the study?", "en", "demo-t2d-001", "duration"),
+        ("ça dure combien de temps ?", "fr", "demo-asthma-002", "duration"),
+        ("l'étude dure combien de temps en tout ?", "fr", "demo-t2d-001", "duration"),
     ],
 )
 def test_a_trial_in_context_never_loses_a_general_answer(
@@ -166,31 +173,9 @@ def test_a_trial_in_context_never_loses_a_general_answer(
     assert general.answered and general.entry is not None and general.entry.key == topic
     in_trial = kb.ask(question, lang, trial=trial)
     assert in_trial.answered, in_trial.to_json("112")
-    assert in_trial.entry is not None and in_trial.entry.key == topic
+    assert in_trial.entry is not None and topic in in_trial.entry.topics
     assert in_trial.entry.trials == (trial,)  # the trial's own text, when it has one
     assert in_trial.score >= general.score
-
-
-@pytest.mark.parametrize(
-    ("question", "lang", "trial", "months"),
-    [
-        ("how long does it last", "en", "demo-asthma-002", "8 months"),
-        ("how long is the study?", "en", "demo-t2d-001", "14 months"),
-        ("ça dure combien de temps ?", "fr", "demo-asthma-002", "8 mois"),
-        ("l'étude dure combien de temps en tout ?", "fr", "demo-t2d-001", "14 mois"),
-    ],
-)
-def test_how_long_a_trial_in_context_lasts_is_answered_by_its_own_page(
-    kb: KnowledgeBase, question: str, lang: str, trial: str, months: str
-) -> None:
-    """Tried in a conversation about the asthma study: "how long does it last" got the general
-    page ("It depends on the study…"). The study's visits page, which gives its length, also
-    answers the duration topic (`also: [duration]`), and stands in for that page."""
-    general = kb.ask(question, lang)
-    assert general.entry is not None and general.entry.id == "duration"
-    in_trial = kb.ask(question, lang, trial=trial)
-    assert in_trial.answered and in_trial.entry is not None, in_trial.to_json("112")
-    assert in_trial.entry.trials == (trial,) and months in in_trial.entry.body
 
 
 @pytest.mark.parametrize(
