@@ -465,9 +465,10 @@ _MY_VISIT = re.compile(
 # When or at what time one's own (next) visit is: "when is my next visit", "c'est quand la
 # prochaine visite", "c quand mon prochain rdv" (words as `words` gives them).
 _WHEN_IS_MY_VISIT = re.compile(
-    r"\b(?:when|what time|what day|which day|what date|quand|quelle heure|quel jour|"
-    r"quelle date)\b.*\b(?:(?:my|mon|ma|next|prochaine?) (?:next |upcoming |prochaine? )?"
-    r"(?:visit|appointment|appt|rdv|rendez vous|visite|consultation))\b"
+    r"\b(?:when(?:'s| is| s)?|what (?:time|day|date)(?:'s| is)?|which day is|c'est quand|"
+    r"c quand|quand est|quand a lieu|a quelle heure est|quel jour est|c'est a quelle heure|"
+    r"c'est quel jour) (?:my|mon|ma|the|la|le) (?:next |upcoming |prochaine? )?"
+    r"(?:visit|appointment|appt|rdv|rendez vous|visite|consultation)\b"
 )
 
 
