@@ -304,3 +304,19 @@ def test_a_part_that_points_back_is_read_with_the_one_before() -> None:
     assert wording.points_back("does that stop me taking part")
     assert wording.points_back("ça compte pour l'essai ?")
     assert not wording.points_back("do i get paid")
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("when is my next visit", True),
+        ("when's my appt", True),
+        ("quand est mon rendez-vous ?", True),
+        ("c'est quand la prochaine visite", True),
+        ("when i come for my visit can my wife come", False),
+        ("how many visits are there?", False),
+        ("when is my mums next visit", False),  # someone else's
+    ],
+)
+def test_asking_when_ones_own_visit_is(text: str, asks: bool) -> None:
+    assert wording.asks_when_my_visit_is(text) is asks
