@@ -322,9 +322,11 @@ def _decide(kb: KnowledgeBase, text: str, lang: str, trial: str | None) -> Decis
     if (named := _without_trial_name(text, trial)) is None:
         return decision
     plain = kb.ask(named, lang, trial=trial)
-    if plain.answered and (not decision.answered or _chosen_by_the_name(decision, plain)):
-        return plain
-    return decision if decision.answered else replace(decision, suggestion=plain.suggestion)
+    if decision.answered and not _chosen_by_the_name(decision, plain):
+        return decision
+    if plain.answered or plain.reason == "ambiguous" or decision.answered:
+        return plain  # the rest of the words answer, offer a choice, or show the name chose
+    return replace(decision, suggestion=plain.suggestion)
 
 
 # How far behind the answer to the rest of the words an entry may fall, without the study's name,
@@ -336,9 +338,14 @@ NAME_LEAD = 0.2
 
 
 def _chosen_by_the_name(named: Decision, plain: Decision) -> bool:
-    """Whether the study's name alone made `named`'s entry the answer."""
+    """Whether the study's name alone made `named`'s entry the answer: it falls far behind
+    without the name, or it is one of the study's own pages and the rest of the words, which
+    no entry answers, come closest to another ("c quoi l'etude diabete en gros" got the study's
+    placebo page; "c quoi en gros" is closest to the page on what a trial is)."""
     if named.entry is None or plain.entry == named.entry:
         return False
+    if named.entry.trials is not None and plain.reason == "low_confidence":
+        return bool(plain.candidates) and plain.candidates[0].entry != named.entry
     without = next((c.score for c in plain.candidates if c.entry == named.entry), 0.0)
     return plain.score - without > NAME_LEAD
 

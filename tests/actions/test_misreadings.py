@@ -480,6 +480,15 @@ def test_the_name_of_the_study_alone_does_not_choose_the_entry_offered() -> None
     ]
 
 
+def test_the_name_of_the_study_alone_does_not_choose_the_answer() -> None:
+    """Tried on the phone: "c quoi l'etude diabete en gros" got the diabetes study's page on the
+    placebo, closest only by the study's name ("c quoi en gros" asks nothing an entry answers).
+    No entry describes a study as a whole: the person is told so, and staff see the gap."""
+    said, _ = _run(ActionAnswerQuestion(), "c quoi l'etude diabete en gros", "faq", lang="fr")
+    assert [m.get("kb_entry_id") for m in said] == [None]
+    assert "low_confidence" in _gaps()
+
+
 def test_a_question_asked_with_a_request_to_take_part_is_answered_before_the_consent() -> None:
     """Tried on the phone: "my dad has type 2, can he join and would he get paid" got the
     consent to the pre-screening, and the payment question was lost."""
