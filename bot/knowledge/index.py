@@ -335,7 +335,7 @@ class KnowledgeIndex:
         scores = weight * dense_scores + (1 - weight) * lexical_scores
         today = today or dt.date.today()
         allowed = servable_mask(index.entries, trial, today)
-        # A trial's own entry is scored as the better of itself and the general entry it stands
+        # A trial's own entry is scored as the best of itself and the general entries it stands
         # in for: the trial in context chooses which text answers, never whether one does.
         source = np.arange(len(index.entries))
         for specific, generals in stand_ins(index.entries, trial, today).items():
