@@ -304,19 +304,17 @@ class _Checker:
         return Source(str(name or "").strip(), str(url or "").strip())
 
     def also(self) -> tuple[str, ...]:
-        if "also" not in self.data:
-            return ()
-        value = self.data["also"]
-        if not isinstance(value, list) or not value or not all(isinstance(t, str) for t in value):
-            self.fail("also", "also must be a list of standard topics (ids of general entries)")
-            return ()
-        return tuple(value)
+        return self.names("also", "standard topics (ids of general entries)") or ()
 
     def trials(self) -> tuple[str, ...] | None:
-        if "trials" not in self.data:
+        return self.names("trials", "trial ids (leave it out for all trials)")
+
+    def names(self, key: str, what: str) -> tuple[str, ...] | None:
+        """A non-empty list of names under `key`, or None when it is absent or wrong."""
+        if key not in self.data:
             return None
-        value = self.data["trials"]
+        value = self.data[key]
         if not isinstance(value, list) or not value or not all(isinstance(t, str) for t in value):
-            self.fail("trials", "trials must be a list of trial ids (leave it out for all trials)")
+            self.fail(key, f"{key} must be a list of {what}")
             return None
         return tuple(value)

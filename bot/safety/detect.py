@@ -103,8 +103,9 @@ def from_nlu(text: str, intent: Intent) -> Finding | None:
 
 def help_on_its_way(text: str) -> bool:
     """Whether the message tells that emergency help is coming or there ("ambulance on its way
-    now", "les pompiers arrivent") and nothing the rules read as a danger."""
-    return bool(_HELP_ON_ITS_WAY.search(corrected(fold(text)))) and check(text) is None
+    now", "les pompiers arrivent"). The rules' finding comes first: "the ambulance is coming but
+    he cant breathe" is an emergency (`check`), whatever this says."""
+    return bool(_HELP_ON_ITS_WAY.search(corrected(fold(text))))
 
 
 _HELP_ON_ITS_WAY = re.compile(rf"\b{rules.HELP_ON_ITS_WAY}\b")
